@@ -1,0 +1,176 @@
+// The only module that talks SSH (through ssh2-promise). Every connection has
+// a deadline (readyTimeout plus a local guard), every remote command runs under
+// `timeout -k` on the host and a local timer here. Failures are classified:
+// unreachable, ssh-timeout, auth-failure, hostkey-failure.
+import { accessSync, constants } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import type { HostConfig } from '../config/types.js';
+import { knownKeysFor, verifyHostKey, type KnownKey } from './knownhosts.js';
+
+export type SshFailure = 'unreachable' | 'ssh-timeout' | 'auth-failure' | 'hostkey-failure';
+
+export class SshError extends Error {
+  constructor(readonly kind: SshFailure, readonly host: string, message: string) {
+    super(message);
+  }
+}
+
+export interface RunResult {
+  code: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Quote a value for a POSIX shell: nothing in it is interpreted. */
+export function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Wraps a script so the host itself kills it after `seconds` (KILL 5 s later). */
+export function remoteDeadline(script: string, seconds: number): string {
+  return `timeout -k 5 ${Math.max(1, Math.ceil(seconds))} sh -c ${shq(script)}`;
+}
+
+interface Stream {
+  on(ev: string, fn: (...a: any[]) => void): unknown;
+  stderr: { on(ev: string, fn: (d: Buffer) => void): unknown };
+  close?: () => void;
+  destroy?: () => void;
+}
+interface Conn {
+  spawn(cmd: string, params?: string[] | null, opts?: object): Promise<Stream>;
+  close(): Promise<unknown>;
+}
+
+const HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+export class SshSession {
+  private constructor(private readonly conn: Conn, readonly host: HostConfig, private readonly commandTimeout: number, private readonly sock: Socket) {}
+
+  static async open(host: HostConfig, connectTimeout: number, commandTimeout: number): Promise<SshSession> {
+    const label = `${host.name} (${host.user}@${host.address}:${host.port})`;
+    try {
+      accessSync(host.key, constants.R_OK);
+    } catch {
+      throw new SshError('auth-failure', host.name, `${label}: key file ${host.key} is missing or unreadable`);
+    }
+    let keys: KnownKey[];
+    try {
+      keys = knownKeysFor(host.knownHosts, host.address, host.port);
+    } catch (e) {
+      throw new SshError('hostkey-failure', host.name, `${label}: cannot read known_hosts ${host.knownHosts}: ${(e as Error).message}`);
+    }
+    // Offer only key types we can check; else the server may pick one we do not know.
+    const types = new Set(keys.filter((k) => !k.revoked).map((k) => (k.type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [k.type])).flat());
+    let hostKeyProblem: string | undefined;
+    const { default: SSH2Promise } = await import('ssh2-promise');
+    const { readFileSync } = await import('node:fs');
+    // Our own TCP socket: its connect has our deadline, and ssh2-promise destroys a
+    // provided socket on close (its own end() left sockets open and the process alive).
+    const sock = await tcpConnect(host.address, host.port, connectTimeout).catch((e) => {
+      throw classify(e, label, host.name, undefined, host.knownHosts);
+    });
+    const ssh = new SSH2Promise(
+      {
+        sock,
+        host: host.address,
+        port: host.port,
+        username: host.user,
+        privateKey: readFileSync(host.key),
+        reconnect: false,
+        readyTimeout: connectTimeout * 1000,
+        keepaliveInterval: 5000,
+        keepaliveCountMax: 2,
+        algorithms: types.size ? { serverHostKey: HOST_KEY_ALGOS.filter((a) => types.has(a)) } : undefined,
+        hostVerifier: (key: Buffer) => {
+          const r = verifyHostKey(keys, key);
+          if (!r.ok) hostKeyProblem = r.reason;
+          return r.ok;
+        },
+      } as any,
+      true, // disableCache: never reuse another instance's connection (and its checks)
+    ) as unknown as Conn & { connect(): Promise<unknown> };
+    let guard: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        ssh.connect(),
+        new Promise((_, reject) => {
+          guard = setTimeout(() => reject(new Error('Timed out while waiting for handshake (local guard)')), connectTimeout * 1000 + 2000);
+        }),
+      ]);
+    } catch (e) {
+      ssh.close().catch(() => undefined);
+      sock.destroy();
+      throw classify(e, label, host.name, hostKeyProblem, host.knownHosts);
+    } finally {
+      clearTimeout(guard);
+    }
+    return new SshSession(ssh, host, commandTimeout, sock);
+  }
+
+  /** Runs a shell script on the host under a remote and a local deadline. */
+  async run(script: string, timeoutSec = this.commandTimeout): Promise<RunResult> {
+    const started = Date.now();
+    const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
+    const stream = await this.conn.spawn(remoteDeadline(script, timeoutSec), null);
+    return new Promise<RunResult>((resolve, reject) => {
+      let stdout = '';
+      let stderr = '';
+      let code: number | null = null;
+      let signal: string | undefined;
+      let sawExit = false;
+      const timer = setTimeout(() => {
+        try { stream.close?.(); stream.destroy?.(); } catch { /* already closed */ }
+        reject(new SshError('ssh-timeout', this.host.name, `${label}: remote command did not finish within ${timeoutSec + 7} s`));
+      }, (timeoutSec + 7) * 1000);
+      stream.on('data', (d: Buffer) => { stdout += d.toString(); });
+      stream.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      stream.on('exit', (c: number | null, s?: string) => { sawExit = true; code = c; signal = s ?? undefined; });
+      stream.on('close', () => {
+        clearTimeout(timer);
+        if (!sawExit) reject(new SshError('unreachable', this.host.name, `${label}: connection lost during a remote command`));
+        else resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+      });
+      stream.on('error', (e: Error) => { clearTimeout(timer); reject(classify(e, label, this.host.name, undefined, '')); });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close().catch(() => undefined);
+    this.sock.destroy();
+  }
+}
+
+export function classify(e: unknown, label: string, host: string, hostKeyProblem: string | undefined, knownHosts: string): SshError {
+  if (e instanceof SshError) return e;
+  const err = e as NodeJS.ErrnoException & { level?: string };
+  const msg = typeof e === 'string' ? e : err?.message ?? String(e);
+  const code = err?.code ?? '';
+  if (hostKeyProblem || /Host denied|verification failed/i.test(msg)) {
+    return new SshError('hostkey-failure', host, `${label}: ${hostKeyProblem ?? 'host key verification failed'} (known_hosts: ${knownHosts})`);
+  }
+  if (/authentication methods failed/i.test(msg) || err?.level === 'client-authentication') {
+    return new SshError('auth-failure', host, `${label}: authentication failed (is the public key in the host's authorized_keys?)`);
+  }
+  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'].includes(code)) {
+    return new SshError('unreachable', host, `${label}: ${code.toLowerCase()}: ${msg}`);
+  }
+  if (/timed out|timeout|before handshake|ETIMEDOUT/i.test(msg) || code === 'ETIMEDOUT') {
+    return new SshError('ssh-timeout', host, `${label}: SSH timed out: ${msg}`);
+  }
+  return new SshError('unreachable', host, `${label}: ${msg}`);
+}
+
+function tcpConnect(address: string, port: number, timeoutSec: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: address, port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(Object.assign(new Error(`TCP connect to ${address}:${port} timed out after ${timeoutSec} s`), { code: 'ETIMEDOUT' }));
+    }, timeoutSec * 1000);
+    sock.once('connect', () => { clearTimeout(timer); resolve(sock); });
+    sock.once('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}

@@ -1,0 +1,87 @@
+// Alerts through node-telegram-bot-api with a deadline of seconds and no
+// library retries. An alert is written to the outbox first and removed once
+// delivered, so a failed delivery never blocks a failover and is retried on
+// the next run. The token comes from the environment or a 0600 file and is
+// registered for redaction before anything can print it.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/types.js';
+import { addSecret, redact } from '../output.js';
+import { readJson, writeJson } from '../state/files.js';
+
+interface Pending { at: string; text: string; tries: number; lastError?: string }
+interface Outbox { version: 1; pending: Pending[] }
+
+export interface AlertReport { sent: number; pending: number; errors: string[] }
+
+export function resolveToken(config: Config, env: NodeJS.ProcessEnv = process.env): { token?: string; problem?: string } {
+  const tg = config.alerts.telegram;
+  if (!tg) return { problem: 'no alerts.telegram in the config' };
+  const fromEnv = env[tg.tokenEnv];
+  if (fromEnv) {
+    addSecret(fromEnv);
+    return { token: fromEnv.trim() };
+  }
+  if (!tg.tokenFile) return { problem: `no bot token: set ${tg.tokenEnv} or alerts.telegram.tokenFile` };
+  try {
+    const st = statSync(tg.tokenFile);
+    if (st.mode & 0o077) return { problem: `${tg.tokenFile}: token file must not be readable by group or others (mode ${(st.mode & 0o777).toString(8)}; run chmod 600 ${tg.tokenFile})` };
+    const token = readFileSync(tg.tokenFile, 'utf8').trim();
+    addSecret(token);
+    return token ? { token } : { problem: `${tg.tokenFile}: token file is empty` };
+  } catch (e) {
+    return { problem: `${tg.tokenFile}: cannot read token file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+  }
+}
+
+export class Alerts {
+  private readonly file: string;
+  constructor(private readonly config: Config, private readonly dryRun = false) {
+    this.file = join(config.stateDir, 'outbox.json');
+  }
+
+  private async load(): Promise<Outbox> {
+    return (await readJson<Outbox>(this.file, 'outbox')) ?? { version: 1, pending: [] };
+  }
+
+  /** Queue a message and try to deliver everything pending. */
+  async send(text: string): Promise<AlertReport> {
+    if (this.dryRun) return { sent: 0, pending: 0, errors: [] };
+    const box = await this.load();
+    box.pending.push({ at: new Date().toISOString(), text: redact(text), tries: 0 });
+    writeJson(this.file, box);
+    return this.flush();
+  }
+
+  /** Deliver what is pending, oldest first; stop at the first failure (same cause for the rest). */
+  async flush(): Promise<AlertReport> {
+    const box = await this.load();
+    const report: AlertReport = { sent: 0, pending: box.pending.length, errors: [] };
+    if (!box.pending.length || !this.config.alerts.telegram) return report;
+    const { token, problem } = resolveToken(this.config);
+    const tg = this.config.alerts.telegram;
+    let failure = problem;
+    if (token) {
+      const { Api } = await import('node-telegram-bot-api');
+      const api = new Api(token, { apiRoot: tg.apiRoot, timeoutMs: tg.timeout * 1000, maxRetries: 0, maxRetryAfterMs: 0 });
+      while (box.pending.length) {
+        const msg = box.pending[0]!;
+        try {
+          await api.sendMessage({ chat_id: tg.chatId, text: msg.text } as never);
+          box.pending.shift();
+          report.sent++;
+        } catch (e) {
+          failure = redact(`${(e as Error).name}: ${(e as Error).message}`);
+          break;
+        }
+      }
+    }
+    if (failure) {
+      for (const m of box.pending) { m.tries++; m.lastError = failure; }
+      report.errors.push(`alert not delivered (kept for the next run, ${box.pending.length} pending): ${failure}`);
+    }
+    report.pending = box.pending.length;
+    writeJson(this.file, box);
+    return report;
+  }
+}

@@ -1,0 +1,129 @@
+// Builds the commander program. Command modules are imported lazily so that
+// `hactl --version` and `--help` load almost nothing. This is the one place
+// where errors become exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { EXIT, ExitWith, HactlError } from './errors.js';
+import { Reporter, redact } from './output.js';
+import type { GlobalOptions } from './context.js';
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+type Action = (program: Command, cmd: Command, args: unknown[]) => Promise<number | void>;
+
+function globalOpts(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+export function buildProgram(run: (fn: () => Promise<number | void>, opts: GlobalOptions) => Promise<void>): Command {
+  const program = new Command();
+  program
+    .name('hactl')
+    .description('Keep an OpenClaw gateway alive across a primary, a standby and a witness.')
+    .version(VERSION, '-V, --version')
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+    })
+    .exitOverride()
+    .option('-c, --config <file>', 'config file (default: $HACTL_CONFIG, ./hactl.yaml, /etc/hactl/hactl.yaml)')
+    .option('--json', 'machine-readable output on stdout')
+    .option('-q, --quiet', 'only the one summary line (the default when stdout is not a terminal)')
+    .option('--debug', 'show debug output and stack traces');
+
+  const lazy = (load: () => Promise<{ default: Action }>) =>
+    async function (this: Command, ...args: unknown[]) {
+      const cmd = args[args.length - 1] as Command;
+      await run(async () => (await load()).default(program, cmd, args.slice(0, -2)), globalOpts(cmd));
+    };
+
+  program
+    .command('check')
+    .description('probe the primary and the standby over SSH, confirm failures once, record what was seen')
+    .action(lazy(() => import('./commands/check.js')));
+
+  program
+    .command('failover')
+    .description('fence the primary, start the standby, verify, alert')
+    .option('--auto', 'act only on fresh confirmed state, outside cooldown and under max attempts (for cron)')
+    .option('-n, --dry-run', 'print the plan, change nothing')
+    .action(lazy(() => import('./commands/failover.js')));
+
+  program
+    .command('failback')
+    .description('sync back what the standby wrote, stop it, start and verify the primary, alert')
+    .option('--auto', 'act only when the policy is auto and the primary has been back for enough checks')
+    .option('-n, --dry-run', 'print the plan, change nothing')
+    .action(lazy(() => import('./commands/failback.js')));
+
+  program
+    .command('sync-memory')
+    .description("copy the agents' memory to the host that does not serve, validated before it replaces the last good copy")
+    .option('-n, --dry-run', 'show what would be copied, change nothing')
+    .action(lazy(() => import('./commands/sync-memory.js')));
+
+  program
+    .command('validate')
+    .description('check memory files: non-empty, YAML/JSON parse, required fields present')
+    .argument('<path>', 'directory or file to validate')
+    .action(lazy(() => import('./commands/validate.js')));
+
+  program
+    .command('backup-tier')
+    .description('run one hop of the tiered backup chain, or list snapshots')
+    .argument('[name]', 'tier name from the config')
+    .option('--list', 'list snapshots per tier with age, size and file count')
+    .option('-n, --dry-run', 'show the plan, change nothing')
+    .action(lazy(() => import('./commands/backup-tier.js')));
+
+  program
+    .command('restore')
+    .description('bring files back from a snapshot (shows what it would do unless --yes)')
+    .argument('<tier>', 'tier name')
+    .argument('<snapshot>', "snapshot name, or 'latest'")
+    .argument('[path]', 'path inside the snapshot', '.')
+    .requiredOption('--to <dest>', 'where to put the files (local path)')
+    .option('-y, --yes', 'act; without it, print what would be done')
+    .action(lazy(() => import('./commands/restore.js')));
+
+  program.addOption(new Option('--no-color').hideHelp());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let code: number = EXIT.OK;
+  let debug = argv.includes('--debug');
+  const run = async (fn: () => Promise<number | void>, opts: GlobalOptions) => {
+    debug = !!opts.debug;
+    code = (await fn()) ?? EXIT.OK;
+  };
+  try {
+    await buildProgram(run).parseAsync(argv);
+  } catch (err) {
+    code = exitCodeFor(err, debug, argv.includes('--json'));
+  }
+  process.exitCode = code;
+}
+
+/** The single mapping from anything thrown to an exit code. */
+export function exitCodeFor(err: unknown, debug: boolean, json: boolean): number {
+  const out = new Reporter({ json, debug });
+  if (err instanceof ExitWith) return err.exitCode;
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) return EXIT.OK; // --help, --version
+    return EXIT.USAGE; // commander already printed the message
+  }
+  if (err instanceof HactlError) {
+    if (json) out.summary('', { ok: false, error: err.name, message: redact(err.message), hint: err.hint, exitCode: err.exitCode });
+    else {
+      out.error(`hactl: ${err.message}`);
+      if (err.hint) out.error(`hactl: hint: ${err.hint}`);
+    }
+    if (debug && err.stack) out.error(err.stack);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  out.error(`hactl: unexpected error: ${e?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}`);
+  if (debug && e?.stack) out.error(e.stack);
+  return EXIT.UNKNOWN;
+}

@@ -1,0 +1,126 @@
+// Config: find and read the file (I/O), then parse and validate it (pure).
+// Every problem is reported at once as file:line:col: key, value found, what is allowed.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { describeAjvError, loadValidator, type AjvError, type Validator } from '../validators.js';
+import type { Config, GatewayConfig, HostConfig } from './types.js';
+
+export const DEFAULT_PATHS = ['./hactl.yaml', '/etc/hactl/hactl.yaml'];
+
+export function findConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return explicit;
+  if (env.HACTL_CONFIG) return env.HACTL_CONFIG;
+  for (const p of DEFAULT_PATHS) if (existsSync(p)) return p;
+  throw new ConfigError(
+    [`no config file: none given with --config or HACTL_CONFIG, and none at ${DEFAULT_PATHS.join(' or ')}`],
+    'copy hactl.example.yaml to /etc/hactl/hactl.yaml and edit it',
+  );
+}
+
+export async function loadConfig(explicit?: string): Promise<Config> {
+  const file = findConfigPath(explicit);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`], 'check the path and its permissions');
+  }
+  return parseConfig(text, file, await loadValidator('hactl'));
+}
+
+/** Pure: text -> Config, or ConfigError listing every problem. */
+export function parseConfig(text: string, file: string, validate: Validator): Config {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true });
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return `${file}:1:1`;
+    const { line, col } = lc.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  const problems: string[] = [];
+  for (const e of [...doc.errors, ...doc.warnings]) problems.push(`${at(e.pos[0])}: ${e.message.split('\n')[0]}`);
+  if (problems.length) throw new ConfigError(problems);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new ConfigError([`${file}:1:1: ${(e as Error).message}`]);
+  }
+  if (data === null || data === undefined) data = {};
+  if (!validate(data)) {
+    for (const err of relevantErrors(validate.errors ?? [])) problems.push(`${at(offsetOf(doc, err))}: ${describeAjvError(err)}${valueFound(doc, err)}`);
+    throw new ConfigError(problems);
+  }
+  const raw = data as Omit<Config, 'file' | 'hosts'> & { hosts: Record<string, Omit<HostConfig, 'name' | 'gateway'> & { gateway?: Partial<GatewayConfig> }> };
+  const base = dirname(resolve(file));
+  const path = (p: string) => expandPath(p, base);
+  for (const role of ['primary', 'standby'] as const) {
+    const name = raw.pair[role];
+    if (!raw.hosts[name]) problems.push(`${at(offsetOf(doc, { instancePath: `/pair/${role}` }))}: /pair/${role} names host '${name}', which is not under hosts (known: ${Object.keys(raw.hosts).join(', ')})`);
+  }
+  if (raw.pair.primary === raw.pair.standby) problems.push(`${at(offsetOf(doc, { instancePath: '/pair/standby' }))}: /pair/standby must differ from /pair/primary ('${raw.pair.primary}')`);
+  if (problems.length) throw new ConfigError(problems);
+  const hosts: Record<string, HostConfig> = {};
+  for (const [name, h] of Object.entries(raw.hosts)) {
+    hosts[name] = { ...h, name, key: path(h.key), knownHosts: path(h.knownHosts), gateway: { ...raw.gateway, ...(h.gateway ?? {}) } as GatewayConfig };
+  }
+  const tg = raw.alerts.telegram;
+  return {
+    ...raw,
+    file,
+    stateDir: path(raw.stateDir),
+    hosts,
+    alerts: { ...raw.alerts, telegram: tg ? { ...tg, tokenFile: tg.tokenFile ? path(tg.tokenFile) : undefined } : undefined },
+  } as Config;
+}
+
+export function expandPath(p: string, base: string): string {
+  if (p === '~' || p.startsWith('~/')) return resolve(homedir(), p.slice(2));
+  return isAbsolute(p) ? p : resolve(base, p);
+}
+
+// With allErrors, a failed oneOf/anyOf reports each branch too; keep what helps a person.
+function relevantErrors(errors: AjvError[]): AjvError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function segments(instancePath: string): string[] {
+  return instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function offsetOf(doc: Document, err: Pick<AjvError, 'instancePath'> & Partial<AjvError>): number | undefined {
+  const segs = segments(err.instancePath);
+  const node = (segs.length ? doc.getIn(segs, true) : doc.contents) as YamlNode | undefined;
+  // Point at the offending key of an extra property, not at its map.
+  if (err.keyword === 'additionalProperties' && isMap(node)) {
+    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === err.params?.additionalProperty);
+    if (pair && isScalar(pair.key)) return pair.key.range?.[0];
+  }
+  if (node && 'range' in node && node.range) return node.range[0];
+  // The path may not exist (a required key): walk up to the nearest existing node.
+  for (let i = segs.length - 1; i >= 0; i--) {
+    const up = doc.getIn(segs.slice(0, i), true) as YamlNode | undefined;
+    if (up && 'range' in up && up.range) return up.range[0];
+  }
+  return undefined;
+}
+
+function valueFound(doc: Document, err: AjvError): string {
+  if (['required', 'additionalProperties', 'oneOf'].includes(err.keyword)) return '';
+  const v = doc.getIn(segments(err.instancePath));
+  if (v === undefined || (typeof v === 'object' && v !== null)) return '';
+  return ` (found ${JSON.stringify(v)})`;
+}
+
+export function hostOf(config: Config, role: 'primary' | 'standby'): HostConfig {
+  return config.hosts[config.pair[role]]!;
+}

@@ -1,0 +1,76 @@
+// What every command gets before it runs: the loaded config, a reporter, the
+// lock, pending alerts flushed; and what it leaves after: one history line.
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import type { Config } from './config/types.js';
+import { Reporter } from './output.js';
+import { acquireLock, type Lock } from './state/lock.js';
+import { appendLine, readJson, writeJson } from './state/files.js';
+import { initialState, type ClusterState } from './core/model.js';
+
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+  quiet?: boolean;
+  debug?: boolean;
+  dryRun?: boolean;
+  auto?: boolean;
+}
+
+export interface RunContext {
+  config: Config;
+  out: Reporter;
+  opts: GlobalOptions;
+  now: () => Date;
+  alerts: import('./adapters/telegram.js').Alerts;
+}
+
+export interface RunRecord {
+  exitCode: number;
+  summary: string;
+  data?: Record<string, unknown>;
+}
+
+/** Load config, take the lock (unless dry-run), run, append history. */
+export async function runCommand(command: string, opts: GlobalOptions, lockName: string | null, body: (ctx: RunContext) => Promise<RunRecord>): Promise<number> {
+  const t0 = Date.now();
+  const out = new Reporter(opts);
+  const { loadConfig } = await import('./config/load.js');
+  const config = await loadConfig(opts.config);
+  const { Alerts } = await import('./adapters/telegram.js');
+  const alerts = new Alerts(config, !!opts.dryRun);
+  let lock: Lock | undefined;
+  if (lockName && !opts.dryRun) lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
+  try {
+    if (!opts.dryRun) {
+      const r = await alerts.flush();
+      if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
+    }
+    const rec = await body({ config, out, opts, now: () => new Date(), alerts });
+    out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...rec.data });
+    if (!opts.dryRun) {
+      appendLine(join(config.stateDir, 'history.jsonl'), { at: new Date(t0).toISOString(), command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode: rec.exitCode, ms: Date.now() - t0, summary: rec.summary, ...rec.data });
+    }
+    return rec.exitCode;
+  } catch (e) {
+    const err = e as { exitCode?: number; message?: string };
+    if (!opts.dryRun && typeof err.exitCode === 'number') {
+      try {
+        appendLine(join(config.stateDir, 'history.jsonl'), { at: new Date(t0).toISOString(), command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode: err.exitCode, ms: Date.now() - t0, error: err.message });
+      } catch { /* the state directory itself may be the problem */ }
+    }
+    throw e;
+  } finally {
+    lock?.release();
+  }
+}
+
+export const statePath = (config: Config) => join(config.stateDir, 'state.json');
+
+export async function loadState(config: Config, now: Date): Promise<ClusterState> {
+  return (await readJson<ClusterState>(statePath(config), 'state')) ?? initialState(now);
+}
+
+export function saveState(config: Config, state: ClusterState): void {
+  writeJson(statePath(config), state);
+}

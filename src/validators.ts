@@ -1,0 +1,36 @@
+// Loads the precompiled validators (scripts/build-validators.mjs) on demand.
+export interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+export type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+const cache = new Map<string, Validator>();
+
+export async function loadValidator(name: string): Promise<Validator> {
+  let v = cache.get(name);
+  if (!v) {
+    const mod = (await import(new URL(`./validators/${name}.cjs`, import.meta.url).href)) as { default: Validator };
+    v = mod.default;
+    cache.set(name, v);
+  }
+  return v;
+}
+
+/** One readable line per ajv error, naming the key and what is allowed. */
+export function describeAjvError(e: AjvError): string {
+  const where = e.instancePath || '/';
+  switch (e.keyword) {
+    case 'additionalProperty':
+    case 'additionalProperties':
+      return `${where} must NOT have additional property '${String(e.params.additionalProperty)}'`;
+    case 'required':
+      return `${where} is missing required key '${String(e.params.missingProperty)}'`;
+    case 'enum':
+      return `${where} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${where} ${e.message ?? e.keyword}`;
+  }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// A stand-in for the `openclaw` CLI on a simulated host, modelled on what
+// OpenClaw 2026.9.6 was measured to do (shared/notes/openclaw.md):
+//   gateway run            foreground HTTP listener: /healthz, /readyz, /startupz; / is a 200 HTML page
+//   gateway start|stop     "Gateway service disabled." exit 1, unless the lab enables a service
+//   gateway status         "Runtime: unknown", exit 0 (up or down); --require-rpc: 0 up / 1 down
+// Settings come from $HOME/.openclaw/fake.json (written by the lab). Every call is logged.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, unlinkSync, openSync } from 'node:fs';
+import { createServer, get } from 'node:http';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const home = process.env.HOME;
+const dir = join(home, '.openclaw');
+mkdirSync(dir, { recursive: true });
+const cfg = existsSync(join(dir, 'fake.json')) ? JSON.parse(readFileSync(join(dir, 'fake.json'), 'utf8')) : {};
+const port = Number(cfg.port ?? 18789);
+const pidFile = join(dir, 'fake-gateway.pid');
+const args = process.argv.slice(2);
+appendFileSync(join(dir, 'fake-calls.log'), `${new Date().toISOString()} ${args.join(' ')}\n`);
+
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+function running() {
+  if (!existsSync(pidFile)) return 0;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  return pid && alive(pid) ? pid : 0;
+}
+function probe(path) {
+  return new Promise((resolve) => {
+    const r = get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => { res.resume(); resolve(res.statusCode); });
+    r.on('error', () => resolve(0));
+    r.on('timeout', () => { r.destroy(); resolve(0); });
+  });
+}
+
+async function main() {
+  const [group, verb] = args;
+  if (group !== 'gateway') { console.error(`fake openclaw: unsupported: ${args.join(' ')}`); return 2; }
+  if (verb === 'run') {
+    const other = running();
+    if (other) { console.error(`another OpenClaw process owns gateway-lifecycle (pid ${other})`); return 78; }
+    if (cfg.failRun) { console.error('Missing config'); return 78; }
+    writeFileSync(pidFile, String(process.pid));
+    const t0 = Date.now();
+    const startupMs = Number(cfg.startupMs ?? 300);
+    const started = () => Date.now() - t0 >= startupMs;
+    const server = createServer((req, res) => {
+      const json = (code, body) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+      if (req.url === '/healthz') return json(200, { ok: true, status: 'live' });
+      if (req.url === '/readyz') return started() && !cfg.neverReady ? json(200, { ready: true, host: process.env.LAB_HOST }) : json(503, { ready: false });
+      if (req.url === '/startupz') return started() ? json(200, { status: 'started' }) : json(503, { status: 'starting' });
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>OpenClaw Control</title>');
+    });
+    server.listen(port, '127.0.0.1', () => console.log(`gateway listening on 127.0.0.1:${port} (${process.env.LAB_HOST})`));
+    server.on('error', (e) => { console.error(e.message); process.exit(1); });
+    const stop = () => { try { unlinkSync(pidFile); } catch {} server.close(); process.exit(0); };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    return new Promise(() => {});
+  }
+  if (verb === 'start') {
+    if (!cfg.service) { console.log('Gateway service disabled.'); return 1; }
+    const out = openSync(join(dir, 'service.log'), 'a');
+    spawn(process.execPath, [process.argv[1], 'gateway', 'run'], { detached: true, stdio: ['ignore', out, out] }).unref();
+    return 0;
+  }
+  if (verb === 'stop') {
+    if (!cfg.service) { console.log('Gateway service disabled.'); return 1; }
+    const pid = running();
+    if (pid) process.kill(pid, 'SIGTERM');
+    return 0;
+  }
+  if (verb === 'status') {
+    console.log('Runtime: unknown');
+    if (args.includes('--require-rpc')) return (await probe('/healthz')) === 200 ? 0 : 1;
+    return 0;
+  }
+  console.error(`fake openclaw: unsupported: ${args.join(' ')}`);
+  return 2;
+}
+main().then((code) => { if (typeof code === 'number') process.exit(code); });
