@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Config } from './config/types.js';
 import { Reporter } from './output.js';
+import { ConfigError } from './errors.js';
 import { acquireLock, type Lock } from './state/lock.js';
 import { appendLine, readJson, writeJson } from './state/files.js';
 import { initialState, type ClusterState } from './core/model.js';
@@ -39,6 +40,13 @@ export async function runCommand(command: string, opts: GlobalOptions, lockName:
   const config = await loadConfig(opts.config);
   const { Alerts } = await import('./adapters/telegram.js');
   const alerts = new Alerts(config, !!opts.dryRun);
+  // A token source that cannot work is a configuration error now, not a silent
+  // failure in the middle of the night when the first alert is due.
+  if (config.alerts.telegram) {
+    const { resolveToken } = await import('./adapters/telegram.js');
+    const { problem } = resolveToken(config);
+    if (problem) throw new ConfigError([`${config.file}: alerts.telegram: ${problem}`], 'give the bot token in the environment or a 0600 file (see alerts.telegram)');
+  }
   let lock: Lock | undefined;
   if (lockName && !opts.dryRun) lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
   try {

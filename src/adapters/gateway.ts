@@ -85,8 +85,14 @@ export function methodScript(m: Method, gw: GatewayConfig, stopWait: number): st
     // setsid: own session and process group, so the stop can signal the group.
     return `cd "$HOME" && ${env}mkdir -p ${dir} && (setsid nohup sh -c ${shq(`exec ${m.detached}`)} </dev/null >>${dir}/gateway.log 2>&1 & echo $! > ${dir}/gateway.pid) && sleep 1 && kill -0 "$(cat ${dir}/gateway.pid)" 2>/dev/null || { echo "detached start exited at once; see ${gw.runDir}/gateway.log:"; tail -n 5 ${dir}/gateway.log; exit 1; }`;
   }
-  // pidfile stop: SIGTERM to the process group, wait, then SIGKILL.
   const ticks = Math.max(1, Math.ceil(stopWait * 5));
+  if (m.portOwner) {
+    // The login's own processes listening on the gateway port (ss, else fuser): TERM, wait, KILL.
+    const port = String(gw.port);
+    const find = `p=$( { ss -Hltnp "sport = :${port}" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2; fuser -n tcp ${port} 2>/dev/null | xargs -n1 echo; } | grep -E '^[0-9]+$' | sort -u | while read q; do [ -O /proc/$q ] && echo $q; done | xargs echo)`;
+    return `${find}; [ -n "$p" ] || { echo "nothing of $(id -un) listens on port ${port}"; exit 0; }; kill -TERM $p; i=0; while [ $i -lt ${ticks} ]; do alive=; for q in $p; do kill -0 $q 2>/dev/null && alive=1; done; [ -z "$alive" ] && break; sleep 0.2; i=$((i+1)); done; for q in $p; do kill -0 $q 2>/dev/null && { kill -KILL $q; echo "pid $q did not stop on SIGTERM: killed"; }; done; echo "stopped pid(s) $p"`;
+  }
+  // pidfile stop: SIGTERM to the process group, wait, then SIGKILL.
   return `f=${dir}/gateway.pid; [ -f "$f" ] || exit 0; p=$(cat "$f"); case "$p" in ''|*[!0-9]*) rm -f "$f"; exit 0;; esac; kill -0 "$p" 2>/dev/null || { rm -f "$f"; exit 0; }; kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p"; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt ${ticks} ]; do sleep 0.2; i=$((i+1)); done; if kill -0 "$p" 2>/dev/null; then kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; echo "pid $p did not stop on SIGTERM: killed"; fi; rm -f "$f"`;
 }
 

@@ -3,7 +3,6 @@
 // `timeout -k` on the host and a local timer here. Failures are classified:
 // unreachable, ssh-timeout, auth-failure, hostkey-failure.
 import { accessSync, constants } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import type { HostConfig } from '../config/types.js';
 import { knownKeysFor, verifyHostKey, type KnownKey } from './knownhosts.js';
 
@@ -40,6 +39,7 @@ interface Stream {
   destroy?: () => void;
 }
 interface Conn {
+  sshConnection?: { destroy(): void };
   spawn(cmd: string, params?: string[] | null, opts?: object): Promise<Stream>;
   close(): Promise<unknown>;
 }
@@ -47,7 +47,7 @@ interface Conn {
 const HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
 export class SshSession {
-  private constructor(private readonly conn: Conn, readonly host: HostConfig, private readonly commandTimeout: number, private readonly sock: Socket) {}
+  private constructor(private readonly conn: Conn, readonly host: HostConfig, private readonly commandTimeout: number) {}
 
   static async open(host: HostConfig, connectTimeout: number, commandTimeout: number): Promise<SshSession> {
     const label = `${host.name} (${host.user}@${host.address}:${host.port})`;
@@ -67,14 +67,8 @@ export class SshSession {
     let hostKeyProblem: string | undefined;
     const { default: SSH2Promise } = await import('ssh2-promise');
     const { readFileSync } = await import('node:fs');
-    // Our own TCP socket: its connect has our deadline, and ssh2-promise destroys a
-    // provided socket on close (its own end() left sockets open and the process alive).
-    const sock = await tcpConnect(host.address, host.port, connectTimeout).catch((e) => {
-      throw classify(e, label, host.name, undefined, host.knownHosts);
-    });
     const ssh = new SSH2Promise(
       {
-        sock,
         host: host.address,
         port: host.port,
         username: host.user,
@@ -91,23 +85,28 @@ export class SshSession {
         },
       } as any,
       true, // disableCache: never reuse another instance's connection (and its checks)
-    ) as unknown as Conn & { connect(): Promise<unknown> };
+    ) as unknown as { connect(): Promise<unknown>; close(): Promise<unknown> };
     let guard: NodeJS.Timeout | undefined;
+    let conn: Conn | undefined;
     try {
+      // connect() resolves to ssh2-promise's SSHConnection. Commands go to it directly:
+      // with disableCache, SSH2Promise.spawn() would open a new connection per command.
+      // Its ssh2 Client is destroyed on close (ssh2's end() only half-closes the socket,
+      // which kept the process alive after the last command).
       await Promise.race([
-        ssh.connect(),
+        ssh.connect().then((c) => { conn = c as Conn; }),
         new Promise((_, reject) => {
           guard = setTimeout(() => reject(new Error('Timed out while waiting for handshake (local guard)')), connectTimeout * 1000 + 2000);
         }),
       ]);
     } catch (e) {
       ssh.close().catch(() => undefined);
-      sock.destroy();
+      conn?.sshConnection?.destroy();
       throw classify(e, label, host.name, hostKeyProblem, host.knownHosts);
     } finally {
       clearTimeout(guard);
     }
-    return new SshSession(ssh, host, commandTimeout, sock);
+    return new SshSession(conn!, host, commandTimeout);
   }
 
   /** Runs a shell script on the host under a remote and a local deadline. */
@@ -139,7 +138,7 @@ export class SshSession {
 
   async close(): Promise<void> {
     await this.conn.close().catch(() => undefined);
-    this.sock.destroy();
+    this.conn.sshConnection?.destroy();
   }
 }
 
@@ -161,16 +160,4 @@ export function classify(e: unknown, label: string, host: string, hostKeyProblem
     return new SshError('ssh-timeout', host, `${label}: SSH timed out: ${msg}`);
   }
   return new SshError('unreachable', host, `${label}: ${msg}`);
-}
-
-function tcpConnect(address: string, port: number, timeoutSec: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = connect({ host: address, port });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(Object.assign(new Error(`TCP connect to ${address}:${port} timed out after ${timeoutSec} s`), { code: 'ETIMEDOUT' }));
-    }, timeoutSec * 1000);
-    sock.once('connect', () => { clearTimeout(timer); resolve(sock); });
-    sock.once('error', (e) => { clearTimeout(timer); reject(e); });
-  });
 }

@@ -4,7 +4,7 @@
 import type { Config, Role } from '../config/types.js';
 import type { Step } from '../core/model.js';
 import { describeStep } from '../core/decide.js';
-import { runMethod, waitReady, waitStopped } from '../adapters/gateway.js';
+import { probeHealth, runMethod, waitReady, waitStopped } from '../adapters/gateway.js';
 import { SshError, type SshSession } from '../adapters/ssh.js';
 import type { Reporter } from '../output.js';
 import { openSession } from './observe.js';
@@ -127,10 +127,14 @@ export class Executor {
           if (e instanceof SshError && (e.kind === 'unreachable' || e.kind === 'ssh-timeout')) return { ok: true, role: step.role, detail: `not fenced: host does not answer (${e.kind})` };
           throw e;
         }
-        void s;
         const r = await this.stopGateway(step.role);
-        // For a failover a gateway that will not stop is reported, not fatal: the primary is broken already.
-        return { ok: r.ok || step.why !== 'second gateway', role: step.role, detail: r.ok ? r.detail : `WARNING: ${r.detail}`, waitMs: r.waitMs };
+        if (r.ok) return { ok: true, role: step.role, detail: r.detail, waitMs: r.waitMs };
+        // A gateway that will not stop but no longer serves (wedged, not ready) is reported and passed:
+        // the failover is what it needs. One that still serves would make two pollers: stop here.
+        const t = this.config.thresholds;
+        const still = await probeHealth(s, this.gw(step.role), t.commandTimeout);
+        if (still.healthy) return { ok: false, role: step.role, detail: `cannot fence: its gateway still serves and would not stop (two pollers on one bot token): ${r.detail}`, waitMs: r.waitMs };
+        return { ok: step.why !== 'second gateway', role: step.role, detail: `WARNING: ${r.detail}; it no longer serves (${still.detail})`, waitMs: r.waitMs };
       }
       case 'stop': {
         const r = await this.stopGateway(step.role);

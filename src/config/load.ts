@@ -32,6 +32,11 @@ export async function loadConfig(explicit?: string): Promise<Config> {
 }
 
 /** Pure: text -> Config, or ConfigError listing every problem. */
+const lineOf = (p: string): number => {
+  const m = /:(\d+):(\d+): /.exec(p);
+  return m ? Number(m[1]) * 10000 + Number(m[2]) : 0;
+};
+
 export function parseConfig(text: string, file: string, validate: Validator): Config {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true });
@@ -50,19 +55,21 @@ export function parseConfig(text: string, file: string, validate: Validator): Co
     throw new ConfigError([`${file}:1:1: ${(e as Error).message}`]);
   }
   if (data === null || data === undefined) data = {};
-  if (!validate(data)) {
-    for (const err of relevantErrors(validate.errors ?? [])) problems.push(`${at(offsetOf(doc, err))}: ${describeAjvError(err)}${valueFound(doc, err)}`);
-    throw new ConfigError(problems);
+  const valid = validate(data);
+  if (!valid) for (const err of relevantErrors(validate.errors ?? [])) problems.push(`${at(offsetOf(doc, err))}: ${describeAjvError(err)}${valueFound(doc, err)}`);
+  // Cross-field checks run even when the schema failed, so every problem is reported at once.
+  const loose = data as { hosts?: unknown; pair?: Record<string, unknown> };
+  const hostNames = loose.hosts && typeof loose.hosts === 'object' ? Object.keys(loose.hosts) : [];
+  for (const role of ['primary', 'standby'] as const) {
+    const name = loose.pair?.[role];
+    if (typeof name === 'string' && !hostNames.includes(name)) problems.push(`${at(offsetOf(doc, { instancePath: `/pair/${role}` }))}: /pair/${role} names host '${name}', which is not under hosts (known: ${hostNames.join(', ') || 'none'})`);
   }
+  if (typeof loose.pair?.primary === 'string' && loose.pair.primary === loose.pair.standby) problems.push(`${at(offsetOf(doc, { instancePath: '/pair/standby' }))}: /pair/standby must differ from /pair/primary ('${loose.pair.primary}')`);
+  problems.sort((a, b) => lineOf(a) - lineOf(b));
+  if (problems.length || !valid) throw new ConfigError(problems);
   const raw = data as Omit<Config, 'file' | 'hosts'> & { hosts: Record<string, Omit<HostConfig, 'name' | 'gateway'> & { gateway?: Partial<GatewayConfig> }> };
   const base = dirname(resolve(file));
   const path = (p: string) => expandPath(p, base);
-  for (const role of ['primary', 'standby'] as const) {
-    const name = raw.pair[role];
-    if (!raw.hosts[name]) problems.push(`${at(offsetOf(doc, { instancePath: `/pair/${role}` }))}: /pair/${role} names host '${name}', which is not under hosts (known: ${Object.keys(raw.hosts).join(', ')})`);
-  }
-  if (raw.pair.primary === raw.pair.standby) problems.push(`${at(offsetOf(doc, { instancePath: '/pair/standby' }))}: /pair/standby must differ from /pair/primary ('${raw.pair.primary}')`);
-  if (problems.length) throw new ConfigError(problems);
   const hosts: Record<string, HostConfig> = {};
   for (const [name, h] of Object.entries(raw.hosts)) {
     hosts[name] = { ...h, name, key: path(h.key), knownHosts: path(h.knownHosts), gateway: { ...raw.gateway, ...(h.gateway ?? {}) } as GatewayConfig };

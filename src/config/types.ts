@@ -14,6 +14,7 @@ export interface Method {
   run?: string;
   detached?: string;
   pidfile?: boolean;
+  portOwner?: boolean;
   env?: Record<string, string>;
 }
 export interface GatewayConfig {

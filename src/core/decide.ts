@@ -5,6 +5,15 @@ import { EXIT } from '../errors.js';
 import { isConfigProblem, isReachable, other, type ClusterState, type Decision, type Level, type Observations, type Step } from './model.js';
 
 const names = (c: Config) => ({ primary: c.pair.primary, standby: c.pair.standby });
+/** "primary" when the host is called so, else "primary pc-a". */
+export const label = (c: Config, r: Role): string => (c.pair[r] === r ? r : `${r} ${c.pair[r]}`);
+
+/** Nothing serves and the idle side cannot take over either: the seeds' "both down". */
+export function bothDown(serving: Role, obs: Observations): boolean {
+  const s = obs[serving].status;
+  const i = obs[other(serving)].status;
+  return s !== 'healthy' && !isConfigProblem(s) && !isReachable(i);
+}
 
 /** Whether a failed first probe should be retried before it is believed. */
 export function needsRetry(status: string): boolean {
@@ -23,19 +32,21 @@ export function assess(config: Config, serving: Role, obs: Observations): Assess
   const idle = other(serving);
   const s = obs[serving];
   const i = obs[idle];
-  const desc = (r: Role) => `${r} ${n[r]} ${obs[r].status}${obs[r].transient ? ' (transient, recovered on retry)' : ''}`;
+  const L = (r: Role) => label(config, r);
+  const desc = (r: Role) => `${L(r)} ${obs[r].status}${obs[r].transient ? ' (transient, recovered on retry)' : ''}`;
   const tail = `[${desc('primary')}; ${desc('standby')}]`;
   if (isConfigProblem(s.status) && i.status !== 'healthy') {
-    return { level: 'unknown', exitCode: EXIT.UNKNOWN, line: `UNKNOWN: cannot tell whether ${serving} ${n[serving]} serves (configuration problem: ${s.detail}) ${tail}` };
+    return { level: 'unknown', exitCode: EXIT.UNKNOWN, line: `UNKNOWN: cannot tell whether ${L(serving)} serves (configuration problem: ${s.detail}) ${tail}` };
   }
   if (s.status === 'healthy') {
-    if (i.status === 'gateway-down') return { level: 'ok', exitCode: EXIT.OK, line: `OK: ${serving} ${n[serving]} serving, ${idle} ${n[idle]} ready ${tail}` };
-    if (i.status === 'healthy') return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: two gateways running (${idle} ${n[idle]} should be idle; Telegram allows one poller) ${tail}` };
-    if (serving === 'standby') return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: serving from the standby ${n.standby}; primary ${n.primary} ${i.status} ${tail}` };
+    if (i.status === 'healthy') return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: two gateways running (${L(idle)} should be idle; Telegram allows one poller) ${tail}` };
+    if (serving === 'standby') return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: serving from the standby (${L('standby')} serving, ${L('primary')} ${i.status}) ${tail}` };
+    if (i.status === 'gateway-down') return { level: 'ok', exitCode: EXIT.OK, line: `OK: ${L(serving)} serving, ${L(idle)} ready ${tail}` };
+
     return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: standby ${n.standby} not ready (${i.status}: ${i.detail}) ${tail}` };
   }
   if (i.status === 'healthy') {
-    return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: ${serving} ${n[serving]} ${s.status} but ${idle} ${n[idle]} serves ${tail}` };
+    return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: ${L(serving)} ${s.status} but ${L(idle)} serves ${tail}` };
   }
   return { level: 'critical', exitCode: EXIT.CRITICAL, line: `CRITICAL: nothing serving ${tail}` };
 }
@@ -60,8 +71,12 @@ export function applyCheck(config: Config, state: ClusterState, obs: Observation
   if (obs[state.serving].status === 'healthy') Object.assign(failover, { attempts: 0, escalatedAt: null });
   let alert: string | undefined;
   const p = config.alerts.prefix;
-  if (assessment.level === 'critical' && state.level !== 'critical') alert = `${p} 🔴 CRITICAL: ${config.pair.primary} and ${config.pair.standby} both unavailable — nothing serves the bot (primary: ${obs.primary.detail}; standby: ${obs.standby.detail})`;
-  else if (state.level === 'critical' && assessment.level !== 'critical') alert = `${p} ✅ a gateway serves again: ${assessment.line}`;
+  // The check alerts only when no failover can help (both down) and when that ends;
+  // a failover or failback sends its own alerts.
+  const wasBothDown = !!state.lastCheck && bothDown(state.serving, state.lastCheck.hosts);
+  const isBothDown = bothDown(state.serving, obs);
+  if (isBothDown && !wasBothDown) alert = `${p} 🔴 CRITICAL: ${config.pair.primary} and ${config.pair.standby} both down — nothing serves the bot (${config.pair.primary}: ${obs.primary.status}: ${obs.primary.detail}; ${config.pair.standby}: ${obs.standby.status}: ${obs.standby.detail})`;
+  else if (wasBothDown && !isBothDown) alert = `${p} ✅ no longer both down: ${assessment.line}`;
   return { state: { ...state, streaks, failover, level: assessment.level, lastCheck: { at: now.toISOString(), hosts: obs } }, assessment, alert };
 }
 
@@ -159,7 +174,7 @@ export function decideFailback(config: Config, state: ClusterState, { auto, now 
 
 /** The line a --dry-run prints for each step. */
 export function describeStep(config: Config, s: Step): string {
-  const h = (r: Role) => `${r} ${config.pair[r]}`;
+  const h = (r: Role) => label(config, r);
   switch (s.op) {
     case 'fence': return `fence ${h(s.role)}: stop its gateway if the host answers (${s.why})`;
     case 'sync-last-chance': return `last-chance memory sync ${h(s.from)} -> ${h(s.to)} (the host answers, only its gateway is down)`;
