@@ -1,0 +1,145 @@
+// The only module that runs rsync. Options are built with the `rsync` npm
+// builder; the process is spawned by us with shell:false, because the
+// wrapper's execute() runs /bin/sh with escaping that has holes
+// (shared/notes/dependencies.md). Paths, filters and the ssh command are
+// appended here as separate argv entries, never through a shell, after `--`.
+// rsync's ssh gets the same host-key policy as hactl's own SSH.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type { HostConfig } from '../config/types.js';
+
+const require = createRequire(import.meta.url);
+
+export interface RsyncEndpoint {
+  host?: HostConfig; // absent: a local path
+  path: string;
+}
+
+export interface RsyncJob {
+  from: RsyncEndpoint;
+  to: RsyncEndpoint;
+  /** Single-letter flags for the builder, e.g. 'a' (never 'e'). */
+  flags?: string;
+  /** Long options without a value (e.g. 'delete', 'update'), through the builder. */
+  options?: string[];
+  /** Long options with a value: kept as one argv entry `--name=value`, never quoted. */
+  values?: Array<[string, string]>;
+  /** --include / --exclude rules in order, e.g. ['+ */memory/**', '- *']. */
+  filters?: string[];
+  connectTimeout: number;
+  /** rsync's own I/O timeout (--timeout) in seconds. */
+  ioTimeout: number;
+  /** Hard deadline for the whole run; the process group is killed after it. */
+  deadline: number;
+  onLine?: (line: string) => void;
+}
+
+export interface RsyncResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  timedOut: boolean;
+  argv: string[];
+}
+
+/** The ssh command rsync runs: strict host keys, our key and known_hosts, BatchMode, a connect timeout. */
+export function sshArgv(host: HostConfig, connectTimeout: number): string[] {
+  return [
+    'ssh', '-p', String(host.port), '-i', host.key,
+    '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${host.knownHosts}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', `ConnectTimeout=${Math.ceil(connectTimeout)}`,
+    '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2', '-l', host.user,
+  ];
+}
+
+/**
+ * rsync's -e value is split by rsync itself on whitespace (it honours quotes), not by a shell.
+ * Anything in it that is not plain is refused rather than escaped.
+ */
+function rshValue(host: HostConfig, connectTimeout: number): string {
+  const parts = sshArgv(host, connectTimeout);
+  for (const p of parts) {
+    if (!/^[A-Za-z0-9_./=:@+,-]+$/.test(p)) throw new Error(`cannot pass ${JSON.stringify(p)} to rsync's ssh command: only plain paths are allowed for the key and known_hosts (letters, digits, _ . / = : @ + , -)`);
+  }
+  return parts.join(' ');
+}
+
+function endpoint(e: RsyncEndpoint): string {
+  if (!e.host) return e.path;
+  // With --protect-args the remote path is not split or globbed by the remote shell.
+  return `${e.host.address.includes(':') ? `[${e.host.address}]` : e.host.address}:${e.path}`;
+}
+
+/** The argv (after 'rsync') for a job. Exported for tests: what reaches rsync, exactly. */
+export function rsyncArgv(job: RsyncJob): string[] {
+  const Rsync = require('rsync') as new () => { flags(f: string): unknown; set(k: string, v?: string): unknown; args(): string[] };
+  const b = new Rsync();
+  if (job.flags) {
+    if (/[^A-Za-z]/.test(job.flags) || job.flags.includes('e')) throw new Error(`bad rsync flags ${job.flags}`);
+    b.flags(job.flags);
+  }
+  for (const o of job.options ?? []) {
+    if (!/^[a-z][a-z-]*$/.test(o)) throw new Error(`bad rsync option ${o}`);
+    b.set(o);
+  }
+  const argv = [...b.args()];
+  for (const [k, v] of job.values ?? []) {
+    if (!/^[a-z][a-z-]*$/.test(k)) throw new Error(`bad rsync option ${k}`);
+    argv.push(`--${k}=${v}`);
+  }
+  for (const f of job.filters ?? []) argv.push(`--filter=${f}`);
+  argv.push('--protect-args', `--timeout=${Math.max(1, Math.ceil(job.ioTimeout))}`);
+  const remote = job.from.host ?? job.to.host;
+  if (job.from.host && job.to.host) throw new Error('rsync cannot copy between two remote hosts: run it on one of them');
+  if (remote) argv.push(`--rsh=${rshValue(remote, job.connectTimeout)}`);
+  argv.push('--', endpoint(job.from), endpoint(job.to));
+  return argv;
+}
+
+/** Runs rsync with shell:false, drains both pipes, enforces the deadline. */
+export function runRsync(job: RsyncJob): Promise<RsyncResult> {
+  const argv = rsyncArgv(job);
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('rsync', argv, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
+      setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 3000).unref();
+    }, job.deadline * 1000);
+    child.stdout.on('data', (d: Buffer) => {
+      const s = d.toString();
+      stdout += s;
+      if (job.onLine) {
+        pending += s;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        lines.forEach((l) => job.onLine!(l));
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (pending && job.onLine) job.onLine(pending);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0, timedOut, argv });
+    });
+  });
+}
+
+/** What an rsync exit code means, for messages. */
+export function rsyncExitMeaning(code: number | null): string {
+  const m: Record<number, string> = {
+    0: 'ok', 1: 'syntax or usage error', 2: 'protocol incompatibility', 3: 'errors selecting input/output files',
+    5: 'error starting client-server protocol', 10: 'error in socket I/O', 11: 'error in file I/O', 12: 'error in the protocol data stream',
+    20: 'killed by a signal', 23: 'partial transfer due to error', 24: 'partial transfer: source files vanished', 25: 'the --max-delete limit stopped deletions',
+    30: 'timeout in data send/receive', 35: 'timeout waiting for daemon connection', 255: 'ssh failed (unreachable, auth or host key)',
+  };
+  return code === null ? 'killed' : m[code] ?? `exit ${code}`;
+}
