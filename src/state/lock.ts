@@ -3,7 +3,7 @@
 // holder. A lock whose lease has run out, or whose holder (on this host) is
 // gone, is taken over: a hung or killed run never blocks cron forever.
 import { hostname } from 'node:os';
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync, renameSync, fsyncSync } from 'node:fs';
+import { openSync, writeSync, closeSync, readFileSync, unlinkSync, renameSync, statSync, fsyncSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockedError } from '../errors.js';
 import { ensureDir } from './files.js';
@@ -57,8 +57,9 @@ export function acquireLock(stateDir: string, name: string, command: string, lea
     try {
       holder = JSON.parse(readFileSync(file, 'utf8')) as Holder;
     } catch {
-      holder = undefined; // half-written by a run that died at once: stale
+      holder = undefined; // half-written: by a run starting this instant, or one that died at once
     }
+    if (!holder && Date.now() - statMtime(file) < 5000) throw new LockedError(`${file} is being taken by another run right now`);
     const stale = !holder || new Date(holder.leaseUntil).getTime() < now.getTime() || (holder.host === me.host && !alive(holder.pid));
     if (!stale) {
       throw new LockedError(`${file} is held by pid ${holder!.pid} on ${holder!.host} (${holder!.command}, since ${holder!.since}, lease until ${holder!.leaseUntil})`);
@@ -70,4 +71,12 @@ export function acquireLock(stateDir: string, name: string, command: string, lea
     } catch { /* someone else took it over first; retry the exclusive create */ }
   }
   throw new LockedError(`${file}: could not take over a stale lock (another run did)`);
+}
+
+function statMtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
