@@ -30,4 +30,8 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
   cp package-lock.json "$stamp"
 fi
-npm run -s build >/dev/null
+if ! out=$(npm run -s build 2>&1); then
+  echo "$out" >&2
+  echo "setup: the build failed (above)" >&2
+  exit 1
+fi

@@ -77,23 +77,25 @@ export function envPrefix(env: Record<string, string> | undefined): string {
 }
 
 /** The script a start or stop method runs on the host. */
+const UP = `up() { [ -r /proc/$1/stat ] || { kill -0 "$1" 2>/dev/null; return; }; case "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -c1)" in ''|Z|X) return 1;; esac; return 0; }; `;
+
 export function methodScript(m: Method, gw: GatewayConfig, stopWait: number): string {
   const env = envPrefix({ ...gw.env, ...(m.env ?? {}) });
   const dir = `"$HOME"/${shq(gw.runDir)}`;
   if (m.run) return `cd "$HOME" && ${env}${m.run}`;
   if (m.detached) {
     // setsid: own session and process group, so the stop can signal the group.
-    return `cd "$HOME" && ${env}mkdir -p ${dir} && (setsid nohup sh -c ${shq(`exec ${m.detached}`)} </dev/null >>${dir}/gateway.log 2>&1 & echo $! > ${dir}/gateway.pid) && sleep 1 && kill -0 "$(cat ${dir}/gateway.pid)" 2>/dev/null || { echo "detached start exited at once; see ${gw.runDir}/gateway.log:"; tail -n 5 ${dir}/gateway.log; exit 1; }`;
+    return `cd "$HOME" && ${env}mkdir -p ${dir} && (setsid nohup sh -c ${shq(`exec ${m.detached}`)} </dev/null >>${dir}/gateway.log 2>&1 & echo $! > ${dir}/gateway.pid)`;
   }
   const ticks = Math.max(1, Math.ceil(stopWait * 5));
   if (m.portOwner) {
     // The login's own processes listening on the gateway port (ss, else fuser): TERM, wait, KILL.
     const port = String(gw.port);
     const find = `p=$( { ss -Hltnp "sport = :${port}" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2; fuser -n tcp ${port} 2>/dev/null | xargs -n1 echo; } | grep -E '^[0-9]+$' | sort -u | while read q; do [ -O /proc/$q ] && echo $q; done | xargs echo)`;
-    return `${find}; [ -n "$p" ] || { echo "nothing of $(id -un) listens on port ${port}"; exit 0; }; kill -TERM $p; i=0; while [ $i -lt ${ticks} ]; do alive=; for q in $p; do kill -0 $q 2>/dev/null && alive=1; done; [ -z "$alive" ] && break; sleep 0.2; i=$((i+1)); done; for q in $p; do kill -0 $q 2>/dev/null && { kill -KILL $q; echo "pid $q did not stop on SIGTERM: killed"; }; done; echo "stopped pid(s) $p"`;
+    return `${UP}${find}; [ -n "$p" ] || { echo "nothing of $(id -un) listens on port ${port}"; exit 3; }; kill -TERM $p; i=0; while [ $i -lt ${ticks} ]; do alive=; for q in $p; do up $q && alive=1; done; [ -z "$alive" ] && break; sleep 0.2; i=$((i+1)); done; for q in $p; do up $q && { kill -KILL $q; echo "pid $q did not stop on SIGTERM: killed"; }; done; echo "stopped pid(s) $p"`;
   }
   // pidfile stop: SIGTERM to the process group, wait, then SIGKILL.
-  return `f=${dir}/gateway.pid; [ -f "$f" ] || exit 0; p=$(cat "$f"); case "$p" in ''|*[!0-9]*) rm -f "$f"; exit 0;; esac; kill -0 "$p" 2>/dev/null || { rm -f "$f"; exit 0; }; kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p"; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt ${ticks} ]; do sleep 0.2; i=$((i+1)); done; if kill -0 "$p" 2>/dev/null; then kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; echo "pid $p did not stop on SIGTERM: killed"; fi; rm -f "$f"`;
+  return `${UP}f=${dir}/gateway.pid; [ -f "$f" ] || { echo "no run started by hactl"; exit 3; }; p=$(cat "$f"); case "$p" in ''|*[!0-9]*) rm -f "$f"; echo "bad pid file"; exit 3;; esac; up "$p" || { rm -f "$f"; echo "the run started by hactl (pid $p) is gone"; exit 3; }; kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p"; i=0; while up "$p" && [ $i -lt ${ticks} ]; do sleep 0.2; i=$((i+1)); done; if up "$p"; then kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; echo "pid $p did not stop on SIGTERM: killed"; fi; rm -f "$f"`;
 }
 
 export interface MethodResult {
@@ -110,11 +112,20 @@ export async function runMethod(s: SshSession, m: Method, gw: GatewayConfig, tim
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** For a detached run: fails (with the log's tail) once the process hactl started has exited. */
+export async function detachedExited(s: SshSession, gw: GatewayConfig, timeoutSec: number): Promise<string | undefined> {
+  const dir = `"$HOME"/${shq(gw.runDir)}`;
+  const r = await s.run(`${UP}p=$(cat ${dir}/gateway.pid 2>/dev/null); [ -n "$p" ] && up "$p" && exit 0; echo "the detached run exited; last lines of ${gw.runDir}/gateway.log:"; tail -n 5 ${dir}/gateway.log 2>/dev/null; exit 1`, timeoutSec);
+  return r.code === 0 ? undefined : (r.stdout + r.stderr).trim().replace(/\s*\n\s*/g, ' | ');
+}
+
 /** Polls until `/startupz` says started and the health probe passes, or the deadline. */
-export async function waitReady(s: SshSession, gw: GatewayConfig, deadlineSec: number, pollSec: number, timeoutSec: number): Promise<ProbeResult & { ms: number }> {
+export async function waitReady(s: SshSession, gw: GatewayConfig, deadlineSec: number, pollSec: number, timeoutSec: number, gone?: () => Promise<string | undefined>): Promise<ProbeResult & { ms: number }> {
   const t0 = Date.now();
   let last: ProbeResult = { healthy: false, detail: 'not probed' };
   while (true) {
+    const died = gone ? await gone() : undefined;
+    if (died) return { healthy: false, detail: died, ms: Date.now() - t0 };
     const started = await probeHttp(s, gw.started, gw, timeoutSec);
     last = started.healthy ? await probeHealth(s, gw, timeoutSec) : started;
     if (last.healthy) return { ...last, ms: Date.now() - t0 };

@@ -3,8 +3,8 @@
 // (settle, verify polling) are counted apart from hactl's own time.
 import type { Config, Role } from '../config/types.js';
 import type { Step } from '../core/model.js';
-import { describeStep } from '../core/decide.js';
-import { probeHealth, runMethod, waitReady, waitStopped } from '../adapters/gateway.js';
+import { describeStep, label } from '../core/decide.js';
+import { detachedExited, probeHealth, runMethod, waitReady, waitStopped } from '../adapters/gateway.js';
 import { SshError, type SshSession } from '../adapters/ssh.js';
 import type { Reporter } from '../output.js';
 import { openSession } from './observe.js';
@@ -77,14 +77,14 @@ export class Executor {
     const tried: string[] = [];
     let waitMs = 0;
     for (const m of gw.start) {
-      this.out.progress(`${role} ${this.config.pair[role]}: start method ${m.name}`);
+      this.out.progress(`${label(this.config, role)}: start method ${m.name}`);
       const r = await runMethod(s, m, gw, t.commandTimeout, t.stopDeadline);
       if (!r.ok) {
         tried.push(r.detail);
         continue;
       }
-      this.out.progress(`${role} ${this.config.pair[role]}: waiting up to ${t.verifyDeadline} s for started and ready`);
-      const ready = await waitReady(s, gw, t.verifyDeadline, t.pollInterval, t.commandTimeout);
+      this.out.progress(`${label(this.config, role)}: waiting up to ${t.verifyDeadline} s for started and ready`);
+      const ready = await waitReady(s, gw, t.verifyDeadline, t.pollInterval, t.commandTimeout, m.detached ? () => detachedExited(s, gw, t.commandTimeout) : undefined);
       waitMs += ready.ms;
       if (ready.healthy) return { ok: true, detail: `started by ${m.name}, ready after ${(ready.ms / 1000).toFixed(1)} s${tried.length ? ` [${tried.join('; ')}]` : ''}`, waitMs, method: m.name };
       tried.push(`${m.name}: ${ready.detail}`);

@@ -28,7 +28,6 @@ export interface Assessment {
 
 /** The check's verdict: what serves, what is ready, and the exit code. */
 export function assess(config: Config, serving: Role, obs: Observations): Assessment {
-  const n = names(config);
   const idle = other(serving);
   const s = obs[serving];
   const i = obs[idle];
@@ -43,7 +42,7 @@ export function assess(config: Config, serving: Role, obs: Observations): Assess
     if (serving === 'standby') return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: serving from the standby (${L('standby')} serving, ${L('primary')} ${i.status}) ${tail}` };
     if (i.status === 'gateway-down') return { level: 'ok', exitCode: EXIT.OK, line: `OK: ${L(serving)} serving, ${L(idle)} ready ${tail}` };
 
-    return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: standby ${n.standby} not ready (${i.status}: ${i.detail}) ${tail}` };
+    return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: ${label(config, 'standby')} not ready (${i.status}: ${i.detail}) ${tail}` };
   }
   if (i.status === 'healthy') {
     return { level: 'degraded', exitCode: EXIT.WARNING, line: `DEGRADED: ${L(serving)} ${s.status} but ${L(idle)} serves ${tail}` };
@@ -109,7 +108,7 @@ export function decideFailover(config: Config, state: ClusterState, { auto, now 
   const check = state.lastCheck;
   const lastChance = !!check && check.hosts.primary.status === 'gateway-down';
   if (!auto) {
-    if (state.serving === 'standby') return { act: false, exitCode: EXIT.OK, reason: `already serving from the standby ${n.standby} (since ${state.servingSince})` };
+    if (state.serving === 'standby') return { act: false, exitCode: EXIT.OK, reason: `already serving from the ${label(config, 'standby')} (since ${state.servingSince})` };
     return { act: true, kind: 'failover', reason: 'by hand', steps: moveSteps(config, 'primary', 'standby', 'failover', 'failover by hand', lastChance) };
   }
   if (!check) return { act: false, exitCode: EXIT.OK, reason: 'no check recorded yet: run hactl check first' };
@@ -121,15 +120,15 @@ export function decideFailover(config: Config, state: ClusterState, { auto, now 
   const i = check.hosts[idle];
   if (serving === 'standby') {
     if (s.status === 'healthy' && i.status === 'healthy') return fenceIdle(config, idle);
-    return { act: false, exitCode: EXIT.OK, reason: `serving from the standby ${n.standby}; failback decides when to hand back` };
+    return { act: false, exitCode: EXIT.OK, reason: `serving from the ${label(config, 'standby')}; failback decides when to hand back` };
   }
-  if (isConfigProblem(s.status)) return { act: false, exitCode: EXIT.UNKNOWN, reason: `primary ${n.primary} is ${s.status}: a configuration problem is never a reason to fail over (${s.detail})` };
+  if (isConfigProblem(s.status)) return { act: false, exitCode: EXIT.UNKNOWN, reason: `${label(config, 'primary')} is ${s.status}: a configuration problem is never a reason to fail over (${s.detail})` };
   if (s.status === 'healthy') {
     if (i.status === 'healthy') return fenceIdle(config, idle);
-    return { act: false, exitCode: EXIT.OK, reason: `primary ${n.primary} healthy: nothing to do` };
+    return { act: false, exitCode: EXIT.OK, reason: `${label(config, 'primary')} healthy: nothing to do` };
   }
   if (!s.confirmed || state.streaks.primary.failures < t.failuresBeforeFailover) {
-    return { act: false, exitCode: EXIT.OK, reason: `primary ${n.primary} ${s.status}, not confirmed yet (${state.streaks.primary.failures}/${t.failuresBeforeFailover} confirmed checks)` };
+    return { act: false, exitCode: EXIT.OK, reason: `${label(config, 'primary')} ${s.status}, not confirmed yet (${state.streaks.primary.failures}/${t.failuresBeforeFailover} confirmed checks)` };
   }
   if (state.failover.escalatedAt) return { act: false, exitCode: EXIT.CRITICAL, reason: `gave up after ${state.failover.attempts} failed attempts (escalated ${state.failover.escalatedAt}): a human must act; run hactl failover by hand to try again` };
   if (state.failover.attempts >= t.maxAttempts) {
@@ -143,14 +142,14 @@ export function decideFailover(config: Config, state: ClusterState, { auto, now 
   }
   const since = age(now, state.failover.lastAttemptAt);
   if (since < t.cooldown) return { act: false, exitCode: EXIT.OK, reason: `cooldown: last attempt ${Math.round(since)} s ago (cooldown ${t.cooldown} s, attempt ${state.failover.attempts}/${t.maxAttempts})` };
-  return { act: true, kind: 'failover', reason: `primary ${n.primary} ${s.status} for ${state.streaks.primary.failures} confirmed check(s): ${s.detail}`, steps: moveSteps(config, 'primary', 'standby', 'failover', s.status, lastChance) };
+  return { act: true, kind: 'failover', reason: `${label(config, 'primary')} ${s.status} for ${state.streaks.primary.failures} confirmed check(s): ${s.detail}`, steps: moveSteps(config, 'primary', 'standby', 'failover', s.status, lastChance) };
 }
 
 function fenceIdle(config: Config, idle: Role): Decision {
   return {
     act: true,
     kind: 'fence-idle',
-    reason: `${idle} ${config.pair[idle]} runs a gateway while ${other(idle)} serves: stopping it (one poller per bot token)`,
+    reason: `${label(config, idle)} runs a gateway while ${other(idle)} serves: stopping it (one poller per bot token)`,
     steps: [{ op: 'fence', role: idle, why: 'second gateway' }],
   };
 }
@@ -158,8 +157,7 @@ function fenceIdle(config: Config, idle: Role): Decision {
 /** failback: by hand, act now; with --auto, only under the auto policy once the primary has been back long enough. */
 export function decideFailback(config: Config, state: ClusterState, { auto, now }: FailoverInput): Decision {
   const t = config.thresholds;
-  const n = names(config);
-  if (state.serving === 'primary') return { act: false, exitCode: EXIT.OK, reason: `primary ${n.primary} already serves` };
+  if (state.serving === 'primary') return { act: false, exitCode: EXIT.OK, reason: `${label(config, 'primary')} already serves` };
   const steps = moveSteps(config, 'standby', 'primary', 'failback', '', false);
   if (!auto) return { act: true, kind: 'failback', reason: 'by hand', steps };
   if (config.failback.policy === 'manual') return { act: false, exitCode: EXIT.OK, reason: `failback policy is manual: run hactl failback by hand when ready` };
@@ -168,8 +166,8 @@ export function decideFailback(config: Config, state: ClusterState, { auto, now 
   const a = age(now, check.at);
   if (a > t.stateMaxAge) return { act: false, exitCode: EXIT.UNKNOWN, reason: `last check is ${Math.round(a)} s old (max ${t.stateMaxAge} s): not acting on stale state` };
   const back = state.streaks.primary.reachable;
-  if (back < t.successesBeforeFailback) return { act: false, exitCode: EXIT.OK, reason: `primary ${n.primary} back for ${back}/${t.successesBeforeFailback} checks` };
-  return { act: true, kind: 'failback', reason: `primary ${n.primary} back for ${back} checks`, steps };
+  if (back < t.successesBeforeFailback) return { act: false, exitCode: EXIT.OK, reason: `${label(config, 'primary')} back for ${back}/${t.successesBeforeFailback} checks` };
+  return { act: true, kind: 'failback', reason: `${label(config, 'primary')} back for ${back} checks`, steps };
 }
 
 /** The line a --dry-run prints for each step. */
