@@ -24,7 +24,7 @@ export interface RsyncJob {
   options?: string[];
   /** Long options with a value: kept as one argv entry `--name=value`, never quoted. */
   values?: Array<[string, string]>;
-  /** --include / --exclude rules in order, e.g. ['+ */memory/**', '- *']. */
+  // --filter rules in order, e.g. ['+ /agents/*/memory/**', '- *'] (a line comment: a star-slash would end a block comment).
   filters?: string[];
   connectTimeout: number;
   /** rsync's own I/O timeout (--timeout) in seconds. */

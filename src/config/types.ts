@@ -68,10 +68,37 @@ export interface Config {
   thresholds: Thresholds;
   failback: { policy: 'auto' | 'manual' };
   alerts: { prefix: string; telegram?: TelegramConfig };
-  // Filled in by the memory, validate and backup modules (their own shapes).
-  memory: Record<string, unknown>;
-  validate: Record<string, unknown>;
+  memory: MemoryConfig;
+  validate: ValidateConfig;
+  // Filled in by the backup module (its own shape).
   backup: Record<string, unknown>;
+}
+
+export interface MemoryConfig {
+  enabled: boolean;
+  /** Relative to the SSH login's home, or absolute. */
+  root: string;
+  include: string[];
+  exclude: string[];
+  interval: number;
+  maxDeleteShare: number;
+  deleteAllowance: number;
+  /** Witness directory; relative to stateDir. */
+  staging: string;
+  deadline: number;
+  lastChanceDeadline: number;
+  ioTimeout: number;
+  bwlimit: number;
+  fullPushEvery: number;
+}
+export interface ValidateRule {
+  glob: string;
+  /** A JSON Schema file (relative to the config file) or an inline schema. */
+  schema: string | Record<string, unknown>;
+}
+export interface ValidateConfig {
+  rules: ValidateRule[];
+  ignore: string[];
 }
 
 export type Role = 'primary' | 'standby';
