@@ -69,3 +69,18 @@ describe('config', () => {
     assert.equal(findConfigPath(undefined, { HACTL_CONFIG: '/b.yaml' }), '/b.yaml');
   });
 });
+
+describe('hactl.example.yaml', () => {
+  test('the annotated example is valid and its values are the defaults it claims', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { loadValidator } = await import('../../dist/validators.js');
+    const { parseConfig } = await import('../../dist/config/load.js');
+    const text = readFileSync(new URL('../../hactl.example.yaml', import.meta.url), 'utf8');
+    const c = parseConfig(text, 'hactl.example.yaml', await loadValidator('hactl'));
+    const d = parseConfig('hosts: {a: {address: x, user: u, key: /k, knownHosts: /kh}, b: {address: y, user: u, key: /k, knownHosts: /kh}}\npair: {primary: a, standby: b}\n', 'min.yaml', await loadValidator('hactl'));
+    assert.deepEqual(c.thresholds, d.thresholds);
+    assert.deepEqual(c.hosts['pc-a'].gateway.probe, d.hosts.a.gateway.probe);
+    assert.deepEqual(c.hosts['pc-a'].gateway.stop.map((m: any) => m.name), d.hosts.a.gateway.stop.map((m: any) => m.name));
+    assert.deepEqual(c.hosts['pc-a'].gateway.start.map((m: any) => m.name), d.hosts.a.gateway.start.map((m: any) => m.name));
+  });
+});
