@@ -1,7 +1,42 @@
-// hactl sync-memory: not built yet.
+// hactl sync-memory: keep the idle host's memory one interval behind at most.
+// It follows the recorded role: while the primary serves, primary -> witness
+// staging (validated) -> standby. While the standby serves, its memory is only
+// copied to the witness (validated): the primary's older memory must never
+// overwrite what the standby is writing, and the primary is written only by
+// failback's sync-back. Runs under its own lock ('memory') so a long copy never
+// makes a concurrent `hactl check` exit 75; its record is memory.json, not
+// state.json, so neither run overwrites the other's.
 import type { Command } from 'commander';
-import { HactlError, EXIT } from '../errors.js';
+import { runCommand, loadState, type GlobalOptions } from '../context.js';
+import { EXIT } from '../errors.js';
+import { nextRecord, pullStandby, pushMemory, readMemoryRecord, writeMemoryRecord, type SyncOutcome } from '../memory/sync.js';
 
-export default async function notYet(_p: Command, _cmd: Command): Promise<number> {
-  throw new HactlError('hactl sync-memory is not implemented yet', EXIT.UNKNOWN);
+const EXIT_FOR: Record<SyncOutcome['kind'], number> = { ok: EXIT.OK, skipped: EXIT.OK, invalid: EXIT.WARNING, refused: EXIT.CRITICAL, failed: EXIT.CRITICAL };
+
+export default async function syncMemory(_p: Command, cmd: Command): Promise<number> {
+  const opts = cmd.optsWithGlobals() as GlobalOptions & { allowMassDelete?: boolean };
+  return runCommand('sync-memory', opts, 'memory', async ({ config, out, now, alerts }) => {
+    if (!config.memory.enabled) return { exitCode: EXIT.OK, summary: 'sync-memory: memory sync is disabled (memory.enabled: false)', data: { result: 'skipped' } };
+    const state = await loadState(config, now());
+    const prev = await readMemoryRecord(config);
+    const sopts = {
+      dryRun: !!opts.dryRun, allowMassDelete: !!opts.allowMassDelete, progress: (m: string) => out.progress(m), now,
+      servingNow: async () => (await loadState(config, now())).serving,
+    };
+    const o = state.serving === 'standby' ? await pullStandby(config, prev, sopts) : await pushMemory(config, prev, sopts);
+    let alertError: string | undefined;
+    if (!opts.dryRun) {
+      const { rec, alert } = nextRecord(prev, o, now());
+      writeMemoryRecord(config, rec);
+      if (alert) {
+        const r = await alerts.send(`${config.alerts.prefix} ${o.kind === 'ok' ? '✅' : '⚠️'} ${alert}`);
+        if (r.errors.length) { alertError = r.errors.join('; '); out.error(`hactl: warning: ${alertError}`); }
+      }
+    }
+    return {
+      exitCode: EXIT_FOR[o.kind],
+      summary: `sync-memory: ${o.kind === 'ok' || o.kind === 'skipped' ? '' : `${o.kind.toUpperCase()}: `}${o.line}`,
+      data: { result: o.kind, mode: o.mode, files: o.files ?? null, changed: o.changed ?? null, deleted: o.deleted ?? null, bytes: o.bytes ?? null, invalid: o.invalid ?? [], pushed: o.pushed ?? false, alertError: alertError ?? null },
+    };
+  });
 }
