@@ -60,6 +60,7 @@ export function buildProgram(run: (fn: () => Promise<number | void>, opts: Globa
     .command('sync-memory')
     .description("copy the agents' memory to the host that does not serve, validated before it replaces the last good copy")
     .option('-n, --dry-run', 'show what would be copied, change nothing')
+    .option('--allow-mass-delete', 'accept a run that deletes more than memory.maxDeleteShare of the files (after a deliberate clean-up)')
     .action(lazy(() => import('./commands/sync-memory.js')));
 
   program

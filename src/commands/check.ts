@@ -35,10 +35,14 @@ export default async function check(_p: Command, cmd: Command): Promise<number> 
       const r = await alerts.send(alert);
       if (r.errors.length) { alertNote = r.errors.join('; '); out.error(`hactl: warning: ${alertNote}`); }
     }
+    // Memory sync (issue 3): a last good sync older than three intervals is a warning.
+    const { memoryWarning } = await import('../memory/check.js');
+    const memWarn = await memoryWarning(config, now());
+    if (memWarn) out.detail(`  memory   ${memWarn}`);
     return {
-      exitCode: assessment.exitCode,
-      summary: `check: ${assessment.line}`,
-      data: { level: assessment.level, serving: next.serving, hosts: obs, streaks: next.streaks, alert: alert ?? null, alertError: alertNote ?? null },
+      exitCode: memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode,
+      summary: `check: ${assessment.line}${memWarn ? `; WARNING: ${memWarn}` : ''}`,
+      data: { memoryWarning: memWarn ?? null, level: assessment.level, serving: next.serving, hosts: obs, streaks: next.streaks, alert: alert ?? null, alertError: alertNote ?? null },
     };
   });
 }
