@@ -105,7 +105,7 @@ export interface SyncBackPlan {
  * stays as the primary has it; one only the standby changed goes back; one
  * changed on both sides is a conflict and both versions are kept. Nothing is
  * ever deleted on the primary. `identical` settles equal content with
- * different times (checked only for would-be conflicts).
+ * different times, and checks equal stats on both sides.
  */
 export function planSyncBack(base: Manifest | null, standby: Manifest, primary: Manifest, identical: (f: string) => boolean = () => false): SyncBackPlan {
   const plan: SyncBackPlan = { send: [], conflicts: [], unchanged: 0 };
@@ -113,9 +113,10 @@ export function planSyncBack(base: Manifest | null, standby: Manifest, primary: 
     const s = standby[f]!;
     const p = primary[f];
     const b = base?.[f];
-    if (p && same(s, p)) { plan.unchanged++; continue; }
     const standbyChanged = !b || !same(s, b);
     if (!standbyChanged) { plan.unchanged++; continue; }
+    // Equal size and second are not equal content (two edits in one second): compare the bytes.
+    if (p && same(s, p) && identical(f)) { plan.unchanged++; continue; }
     // Gone from the primary (or never there): the standby's copy is the only one; send it.
     if (!p) { plan.send.push(f); continue; }
     const primaryChanged = !b || !same(p, b);

@@ -93,7 +93,9 @@ function rsyncProblem(what: string, res: RsyncResult, deadline: number): string 
 
 async function rsync(config: Config, what: string, job: { from: { host?: HostConfig; path: string }; to: { host?: HostConfig; path: string }; options: string[]; filters?: string[] }, deadline: number): Promise<RsyncRun> {
   const m = config.memory;
-  const values: Array<[string, string]> = [];
+  // Relative roots mean "under the login's HOME", as for hactl's own SSH commands; sshd starts the
+  // remote command in the passwd home, which can differ from $HOME. A constant: no user data in it.
+  const values: Array<[string, string]> = [['rsync-path', 'cd "$HOME" && rsync']];
   if (m.bwlimit > 0) values.push(['bwlimit', String(m.bwlimit)]);
   const res = await runRsync({
     from: job.from, to: job.to, flags: 'rlptz', options: [...job.options, 'itemize-changes', 'stats'], values,
@@ -154,14 +156,14 @@ export async function pushMemory(config: Config, prev: MemoryRecord | undefined,
   mkdirSync(d.fromPrimary, { recursive: true, mode: 0o700 });
   say(`pulling memory from primary ${primary.name}:${m.root}`);
   const pull = await rsync(config, `pulling from primary ${primary.name}`, { from: { host: primary, path: remoteRoot(m) }, to: { path: `${d.fromPrimary}/` }, options: ['delete', ...(opts.dryRun ? ['dry-run'] : [])] }, deadline);
-  if (pull.missingSource) return { kind: 'refused', mode, line: `refused: memory directory ${m.root} is missing on primary ${primary.name}; nothing deleted on the standby`, alert: `memory sync refused: ${m.root} is missing on primary ${primary.name} (unmounted or deleted?). The standby keeps its copy; nothing was deleted.` };
+  if (pull.missingSource) return { kind: 'refused', mode, line: `memory directory ${m.root} is missing on primary ${primary.name}; nothing deleted on the standby`, alert: `memory sync refused: ${m.root} is missing on primary ${primary.name} (unmounted or deleted?). The standby keeps its copy; nothing was deleted.` };
   if (!pull.ok) return { kind: 'failed', mode, line: `${pull.problem}; the standby keeps its last good copy`, alert: `memory sync failed: ${pull.problem}. The standby keeps its last good copy.` };
   if (opts.dryRun) {
     return { kind: 'ok', mode, changed: pull.items.changed.length, deleted: pull.items.deleted.length, line: `--dry-run: primary ${primary.name} has ${pull.items.changed.length} new or changed and ${pull.items.deleted.length} deleted memory file(s) since the witness's copy; nothing copied` };
   }
   const files = await listFiles(d.fromPrimary);
   const count = files.filter((f) => !f.includes(`/.~tmp~/`)).length;
-  if (count === 0) return { kind: 'refused', mode, line: `refused: no memory files on primary ${primary.name} under ${m.root}; nothing deleted on the standby`, alert: `memory sync refused: the primary ${primary.name} has no memory files under ${m.root} (empty or unmounted?). The standby keeps its copy; nothing was deleted.` };
+  if (count === 0) return { kind: 'refused', mode, line: `no memory files on primary ${primary.name} under ${m.root}; nothing deleted on the standby`, alert: `memory sync refused: the primary ${primary.name} has no memory files under ${m.root} (empty or unmounted?). The standby keeps its copy; nothing was deleted.` };
   // The first run, or one after a failure, checks every file; otherwise only what rsync changed.
   const full = !prev || prev.lastResult !== 'ok' || prev.mode !== 'push';
   say(`validating ${full ? `all ${count}` : pull.items.changed.length} file(s)`);
@@ -180,7 +182,7 @@ export async function pushMemory(config: Config, prev: MemoryRecord | undefined,
   const live = count - dry.items.created.length + dry.items.deleted.length;
   const verdict = deletionVerdict(dry.items.deleted.length, live, m);
   if (!verdict.ok && !opts.allowMassDelete) {
-    return { kind: 'refused', mode, line: `refused: the push ${verdict.reason} on standby ${standby.name}; nothing deleted`, alert: `memory sync refused: it ${verdict.reason} on standby ${standby.name} (e.g. ${dry.items.deleted.slice(0, 3).join(', ')}). Nothing was deleted; if intended, run hactl sync-memory --allow-mass-delete.` };
+    return { kind: 'refused', mode, line: `the push ${verdict.reason} on standby ${standby.name}; nothing deleted`, alert: `memory sync refused: it ${verdict.reason} on standby ${standby.name} (e.g. ${dry.items.deleted.slice(0, 3).join(', ')}). Nothing was deleted; if intended, run hactl sync-memory --allow-mass-delete.` };
   }
   if (opts.servingNow && (await opts.servingNow()) !== 'primary') return { kind: 'skipped', mode, line: 'the standby started serving during this run: nothing pushed' };
   say(`pushing to standby ${standby.name}`);
@@ -201,14 +203,14 @@ async function pullStandbyCopy(config: Config, opts: SyncOptions, deadline: numb
   mkdirSync(d.fromStandby, { recursive: true, mode: 0o700 });
   const job = { from: { host: standby, path: remoteRoot(m) }, to: { path: `${d.fromStandby}/` }, options: ['delete', 'delete-after'] };
   const dry = await rsync(config, `reading standby ${standby.name}`, { ...job, options: [...job.options, 'dry-run'] }, deadline);
-  if (dry.missingSource) return { fail: { kind: 'refused', mode: 'pull-standby', line: `refused: ${m.root} is missing on standby ${standby.name}; the witness keeps its copy`, alert: `memory sync refused: ${m.root} is missing on the serving standby ${standby.name}. The witness keeps its copy of it.` } };
+  if (dry.missingSource) return { fail: { kind: 'refused', mode: 'pull-standby', line: `${m.root} is missing on standby ${standby.name}; the witness keeps its copy`, alert: `memory sync refused: ${m.root} is missing on the serving standby ${standby.name}. The witness keeps its copy of it.` } };
   if (!dry.ok) return { fail: { kind: 'failed', mode: 'pull-standby', line: dry.problem!, alert: `memory sync failed: ${dry.problem}` } };
   const have = existsSync(d.fromStandby) ? (await listFiles(d.fromStandby)).length : 0;
   const verdict = deletionVerdict(dry.items.deleted.length, have, m);
   const after = have - dry.items.deleted.length + dry.items.created.length;
   if ((!verdict.ok || (after === 0 && have > 0)) && !opts.allowMassDelete) {
     const why = verdict.ok ? 'would empty it' : verdict.reason;
-    return { fail: { kind: 'refused', mode: 'pull-standby', line: `refused: copying standby ${standby.name} ${why} on the witness`, alert: `memory sync refused: the serving standby ${standby.name} lost memory files: copying it ${why} on the witness. The witness keeps its copy in ${d.fromStandby}.` } };
+    return { fail: { kind: 'refused', mode: 'pull-standby', line: `copying standby ${standby.name} ${why} on the witness`, alert: `memory sync refused: the serving standby ${standby.name} lost memory files: copying it ${why} on the witness. The witness keeps its copy in ${d.fromStandby}.` } };
   }
   if (opts.dryRun) return { items: dry.items, count: after };
   const real = await rsync(config, `pulling from standby ${standby.name}`, job, deadline);

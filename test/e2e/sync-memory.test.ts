@@ -1,0 +1,290 @@
+// Memory sync end to end: the built hactl, real rsync over real sshd on
+// 127.0.0.2 (primary) / 127.0.0.3 (standby), the witness staging in the lab's
+// state directory, a local Bot API server for alerts.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Lab } from '../lab/lab.ts';
+import { memRoot, readMem, rsyncPids, seedTree, writeMem } from '../lab/memory.ts';
+
+let lab: Lab;
+const P = () => lab.host('primary');
+const S = () => lab.host('standby');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  lab = await Lab.start();
+});
+after(async () => {
+  await lab?.stop();
+});
+beforeEach(async () => {
+  await lab.reset();
+  for (const h of [P(), S()]) {
+    for (const d of ['workspace', 'agents', 'openclaw.json']) rmSync(join(h.openclawDir, d), { recursive: true, force: true });
+    for (const d of readdirSync(h.home).filter((n) => n.startsWith('-oc'))) rmSync(join(h.home, d), { recursive: true, force: true });
+  }
+});
+
+const memRecord = () => JSON.parse(readFileSync(join(lab.dir, 'state', 'memory.json'), 'utf8'));
+
+describe('sync-memory: primary serving', () => {
+  test('create, change and delete on the primary reach the standby in one run; SQLite and other files are left alone', async () => {
+    writeMem(P(), { ...seedTree(10), 'agents/joe/agent/openclaw-agent.sqlite': 'live db', 'workspace/memory/index.sqlite': 'db', 'workspace/memory/index.sqlite-wal': 'wal', 'openclaw.json': '{"primary": true}' });
+    writeMem(S(), { 'openclaw.json': '{"standby": true}', 'workspace/memory/index.sqlite': 'standby db' });
+    const r1 = await lab.hactl(['sync-memory']);
+    assert.equal(r1.code, 0, r1.stdout + r1.stderr);
+    assert.equal(r1.stdout.trim().split('\n').length, 1, 'one summary line under cron');
+    const noDb = (t: Record<string, string>) => Object.fromEntries(Object.entries(t).filter(([k]) => !/\.sqlite/.test(k)));
+    assert.deepEqual(noDb(readMem(S())), noDb(readMem(P())), 'memory copied');
+    assert.equal(readMem(S())['workspace/memory/index.sqlite'], 'standby db', 'the standby\'s own SQLite is neither overwritten nor deleted');
+    assert.ok(!existsSync(join(memRoot(S()), 'agents/joe/agent/openclaw-agent.sqlite')), 'a live SQLite file is never copied');
+    assert.ok(!existsSync(join(memRoot(S()), 'workspace/memory/index.sqlite-wal')));
+    assert.equal(readFileSync(join(memRoot(S()), 'openclaw.json'), 'utf8'), '{"standby": true}', 'files outside the memory are not touched');
+
+    writeMem(P(), { 'workspace/memory/2026-09-11.md': 'new note\n', 'workspace/MEMORY.md': '# Memory\n\n- the user likes coffee now\n', 'workspace/memory/2026-09-01.md': null, 'agents/ann/memory/a.md': 'ann\n' });
+    const r2 = await lab.hactl(['sync-memory', '--json']);
+    assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+    const j = JSON.parse(r2.stdout);
+    assert.equal(j.result, 'ok');
+    assert.equal(j.deleted, 1);
+    assert.equal(j.changed, 3);
+    const s = readMem(S());
+    assert.equal(s['workspace/memory/2026-09-11.md'], 'new note\n');
+    assert.equal(s['workspace/MEMORY.md'], '# Memory\n\n- the user likes coffee now\n');
+    assert.equal(s['agents/ann/memory/a.md'], 'ann\n');
+    assert.ok(!('workspace/memory/2026-09-01.md' in s), 'a deletion reaches the standby');
+    const rec = memRecord();
+    assert.equal(rec.lastResult, 'ok');
+    assert.equal(rec.files, 15);
+    assert.ok(rec.lastGoodAt && rec.bytes > 0);
+    const h = lab.history().filter((l) => l.command === 'sync-memory');
+    assert.equal(h.length, 2);
+    assert.deepEqual(lab.telegram.texts(), [], 'no alert when all is well');
+  });
+
+  test('truncated YAML and invalid JSON on the primary: the standby keeps its last good copy, the alert names the files, once', async () => {
+    writeMem(P(), seedTree(5));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const good = readMem(S());
+    writeMem(P(), { 'workspace/memory/facts.yaml': 'user:\n  name: "Lin', 'agents/joe/memory/state.json': '{"mood": "calm",', 'workspace/memory/2026-09-06.md': 'a valid new note\n' });
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^sync-memory: INVALID: 2 invalid memory file\(s\) from primary primary: agents\/joe\/memory\/state\.json, workspace\/memory\/facts\.yaml/);
+    assert.deepEqual(readMem(S()), good, 'nothing of the rejected copy reached the standby');
+    const texts = lab.telegram.texts();
+    assert.equal(texts.length, 1);
+    assert.match(texts[0]!, /agents\/joe\/memory\/state\.json:1:17: invalid JSON/);
+    assert.match(texts[0]!, /workspace\/memory\/facts\.yaml:2:13: invalid YAML: Missing closing "quote/);
+    assert.match(texts[0]!, /standby keeps its last good copy/);
+    assert.equal(readFileSync(join(lab.dir, 'state/memory/from-primary/agents/joe/memory/state.json'), 'utf8'), '{"mood": "calm",', 'the rejected staging copy is kept for inspection');
+    assert.equal(memRecord().lastResult, 'invalid');
+
+    const again = await lab.hactl(['sync-memory']);
+    assert.equal(again.code, 1);
+    assert.equal(lab.telegram.texts().length, 1, 'the same problem is not alerted every run');
+
+    writeMem(P(), { 'workspace/memory/facts.yaml': 'user:\n  name: Linou\n', 'agents/joe/memory/state.json': '{"mood": "calm"}' });
+    const fixed = await lab.hactl(['sync-memory']);
+    assert.equal(fixed.code, 0, fixed.stdout);
+    assert.equal(readMem(S())['workspace/memory/2026-09-06.md'], 'a valid new note\n');
+    assert.match(lab.telegram.texts()[1]!, /OK again/);
+  });
+
+  test('source directory missing: nothing deleted on the standby, alert, exit 2', async () => {
+    writeMem(P(), seedTree(5));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const good = readMem(S());
+    renameSync(memRoot(P()), memRoot(P()) + '.away');
+    try {
+      const r = await lab.hactl(['sync-memory']);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /REFUSED: .*\.openclaw is missing on primary/);
+      assert.deepEqual(readMem(S()), good);
+      assert.match(lab.telegram.texts().join('\n'), /missing on primary primary/);
+    } finally {
+      renameSync(memRoot(P()) + '.away', memRoot(P()));
+    }
+  });
+
+  test('source empty (e.g. unmounted): nothing deleted on the standby, alert, exit 2', async () => {
+    writeMem(P(), seedTree(5));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const good = readMem(S());
+    rmSync(join(memRoot(P()), 'workspace'), { recursive: true });
+    rmSync(join(memRoot(P()), 'agents'), { recursive: true });
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /REFUSED: no memory files on primary/);
+    assert.deepEqual(readMem(S()), good);
+    assert.equal(lab.telegram.texts().length, 1);
+  });
+
+  test('deletions above the threshold are refused; --allow-mass-delete accepts them', async () => {
+    writeMem(P(), seedTree(26)); // 30 files: limit max(5, 20% of 30 = 6) = 6
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const del: Record<string, null> = {};
+    for (let i = 1; i <= 7; i++) del[`workspace/memory/2026-09-${String(i).padStart(2, '0')}.md`] = null;
+    writeMem(P(), del);
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /REFUSED: the push would delete 7 of 30 memory files \(limit 6/);
+    assert.equal(Object.keys(readMem(S())).length, 30, 'nothing deleted');
+    assert.match(lab.telegram.texts()[0]!, /would delete 7 of 30/);
+    // Six are within the limit: delete one fewer and it goes through.
+    const ok = await lab.hactl(['sync-memory', '--allow-mass-delete']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.equal(Object.keys(readMem(S())).length, 23);
+  });
+
+  test('rsync killed in the middle of the push: the live copy is intact, the next run completes', async () => {
+    writeMem(P(), seedTree(5));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const good = readMem(S());
+    writeMem(P(), { 'workspace/memory/big.md': randomBytes(3 * 1024 * 1024).toString('base64'), 'workspace/MEMORY.md': '# Memory\n\nchanged\n' });
+    lab.writeConfig({ memory: { bwlimit: 1500 } });
+    const run = lab.hactl(['sync-memory']);
+    // Wait for the real push (not the dry run) to the standby, let data flow into the holding dir, then kill it.
+    let pid = 0;
+    for (let i = 0; i < 400 && !pid; i++) {
+      pid = rsyncPids(`${S().address}:`).find((p) => !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--dry-run')) ?? 0;
+      if (!pid) await sleep(50);
+    }
+    assert.ok(pid, 'the push to the standby was seen');
+    await sleep(500); // some data is on its way (3 MB at 1.5 MB/s)
+    process.kill(pid, 'SIGKILL');
+    const r = await run;
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /FAILED: pushing to standby standby: rsync killed by SIGKILL.*; the standby's live copy was not replaced/);
+    assert.deepEqual(readMem(S()), good, 'live copy intact');
+    lab.writeConfig();
+    const again = await lab.hactl(['sync-memory']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.deepEqual(readMem(S()), readMem(P()));
+  });
+
+  test('--dry-run changes nothing on the standby nor on the witness record', async () => {
+    writeMem(P(), seedTree(3));
+    const r = await lab.hactl(['sync-memory', '--dry-run']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /--dry-run: primary primary has 7 new or changed/);
+    assert.deepEqual(readMem(S()), {});
+    assert.ok(!existsSync(join(lab.dir, 'state', 'memory.json')));
+  });
+});
+
+describe('sync-memory: exit codes', () => {
+  test('75 while another run holds the memory lock; 78 on a bad memory config', async () => {
+    mkdirSync(join(lab.dir, 'state'), { recursive: true });
+    const now = new Date();
+    writeFileSync(join(lab.dir, 'state', 'memory.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), command: 'test', since: now.toISOString(), leaseUntil: new Date(now.getTime() + 60000).toISOString() }));
+    const locked = await lab.hactl(['sync-memory']);
+    assert.equal(locked.code, 75, locked.stderr);
+    rmSync(join(lab.dir, 'state', 'memory.lock'));
+    lab.writeConfig({ memory: { maxDeleteShare: 2, include: [] } });
+    const bad = await lab.hactl(['sync-memory']);
+    assert.equal(bad.code, 78, bad.stderr);
+    assert.match(bad.stderr, /\/memory\/maxDeleteShare must be <= 1/);
+    assert.match(bad.stderr, /\/memory\/include must NOT have fewer than 1 items/);
+  });
+
+  test('check warns (exit 1) when the last good sync is older than three intervals', async () => {
+    await P().startGateway();
+    const fresh = await lab.hactl(['check']);
+    assert.equal(fresh.code, 0, 'no memory record yet: no warning');
+    const old = new Date(Date.now() - 16 * 60 * 1000).toISOString();
+    writeFileSync(join(lab.dir, 'state', 'memory.json'), JSON.stringify({ version: 1, lastRunAt: old, lastGoodAt: old, lastResult: 'ok' }));
+    const r = await lab.hactl(['check']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /WARNING: last good memory sync 16 min ago \(more than 3 intervals of 5 min/);
+  });
+});
+
+describe('sync-memory: no injection through paths or filters', () => {
+  test('names and filters with ; | $() newline quotes spaces globs and a leading - are copied literally and run nothing', async () => {
+    const mark = `pwned-${process.pid}-${Date.now()}`;
+    const evil = `$(touch ${mark})`;
+    const root = `-oc ${evil};|'"*?[x] \`touch ${mark}\``;
+    const names = [
+      `workspace/memory/${evil}.md`,
+      `workspace/memory/a;touch ${mark}|b.md`,
+      `workspace/memory/new\nline $(touch ${mark}).md`,
+      `workspace/memory/quote's "dq" and spaces.md`,
+      `workspace/memory/glob*?[ab].md`,
+      `workspace/memory/-rf --delete.md`,
+      `agents/-x ${evil}/memory/note.md`,
+      `extra;|${evil}/keep.md`,
+    ];
+    const files: Record<string, string> = { 'workspace/MEMORY.md': '# m\n' };
+    names.forEach((n, i) => (files[n] = `content ${i}\n`));
+    writeMem(P(), files, root);
+    const stateDir = join(lab.dir, `state ${evil};|-x`);
+    lab.writeConfig({ stateDir, memory: { root, include: ['workspace/MEMORY.md', 'workspace/memory/**', 'agents/*/memory/**', `extra;|${evil}/**`], exclude: [`${evil};|x`] } });
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const got = readMem(S(), root, ['workspace', 'agents', `extra;|${evil}`]);
+    assert.deepEqual(got, readMem(P(), root, ['workspace', 'agents', `extra;|${evil}`]));
+    for (const n of names) assert.equal(got[n], files[n], `copied literally: ${JSON.stringify(n)}`);
+    const where = [lab.dir, P().home, S().home, '/tmp', process.cwd(), '/'];
+    for (const d of where) assert.ok(!existsSync(join(d, mark)), `no command ran (marker in ${d})`);
+    for (const d of [P().home, S().home]) assert.deepEqual(readdirSync(d).filter((f) => f === mark || f.startsWith(`${mark}`)), [], `no marker file in ${d}`);
+  });
+});
+
+describe('sync-memory: standby serving, failover and failback', () => {
+  test('while the standby serves, its memory is copied to the witness only; the primary is never overwritten', async () => {
+    writeMem(P(), seedTree(3));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    await S().startGateway();
+    assert.equal((await lab.hactl(['check'])).code >= 0, true);
+    const st = lab.state();
+    writeFileSync(join(lab.dir, 'state', 'state.json'), JSON.stringify({ ...st, serving: 'standby' }));
+    writeMem(S(), { 'workspace/memory/2026-09-20.md': 'written while serving\n' });
+    writeMem(P(), { 'workspace/MEMORY.md': '# stale primary copy\n' });
+    const before = readMem(P());
+    const standbyBefore = readMem(S());
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /standby standby serves: its memory \(8 files, .*copied to the witness; the primary is not written until failback/);
+    assert.deepEqual(readMem(P()), before, 'primary untouched');
+    assert.deepEqual(readMem(S()), standbyBefore, 'the serving standby is not overwritten with the primary\'s memory');
+    assert.equal(readFileSync(join(lab.dir, 'state/memory/from-standby/workspace/memory/2026-09-20.md'), 'utf8'), 'written while serving\n');
+  });
+
+  test('failover copies once more when only the gateway died; failback sends back what the standby wrote and keeps both sides of a conflict', async () => {
+    writeMem(P(), seedTree(3));
+    await P().startGateway();
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    // The primary's gateway dies after writing a note the 5-minute sync has not copied yet.
+    writeMem(P(), { 'workspace/memory/2026-09-04.md': 'last words\n' });
+    P().crashGateway();
+    const c = await lab.hactl(['check']);
+    assert.equal(lab.state().lastCheck.hosts.primary.status, 'gateway-down', c.stdout);
+    const f = await lab.hactl(['failover', '--json']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    const steps = JSON.parse(f.stdout).steps;
+    assert.equal(steps[0].op, 'sync-last-chance');
+    assert.match(steps[0].detail, /sync-last-chance: .*1 copied/);
+    assert.equal(readMem(S())['workspace/memory/2026-09-04.md'], 'last words\n', 'nothing lost');
+
+    // The standby serves and writes; the primary's disk also changed one file while it was out.
+    await sleep(1100); // mtimes are compared in whole seconds
+    writeMem(S(), { 'workspace/memory/2026-09-05.md': 'from the standby\n', 'workspace/MEMORY.md': '# Memory\n\nstandby version\n' });
+    writeMem(P(), { 'workspace/MEMORY.md': '# Memory\n\nprimary version\n' });
+    const b = await lab.hactl(['failback', '--json']);
+    assert.equal(b.code, 0, b.stdout + b.stderr);
+    const bj = JSON.parse(b.stdout);
+    assert.equal(bj.steps[0].op, 'sync-back');
+    assert.match(bj.steps[0].detail, /sent back 1 file\(s\).*1 conflict\(s\), both versions kept: workspace\/MEMORY\.md \(primary's\) and workspace\/MEMORY\.conflict-standby-\d{8}T\d{6}Z\.md/);
+    const p = readMem(P());
+    assert.equal(p['workspace/memory/2026-09-05.md'], 'from the standby\n');
+    assert.equal(p['workspace/MEMORY.md'], '# Memory\n\nprimary version\n');
+    const conflict = Object.keys(p).find((k) => k.startsWith('workspace/MEMORY.conflict-standby-'));
+    assert.ok(conflict, 'the standby\'s version is kept beside it');
+    assert.equal(p[conflict!], '# Memory\n\nstandby version\n');
+    assert.match(lab.telegram.texts().join('\n'), /changed on both hosts; both versions kept/);
+    assert.equal(lab.state().serving, 'primary');
+  });
+});
