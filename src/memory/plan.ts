@@ -37,6 +37,7 @@ export interface Itemized {
   created: string[]; // the subset that did not exist on the receiver
   deleted: string[]; // regular files deleted (or that would be) on the receiver
   bytes: number; // sent + received, from --stats
+  files?: number; // regular files in the transfer (the source side), from --stats
 }
 
 /** rsync escapes unprintable bytes in names as \#ooo (octal). */
@@ -63,6 +64,8 @@ export function parseItemized(stdout: string): Itemized {
       if (m[2]!.startsWith('+++')) r.created.push(name);
       continue;
     }
+    const n = /^Number of files: [\d,.]+ \(reg: ([\d,.]+)/.exec(line);
+    if (n) r.files = Number(n[1]!.replace(/[,.]/g, ''));
     const b = /^Total bytes (?:sent|received): ([\d,.]+)/.exec(line);
     if (b) r.bytes += Number(b[1]!.replace(/[,.]/g, ''));
   }

@@ -161,8 +161,9 @@ export async function pushMemory(config: Config, prev: MemoryRecord | undefined,
   if (opts.dryRun) {
     return { kind: 'ok', mode, changed: pull.items.changed.length, deleted: pull.items.deleted.length, line: `--dry-run: primary ${primary.name} has ${pull.items.changed.length} new or changed and ${pull.items.deleted.length} deleted memory file(s) since the witness's copy; nothing copied` };
   }
-  const files = await listFiles(d.fromPrimary);
-  const count = files.filter((f) => !f.includes(`/.~tmp~/`)).length;
+  // rsync's --stats count avoids walking 10,000 files on a no-change run; walk only when it is missing.
+  let files: string[] | undefined;
+  const count = pull.items.files ?? (files = await listFiles(d.fromPrimary)).length;
   if (count === 0) return { kind: 'refused', mode, line: `no memory files on primary ${primary.name} under ${m.root}; nothing deleted on the standby`, alert: `memory sync refused: the primary ${primary.name} has no memory files under ${m.root} (empty or unmounted?). The standby keeps its copy; nothing was deleted.` };
   // The first run, or one after a failure, checks every file; otherwise only what rsync changed.
   const full = !prev || prev.lastResult !== 'ok' || prev.mode !== 'push';
@@ -188,7 +189,7 @@ export async function pushMemory(config: Config, prev: MemoryRecord | undefined,
   say(`pushing to standby ${standby.name}`);
   const real = await rsync(config, `pushing to standby ${standby.name}`, { ...push, options: pushOpts }, deadline);
   if (!real.ok) return { kind: 'failed', mode, line: `${real.problem}; the standby's live copy was not replaced (updates land only at the end)`, alert: `memory sync failed: ${real.problem}. The standby's live copy was not replaced; the next run retries.` };
-  writeAtomic(d.manifest, JSON.stringify({ at: now().toISOString(), files: await statManifest(d.fromPrimary, files) }));
+  writeAtomic(d.manifest, JSON.stringify({ at: now().toISOString(), files: await statManifest(d.fromPrimary, files ?? (await listFiles(d.fromPrimary))) }));
   return {
     kind: 'ok', mode, files: count, changed: real.items.changed.length, deleted: real.items.deleted.length, bytes: pull.items.bytes + real.items.bytes, pushed: true,
     line: `${count} files: ${real.items.changed.length} copied, ${real.items.deleted.length} deleted on standby ${standby.name} (${pull.items.bytes + real.items.bytes} bytes moved)`,
