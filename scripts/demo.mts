@@ -1,5 +1,7 @@
 // The lab plays the failover story with the built hactl, as cron would run it
 // on the witness. Every hactl line and every Telegram alert is printed.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Lab, type HactlResult } from '../test/lab/lab.ts';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
@@ -32,8 +34,13 @@ try {
   console.log(`lab in ${lab.dir}: primary = sshd on ${P.address}:${P.sshPort} (gateway :${P.gatewayPort}), standby = sshd on ${S.address}:${S.sshPort} (gateway :${S.gatewayPort}), Telegram Bot API at ${lab.telegram.url}`);
   console.log(dim('thresholds shortened for the demo: retry delay 0.5 s, settle 0.2 s, 3 checks before failback'));
 
-  step('1. The primary serves; the witness checks (cron, every 2 minutes)');
+  const mem = (h: typeof P) => join(h.home, '.openclaw', 'workspace', 'MEMORY.md');
+  mkdirSync(join(P.home, '.openclaw', 'workspace', 'memory'), { recursive: true });
+  writeFileSync(mem(P), '# Memory\n\n- the user prefers short answers\n');
+
+  step('1. The primary serves; the witness checks (cron, every 2 minutes) and syncs memory (every 5)');
   await P.startGateway();
+  await hactl(['sync-memory']);
   await hactl(['check']);
   await hactl(['failover', '--auto']);
 
@@ -44,13 +51,16 @@ try {
   await hactl(['failover', '--auto']);
   await hactl(['check']);
 
-  step('4. The primary machine is back (its gateway stays down until hactl hands back)');
-  for (let i = 1; i <= 3; i++) {
+  step('4. The standby serves and learns something; the primary machine comes back (its gateway stays down until hactl hands back)');
+  writeFileSync(mem(S), readFileSync(mem(S), 'utf8') + '- learned while the primary was down\n');
+  console.log(`   (the standby's gateway wrote to ${mem(S).replace(lab.dir + '/', '')})`);
+  for (let i = 1; i <= 5 && lab.state().serving === 'standby'; i++) {
     await hactl(['check']);
     await hactl(['failback', '--auto']);
   }
-  step('5. Back to normal');
+  step('5. Back to normal, with what the standby learned');
   await hactl(['check']);
+  console.log(`   primary's MEMORY.md now: ${JSON.stringify(readFileSync(mem(P), 'utf8'))}`);
   console.log(`\nserving: ${lab.state().serving}; primary gateway pid ${P.gatewayPid() || '-'}, standby gateway pid ${S.gatewayPid() || '-'}`);
   console.log(`history: ${lab.history().length} lines in ${lab.dir}/state/history.jsonl`);
 } finally {

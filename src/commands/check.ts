@@ -5,7 +5,7 @@ import { runCommand, loadState, saveState, type GlobalOptions } from '../context
 import { applyCheck, needsRetry } from '../core/decide.js';
 import type { Observation, Observations } from '../core/model.js';
 import type { Role } from '../config/types.js';
-import { observe } from './observe.js';
+import { Prober } from './observe.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -14,18 +14,25 @@ export default async function check(_p: Command, cmd: Command): Promise<number> 
   return runCommand('check', opts, 'cluster', async ({ config, out, now, alerts }) => {
     const state = await loadState(config, now());
     out.progress(`probing ${config.pair.primary} and ${config.pair.standby}`);
+    const prober = new Prober(config);
     const confirm = async (role: Role): Promise<Observation> => {
-      const first = await observe(config, role);
+      const first = await prober.observe(role);
       // An idle standby's gateway is down by design; only unreachable/timeout is a failure there.
       const expectedDown = role !== state.serving && first.status === 'gateway-down';
       if (!needsRetry(first.status) || expectedDown) return first;
       out.progress(`${role} ${config.pair[role]}: ${first.status}; retrying in ${config.thresholds.retryDelay} s before believing it`);
       await sleep(config.thresholds.retryDelay * 1000);
-      const second = await observe(config, role);
+      const second = await prober.observe(role);
       if (second.status === 'healthy') return { ...second, transient: true, detail: `${second.detail} (first probe: ${first.status}: ${first.detail})` };
       return { ...second, confirmed: true };
     };
-    const [primary, standby] = await Promise.all([confirm('primary'), confirm('standby')]);
+    let primary: Observation;
+    let standby: Observation;
+    try {
+      [primary, standby] = await Promise.all([confirm('primary'), confirm('standby')]);
+    } finally {
+      await prober.close();
+    }
     const obs: Observations = { primary, standby };
     for (const r of ['primary', 'standby'] as const) out.detail(`  ${r.padEnd(8)} ${config.pair[r].padEnd(12)} ${obs[r].status.padEnd(15)} ${obs[r].detail}`);
     const { state: next, assessment, alert } = applyCheck(config, state, obs, now());

@@ -29,21 +29,29 @@ export interface ExecResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Executor {
-  private sessions = new Map<Role, SshSession>();
+  private sessions = new Map<Role, Promise<SshSession>>();
   constructor(private readonly config: Config, private readonly out: Reporter) {}
 
-  async session(role: Role): Promise<SshSession> {
+  /** One SSH session per role, opened once (a failed open stays failed for this run: no second wait). */
+  session(role: Role): Promise<SshSession> {
     let s = this.sessions.get(role);
     if (!s) {
-      s = await openSession(this.config, this.config.hosts[this.config.pair[role]]!);
+      s = openSession(this.config, this.config.hosts[this.config.pair[role]]!);
       this.sessions.set(role, s);
+      s.catch(() => undefined); // handled where it is awaited
     }
     return s;
   }
 
+  /** Opens the sessions a plan needs in parallel, ahead of its steps (errors surface in the step). */
+  prefetch(steps: Step[]): void {
+    for (const st of steps) if ('role' in st) this.session(st.role).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((s) => s.close()));
+    const all = [...this.sessions.values()];
     this.sessions.clear();
+    await Promise.all(all.map((p) => p.then((s) => s.close(), () => undefined)));
   }
 
   private gw(role: Role) {
@@ -96,6 +104,7 @@ export class Executor {
     const results: StepResult[] = [];
     let stoppedAt: number | undefined;
     let gapMs: number | undefined;
+    this.prefetch(steps);
     for (const step of steps) {
       this.out.detail(`- ${describeStep(this.config, step)}`);
       const t0 = Date.now();
@@ -149,7 +158,9 @@ export class Executor {
       }
       case 'verify': {
         const t = this.config.thresholds;
-        const r = await waitReady(await this.session(step.role), this.gw(step.role), t.pollInterval, t.pollInterval, t.commandTimeout);
+        // The start step already waited for /startupz and the probe; this is the independent
+        // re-check of the probe alone, on the recorded side, right before it is recorded.
+        const r = await probeHealth(await this.session(step.role), this.gw(step.role), t.commandTimeout);
         return { ok: r.healthy, role: step.role, detail: r.detail };
       }
       case 'record':

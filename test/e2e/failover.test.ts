@@ -19,6 +19,10 @@ after(async () => {
 });
 beforeEach(async () => {
   await lab.reset();
+  // Some memory on the primary, as on a real install: failover's last-chance sync
+  // and failback's sync-back run for real (issue 3 tests them in depth).
+  mkdirSync(join(P().home, '.openclaw', 'workspace'), { recursive: true });
+  writeFileSync(join(P().home, '.openclaw', 'workspace', 'MEMORY.md'), '# Memory\n\n- the user prefers short answers\n');
   await P().startGateway();
 });
 
@@ -123,6 +127,7 @@ describe('failover', () => {
     const texts = lab.telegram.texts();
     assert.equal(texts.length, 1, texts.join('\n'));
     assert.match(texts[0]!, /primary OFFLINE \(gateway-down\) — standby takes over/);
+    assert.match(readFileSync(join(S().home, '.openclaw', 'workspace', 'MEMORY.md'), 'utf8'), /short answers/, 'last-chance sync copied the memory');
     const h = lab.history().at(-1);
     assert.equal(h.command, 'failover');
     assert.equal(h.kind, 'failover');
