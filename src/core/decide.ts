@@ -130,6 +130,9 @@ export function decideFailover(config: Config, state: ClusterState, { auto, now 
   if (!s.confirmed || state.streaks.primary.failures < t.failuresBeforeFailover) {
     return { act: false, exitCode: EXIT.OK, reason: `${label(config, 'primary')} ${s.status}, not confirmed yet (${state.streaks.primary.failures}/${t.failuresBeforeFailover} confirmed checks)` };
   }
+  if (!isReachable(i.status)) {
+    return { act: false, exitCode: EXIT.CRITICAL, reason: `standby ${config.pair.standby} is ${i.status} too: not failing over (nothing could start there; if both look down, the witness itself may be cut off)` };
+  }
   if (state.failover.escalatedAt) return { act: false, exitCode: EXIT.CRITICAL, reason: `gave up after ${state.failover.attempts} failed attempts (escalated ${state.failover.escalatedAt}): a human must act; run hactl failover by hand to try again` };
   if (state.failover.attempts >= t.maxAttempts) {
     return {

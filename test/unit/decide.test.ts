@@ -128,6 +128,14 @@ describe('decideFailover', () => {
     assert.equal(d.act, true);
     assert.ok(!d.steps.some((s: any) => s.op === 'sync-last-chance'));
   });
+  test('auto with the standby unreachable too: no attempt (the witness may be the one cut off)', async () => {
+    const cfg = await config();
+    const { state } = await afterChecks(cfg, [['unreachable', 'unreachable']]);
+    const d = decideFailover(cfg, state, { auto: true, now: later(1) });
+    assert.equal(d.act, false);
+    assert.equal(d.exitCode, 2);
+    assert.match(d.reason, /standby pc2 is unreachable too/);
+  });
   test('auto on stale state: refuses with exit 3', async () => {
     const cfg = await config();
     const { state } = await afterChecks(cfg, [['gateway-down', 'gateway-down']]);
