@@ -9,6 +9,8 @@ import type { Config } from '../config/types.js';
 import { addSecret, redact } from '../output.js';
 import { readJson, writeJson } from '../state/files.js';
 
+const MAX_PENDING = 20;
+
 interface Pending { at: string; text: string; tries: number; lastError?: string }
 interface Outbox { version: 1; pending: Pending[] }
 
@@ -79,6 +81,18 @@ export class Alerts {
     if (failure) {
       for (const m of box.pending) { m.tries++; m.lastError = failure; }
       report.errors.push(`alert not delivered (kept for the next run, ${box.pending.length} pending): ${failure}`);
+    }
+    // Keep the newest MAX_PENDING: a bot that stays unreachable for days must not
+    // grow the outbox without end, nor flood the chat when it comes back.
+    if (box.pending.length > MAX_PENDING) {
+      const DROPPED = /^\((\d+) older undelivered alert\(s\) dropped\) /;
+      const gone = box.pending.slice(0, box.pending.length - MAX_PENDING);
+      box.pending = box.pending.slice(gone.length);
+      // Count what earlier caps dropped too, so the note says how many in all.
+      let dropped = gone.reduce((n, m) => n + 1 + Number(DROPPED.exec(m.text)?.[1] ?? 0), 0);
+      const first = box.pending[0]!;
+      dropped += Number(DROPPED.exec(first.text)?.[1] ?? 0);
+      box.pending[0] = { ...first, text: `(${dropped} older undelivered alert(s) dropped) ${first.text.replace(DROPPED, '')}` };
     }
     report.pending = box.pending.length;
     writeJson(this.file, box);

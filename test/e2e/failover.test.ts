@@ -276,6 +276,21 @@ describe('failback', () => {
     assert.equal((await lab.hactl(['check'])).code, 0);
   });
 
+  test('the old primary comes back on its own while the standby serves: it is fenced, one poller stays', async () => {
+    await failedOver();
+    await P().startGateway(); // e.g. a boot-time service brought it back
+    const c = await lab.hactl(['check']);
+    assert.equal(c.code, 1, c.stdout);
+    assert.match(c.stdout, /two gateways running/);
+    const f = await lab.hactl(['failover', '--auto']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    assert.match(f.stdout, /fence-idle/);
+    assert.equal(P().gatewayPid(), 0, 'the returning primary was stopped');
+    assert.ok(S().gatewayPid() > 0, 'the standby still serves');
+    assert.equal(lab.state().serving, 'standby');
+    assert.match(lab.telegram.texts()[0]!, /runs a gateway while standby serves/);
+  });
+
   test('manual policy: never automatic, by hand works', async () => {
     lab.writeConfig({ failback: { policy: 'manual' } });
     await failedOver();

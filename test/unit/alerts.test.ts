@@ -1,0 +1,65 @@
+// Alerts through node-telegram-bot-api against a local Bot API server:
+// kept when undelivered, delivered in order later, capped, token redacted.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Alerts } from '../../dist/adapters/telegram.js';
+import { FakeTelegram } from '../lab/telegram.ts';
+import { config } from './helpers.ts';
+
+const TOKEN = '999:unit-secret';
+let tg: FakeTelegram;
+before(async () => { tg = await new FakeTelegram().start(); process.env.HACTL_TELEGRAM_TOKEN = TOKEN; });
+after(async () => { await tg.stop(); });
+
+async function alerts() {
+  const c = await config({ stateDir: mkdtempSync(join(tmpdir(), 'hactl-alerts-')), alerts: { prefix: '[t]', telegram: { chatId: 7, apiRoot: tg.url, timeout: 1 } } });
+  return { a: new Alerts(c), outbox: join(c.stateDir, 'outbox.json') };
+}
+
+describe('alerts', () => {
+  test('delivered at once when the API answers', async () => {
+    tg.mode = 'ok';
+    tg.sent.length = 0;
+    const { a } = await alerts();
+    const r = await a.send('hello');
+    assert.equal(r.sent, 1);
+    assert.equal(tg.sent[0]!.text, 'hello');
+    assert.equal(tg.sent[0]!.chatId, '7');
+  });
+
+  test('a hanging API is given up within the deadline; the alert is kept, then delivered in order', async () => {
+    tg.mode = 'hang';
+    tg.sent.length = 0;
+    const { a, outbox } = await alerts();
+    const t0 = Date.now();
+    const r = await a.send('first');
+    assert.ok(Date.now() - t0 < 5000, 'did not wait past the deadline');
+    assert.equal(r.sent, 0);
+    assert.equal(r.pending, 1);
+    assert.match(r.errors[0]!, /kept for the next run/);
+    await a.send('second');
+    const box = JSON.parse(readFileSync(outbox, 'utf8'));
+    assert.deepEqual(box.pending.map((p: any) => p.text), ['first', 'second']);
+    assert.ok(!readFileSync(outbox, 'utf8').includes(TOKEN));
+    tg.mode = 'ok';
+    const f = await a.flush();
+    assert.equal(f.sent, 2);
+    assert.deepEqual(tg.sent.map((s) => s.text), ['first', 'second']);
+  });
+
+  test('an undeliverable outbox is capped, keeping the newest, and says how many were dropped', async () => {
+    tg.mode = 'unauthorized';
+    tg.sent.length = 0;
+    const { a, outbox } = await alerts();
+    for (let i = 1; i <= 25; i++) await a.send(`alert ${i}`);
+    const box = JSON.parse(readFileSync(outbox, 'utf8'));
+    assert.equal(box.pending.length, 20);
+    assert.equal(box.pending[0].text, "(5 older undelivered alert(s) dropped) alert 6");
+    assert.equal(box.pending[19].text, 'alert 25');
+    assert.match(box.pending[19].lastError, /401|Unauthorized/);
+    assert.ok(!box.pending[19].lastError.includes(TOKEN), 'the token (part of the API URL) is redacted from errors');
+  });
+});
