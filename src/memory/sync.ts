@@ -257,6 +257,8 @@ export async function syncBack(config: Config, opts: SyncOptions): Promise<SyncO
   const standby = hostOf(config, 'standby');
   const now = opts.now ?? (() => new Date());
   const r = await pullStandbyCopy(config, {}, deadline);
+  // No memory directory on the standby: it wrote nothing to send back. Blocking the failback forever would not help.
+  if (r.fail && /is missing on standby/.test(r.fail.line)) return { kind: 'ok', mode: 'sync-back', files: 0, changed: 0, line: `nothing to send back: ${m.root} does not exist on standby ${standby.name}` };
   if (r.fail) return { ...r.fail, mode: 'sync-back' };
   const report = await validateStaging(config, d.fromStandby, undefined);
   if (report.invalid.length) return { ...invalidOutcome('sync-back', `standby ${standby.name}`, report, d.fromStandby, 'failback waits until they are fixed'), kind: 'failed' };
