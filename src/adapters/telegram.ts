@@ -7,11 +7,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { addSecret, redact } from '../output.js';
-import { readJson, writeJson } from '../state/files.js';
+import { ensureDir, readJson, writeJson } from '../state/files.js';
+import { withFileLock } from '../state/lock.js';
+import { randomBytes } from 'node:crypto';
 
 const MAX_PENDING = 20;
 
-interface Pending { at: string; text: string; tries: number; lastError?: string }
+interface Pending { id?: string; at: string; text: string; tries: number; lastError?: string }
 interface Outbox { version: 1; pending: Pending[] }
 
 export interface AlertReport { sent: number; pending: number; errors: string[] }
@@ -42,35 +44,42 @@ export class Alerts {
     this.file = join(config.stateDir, 'outbox.json');
   }
 
-  private async load(): Promise<Outbox> {
-    return (await readJson<Outbox>(this.file, 'outbox')) ?? { version: 1, pending: [] };
+  // check, sync-memory and backup-tier hold different command locks and may run at
+  // once: every read-modify-write of the outbox is its own short critical section,
+  // and no lock is held while a message is on the network.
+  private update<T>(fn: (box: Outbox) => T): Promise<T> {
+    ensureDir(this.config.stateDir);
+    return withFileLock(this.file, async () => {
+      const box = (await readJson<Outbox>(this.file, 'outbox')) ?? { version: 1, pending: [] };
+      const r = fn(box);
+      writeJson(this.file, box);
+      return r;
+    });
   }
 
   /** Queue a message and try to deliver everything pending. */
   async send(text: string): Promise<AlertReport> {
     if (this.dryRun) return { sent: 0, pending: 0, errors: [] };
-    const box = await this.load();
-    box.pending.push({ at: new Date().toISOString(), text: redact(text), tries: 0 });
-    writeJson(this.file, box);
+    await this.update((box) => box.pending.push({ id: randomBytes(6).toString('hex'), at: new Date().toISOString(), text: redact(text), tries: 0 }));
     return this.flush();
   }
 
   /** Deliver what is pending, oldest first; stop at the first failure (same cause for the rest). */
   async flush(): Promise<AlertReport> {
-    const box = await this.load();
-    const report: AlertReport = { sent: 0, pending: box.pending.length, errors: [] };
-    if (!box.pending.length || !this.config.alerts.telegram) return report;
+    const todo = ((await readJson<Outbox>(this.file, 'outbox')) ?? { version: 1, pending: [] }).pending;
+    const report: AlertReport = { sent: 0, pending: todo.length, errors: [] };
+    if (!todo.length || !this.config.alerts.telegram) return report;
     const { token, problem } = resolveToken(this.config);
     const tg = this.config.alerts.telegram;
     let failure = problem;
+    const delivered = new Set<string>();
     if (token) {
       const { Api } = await import('node-telegram-bot-api');
       const api = new Api(token, { apiRoot: tg.apiRoot, timeoutMs: tg.timeout * 1000, maxRetries: 0, maxRetryAfterMs: 0 });
-      while (box.pending.length) {
-        const msg = box.pending[0]!;
+      for (const msg of todo) {
         try {
           await api.sendMessage({ chat_id: tg.chatId, text: msg.text } as never);
-          box.pending.shift();
+          delivered.add(key(msg));
           report.sent++;
         } catch (e) {
           failure = redact(`${(e as Error).name}: ${(e as Error).message}`);
@@ -78,24 +87,32 @@ export class Alerts {
         }
       }
     }
-    if (failure) {
-      for (const m of box.pending) { m.tries++; m.lastError = failure; }
-      report.errors.push(`alert not delivered (kept for the next run, ${box.pending.length} pending): ${failure}`);
-    }
-    // Keep the newest MAX_PENDING: a bot that stays unreachable for days must not
-    // grow the outbox without end, nor flood the chat when it comes back.
-    if (box.pending.length > MAX_PENDING) {
-      const DROPPED = /^\((\d+) older undelivered alert\(s\) dropped\) /;
-      const gone = box.pending.slice(0, box.pending.length - MAX_PENDING);
-      box.pending = box.pending.slice(gone.length);
-      // Count what earlier caps dropped too, so the note says how many in all.
-      let dropped = gone.reduce((n, m) => n + 1 + Number(DROPPED.exec(m.text)?.[1] ?? 0), 0);
-      const first = box.pending[0]!;
-      dropped += Number(DROPPED.exec(first.text)?.[1] ?? 0);
-      box.pending[0] = { ...first, text: `(${dropped} older undelivered alert(s) dropped) ${first.text.replace(DROPPED, '')}` };
-    }
-    report.pending = box.pending.length;
-    writeJson(this.file, box);
+    const tried = new Set(todo.map(key));
+    report.pending = await this.update((box) => {
+      box.pending = box.pending.filter((m) => !delivered.has(key(m)));
+      if (failure) for (const m of box.pending) if (tried.has(key(m))) { m.tries++; m.lastError = failure; }
+      capPending(box);
+      return box.pending.length;
+    });
+    if (failure) report.errors.push(`alert not delivered (kept for the next run, ${report.pending} pending): ${failure}`);
     return report;
   }
+}
+
+const key = (m: Pending): string => m.id ?? `${m.at}\u0000${m.text}`;
+
+/**
+ * Keep the newest MAX_PENDING: a bot that stays unreachable for days must not
+ * grow the outbox without end, nor flood the chat when it comes back.
+ */
+function capPending(box: Outbox): void {
+  if (box.pending.length <= MAX_PENDING) return;
+  const DROPPED = /^\((\d+) older undelivered alert\(s\) dropped\) /;
+  const gone = box.pending.slice(0, box.pending.length - MAX_PENDING);
+  box.pending = box.pending.slice(gone.length);
+  // Count what earlier caps dropped too, so the note says how many in all.
+  let dropped = gone.reduce((n, m) => n + 1 + Number(DROPPED.exec(m.text)?.[1] ?? 0), 0);
+  const first = box.pending[0]!;
+  dropped += Number(DROPPED.exec(first.text)?.[1] ?? 0);
+  box.pending[0] = { ...first, text: `(${dropped} older undelivered alert(s) dropped) ${first.text.replace(DROPPED, '')}` };
 }

@@ -80,3 +80,32 @@ function statMtime(file: string): number {
     return 0;
   }
 }
+
+/**
+ * A short critical section over a small shared file (read-modify-write), for
+ * runs that hold different command locks. Waits up to `waitMs`; a lock file
+ * older than `staleMs` was left by a run that died inside the section.
+ */
+export async function withFileLock<T>(file: string, fn: () => Promise<T>, waitMs = 5000, staleMs = 15000): Promise<T> {
+  const lock = `${file}.lock`;
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (Date.now() - statMtime(lock) > staleMs) {
+        try { unlinkSync(lock); } catch { /* another run removed it */ }
+        continue;
+      }
+      if (Date.now() > until) throw new LockedError(`${lock} is held by another run for more than ${waitMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    try { unlinkSync(lock); } catch { /* gone */ }
+  }
+}

@@ -62,4 +62,14 @@ describe('alerts', () => {
     assert.match(box.pending[19].lastError, /401|Unauthorized/);
     assert.ok(!box.pending[19].lastError.includes(TOKEN), 'the token (part of the API URL) is redacted from errors');
   });
+
+  test('runs that queue alerts at the same time lose none of them', async () => {
+    tg.mode = 'fail';
+    const { a, outbox } = await alerts();
+    const { Alerts: A2 } = await import('../../dist/adapters/telegram.js');
+    const b = new A2((a as any).config);
+    await Promise.all([...Array(8)].flatMap((_, i) => [a.send(`a${i}`), b.send(`b${i}`)]));
+    const texts = JSON.parse(readFileSync(outbox, 'utf8')).pending.map((p: any) => p.text).sort();
+    assert.equal(texts.length, 16, texts.join(' '));
+  });
 });
