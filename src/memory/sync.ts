@@ -14,6 +14,7 @@ import { runRsync, rsyncExitMeaning, type RsyncResult } from '../adapters/rsync.
 import { readJson, writeAtomic, writeJson } from '../state/files.js';
 import { compileRules, listFiles, validateTree, formatProblem, type ValidateReport } from './validate.js';
 import { conflictName, deletionVerdict, filterRules, parseItemized, planSyncBack, SQLITE_EXCLUDES, type Itemized, type Manifest } from './plan.js';
+import { label } from '../core/decide.js';
 
 export type SyncResultKind = 'ok' | 'invalid' | 'refused' | 'failed' | 'skipped';
 export type SyncMode = 'push' | 'pull-standby' | 'sync-back' | 'last-chance';
@@ -154,45 +155,45 @@ export async function pushMemory(config: Config, prev: MemoryRecord | undefined,
   const now = opts.now ?? (() => new Date());
   const say = opts.progress ?? (() => undefined);
   mkdirSync(d.fromPrimary, { recursive: true, mode: 0o700 });
-  say(`pulling memory from primary ${primary.name}:${m.root}`);
-  const pull = await rsync(config, `pulling from primary ${primary.name}`, { from: { host: primary, path: remoteRoot(m) }, to: { path: `${d.fromPrimary}/` }, options: ['delete', ...(opts.dryRun ? ['dry-run'] : [])] }, deadline);
-  if (pull.missingSource) return { kind: 'refused', mode, line: `memory directory ${m.root} is missing on primary ${primary.name}; nothing deleted on the standby`, alert: `memory sync refused: ${m.root} is missing on primary ${primary.name} (unmounted or deleted?). The standby keeps its copy; nothing was deleted.` };
+  say(`pulling memory from ${label(config, 'primary')}:${m.root}`);
+  const pull = await rsync(config, `pulling from ${label(config, 'primary')}`, { from: { host: primary, path: remoteRoot(m) }, to: { path: `${d.fromPrimary}/` }, options: ['delete', ...(opts.dryRun ? ['dry-run'] : [])] }, deadline);
+  if (pull.missingSource) return { kind: 'refused', mode, line: `memory directory ${m.root} is missing on ${label(config, 'primary')}; nothing deleted on the standby`, alert: `memory sync refused: ${m.root} is missing on ${label(config, 'primary')} (unmounted or deleted?). The standby keeps its copy; nothing was deleted.` };
   if (!pull.ok) return { kind: 'failed', mode, line: `${pull.problem}; the standby keeps its last good copy`, alert: `memory sync failed: ${pull.problem}. The standby keeps its last good copy.` };
   if (opts.dryRun) {
-    return { kind: 'ok', mode, changed: pull.items.changed.length, deleted: pull.items.deleted.length, line: `--dry-run: primary ${primary.name} has ${pull.items.changed.length} new or changed and ${pull.items.deleted.length} deleted memory file(s) since the witness's copy; nothing copied` };
+    return { kind: 'ok', mode, changed: pull.items.changed.length, deleted: pull.items.deleted.length, line: `--dry-run: ${label(config, 'primary')} has ${pull.items.changed.length} new or changed and ${pull.items.deleted.length} deleted memory file(s) since the witness's copy; nothing copied` };
   }
   // rsync's --stats count avoids walking 10,000 files on a no-change run; walk only when it is missing.
   let files: string[] | undefined;
   const count = pull.items.files ?? (files = await listFiles(d.fromPrimary)).length;
-  if (count === 0) return { kind: 'refused', mode, line: `no memory files on primary ${primary.name} under ${m.root}; nothing deleted on the standby`, alert: `memory sync refused: the primary ${primary.name} has no memory files under ${m.root} (empty or unmounted?). The standby keeps its copy; nothing was deleted.` };
+  if (count === 0) return { kind: 'refused', mode, line: `no memory files on ${label(config, 'primary')} under ${m.root}; nothing deleted on the standby`, alert: `memory sync refused: the ${label(config, 'primary')} has no memory files under ${m.root} (empty or unmounted?). The standby keeps its copy; nothing was deleted.` };
   // The first run, or one after a failure, checks every file; otherwise only what rsync changed.
   const full = !prev || prev.lastResult !== 'ok' || prev.mode !== 'push';
   say(`validating ${full ? `all ${count}` : pull.items.changed.length} file(s)`);
   const report = await validateStaging(config, d.fromPrimary, full ? undefined : pull.items.changed);
-  if (report.invalid.length) return invalidOutcome(mode, `primary ${primary.name}`, report, d.fromPrimary, `the standby keeps its last good copy`);
+  if (report.invalid.length) return invalidOutcome(mode, `${label(config, 'primary')}`, report, d.fromPrimary, `the standby keeps its last good copy`);
   const changedSince = pull.items.changed.length + pull.items.deleted.length;
   const lastPush = prev?.lastPushAt ? new Date(prev.lastPushAt).getTime() : 0;
   const pushDue = full || changedSince > 0 || now().getTime() - lastPush > m.fullPushEvery * 1000;
-  if (!pushDue) return { kind: 'ok', mode, files: count, changed: 0, deleted: 0, bytes: pull.items.bytes, pushed: false, line: `no change on primary ${primary.name}; standby ${standby.name} up to date (${count} files)` };
+  if (!pushDue) return { kind: 'ok', mode, files: count, changed: 0, deleted: 0, bytes: pull.items.bytes, pushed: false, line: `no change on ${label(config, 'primary')}; ${label(config, 'standby')} up to date (${count} files)` };
   // Mass-deletion guard: what would the push delete on the standby, out of how many files?
   const push = { from: { path: `${d.fromPrimary}/` }, to: { host: standby, path: remoteRoot(m) } };
   const pushOpts = ['delete', 'delete-after', 'delay-updates'];
-  say(`comparing with standby ${standby.name}`);
-  const dry = await rsync(config, `comparing with standby ${standby.name}`, { ...push, options: [...pushOpts, 'dry-run'] }, deadline);
+  say(`comparing with ${label(config, 'standby')}`);
+  const dry = await rsync(config, `comparing with ${label(config, 'standby')}`, { ...push, options: [...pushOpts, 'dry-run'] }, deadline);
   if (!dry.ok) return { kind: 'failed', mode, line: `${dry.problem}; the standby keeps its last good copy`, alert: `memory sync failed: ${dry.problem}. The standby keeps its last good copy.` };
   const live = count - dry.items.created.length + dry.items.deleted.length;
   const verdict = deletionVerdict(dry.items.deleted.length, live, m);
   if (!verdict.ok && !opts.allowMassDelete) {
-    return { kind: 'refused', mode, line: `the push ${verdict.reason} on standby ${standby.name}; nothing deleted`, alert: `memory sync refused: it ${verdict.reason} on standby ${standby.name} (e.g. ${dry.items.deleted.slice(0, 3).join(', ')}). Nothing was deleted; if intended, run hactl sync-memory --allow-mass-delete.` };
+    return { kind: 'refused', mode, line: `the push ${verdict.reason} on ${label(config, 'standby')}; nothing deleted`, alert: `memory sync refused: it ${verdict.reason} on ${label(config, 'standby')} (e.g. ${dry.items.deleted.slice(0, 3).join(', ')}). Nothing was deleted; if intended, run hactl sync-memory --allow-mass-delete.` };
   }
   if (opts.servingNow && (await opts.servingNow()) !== 'primary') return { kind: 'skipped', mode, line: 'the standby started serving during this run: nothing pushed' };
-  say(`pushing to standby ${standby.name}`);
-  const real = await rsync(config, `pushing to standby ${standby.name}`, { ...push, options: pushOpts }, deadline);
+  say(`pushing to ${label(config, 'standby')}`);
+  const real = await rsync(config, `pushing to ${label(config, 'standby')}`, { ...push, options: pushOpts }, deadline);
   if (!real.ok) return { kind: 'failed', mode, line: `${real.problem}; the standby's live copy was not replaced (updates land only at the end)`, alert: `memory sync failed: ${real.problem}. The standby's live copy was not replaced; the next run retries.` };
   writeAtomic(d.manifest, JSON.stringify({ at: now().toISOString(), files: await statManifest(d.fromPrimary, files ?? (await listFiles(d.fromPrimary))) }));
   return {
     kind: 'ok', mode, files: count, changed: real.items.changed.length, deleted: real.items.deleted.length, bytes: pull.items.bytes + real.items.bytes, pushed: true,
-    line: `${count} files: ${real.items.changed.length} copied, ${real.items.deleted.length} deleted on standby ${standby.name} (${pull.items.bytes + real.items.bytes} bytes moved)`,
+    line: `${count} files: ${real.items.changed.length} copied, ${real.items.deleted.length} deleted on ${label(config, 'standby')} (${pull.items.bytes + real.items.bytes} bytes moved)`,
   };
 }
 
@@ -203,18 +204,18 @@ async function pullStandbyCopy(config: Config, opts: SyncOptions, deadline: numb
   const standby = hostOf(config, 'standby');
   mkdirSync(d.fromStandby, { recursive: true, mode: 0o700 });
   const job = { from: { host: standby, path: remoteRoot(m) }, to: { path: `${d.fromStandby}/` }, options: ['delete', 'delete-after'] };
-  const dry = await rsync(config, `reading standby ${standby.name}`, { ...job, options: [...job.options, 'dry-run'] }, deadline);
-  if (dry.missingSource) return { fail: { kind: 'refused', mode: 'pull-standby', line: `${m.root} is missing on standby ${standby.name}; the witness keeps its copy`, alert: `memory sync refused: ${m.root} is missing on the serving standby ${standby.name}. The witness keeps its copy of it.` } };
+  const dry = await rsync(config, `reading ${label(config, 'standby')}`, { ...job, options: [...job.options, 'dry-run'] }, deadline);
+  if (dry.missingSource) return { fail: { kind: 'refused', mode: 'pull-standby', line: `${m.root} is missing on ${label(config, 'standby')}; the witness keeps its copy`, alert: `memory sync refused: ${m.root} is missing on the serving ${label(config, 'standby')}. The witness keeps its copy of it.` } };
   if (!dry.ok) return { fail: { kind: 'failed', mode: 'pull-standby', line: dry.problem!, alert: `memory sync failed: ${dry.problem}` } };
   const have = existsSync(d.fromStandby) ? (await listFiles(d.fromStandby)).length : 0;
   const verdict = deletionVerdict(dry.items.deleted.length, have, m);
   const after = have - dry.items.deleted.length + dry.items.created.length;
   if ((!verdict.ok || (after === 0 && have > 0)) && !opts.allowMassDelete) {
     const why = verdict.ok ? 'would empty it' : verdict.reason;
-    return { fail: { kind: 'refused', mode: 'pull-standby', line: `copying standby ${standby.name} ${why} on the witness`, alert: `memory sync refused: the serving standby ${standby.name} lost memory files: copying it ${why} on the witness. The witness keeps its copy in ${d.fromStandby}.` } };
+    return { fail: { kind: 'refused', mode: 'pull-standby', line: `copying ${label(config, 'standby')} ${why} on the witness`, alert: `memory sync refused: the serving ${label(config, 'standby')} lost memory files: copying it ${why} on the witness. The witness keeps its copy in ${d.fromStandby}.` } };
   }
   if (opts.dryRun) return { items: dry.items, count: after };
-  const real = await rsync(config, `pulling from standby ${standby.name}`, job, deadline);
+  const real = await rsync(config, `pulling from ${label(config, 'standby')}`, job, deadline);
   if (!real.ok) return { fail: { kind: 'failed', mode: 'pull-standby', line: real.problem!, alert: `memory sync failed: ${real.problem}` } };
   const files = await listFiles(d.fromStandby);
   return { items: real.items, count: files.length, files };
@@ -223,17 +224,16 @@ async function pullStandbyCopy(config: Config, opts: SyncOptions, deadline: numb
 /** While the standby serves: its memory is copied to the witness (validated), never to the primary. */
 export async function pullStandby(config: Config, prev: MemoryRecord | undefined, opts: SyncOptions): Promise<SyncOutcome> {
   const d = dirs(config);
-  const standby = hostOf(config, 'standby');
   const r = await pullStandbyCopy(config, opts, opts.deadline ?? config.memory.deadline);
   if (r.fail) return r.fail;
   const items = r.items!;
-  if (opts.dryRun) return { kind: 'ok', mode: 'pull-standby', line: `--dry-run: standby ${standby.name} serves; would copy ${items.changed.length} changed file(s) to the witness; the primary is not written until failback` };
+  if (opts.dryRun) return { kind: 'ok', mode: 'pull-standby', line: `--dry-run: ${label(config, 'standby')} serves; would copy ${items.changed.length} changed file(s) to the witness; the primary is not written until failback` };
   const full = !prev || prev.lastResult !== 'ok' || prev.mode !== 'pull-standby';
   const report = await validateStaging(config, d.fromStandby, full ? undefined : items.changed);
-  if (report.invalid.length) return invalidOutcome('pull-standby', `standby ${standby.name}`, report, d.fromStandby, 'they will not go back to the primary until fixed');
+  if (report.invalid.length) return invalidOutcome('pull-standby', `${label(config, 'standby')}`, report, d.fromStandby, 'they will not go back to the primary until fixed');
   return {
     kind: 'ok', mode: 'pull-standby', files: r.count, changed: items.changed.length, deleted: items.deleted.length, bytes: items.bytes,
-    line: `standby ${standby.name} serves: its memory (${r.count} files, ${items.changed.length} changed) copied to the witness; the primary is not written until failback`,
+    line: `${label(config, 'standby')} serves: its memory (${r.count} files, ${items.changed.length} changed) copied to the witness; the primary is not written until failback`,
   };
 }
 
@@ -258,12 +258,12 @@ export async function syncBack(config: Config, opts: SyncOptions): Promise<SyncO
   const now = opts.now ?? (() => new Date());
   const r = await pullStandbyCopy(config, {}, deadline);
   // No memory directory on the standby: it wrote nothing to send back. Blocking the failback forever would not help.
-  if (r.fail && /is missing on standby/.test(r.fail.line)) return { kind: 'ok', mode: 'sync-back', files: 0, changed: 0, line: `nothing to send back: ${m.root} does not exist on standby ${standby.name}` };
+  if (r.fail && /is missing on standby/.test(r.fail.line)) return { kind: 'ok', mode: 'sync-back', files: 0, changed: 0, line: `nothing to send back: ${m.root} does not exist on ${label(config, 'standby')}` };
   if (r.fail) return { ...r.fail, mode: 'sync-back' };
   const report = await validateStaging(config, d.fromStandby, undefined);
-  if (report.invalid.length) return { ...invalidOutcome('sync-back', `standby ${standby.name}`, report, d.fromStandby, 'failback waits until they are fixed'), kind: 'failed' };
+  if (report.invalid.length) return { ...invalidOutcome('sync-back', `${label(config, 'standby')}`, report, d.fromStandby, 'failback waits until they are fixed'), kind: 'failed' };
   mkdirSync(d.fromPrimary, { recursive: true, mode: 0o700 });
-  const pull = await rsync(config, `reading primary ${primary.name}`, { from: { host: primary, path: remoteRoot(m) }, to: { path: `${d.fromPrimary}/` }, options: ['delete'] }, deadline);
+  const pull = await rsync(config, `reading ${label(config, 'primary')}`, { from: { host: primary, path: remoteRoot(m) }, to: { path: `${d.fromPrimary}/` }, options: ['delete'] }, deadline);
   if (!pull.ok && !pull.missingSource) return { kind: 'failed', mode: 'sync-back', line: pull.problem!, alert: `memory sync-back failed: ${pull.problem}` };
   const standbyFiles = await statManifest(d.fromStandby, r.files);
   const primaryFiles = pull.missingSource ? {} : await statManifest(d.fromPrimary);
@@ -284,13 +284,13 @@ export async function syncBack(config: Config, opts: SyncOptions): Promise<SyncO
   }
   // No --delete, and no include filters: to-primary holds exactly what was decided (conflict copies'
   // names would not match an include such as workspace/MEMORY.md). SQLite stays excluded regardless.
-  const push = await rsync(config, `sending back to primary ${primary.name}`, { from: { path: `${d.toPrimary}/` }, to: { host: primary, path: remoteRoot(m) }, options: ['delay-updates'], filters: [`- .~tmp~/`, ...SQLITE_EXCLUDES.map((p) => `- ${p}`)] }, deadline);
+  const push = await rsync(config, `sending back to ${label(config, 'primary')}`, { from: { path: `${d.toPrimary}/` }, to: { host: primary, path: remoteRoot(m) }, options: ['delay-updates'], filters: [`- .~tmp~/`, ...SQLITE_EXCLUDES.map((p) => `- ${p}`)] }, deadline);
   if (!push.ok) return { kind: 'failed', mode: 'sync-back', line: `${push.problem}; the primary was not changed`, alert: `memory sync-back failed: ${push.problem}` };
-  const pairs = plan.conflicts.map((f, i) => `${f} (primary's) and ${conflictCopies[i]} (standby ${standby.name}'s)`);
+  const pairs = plan.conflicts.map((f, i) => `${f} (primary's) and ${conflictCopies[i]} (${label(config, 'standby')}'s)`);
   return {
     kind: 'ok', mode: 'sync-back', files: r.count, changed: plan.send.length + plan.conflicts.length, bytes: push.items.bytes, conflicts: plan.conflicts,
-    line: `sent back ${plan.send.length} file(s) the standby wrote to primary ${primary.name}${plan.conflicts.length ? `; ${plan.conflicts.length} conflict(s), both versions kept: ${pairs.join(', ')}` : ''}`,
-    alert: plan.conflicts.length ? `memory sync-back: ${plan.conflicts.length} file(s) changed on both hosts; both versions kept on primary ${primary.name}: ${pairs.join('; ')}. Merge them by hand.` : undefined,
+    line: `sent back ${plan.send.length} file(s) the standby wrote to ${label(config, 'primary')}${plan.conflicts.length ? `; ${plan.conflicts.length} conflict(s), both versions kept: ${pairs.join(', ')}` : ''}`,
+    alert: plan.conflicts.length ? `memory sync-back: ${plan.conflicts.length} file(s) changed on both hosts; both versions kept on ${label(config, 'primary')}: ${pairs.join('; ')}. Merge them by hand.` : undefined,
   };
 }
 

@@ -72,7 +72,7 @@ describe('sync-memory: primary serving', () => {
     writeMem(P(), { 'workspace/memory/facts.yaml': 'user:\n  name: "Lin', 'agents/joe/memory/state.json': '{"mood": "calm",', 'workspace/memory/2026-09-06.md': 'a valid new note\n' });
     const r = await lab.hactl(['sync-memory']);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /^sync-memory: INVALID: 2 invalid memory file\(s\) from primary primary: agents\/joe\/memory\/state\.json, workspace\/memory\/facts\.yaml/);
+    assert.match(r.stdout, /^sync-memory: INVALID: 2 invalid memory file\(s\) from primary: agents\/joe\/memory\/state\.json, workspace\/memory\/facts\.yaml/);
     assert.deepEqual(readMem(S()), good, 'nothing of the rejected copy reached the standby');
     const texts = lab.telegram.texts();
     assert.equal(texts.length, 1);
@@ -103,7 +103,7 @@ describe('sync-memory: primary serving', () => {
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stdout, /REFUSED: .*\.openclaw is missing on primary/);
       assert.deepEqual(readMem(S()), good);
-      assert.match(lab.telegram.texts().join('\n'), /missing on primary primary/);
+      assert.match(lab.telegram.texts().join('\n'), /missing on primary/);
     } finally {
       renameSync(memRoot(P()) + '.away', memRoot(P()));
     }
@@ -157,7 +157,7 @@ describe('sync-memory: primary serving', () => {
     process.kill(pid, 'SIGKILL');
     const r = await run;
     assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.match(r.stdout, /FAILED: pushing to standby standby: rsync killed by SIGKILL.*; the standby's live copy was not replaced/);
+    assert.match(r.stdout, /FAILED: pushing to standby: rsync killed by SIGKILL.*; the standby's live copy was not replaced/);
     assert.deepEqual(readMem(S()), good, 'live copy intact');
     lab.writeConfig();
     const again = await lab.hactl(['sync-memory']);
@@ -169,7 +169,7 @@ describe('sync-memory: primary serving', () => {
     writeMem(P(), seedTree(3));
     const r = await lab.hactl(['sync-memory', '--dry-run']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /--dry-run: primary primary has 7 new or changed/);
+    assert.match(r.stdout, /--dry-run: primary has 7 new or changed/);
     assert.deepEqual(readMem(S()), {});
     assert.ok(!existsSync(join(lab.dir, 'state', 'memory.json')));
   });
@@ -247,7 +247,7 @@ describe('sync-memory: standby serving, failover and failback', () => {
     const standbyBefore = readMem(S());
     const r = await lab.hactl(['sync-memory']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /standby standby serves: its memory \(8 files, .*copied to the witness; the primary is not written until failback/);
+    assert.match(r.stdout, /standby serves: its memory \(8 files, .*copied to the witness; the primary is not written until failback/);
     assert.deepEqual(readMem(P()), before, 'primary untouched');
     assert.deepEqual(readMem(S()), standbyBefore, 'the serving standby is not overwritten with the primary\'s memory');
     assert.equal(readFileSync(join(lab.dir, 'state/memory/from-standby/workspace/memory/2026-09-20.md'), 'utf8'), 'written while serving\n');
