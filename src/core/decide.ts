@@ -182,8 +182,8 @@ export function describeStep(config: Config, s: Step): string {
     case 'sync-back': return `sync back memory the standby wrote: ${h(s.from)} -> ${h(s.to)} (--update; conflicts kept)`;
     case 'stop': return `stop the gateway on ${h(s.role)} and wait until it no longer answers`;
     case 'settle': return `wait ${s.seconds} s (Telegram allows one poller per bot token)`;
-    case 'start': return `start the gateway on ${h(s.role)}: try ${s.methods.join(', then ')}`;
-    case 'verify': return `verify ${h(s.role)} reports started and ready within ${s.deadline} s`;
+    case 'start': return `start the gateway on ${h(s.role)}: try ${s.methods.join(', then ')}; a method counts once it reports started and ready (within ${config.thresholds.verifyDeadline} s)`;
+    case 'verify': return `verify ${h(s.role)} passes the health probe`;
     case 'record': return `record ${h(s.serving)} as serving`;
     case 'alert': return `alert: ${s.text}`;
   }
