@@ -46,7 +46,7 @@ export class LabHost {
     this.writeSshdConfig();
     const log = join(this.dir, 'sshd.log');
     const child = spawn('/usr/sbin/sshd', ['-f', join(this.dir, 'sshd_config'), '-D', '-e'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.on('data', (d) => appendFileSync(log, d));
+    child.stderr!.on('data', (d) => { try { appendFileSync(log, d); } catch { /* the lab dir is already gone */ } });
     this.sshd = child;
     await waitPort(this.address, this.sshPort, 5000);
   }
