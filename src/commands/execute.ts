@@ -17,6 +17,13 @@ export interface StepResult {
   detail: string;
   ms: number;
   waitMs?: number; // part of ms spent in configured waits
+  methods?: MethodRun[]; // start/stop methods tried, in order
+}
+
+export interface MethodRun {
+  name: string;
+  ok: boolean;
+  ms: number; // the method's own command on the host (not the wait for ready)
 }
 
 export interface ExecResult {
@@ -78,15 +85,18 @@ export class Executor {
   }
 
   /** Start methods in order; a method counts only when the gateway then reports started and ready. */
-  async startGateway(role: Role): Promise<{ ok: boolean; detail: string; waitMs: number; method?: string }> {
+  async startGateway(role: Role): Promise<{ ok: boolean; detail: string; waitMs: number; method?: string; methods: MethodRun[] }> {
     const t = this.config.thresholds;
     const s = await this.session(role);
     const gw = this.gw(role);
     const tried: string[] = [];
+    const methods: MethodRun[] = [];
     let waitMs = 0;
     for (const m of gw.start) {
       this.out.progress(`${label(this.config, role)}: start method ${m.name}`);
+      const m0 = Date.now();
       const r = await runMethod(s, m, gw, t.commandTimeout, t.stopDeadline);
+      methods.push({ name: m.name, ok: r.ok, ms: Date.now() - m0 });
       if (!r.ok) {
         tried.push(r.detail);
         continue;
@@ -94,10 +104,11 @@ export class Executor {
       this.out.progress(`${label(this.config, role)}: waiting up to ${t.verifyDeadline} s for started and ready`);
       const ready = await waitReady(s, gw, t.verifyDeadline, t.pollInterval, t.commandTimeout, m.detached ? () => detachedExited(s, gw, t.commandTimeout) : undefined);
       waitMs += ready.ms;
-      if (ready.healthy) return { ok: true, detail: `started by ${m.name}, ready after ${(ready.ms / 1000).toFixed(1)} s${tried.length ? ` [${tried.join('; ')}]` : ''}`, waitMs, method: m.name };
+      if (ready.healthy) return { ok: true, detail: `started by ${m.name}, ready after ${(ready.ms / 1000).toFixed(1)} s${tried.length ? ` [${tried.join('; ')}]` : ''}`, waitMs, method: m.name, methods };
+      methods[methods.length - 1]!.ok = false;
       tried.push(`${m.name}: ${ready.detail}`);
     }
-    return { ok: false, detail: `no start method worked [${tried.join('; ')}]`, waitMs };
+    return { ok: false, detail: `no start method worked [${tried.join('; ')}]`, waitMs, methods };
   }
 
   async run(steps: Step[], record: (serving: Role) => void): Promise<ExecResult> {
@@ -154,7 +165,7 @@ export class Executor {
         return { ok: true, detail: `waited ${step.seconds} s`, waitMs: step.seconds * 1000 };
       case 'start': {
         const r = await this.startGateway(step.role);
-        return { ok: r.ok, role: step.role, detail: r.detail, waitMs: r.waitMs };
+        return { ok: r.ok, role: step.role, detail: r.detail, waitMs: r.waitMs, methods: r.methods };
       }
       case 'verify': {
         const t = this.config.thresholds;
