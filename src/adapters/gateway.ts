@@ -67,8 +67,11 @@ export async function probeHealth(s: SshSession, gw: GatewayConfig, timeoutSec: 
   return { healthy: true, detail: details.join('; ') || 'no probe configured' };
 }
 
-function lastLine(s: string): string {
-  return (s.trim().split('\n').pop() ?? '').slice(0, 160);
+/** The line of a command's output that says why: the last one naming a reason or error, else the last. */
+export function lastLine(s: string): string {
+  const lines = s.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const why = lines.filter((l) => /reason|error|fail|disabled|denied|refused|not found|no such/i.test(l)).pop();
+  return (why ?? lines.pop() ?? '').slice(0, 240);
 }
 
 export function envPrefix(env: Record<string, string> | undefined): string {

@@ -5,6 +5,8 @@
 // not skips, when that is impossible (HACTL_SKIP_REAL=1 skips on purpose).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Lab } from '../lab/lab.ts';
 import { killGroup, readyz, REAL_THRESHOLDS, realLab, startReal, startupz } from '../lab/real.ts';
 
@@ -47,7 +49,8 @@ test('real gateways: kill, confirmed failure, failover, failback, one gateway se
   assert.equal(await readyz(P.gatewayPort), 0, 'the primary serves nothing');
   const start = lab.history().at(-1).steps.find((s: { op: string }) => s.op === 'start');
   assert.match(start.detail, /started by (openclaw-cli|detached)/);
-  assert.match(lab.telegram.texts().join('\n'), /primary OFFLINE \(gateway-down\) — standby takes over/);
+  assert.deepEqual(lab.telegram.texts(), ['[lab] ⚠️ primary OFFLINE (gateway-down) — standby takes over']);
+  assert.match(readFileSync(join(S.openclawDir, 'workspace', 'MEMORY.md'), 'utf8'), /short answers/, 'the last-chance sync carried the memory');
 
   // 5. the primary is back (its host answers; hactl restarts its gateway), 6. failback
   const back = await lab.hactl(['check']);

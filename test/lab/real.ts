@@ -3,7 +3,7 @@
 // HOME set up with `openclaw setup --baseline`, bound to loopback, on the
 // ports a real two-gateway machine uses (18789 and 19789).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Lab, ROOT, waitHttp, type LabHost } from './lab.ts';
@@ -39,6 +39,9 @@ export async function realLab(): Promise<{ lab: Lab; openclaw: string }> {
       await oc(openclaw, h, ['setup', '--baseline']);
       await oc(openclaw, h, ['config', 'set', 'gateway.bind', 'loopback']);
       await oc(openclaw, h, ['config', 'set', 'gateway.port', String(h.gatewayPort)]);
+      // An agent that has learned something: memory sync has files to carry.
+      mkdirSync(join(h.openclawDir, 'workspace', 'memory'), { recursive: true });
+      if (h.name === 'primary') writeFileSync(join(h.openclawDir, 'workspace', 'MEMORY.md'), '# Memory\n\n- the user prefers short answers\n');
     }));
   } catch (e) {
     await lab.stop();

@@ -114,3 +114,13 @@ describe('known_hosts', () => {
     assert.equal(verifyHostKey(knownKeysFor(kh, '10.0.0.1', 22), wire('k1')).ok, false);
   });
 });
+
+describe('method output', () => {
+  test('the line that says why is kept, not the help footer', async () => {
+    const { lastLine } = await import('../../dist/adapters/gateway.js');
+    const out = '[openclaw] The CLI command failed.\n[openclaw] Reason: service management skipped: non-default state dir\n[openclaw] Try: openclaw doctor\n[openclaw] Help: openclaw --help\n';
+    assert.equal(lastLine(out), '[openclaw] Reason: service management skipped: non-default state dir');
+    assert.equal(lastLine('Gateway service disabled.\n'), 'Gateway service disabled.');
+    assert.equal(lastLine('one\ntwo\n'), 'two');
+  });
+});
