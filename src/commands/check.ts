@@ -44,7 +44,9 @@ export default async function check(_p: Command, cmd: Command): Promise<number> 
     }
     // Memory sync (issue 3): a last good sync older than three intervals is a warning.
     const { memoryWarning } = await import('../memory/check.js');
-    const memWarn = await memoryWarning(config, now());
+    const { backupWarnings } = await import('../backup/record.js');
+    const warns = [await memoryWarning(config, now()), ...(await backupWarnings(config, now()))].filter((w): w is string => !!w);
+    const memWarn = warns.length ? warns.join('; ') : null;
     if (memWarn) out.detail(`  memory   ${memWarn}`);
     return {
       exitCode: memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode,

@@ -70,8 +70,7 @@ export interface Config {
   alerts: { prefix: string; telegram?: TelegramConfig };
   memory: MemoryConfig;
   validate: ValidateConfig;
-  // Filled in by the backup module (its own shape).
-  backup: Record<string, unknown>;
+  backup: BackupConfig;
 }
 
 export interface MemoryConfig {
@@ -102,3 +101,22 @@ export interface ValidateConfig {
 }
 
 export type Role = 'primary' | 'standby';
+
+export interface TierConfig {
+  name: string;
+  source: string;
+  destination: string;
+  filters: string[];
+  interval: number; // minutes
+  upstream?: string;
+  retention: { hourly: number; daily: number; weekly: number };
+  minFreeMB: number;
+  deepVerifyEvery: number;
+  sqlite: string[];
+  via?: { key: string; knownHosts: string };
+}
+export interface BackupConfig {
+  deadline: number;
+  ioTimeout: number;
+  tiers: TierConfig[];
+}

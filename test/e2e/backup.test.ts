@@ -1,0 +1,213 @@
+// The backup chain end to end on three lab hosts (issue 4): server -> pca
+// (rsync on pca pulls from server over SSH), pca -> pcb, and a witness-local
+// source -> pcb. Real sshd, real rsync, real sqlite3. The clock is HACTL_NOW.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab } from '../lab/lab.ts';
+
+let lab: Lab;
+const H = (n: string) => lab.host(n);
+const data = () => join(H('server').home, 'data');
+const snapDir = (host: string, dir: string) => join(H(host).home, dir);
+const snaps = (host: string, dir: string) => (existsSync(snapDir(host, dir)) ? readdirSync(snapDir(host, dir)).filter((e) => /^\d{4}-\d\d-\d\dT\d{6}Z$/.test(e)).sort() : []);
+const latest = (host: string, dir: string) => readlinkSync(join(snapDir(host, dir), 'latest'));
+const at = (iso: string) => ({ HACTL_NOW: iso });
+
+function config(extra: Record<string, any> = {}) {
+  const via = { key: join(lab.dir, 'client_ed25519'), knownHosts: join(lab.dir, 'known_hosts') };
+  return lab.writeConfig({
+    pair: { primary: 'server', standby: 'pca' },
+    memory: { enabled: false },
+    backup: {
+      tiers: [
+        { name: 'server-to-pca', source: 'server:data', destination: 'pca:backups/server', via, minFreeMB: 1, retention: { hourly: 24, daily: 7, weekly: 4 }, ...(extra.t1 ?? {}) },
+        { name: 'pca-to-pcb', source: 'pca:backups/server/latest', destination: 'pcb:backups/pca', upstream: 'server-to-pca', via, minFreeMB: 1, ...(extra.t2 ?? {}) },
+        { name: 'local-to-pcb', source: join(lab.dir, 'witness data; $(touch /tmp/hactl-pwned-backup)'), destination: 'pcb:backups/local', minFreeMB: 1, ...(extra.t3 ?? {}) },
+      ],
+      ...(extra.backup ?? {}),
+    },
+  });
+}
+
+before(async () => {
+  lab = await Lab.start([{ name: 'server', address: '127.0.0.2' }, { name: 'pca', address: '127.0.0.3' }, { name: 'pcb', address: '127.0.0.4' }]);
+});
+after(async () => { await lab?.stop(); });
+beforeEach(async () => {
+  await lab.reset();
+  for (const h of ['server', 'pca', 'pcb']) rmSync(join(H(h).home, 'backups'), { recursive: true, force: true });
+  rmSync(data(), { recursive: true, force: true });
+  mkdirSync(join(data(), 'memory'), { recursive: true });
+  writeFileSync(join(data(), 'MEMORY.md'), '# Memory\n- likes tea\n');
+  writeFileSync(join(data(), 'memory', '2026-11-21.md'), 'yesterday\n');
+  writeFileSync(join(data(), 'memory', 'big.bin'), Buffer.alloc(256 * 1024, 7));
+  config();
+});
+
+describe('backup-tier', () => {
+  test('the chain runs end to end; a deleted file can be restored from an earlier snapshot on every tier, byte for byte', async () => {
+    const r1 = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'));
+    assert.equal(r1.code, 0, r1.stdout + r1.stderr);
+    assert.match(r1.stdout, /^backup-tier server-to-pca: 2026-11-22T100000Z: 3 files/);
+    const r2 = await lab.hactl(['backup-tier', 'pca-to-pcb'], at('2026-11-22T10:30:00Z'));
+    assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+    assert.equal(readFileSync(join(snapDir('pcb', 'backups/pca'), 'latest', 'MEMORY.md'), 'utf8'), '# Memory\n- likes tea\n');
+
+    // A mistake at the source: the file is gone, and the next hour carries that down the chain.
+    rmSync(join(data(), 'MEMORY.md'));
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'))).code, 0);
+    assert.equal((await lab.hactl(['backup-tier', 'pca-to-pcb'], at('2026-11-22T11:30:00Z'))).code, 0);
+    assert.equal(existsSync(join(snapDir('pca', 'backups/server'), 'latest', 'MEMORY.md')), false);
+    assert.equal(existsSync(join(snapDir('pcb', 'backups/pca'), 'latest', 'MEMORY.md')), false);
+
+    // Yesterday's file is still on every tier.
+    for (const [tier, snap] of [['server-to-pca', '2026-11-22T100000Z'], ['pca-to-pcb', '2026-11-22T103000Z']] as const) {
+      const to = join(lab.dir, `restored-${tier}`);
+      const plan = await lab.hactl(['restore', tier, snap, 'MEMORY.md', '--to', to]);
+      assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+      assert.match(plan.stdout, /would go to/);
+      assert.equal(existsSync(join(to, 'MEMORY.md')), false, 'the plan copies nothing');
+      const done = await lab.hactl(['restore', tier, snap, 'MEMORY.md', '--to', to, '--yes']);
+      assert.equal(done.code, 0, done.stdout + done.stderr);
+      assert.equal(readFileSync(join(to, 'MEMORY.md'), 'utf8'), '# Memory\n- likes tea\n');
+    }
+    // A whole-tree restore is byte-identical to the snapshot.
+    const to = join(lab.dir, 'restored-all');
+    assert.equal((await lab.hactl(['restore', 'pca-to-pcb', 'latest', '--to', to, '--yes'])).code, 0);
+    assert.deepEqual(readFileSync(join(to, 'memory', 'big.bin')), readFileSync(join(data(), 'memory', 'big.bin')));
+
+    const list = await lab.hactl(['backup-tier', '--list', '--json'], at('2026-11-22T12:00:00Z'));
+    const j = JSON.parse(list.stdout);
+    assert.deepEqual(j.tiers['server-to-pca'].map((s: any) => [s.name, s.latest, s.ageMin]), [['2026-11-22T100000Z', false, 120], ['2026-11-22T110000Z', true, 60]]);
+    assert.equal(j.tiers['pca-to-pcb'][0].files, 3);
+    const rec = JSON.parse(readFileSync(join(lab.dir, 'state', 'backup.json'), 'utf8'));
+    assert.equal(rec.tiers['pca-to-pcb'].lastResult, 'ok');
+    assert.equal(rec.tiers['pca-to-pcb'].files, 2);
+    assert.ok(lab.history().some((h) => h.command === 'backup-tier' && h.tier === 'server-to-pca' && typeof h.durationMs === 'number'));
+  });
+
+  test('an unchanged source costs almost no disk: its files are hard links to the previous snapshot', async () => {
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'))).code, 0);
+    const [a, b] = snaps('pca', 'backups/server');
+    const s1 = statSync(join(snapDir('pca', 'backups/server'), a!, 'memory', 'big.bin'));
+    const s2 = statSync(join(snapDir('pca', 'backups/server'), b!, 'memory', 'big.bin'));
+    assert.equal(s1.ino, s2.ino, 'the same inode in both snapshots');
+    assert.equal(s2.nlink, 2);
+    assert.equal(statSync(join(snapDir('pca', 'backups/server'), b!, 'MEMORY.md')).nlink, 2);
+  });
+
+  test('retention prunes exactly what it should', async () => {
+    config({ t1: { retention: { hourly: 2, daily: 2, weekly: 0 } } });
+    for (const t of ['2026-11-20T10:00:00Z', '2026-11-20T11:00:00Z', '2026-11-20T12:00:00Z', '2026-11-21T09:00:00Z', '2026-11-21T10:00:00Z', '2026-11-22T08:00:00Z']) {
+      const r = await lab.hactl(['backup-tier', 'server-to-pca'], at(t));
+      assert.equal(r.code, 0, r.stdout);
+    }
+    // hourly 2: 22T08, 21T10; daily 2: the newest of 22 and 21 (the same two).
+    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-21T100000Z', '2026-11-22T080000Z']);
+    assert.equal(latest('pca', 'backups/server'), '2026-11-22T080000Z');
+  });
+
+  test('a run killed half-way leaves the previous snapshot as the latest and nothing partial visible', async () => {
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
+    // A large new file, and the rsync on pca killed while it copies it.
+    const big = join(data(), 'memory', 'huge.bin');
+    writeFileSync(big, '');
+    truncateSync(big, 1536 * 1024 * 1024);
+    const run = lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'));
+    let killed = false;
+    for (let i = 0; i < 400 && !killed; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      const dir = snapDir('pca', 'backups/server');
+      if (!readdirSync(dir).some((e) => e.startsWith('.incomplete-'))) continue;
+      try { execFileSync('pkill', ['-KILL', '-f', '^rsync .*incomplete-2026-11-22T110000Z']); killed = true; } catch { /* not started yet */ }
+    }
+    const r = await run;
+    assert.ok(killed, 'the test caught the rsync in the act');
+    assert.equal(r.code, 2, r.stdout);
+    assert.match(r.stdout, /FAILED: .*2026-11-22T100000Z stays the latest/);
+    assert.equal(latest('pca', 'backups/server'), '2026-11-22T100000Z');
+    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T100000Z']);
+    assert.equal(readdirSync(snapDir('pca', 'backups/server')).filter((e) => e.startsWith('.incomplete')).length, 0, 'the partial copy is gone');
+    assert.match(lab.telegram.texts().join('\n'), /backup tier server-to-pca failed/);
+    rmSync(big);
+  });
+
+  test('guards: a missing or empty source and a free-space floor are refused with an alert; nothing is pruned', async () => {
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
+    rmSync(data(), { recursive: true });
+    const missing = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'));
+    assert.equal(missing.code, 2);
+    assert.match(missing.stdout, /REFUSED: source server:data is missing/);
+    mkdirSync(join(data(), 'memory'), { recursive: true });
+    const empty = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T12:00:00Z'));
+    assert.equal(empty.code, 2);
+    assert.match(empty.stdout, /REFUSED: source server:data is empty/);
+    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T100000Z']);
+    writeFileSync(join(data(), 'x.md'), 'x\n');
+    config({ t1: { minFreeMB: 1e9 } });
+    const full = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T13:00:00Z'));
+    assert.equal(full.code, 2);
+    assert.match(full.stdout, /REFUSED: \d+ MB free at pca:backups\/server, below the floor/);
+    const texts = lab.telegram.texts();
+    assert.ok(texts.some((t) => /refused: source server:data is missing/.test(t)));
+    assert.ok(texts.some((t) => /refused: only \d+ MB free/.test(t)));
+  });
+
+  test('an upstream tier without a fresh snapshot is a warning; hactl check reports an overdue tier', async () => {
+    const r = await lab.hactl(['backup-tier', 'pca-to-pcb'], at(new Date().toISOString()));
+    assert.equal(r.code, 2, 'no upstream snapshot at all: the source is missing');
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at(new Date(Date.now() - 5 * 3600e3).toISOString()))).code, 0);
+    const w = await lab.hactl(['backup-tier', 'pca-to-pcb'], at(new Date().toISOString()));
+    assert.equal(w.code, 1, w.stdout);
+    assert.match(w.stdout, /WARNING: .*upstream tier server-to-pca has no fresh snapshot/);
+    const c = await lab.hactl(['check']);
+    assert.match(c.stdout, /backup tier server-to-pca overdue: last good snapshot 300 min ago/);
+  });
+
+  test('SQLite databases are copied consistently while written to, and the copy opens', async () => {
+    mkdirSync(join(data(), 'state'), { recursive: true });
+    const db = join(data(), 'state', 'openclaw.sqlite');
+    execFileSync('sqlite3', [db, 'PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);']);
+    const writer = spawn('sh', ['-c', `i=0; while [ $i -lt 400 ]; do sqlite3 '${db}' "PRAGMA busy_timeout=2000; INSERT INTO t(v) VALUES (hex(randomblob(512)));"; i=$((i+1)); done`], { stdio: 'ignore' });
+    config({ t1: { sqlite: ['state/*.sqlite'] } });
+    const r = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'));
+    writer.kill();
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const snap = join(snapDir('pca', 'backups/server'), 'latest');
+    assert.equal(existsSync(join(snap, 'state', 'openclaw.sqlite')), false, 'the live database is not copied');
+    assert.equal(existsSync(join(snap, 'state', 'openclaw.sqlite-wal')), false);
+    const copy = join(snap, '.hactl-sqlite', 'state', 'openclaw.sqlite');
+    assert.equal(execFileSync('sqlite3', [copy, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim(), 'ok');
+    assert.match(execFileSync('sqlite3', [copy, 'SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim(), /^\d+$/);
+  });
+
+  test('a witness-local source with shell characters in its path: copied, nothing injected', async () => {
+    rmSync('/tmp/hactl-pwned-backup', { force: true });
+    const src = join(lab.dir, 'witness data; $(touch /tmp/hactl-pwned-backup)');
+    mkdirSync(join(src, "it's | `odd`"), { recursive: true });
+    writeFileSync(join(src, "it's | `odd`", '-rf $(touch x).md'), 'safe\n');
+    const r = await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(readFileSync(join(snapDir('pcb', 'backups/local'), 'latest', "it's | `odd`", '-rf $(touch x).md'), 'utf8'), 'safe\n');
+    assert.equal(existsSync('/tmp/hactl-pwned-backup'), false);
+    const to = join(lab.dir, 'r; $(touch /tmp/hactl-pwned-backup)');
+    assert.equal((await lab.hactl(['restore', 'local-to-pcb', 'latest', "it's | `odd`", '--to', to, '--yes'])).code, 0);
+    assert.equal(readFileSync(join(to, "it's | `odd`", '-rf $(touch x).md'), 'utf8'), 'safe\n');
+    assert.equal(existsSync('/tmp/hactl-pwned-backup'), false);
+  });
+
+  test('usage: unknown tier 78, no name 64, restore of a missing path 66, --dry-run changes nothing', async () => {
+    assert.equal((await lab.hactl(['backup-tier', 'nope'])).code, 78);
+    assert.equal((await lab.hactl(['backup-tier'])).code, 64);
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
+    assert.equal((await lab.hactl(['restore', 'server-to-pca', 'latest', 'no/such', '--to', join(lab.dir, 'x')])).code, 66);
+    const d = await lab.hactl(['backup-tier', 'server-to-pca', '--dry-run'], at('2026-11-22T11:00:00Z'));
+    assert.equal(d.code, 0);
+    assert.match(d.stdout, /would snapshot server:data to pca:backups\/server\/2026-11-22T110000Z \(unchanged files hard-linked to 2026-11-22T100000Z\)/);
+    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T100000Z']);
+  });
+});
