@@ -12,7 +12,7 @@ export function parseSnapshot(name: string): Date | null {
   const m = NAME.exec(name);
   if (!m) return null;
   const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
-  return Number.isNaN(d.getTime()) ? null : d;
+  return !Number.isNaN(d.getTime()) && snapshotName(d) === name ? d : null; // 2026-13-40 is not a date
 }
 
 /** Complete snapshots among a folder's entries, oldest first. */
