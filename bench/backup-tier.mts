@@ -1,0 +1,64 @@
+// Issue 4: a no-change snapshot of 10,000 files (~200 MB) against the raw
+// `rsync --link-dest` command doing the same copy. Witness-local source to a
+// remote destination (rsync runs on the witness), on the lab's real sshd.
+// Run: bash scripts/bench backup-tier
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
+import { sshArgv } from '../src/adapters/rsync.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const lab = await Lab.start([{ name: 'pca', address: '127.0.0.2' }, { name: 'pcb', address: '127.0.0.3' }]);
+try {
+  const src = join(lab.dir, 'source');
+  let bytes = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const d = join(src, `agent${i % 20}`, `d${i % 50}`);
+    mkdirSync(d, { recursive: true });
+    const b = Buffer.alloc(20_000 + (i % 7) * 100, i % 251);
+    writeFileSync(join(d, `f${i}.bin`), b);
+    bytes += b.length;
+  }
+  lab.writeConfig({ pair: { primary: 'pca', standby: 'pcb' }, memory: { enabled: false }, backup: { tiers: [{ name: 'bench', source: src, destination: 'pcb:bench', minFreeMB: 1, deepVerifyEvery: 0, retention: { hourly: 1000, daily: 0, weekly: 0 } }] } });
+  const env = { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') };
+  let clock = Date.parse('2026-11-22T00:00:00Z');
+  const hactl = () => {
+    clock += 3600e3;
+    const t = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), 'backup-tier', 'bench'], { env: { ...env, HACTL_NOW: new Date(clock).toISOString() }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stdout + r.stderr);
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  hactl(); // the first, full snapshot
+  const pcb = lab.host('pcb');
+  const host = { ...lab.config().hosts.pcb, name: 'pcb' };
+  const raw = () => {
+    const dir = join(pcb.home, 'bench');
+    const prev = readdirSync(dir).filter((e) => /^\d{4}-/.test(e)).sort().at(-1)!;
+    const name = `raw-${Date.now()}`;
+    const t = process.hrtime.bigint();
+    const r = spawnSync('rsync', ['-a', '--delete', '--stats', `--link-dest=../${prev}`, '--protect-args', `--rsh=${sshArgv(host, 10).join(' ')}`, '--rsync-path=cd "$HOME" && rsync', '--', `${src}/`, `${pcb.address}:bench/${name}/`]);
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.status !== 0) throw new Error(String(r.stderr));
+    execFileSync('rm', ['-rf', join(dir, name)]);
+    return ms;
+  };
+  const h: number[] = [];
+  const w: number[] = [];
+  for (let i = 0; i < RUNS; i++) { w.push(raw()); h.push(hactl()); }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const lines = [
+    `Tree: 10,000 files, ${(bytes / 1e6).toFixed(0)} MB, witness-local source, destination on the lab host pcb over SSH. ${RUNS} alternating runs, median (min-max):`,
+    '',
+    '| case | median | min-max |',
+    '|---|---|---|',
+    `| raw \`rsync -a --delete --stats --link-dest=../PREV\` into a new folder | ${med(w).toFixed(0)} ms | ${Math.min(...w).toFixed(0)}-${Math.max(...w).toFixed(0)} ms |`,
+    `| \`hactl backup-tier\`, no change | ${med(h).toFixed(0)} ms | ${Math.min(...h).toFixed(0)}-${Math.max(...h).toFixed(0)} ms |`,
+    '',
+    `ratio: **${(med(h) / med(w)).toFixed(2)}x** (target: at most 1.2x).`,
+  ];
+  console.log(lines.join('\n'));
+} finally {
+  await lab.stop();
+}
