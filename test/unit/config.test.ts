@@ -79,6 +79,7 @@ describe('hactl.example.yaml', () => {
     const c = parseConfig(text, 'hactl.example.yaml', await loadValidator('hactl'));
     const d = parseConfig('hosts: {a: {address: x, user: u, key: /k, knownHosts: /kh}, b: {address: y, user: u, key: /k, knownHosts: /kh}}\npair: {primary: a, standby: b}\n', 'min.yaml', await loadValidator('hactl'));
     assert.deepEqual(c.thresholds, d.thresholds);
+    for (const k of ['root', 'include', 'exclude', 'interval', 'maxDeleteShare', 'deleteAllowance']) assert.deepEqual(c.memory[k], d.memory[k], `memory.${k}`);
     assert.deepEqual(c.hosts['pc-a'].gateway.probe, d.hosts.a.gateway.probe);
     assert.deepEqual(c.hosts['pc-a'].gateway.stop.map((m: any) => m.name), d.hosts.a.gateway.stop.map((m: any) => m.name));
     assert.deepEqual(c.hosts['pc-a'].gateway.start.map((m: any) => m.name), d.hosts.a.gateway.start.map((m: any) => m.name));
