@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Config } from './config/types.js';
 import { Reporter } from './output.js';
-import { ConfigError } from './errors.js';
 import { acquireLock, type Lock } from './state/lock.js';
 import { appendLine, readJson, writeJson } from './state/files.js';
 import { initialState, type ClusterState } from './core/model.js';
@@ -40,12 +39,17 @@ export async function runCommand(command: string, opts: GlobalOptions, lockName:
   const config = await loadConfig(opts.config);
   const { Alerts } = await import('./adapters/telegram.js');
   const alerts = new Alerts(config, !!opts.dryRun);
-  // A token source that cannot work is a configuration error now, not a silent
-  // failure in the middle of the night when the first alert is due.
+  // A token source that cannot work is said on every run, not discovered in the
+  // middle of the night when the first alert is due. It does not stop the run:
+  // an alerting mistake must never block a failover. Alerts wait in the outbox.
+  let tokenProblem: string | undefined;
   if (config.alerts.telegram) {
     const { resolveToken } = await import('./adapters/telegram.js');
     const { problem } = resolveToken(config);
-    if (problem) throw new ConfigError([`${config.file}: alerts.telegram: ${problem}`], 'give the bot token in the environment or a 0600 file (see alerts.telegram)');
+    if (problem) {
+      tokenProblem = `${config.file}: alerts.telegram: ${problem}; alerts wait in the outbox until it is fixed`;
+      out.error(`hactl: warning: ${tokenProblem}`);
+    }
   }
   let lock: Lock | undefined;
   if (lockName && !opts.dryRun) lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
@@ -55,9 +59,10 @@ export async function runCommand(command: string, opts: GlobalOptions, lockName:
       if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
     }
     const rec = await body({ config, out, opts, now: () => new Date(), alerts });
-    out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...rec.data });
+    const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };
+    out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...data });
     if (!opts.dryRun) {
-      appendLine(join(config.stateDir, 'history.jsonl'), { at: new Date(t0).toISOString(), command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode: rec.exitCode, ms: Date.now() - t0, summary: rec.summary, ...rec.data });
+      appendLine(join(config.stateDir, 'history.jsonl'), { at: new Date(t0).toISOString(), command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode: rec.exitCode, ms: Date.now() - t0, summary: rec.summary, ...data });
     }
     return rec.exitCode;
   } catch (e) {

@@ -401,21 +401,36 @@ describe('safety', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 
-  test('the token comes from a 0600 file; a looser file is refused', async () => {
+  test('the token comes from a 0600 file; a looser one is not used, said on every run, and never blocks the run', async () => {
     const tf = join(lab.dir, 'token');
     writeFileSync(tf, TOKEN + '\n');
     chmodSync(tf, 0o644);
     lab.writeConfig({ alerts: { telegram: { tokenFile: tf } } });
-    const bad = await lab.hactl(['check'], { HACTL_TELEGRAM_TOKEN: undefined });
-    assert.equal(bad.code, 78, bad.stdout + bad.stderr);
-    assert.match(bad.stderr, /0600|permissions/);
-    chmodSync(tf, 0o600);
     await P().kill();
     await S().kill();
+    const loose = await lab.hactl(['check'], { HACTL_TELEGRAM_TOKEN: undefined });
+    assert.equal(loose.code, 2, 'the check itself still runs and says both are down');
+    assert.match(loose.stderr, /warning: .*token file must not be readable by group or others .*chmod 600/);
+    assert.equal(lab.telegram.sent.length, 0, 'nothing sent with a token from a loose file');
+    assert.equal(JSON.parse(readFileSync(join(lab.dir, 'state', 'outbox.json'), 'utf8')).pending.length, 1, 'the alert waits');
+    chmodSync(tf, 0o600);
     const ok = await lab.hactl(['check'], { HACTL_TELEGRAM_TOKEN: undefined });
     assert.equal(ok.code, 2);
-    assert.equal(lab.telegram.sent.length, 1);
+    assert.equal(ok.stderr, '');
+    assert.equal(lab.telegram.sent.length, 1, 'the kept alert is delivered once the token is usable');
     assert.equal(lab.telegram.sent[0]!.token, TOKEN);
-    noSecret(ok.stdout, ok.stderr, readFileSync(join(lab.dir, 'state', 'history.jsonl'), 'utf8'), readFileSync(join(lab.dir, 'state', 'state.json'), 'utf8'));
+    assert.match(lab.telegram.sent[0]!.text, /both down/);
+    noSecret(loose.stdout, loose.stderr, ok.stdout, ok.stderr, readFileSync(join(lab.dir, 'state', 'history.jsonl'), 'utf8'), readFileSync(join(lab.dir, 'state', 'state.json'), 'utf8'));
+  });
+
+  test('no token at all: failover still happens; the alert waits in the outbox', async () => {
+    P().crashGateway();
+    await lab.hactl(['check'], { HACTL_TELEGRAM_TOKEN: undefined });
+    const f = await lab.hactl(['failover', '--auto'], { HACTL_TELEGRAM_TOKEN: undefined });
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    assert.equal(lab.state().serving, 'standby');
+    assert.match(f.stderr, /no bot token: set HACTL_TELEGRAM_TOKEN or alerts\.telegram\.tokenFile/);
+    await lab.hactl(['check']);
+    assert.ok(lab.telegram.texts().some((t) => /OFFLINE/.test(t)));
   });
 });
