@@ -146,9 +146,16 @@ export interface DestState {
   freeKB: number;
 }
 
-/** What is at the destination: its entries, the latest pointer, free space. Creates the folder. */
-export async function destState(dst: Place, path: string, timeout: number): Promise<DestState> {
-  const r = await dst.exec(`mkdir -p -- ${q(path)} && cd -- ${q(path)} && echo "FREE $(df -Pk . | awk 'NR==2 {print $4}')" && echo "LATEST $(readlink latest 2>/dev/null)" && ls -1A`, timeout);
+/** What is at the destination: its entries, the latest pointer, free space. Creates the folder unless told not to (--dry-run). */
+export async function destState(dst: Place, path: string, timeout: number, create = true): Promise<DestState> {
+  if (!create) {
+    const e = await dst.exec(`[ -d ${q(path)} ] && echo YES || echo NO`, timeout);
+    if (e.stdout.trim() !== 'YES') {
+      const f = await dst.exec(`d=${q(path)}; while [ ! -d "$d" ]; do d=$(dirname -- "$d"); done; df -Pk -- "$d" | awk 'NR==2 {print $4}'`, timeout);
+      return { entries: [], latest: null, freeKB: Number(f.stdout.trim()) || 0 };
+    }
+  }
+  const r = await dst.exec(`${create ? `mkdir -p -- ${q(path)} && ` : ''}cd -- ${q(path)} && echo "FREE $(df -Pk . | awk 'NR==2 {print $4}')" && echo "LATEST $(readlink latest 2>/dev/null)" && ls -1A`, timeout);
   if (r.code !== 0) throw new Error(`${dst.label}: cannot prepare ${path}: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   const lines = r.stdout.split('\n');
   const freeKB = Number(/^FREE (\d+)/m.exec(r.stdout)?.[1] ?? 0);

@@ -49,7 +49,7 @@ async function runTier(ctx: RunContext, r: Resolved, dryRun: boolean): Promise<O
       const why = state === 'missing' ? `source ${where(r.src)} is missing` : `source ${where(r.src)} is empty`;
       return { result: 'refused', line: `REFUSED: ${why}; no snapshot made, nothing pruned`, alert: `backup tier ${t.name} refused: ${why} (unmounted or deleted?). The snapshots at ${where(r.dst)} are untouched.` };
     }
-    const dest = await destState(places.dst, r.dst.path, timeout);
+    const dest = await destState(places.dst, r.dst.path, timeout, !dryRun);
     const freeMB = dest.freeKB / 1024;
     if (freeMB < t.minFreeMB) {
       return { result: 'refused', line: `REFUSED: ${Math.floor(freeMB)} MB free at ${where(r.dst)}, below the floor of ${t.minFreeMB} MB`, alert: `backup tier ${t.name} refused: only ${Math.floor(freeMB)} MB free at ${where(r.dst)} (floor ${t.minFreeMB} MB). Free space or lower backup.tiers[].minFreeMB.` };

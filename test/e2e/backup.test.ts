@@ -202,6 +202,10 @@ describe('backup-tier', () => {
 
   test('usage: unknown tier 78, no name 64, restore of a missing path 66, --dry-run changes nothing', async () => {
     assert.equal((await lab.hactl(['backup-tier', 'nope'])).code, 78);
+    const first = await lab.hactl(['backup-tier', 'server-to-pca', '--dry-run'], at('2026-11-22T09:00:00Z'));
+    assert.equal(first.code, 0, first.stdout);
+    assert.match(first.stdout, /\(first snapshot\)/);
+    assert.equal(existsSync(snapDir('pca', 'backups/server')), false, 'a dry run creates nothing, not even the folder');
     assert.equal((await lab.hactl(['backup-tier'])).code, 64);
     assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
     assert.equal((await lab.hactl(['restore', 'server-to-pca', 'latest', 'no/such', '--to', join(lab.dir, 'x')])).code, 66);
