@@ -47,7 +47,7 @@ export default async function check(_p: Command, cmd: Command): Promise<number> 
     const { backupWarnings } = await import('../backup/record.js');
     const warns = [await memoryWarning(config, now()), ...(await backupWarnings(config, now()))].filter((w): w is string => !!w);
     const memWarn = warns.length ? warns.join('; ') : null;
-    if (memWarn) out.detail(`  memory   ${memWarn}`);
+    if (memWarn) out.detail(`  warning  ${memWarn}`);
     return {
       exitCode: memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode,
       summary: `check: ${assessment.line}${memWarn ? `; WARNING: ${memWarn}` : ''}`,
