@@ -65,6 +65,7 @@ export function parseConfig(text: string, file: string, validate: Validator): Co
     if (typeof name === 'string' && !hostNames.includes(name)) problems.push(`${at(offsetOf(doc, { instancePath: `/pair/${role}` }))}: /pair/${role} names host '${name}', which is not under hosts (known: ${hostNames.join(', ') || 'none'})`);
   }
   if (typeof loose.pair?.primary === 'string' && loose.pair.primary === loose.pair.standby) problems.push(`${at(offsetOf(doc, { instancePath: '/pair/standby' }))}: /pair/standby must differ from /pair/primary ('${loose.pair.primary}')`);
+  problems.push(...tierProblems(data, hostNames).map(({ path, msg }) => `${at(offsetOf(doc, { instancePath: path }))}: ${path} ${msg}`));
   problems.sort((a, b) => lineOf(a) - lineOf(b));
   if (problems.length || !valid) throw new ConfigError(problems);
   const raw = data as Omit<Config, 'file' | 'hosts'> & { hosts: Record<string, Omit<HostConfig, 'name' | 'gateway'> & { gateway?: Partial<GatewayConfig> }> };
@@ -130,4 +131,25 @@ function valueFound(doc: Document, err: AjvError): string {
 
 export function hostOf(config: Config, role: 'primary' | 'standby'): HostConfig {
   return config.hosts[config.pair[role]]!;
+}
+
+/** Backup tiers: unique names, known hosts in HOST:PATH, `via` for two remote hosts, a known upstream. */
+function tierProblems(data: unknown, hostNames: string[]): Array<{ path: string; msg: string }> {
+  const tiers = (data as { backup?: { tiers?: unknown } })?.backup?.tiers;
+  if (!Array.isArray(tiers)) return [];
+  const out: Array<{ path: string; msg: string }> = [];
+  const names = tiers.map((t) => (t && typeof t === 'object' ? (t as { name?: unknown }).name : undefined));
+  const hostOf = (loc: unknown): string | undefined => (typeof loc === 'string' ? /^([A-Za-z0-9][A-Za-z0-9_.-]*):/.exec(loc)?.[1] : undefined);
+  tiers.forEach((t: Record<string, unknown> | null, i) => {
+    if (!t || typeof t !== 'object') return;
+    if (typeof t.name === 'string' && names.indexOf(t.name) !== i) out.push({ path: `/backup/tiers/${i}/name`, msg: `repeats the tier name '${t.name}'` });
+    for (const key of ['source', 'destination'] as const) {
+      const h = hostOf(t[key]);
+      if (h && !hostNames.includes(h)) out.push({ path: `/backup/tiers/${i}/${key}`, msg: `names host '${h}', which is not under hosts (known: ${hostNames.join(', ') || 'none'})` });
+    }
+    const [hs, hd] = [hostOf(t.source), hostOf(t.destination)];
+    if (hs && hd && hs !== hd && !t.via) out.push({ path: `/backup/tiers/${i}`, msg: `copies between two hosts (${hs} -> ${hd}) and needs 'via: {key, knownHosts}': the key and known_hosts on ${hd} for its SSH to ${hs}` });
+    if (typeof t.upstream === 'string' && !names.includes(t.upstream)) out.push({ path: `/backup/tiers/${i}/upstream`, msg: `names no tier '${t.upstream}' (tiers: ${names.filter((n) => typeof n === 'string').join(', ')})` });
+  });
+  return out;
 }

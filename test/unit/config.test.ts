@@ -56,6 +56,33 @@ describe('config', () => {
     assert.ok(ps.some((l) => /^x\.yaml:13:11: \/failback\/policy must be one of/.test(l) && /sometimes/.test(l)), ps.join('\n'));
   });
 
+  test('backup tiers are checked with the rest: hosts, via, upstream, unique names', async () => {
+    const { loadValidator } = await import('../../dist/validators.js');
+    const { parseConfig } = await import('../../dist/config/load.js');
+    const text = [
+      'hosts:',
+      '  a: {address: x, user: u, key: /k, knownHosts: /kh}',
+      '  b: {address: y, user: u, key: /k, knownHosts: /kh}',
+      'pair: {primary: a, standby: b}',
+      'backup:',
+      '  tiers:',
+      '    - name: t1',
+      '      source: a:data',
+      '      destination: b:backups',
+      '    - name: t1',
+      '      source: c:data',
+      '      destination: /srv/backups',
+      '      upstream: nope',
+      '',
+    ].join('\n');
+    const v = await loadValidator('hactl');
+    const e = problems(() => parseConfig(text, 'b.yaml', v));
+    assert.ok(e.some((l) => /^b\.yaml:7:7: \/backup\/tiers\/0 copies between two hosts \(a -> b\) and needs 'via/.test(l)), e.join('\n'));
+    assert.ok(e.some((l) => /^b\.yaml:10:13: \/backup\/tiers\/1\/name repeats the tier name 't1'/.test(l)), e.join('\n'));
+    assert.ok(e.some((l) => /^b\.yaml:11:15: \/backup\/tiers\/1\/source names host 'c'/.test(l)), e.join('\n'));
+    assert.ok(e.some((l) => /^b\.yaml:13:17: \/backup\/tiers\/1\/upstream names no tier 'nope'/.test(l)), e.join('\n'));
+  });
+
   test('YAML syntax errors name the line', async () => {
     const { loadValidator } = await import('../../dist/validators.js');
     const { parseConfig } = await import('../../dist/config/load.js');
