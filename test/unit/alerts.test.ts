@@ -2,7 +2,7 @@
 // kept when undelivered, delivered in order later, capped, token redacted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Alerts } from '../../dist/adapters/telegram.js';
@@ -14,8 +14,12 @@ let tg: FakeTelegram;
 before(async () => { tg = await new FakeTelegram().start(); process.env.HACTL_TELEGRAM_TOKEN = TOKEN; });
 after(async () => { await tg.stop(); });
 
+const dirs: string[] = [];
+after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 async function alerts() {
-  const c = await config({ stateDir: mkdtempSync(join(tmpdir(), 'hactl-alerts-')), alerts: { prefix: '[t]', telegram: { chatId: 7, apiRoot: tg.url, timeout: 1 } } });
+  const dir = mkdtempSync(join(tmpdir(), 'hactl-alerts-'));
+  dirs.push(dir);
+  const c = await config({ stateDir: dir, alerts: { prefix: '[t]', telegram: { chatId: 7, apiRoot: tg.url, timeout: 1 } } });
   return { a: new Alerts(c), outbox: join(c.stateDir, 'outbox.json') };
 }
 

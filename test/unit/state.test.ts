@@ -1,8 +1,8 @@
 // State files, the lock and known_hosts: the pieces that keep hactl from
 // acting on a lie.
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,9 @@ import { knownKeysFor, verifyHostKey } from '../../dist/adapters/knownhosts.js';
 import { initialState } from '../../dist/core/model.js';
 import { StateError, LockedError } from '../../dist/errors.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'hactl-unit-'));
+const made: string[] = [];
+const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'hactl-unit-')); made.push(d); return d; };
+after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
 
 describe('state files', () => {
   test('write is atomic: no temp file left, mode 0600, reads back', async () => {
