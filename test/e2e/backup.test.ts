@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
+import { installHopKey, pidsWith } from '../lab/backup.ts';
 
 let lab: Lab;
 const H = (n: string) => lab.host(n);
@@ -15,17 +16,21 @@ const snapDir = (host: string, dir: string) => join(H(host).home, dir);
 const snaps = (host: string, dir: string) => (existsSync(snapDir(host, dir)) ? readdirSync(snapDir(host, dir)).filter((e) => /^\d{4}-\d\d-\d\dT\d{6}Z$/.test(e)).sort() : []);
 const latest = (host: string, dir: string) => readlinkSync(join(snapDir(host, dir), 'latest'));
 const at = (iso: string) => ({ HACTL_NOW: iso });
+const ODD = '; $(touch /tmp/hactl-pwned-backup)';
 
 function config(extra: Record<string, any> = {}) {
-  const via = { key: join(lab.dir, 'client_ed25519'), knownHosts: join(lab.dir, 'known_hosts') };
+  // rsync runs on the destination host and pulls: its key and known_hosts live there.
+  const viaPca = installHopKey(lab, 'pca', 'server');
+  const viaPcb = installHopKey(lab, 'pcb', 'pca');
   return lab.writeConfig({
     pair: { primary: 'server', standby: 'pca' },
     memory: { enabled: false },
     backup: {
       tiers: [
-        { name: 'server-to-pca', source: 'server:data', destination: 'pca:backups/server', via, minFreeMB: 1, retention: { hourly: 24, daily: 7, weekly: 4 }, ...(extra.t1 ?? {}) },
-        { name: 'pca-to-pcb', source: 'pca:backups/server/latest', destination: 'pcb:backups/pca', upstream: 'server-to-pca', via, minFreeMB: 1, ...(extra.t2 ?? {}) },
-        { name: 'local-to-pcb', source: join(lab.dir, 'witness data; $(touch /tmp/hactl-pwned-backup)'), destination: 'pcb:backups/local', minFreeMB: 1, ...(extra.t3 ?? {}) },
+        { name: 'server-to-pca', source: 'server:data', destination: 'pca:backups/server', via: viaPca, minFreeMB: 1, retention: { hourly: 24, daily: 7, weekly: 4 }, ...(extra.t1 ?? {}) },
+        { name: 'pca-to-pcb', source: 'pca:backups/server/latest', destination: 'pcb:backups/pca', upstream: 'server-to-pca', via: viaPcb, minFreeMB: 1, ...(extra.t2 ?? {}) },
+        { name: 'local-to-pcb', source: join(lab.dir, 'witness data; $(touch /tmp/hactl-pwned-backup)'), destination: `pcb:backups/local${ODD}`, minFreeMB: 1, ...(extra.t3 ?? {}) },
+        { name: 'odd-hop', source: `server:odd | data${ODD}`, destination: `pca:backups/odd${ODD}`, via: viaPca, minFreeMB: 1, sqlite: ['*.sqlite'] },
       ],
       ...(extra.backup ?? {}),
     },
@@ -40,6 +45,7 @@ beforeEach(async () => {
   await lab.reset();
   for (const h of ['server', 'pca', 'pcb']) rmSync(join(H(h).home, 'backups'), { recursive: true, force: true });
   rmSync(data(), { recursive: true, force: true });
+  rmSync(join(H('server').home, `odd | data${ODD}`), { recursive: true, force: true });
   mkdirSync(join(data(), 'memory'), { recursive: true });
   writeFileSync(join(data(), 'MEMORY.md'), '# Memory\n- likes tea\n');
   writeFileSync(join(data(), 'memory', '2026-11-21.md'), 'yesterday\n');
@@ -123,7 +129,8 @@ describe('backup-tier', () => {
       await new Promise((r) => setTimeout(r, 25));
       const dir = snapDir('pca', 'backups/server');
       if (!readdirSync(dir).some((e) => e.startsWith('.incomplete-'))) continue;
-      try { execFileSync('pkill', ['-KILL', '-f', '^rsync .*incomplete-2026-11-22T110000Z']); killed = true; } catch { /* not started yet */ }
+      // The rsync on pca that writes the new snapshot, killed by its pid.
+      for (const pid of pidsWith('rsync', '.incomplete-2026-11-22T110000Z')) { try { process.kill(pid, 'SIGKILL'); killed = true; } catch { /* already gone */ } }
     }
     const r = await run;
     assert.ok(killed, 'the test caught the rsync in the act');
@@ -192,7 +199,18 @@ describe('backup-tier', () => {
     writeFileSync(join(src, "it's | `odd`", '-rf $(touch x).md'), 'safe\n');
     const r = await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'));
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.equal(readFileSync(join(snapDir('pcb', 'backups/local'), 'latest', "it's | `odd`", '-rf $(touch x).md'), 'utf8'), 'safe\n');
+    assert.equal(readFileSync(join(snapDir('pcb', `backups/local${ODD}`), 'latest', "it's | `odd`", '-rf $(touch x).md'), 'utf8'), 'safe\n');
+    // Between two remote hosts (rsync on pca pulls from server), with a SQLite copy made on server.
+    const odd = join(H('server').home, `odd | data${ODD}`);
+    mkdirSync(join(odd, "a'b"), { recursive: true });
+    writeFileSync(join(odd, "a'b", '$(id).md'), 'remote\n');
+    execFileSync('sqlite3', [join(odd, "x; y.sqlite"), 'CREATE TABLE t(v); INSERT INTO t VALUES (1);']);
+    const h = await lab.hactl(['backup-tier', 'odd-hop'], at('2026-11-22T10:00:00Z'));
+    assert.equal(h.code, 0, h.stdout + h.stderr);
+    const hop = join(snapDir('pca', `backups/odd${ODD}`), 'latest');
+    assert.equal(readFileSync(join(hop, "a'b", '$(id).md'), 'utf8'), 'remote\n');
+    assert.equal(execFileSync('sqlite3', [join(hop, '.hactl-sqlite', 'x; y.sqlite'), 'SELECT v FROM t;'], { encoding: 'utf8' }).trim(), '1');
+    assert.equal((await lab.hactl(['backup-tier', '--list'])).code, 0);
     assert.equal(existsSync('/tmp/hactl-pwned-backup'), false);
     const to = join(lab.dir, 'r; $(touch /tmp/hactl-pwned-backup)');
     assert.equal((await lab.hactl(['restore', 'local-to-pcb', 'latest', "it's | `odd`", '--to', to, '--yes'])).code, 0);
