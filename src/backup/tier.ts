@@ -90,6 +90,7 @@ export interface TransferResult {
   sent: number;
   changed: string[];
   timedOut: boolean;
+  stderr: string;
 }
 
 function statsOf(stdout: string): { files?: number; size?: number } {
@@ -102,7 +103,7 @@ function statsOf(stdout: string): { files?: number; size?: number } {
  * rsync from the tier's source into `destDir` (a path at the destination).
  * extra: link-dest (relative to destDir), checksum + dry-run for a deep verify.
  */
-export async function transfer(config: Config, r: Resolved, srcPath: string, destDir: string, extra: { linkDest?: string; filters: string[]; verify?: boolean }, places: { dst: Place }): Promise<TransferResult> {
+export async function transfer(config: Config, r: Resolved, srcPath: string, destDir: string, extra: { linkDest?: string; filters: string[]; verify?: boolean; rsyncPath?: string }, places: { dst: Place }): Promise<TransferResult> {
   const b = config.backup;
   const opts = ['stats', 'itemize-changes', ...(extra.verify ? ['checksum', 'dry-run'] : ['delete'])];
   const values: Array<[string, string]> = extra.linkDest ? [['link-dest', extra.linkDest]] : [];
@@ -111,7 +112,7 @@ export async function transfer(config: Config, r: Resolved, srcPath: string, des
     const ok = !timedOut && (code === 0 || code === 24);
     const items = parseItemized(stdout);
     const err = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
-    return { ok, code, timedOut, ...statsOf(stdout), sent: items.bytes, changed: items.changed,
+    return { ok, code, timedOut, stderr, ...statsOf(stdout), sent: items.bytes, changed: items.changed,
       detail: ok ? 'ok' : timedOut ? `no result within the ${deadline} s deadline; rsync was stopped` : `rsync ${code === null ? `killed by ${signal}` : `exit ${code} (${rsyncExitMeaning(code)})`}${err ? `: ${err}` : ''}` };
   };
   const sameHost = r.src.host && r.dst.host && r.src.host.name === r.dst.host.name;
@@ -119,7 +120,7 @@ export async function transfer(config: Config, r: Resolved, srcPath: string, des
     // At most one side remote: rsync runs here, on the witness.
     const res = await runRsync({
       from: { host: r.src.host, path: `${srcPath}/` }, to: { host: r.dst.host, path: `${destDir}/` },
-      flags: 'a', options: opts, values: [...values, ['rsync-path', 'cd "$HOME" && rsync']], filters: extra.filters,
+      flags: 'a', options: opts, values: [...values, ['rsync-path', extra.rsyncPath ?? 'cd "$HOME" && rsync']], filters: extra.filters,
       connectTimeout: config.thresholds.connectTimeout, ioTimeout: b.ioTimeout, deadline,
     });
     return done(res.code, res.stdout, res.stderr, res.timedOut, res.signal);
@@ -162,6 +163,41 @@ export async function destState(dst: Place, path: string, timeout: number, creat
   const latest = /^LATEST (.*)$/m.exec(r.stdout)?.[1]?.trim() || null;
   const entries = lines.filter((l) => l && !/^(FREE|LATEST) /.test(l));
   return { entries, latest: latest && parseSnapshot(latest) ? latest : null, freeKB };
+}
+
+/**
+ * The destination's guard, run by the remote shell just before rsync's server
+ * starts, in rsync's own SSH connection (--rsync-path), so that the witness
+ * does not wait for a second SSH handshake before the copy: make the folder,
+ * refuse below the free-space floor (exit 97, 'hactl-refused free=KB'), say
+ * which snapshot `latest` names, and remove the leftovers of a killed run.
+ */
+export function guardedRsyncPath(destPath: string, minFreeMB: number): string {
+  const floorKB = Math.ceil(minFreeMB * 1024);
+  return `cd "$HOME" && mkdir -p -- ${q(destPath)} && cd -- ${q(destPath)} && f=$(df -Pk . | awk 'NR==2 {print $4}') && if [ "$f" -lt ${floorKB} ]; then echo "hactl-refused free=$f" >&2; exit 97; fi && echo "hactl-latest $(readlink latest 2>/dev/null)" >&2 && rm -rf -- .incomplete-* && cd "$HOME" && rsync`;
+}
+
+/** What the guard said, from rsync's stderr. */
+export function guardSaid(stderr: string): { refusedFreeKB?: number; latest: string | null } {
+  const f = /^hactl-refused free=(\d+)/m.exec(stderr)?.[1];
+  const l = /^hactl-latest (.*)$/m.exec(stderr)?.[1]?.trim() ?? '';
+  return { refusedFreeKB: f === undefined ? undefined : Number(f), latest: parseSnapshot(l) ? l : null };
+}
+
+/**
+ * One script after the copy: count what arrived; if it matches what rsync said
+ * the source held (files and bytes), rename into place and swap the pointer
+ * atomically; else keep it as .rejected-NAME. Prints the folder's entries.
+ */
+export async function commitSnapshot(dst: Place, destPath: string, tmp: string, name: string, expect: { files?: number; size?: number }, timeout: number): Promise<{ committed: string | null; files: number; bytes: number; entries: string[]; error?: string }> {
+  // Two runs within one second (or a replayed HACTL_NOW): the second takes the next second's name.
+  const alt = snapshotName(new Date(parseSnapshot(name)!.getTime() + 1000));
+  const check = expect.files === undefined ? 'true' : `[ "$1" = ${expect.files} ]${expect.size === undefined ? '' : ` && [ "$2" = ${expect.size} ]`}`;
+  const r = await dst.exec(`cd -- ${q(destPath)} && set -- $(find ${q(`${tmp}/`)} -type f -printf '%s\n' | awk '{n++; b+=$1} END {printf "%d %d", n, b}') && echo "COUNT $1 $2" && if ${check}; then n=${q(name)}; [ ! -e "$n" ] || n=${q(alt)}; mv -T -- ${q(tmp)} "$n" && ln -sfn -- "$n" .latest.tmp && mv -T -- .latest.tmp latest && echo "COMMITTED $n"; else mv -T -- ${q(tmp)} ${q(`.rejected-${name}`)}; fi && echo ENTRIES && ls -1A`, timeout);
+  const m = /^COUNT (\d+) (\d+)$/m.exec(r.stdout);
+  const entries = r.stdout.split('\nENTRIES\n')[1]?.split('\n').filter(Boolean) ?? [];
+  const committed = /^COMMITTED (\S+)$/m.exec(r.stdout)?.[1] ?? null;
+  return { committed, files: Number(m?.[1] ?? 0), bytes: Number(m?.[2] ?? 0), entries, error: r.code !== 0 ? (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}` : undefined };
 }
 
 /** Counts regular files and bytes under a folder at a place. */

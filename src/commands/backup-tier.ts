@@ -8,7 +8,7 @@ import { runCommand, type GlobalOptions, type RunContext, type RunRecord } from 
 import { EXIT, UsageError } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { shq } from '../adapters/ssh.js';
-import { countTree, destState, findTier, localPlace, planRetention, remotePlace, snapshotName, snapshots, sourceState, sqliteCopies, transfer, type Place, type Resolved } from '../backup/tier.js';
+import { commitSnapshot, destState, findTier, guardSaid, guardedRsyncPath, localPlace, planRetention, remotePlace, snapshotName, snapshots, sourceState, sqliteCopies, transfer, type Place, type Resolved } from '../backup/tier.js';
 import { readBackupRecord, updateTierRecord, type TierRecord } from '../backup/record.js';
 import { parseSnapshot } from '../backup/retention.js';
 
@@ -42,31 +42,49 @@ async function runTier(ctx: RunContext, r: Resolved, dryRun: boolean): Promise<O
     const age = rec?.lastOkAt ? (backupNow().getTime() - new Date(rec.lastOkAt).getTime()) / 60000 : Infinity;
     if (age > 2 * up.interval) warnings.push(`upstream tier ${up.name} has no fresh snapshot (${rec?.lastOkAt ? `last ${Math.round(age)} min ago` : 'none recorded'}; every ${up.interval} min)`);
   }
-  const places = await openPlaces(config, r).catch((e: Error) => { throw Object.assign(e, { tierStage: 'connect' }); });
+  // Pushing from the witness to a remote destination (the fast path): the copy
+  // starts at once, with the destination's guards in rsync's own connection
+  // (guardedRsyncPath), while hactl's SSH session, needed only for the commit,
+  // opens alongside. Every other shape prepares the destination first.
+  const fast = !dryRun && !r.src.host && !!r.dst.host;
+  let places: { src: Place; dst: Place | Promise<Place>; close: () => Promise<void> };
+  if (fast) {
+    const dstP = remotePlace(config, r.dst.host!);
+    dstP.catch(() => undefined); // awaited below; never an unhandled rejection
+    places = { src: localPlace(), dst: dstP, close: async () => { await (await dstP.catch(() => null))?.close(); } };
+  } else {
+    places = await openPlaces(config, r);
+  }
+  const dstPlace = async () => places.dst instanceof Promise ? (places.dst = await places.dst) : places.dst;
   try {
     const state = await sourceState(places.src, r.src.path, timeout);
     if (state !== 'ok') {
       const why = state === 'missing' ? `source ${where(r.src)} is missing` : `source ${where(r.src)} is empty`;
       return { result: 'refused', line: `REFUSED: ${why}; no snapshot made, nothing pruned`, alert: `backup tier ${t.name} refused: ${why} (unmounted or deleted?). The snapshots at ${where(r.dst)} are untouched.` };
     }
-    const dest = await destState(places.dst, r.dst.path, timeout, !dryRun);
-    const freeMB = dest.freeKB / 1024;
-    if (freeMB < t.minFreeMB) {
-      return { result: 'refused', line: `REFUSED: ${Math.floor(freeMB)} MB free at ${where(r.dst)}, below the floor of ${t.minFreeMB} MB`, alert: `backup tier ${t.name} refused: only ${Math.floor(freeMB)} MB free at ${where(r.dst)} (floor ${t.minFreeMB} MB). Free space or lower backup.tiers[].minFreeMB.` };
-    }
-    const existing = snapshots(dest.entries);
-    const prev = dest.latest ?? existing.at(-1) ?? null;
+    const refuseFree = (freeKB: number): Outcome => {
+      const freeMB = Math.floor(freeKB / 1024);
+      return { result: 'refused', line: `REFUSED: ${freeMB} MB free at ${where(r.dst)}, below the floor of ${t.minFreeMB} MB`, alert: `backup tier ${t.name} refused: only ${freeMB} MB free at ${where(r.dst)} (floor ${t.minFreeMB} MB). Free space or lower backup.tiers[].minFreeMB.` };
+    };
     const now = backupNow();
     let name = snapshotName(now);
-    if (existing.includes(name)) name = snapshotName(new Date(now.getTime() + 1000));
-    const tmp = `.incomplete-${name}`;
-    if (dryRun) {
-      const { prune } = planRetention([...existing, name], t.retention);
-      return { result: 'ok', line: `--dry-run: would snapshot ${where(r.src)} to ${where(r.dst)}/${name}${prev ? ` (unchanged files hard-linked to ${prev})` : ' (first snapshot)'}; would prune ${prune.length ? prune.join(', ') : 'nothing'}`, snapshot: prev, warnings };
+    let prev: string | null = null;
+    if (!fast) {
+      const dst = await dstPlace();
+      const dest = await destState(dst, r.dst.path, timeout, !dryRun);
+      if (dest.freeKB / 1024 < t.minFreeMB) return refuseFree(dest.freeKB);
+      const existing = snapshots(dest.entries);
+      prev = dest.latest ?? existing.at(-1) ?? null;
+      if (existing.includes(name)) name = snapshotName(new Date(now.getTime() + 1000));
+      if (dryRun) {
+        const { prune } = planRetention([...existing, name], t.retention);
+        return { result: 'ok', line: `--dry-run: would snapshot ${where(r.src)} to ${where(r.dst)}/${name}${prev ? ` (unchanged files hard-linked to ${prev})` : ' (first snapshot)'}; would prune ${prune.length ? prune.join(', ') : 'nothing'}`, snapshot: prev, warnings };
+      }
+      // Leftovers of a run that was killed: hidden, never the latest; removed now.
+      const leftovers = dest.entries.filter((e) => e.startsWith('.incomplete-'));
+      if (leftovers.length) await dst.exec(`cd -- ${shq(r.dst.path)} && rm -rf -- ${leftovers.map(shq).join(' ')}`, timeout);
     }
-    // Leftovers of a run that was killed: hidden, never the latest; removed now.
-    const leftovers = dest.entries.filter((e) => e.startsWith('.incomplete-'));
-    if (leftovers.length) await places.dst.exec(`cd -- ${shq(r.dst.path)} && rm -rf -- ${leftovers.map(shq).join(' ')}`, timeout);
+    const tmp = `.incomplete-${name}`;
     let filters = [...t.filters];
     if (t.sqlite.length) {
       out.progress(`${t.name}: consistent copies of SQLite databases on ${places.src.label}`);
@@ -74,34 +92,39 @@ async function runTier(ctx: RunContext, r: Resolved, dryRun: boolean): Promise<O
       filters = [...s.filters, ...filters];
       out.detail(`  sqlite: ${s.copied.length ? s.copied.join(', ') : 'no database matched'}`);
     }
-    out.progress(`${t.name}: ${where(r.src)} -> ${where(r.dst)}/${name}${prev ? ` (link-dest ${prev})` : ''}`);
-    const x = await transfer(config, r, r.src.path, `${r.dst.path}/${tmp}`, { linkDest: prev ? `../${prev}` : undefined, filters }, places);
+    out.progress(`${t.name}: ${where(r.src)} -> ${where(r.dst)}/${name}${prev ? ` (link-dest ${prev})` : fast ? ' (link-dest latest)' : ''}`);
+    // The fast path links against whatever `latest` names at the destination (a missing one only makes rsync say so).
+    const linkDest = fast ? '../latest' : prev ? `../${prev}` : undefined;
+    const x = await transfer(config, r, r.src.path, `${r.dst.path}/${tmp}`, { linkDest, filters, ...(fast ? { rsyncPath: guardedRsyncPath(r.dst.path, t.minFreeMB) } : {}) }, { dst: fast ? localPlace() : await dstPlace() });
+    if (fast) {
+      const g = guardSaid(x.stderr);
+      prev = g.latest;
+      if (g.refusedFreeKB !== undefined) return refuseFree(g.refusedFreeKB);
+    }
+    const dst = await dstPlace();
     if (!x.ok) {
-      await places.dst.exec(`rm -rf -- ${shq(`${r.dst.path}/${tmp}`)}`, timeout).catch(() => undefined);
+      await dst.exec(`rm -rf -- ${shq(`${r.dst.path}/${tmp}`)}`, timeout).catch(() => undefined);
       return { result: 'failed', line: `FAILED: ${x.detail}; ${prev ? `${prev} stays the latest` : 'no snapshot yet'}`, alert: `backup tier ${t.name} failed: ${x.detail}. ${prev ? `${prev} stays the latest snapshot.` : ''}` };
     }
-    // Check what arrived against what rsync says the source held.
-    const got = await countTree(places.dst, `${r.dst.path}/${tmp}`, timeout);
-    if (x.files !== undefined && (got.files !== x.files || (x.size !== undefined && got.bytes !== x.size))) {
-      const rejected = `.rejected-${name}`;
-      await places.dst.exec(`cd -- ${shq(r.dst.path)} && mv -- ${shq(tmp)} ${shq(rejected)}`, timeout);
-      const why = `the snapshot holds ${got.files} files / ${got.bytes} bytes, the source had ${x.files} / ${x.size}`;
-      return { result: 'failed', line: `FAILED: ${why}; kept as ${rejected} for inspection; ${prev ?? 'nothing'} stays the latest`, alert: `backup tier ${t.name} failed verification: ${why}. Kept as ${rejected}.` };
+    // Check what arrived against what rsync says the source held; only then into place, and the pointer swapped.
+    const c = await commitSnapshot(dst, r.dst.path, tmp, name, { files: x.files, size: x.size }, Math.max(timeout, 60));
+    if (c.error) return { result: 'failed', line: `FAILED: could not put ${name} into place: ${c.error}`, alert: `backup tier ${t.name} failed: could not put ${name} into place: ${c.error}` };
+    if (!c.committed) {
+      const why = `the snapshot holds ${c.files} files / ${c.bytes} bytes, the source had ${x.files} / ${x.size}`;
+      return { result: 'failed', line: `FAILED: ${why}; kept as .rejected-${name} for inspection; ${prev ?? 'nothing'} stays the latest`, alert: `backup tier ${t.name} failed verification: ${why}. Kept as .rejected-${name}.` };
     }
-    // Complete: into place, then the pointer, replaced atomically.
-    const c = await places.dst.exec(`cd -- ${shq(r.dst.path)} && mv -T -- ${shq(tmp)} ${shq(name)} && ln -sfn -- ${shq(name)} .latest.tmp && mv -T -- .latest.tmp latest`, timeout);
-    if (c.code !== 0) return { result: 'failed', line: `FAILED: could not put ${name} into place: ${c.stderr.trim()}`, alert: `backup tier ${t.name} failed: could not put ${name} into place: ${c.stderr.trim()}` };
+    name = c.committed;
     // Now and then, a deep verify: the snapshot against the source, by checksum.
     const runs = ((await readBackupRecord(config))[t.name]?.runs ?? 0) + 1;
     if (t.deepVerifyEvery > 0 && runs % t.deepVerifyEvery === 0) {
       out.progress(`${t.name}: deep verify (checksums)`);
-      const v = await transfer(config, r, r.src.path, `${r.dst.path}/${name}`, { filters, verify: true }, places);
+      const v = await transfer(config, r, r.src.path, `${r.dst.path}/${name}`, { filters, verify: true }, { dst });
       if (!v.ok || v.changed.length) warnings.push(`deep verify of ${name}: ${v.ok ? `${v.changed.length} file(s) differ from the source (e.g. ${v.changed.slice(0, 3).join(', ')}); changed during the copy, or damaged` : v.detail}`);
     }
-    const { prune } = planRetention([...existing, name], t.retention);
-    if (prune.length) await places.dst.exec(`cd -- ${shq(r.dst.path)} && rm -rf -- ${prune.map(shq).join(' ')}`, Math.max(timeout, 300));
-    const line = `${name}: ${got.files} files, ${got.bytes} bytes (${x.sent} bytes moved)${prev ? `, unchanged files linked to ${prev}` : ''}; pruned ${prune.length}`;
-    return { result: warnings.length ? 'warning' : 'ok', line: warnings.length ? `WARNING: ${line}; ${warnings.join('; ')}` : line, snapshot: name, files: got.files, bytes: got.bytes, sent: x.sent, pruned: prune, warnings };
+    const { prune } = planRetention(c.entries, t.retention);
+    if (prune.length) await dst.exec(`cd -- ${shq(r.dst.path)} && rm -rf -- ${prune.map(shq).join(' ')}`, Math.max(timeout, 300));
+    const line = `${name}: ${c.files} files, ${c.bytes} bytes (${x.sent} bytes moved)${prev ? `, unchanged files linked to ${prev}` : ''}; pruned ${prune.length}`;
+    return { result: warnings.length ? 'warning' : 'ok', line: warnings.length ? `WARNING: ${line}; ${warnings.join('; ')}` : line, snapshot: name, files: c.files, bytes: c.bytes, sent: x.sent, pruned: prune, warnings };
   } finally {
     await places.close();
   }

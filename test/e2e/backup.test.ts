@@ -179,17 +179,22 @@ describe('backup-tier', () => {
     mkdirSync(join(data(), 'state'), { recursive: true });
     const db = join(data(), 'state', 'openclaw.sqlite');
     execFileSync('sqlite3', [db, 'PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);']);
-    const writer = spawn('sh', ['-c', `i=0; while [ $i -lt 400 ]; do sqlite3 '${db}' "PRAGMA busy_timeout=2000; INSERT INTO t(v) VALUES (hex(randomblob(512)));"; i=$((i+1)); done`], { stdio: 'ignore' });
+    // A writer that keeps writing until the snapshot is made (its own process group, stopped by its pid).
+    const writer = spawn('sh', ['-c', `while :; do sqlite3 "$0" "PRAGMA busy_timeout=2000; INSERT INTO t(v) VALUES (hex(randomblob(512)));"; done`, db], { stdio: 'ignore', detached: true });
+    const rows = () => Number(execFileSync('sqlite3', [db, 'PRAGMA busy_timeout=2000; SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim());
+    while (rows() < 20) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(existsSync(`${db}-wal`), true, 'the live database has a WAL file');
     config({ t1: { sqlite: ['state/*.sqlite'] } });
     const r = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'));
-    writer.kill();
+    assert.equal(writer.exitCode, null, 'still writing when the snapshot was made');
+    process.kill(-writer.pid!, 'SIGKILL');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const snap = join(snapDir('pca', 'backups/server'), 'latest');
     assert.equal(existsSync(join(snap, 'state', 'openclaw.sqlite')), false, 'the live database is not copied');
     assert.equal(existsSync(join(snap, 'state', 'openclaw.sqlite-wal')), false);
     const copy = join(snap, '.hactl-sqlite', 'state', 'openclaw.sqlite');
     assert.equal(execFileSync('sqlite3', [copy, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim(), 'ok');
-    assert.match(execFileSync('sqlite3', [copy, 'SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim(), /^\d+$/);
+    assert.ok(Number(execFileSync('sqlite3', [copy, 'SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim()) >= 20, 'the copy holds the rows written before the backup');
   });
 
   test('a witness-local source with shell characters in its path: copied, nothing injected', async () => {
@@ -200,6 +205,18 @@ describe('backup-tier', () => {
     const r = await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'));
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(readFileSync(join(snapDir('pcb', `backups/local${ODD}`), 'latest', "it's | `odd`", '-rf $(touch x).md'), 'utf8'), 'safe\n');
+    // The witness pushes to pcb with the guards in rsync's own connection: a second run links, the floor refuses.
+    assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T11:00:00Z'))).code, 0);
+    const local = snapDir('pcb', `backups/local${ODD}`);
+    assert.deepEqual(snaps('pcb', `backups/local${ODD}`), ['2026-11-22T100000Z', '2026-11-22T110000Z']);
+    assert.equal(statSync(join(local, '2026-11-22T110000Z', "it's | `odd`", '-rf $(touch x).md')).nlink, 2, 'hard-linked to the previous snapshot');
+    config({ t3: { minFreeMB: 1e9 } });
+    const full = await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T12:00:00Z'));
+    assert.equal(full.code, 2, full.stdout);
+    assert.match(full.stdout, /REFUSED: \d+ MB free at pcb:backups\/local; .*below the floor/);
+    assert.equal(latest('pcb', `backups/local${ODD}`), '2026-11-22T110000Z');
+    assert.deepEqual(readdirSync(local).filter((e) => e.startsWith('.')), [], 'nothing half-made left behind');
+    config();
     // Between two remote hosts (rsync on pca pulls from server), with a SQLite copy made on server.
     const odd = join(H('server').home, `odd | data${ODD}`);
     mkdirSync(join(odd, "a'b"), { recursive: true });
