@@ -47,15 +47,16 @@ async function runTier(ctx: RunContext, r: Resolved, dryRun: boolean): Promise<O
   // (guardedRsyncPath), while hactl's SSH session, needed only for the commit,
   // opens alongside. Every other shape prepares the destination first.
   const fast = !dryRun && !r.src.host && !!r.dst.host;
-  let places: { src: Place; dst: Place | Promise<Place>; close: () => Promise<void> };
-  if (fast) {
-    const dstP = remotePlace(config, r.dst.host!);
-    dstP.catch(() => undefined); // awaited below; never an unhandled rejection
-    places = { src: localPlace(), dst: dstP, close: async () => { await (await dstP.catch(() => null))?.close(); } };
-  } else {
-    places = await openPlaces(config, r);
-  }
-  const dstPlace = async () => places.dst instanceof Promise ? (places.dst = await places.dst) : places.dst;
+  let places: { src: Place; dst?: Place; close: () => Promise<void> };
+  let dstP: Promise<Place> | undefined;
+  // Opened once rsync is running: loading the SSH module and the handshake then cost no wall time.
+  const openDst = () => {
+    if (!dstP) { dstP = remotePlace(config, r.dst.host!); dstP.catch(() => undefined); } // awaited in dstPlace; never an unhandled rejection
+    return dstP;
+  };
+  if (fast) places = { src: localPlace(), close: async () => { await (await dstP?.catch(() => null))?.close(); } };
+  else places = await openPlaces(config, r);
+  const dstPlace = async () => (places.dst ??= await openDst());
   try {
     const state = await sourceState(places.src, r.src.path, timeout);
     if (state !== 'ok') {
@@ -95,7 +96,9 @@ async function runTier(ctx: RunContext, r: Resolved, dryRun: boolean): Promise<O
     out.progress(`${t.name}: ${where(r.src)} -> ${where(r.dst)}/${name}${prev ? ` (link-dest ${prev})` : fast ? ' (link-dest latest)' : ''}`);
     // The fast path links against whatever `latest` names at the destination (a missing one only makes rsync say so).
     const linkDest = fast ? '../latest' : prev ? `../${prev}` : undefined;
-    const x = await transfer(config, r, r.src.path, `${r.dst.path}/${tmp}`, { linkDest, filters, ...(fast ? { rsyncPath: guardedRsyncPath(r.dst.path, t.minFreeMB) } : {}) }, { dst: fast ? localPlace() : await dstPlace() });
+    const running = transfer(config, r, r.src.path, `${r.dst.path}/${tmp}`, { linkDest, filters, ...(fast ? { rsyncPath: guardedRsyncPath(r.dst.path, t.minFreeMB) } : {}) }, { dst: fast ? localPlace() : await dstPlace() });
+    if (fast) openDst();
+    const x = await running;
     if (fast) {
       const g = guardSaid(x.stderr);
       prev = g.latest;

@@ -179,11 +179,12 @@ describe('backup-tier', () => {
     mkdirSync(join(data(), 'state'), { recursive: true });
     const db = join(data(), 'state', 'openclaw.sqlite');
     execFileSync('sqlite3', [db, 'PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);']);
-    // A writer that keeps writing until the snapshot is made (its own process group, stopped by its pid).
-    const writer = spawn('sh', ['-c', `while :; do sqlite3 "$0" "PRAGMA busy_timeout=2000; INSERT INTO t(v) VALUES (hex(randomblob(512)));"; done`, db], { stdio: 'ignore', detached: true });
-    const rows = () => Number(execFileSync('sqlite3', [db, 'PRAGMA busy_timeout=2000; SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim());
-    while (rows() < 20) await new Promise((res) => setTimeout(res, 20));
-    assert.equal(existsSync(`${db}-wal`), true, 'the live database has a WAL file');
+    // A writer like the gateway: one long-lived connection that keeps writing until the snapshot is made
+    // (its own process group, stopped by its pid). While it is open, the live database has a -wal file.
+    const writer = spawn('sh', ['-c', `{ echo "PRAGMA busy_timeout=5000;"; while :; do echo "INSERT INTO t(v) VALUES (hex(randomblob(512)));"; sleep 0.005; done; } | sqlite3 "$0"`, db], { stdio: 'ignore', detached: true });
+    const rows = () => Number(execFileSync('sqlite3', [db, 'PRAGMA busy_timeout=5000; SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim().split('\n').pop());
+    for (let i = 0; i < 500 && (rows() < 20 || !existsSync(`${db}-wal`)); i++) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(existsSync(`${db}-wal`), true, 'the live database is in WAL mode, with an open writer');
     config({ t1: { sqlite: ['state/*.sqlite'] } });
     const r = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'));
     assert.equal(writer.exitCode, null, 'still writing when the snapshot was made');
