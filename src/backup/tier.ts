@@ -88,6 +88,8 @@ export interface TransferResult {
   files?: number; // regular files in the source, from --stats
   size?: number; // their total size, from --stats
   sent: number;
+  /** Files in rsync's list that were gone when it came to copy them (exit 24: live data). */
+  vanished: number;
   changed: string[];
   timedOut: boolean;
   stderr: string;
@@ -112,7 +114,7 @@ export async function transfer(config: Config, r: Resolved, srcPath: string, des
     const ok = !timedOut && (code === 0 || code === 24);
     const items = parseItemized(stdout);
     const err = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
-    return { ok, code, timedOut, stderr, ...statsOf(stdout), sent: items.bytes, changed: items.changed,
+    return { ok, code, timedOut, stderr, vanished: (stderr.match(/file has vanished: /g) ?? []).length, ...statsOf(stdout), sent: items.bytes, changed: items.changed,
       detail: ok ? 'ok' : timedOut ? `no result within the ${deadline} s deadline; rsync was stopped` : `rsync ${code === null ? `killed by ${signal}` : `exit ${code} (${rsyncExitMeaning(code)})`}${err ? `: ${err}` : ''}` };
   };
   const sameHost = r.src.host && r.dst.host && r.src.host.name === r.dst.host.name;

@@ -110,7 +110,9 @@ async function runTier(ctx: RunContext, r: Resolved, dryRun: boolean): Promise<O
       return { result: 'failed', line: `FAILED: ${x.detail}; ${prev ? `${prev} stays the latest` : 'no snapshot yet'}`, alert: `backup tier ${t.name} failed: ${x.detail}. ${prev ? `${prev} stays the latest snapshot.` : ''}` };
     }
     // Check what arrived against what rsync says the source held; only then into place, and the pointer swapped.
-    const c = await commitSnapshot(dst, r.dst.path, tmp, name, { files: x.files, size: x.size }, Math.max(timeout, 60));
+    // Files that vanished from live data during the copy are in rsync's count but not in the snapshot (their bytes are unknown).
+    const expect = x.vanished && x.files !== undefined ? { files: x.files - x.vanished } : { files: x.files, size: x.size };
+    const c = await commitSnapshot(dst, r.dst.path, tmp, name, expect, Math.max(timeout, 60));
     if (c.error) return { result: 'failed', line: `FAILED: could not put ${name} into place: ${c.error}`, alert: `backup tier ${t.name} failed: could not put ${name} into place: ${c.error}` };
     if (!c.committed) {
       const why = `the snapshot holds ${c.files} files / ${c.bytes} bytes, the source had ${x.files} / ${x.size}`;

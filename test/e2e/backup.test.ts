@@ -143,6 +143,27 @@ describe('backup-tier', () => {
     rmSync(big);
   });
 
+  test('a run past its deadline is stopped: the previous snapshot stays the latest, nothing partial in --list', async () => {
+    const src = join(lab.dir, `witness data${ODD}`);
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'a.md'), 'a\n');
+    assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'))).code, 0);
+    const big = join(src, 'huge.bin');
+    writeFileSync(big, '');
+    truncateSync(big, 4096 * 1024 * 1024); // far more than a second's copy over SSH
+    config({ backup: { deadline: 1 } });
+    try {
+      const r = await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T11:00:00Z'));
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /FAILED: no result within the 1 s deadline; rsync was stopped; 2026-11-22T100000Z stays the latest/);
+      assert.equal(latest('pcb', `backups/local${ODD}`), '2026-11-22T100000Z');
+      const list = JSON.parse((await lab.hactl(['backup-tier', '--list', 'local-to-pcb', '--json'])).stdout);
+      assert.deepEqual(list.tiers['local-to-pcb'].map((x: any) => x.name), ['2026-11-22T100000Z']);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+
   test('guards: a missing or empty source and a free-space floor are refused with an alert; nothing is pruned', async () => {
     assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
     rmSync(data(), { recursive: true });
