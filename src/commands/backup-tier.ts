@@ -187,7 +187,9 @@ export default async function backupTier(_p: Command, cmd: Command, args: unknow
       const problem = failing ? o.alert ?? o.line : o.warnings?.length ? o.warnings.join('; ') : null;
       // Alert a problem once (not every hour), and its end.
       let text: string | undefined;
-      if (problem && problem !== prev?.problem) text = `${config.alerts.prefix} ⚠️ ${failing ? o.alert ?? o.line : `backup tier ${name}: ${problem}`}`;
+      // The same problem with other numbers (free MB, snapshot times, ages) is not a new one: no alert every hour.
+      const same = (a?: string | null, b?: string | null) => !!a && !!b && a.replace(/\d+/g, '#') === b.replace(/\d+/g, '#');
+      if (problem && !same(problem, prev?.problem)) text = `${config.alerts.prefix} ⚠️ ${failing ? o.alert ?? o.line : `backup tier ${name}: ${problem}`}`;
       else if (!problem && prev?.problem) text = `${config.alerts.prefix} ✅ backup tier ${name} OK again: ${o.line}`;
       await updateTierRecord(config, name, (p) => ({
         lastRunAt: backupNow().toISOString(),

@@ -183,6 +183,9 @@ describe('backup-tier', () => {
     const texts = lab.telegram.texts();
     assert.ok(texts.some((t) => /refused: source server:data is missing/.test(t)));
     assert.ok(texts.some((t) => /refused: only \d+ MB free/.test(t)));
+    // The same refusal an hour later (other numbers) is not alerted again.
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T14:00:00Z'))).code, 2);
+    assert.equal(lab.telegram.texts().filter((t) => /refused: only \d+ MB free/.test(t)).length, 1);
   });
 
   test('an upstream tier without a fresh snapshot is a warning; hactl check reports an overdue tier', async () => {
