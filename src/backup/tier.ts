@@ -239,6 +239,10 @@ export async function sqliteCopies(src: Place, path: string, globs: string[], ti
     if (r.code !== 0) throw new Error(`${src.label}: consistent copy of SQLite database ${f} failed: ${(r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`}`);
     copied.push(f);
   }
+  // Copies of databases that are gone (or no longer match) would otherwise live on in every snapshot.
+  const old = await src.exec(`cd -- ${q(path)} && if [ -d .hactl-sqlite ]; then find .hactl-sqlite -type f ! -name '.tmp-*' -print0; fi`, timeout);
+  const stale = old.stdout.split('\0').filter(Boolean).filter((p) => !copied.includes(p.replace(/^\.hactl-sqlite\//, '')));
+  if (stale.length) await src.exec(`cd -- ${q(path)} && rm -f -- ${stale.map(q).join(' ')}`, timeout);
   const esc = (s: string) => s.replace(/[[\]*?\\]/g, (c) => `\\${c}`);
   const filters = files.flatMap((f) => ['', '-wal', '-shm', '-journal'].map((x) => `- /${esc(f)}${x}`));
   return { copied, filters };

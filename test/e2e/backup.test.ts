@@ -220,6 +220,10 @@ describe('backup-tier', () => {
     const copy = join(snap, '.hactl-sqlite', 'state', 'openclaw.sqlite');
     assert.equal(execFileSync('sqlite3', [copy, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim(), 'ok');
     assert.ok(Number(execFileSync('sqlite3', [copy, 'SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim()) >= 20, 'the copy holds the rows written before the backup');
+    // A database that is gone leaves no stale copy in the next snapshot.
+    for (const x of ['', '-wal', '-shm']) rmSync(`${db}${x}`, { force: true });
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'))).code, 0);
+    assert.equal(existsSync(join(snap, '.hactl-sqlite', 'state', 'openclaw.sqlite')), false);
   });
 
   test('a witness-local source with shell characters in its path: copied, nothing injected', async () => {
