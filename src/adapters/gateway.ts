@@ -2,7 +2,8 @@
 // SshSession. Values from config (URLs, paths, env) are always shell-quoted;
 // only the operator's own `run` commands are shell code by design.
 import type { GatewayConfig, HttpProbe, Method } from '../config/types.js';
-import { shq, type SshSession } from './ssh.js';
+import type { SshSession } from './ssh.js';
+import { shq } from './shell.js';
 
 export interface ProbeResult {
   healthy: boolean;

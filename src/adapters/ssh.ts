@@ -4,6 +4,7 @@
 // unreachable, ssh-timeout, auth-failure, hostkey-failure.
 import { accessSync, constants } from 'node:fs';
 import type { HostConfig } from '../config/types.js';
+import { remoteDeadline } from './shell.js';
 import { knownKeysFor, verifyHostKey, type KnownKey } from './knownhosts.js';
 
 export type SshFailure = 'unreachable' | 'ssh-timeout' | 'auth-failure' | 'hostkey-failure';
@@ -20,16 +21,6 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   ms: number;
-}
-
-/** Quote a value for a POSIX shell: nothing in it is interpreted. */
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Wraps a script so the host itself kills it after `seconds` (KILL 5 s later). */
-export function remoteDeadline(script: string, seconds: number): string {
-  return `timeout -k 5 ${Math.max(1, Math.ceil(seconds))} sh -c ${shq(script)}`;
 }
 
 interface Stream {
