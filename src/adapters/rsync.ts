@@ -4,9 +4,9 @@
 // (shared/notes/dependencies.md). Paths, filters and the ssh command are
 // appended here as separate argv entries, never through a shell, after `--`.
 // rsync's ssh gets the same host-key policy as hactl's own SSH.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { HostConfig } from '../config/types.js';
+import { runProcess } from './process.js';
 
 const require = createRequire(import.meta.url);
 
@@ -99,38 +99,10 @@ export function rsyncArgv(job: RsyncJob): string[] {
 }
 
 /** Runs rsync with shell:false, drains both pipes, enforces the deadline. */
-export function runRsync(job: RsyncJob): Promise<RsyncResult> {
+export async function runRsync(job: RsyncJob): Promise<RsyncResult> {
   const argv = rsyncArgv(job);
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('rsync', argv, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    let pending = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
-      setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 3000).unref();
-    }, job.deadline * 1000);
-    child.stdout.on('data', (d: Buffer) => {
-      const s = d.toString();
-      stdout += s;
-      if (job.onLine) {
-        pending += s;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        lines.forEach((l) => job.onLine!(l));
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (pending && job.onLine) job.onLine(pending);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0, timedOut, argv });
-    });
-  });
+  const r = await runProcess('rsync', argv, { deadline: job.deadline, onLine: job.onLine });
+  return { ...r, argv };
 }
 
 /** What an rsync exit code means, for messages. */

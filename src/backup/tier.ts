@@ -9,13 +9,14 @@
 // (rsync cannot copy between two remote hosts). Every other step at the
 // destination or the source is a short shell script with every path quoted
 // (shq), run over SSH or, for a local place, by sh -c.
-import { spawn } from 'node:child_process';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import type { Config, HostConfig, TierConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
-import { remoteDeadline, shq, SshSession, type RunResult } from '../adapters/ssh.js';
+import { SshSession, type RunResult } from '../adapters/ssh.js';
+import { remoteDeadline, shq } from '../adapters/shell.js';
+import { runProcess } from '../adapters/process.js';
 import { runRsync, rsyncExitMeaning, sshArgv } from '../adapters/rsync.js';
-import { parseItemized } from '../memory/plan.js';
+import { parseItemized } from '../adapters/rsync-itemize.js';
 import { parseSnapshot, planRetention, snapshotName, snapshots } from './retention.js';
 
 /** A place where scripts run: this machine, or a host over SSH. */
@@ -29,16 +30,10 @@ export interface Place {
 export function localPlace(): Place {
   return {
     label: 'the witness',
-    exec: (script, timeoutSec) => new Promise((res, rej) => {
-      const t0 = Date.now();
-      const c = spawn('sh', ['-c', remoteDeadline(script, timeoutSec)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      c.stdout.on('data', (d) => (stdout += d));
-      c.stderr.on('data', (d) => (stderr += d));
-      c.on('error', rej);
-      c.on('close', (code, signal) => res({ code, signal: signal ?? undefined, stdout, stderr, ms: Date.now() - t0 }));
-    }),
+    exec: async (script, timeoutSec) => {
+      const r = await runProcess('sh', ['-c', remoteDeadline(script, timeoutSec)], { deadline: timeoutSec + 7 });
+      return { code: r.code, signal: r.signal ?? undefined, stdout: r.stdout, stderr: r.stderr, ms: r.ms };
+    },
     close: async () => undefined,
   };
 }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { runCommand, type GlobalOptions, type RunContext, type RunRecord } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Config } from '../config/types.js';
-import { shq } from '../adapters/ssh.js';
+import { shq } from '../adapters/shell.js';
 import { commitSnapshot, destState, findTier, guardSaid, guardedRsyncPath, localPlace, planRetention, remotePlace, snapshotName, snapshots, sourceState, sqliteCopies, transfer, type Place, type Resolved } from '../backup/tier.js';
 import { readBackupRecord, updateTierRecord, type TierRecord } from '../backup/record.js';
 import { parseSnapshot } from '../backup/retention.js';

@@ -3,12 +3,13 @@
 // (settle, verify polling) are counted apart from hactl's own time.
 import type { Config, Role } from '../config/types.js';
 import type { Step } from '../core/model.js';
-import { describeStep, label } from '../core/decide.js';
+import { describeStep } from '../core/decide.js';
+import { label } from '../core/model.js';
 import { detachedExited, probeHealth, runMethod, waitReady, waitStopped } from '../adapters/gateway.js';
 import { SshError, type SshSession } from '../adapters/ssh.js';
 import type { Reporter } from '../output.js';
 import { openSession } from './observe.js';
-import { runMemoryStep } from './memory-steps.js';
+import { runMemoryStep } from '../memory/steps.js';
 
 export interface StepResult {
   op: Step['op'];

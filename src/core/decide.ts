@@ -2,11 +2,9 @@
 // Pure functions, no I/O: tested case by case in test/unit/decide.test.ts.
 import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
-import { isConfigProblem, isReachable, other, type ClusterState, type Decision, type Level, type Observations, type Step } from './model.js';
+import { isConfigProblem, isReachable, label, other, type ClusterState, type Decision, type Level, type Observations, type Step } from './model.js';
 
 const names = (c: Config) => ({ primary: c.pair.primary, standby: c.pair.standby });
-/** "primary" when the host is called so, else "primary pc-a". */
-export const label = (c: Config, r: Role): string => (c.pair[r] === r ? r : `${r} ${c.pair[r]}`);
 
 /** Nothing serves and the idle side cannot take over either: the seeds' "both down". */
 export function bothDown(serving: Role, obs: Observations): boolean {

@@ -1,5 +1,5 @@
 // Types shared by the decision core and the commands. No I/O here.
-import type { Role } from '../config/types.js';
+import type { Config, Role } from '../config/types.js';
 
 export type HostStatus = 'healthy' | 'gateway-down' | 'unreachable' | 'ssh-timeout' | 'auth-failure' | 'hostkey-failure';
 export type Level = 'ok' | 'degraded' | 'critical' | 'unknown';
@@ -44,6 +44,9 @@ export function initialState(now: Date): ClusterState {
 }
 
 export const other = (r: Role): Role => (r === 'primary' ? 'standby' : 'primary');
+
+/** "primary" when the host is called so, else "primary pc-a". */
+export const label = (c: Config, r: Role): string => (c.pair[r] === r ? r : `${r} ${c.pair[r]}`);
 
 export function isConfigProblem(s: HostStatus): boolean {
   return s === 'auth-failure' || s === 'hostkey-failure';

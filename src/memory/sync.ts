@@ -13,8 +13,9 @@ import type { Config, HostConfig, MemoryConfig, Role } from '../config/types.js'
 import { runRsync, rsyncExitMeaning, type RsyncResult } from '../adapters/rsync.js';
 import { readJson, writeAtomic, writeJson } from '../state/files.js';
 import { compileRules, listFiles, validateTree, formatProblem, type ValidateReport } from './validate.js';
-import { conflictName, deletionVerdict, filterRules, parseItemized, planSyncBack, SQLITE_EXCLUDES, type Itemized, type Manifest } from './plan.js';
-import { label } from '../core/decide.js';
+import { conflictName, deletionVerdict, filterRules, planSyncBack, SQLITE_EXCLUDES, type Manifest } from './plan.js';
+import { parseItemized, type Itemized } from '../adapters/rsync-itemize.js';
+import { label } from '../core/model.js';
 
 export type SyncResultKind = 'ok' | 'invalid' | 'refused' | 'failed' | 'skipped';
 export type SyncMode = 'push' | 'pull-standby' | 'sync-back' | 'last-chance';

@@ -1,7 +1,8 @@
 // The pure parts of memory sync, case by case.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { conflictName, deletionVerdict, filterRules, memoryStaleness, parseItemized, planSyncBack, unescapeName } from '../../src/memory/plan.ts';
+import { conflictName, deletionVerdict, filterRules, memoryStaleness, planSyncBack } from '../../src/memory/plan.ts';
+import { parseItemized, unescapeName } from '../../src/adapters/rsync-itemize.ts';
 import { checkText } from '../../src/memory/validate.ts';
 
 describe('filterRules', () => {

@@ -23,7 +23,7 @@ export async function runMemoryStep(config: Config, step: Step, out: Reporter): 
     return lastChance ? { ok: true, detail: `WARNING: last-chance sync skipped (${msg})` } : { ok: false, detail: `sync-back not done (${msg}); failback retries later` };
   }
   try {
-    const { nextRecord, pushMemory, readMemoryRecord, syncBack, writeMemoryRecord } = await import('../memory/sync.js');
+    const { nextRecord, pushMemory, readMemoryRecord, syncBack, writeMemoryRecord } = await import('./sync.js');
     const prev = await readMemoryRecord(config).catch(() => undefined);
     const opts = { progress: (m: string) => out.progress(m), deadline: lastChance ? config.memory.lastChanceDeadline : config.memory.deadline };
     let o;
