@@ -1,12 +1,13 @@
 // Config: find and read the file (I/O), then parse and validate it (pure).
 // Every problem is reported at once as file:line:col: key, value found, what is allowed.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { describeAjvError, loadValidator, type AjvError, type Validator } from '../validators.js';
 import type { Config, GatewayConfig, HostConfig } from './types.js';
+import { decodeConfig, readConfigBytes } from './read.js';
 
 export const DEFAULT_PATHS = ['./hactl.yaml', '/etc/hactl/hactl.yaml'];
 
@@ -22,12 +23,7 @@ export function findConfigPath(explicit: string | undefined, env: NodeJS.Process
 
 export async function loadConfig(explicit?: string): Promise<Config> {
   const file = findConfigPath(explicit);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError([`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`], 'check the path and its permissions');
-  }
+  const text = decodeConfig(readConfigBytes(file), file);
   return parseConfig(text, file, await loadValidator('hactl'));
 }
 
@@ -127,10 +123,6 @@ function valueFound(doc: Document, err: AjvError): string {
   const v = doc.getIn(segments(err.instancePath));
   if (v === undefined || (typeof v === 'object' && v !== null)) return '';
   return ` (found ${JSON.stringify(v)})`;
-}
-
-export function hostOf(config: Config, role: 'primary' | 'standby'): HostConfig {
-  return config.hosts[config.pair[role]]!;
 }
 
 /** Backup tiers: unique names, known hosts in HOST:PATH, `via` for two remote hosts, a known upstream. */

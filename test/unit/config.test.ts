@@ -1,8 +1,13 @@
 // Config: defaults, every problem at once with file:line:col, and paths.
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '../../dist/errors.js';
 import { findConfigPath } from '../../dist/config/load.js';
+import { decodeConfig, readConfigBytes } from '../../dist/config/read.js';
 import { config } from './helpers.ts';
 
 function problems(fn: () => unknown): string[] {
@@ -110,5 +115,62 @@ describe('hactl.example.yaml', () => {
     assert.deepEqual(c.hosts['pc-a'].gateway.probe, d.hosts.a.gateway.probe);
     assert.deepEqual(c.hosts['pc-a'].gateway.stop.map((m: any) => m.name), d.hosts.a.gateway.stop.map((m: any) => m.name));
     assert.deepEqual(c.hosts['pc-a'].gateway.start.map((m: any) => m.name), d.hosts.a.gateway.start.map((m: any) => m.name));
+  });
+});
+
+// The config source itself: regular files only, bounded, never blocking (issue 11 #12).
+// Each case runs the built CLI with a deadline that fails the test (never a timing assertion).
+describe('config source', () => {
+  const ROOT = new URL('../..', import.meta.url).pathname;
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hactl-cfgsrc-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function check(file: string) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), 'check', '--config', file], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', env: { ...process.env, HACTL_CONFIG: undefined } });
+    assert.equal(r.error, undefined, `hactl did not finish in 20 s on ${file}`);
+    return { code: r.status, lines: r.stderr.trim().split('\n'), stderr: r.stderr };
+  }
+  function refused(file: string, reason: RegExp) {
+    const r = check(file);
+    assert.equal(r.code, 78, r.stderr);
+    assert.match(r.lines[0]!, new RegExp(`^hactl: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read the config: `));
+    assert.match(r.lines[0]!, reason);
+    assert.ok(r.lines.length <= 2 && (r.lines.length === 1 || /^hactl: hint: /.test(r.lines[1]!)), r.stderr);
+  }
+
+  test('a FIFO is refused at once, not waited on', () => {
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    refused(fifo, /FIFO/);
+  });
+  test('/dev/zero is refused, not read without end', () => refused('/dev/zero', /character device/));
+  test('/dev/null is refused, not read as an empty config', () => refused('/dev/null', /character device/));
+  test('a directory is refused', () => refused(dir, /a directory/));
+  test('a dangling symlink is named as one', () => {
+    const link = join(dir, 'dangling.yaml');
+    symlinkSync(join(dir, 'nothing-here'), link);
+    refused(link, /symbolic link to nothing/);
+  });
+  test('a file over 1 MiB is refused with its size', () => {
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, '# ' + 'x'.repeat(2 * 1024 * 1024) + '\n');
+    refused(big, /2097155 bytes; a config is at most 1048576 bytes/);
+  });
+  test('a symlink to a good file is followed', () => {
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'hosts: {a: {address: x, user: u, key: /k, knownHosts: /kh}, b: {address: y, user: u, key: /k, knownHosts: /kh}}\npair: {primary: a, standby: b}\n');
+    symlinkSync(good, join(dir, 'link.yaml'));
+    const c = decodeConfig(readConfigBytes(join(dir, 'link.yaml')), 'link.yaml');
+    assert.match(c, /^hosts:/);
+  });
+  test('binary and UTF-16 bytes are named at their first bad character', () => {
+    const ps = problems(() => decodeConfig(Buffer.from('hosts:\n  a: \u0000\n'), 'n.yaml'));
+    assert.deepEqual(ps, ['n.yaml:2:6: the config holds a control character (U+0000); YAML allows only tab, CR and LF']);
+    const utf16 = Buffer.from('\uFEFFhosts: {}\n', 'utf16le');
+    assert.match(problems(() => decodeConfig(utf16, 'u.yaml'))[0]!, /^u\.yaml:1:1: the config is not UTF-8 text/);
+    assert.equal(decodeConfig(Buffer.from('\uFEFFa: 1\n'), 'bom.yaml'), 'a: 1\n');
   });
 });
