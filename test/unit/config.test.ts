@@ -2,13 +2,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../dist/errors.js';
 import { findConfigPath } from '../../dist/config/load.js';
 import { decodeConfig, readConfigBytes } from '../../dist/config/read.js';
-import { config } from './helpers.ts';
+import { BASE, config } from './helpers.ts';
 
 function problems(fn: () => unknown): string[] {
   try {
@@ -174,3 +174,85 @@ describe('config source', () => {
     assert.equal(decodeConfig(Buffer.from('\uFEFFa: 1\n'), 'bom.yaml'), 'a: 1\n');
   });
 });
+
+// Bounds on every value (issue 11 #13): a duration past Node's timer limit (2^31-1 ms)
+// turns into a 1 ms deadline, so no value may come near it.
+describe('config bounds', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schema/hactl.schema.json', import.meta.url), 'utf8'));
+  function walk(node: any, path: string, visit: (n: any, p: string) => void) {
+    if (!node || typeof node !== 'object') return;
+    visit(node, path);
+    for (const [k, v] of Object.entries(node)) if (k !== 'default' && k !== 'examples') walk(v, `${path}/${k}`, visit);
+  }
+  const types = (n: any): string[] => [n.type ?? []].flat();
+
+  test('every number in the schema has a maximum, every string a maxLength, every list a maxItems', () => {
+    const missing: string[] = [];
+    walk(schema, '#', (n, p) => {
+      if (types(n).some((t) => t === 'number' || t === 'integer') && n.maximum === undefined) missing.push(`${p}: no maximum`);
+      if (types(n).includes('string') && n.maxLength === undefined && !n.enum && !n.const) missing.push(`${p}: no maxLength`);
+      if (types(n).includes('array') && n.maxItems === undefined) missing.push(`${p}: no maxItems`);
+    });
+    assert.deepEqual(missing, []);
+  });
+
+  test('every duration has a unit and stays under the timer limit of 2^31-1 ms', () => {
+    const durations: string[] = [];
+    walk(schema, '#', (n, p) => {
+      if (n['x-unit'] === undefined) return;
+      durations.push(p.replace(/.*\//, ''));
+      const ms = { s: 1000, m: 60_000 }[n['x-unit'] as string];
+      assert.ok(ms && n.maximum * ms <= 2 ** 31 - 1, `${p}: ${n.maximum} ${n['x-unit']}`);
+    });
+    assert.ok(durations.length >= 18, durations.join(' '));
+  });
+
+  test('huge durations and counts are refused with the key and the limit', async () => {
+    for (const [over, key] of [
+      [{ thresholds: { cooldown: 1e12 } }, '/thresholds/cooldown must be <= '],
+      [{ thresholds: { verifyDeadline: 2 ** 31 } }, '/thresholds/verifyDeadline must be <= '],
+      [{ thresholds: { maxAttempts: 1e9 } }, '/thresholds/maxAttempts must be <= '],
+      [{ memory: { deadline: 1e10 } }, '/memory/deadline must be <= '],
+      [{ backup: { deadline: 1e10, tiers: [{ name: 't', source: '/a', destination: '/b', interval: 1e9 }] } }, '/backup/tiers/0/interval must be <= '],
+      [{ alerts: { telegram: { chatId: 1, timeout: 1e6 } } }, '/alerts/telegram/timeout must be <= '],
+    ] as const) {
+      const ps = await rejected(over);
+      assert.ok(ps.some((l) => l.includes(key)), `${key}\n${ps.join('\n')}`);
+    }
+  });
+
+  test('env names are shell identifiers, in every env map', async () => {
+    const bad = 'A=1;touch /tmp/X;B';
+    const gw = { start: [{ name: 's', run: 'true', env: { [bad]: 'v' } }] };
+    for (const [over, path] of [
+      [{ gateway: { env: { [bad]: 'v' } } }, '/gateway/env'],
+      [{ gateway: gw }, '/gateway/start/0/env'],
+      [{ hosts: { ...BASE.hosts, pc1: { ...BASE.hosts.pc1, gateway: { env: { '1X': 'v' } } } } }, '/hosts/pc1/gateway/env'],
+    ] as const) {
+      const ps = await rejected(over);
+      assert.ok(ps.some((l) => l.includes(path) && /property name/.test(l)), `${path}\n${ps.join('\n')}`);
+    }
+    const ok = await config({ gateway: { env: { PATH: '/usr/bin', _X1: 'y' } } });
+    assert.equal(ok.hosts.pc1.gateway.env.PATH, '/usr/bin');
+  });
+
+  test('telegram.apiRoot is an http(s) URL', async () => {
+    for (const apiRoot of ['ftp://x', 'http://', 'https://a b', 'api.telegram.org', 'https://x/?q=$(id)', 'http://x\n']) {
+      const ps = await rejected({ alerts: { telegram: { chatId: 1, apiRoot } } });
+      assert.ok(ps.some((l) => l.includes('/alerts/telegram/apiRoot')), `${JSON.stringify(apiRoot)}\n${ps.join('\n')}`);
+    }
+    for (const apiRoot of ['https://api.telegram.org', 'http://127.0.0.1:8081', 'http://[::1]:9/bot-proxy/']) {
+      assert.equal((await config({ alerts: { telegram: { chatId: 1, apiRoot } } })).alerts.telegram.apiRoot, apiRoot);
+    }
+  });
+});
+
+async function rejected(over: Record<string, unknown>): Promise<string[]> {
+  try {
+    await config(over);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.problems;
+  }
+  assert.fail(`accepted: ${JSON.stringify(over)}`);
+}
