@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { describeAjvError, loadValidator, type AjvError, type Validator } from '../validators.js';
 import type { Config, GatewayConfig, HostConfig } from './types.js';
 import { decodeConfig, readConfigBytes } from './read.js';
+import { ruleProblems, type ReadSchema } from './rules.js';
 
 export const DEFAULT_PATHS = ['./hactl.yaml', '/etc/hactl/hactl.yaml'];
 
@@ -33,7 +34,8 @@ const lineOf = (p: string): number => {
   return m ? Number(m[1]) * 10000 + Number(m[2]) : 0;
 };
 
-export function parseConfig(text: string, file: string, validate: Validator): Config {
+/** readSchema: how rule schema files are read (the one I/O here; tests inject it). */
+export function parseConfig(text: string, file: string, validate: Validator, readSchema?: ReadSchema): Config {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true });
   const at = (offset: number | undefined) => {
@@ -61,6 +63,8 @@ export function parseConfig(text: string, file: string, validate: Validator): Co
     if (typeof name === 'string' && !hostNames.includes(name)) problems.push(`${at(offsetOf(doc, { instancePath: `/pair/${role}` }))}: /pair/${role} names host '${name}', which is not under hosts (known: ${hostNames.join(', ') || 'none'})`);
   }
   if (typeof loose.pair?.primary === 'string' && loose.pair.primary === loose.pair.standby) problems.push(`${at(offsetOf(doc, { instancePath: '/pair/standby' }))}: /pair/standby must differ from /pair/primary ('${loose.pair.primary}')`);
+  const rules = (data as { validate?: { rules?: unknown } }).validate?.rules;
+  problems.push(...ruleProblems(rules, file, readSchema).map(({ path, msg }) => `${at(offsetOf(doc, { instancePath: path }))}: ${path}: ${msg}`));
   problems.push(...tierProblems(data, hostNames).map(({ path, msg }) => `${at(offsetOf(doc, { instancePath: path }))}: ${path} ${msg}`));
   problems.sort((a, b) => lineOf(a) - lineOf(b));
   if (problems.length || !valid) throw new ConfigError(problems);

@@ -20,16 +20,19 @@ function kind(st: Stats): string {
 
 const HINT = 'give --config (or HACTL_CONFIG) a regular YAML file, e.g. a copy of hactl.example.yaml';
 
-function refuse(file: string, why: string): never {
-  throw new ConfigError([`${file}: cannot read the config: ${why}`], HINT);
+/** Why a file cannot be read, in words (no path): the caller says which file it was. */
+export class Unreadable extends Error {}
+
+function refuse(_file: string, why: string): never {
+  throw new Unreadable(why);
 }
 
 function notRegular(file: string, st: Stats): never {
   refuse(file, `it is ${kind(st)}, not a regular file`);
 }
 
-function tooLarge(file: string, size: number): never {
-  refuse(file, `it is ${size > MAX_CONFIG_BYTES ? `${size} bytes` : 'larger than the limit'}; a config is at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`);
+function tooLarge(file: string, size: number, max: number): never {
+  refuse(file, `it is ${size > max ? `${size} bytes` : 'larger than the limit'}; at most ${max} bytes (${max / 1024 / 1024} MiB) are read`);
 }
 
 function errno(file: string, e: unknown): never {
@@ -51,6 +54,16 @@ function errno(file: string, e: unknown): never {
 
 /** The config's bytes: a regular file of at most MAX_CONFIG_BYTES, or a ConfigError (exit 78) in one line. */
 export function readConfigBytes(file: string, max = MAX_CONFIG_BYTES): Buffer {
+  try {
+    return readRegularFile(file, max);
+  } catch (e) {
+    if (e instanceof Unreadable) throw new ConfigError([`${file}: cannot read the config: ${e.message}`], HINT);
+    throw e;
+  }
+}
+
+/** A regular file's bytes, at most max of them, without ever blocking; Unreadable says why not. */
+export function readRegularFile(file: string, max: number): Buffer {
   let st: Stats;
   try {
     st = statSync(file);
@@ -58,7 +71,7 @@ export function readConfigBytes(file: string, max = MAX_CONFIG_BYTES): Buffer {
     errno(file, e);
   }
   if (!st.isFile()) notRegular(file, st);
-  if (st.size > max) tooLarge(file, st.size);
+  if (st.size > max) tooLarge(file, st.size, max);
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -74,11 +87,11 @@ export function readConfigBytes(file: string, max = MAX_CONFIG_BYTES): Buffer {
       const got = readSync(fd, buf, n, buf.length - n, null);
       if (got === 0) break;
       n += got;
-      if (n > max) tooLarge(file, again.size);
+      if (n > max) tooLarge(file, again.size, max);
     }
     return buf.subarray(0, n);
   } catch (e) {
-    if (e instanceof ConfigError) throw e;
+    if (e instanceof Unreadable) throw e;
     errno(file, e);
   } finally {
     closeSync(fd);

@@ -157,7 +157,7 @@ describe('config source', () => {
   test('a file over 1 MiB is refused with its size', () => {
     const big = join(dir, 'big.yaml');
     writeFileSync(big, '# ' + 'x'.repeat(2 * 1024 * 1024) + '\n');
-    refused(big, /2097155 bytes; a config is at most 1048576 bytes/);
+    refused(big, /2097155 bytes; at most 1048576 bytes \(1 MiB\) are read/);
   });
   test('a symlink to a good file is followed', () => {
     const good = join(dir, 'good.yaml');
@@ -256,3 +256,67 @@ async function rejected(over: Record<string, unknown>): Promise<string[]> {
   }
   assert.fail(`accepted: ${JSON.stringify(over)}`);
 }
+
+// A bad JSON Schema in the validate rules is a config error at load (issue 11 #14),
+// not an "unexpected error" (exit 3) in the middle of sync-memory.
+describe('config validate rules', () => {
+  const HEAD = 'hosts: {a: {address: 127.0.0.1, port: 1, user: u, key: /k, knownHosts: /kh}, b: {address: 127.0.0.1, port: 1, user: u, key: /k, knownHosts: /kh}}\npair: {primary: a, standby: b}\n';
+  const files: Record<string, string> = { '/s/ok.json': '{"type": "object", "required": ["id"]}', '/s/bad.json': '{"type": "objekt"}', '/s/broken.json': '{"type": ', '/s/list.json': '[1]' };
+  const read = (p: string) => {
+    if (!(p in files)) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+    return Buffer.from(files[p]!);
+  };
+  async function parseRules(rules: string): Promise<string[]> {
+    const { loadValidator } = await import('../../dist/validators.js');
+    const { parseConfig } = await import('../../dist/config/load.js');
+    const v = await loadValidator('hactl');
+    try {
+      parseConfig(HEAD + rules, '/etc/hactl/r.yaml', v, read);
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, String(e));
+      return e.problems;
+    }
+    return [];
+  }
+
+  test('good rules load, inline and from a file', async () => {
+    assert.deepEqual(await parseRules('validate:\n  rules:\n    - {glob: "*.json", schema: /s/ok.json}\n    - {glob: "*.yaml", schema: {type: object}}\n'), []);
+  });
+
+  test('each bad rule is named by file:line:col and key', async () => {
+    const ps = await parseRules([
+      'validate:',
+      '  rules:',
+      '    - glob: "a/*.json"',
+      '      schema: {type: object, required: 5}',
+      '    - {glob: "b", schema: /s/bad.json}',
+      '    - {glob: "c", schema: /s/broken.json}',
+      '    - {glob: "d", schema: missing.json}',
+      '    - {glob: "e", schema: /s/list.json}',
+      '    - {glob: "f", schema: {$ref: "https://example.com/x.json"}}',
+      '',
+    ].join('\n'));
+    assert.equal(ps.length, 6, ps.join('\n'));
+    assert.match(ps[0]!, /^\/etc\/hactl\/r\.yaml:6:15: \/validate\/rules\/0\/schema: the inline schema is not a valid JSON Schema: .*required/);
+    assert.match(ps[1]!, /^\/etc\/hactl\/r\.yaml:7:27: \/validate\/rules\/1\/schema: the schema file \/s\/bad\.json is not a valid JSON Schema/);
+    assert.match(ps[2]!, /^\/etc\/hactl\/r\.yaml:8:27: \/validate\/rules\/2\/schema: the schema file \/s\/broken\.json is not JSON/);
+    assert.match(ps[3]!, /^\/etc\/hactl\/r\.yaml:9:27: \/validate\/rules\/3\/schema: cannot read the schema file \/etc\/hactl\/missing\.json: /);
+    assert.match(ps[4]!, /^\/etc\/hactl\/r\.yaml:10:27: \/validate\/rules\/4\/schema: the schema file \/s\/list\.json must hold a JSON object/);
+    assert.match(ps[5]!, /^\/etc\/hactl\/r\.yaml:11:27: \/validate\/rules\/5\/schema: the inline schema is not a valid JSON Schema: .*resolve reference/);
+    for (const p of ps) assert.ok(!p.includes('\n'), p);
+  });
+
+  test('sync-memory with a bad rule exits 78 before it reaches any host', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-rules-'));
+    try {
+      const file = join(dir, 'hactl.yaml');
+      writeFileSync(file, `stateDir: ${dir}/state\n${HEAD}validate:\n  rules:\n    - {glob: "*.json", schema: {type: 7}}\n`);
+      const r = spawnSync(process.execPath, [new URL('../../bin/hactl', import.meta.url).pathname, 'sync-memory', '--config', file], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+      assert.equal(r.error, undefined, 'hactl did not finish in 60 s');
+      assert.equal(r.status, 78, r.stderr);
+      assert.match(r.stderr, new RegExp(`^hactl: ${file}:6:32: /validate/rules/0/schema: the inline schema is not a valid JSON Schema`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
