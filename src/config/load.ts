@@ -9,6 +9,7 @@ import { describeAjvError, loadValidator, type AjvError, type Validator } from '
 import type { Config, GatewayConfig, HostConfig } from './types.js';
 import { decodeConfig, readConfigBytes } from './read.js';
 import { ruleProblems, type ReadSchema } from './rules.js';
+import { DURATION_HELP, durationAt, formatDuration, normalizeDurations, UNIT_OF } from './durations.js';
 
 export const DEFAULT_PATHS = ['./hactl.yaml', '/etc/hactl/hactl.yaml'];
 
@@ -25,7 +26,7 @@ export function findConfigPath(explicit: string | undefined, env: NodeJS.Process
 export async function loadConfig(explicit?: string): Promise<Config> {
   const file = findConfigPath(explicit);
   const text = decodeConfig(readConfigBytes(file), file);
-  return parseConfig(text, file, await loadValidator('hactl'));
+  return parseConfig(text, file, await loadValidator('hactl'), { warn: (line) => process.stderr.write(`hactl: warning: ${line}\n`) });
 }
 
 /** Pure: text -> Config, or ConfigError listing every problem. */
@@ -34,8 +35,14 @@ const lineOf = (p: string): number => {
   return m ? Number(m[1]) * 10000 + Number(m[2]) : 0;
 };
 
-/** readSchema: how rule schema files are read (the one I/O here; tests inject it). */
-export function parseConfig(text: string, file: string, validate: Validator, readSchema?: ReadSchema): Config {
+export interface ParseOptions {
+  /** How rule schema files are read (the one I/O here; tests inject it). */
+  readSchema?: ReadSchema;
+  /** Deprecations and other warnings, each one line with file:line:col; they never stop a run. */
+  warn?: (line: string) => void;
+}
+
+export function parseConfig(text: string, file: string, validate: Validator, opts: ParseOptions = {}): Config {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true });
   const at = (offset: number | undefined) => {
@@ -53,8 +60,18 @@ export function parseConfig(text: string, file: string, validate: Validator, rea
     throw new ConfigError([`${file}:1:1: ${(e as Error).message}`]);
   }
   if (data === null || data === undefined) data = {};
+  const durations = normalizeDurations(data);
+  const place = ({ path, msg }: { path: string; msg: string }) => `${at(offsetOf(doc, { instancePath: path }))}: ${path} ${msg}`;
+  problems.push(...durations.problems.map(place));
+  for (const w of durations.warnings) opts.warn?.(place(w));
   const valid = validate(data);
-  if (!valid) for (const err of relevantErrors(validate.errors ?? [])) problems.push(`${at(offsetOf(doc, err))}: ${describeAjvError(err)}${valueFound(doc, err)}`);
+  const told = new Set(durations.problems.map((p) => p.path));
+  if (!valid) {
+    for (const err of relevantErrors(validate.errors ?? [])) {
+      if (told.has(err.instancePath)) continue; // a bad duration string, already said in words
+      problems.push(`${at(offsetOf(doc, err))}: ${describeError(err)}${valueFound(doc, err)}`);
+    }
+  }
   // Cross-field checks run even when the schema failed, so every problem is reported at once.
   const loose = data as { hosts?: unknown; pair?: Record<string, unknown> };
   const hostNames = loose.hosts && typeof loose.hosts === 'object' ? Object.keys(loose.hosts) : [];
@@ -64,7 +81,7 @@ export function parseConfig(text: string, file: string, validate: Validator, rea
   }
   if (typeof loose.pair?.primary === 'string' && loose.pair.primary === loose.pair.standby) problems.push(`${at(offsetOf(doc, { instancePath: '/pair/standby' }))}: /pair/standby must differ from /pair/primary ('${loose.pair.primary}')`);
   const rules = (data as { validate?: { rules?: unknown } }).validate?.rules;
-  problems.push(...ruleProblems(rules, file, readSchema).map(({ path, msg }) => `${at(offsetOf(doc, { instancePath: path }))}: ${path}: ${msg}`));
+  problems.push(...ruleProblems(rules, file, opts.readSchema).map(({ path, msg }) => `${at(offsetOf(doc, { instancePath: path }))}: ${path}: ${msg}`));
   problems.push(...tierProblems(data, hostNames).map(({ path, msg }) => `${at(offsetOf(doc, { instancePath: path }))}: ${path} ${msg}`));
   problems.sort((a, b) => lineOf(a) - lineOf(b));
   if (problems.length || !valid) throw new ConfigError(problems);
@@ -88,6 +105,19 @@ export function parseConfig(text: string, file: string, validate: Validator, rea
 export function expandPath(p: string, base: string): string {
   if (p === '~' || p.startsWith('~/')) return resolve(homedir(), p.slice(2));
   return isAbsolute(p) ? p : resolve(base, p);
+}
+
+/** ajv's message, said in the key's own terms where it is a duration. */
+function describeError(err: AjvError): string {
+  const d = durationAt(err.instancePath);
+  if (!d) return describeAjvError(err);
+  const unit = UNIT_OF[d.unit];
+  if (err.keyword === 'type') return `${err.instancePath} must be ${DURATION_HELP}, or a number of ${unit.name}`;
+  const limit = err.params.limit;
+  if (typeof limit === 'number' && typeof err.params.comparison === 'string') {
+    return `${err.instancePath} must be ${err.params.comparison} ${limit} ${unit.name}${limit > 0 ? ` (${formatDuration(limit * unit.ms)})` : ''}`;
+  }
+  return describeAjvError(err);
 }
 
 // With allErrors, a failed oneOf/anyOf reports each branch too; keep what helps a person.

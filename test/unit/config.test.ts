@@ -108,10 +108,26 @@ describe('hactl.example.yaml', () => {
     const { loadValidator } = await import('../../dist/validators.js');
     const { parseConfig } = await import('../../dist/config/load.js');
     const text = readFileSync(new URL('../../hactl.example.yaml', import.meta.url), 'utf8');
-    const c = parseConfig(text, 'hactl.example.yaml', await loadValidator('hactl'));
+    const warnings: string[] = [];
+    const c = parseConfig(text, 'hactl.example.yaml', await loadValidator('hactl'), { warn: (l: string) => warnings.push(l) });
+    assert.deepEqual(warnings, [], 'the example uses no deprecated form');
     const d = parseConfig('hosts: {a: {address: x, user: u, key: /k, knownHosts: /kh}, b: {address: y, user: u, key: /k, knownHosts: /kh}}\npair: {primary: a, standby: b}\n', 'min.yaml', await loadValidator('hactl'));
     assert.deepEqual(c.thresholds, d.thresholds);
-    for (const k of ['root', 'include', 'exclude', 'interval', 'maxDeleteShare', 'deleteAllowance']) assert.deepEqual(c.memory[k], d.memory[k], `memory.${k}`);
+    for (const k of ['root', 'include', 'exclude', 'interval', 'maxDeleteShare', 'deleteAllowance', 'deadline', 'lastChanceDeadline', 'ioTimeout', 'fullPushEvery']) assert.deepEqual(c.memory[k], d.memory[k], `memory.${k}`);
+    assert.equal(c.backup.deadline, d.backup.deadline);
+    assert.equal(c.backup.ioTimeout, d.backup.ioTimeout);
+    assert.equal(c.alerts.telegram.timeout, 5);
+    // Every duration in the example is written with its unit: the one convention it teaches.
+    const { DURATIONS } = await import('../../dist/config/durations.js');
+    const { parse } = await import('yaml');
+    const raw = parse(text);
+    const bare: string[] = [];
+    for (const { path } of DURATIONS) {
+      const v = path.split('/').slice(1).reduce((o: any, k: string) => (o && k !== '*' ? o[k] : undefined), raw);
+      if (v !== undefined && typeof v !== 'string') bare.push(path);
+      if (v === undefined && !path.includes('*')) bare.push(`${path} (missing)`);
+    }
+    assert.deepEqual(bare, []);
     assert.deepEqual(c.hosts['pc-a'].gateway.probe, d.hosts.a.gateway.probe);
     assert.deepEqual(c.hosts['pc-a'].gateway.stop.map((m: any) => m.name), d.hosts.a.gateway.stop.map((m: any) => m.name));
     assert.deepEqual(c.hosts['pc-a'].gateway.start.map((m: any) => m.name), d.hosts.a.gateway.start.map((m: any) => m.name));
@@ -271,7 +287,7 @@ describe('config validate rules', () => {
     const { parseConfig } = await import('../../dist/config/load.js');
     const v = await loadValidator('hactl');
     try {
-      parseConfig(HEAD + rules, '/etc/hactl/r.yaml', v, read);
+      parseConfig(HEAD + rules, '/etc/hactl/r.yaml', v, { readSchema: read });
     } catch (e) {
       assert.ok(e instanceof ConfigError, String(e));
       return e.problems;
@@ -318,5 +334,92 @@ describe('config validate rules', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// One unit convention for durations (issue 10): strings with a unit everywhere; bare numbers
+// keep the key's old unit, and the one key whose old unit was minutes warns.
+describe('config durations', () => {
+  async function load(text: string) {
+    const { loadValidator } = await import('../../dist/validators.js');
+    const { parseConfig } = await import('../../dist/config/load.js');
+    const warnings: string[] = [];
+    const head = 'hosts: {a: {address: x, user: u, key: /k, knownHosts: /kh}, b: {address: y, user: u, key: /k, knownHosts: /kh}}\npair: {primary: a, standby: b}\n';
+    const c = parseConfig(head + text, 'd.yaml', await loadValidator('hactl'), { warn: (l: string) => warnings.push(l) });
+    return { c, warnings };
+  }
+
+  test('duration strings become the numbers the code has always used', async () => {
+    const { c, warnings } = await load([
+      'thresholds: {connectTimeout: 10s, retryDelay: 500ms, cooldown: 5m, stateMaxAge: 1h30m, lockLease: 1d, settle: 1.5s}',
+      'memory: {interval: 5m, fullPushEvery: 1w}',
+      'alerts: {telegram: {chatId: 1, timeout: 5s}}',
+      'backup: {deadline: 2h, tiers: [{name: t, source: /a, destination: /b, interval: 2h}, {name: u, source: /a, destination: /c, interval: 90s}]}',
+      '',
+    ].join('\n'));
+    assert.deepEqual(warnings, []);
+    assert.equal(c.thresholds.connectTimeout, 10);
+    assert.equal(c.thresholds.retryDelay, 0.5);
+    assert.equal(c.thresholds.cooldown, 300);
+    assert.equal(c.thresholds.stateMaxAge, 5400);
+    assert.equal(c.thresholds.lockLease, 86400);
+    assert.equal(c.thresholds.settle, 1.5);
+    assert.equal(c.memory.interval, 300);
+    assert.equal(c.memory.fullPushEvery, 604800);
+    assert.equal(c.alerts.telegram.timeout, 5);
+    assert.equal(c.backup.deadline, 7200);
+    assert.equal(c.backup.tiers[0].interval, 120, 'a tier interval stays in minutes inside');
+    assert.equal(c.backup.tiers[1].interval, 1.5);
+  });
+
+  test('bare numbers keep their old unit; a tier interval in bare minutes is deprecated with a warning', async () => {
+    const { c, warnings } = await load('thresholds: {cooldown: 300}\nbackup: {tiers: [{name: t, source: /a, destination: /b, interval: 60}]}\n');
+    assert.equal(c.thresholds.cooldown, 300);
+    assert.equal(c.backup.tiers[0].interval, 60);
+    assert.deepEqual(warnings, ['d.yaml:4:67: /backup/tiers/0/interval a bare number here means minutes, unlike every other duration (seconds); this is deprecated: write "1h"']);
+  });
+
+  test('the loader knows every duration key the schema marks with x-unit, in the same unit', async () => {
+    const { DURATIONS } = await import('../../dist/config/durations.js');
+    const schema = JSON.parse(readFileSync(new URL('../../schema/hactl.schema.json', import.meta.url), 'utf8'));
+    const found: string[] = [];
+    const deref = (n: any): any => (n?.$ref ? deref(n.$ref.slice(2).split('/').reduce((o: any, k: string) => o[k], schema)) : n);
+    const walk = (n: any, at: string, depth: number) => {
+      n = deref(n);
+      if (!n || typeof n !== 'object' || depth > 12) return;
+      if (n['x-unit']) found.push(`${at} ${n['x-unit']}`);
+      for (const [k, v] of Object.entries(n.properties ?? {})) walk(v, `${at}/${k}`, depth + 1);
+      if (n.items) walk(n.items, `${at}/*`, depth + 1);
+      if (n.additionalProperties && typeof n.additionalProperties === 'object') walk(n.additionalProperties, `${at}/*`, depth + 1);
+    };
+    walk(schema, '', 0);
+    assert.deepEqual(found.sort(), DURATIONS.map((d: any) => `${d.path} ${d.unit}`).sort());
+  });
+
+  test('duration strings, table', async () => {
+    const { parseDuration, formatDuration } = await import('../../dist/config/durations.js');
+    const rows: Array<[string, number | undefined]> = [['30s', 30_000], ['5m', 300_000], ['2h', 7_200_000], ['1d', 86_400_000], ['1w', 604_800_000],
+      ['500ms', 500], ['1h30m', 5_400_000], ['1.5s', 1500], [' 10s ', 10_000], ['10', undefined], ['', undefined], ['5 m', undefined],
+      ['s', undefined], ['1x', undefined], ['-5s', undefined], ['1e3s', undefined], ['5minutes', undefined], ['9'.repeat(40) + 's', undefined]];
+    for (const [text, ms] of rows) assert.equal(parseDuration(text), ms, text);
+    for (const [ms, text] of [[5_400_000, '1h30m'], [1500, '1.5s'], [300_000, '5m'], [604_800_000, '1w'], [500, '500ms']] as const) assert.equal(formatDuration(ms), text);
+  });
+
+  test('bad durations are named with the key, the value and what is allowed', async () => {
+    let ps: string[] = [];
+    try {
+      await load('thresholds: {cooldown: 5 minutes, retryDelay: true, verifyDeadline: 30d, pollInterval: 0s}\nmemory: {interval: "300"}\n');
+      assert.fail('accepted');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, String(e));
+      ps = e.problems;
+    }
+    assert.deepEqual(ps, [
+      'd.yaml:3:24: /thresholds/cooldown must be a duration such as 30s, 5m, 2h or 1d, or a number of seconds (found "5 minutes")',
+      'd.yaml:3:47: /thresholds/retryDelay must be a duration such as 30s, 5m, 2h or 1d, or a number of seconds (found true)',
+      'd.yaml:3:69: /thresholds/verifyDeadline must be <= 3600 seconds (1h) (found "30d")',
+      'd.yaml:3:88: /thresholds/pollInterval must be > 0 seconds (found "0s")',
+      'd.yaml:4:20: /memory/interval must be a duration such as 30s, 5m, 2h or 1d, or a number of seconds (found "300")',
+    ]);
   });
 });
