@@ -62,7 +62,7 @@ export function durationAt(instancePath: string): { path: string; unit: Unit } |
   });
 }
 
-export interface Finding {
+export interface DurationFinding {
   path: string;
   msg: string;
 }
@@ -70,9 +70,9 @@ export interface Finding {
 export const DURATION_HELP = 'a duration such as 30s, 5m, 2h or 1d';
 
 /** Rewrites duration strings in place into the key's unit; bad strings are problems, bare minutes a warning. */
-export function normalizeDurations(data: unknown): { problems: Finding[]; warnings: Finding[] } {
-  const problems: Finding[] = [];
-  const warnings: Finding[] = [];
+export function normalizeDurations(data: unknown): { problems: DurationFinding[]; warnings: DurationFinding[] } {
+  const problems: DurationFinding[] = [];
+  const warnings: DurationFinding[] = [];
   for (const d of DURATIONS) {
     visit(data, d.path.split('/').slice(1), '', (holder, key, path) => {
       const v = holder[key];
@@ -80,7 +80,7 @@ export function normalizeDurations(data: unknown): { problems: Finding[]; warnin
         const ms = parseDuration(v);
         if (ms === undefined) problems.push({ path, msg: `must be ${DURATION_HELP}, or a number of ${UNIT_OF[d.unit].name} (found ${JSON.stringify(v.slice(0, 40))})` });
         else holder[key] = ms / UNIT_OF[d.unit].ms;
-      } else if (typeof v === 'number' && d.unit !== 's') {
+      } else if (typeof v === 'number' && d.unit !== 's' && Number.isFinite(v) && v > 0) {
         warnings.push({ path, msg: `a bare number here means ${UNIT_OF[d.unit].name}, unlike every other duration (seconds); this is deprecated: write "${formatDuration(v * UNIT_OF[d.unit].ms)}"` });
       }
     });
