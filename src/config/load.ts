@@ -66,8 +66,8 @@ export function parseConfig(text: string, file: string, validate: Validator, opt
   const valid = validate(data);
   const told = new Set(durations.problems.map((p) => p.path));
   // A bad duration string is already said in words; ajv's pattern error would only repeat it.
-  const errors = valid ? [] : relevantErrors(validate.errors ?? []).filter((e) => !told.has(e.instancePath));
-  add(errors, (err) => `${at(offsetOf(doc, err))}: ${describeError(err)}${valueFound(doc, err)}`);
+  const errors = valid ? [] : relevantErrors(validate.errors ?? []).filter((e) => !told.has(e.instancePath) && e.keyword !== 'propertyNames');
+  add(errors, (err) => `${at(offsetOf(doc, locator(err)))}: ${describeError(err)}${valueFound(doc, err)}`);
   // Cross-field checks run even when the schema failed, so every problem is reported at once.
   const hosts = (data as { hosts?: unknown }).hosts;
   const hostNames = hosts && typeof hosts === 'object' ? Object.keys(hosts) : [];
@@ -109,8 +109,31 @@ export function expandPath(p: string, base: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
 }
 
-/** ajv's message, said in the key's own terms where it is a duration. */
-function describeError(err: AjvError): string {
+type NamedError = AjvError & { propertyName?: string };
+
+const NAME_RULES: Array<[RegExp, string]> = [
+  [/\/env$/, 'which is not a shell identifier (letters, digits and _, not starting with a digit)'],
+  [/^\/hosts$/, 'which is not a host name (letters, digits, _ . -, starting with a letter or digit, at most 63)'],
+];
+const PATTERN_WORDS: Array<[RegExp, string]> = [
+  [/^\/alerts\/telegram\/apiRoot$/, 'must be an http(s) URL: scheme, host, optional port and path (no query, no spaces)'],
+  [/^\/alerts\/telegram\/tokenEnv$/, 'must be an environment variable name (letters, digits and _, not starting with a digit)'],
+];
+
+/** A bad key name (propertyNames) is located at the key itself. */
+function locator(err: NamedError): NamedError {
+  if (err.propertyName === undefined) return err;
+  return { ...err, keyword: 'additionalProperties', params: { additionalProperty: err.propertyName } };
+}
+
+/** ajv's message, said in the key's own terms: durations in their unit, names and patterns in words. */
+function describeError(err: NamedError): string {
+  if (err.propertyName !== undefined) {
+    const why = NAME_RULES.find(([re]) => re.test(err.instancePath))?.[1] ?? `whose name ${err.message ?? 'is not allowed'}`;
+    return `${err.instancePath || '/'} has the key '${err.propertyName.slice(0, 60)}', ${why}`;
+  }
+  const words = err.keyword === 'pattern' && PATTERN_WORDS.find(([re]) => re.test(err.instancePath))?.[1];
+  if (words) return `${err.instancePath} ${words}`;
   const d = durationAt(err.instancePath);
   if (!d) return describeAjvError(err);
   const unit = UNIT_OF[d.unit];

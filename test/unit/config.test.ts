@@ -246,7 +246,7 @@ describe('config bounds', () => {
       [{ hosts: { ...BASE.hosts, pc1: { ...BASE.hosts.pc1, gateway: { env: { '1X': 'v' } } } } }, '/hosts/pc1/gateway/env'],
     ] as const) {
       const ps = await rejected(over);
-      assert.ok(ps.some((l) => l.includes(path) && /property name/.test(l)), `${path}\n${ps.join('\n')}`);
+      assert.ok(ps.some((l) => l.includes(`${path} has the key`) && /not a shell identifier/.test(l)), `${path}\n${ps.join('\n')}`);
     }
     const ok = await config({ gateway: { env: { PATH: '/usr/bin', _X1: 'y' } } });
     assert.equal(ok.hosts.pc1.gateway.env.PATH, '/usr/bin');
