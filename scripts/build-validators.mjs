@@ -14,7 +14,14 @@ for (const file of readdirSync(join(root, 'schema')).filter((f) => f.endsWith('.
   const name = file.replace(/\.schema\.json$/, '');
   const schema = JSON.parse(readFileSync(join(root, 'schema', file), 'utf8'));
   // Only the config takes defaults from its schema; state files must be complete.
-  const ajv = new Ajv.default({ allErrors: true, useDefaults: name === 'hactl', strict: true, strictRequired: false, allowUnionTypes: true, code: { source: true } });
+  const ajv = new Ajv.default({
+    allErrors: true,
+    useDefaults: name === 'hactl',
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    code: { source: true },
+  });
   addFormats.default(ajv);
   // Annotation only: the unit a bare number of a duration key is in (s or m); see src/config/durations.ts.
   ajv.addKeyword({ keyword: 'x-unit', schemaType: 'string' });

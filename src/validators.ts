@@ -28,8 +28,10 @@ export function describeAjvError(e: AjvError): string {
       return `${where} must NOT have additional property '${String(e.params.additionalProperty)}'`;
     case 'required':
       return `${where} is missing required key '${String(e.params.missingProperty)}'`;
-    case 'enum':
-      return `${where} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'enum': {
+      const allowed = (e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      return `${where} must be one of ${allowed}`;
+    }
     default:
       return `${where} ${e.message ?? e.keyword}`;
   }

@@ -48,7 +48,8 @@ export function tierProblems(data: unknown, hostNames: string[]): Finding[] {
     const [hs, hd] = [hostIn(t.source), hostIn(t.destination)];
     if (hs && hd && hs !== hd && !t.via) {
       const why = `the key and known_hosts on ${hd} for its SSH to ${hs}`;
-      out.push({ path: at, msg: `copies between two hosts (${hs} -> ${hd}) and needs 'via: {key, knownHosts}': ${why}` });
+      const msg = `copies between two hosts (${hs} -> ${hd}) and needs 'via: {key, knownHosts}': ${why}`;
+      out.push({ path: at, msg });
     }
     if (typeof t.upstream === 'string' && !names.includes(t.upstream)) {
       const tiersNamed = names.filter((n) => typeof n === 'string').join(', ');

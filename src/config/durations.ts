@@ -14,14 +14,18 @@ export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
     .map((k) => ({ path: `/thresholds/${k}`, unit: 's' as const })),
   ...['cooldown', 'stateMaxAge', 'lockLease'].map((k) => ({ path: `/thresholds/${k}`, unit: 's' as const })),
   { path: '/alerts/telegram/timeout', unit: 's' },
-  ...['interval', 'deadline', 'lastChanceDeadline', 'ioTimeout', 'fullPushEvery'].map((k) => ({ path: `/memory/${k}`, unit: 's' as const })),
+  ...['interval', 'deadline', 'lastChanceDeadline', 'ioTimeout', 'fullPushEvery']
+    .map((k) => ({ path: `/memory/${k}`, unit: 's' as const })),
   { path: '/backup/deadline', unit: 's' },
   { path: '/backup/ioTimeout', unit: 's' },
   { path: '/backup/tiers/*/interval', unit: 'm' },
 ];
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-export const UNIT_OF: Record<Unit, { ms: number; name: string }> = { s: { ms: 1000, name: 'seconds' }, m: { ms: 60_000, name: 'minutes' } };
+export const UNIT_OF: Record<Unit, { ms: number; name: string }> = {
+  s: { ms: 1000, name: 'seconds' },
+  m: { ms: 60_000, name: 'minutes' },
+};
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
 
 /** "1h30m" -> 5400000 (milliseconds); undefined when it is not a duration. */
@@ -74,14 +78,20 @@ export function normalizeDurations(data: unknown): { problems: DurationFinding[]
   const problems: DurationFinding[] = [];
   const warnings: DurationFinding[] = [];
   for (const d of DURATIONS) {
+    const unit = UNIT_OF[d.unit];
     visit(data, d.path.split('/').slice(1), '', (holder, key, path) => {
       const v = holder[key];
       if (typeof v === 'string') {
         const ms = parseDuration(v);
-        if (ms === undefined) problems.push({ path, msg: `must be ${DURATION_HELP}, or a number of ${UNIT_OF[d.unit].name} (found ${JSON.stringify(v.slice(0, 40))})` });
-        else holder[key] = ms / UNIT_OF[d.unit].ms;
+        const found = JSON.stringify(v.slice(0, 40));
+        const msg = `must be ${DURATION_HELP}, or a number of ${unit.name} (found ${found})`;
+        if (ms === undefined) problems.push({ path, msg });
+        else holder[key] = ms / unit.ms;
       } else if (typeof v === 'number' && d.unit !== 's' && Number.isFinite(v) && v > 0) {
-        warnings.push({ path, msg: `a bare number here means ${UNIT_OF[d.unit].name}, unlike every other duration (seconds); this is deprecated: write "${formatDuration(v * UNIT_OF[d.unit].ms)}"` });
+        const write = formatDuration(v * unit.ms);
+        const msg = `a bare number here means ${unit.name}, unlike every other duration (seconds); `
+          + `this is deprecated: write "${write}"`;
+        warnings.push({ path, msg });
       }
     });
   }
@@ -90,7 +100,9 @@ export function normalizeDurations(data: unknown): { problems: DurationFinding[]
 
 type Holder = Record<string, unknown>;
 
-function visit(node: unknown, segs: string[], at: string, leaf: (holder: Holder, key: string, path: string) => void): void {
+type Leaf = (holder: Holder, key: string, path: string) => void;
+
+function visit(node: unknown, segs: string[], at: string, leaf: Leaf): void {
   if (!node || typeof node !== 'object') return;
   const [head, ...rest] = segs;
   if (head === undefined) return;

@@ -66,14 +66,17 @@ export function parseConfig(text: string, file: string, validate: Validator, opt
   const valid = validate(data);
   const told = new Set(durations.problems.map((p) => p.path));
   // A bad duration string is already said in words; ajv's pattern error would only repeat it.
-  const errors = valid ? [] : relevantErrors(validate.errors ?? []).filter((e) => !told.has(e.instancePath) && e.keyword !== 'propertyNames');
+  // propertyNames repeats the pattern error just before it.
+  const shown = (e: AjvError) => !told.has(e.instancePath) && e.keyword !== 'propertyNames';
+  const errors = valid ? [] : relevantErrors(validate.errors ?? []).filter(shown);
   add(errors, (err) => `${at(offsetOf(doc, locator(err)))}: ${describeError(err)}${valueFound(doc, err)}`);
   // Cross-field checks run even when the schema failed, so every problem is reported at once.
   const hosts = (data as { hosts?: unknown }).hosts;
   const hostNames = hosts && typeof hosts === 'object' ? Object.keys(hosts) : [];
   add(pairProblems(data, hostNames), place);
   const rules = (data as { validate?: { rules?: unknown } }).validate?.rules;
-  add(ruleProblems(rules, file, opts.readSchema), ({ path, msg }) => `${at(offsetOf(doc, { instancePath: path }))}: ${path}: ${msg}`);
+  const atKey = (path: string) => at(offsetOf(doc, { instancePath: path }));
+  add(ruleProblems(rules, file, opts.readSchema), ({ path, msg }) => `${atKey(path)}: ${path}: ${msg}`);
   add(tierProblems(data, hostNames), place);
   problems.sort((a, b) => lineOf(a) - lineOf(b));
   if (more) problems.push(`${file}: ... and ${more} more problem${more === 1 ? '' : 's'} (fix these first)`);
@@ -100,7 +103,10 @@ function assemble(raw: RawConfig, file: string): Config {
     file,
     stateDir: path(raw.stateDir),
     hosts,
-    alerts: { ...raw.alerts, telegram: tg ? { ...tg, tokenFile: tg.tokenFile ? path(tg.tokenFile) : undefined } : undefined },
+    alerts: {
+      ...raw.alerts,
+      telegram: tg ? { ...tg, tokenFile: tg.tokenFile ? path(tg.tokenFile) : undefined } : undefined,
+    },
   } as Config;
 }
 
@@ -116,8 +122,8 @@ const NAME_RULES: Array<[RegExp, string]> = [
   [/^\/hosts$/, 'which is not a host name (letters, digits, _ . -, starting with a letter or digit, at most 63)'],
 ];
 const PATTERN_WORDS: Array<[RegExp, string]> = [
-  [/^\/alerts\/telegram\/apiRoot$/, 'must be an http(s) URL: scheme, host, optional port and path (no query, no spaces)'],
-  [/^\/alerts\/telegram\/tokenEnv$/, 'must be an environment variable name (letters, digits and _, not starting with a digit)'],
+  [/^\/alerts\/telegram\/apiRoot$/, 'must be an http(s) URL: scheme, host, optional port, path (no query, no spaces)'],
+  [/^\/alerts\/telegram\/tokenEnv$/, 'must be an environment variable name (letters, digits, _; no leading digit)'],
 ];
 
 /** A bad key name (propertyNames) is located at the key itself. */
@@ -129,7 +135,8 @@ function locator(err: NamedError): NamedError {
 /** ajv's message, said in the key's own terms: durations in their unit, names and patterns in words. */
 function describeError(err: NamedError): string {
   if (err.propertyName !== undefined) {
-    const why = NAME_RULES.find(([re]) => re.test(err.instancePath))?.[1] ?? `whose name ${err.message ?? 'is not allowed'}`;
+    const rule = NAME_RULES.find(([re]) => re.test(err.instancePath));
+    const why = rule?.[1] ?? `whose name ${err.message ?? 'is not allowed'}`;
     return `${err.instancePath || '/'} has the key '${err.propertyName.slice(0, 60)}', ${why}`;
   }
   const words = err.keyword === 'pattern' && PATTERN_WORDS.find(([re]) => re.test(err.instancePath))?.[1];
@@ -140,7 +147,8 @@ function describeError(err: NamedError): string {
   if (err.keyword === 'type') return `${err.instancePath} must be ${DURATION_HELP}, or a number of ${unit.name}`;
   const { limit, comparison } = err.params;
   if (typeof limit === 'number' && typeof comparison === 'string') {
-    return `${err.instancePath} must be ${comparison} ${limit} ${unit.name}${limit > 0 ? ` (${formatDuration(limit * unit.ms)})` : ''}`;
+    const human = limit > 0 ? ` (${formatDuration(limit * unit.ms)})` : '';
+    return `${err.instancePath} must be ${comparison} ${limit} ${unit.name}${human}`;
   }
   return describeAjvError(err);
 }

@@ -32,7 +32,8 @@ function notRegular(file: string, st: Stats): never {
 }
 
 function tooLarge(file: string, size: number, max: number): never {
-  refuse(file, `it is ${size > max ? `${size} bytes` : 'larger than the limit'}; at most ${max} bytes (${max / 1024 / 1024} MiB) are read`);
+  const found = size > max ? `${size} bytes` : 'larger than the limit';
+  refuse(file, `it is ${found}; at most ${max} bytes (${max / 1024 / 1024} MiB) are read`);
 }
 
 function errno(file: string, e: unknown): never {
@@ -116,13 +117,15 @@ export function decodeConfig(buf: Buffer, file: string): string {
   } catch {
     const good = new TextDecoder('utf-8').decode(buf).indexOf('\uFFFD');
     const at = good < 0 ? '1:1' : position(new TextDecoder('utf-8').decode(buf), good);
-    throw new ConfigError([`${file}:${at}: the config is not UTF-8 text (a binary file, or UTF-16?)`], 'save the file as UTF-8');
+    const problem = `${file}:${at}: the config is not UTF-8 text (a binary file, or UTF-16?)`;
+    throw new ConfigError([problem], 'save the file as UTF-8');
   }
   // eslint-disable-next-line no-control-regex
   const bad = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(text);
   if (bad) {
     const code = bad[0].charCodeAt(0).toString(16).padStart(4, '0');
-    throw new ConfigError([`${file}:${position(text, bad.index)}: the config holds a control character (U+${code}); YAML allows only tab, CR and LF`], 'save the file as plain UTF-8 text');
+    const problem = `${file}:${position(text, bad.index)}: the config holds a control character (U+${code})`;
+    throw new ConfigError([`${problem}; YAML allows only tab, CR and LF`], 'save the file as plain UTF-8 text');
   }
   return text;
 }

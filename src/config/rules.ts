@@ -27,9 +27,11 @@ function newAjv(): Compiler {
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** One problem per bad rule: where (its instancePath) and what is wrong. */
-export function ruleProblems(rules: unknown, configFile: string, read: ReadSchema = readSchemaFile): Array<{ path: string; msg: string }> {
+type Finding = { path: string; msg: string };
+
+export function ruleProblems(rules: unknown, configFile: string, read: ReadSchema = readSchemaFile): Finding[] {
   if (!Array.isArray(rules) || rules.length === 0) return [];
-  const out: Array<{ path: string; msg: string }> = [];
+  const out: Finding[] = [];
   const base = dirname(resolve(configFile));
   let ajv: Compiler | undefined;
   rules.forEach((r: unknown, i) => {
@@ -44,7 +46,8 @@ export function ruleProblems(rules: unknown, configFile: string, read: ReadSchem
       try {
         text = read(file).toString('utf8');
       } catch (e) {
-        out.push({ path, msg: `cannot read ${what}: ${e instanceof Unreadable ? e.message : (e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+        const why = e instanceof Unreadable ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+        out.push({ path, msg: `cannot read ${what}: ${why}` });
         return;
       }
       try {

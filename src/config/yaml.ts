@@ -46,7 +46,9 @@ export function tooDeep(text: string, max = MAX_DEPTH): number | undefined {
 
 function say(message: string): string {
   const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  if (first.startsWith('Source contains multiple documents')) return 'the file holds more than one YAML document (---); hactl reads one';
+  if (first.startsWith('Source contains multiple documents')) {
+    return 'the file holds more than one YAML document (---); hactl reads one';
+  }
   if (first.startsWith('Maximum call stack')) return `the YAML nests too deeply (more than ${MAX_DEPTH} levels)`;
   return first;
 }
@@ -80,9 +82,13 @@ export function readYaml(text: string, file: string): ParsedYaml {
     seen.add(key);
   }
   const dups = duplicateKeys(doc).sort((a, b) => (a.offset ?? 0) - (b.offset ?? 0));
-  problems.push(...dups.map(({ offset, key, first }) => `${at(offset)}: duplicate key '${key}' (first at ${at(first).slice(file.length + 1)})`));
+  const where = (offset: number | undefined) => at(offset).slice(file.length + 1);
+  for (const { offset, key, first } of dups) {
+    problems.push(`${at(offset)}: duplicate key '${key}' (first at ${where(first)})`);
+  }
   if (problems.length > MAX_LINES) {
-    problems.splice(MAX_LINES, Infinity, `${file}: ... and ${problems.length - MAX_LINES} more problems (fix these first)`);
+    const rest = problems.length - MAX_LINES;
+    problems.splice(MAX_LINES, Infinity, `${file}: ... and ${rest} more problems (fix these first)`);
   }
   if (problems.length) throw new ConfigError(problems);
   let data: unknown;
@@ -90,7 +96,8 @@ export function readYaml(text: string, file: string): ParsedYaml {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
     const msg = (e as Error).message;
-    const why = /alias count/i.test(msg) ? `aliases expand too much (more than ${MAX_ALIAS_COUNT}); write the values out` : say(msg);
+    const bomb = `aliases expand too much (more than ${MAX_ALIAS_COUNT}); write the values out`;
+    const why = /alias count/i.test(msg) ? bomb : say(msg);
     throw new ConfigError([`${file}:1:1: ${why}`]);
   }
   return { doc, data, at };
@@ -109,7 +116,8 @@ function duplicateKeys(doc: Document): Duplicate[] {
         const k = pair.key;
         const id = isScalar(k) ? `${typeof k.value}:${String(k.value)}` : `node:${String(k)}`;
         const offset = (k as { range?: [number] } | null)?.range?.[0];
-        if (seen.has(id)) out.push({ offset, key: (isScalar(k) ? String(k.value) : String(k)).slice(0, 60), first: seen.get(id) });
+        const key = (isScalar(k) ? String(k.value) : String(k)).slice(0, 60);
+        if (seen.has(id)) out.push({ offset, key, first: seen.get(id) });
         else seen.set(id, offset);
       }
     },
