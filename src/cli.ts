@@ -98,6 +98,17 @@ export function buildProgram(run: (fn: () => Promise<number | void>, opts: Globa
     .option('--log-dir <dir>', 'where the jobs append their logs', '/var/log/hactl')
     .option('--bin <path>', 'the hactl executable the jobs run (default: this one)')
     .action(lazy(() => import('./commands/cron.js')));
+  program
+    .command('pause')
+    .description('skip automatic failover and failback for a while (default 1h, at most 7d)')
+    .option('--for <duration>', 'how long, e.g. 30m, 2h, 1h30m')
+    .option('--reason <text>', 'shown in status, history and the alert')
+    .action(lazy(() => import('./commands/pause.js')));
+
+  program
+    .command('resume')
+    .description('end a pause now')
+    .action(lazy(() => import('./commands/resume.js')));
   // --- end operator commands ---
 
   program.addOption(new Option('--no-color').hideHelp());
