@@ -109,6 +109,13 @@ export function buildProgram(run: (fn: () => Promise<number | void>, opts: Globa
     .command('resume')
     .description('end a pause now')
     .action(lazy(() => import('./commands/resume.js')));
+
+  program
+    .command('init')
+    .description('write a starting config (default /etc/hactl/hactl.yaml), mode 0600')
+    .argument('[file]', 'where to write it (default: --config, $HACTL_CONFIG, /etc/hactl/hactl.yaml)')
+    .option('--force', 'replace an existing file (the old one is kept as FILE.bak-<time>)')
+    .action(lazy(() => import('./commands/init.js')));
   // --- end operator commands ---
 
   program.addOption(new Option('--no-color').hideHelp());
