@@ -12,7 +12,10 @@ const DEADLINE = 15; // s: crontab is local and quick; a hung one must not hang 
 
 export async function readCrontab(): Promise<string> {
   const r = await runProcess('crontab', ['-l'], { deadline: DEADLINE }).catch((e: Error) => {
-    throw new ActionError(`crontab -l: cannot run: ${e.message}`, 'install cron (apt-get install cron) or use hactl cron --systemd DIR');
+    throw new ActionError(
+      `crontab -l: cannot run: ${e.message}`,
+      'install cron (apt-get install cron) or use hactl cron --systemd DIR',
+    );
   });
   if (r.code === 0) return r.stdout;
   // "no crontab for USER": nothing installed yet, an empty crontab.
@@ -29,7 +32,10 @@ export async function writeCrontab(text: string): Promise<void> {
       throw new ActionError(`crontab: cannot run: ${e.message}`, 'install cron (apt-get install cron)');
     });
     if (r.code !== 0) {
-      throw new ActionError(`crontab refused the new crontab (${r.timedOut ? 'timed out' : `exit ${r.code}`}): ${r.stderr.trim()}`, 'your crontab was left as it was');
+      throw new ActionError(
+        `crontab refused the new crontab (${r.timedOut ? 'timed out' : `exit ${r.code}`}): ${r.stderr.trim()}`,
+        'your crontab was left as it was',
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -28,7 +28,9 @@ export function registerWebhookSecret(url: string): void {
     const u = new URL(url);
     addSecret(`${u.pathname}${u.search}`);
     for (const seg of u.pathname.split('/')) if (seg.length >= 16) addSecret(seg);
-  } catch { /* not a URL: the whole string is registered */ }
+  } catch {
+    /* not a URL: the whole string is registered */
+  }
 }
 
 export async function postWebhook(url: string, payload: unknown, timeoutSeconds: number): Promise<WebhookResult> {
@@ -45,14 +47,23 @@ export async function postWebhook(url: string, payload: unknown, timeoutSeconds:
     });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
-    const why = err.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : (err.cause?.code ?? err.cause?.message ?? err.message);
+    const why =
+      err.name === 'TimeoutError'
+        ? `no answer within ${timeoutSeconds} s`
+        : (err.cause?.code ?? err.cause?.message ?? err.message);
     return { ok: false, error: redact(`webhook ${where}: ${why}`) };
   }
   let body = '';
   try {
     body = (await res.text()).slice(0, 200).replace(/\s+/g, ' ').trim();
-  } catch { /* the deadline ran out while reading: the status is what counts */ }
+  } catch {
+    /* the deadline ran out while reading: the status is what counts */
+  }
   if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
   const hint = res.status >= 300 && res.status < 400 ? ' (redirects are not followed: use the final URL)' : '';
-  return { ok: false, status: res.status, error: redact(`webhook ${where}: HTTP ${res.status}${hint}${body ? `: ${body}` : ''}`) };
+  return {
+    ok: false,
+    status: res.status,
+    error: redact(`webhook ${where}: HTTP ${res.status}${hint}${body ? `: ${body}` : ''}`),
+  };
 }

@@ -22,9 +22,20 @@ export interface Alert {
   event?: AlertEvent;
 }
 
-export const SEVERITY_EMOJI: Record<Severity, string> = { critical: '🔴', high: '🟠', medium: '🟡', low: 'ℹ️' };
+export const SEVERITY_EMOJI: Record<Severity, string> = {
+  critical: '🔴',
+  high: '🟠',
+  medium: '🟡',
+  low: 'ℹ️',
+};
 export const EVENT_EMOJI: Record<AlertEvent, string> = {
-  failover: '⚠️', failback: '✅', failed: '🔴', 'both-down': '🔴', resolved: '✅', problem: '⚠️', info: 'ℹ️',
+  failover: '⚠️',
+  failback: '✅',
+  failed: '🔴',
+  'both-down': '🔴',
+  resolved: '✅',
+  problem: '⚠️',
+  info: 'ℹ️',
 };
 /** Discord embed colours (24-bit RGB). */
 const COLOUR: Record<Severity, number> = { critical: 0xd0021b, high: 0xf5a623, medium: 0xf8e71c, low: 0x4a90e2 };
@@ -39,7 +50,8 @@ export function cut(s: string, max: number): string {
   return chars.length <= max ? s : chars.slice(0, max - 1).join('') + '…';
 }
 
-const contextEntries = (a: Alert) => Object.entries(a.context ?? {}).map(([k, v]) => [k, v === null ? '—' : String(v)] as const);
+const contextEntries = (a: Alert) =>
+  Object.entries(a.context ?? {}).map(([k, v]) => [k, v === null ? '—' : String(v)] as const);
 
 export interface DiscordPayload {
   content: string;
@@ -66,7 +78,9 @@ export function discordPayload(a: Alert): DiscordPayload {
         color: COLOUR[a.severity],
         timestamp: a.at,
         footer: { text: cut(a.source, 2048) },
-        fields: contextEntries(a).slice(0, 25).map(([k, v]) => ({ name: cut(k, 256), value: cut(v || '—', 1024), inline: v.length <= 40 })),
+        fields: contextEntries(a)
+          .slice(0, 25)
+          .map(([k, v]) => ({ name: cut(k, 256), value: cut(v || '—', 1024), inline: v.length <= 40 })),
       },
     ],
     // Text from a host must never ping @everyone or a role.
@@ -92,9 +106,15 @@ export function slackPayload(a: Alert): SlackPayload {
   ];
   const ctx = contextEntries(a).slice(0, 10);
   if (ctx.length) {
-    blocks.push({ type: 'section', fields: ctx.map(([k, v]) => ({ type: 'mrkdwn', text: cut(`*${slackEscape(k)}*\n${slackEscape(v)}`, 2000) })) });
+    blocks.push({
+      type: 'section',
+      fields: ctx.map(([k, v]) => ({ type: 'mrkdwn', text: cut(`*${slackEscape(k)}*\n${slackEscape(v)}`, 2000) })),
+    });
   }
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cut(`${slackEscape(a.source)} · ${a.at}`, 2000) }] });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: cut(`${slackEscape(a.source)} · ${a.at}`, 2000) }],
+  });
   return { text: cut(`${emojiFor(a)} ${a.severity.toUpperCase()}: ${a.message}`, 3000), blocks };
 }
 

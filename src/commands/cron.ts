@@ -3,7 +3,7 @@
 // logrotate snippet (--logrotate), or write systemd units (--systemd DIR).
 // No lock and no history line: it touches no state.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,9 @@ function hactlPath(explicit?: string): string {
 
 function groupName(gid: number, fallback: string): string {
   try {
-    const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(gid));
+    const line = readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(gid));
     return line?.split(':')[0] || fallback;
   } catch {
     return fallback;
@@ -65,7 +67,8 @@ export default async function cron(_p: Command, cmd: Command): Promise<number> {
   const o = cmd.optsWithGlobals() as CronOptions;
   const out = new Reporter(o);
   const modes = [o.install, o.remove, o.logrotate, o.systemd !== undefined].filter(Boolean).length;
-  if (modes > 1) throw new UsageError('hactl cron: give at most one of --install, --remove, --logrotate, --systemd DIR');
+  if (modes > 1)
+    throw new UsageError('hactl cron: give at most one of --install, --remove, --logrotate, --systemd DIR');
   const done = (summary: string, data: Record<string, unknown>, text?: string): number => {
     if (text !== undefined && !out.json) out.summary(text.replace(/\n$/, ''), null);
     else out.summary(summary, { command: 'cron', exitCode: EXIT.OK, summary, ...data });
@@ -87,29 +90,46 @@ export default async function cron(_p: Command, cmd: Command): Promise<number> {
   } catch (e) {
     throw new UsageError(`hactl cron: ${(e as Error).message}`);
   }
+  // The jobs append to the log directory; a missing one loses every line (and mails cron's error).
+  if (!existsSync(paths.logDir)) out.error(`hactl: note: ${paths.logDir} does not exist: install -d -m 700 ${paths.logDir}`);
   if (o.install) return change(lines, out, done);
   const { BEGIN, END } = await import('../operator/crontab-block.js');
   const text = [BEGIN, ...lines, END].join('\n');
   return done(`cron: ${jobs.length} job(s)`, { lines, jobs: jobs.map((j) => j.id) }, text);
 }
 
-async function change(lines: string[] | null, out: Reporter, done: (s: string, d: Record<string, unknown>) => number): Promise<number> {
+async function change(
+  lines: string[] | null,
+  out: Reporter,
+  done: (s: string, d: Record<string, unknown>) => number,
+): Promise<number> {
   const { readCrontab, writeCrontab } = await import('../adapters/crontab.js');
   const before = await readCrontab();
   const r = mergeCrontab(before, lines);
   if (!r.ok) throw new ActionError(r.error);
   for (const n of r.notes) out.error(`hactl: note: ${n}`);
   const verb = lines ? 'install' : 'remove';
-  if (!r.changed) return done(`cron --${verb}: the crontab already ${lines ? 'has this block' : 'has no hactl block'}; unchanged`, { changed: false });
+  if (!r.changed)
+    return done(`cron --${verb}: the crontab already ${lines ? 'has this block' : 'has no hactl block'}; unchanged`, {
+      changed: false,
+    });
   await writeCrontab(r.text);
   // Read it back: what cron holds now is what counts.
   const after = await readCrontab();
-  if (after !== r.text) throw new ActionError(`cron --${verb}: crontab -l does not show what was written`, 'check with crontab -l');
-  const summary = lines ? `cron --install: hactl's block is in the crontab (${lines.filter((l) => !l.startsWith('#')).length} job line(s)); crontab -l shows it` : 'cron --remove: hactl\'s block removed from the crontab; your own lines are unchanged';
+  if (after !== r.text)
+    throw new ActionError(`cron --${verb}: crontab -l does not show what was written`, 'check with crontab -l');
+  const summary = lines
+    ? `cron --install: hactl's block is in the crontab (${lines.filter((l) => !l.startsWith('#')).length} job(s))`
+    : "cron --remove: hactl's block removed from the crontab; your own lines are unchanged";
   return done(summary, { changed: true, notes: r.notes });
 }
 
-async function writeUnits(units: Array<{ name: string; text: string }>, dir: string, out: Reporter, done: (s: string, d: Record<string, unknown>) => number): Promise<number> {
+async function writeUnits(
+  units: Array<{ name: string; text: string }>,
+  dir: string,
+  out: Reporter,
+  done: (s: string, d: Record<string, unknown>) => number,
+): Promise<number> {
   const { writeAtomic } = await import('../state/files.js');
   const target = resolve(dir);
   for (const u of units) {
@@ -117,6 +137,8 @@ async function writeUnits(units: Array<{ name: string; text: string }>, dir: str
     out.detail(`  wrote ${join(target, u.name)}`);
   }
   const timers = units.filter((u) => u.name.endsWith('.timer')).map((u) => u.name);
-  const summary = `cron --systemd: ${units.length} unit(s) in ${target}; then: systemctl daemon-reload && systemctl enable --now ${timers.join(' ')}`;
+  const summary =
+    `cron --systemd: ${units.length} unit(s) in ${target}; ` +
+    `then: systemctl daemon-reload && systemctl enable --now ${timers.join(' ')}`;
   return done(summary, { dir: target, units: units.map((u) => u.name), timers });
 }

@@ -35,10 +35,17 @@ export default async function pause(_p: Command, cmd: Command): Promise<number> 
     if ('error' in rec) throw new UsageError(`pause: ${rec.error}`);
     writePause(config, rec);
     const len = humanDuration((new Date(rec.until).getTime() - now.getTime()) / 1000);
-    const text = `${config.alerts.prefix} ⏸️ automatic failover and failback paused for ${len} by ${rec.by}${rec.reason ? `: ${rec.reason}` : ''} (until ${rec.until}; hactl resume ends it)`;
+    const why = rec.reason ? `: ${rec.reason}` : '';
+    const text =
+      `${config.alerts.prefix} ⏸️ automatic failover and failback paused for ${len} by ${rec.by}${why} ` +
+      `(until ${rec.until}; hactl resume ends it)`;
     const sent = await alerts.send(text);
     for (const e of sent.errors) out.error(`hactl: warning: ${e}`);
     const summary = `pause: ${pauseVerdict(rec, now).line}${before.paused ? ' (replaces the earlier pause)' : ''}`;
-    return { exitCode: EXIT.OK, summary, data: { paused: true, since: rec.since, until: rec.until, reason: rec.reason, by: rec.by } };
+    return {
+      exitCode: EXIT.OK,
+      summary,
+      data: { paused: true, since: rec.since, until: rec.until, reason: rec.reason, by: rec.by },
+    };
   });
 }

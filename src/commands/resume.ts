@@ -14,10 +14,22 @@ export default async function resume(_p: Command, cmd: Command): Promise<number>
     const now = clock.now();
     const prev = await readPause(config);
     const next = planResume(prev, now, whoAmI());
-    if (!next) return { exitCode: EXIT.OK, summary: `resume: nothing to do, ${pauseVerdict(prev, now).line}`, data: { paused: false, changed: false } };
+    if (!next)
+      return {
+        exitCode: EXIT.OK,
+        summary: `resume: nothing to do, ${pauseVerdict(prev, now).line}`,
+        data: { paused: false, changed: false },
+      };
     writePause(config, next);
-    const sent = await alerts.send(`${config.alerts.prefix} ▶️ automatic failover and failback resumed by ${next.resumedBy} (paused since ${next.since} by ${next.by})`);
+    const sent = await alerts.send(
+      `${config.alerts.prefix} ▶️ automatic failover and failback resumed by ${next.resumedBy} ` +
+        `(paused since ${next.since} by ${next.by})`,
+    );
     for (const e of sent.errors) out.error(`hactl: warning: ${e}`);
-    return { exitCode: EXIT.OK, summary: `resume: automatic actions are back on (the pause by ${next.by} ended early)`, data: { paused: false, changed: true } };
+    return {
+      exitCode: EXIT.OK,
+      summary: `resume: automatic actions are back on (the pause by ${next.by} ended early)`,
+      data: { paused: false, changed: true },
+    };
   });
 }

@@ -43,7 +43,12 @@ const STAMP = `while IFS= read -r l || [ -n "$l" ]; do printf '%s %s\\n' "$(date
 
 /** The shell command of one job, before crontab escaping. */
 export function jobCommand(job: Job, p: InstallPaths): string {
-  for (const [what, v] of [['the hactl path', p.hactl], ['the config path', p.config], ['the log directory', p.logDir]] as const) checkPath(what, v);
+  for (const [what, v] of [
+    ['the hactl path', p.hactl],
+    ['the config path', p.config],
+    ['the log directory', p.logDir],
+  ] as const)
+    checkPath(what, v);
   // Options are hactl's own words; paths and names from the config go through shq.
   const word = (a: string) => (/^--?[a-z-]+$/.test(a) || /^[a-z-]+$/.test(a) ? a : shq(a));
   const runs = job.runs.map((argv) => [shq(p.hactl), ...argv.map(word)].join(' ')).join('; ');

@@ -18,7 +18,10 @@ export type MergeResult = { ok: true; text: string; changed: boolean; notes: str
 const isBegin = (l: string) => /^# BEGIN hactl\b/.test(l.trim());
 const isEnd = (l: string) => /^# END hactl\s*$/.test(l.trim());
 
-interface Span { from: number; to: number } // line indexes, inclusive
+interface Span {
+  from: number;
+  to: number;
+} // line indexes, inclusive
 
 function findBlocks(lines: string[]): Span[] | string {
   const spans: Span[] = [];
@@ -27,7 +30,8 @@ function findBlocks(lines: string[]): Span[] | string {
     if (!isBegin(lines[i]!)) continue;
     let j = i + 1;
     while (j < lines.length && !isEnd(lines[j]!)) {
-      if (isBegin(lines[j]!)) return `line ${i + 1} opens hactl's block and line ${j + 1} opens another before '${END}'`;
+      if (isBegin(lines[j]!))
+        return `line ${i + 1} opens hactl's block and line ${j + 1} opens another before '${END}'`;
       j++;
     }
     if (j === lines.length) return `line ${i + 1} has '# BEGIN hactl' but no '${END}' after it`;
@@ -45,10 +49,16 @@ export function mergeCrontab(existing: string, block: string[] | null): MergeRes
   const notes: string[] = [];
   const body = existing.endsWith('\n') ? existing.slice(0, -1) : existing;
   const lines = existing === '' ? [] : body.split('\n');
-  if (lines.some((l) => l.endsWith('\r'))) notes.push('your crontab has CRLF line ends: cron reads the CR as part of a command; hactl\'s lines use LF');
+  if (lines.some((l) => l.endsWith('\r')))
+    notes.push("your crontab has CRLF line ends: cron reads the CR as part of a command; hactl's lines use LF");
   const spans = findBlocks(lines);
   if (typeof spans === 'string') {
-    return { ok: false, error: `crontab: ${spans}; fix it with crontab -e (hactl's block is every line from '# BEGIN hactl' to '${END}'), then run again` };
+    return {
+      ok: false,
+      error:
+        `crontab: ${spans}; fix it with crontab -e ` +
+        `(hactl's block is every line from '# BEGIN hactl' to '${END}'), then run again`,
+    };
   }
   const ours = block === null ? [] : [BEGIN, ...block, END];
   const out: string[] = [];
@@ -56,7 +66,10 @@ export function mergeCrontab(existing: string, block: string[] | null): MergeRes
   let last = 0;
   for (const s of spans) {
     out.push(...lines.slice(last, s.from));
-    if (!placed) { out.push(...ours); placed = true; }
+    if (!placed) {
+      out.push(...ours);
+      placed = true;
+    }
     last = s.to + 1;
   }
   out.push(...lines.slice(last));

@@ -11,10 +11,24 @@ import type { MemoryRecord } from '../memory/sync.js';
 import type { TierRecord } from '../backup/record.js';
 
 type Labels = Record<string, string>;
-interface Sample { labels: Labels; value: number }
-interface Family { name: string; help: string; samples: Sample[] }
+interface Sample {
+  labels: Labels;
+  value: number;
+}
+interface Family {
+  name: string;
+  help: string;
+  samples: Sample[];
+}
 
-const STATUSES: HostStatus[] = ['healthy', 'gateway-down', 'unreachable', 'ssh-timeout', 'auth-failure', 'hostkey-failure'];
+const STATUSES: HostStatus[] = [
+  'healthy',
+  'gateway-down',
+  'unreachable',
+  'ssh-timeout',
+  'auth-failure',
+  'hostkey-failure',
+];
 const LEVELS: Level[] = ['ok', 'degraded', 'critical', 'unknown'];
 const MEMORY_RESULTS = ['ok', 'invalid', 'refused', 'failed', 'skipped'] as const;
 const TIER_RESULTS = ['ok', 'warning', 'refused', 'failed'] as const;
@@ -41,7 +55,9 @@ export function renderFamilies(families: Family[]): string {
     if (!f.samples.length) continue;
     out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} gauge`);
     for (const s of f.samples) {
-      const l = Object.entries(s.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+      const l = Object.entries(s.labels)
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+        .join(',');
       out.push(`${f.name}${l ? `{${l}}` : ''} ${formatValue(s.value)}`);
     }
   }
@@ -67,10 +83,15 @@ export function renderMetrics(input: MetricsInput): string {
   const { config, state, memory, backup, now } = input;
   const nowS = now.getTime() / 1000;
   const fam = (name: string, help: string): Family => ({ name: `hactl_${name}`, help, samples: [] });
-  const add = (f: Family, labels: Labels, v: number | undefined) => { if (v !== undefined) f.samples.push({ labels, value: v }); };
+  const add = (f: Family, labels: Labels, v: number | undefined) => {
+    if (v !== undefined) f.samples.push({ labels, value: v });
+  };
   const age = (at: number | undefined) => (at === undefined ? undefined : Math.max(0, Math.round(nowS - at)));
 
-  const written = fam('metrics_written_timestamp_seconds', 'When hactl wrote this file (Unix time); a stale value means cron stopped running hactl.');
+  const written = fam(
+    'metrics_written_timestamp_seconds',
+    'When hactl wrote this file (Unix time); a stale value means cron stopped running hactl.',
+  );
   add(written, {}, Math.round(nowS));
   const families: Family[] = [written];
   if (state) {
@@ -82,9 +103,15 @@ export function renderMetrics(input: MetricsInput): string {
     const level = fam('level', '1 for the cluster level of the last check (ok, degraded, critical, unknown).');
     for (const l of LEVELS) add(level, { level: l }, state.level === l ? 1 : 0);
     const status = fam('host_status', "1 for each host's status at the last check.");
-    const healthy = fam('host_healthy', '1 when the host answered SSH and its gateway passed the probe at the last check.');
-    const obsAge = fam('host_observation_age_seconds', "Age of the host's last observation when this file was written.");
-    const obsAt = fam('host_observation_timestamp_seconds', "When the host was last observed (Unix time).");
+    const healthy = fam(
+      'host_healthy',
+      '1 when the host answered SSH and its gateway passed the probe at the last check.',
+    );
+    const obsAge = fam(
+      'host_observation_age_seconds',
+      "Age of the host's last observation when this file was written.",
+    );
+    const obsAt = fam('host_observation_timestamp_seconds', 'When the host was last observed (Unix time).');
     const checkAt = secs(state.lastCheck?.at);
     for (const r of ROLES) {
       const o = state.lastCheck?.hosts[r];
@@ -106,7 +133,10 @@ export function renderMetrics(input: MetricsInput): string {
     }
     const attempts = fam('failover_attempts', 'Automatic failover attempts since the last success.');
     add(attempts, {}, state.failover.attempts);
-    const escalated = fam('failover_escalated', '1 when automatic failover gave up after maxAttempts and waits for a person.');
+    const escalated = fam(
+      'failover_escalated',
+      '1 when automatic failover gave up after maxAttempts and waits for a person.',
+    );
     add(escalated, {}, state.failover.escalatedAt ? 1 : 0);
     const lastAttempt = fam('failover_last_attempt_timestamp_seconds', 'When failover was last attempted (Unix time).');
     add(lastAttempt, {}, secs(state.failover.lastAttemptAt));
@@ -114,7 +144,10 @@ export function renderMetrics(input: MetricsInput): string {
   }
   if (memory) {
     const good = secs(memory.lastGoodAt);
-    const ageF = fam('memory_sync_last_good_age_seconds', 'Age of the last good memory sync when this file was written.');
+    const ageF = fam(
+      'memory_sync_last_good_age_seconds',
+      'Age of the last good memory sync when this file was written.',
+    );
     add(ageF, {}, age(good));
     const at = fam('memory_sync_last_good_timestamp_seconds', 'When the memory sync last succeeded (Unix time).');
     add(at, {}, good);
@@ -125,8 +158,11 @@ export function renderMetrics(input: MetricsInput): string {
     families.push(ageF, at, result, files);
   }
   if (backup) {
-    const ageF = fam('backup_last_snapshot_age_seconds', "Age of the tier's last good snapshot when this file was written.");
-    const at = fam('backup_last_snapshot_timestamp_seconds', "When the tier last made a good snapshot (Unix time).");
+    const ageF = fam(
+      'backup_last_snapshot_age_seconds',
+      "Age of the tier's last good snapshot when this file was written.",
+    );
+    const at = fam('backup_last_snapshot_timestamp_seconds', 'When the tier last made a good snapshot (Unix time).');
     const result = fam('backup_last_result', "1 for the result of the tier's last run.");
     const bytes = fam('backup_snapshot_bytes', "Bytes in the tier's last snapshot.");
     const files = fam('backup_snapshot_files', "Files in the tier's last snapshot.");

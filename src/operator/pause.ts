@@ -46,12 +46,26 @@ export function humanDuration(seconds: number): string {
 }
 
 /** Pure: a new pause, or the reason it cannot be. */
-export function planPause(now: Date, seconds: number | undefined, reason: string | undefined, by: string): PauseRecord | { error: string } {
+export function planPause(
+  now: Date,
+  seconds: number | undefined,
+  reason: string | undefined,
+  by: string,
+): PauseRecord | { error: string } {
   const len = seconds ?? DEFAULT_PAUSE;
   if (!(len > 0)) return { error: 'a pause must last more than 0 s' };
-  if (len > MAX_PAUSE) return { error: `a pause lasts at most ${humanDuration(MAX_PAUSE)} (asked: ${humanDuration(len)}); pause again when it ends` };
+  if (len > MAX_PAUSE)
+    return {
+      error: `a pause lasts at most ${humanDuration(MAX_PAUSE)} (asked: ${humanDuration(len)}); pause again later`,
+    };
   const r = reason?.replace(/[\r\n\t]+/g, ' ').trim();
-  return { version: 1, since: now.toISOString(), until: new Date(now.getTime() + len * 1000).toISOString(), reason: r ? r.slice(0, 200) : null, by };
+  return {
+    version: 1,
+    since: now.toISOString(),
+    until: new Date(now.getTime() + len * 1000).toISOString(),
+    reason: r ? r.slice(0, 200) : null,
+    by,
+  };
 }
 
 export function pauseState(p: PauseRecord | undefined, now: Date): PauseState {
@@ -65,10 +79,17 @@ export function pauseVerdict(p: PauseRecord | undefined, now: Date): { paused: b
   const state = pauseState(p, now);
   if (!p || state === 'none') return { paused: false, line: 'not paused' };
   const why = p.reason ? `: ${p.reason}` : '';
-  if (state === 'resumed') return { paused: false, line: `not paused (the pause by ${p.by} was ended at ${p.resumedAt}${p.resumedBy ? ` by ${p.resumedBy}` : ''})` };
+  if (state === 'resumed')
+    return {
+      paused: false,
+      line: `not paused (the pause by ${p.by} was ended at ${p.resumedAt}${p.resumedBy ? ` by ${p.resumedBy}` : ''})`,
+    };
   if (state === 'expired') return { paused: false, line: `not paused (the pause by ${p.by} expired at ${p.until})` };
   const left = humanDuration((new Date(p.until).getTime() - now.getTime()) / 1000);
-  return { paused: true, line: `paused by ${p.by} until ${p.until} (${left} left)${why}; automatic actions are skipped (hactl resume ends it)` };
+  return {
+    paused: true,
+    line: `paused by ${p.by} until ${p.until} (${left} left)${why}; automatic actions are skipped (hactl resume)`,
+  };
 }
 
 /** Pure: the record after `hactl resume`, or null when there is nothing to end. */

@@ -12,7 +12,7 @@ export interface ScheduleInput {
   tiers: Array<{ name: string; intervalMinutes: number }>;
 }
 
-/** minute = start, start+step, ... < 60 (step null: once an hour); hour likewise (step null and start null: every hour). */
+/** minute = start, start+step, ... < 60 (step null: once an hour); hour likewise (both null: every hour). */
 export interface When {
   minuteStart: number;
   minuteStep: number | null;
@@ -40,15 +40,27 @@ export function whenEvery(intervalMinutes: number, offset: number): When {
   const m = Math.max(1, Math.round(intervalMinutes));
   if (m < 60) {
     const step = below(DIVISORS_60, m);
-    const note = step === intervalMinutes ? undefined : `cron cannot run every ${intervalMinutes} min evenly across the hour; this runs every ${step} min`;
+    const note =
+      step === intervalMinutes
+        ? undefined
+        : `cron cannot run every ${intervalMinutes} min evenly across the hour; this runs every ${step} min`;
     return { minuteStart: offset % step, minuteStep: step, hourStart: null, hourStep: null, note };
   }
   const minute = offset % 60;
   const h = Math.round(m / 60);
   if (h < 24) {
     const step = below(DIVISORS_24, h);
-    const note = step * 60 === intervalMinutes ? undefined : `cron cannot run every ${intervalMinutes} min evenly across the day; this runs every ${step} h`;
-    return { minuteStart: minute, minuteStep: null, hourStart: step === 1 ? null : 0, hourStep: step === 1 ? null : step, note };
+    const note =
+      step * 60 === intervalMinutes
+        ? undefined
+        : `cron cannot run every ${intervalMinutes} min evenly across the day; this runs every ${step} h`;
+    return {
+      minuteStart: minute,
+      minuteStep: null,
+      hourStart: step === 1 ? null : 0,
+      hourStep: step === 1 ? null : step,
+      note,
+    };
   }
   const note = m === 1440 ? undefined : `cron cannot run every ${intervalMinutes} min; this runs once a day`;
   return { minuteStart: minute, minuteStep: null, hourStart: 3, hourStep: null, note };
@@ -98,12 +110,21 @@ export function planJobs(input: ScheduleInput): Job[] {
 /** Crontab's five time fields. */
 export function cronFields(w: When): string {
   const minute =
-    w.minuteStep === null ? String(w.minuteStart)
-      : w.minuteStep === 1 ? '*'
-        : w.minuteStart === 0 ? `*/${w.minuteStep}` : `${w.minuteStart}-59/${w.minuteStep}`;
+    w.minuteStep === null
+      ? String(w.minuteStart)
+      : w.minuteStep === 1
+        ? '*'
+        : w.minuteStart === 0
+          ? `*/${w.minuteStep}`
+          : `${w.minuteStart}-59/${w.minuteStep}`;
   const hour =
-    w.hourStep !== null ? (w.hourStart ? `${w.hourStart}-23/${w.hourStep}` : `*/${w.hourStep}`)
-      : w.hourStart === null ? '*' : String(w.hourStart);
+    w.hourStep !== null
+      ? w.hourStart
+        ? `${w.hourStart}-23/${w.hourStep}`
+        : `*/${w.hourStep}`
+      : w.hourStart === null
+        ? '*'
+        : String(w.hourStart);
   return `${minute} ${hour} * * *`;
 }
 

@@ -18,34 +18,51 @@ const store = join(dir, 'crontab.store');
 const cfg = join(dir, 'hactl.yaml');
 
 function hactl(args: string[]) {
-  const env = { ...process.env, HACTL_CONFIG: undefined, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, CRONTAB_STORE: store };
+  const env = {
+    ...process.env,
+    HACTL_CONFIG: undefined,
+    PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+    CRONTAB_STORE: store,
+  };
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), '-c', cfg, ...args], { encoding: 'utf8', env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 before(() => {
   spawnSync('mkdir', ['-p', join(dir, 'bin'), join(dir, 'log')]);
-  writeFileSync(join(dir, 'bin/crontab'), [
-    '#!/bin/sh',
-    'if [ "$1" = -l ]; then [ -f "$CRONTAB_STORE" ] || { echo "no crontab for $(id -un)" >&2; exit 1; }; exec cat "$CRONTAB_STORE"; fi',
-    'exec cp "$1" "$CRONTAB_STORE"',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'bin/crontab'),
+    [
+      '#!/bin/sh',
+      'if [ "$1" = -l ]; then',
+      '  [ -f "$CRONTAB_STORE" ] || { echo "no crontab for $(id -un)" >&2; exit 1; }',
+      '  exec cat "$CRONTAB_STORE"',
+      'fi',
+      'exec cp "$1" "$CRONTAB_STORE"',
+      '',
+    ].join('\n'),
+  );
   chmodSync(join(dir, 'bin/crontab'), 0o755);
   // Stands in for hactl in the printed line: says what it was asked, check exits 2.
-  writeFileSync(join(dir, 'bin/fake-hactl'), '#!/bin/sh\necho "ran $* config=$HACTL_CONFIG"\n[ "$1" = check ] && exit 2\nexit 0\n');
+  writeFileSync(
+    join(dir, 'bin/fake-hactl'),
+    '#!/bin/sh\necho "ran $* config=$HACTL_CONFIG"\n[ "$1" = check ] && exit 2\nexit 0\n',
+  );
   chmodSync(join(dir, 'bin/fake-hactl'), 0o755);
-  writeFileSync(cfg, [
-    `stateDir: ${join(dir, 'state')}`,
-    'hosts:',
-    '  pc1: { address: 10.0.0.1, user: claw, key: /k, knownHosts: /kh }',
-    '  pc2: { address: 10.0.0.2, user: claw, key: /k, knownHosts: /kh }',
-    'pair: { primary: pc1, standby: pc2 }',
-    'backup:',
-    '  tiers:',
-    '    - { name: server-to-pca, source: "pc1:.openclaw", destination: /tmp/b1 }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    cfg,
+    [
+      `stateDir: ${join(dir, 'state')}`,
+      'hosts:',
+      '  pc1: { address: 10.0.0.1, user: claw, key: /k, knownHosts: /kh }',
+      '  pc2: { address: 10.0.0.2, user: claw, key: /k, knownHosts: /kh }',
+      'pair: { primary: pc1, standby: pc2 }',
+      'backup:',
+      '  tiers:',
+      '    - { name: server-to-pca, source: "pc1:.openclaw", destination: /tmp/b1 }',
+      '',
+    ].join('\n'),
+  );
 });
 
 describe('hactl cron', () => {
@@ -61,14 +78,18 @@ describe('hactl cron', () => {
     const log = join(dir, 'log/cluster.log');
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     const stamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /;
-    assert.deepEqual(lines.map((l) => l.replace(stamp, '')), [
-      `ran check config=${cfg}`, `ran failover --auto config=${cfg}`, `ran failback --auto config=${cfg}`,
-    ]);
-    assert.ok(lines.every((l) => stamp.test(l)), lines.join('\n'));
+    assert.deepEqual(
+      lines.map((l) => l.replace(stamp, '')),
+      [`ran check config=${cfg}`, `ran failover --auto config=${cfg}`, `ran failback --auto config=${cfg}`],
+    );
+    assert.ok(
+      lines.every((l) => stamp.test(l)),
+      lines.join('\n'),
+    );
     assert.equal(statSync(log).mode & 0o777, 0o600);
   });
 
-  test('--install twice: one block, the user\'s lines untouched; --remove gives them back', () => {
+  test("--install twice: one block, the user's lines untouched; --remove gives them back", () => {
     const mine = 'MAILTO=ops@example.org\n# my backup\n15 3 * * * /usr/local/bin/my-backup.sh\n';
     writeFileSync(store, mine);
     for (let i = 0; i < 2; i++) {
@@ -104,6 +125,9 @@ describe('hactl cron', () => {
     assert.deepEqual(j.jobs, ['cluster', 'sync-memory', 'backup-server-to-pca']);
     const r = hactl(['cron', '--systemd', join(dir, 'units')]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(readFileSync(join(dir, 'units/hactl-backup-server-to-pca.timer'), 'utf8'), /^OnCalendar=\*-\*-\* \*:03:00$/m);
+    assert.match(
+      readFileSync(join(dir, 'units/hactl-backup-server-to-pca.timer'), 'utf8'),
+      /^OnCalendar=\*-\*-\* \*:03:00$/m,
+    );
   });
 });

@@ -12,15 +12,25 @@ import { starterConfig } from '../../dist/operator/init.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-init-'));
 function hactl(args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, HACTL_CONFIG: undefined } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), ...args], {
+    encoding: 'utf8',
+    cwd: dir,
+    env: { ...process.env, HACTL_CONFIG: undefined },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('hactl init', () => {
   test('starterConfig replaces the relative schema line, or adds one', () => {
-    assert.equal(starterConfig('# yaml-language-server: $schema=./x.json\na: 1\n', '/opt/h/s.json'), '# yaml-language-server: $schema=/opt/h/s.json\na: 1\n');
+    assert.equal(
+      starterConfig('# yaml-language-server: $schema=./x.json\na: 1\n', '/opt/h/s.json'),
+      '# yaml-language-server: $schema=/opt/h/s.json\na: 1\n',
+    );
     assert.equal(starterConfig('a: 1\n', '/s.json'), '# yaml-language-server: $schema=/s.json\na: 1\n');
-    assert.equal(starterConfig('# yaml-language-server: $schema=./x\n', '/a$&b'), '# yaml-language-server: $schema=/a$&b\n');
+    assert.equal(
+      starterConfig('# yaml-language-server: $schema=./x\n', '/a$&b'),
+      '# yaml-language-server: $schema=/a$&b\n',
+    );
   });
 
   test('writes 0600 in a new 0700 folder; the schema resolves after a copy; the config loads', () => {

@@ -10,14 +10,17 @@ import { ROOT } from '../lab/lab.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-pause-'));
 const cfg = join(dir, 'hactl.yaml');
-writeFileSync(cfg, [
-  `stateDir: ${join(dir, 'state')}`,
-  'hosts:',
-  '  pc1: { address: 10.0.0.1, user: claw, key: /k, knownHosts: /kh }',
-  '  pc2: { address: 10.0.0.2, user: claw, key: /k, knownHosts: /kh }',
-  'pair: { primary: pc1, standby: pc2 }',
-  '',
-].join('\n'));
+writeFileSync(
+  cfg,
+  [
+    `stateDir: ${join(dir, 'state')}`,
+    'hosts:',
+    '  pc1: { address: 10.0.0.1, user: claw, key: /k, knownHosts: /kh }',
+    '  pc2: { address: 10.0.0.2, user: claw, key: /k, knownHosts: /kh }',
+    'pair: { primary: pc1, standby: pc2 }',
+    '',
+  ].join('\n'),
+);
 
 function hactl(args: string[], now?: string) {
   const env = { ...process.env, HACTL_CONFIG: undefined, HACTL_NOW: now, SUDO_USER: 'ann' };
@@ -35,7 +38,10 @@ describe('hactl pause / resume', () => {
     const file = join(dir, 'state/pause.json');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).by.split('@')[0], 'ann');
-    const hist = readFileSync(join(dir, 'state/history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const hist = readFileSync(join(dir, 'state/history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(hist.at(-1).command, 'pause');
     assert.equal(hist.at(-1).reason, 'kernel upgrade');
     const later = hactl(['resume'], '2026-11-22T16:00:01Z');

@@ -8,8 +8,13 @@ import { BEGIN, END, mergeCrontab } from '../../dist/operator/crontab-block.js';
 import { crontabLines, jobCommand, logrotateSnippet, systemdUnits } from '../../dist/operator/cron.js';
 
 const PATHS = {
-  hactl: '/opt/hactl/bin/hactl', path: ['/opt/node/bin', '/usr/bin', '/bin'], config: '/etc/hactl/hactl.yaml',
-  logDir: '/var/log/hactl', user: 'claw', group: 'claw', lease: 900,
+  hactl: '/opt/hactl/bin/hactl',
+  path: ['/opt/node/bin', '/usr/bin', '/bin'],
+  config: '/etc/hactl/hactl.yaml',
+  logDir: '/var/log/hactl',
+  user: 'claw',
+  group: 'claw',
+  lease: 900,
 };
 
 describe('whenEvery: interval (min) + offset -> cron fields and OnCalendar', () => {
@@ -35,13 +40,17 @@ describe('whenEvery: interval (min) + offset -> cron fields and OnCalendar', () 
       assert.equal(!!w.note, note, w.note);
     });
   }
-  test('systemd-analyze accepts every OnCalendar expression above', { skip: spawnSync('systemd-analyze', ['--version']).status !== 0 }, () => {
-    for (const [iv, off] of rows) {
-      const expr = onCalendar(whenEvery(iv, off));
-      const r = spawnSync('systemd-analyze', ['calendar', expr], { encoding: 'utf8' });
-      assert.equal(r.status, 0, `${expr}: ${r.stderr}`);
-    }
-  });
+  test(
+    'systemd-analyze accepts every OnCalendar expression above',
+    { skip: spawnSync('systemd-analyze', ['--version']).status !== 0 },
+    () => {
+      for (const [iv, off] of rows) {
+        const expr = onCalendar(whenEvery(iv, off));
+        const r = spawnSync('systemd-analyze', ['calendar', expr], { encoding: 'utf8' });
+        assert.equal(r.status, 0, `${expr}: ${r.stderr}`);
+      }
+    },
+  );
 });
 
 describe('planJobs staggers the jobs', () => {
@@ -52,17 +61,35 @@ describe('planJobs staggers the jobs', () => {
     assert.deepEqual(tierOffsets(4), [3, 19, 33, 49]);
   });
   test('no two jobs start at the same first minute; memory off means no memory job', () => {
-    const jobs = planJobs({ memory: { enabled: true, intervalMinutes: 5 }, tiers: [{ name: 'a', intervalMinutes: 60 }, { name: 'b', intervalMinutes: 60 }] });
-    assert.deepEqual(jobs.map((j) => j.id), ['cluster', 'sync-memory', 'backup-a', 'backup-b']);
-    assert.deepEqual(jobs.map((j) => cronFields(j.when)), ['*/2 * * * *', '1-59/5 * * * *', '3 * * * *', '33 * * * *']);
+    const jobs = planJobs({
+      memory: { enabled: true, intervalMinutes: 5 },
+      tiers: [
+        { name: 'a', intervalMinutes: 60 },
+        { name: 'b', intervalMinutes: 60 },
+      ],
+    });
+    assert.deepEqual(
+      jobs.map((j) => j.id),
+      ['cluster', 'sync-memory', 'backup-a', 'backup-b'],
+    );
+    assert.deepEqual(
+      jobs.map((j) => cronFields(j.when)),
+      ['*/2 * * * *', '1-59/5 * * * *', '3 * * * *', '33 * * * *'],
+    );
     assert.deepEqual(jobs[0]!.runs, [['check'], ['failover', '--auto'], ['failback', '--auto']]);
     const off = planJobs({ memory: { enabled: false, intervalMinutes: 5 }, tiers: [] });
-    assert.deepEqual(off.map((j) => j.id), ['cluster']);
+    assert.deepEqual(
+      off.map((j) => j.id),
+      ['cluster'],
+    );
   });
 });
 
 describe('crontab lines', () => {
-  const jobs = planJobs({ memory: { enabled: true, intervalMinutes: 5 }, tiers: [{ name: "it's", intervalMinutes: 60 }] });
+  const jobs = planJobs({
+    memory: { enabled: true, intervalMinutes: 5 },
+    tiers: [{ name: "it's", intervalMinutes: 60 }],
+  });
   test('full paths, PATH and the config inside each line; every % escaped for cron', () => {
     const lines = crontabLines(jobs, PATHS).filter((l) => !l.startsWith('#'));
     assert.equal(lines.length, 3);
@@ -84,8 +111,17 @@ describe('crontab lines', () => {
   });
   test('systemd: a oneshot service per job, the chain goes on past a non-zero exit, % and $ escaped', () => {
     const units = systemdUnits(jobs, { ...PATHS, config: '/etc/hactl/50%$.yaml' });
-    assert.deepEqual(units.map((u) => u.name), ['hactl-cluster.service', 'hactl-cluster.timer', 'hactl-sync-memory.service',
-      'hactl-sync-memory.timer', "hactl-backup-it's.service", "hactl-backup-it's.timer"]);
+    assert.deepEqual(
+      units.map((u) => u.name),
+      [
+        'hactl-cluster.service',
+        'hactl-cluster.timer',
+        'hactl-sync-memory.service',
+        'hactl-sync-memory.timer',
+        "hactl-backup-it's.service",
+        "hactl-backup-it's.timer",
+      ],
+    );
     const svc = units[0]!.text;
     assert.match(svc, /^ExecStart=-\/opt\/hactl\/bin\/hactl check$/m);
     assert.match(svc, /^ExecStart=-\/opt\/hactl\/bin\/hactl failover --auto$/m);
@@ -100,12 +136,22 @@ describe('mergeCrontab', () => {
   const ours = [BEGIN, ...block, END].join('\n');
   const rows: Array<[string, string, string | null, string | RegExp]> = [
     ['no crontab', '', ours + '\n', ''],
-    ['other lines stay, block after a blank line', 'MAILTO=me\n0 1 * * * backup.sh\n', `MAILTO=me\n0 1 * * * backup.sh\n\n${ours}\n`, ''],
+    [
+      'other lines stay, block after a blank line',
+      'MAILTO=me\n0 1 * * * backup.sh\n',
+      `MAILTO=me\n0 1 * * * backup.sh\n\n${ours}\n`,
+      '',
+    ],
     ['a last line without newline', '0 1 * * * a.sh', `0 1 * * * a.sh\n\n${ours}\n`, ''],
     ['an old block is replaced in place', `A\n${BEGIN}\nold line\n${END}\nB\n`, `A\n${ours}\nB\n`, ''],
     ['an old block with another BEGIN text', 'A\n# BEGIN hactl\nold\n# END hactl\n', `A\n${ours}\n`, ''],
     ['two old blocks: one left', `${BEGIN}\nx\n${END}\nA\n${BEGIN}\ny\n${END}\n`, `${ours}\nA\n`, ''],
-    ['CRLF: markers found, user lines keep their CR', `A\r\n${BEGIN}\r\nold\r\n${END}\r\nB\r\n`, `A\r\n${ours}\nB\r\n`, ''],
+    [
+      'CRLF: markers found, user lines keep their CR',
+      `A\r\n${BEGIN}\r\nold\r\n${END}\r\nB\r\n`,
+      `A\r\n${ours}\nB\r\n`,
+      '',
+    ],
   ];
   for (const [name, before, after] of rows) {
     test(name, () => {

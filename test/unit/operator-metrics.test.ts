@@ -27,12 +27,20 @@ function clusterState() {
   };
   s.serving = 'standby';
   s.level = 'degraded';
-  s.streaks = { primary: { failures: 4, healthy: 0, reachable: 0 }, standby: { failures: 0, healthy: 12, reachable: 12 } };
+  s.streaks = {
+    primary: { failures: 4, healthy: 0, reachable: 0 },
+    standby: { failures: 0, healthy: 12, reachable: 12 },
+  };
   s.failover = { attempts: 1, lastAttemptAt: T(600), escalatedAt: null, lastResult: 'ok' };
   return s;
 }
 
-type Parsed = Array<{ name: string; help: string; type: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }>;
+type Parsed = Array<{
+  name: string;
+  help: string;
+  type: string;
+  metrics: Array<{ value: string; labels?: Record<string, string> }>;
+}>;
 const value = (p: Parsed, name: string, labels: Record<string, string> = {}): number | undefined => {
   const f = p.find((x) => x.name === name);
   const m = f?.metrics.find((s) => Object.entries(labels).every(([k, v]) => s.labels?.[k] === v));
@@ -40,14 +48,20 @@ const value = (p: Parsed, name: string, labels: Record<string, string> = {}): nu
 };
 
 describe('renderMetrics', () => {
-  const tiers = [{ name: 'server-to-pca', source: '/a', destination: '/b' }, { name: 'never-ran', source: '/a', destination: '/c' }];
-  const render = async () => renderMetrics({
-    config: await config({ pair: { primary: 'pc1', standby: 'pc2' }, backup: { tiers } }),
-    state: clusterState(),
-    memory: { version: 1, lastRunAt: T(60), lastGoodAt: T(300), lastResult: 'invalid', files: 42 },
-    backup: { 'server-to-pca': { lastRunAt: T(100), lastOkAt: T(1800), lastResult: 'ok', runs: 3, bytes: 1024, files: 7 } },
-    now: NOW,
-  });
+  const tiers = [
+    { name: 'server-to-pca', source: '/a', destination: '/b' },
+    { name: 'never-ran', source: '/a', destination: '/c' },
+  ];
+  const render = async () =>
+    renderMetrics({
+      config: await config({ pair: { primary: 'pc1', standby: 'pc2' }, backup: { tiers } }),
+      state: clusterState(),
+      memory: { version: 1, lastRunAt: T(60), lastGoodAt: T(300), lastResult: 'invalid', files: 42 },
+      backup: {
+        'server-to-pca': { lastRunAt: T(100), lastOkAt: T(1800), lastResult: 'ok', runs: 3, bytes: 1024, files: 7 },
+      },
+      now: NOW,
+    });
 
   test('parses as Prometheus text format: every family a gauge with HELP, every value a number', async () => {
     const p: Parsed = parsePrometheus(await render());
@@ -82,10 +96,21 @@ describe('renderMetrics', () => {
   });
 
   test('no state yet: only the written timestamp; label values with quotes survive the parser', async () => {
-    const p: Parsed = parsePrometheus(renderMetrics({ config: { pair: { primary: 'a', standby: 'b' }, backup: { tiers: [] } } as never, now: NOW }));
-    assert.deepEqual(p.map((f) => f.name), ['hactl_metrics_written_timestamp_seconds']);
+    const p: Parsed = parsePrometheus(
+      renderMetrics({ config: { pair: { primary: 'a', standby: 'b' }, backup: { tiers: [] } } as never, now: NOW }),
+    );
+    assert.deepEqual(
+      p.map((f) => f.name),
+      ['hactl_metrics_written_timestamp_seconds'],
+    );
     const odd = 'pc "one"\\two\nx';
-    const q: Parsed = parsePrometheus(renderMetrics({ config: { pair: { primary: odd, standby: 'b' }, backup: { tiers: [] } } as never, state: clusterState(), now: NOW }));
+    const q: Parsed = parsePrometheus(
+      renderMetrics({
+        config: { pair: { primary: odd, standby: 'b' }, backup: { tiers: [] } } as never,
+        state: clusterState(),
+        now: NOW,
+      }),
+    );
     assert.equal(value(q, 'hactl_serving', { role: 'primary' }), 0);
     assert.equal(q.find((f) => f.name === 'hactl_serving')!.metrics[0]!.labels!.host, odd);
   });
@@ -102,9 +127,15 @@ describe('writeMetrics', () => {
     assert.deepEqual(await writeMetrics(withFile, NOW), { file });
     assert.equal(statSync(file).mode & 0o777, 0o644);
     assert.deepEqual(readdirSync(join(dir, 'textfile')), ['hactl.prom']);
-    assert.equal(value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_host_consecutive_failures', { host: 'pc1' }), 4);
+    assert.equal(
+      value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_host_consecutive_failures', { host: 'pc1' }),
+      4,
+    );
     await writeMetrics(withFile, new Date(NOW.getTime() + 60e3));
-    assert.equal(value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_host_observation_age_seconds', { host: 'pc1' }), 150);
+    assert.equal(
+      value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_host_observation_age_seconds', { host: 'pc1' }),
+      150,
+    );
     assert.ok(existsSync(file));
   });
 

@@ -2,15 +2,33 @@
 // failover --auto / failback --auto act on, as tables.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_PAUSE, humanDuration, parseDuration, pauseState, pauseVerdict, planPause, planResume } from '../../dist/operator/pause.js';
+import {
+  DEFAULT_PAUSE,
+  humanDuration,
+  parseDuration,
+  pauseState,
+  pauseVerdict,
+  planPause,
+  planResume,
+} from '../../dist/operator/pause.js';
 
 const NOW = new Date('2026-11-22T14:00:00Z');
 const at = (s: number) => new Date(NOW.getTime() + s * 1000);
 
 describe('parseDuration', () => {
   const rows: Array<[string, number | RegExp]> = [
-    ['90s', 90], ['15m', 900], ['2h', 7200], ['1d', 86400], ['1h30m', 5400], ['1.5h', 5400], [' 2h ', 7200],
-    ['10', /not a duration/], ['2 h', /not a duration/], ['h', /not a duration/], ['-2h', /not a duration/], ['', /not a duration/],
+    ['90s', 90],
+    ['15m', 900],
+    ['2h', 7200],
+    ['1d', 86400],
+    ['1h30m', 5400],
+    ['1.5h', 5400],
+    [' 2h ', 7200],
+    ['10', /not a duration/],
+    ['2 h', /not a duration/],
+    ['h', /not a duration/],
+    ['-2h', /not a duration/],
+    ['', /not a duration/],
   ];
   for (const [text, want] of rows) {
     test(JSON.stringify(text), () => {
@@ -40,10 +58,24 @@ describe('pauseVerdict', () => {
   const p = planPause(NOW, 7200, 'kernel upgrade', 'ann@w') as Exclude<ReturnType<typeof planPause>, { error: string }>;
   const rows: Array<[string, Parameters<typeof pauseVerdict>[0], Date, string, boolean, RegExp]> = [
     ['no pause file', undefined, NOW, 'none', false, /^not paused$/],
-    ['just paused', p, at(1), 'active', true, /^paused by ann@w until 2026-11-22T16:00:00.000Z \(1h 59m left\): kernel upgrade; automatic/],
+    [
+      'just paused',
+      p,
+      at(1),
+      'active',
+      true,
+      /^paused by ann@w until 2026-11-22T16:00:00.000Z \(1h 59m left\): kernel upgrade; automatic/,
+    ],
     ['a minute before the end', p, at(7141), 'active', true, /\(59 s left\)/],
     ['at the end', p, at(7200), 'expired', false, /expired at 2026-11-22T16:00:00.000Z/],
-    ['resumed', { ...p, resumedAt: at(60).toISOString(), resumedBy: 'bob@w' }, at(61), 'resumed', false, /ended at .* by bob@w/],
+    [
+      'resumed',
+      { ...p, resumedAt: at(60).toISOString(), resumedBy: 'bob@w' },
+      at(61),
+      'resumed',
+      false,
+      /ended at .* by bob@w/,
+    ],
   ];
   for (const [name, rec, now, state, paused, line] of rows) {
     test(name, () => {

@@ -20,12 +20,20 @@ const ALERT = {
 
 describe('payloads', () => {
   const emojis: Array<[string, string | undefined, string]> = [
-    ['critical', undefined, '🔴'], ['high', undefined, '🟠'], ['medium', undefined, '🟡'], ['low', undefined, 'ℹ️'],
-    ['critical', 'failover', '⚠️'], ['low', 'failback', '✅'], ['high', 'failed', '🔴'], ['critical', 'both-down', '🔴'],
-    ['low', 'resolved', '✅'], ['medium', 'problem', '⚠️'],
+    ['critical', undefined, '🔴'],
+    ['high', undefined, '🟠'],
+    ['medium', undefined, '🟡'],
+    ['low', undefined, 'ℹ️'],
+    ['critical', 'failover', '⚠️'],
+    ['low', 'failback', '✅'],
+    ['high', 'failed', '🔴'],
+    ['critical', 'both-down', '🔴'],
+    ['low', 'resolved', '✅'],
+    ['medium', 'problem', '⚠️'],
   ];
   for (const [severity, event, emoji] of emojis) {
-    test(`${severity}${event ? ` / ${event}` : ''} -> ${emoji}`, () => assert.equal(emojiFor({ severity, event } as never), emoji));
+    test(`${severity}${event ? ` / ${event}` : ''} -> ${emoji}`, () =>
+      assert.equal(emojiFor({ severity, event } as never), emoji));
   }
 
   test('Discord: content, one embed with severity colour, time, source and context fields; mentions off', () => {
@@ -36,21 +44,40 @@ describe('payloads', () => {
     assert.equal(e.color, 0xd0021b);
     assert.equal(e.timestamp, ALERT.at);
     assert.equal(e.footer.text, ALERT.source);
-    assert.deepEqual(e.fields.map((f) => [f.name, f.value]), [['host', 'pc-a'], ['status', 'unreachable'], ['failures', '2'], ['escalated', 'false'], ['detail', '—']]);
+    assert.deepEqual(
+      e.fields.map((f) => [f.name, f.value]),
+      [
+        ['host', 'pc-a'],
+        ['status', 'unreachable'],
+        ['failures', '2'],
+        ['escalated', 'false'],
+        ['detail', '—'],
+      ],
+    );
   });
 
   test('Slack: fallback text, escaped mrkdwn, context fields, source and time', () => {
     const p = slackPayload(ALERT);
     assert.equal(p.text, `⚠️ CRITICAL: ${ALERT.message}`);
     const first = p.blocks[0] as { text: { text: string } };
-    assert.equal(first.text.text, '⚠️ *CRITICAL*: pc-a OFFLINE (unreachable) — pc-b takes over &lt;@everyone&gt; &amp; co');
+    assert.equal(
+      first.text.text,
+      '⚠️ *CRITICAL*: pc-a OFFLINE (unreachable) — pc-b takes over &lt;@everyone&gt; &amp; co',
+    );
     assert.equal((p.blocks[1] as { fields: unknown[] }).fields.length, 5);
-    assert.deepEqual(p.blocks[2], { type: 'context', elements: [{ type: 'mrkdwn', text: `${ALERT.source} · ${ALERT.at}` }] });
+    assert.deepEqual(p.blocks[2], {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `${ALERT.source} · ${ALERT.at}` }],
+    });
     assert.equal(slackEscape('a<b>&c'), 'a&lt;b&gt;&amp;c');
   });
 
-  test('limits: a long message is cut to each service\'s maximum, never inside an emoji', () => {
-    const long = { ...ALERT, message: '🔴'.repeat(5000), context: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(3000)])) };
+  test("limits: a long message is cut to each service's maximum, never inside an emoji", () => {
+    const long = {
+      ...ALERT,
+      message: '🔴'.repeat(5000),
+      context: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(3000)])),
+    };
     const d = discordPayload(long);
     assert.ok([...d.content].length <= 2000 && [...d.embeds[0]!.description].length <= 4096);
     assert.equal(d.embeds[0]!.fields.length, 25);
@@ -74,20 +101,35 @@ describe('postWebhook against a receiver on 127.0.0.1', () => {
       req.on('end', () => {
         hits.push({ path: req.url ?? '', type: req.headers['content-type'], body: data ? JSON.parse(data) : null });
         if (req.url?.includes('/hang')) return; // never answers
-        if (req.url?.includes('/fail')) { res.writeHead(500).end(`bad token ${TOKEN}`); return; }
-        if (req.url?.includes('/moved')) { res.writeHead(302, { location: `${base}/api/webhooks/1/${TOKEN}` }).end(); return; }
+        if (req.url?.includes('/fail')) {
+          res.writeHead(500).end(`bad token ${TOKEN}`);
+          return;
+        }
+        if (req.url?.includes('/moved')) {
+          res.writeHead(302, { location: `${base}/api/webhooks/1/${TOKEN}` }).end();
+          return;
+        }
         res.writeHead(204).end();
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  after(() => { server.closeAllConnections(); server.close(); });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
 
   test('Discord- and Slack-shaped payloads arrive as JSON', async () => {
     hits.length = 0;
-    assert.deepEqual(await postWebhook(`${base}/api/webhooks/1/${TOKEN}`, discordPayload(ALERT), 5), { ok: true, status: 204 });
-    assert.deepEqual(await postWebhook(`${base}/services/T1/B2/${TOKEN}`, slackPayload(ALERT), 5), { ok: true, status: 204 });
+    assert.deepEqual(await postWebhook(`${base}/api/webhooks/1/${TOKEN}`, discordPayload(ALERT), 5), {
+      ok: true,
+      status: 204,
+    });
+    assert.deepEqual(await postWebhook(`${base}/services/T1/B2/${TOKEN}`, slackPayload(ALERT), 5), {
+      ok: true,
+      status: 204,
+    });
     assert.equal(hits.length, 2);
     assert.equal(hits[0]!.type, 'application/json');
     assert.deepEqual(hits[0]!.body, JSON.parse(JSON.stringify(discordPayload(ALERT))));
