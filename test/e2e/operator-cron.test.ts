@@ -8,7 +8,17 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../lab/lab.ts';
@@ -117,6 +127,36 @@ describe('hactl cron', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no '# END hactl'/);
     assert.equal(readFileSync(store, 'utf8'), broken);
+  });
+
+  test('--systemd: units that systemd-analyze verify accepts, with a space and a % in the paths', () => {
+    const odd = join(dir, 'odd 50%');
+    spawnSync('mkdir', ['-p', odd]);
+    copyFileSync(cfg, join(odd, 'hactl.yaml'));
+    symlinkSync(join(ROOT, 'bin/hactl'), join(odd, 'hactl'));
+    const units = join(dir, 'units-odd');
+    const env = { ...process.env, HACTL_CONFIG: undefined };
+    const args = [
+      join(ROOT, 'bin/hactl'),
+      '-c',
+      join(odd, 'hactl.yaml'),
+      'cron',
+      '--systemd',
+      units,
+      '--bin',
+      join(odd, 'hactl'),
+    ];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    const files = readdirSync(units).map((f) => join(units, f));
+    assert.equal(files.length, 6);
+    const v = spawnSync('systemd-analyze', ['verify', ...files], { encoding: 'utf8' });
+    if (v.error) return; // no systemd-analyze on this machine: the unit test of the fields still ran
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(
+      readFileSync(join(units, 'hactl-cluster.service'), 'utf8'),
+      /^ExecStart=-".*\/odd 50%%\/hactl" check$/m,
+    );
   });
 
   test('--json and --systemd', () => {
