@@ -87,6 +87,37 @@ export function buildProgram(run: (fn: () => Promise<number | void>, opts: Globa
     .option('-y, --yes', 'act; without it, print what would be done')
     .action(lazy(() => import('./commands/restore.js')));
 
+  // --- operator commands (issue 13): additive block ---
+  program
+    .command('cron')
+    .description('print crontab lines for this config; --install/--remove merge them into your crontab')
+    .option('--install', "merge hactl's marked block into the user's crontab (replaces an older block)")
+    .option('--remove', "remove hactl's block from the crontab; other lines stay")
+    .option('--logrotate', 'print a logrotate snippet for the log directory')
+    .option('--systemd <dir>', 'write .service/.timer units into DIR instead (e.g. /etc/systemd/system)')
+    .option('--log-dir <dir>', 'where the jobs append their logs', '/var/log/hactl')
+    .option('--bin <path>', 'the hactl executable the jobs run (default: this one)')
+    .action(lazy(() => import('./commands/cron.js')));
+  program
+    .command('pause')
+    .description('skip automatic failover and failback for a while (default 1h, at most 7d)')
+    .option('--for <duration>', 'how long, e.g. 30m, 2h, 1h30m')
+    .option('--reason <text>', 'shown in status, history and the alert')
+    .action(lazy(() => import('./commands/pause.js')));
+
+  program
+    .command('resume')
+    .description('end a pause now')
+    .action(lazy(() => import('./commands/resume.js')));
+
+  program
+    .command('init')
+    .description('write a starting config (default /etc/hactl/hactl.yaml), mode 0600')
+    .argument('[file]', 'where to write it (default: --config, $HACTL_CONFIG, /etc/hactl/hactl.yaml)')
+    .option('--force', 'replace an existing file (the old one is kept as FILE.bak-<time>)')
+    .action(lazy(() => import('./commands/init.js')));
+  // --- end operator commands ---
+
   program.addOption(new Option('--no-color').hideHelp());
   return program;
 }

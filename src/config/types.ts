@@ -71,6 +71,12 @@ export interface Config {
   memory: MemoryConfig;
   validate: ValidateConfig;
   backup: BackupConfig;
+  metrics: MetricsConfig;
+}
+
+export interface MetricsConfig {
+  /** node_exporter textfile (absolute, *.prom); unset: no metrics. */
+  textfile?: string;
 }
 
 export interface MemoryConfig {

@@ -1,0 +1,17 @@
+// npm's `prepare` hook: an install from git (npm install -g git+https://...)
+// gets a built dist/. npm installs the dev dependencies for it; an install that
+// omits them (npm ci --omit=dev) on a checkout that is already built keeps the
+// existing dist/ instead of failing.
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+if (!existsSync(`${root}node_modules/typescript`)) {
+  if (existsSync(`${root}dist/cli.js`)) {
+    console.error('prepare: typescript is not installed (dev dependencies omitted); keeping the existing dist/');
+    process.exit(0);
+  }
+  console.error('prepare: cannot build: typescript is not installed; run npm install without --omit=dev');
+  process.exit(1);
+}
+execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });

@@ -1,0 +1,144 @@
+// hactl cron: print the crontab lines for this config (the default), merge them
+// into the user's crontab (--install), take them out (--remove), print a
+// logrotate snippet (--logrotate), or write systemd units (--systemd DIR).
+// No lock and no history line: it touches no state.
+import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GlobalOptions } from '../context.js';
+import type { Config } from '../config/types.js';
+import { EXIT, UsageError, ActionError } from '../errors.js';
+import { Reporter } from '../output.js';
+import { planJobs, type ScheduleInput } from '../operator/schedule.js';
+import { crontabLines, jobPath, logrotateSnippet, systemdUnits, type InstallPaths } from '../operator/cron.js';
+import { mergeCrontab } from '../operator/crontab-block.js';
+
+interface CronOptions extends GlobalOptions {
+  install?: boolean;
+  remove?: boolean;
+  logrotate?: boolean;
+  systemd?: string;
+  logDir: string;
+  bin?: string;
+}
+
+/** The intervals, in minutes (memory.interval is in seconds in the config). */
+export function scheduleInput(config: Config): ScheduleInput {
+  return {
+    memory: { enabled: config.memory.enabled, intervalMinutes: config.memory.interval / 60 },
+    tiers: config.backup.tiers.map((t) => ({ name: t.name, intervalMinutes: t.interval })),
+  };
+}
+
+function hactlPath(explicit?: string): string {
+  if (explicit) return resolve(explicit);
+  const argv1 = process.argv[1];
+  if (argv1 && isAbsolute(argv1) && /(^|\/)hactl$/.test(argv1)) return argv1;
+  return fileURLToPath(new URL('../../bin/hactl', import.meta.url));
+}
+
+function groupName(gid: number, fallback: string): string {
+  try {
+    const line = readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(gid));
+    return line?.split(':')[0] || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function installPaths(config: Config, o: CronOptions): InstallPaths {
+  const me = userInfo();
+  return {
+    hactl: hactlPath(o.bin),
+    path: jobPath(dirname(process.execPath)),
+    config: resolve(config.file),
+    logDir: resolve(o.logDir),
+    user: me.username,
+    group: groupName(me.gid, me.username),
+    lease: config.thresholds.lockLease,
+  };
+}
+
+export default async function cron(_p: Command, cmd: Command): Promise<number> {
+  const o = cmd.optsWithGlobals() as CronOptions;
+  const out = new Reporter(o);
+  const modes = [o.install, o.remove, o.logrotate, o.systemd !== undefined].filter(Boolean).length;
+  if (modes > 1)
+    throw new UsageError('hactl cron: give at most one of --install, --remove, --logrotate, --systemd DIR');
+  const done = (summary: string, data: Record<string, unknown>, text?: string): number => {
+    if (text !== undefined && !out.json) out.summary(text.replace(/\n$/, ''), null);
+    else out.summary(summary, { command: 'cron', exitCode: EXIT.OK, summary, ...data });
+    return EXIT.OK;
+  };
+  if (o.remove) return change(null, out, done);
+  const { loadConfig } = await import('../config/load.js');
+  const config = await loadConfig(o.config);
+  const paths = installPaths(config, o);
+  const jobs = planJobs(scheduleInput(config));
+  let lines: string[];
+  try {
+    if (o.logrotate) {
+      const text = logrotateSnippet(paths);
+      return done('cron --logrotate: snippet printed', { logrotate: text }, text);
+    }
+    if (o.systemd !== undefined) return writeUnits(systemdUnits(jobs, paths), o.systemd, out, done);
+    lines = crontabLines(jobs, paths);
+  } catch (e) {
+    throw new UsageError(`hactl cron: ${(e as Error).message}`);
+  }
+  // The jobs append to the log directory; a missing one loses every line (and mails cron's error).
+  if (!existsSync(paths.logDir)) out.error(`hactl: note: ${paths.logDir} does not exist: install -d -m 700 ${paths.logDir}`);
+  if (o.install) return change(lines, out, done);
+  const { BEGIN, END } = await import('../operator/crontab-block.js');
+  const text = [BEGIN, ...lines, END].join('\n');
+  return done(`cron: ${jobs.length} job(s)`, { lines, jobs: jobs.map((j) => j.id) }, text);
+}
+
+async function change(
+  lines: string[] | null,
+  out: Reporter,
+  done: (s: string, d: Record<string, unknown>) => number,
+): Promise<number> {
+  const { readCrontab, writeCrontab } = await import('../adapters/crontab.js');
+  const before = await readCrontab();
+  const r = mergeCrontab(before, lines);
+  if (!r.ok) throw new ActionError(r.error);
+  for (const n of r.notes) out.error(`hactl: note: ${n}`);
+  const verb = lines ? 'install' : 'remove';
+  if (!r.changed)
+    return done(`cron --${verb}: the crontab already ${lines ? 'has this block' : 'has no hactl block'}; unchanged`, {
+      changed: false,
+    });
+  await writeCrontab(r.text);
+  // Read it back: what cron holds now is what counts.
+  const after = await readCrontab();
+  if (after !== r.text)
+    throw new ActionError(`cron --${verb}: crontab -l does not show what was written`, 'check with crontab -l');
+  const summary = lines
+    ? `cron --install: hactl's block is in the crontab (${lines.filter((l) => !l.startsWith('#')).length} job(s))`
+    : "cron --remove: hactl's block removed from the crontab; your own lines are unchanged";
+  return done(summary, { changed: true, notes: r.notes });
+}
+
+async function writeUnits(
+  units: Array<{ name: string; text: string }>,
+  dir: string,
+  out: Reporter,
+  done: (s: string, d: Record<string, unknown>) => number,
+): Promise<number> {
+  const { writeAtomic } = await import('../state/files.js');
+  const target = resolve(dir);
+  for (const u of units) {
+    writeAtomic(join(target, u.name), u.text, 0o644);
+    out.detail(`  wrote ${join(target, u.name)}`);
+  }
+  const timers = units.filter((u) => u.name.endsWith('.timer')).map((u) => u.name);
+  const summary =
+    `cron --systemd: ${units.length} unit(s) in ${target}; ` +
+    `then: systemctl daemon-reload && systemctl enable --now ${timers.join(' ')}`;
+  return done(summary, { dir: target, units: units.map((u) => u.name), timers });
+}

@@ -1,0 +1,138 @@
+// When each cron job runs: one schedule, rendered both as crontab fields and as
+// systemd OnCalendar expressions, so the two installs cannot drift apart.
+// Pure: no node: module, no adapter.
+//
+// Staggering: the cluster chain (check; failover --auto; failback --auto) owns the
+// even minutes; sync-memory starts on an odd minute; each backup tier on its own
+// odd minute, spread over the hour, so tiers never start together and a backup's
+// SSH handshakes do not land on the same second as check's.
+
+export interface ScheduleInput {
+  memory: { enabled: boolean; intervalMinutes: number };
+  tiers: Array<{ name: string; intervalMinutes: number }>;
+}
+
+/** minute = start, start+step, ... < 60 (step null: once an hour); hour likewise (both null: every hour). */
+export interface When {
+  minuteStart: number;
+  minuteStep: number | null;
+  hourStart: number | null;
+  hourStep: number | null;
+  /** Set when cron cannot express the interval exactly: what it does instead. */
+  note?: string;
+}
+
+export interface Job {
+  id: string; // unit name part and log name: cluster, sync-memory, backup-NAME
+  what: string; // one line for the comment above the crontab line
+  when: When;
+  /** Each is an argv for hactl, run in order; a failing one does not stop the next. */
+  runs: string[][];
+  log: string; // file name in the log directory
+}
+
+const DIVISORS_60 = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60];
+const DIVISORS_24 = [1, 2, 3, 4, 6, 8, 12, 24];
+const below = (list: number[], n: number): number => [...list].reverse().find((d) => d <= n) ?? 1;
+
+/** Pure: an interval in minutes and a minute offset -> when cron runs it. */
+export function whenEvery(intervalMinutes: number, offset: number): When {
+  const m = Math.max(1, Math.round(intervalMinutes));
+  if (m < 60) {
+    const step = below(DIVISORS_60, m);
+    const note =
+      step === intervalMinutes
+        ? undefined
+        : `cron cannot run every ${intervalMinutes} min evenly across the hour; this runs every ${step} min`;
+    return { minuteStart: offset % step, minuteStep: step, hourStart: null, hourStep: null, note };
+  }
+  const minute = offset % 60;
+  const h = Math.round(m / 60);
+  if (h < 24) {
+    const step = below(DIVISORS_24, h);
+    const note =
+      step * 60 === intervalMinutes
+        ? undefined
+        : `cron cannot run every ${intervalMinutes} min evenly across the day; this runs every ${step} h`;
+    return {
+      minuteStart: minute,
+      minuteStep: null,
+      hourStart: step === 1 ? null : 0,
+      hourStep: step === 1 ? null : step,
+      note,
+    };
+  }
+  const note = m === 1440 ? undefined : `cron cannot run every ${intervalMinutes} min; this runs once a day`;
+  return { minuteStart: minute, minuteStep: null, hourStart: 3, hourStep: null, note };
+}
+
+/** Odd minute offsets for N tiers, spread over the hour: 3, 33 for two; 3, 23, 43 for three. */
+export function tierOffsets(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => {
+    const o = 3 + Math.floor((i * 60) / Math.max(1, n));
+    return o % 2 === 1 ? o : o + 1;
+  });
+}
+
+/** Pure: what runs when, from the config's intervals. */
+export function planJobs(input: ScheduleInput): Job[] {
+  const jobs: Job[] = [
+    {
+      id: 'cluster',
+      what: 'observe, then act only on what was confirmed (each runs even when the one before exits non-zero)',
+      when: { minuteStart: 0, minuteStep: 2, hourStart: null, hourStep: null },
+      runs: [['check'], ['failover', '--auto'], ['failback', '--auto']],
+      log: 'cluster.log',
+    },
+  ];
+  if (input.memory.enabled) {
+    jobs.push({
+      id: 'sync-memory',
+      what: `the agents' memory to the host that does not serve (memory.interval: ${input.memory.intervalMinutes} min)`,
+      when: whenEvery(input.memory.intervalMinutes, 1),
+      runs: [['sync-memory']],
+      log: 'sync-memory.log',
+    });
+  }
+  const offsets = tierOffsets(input.tiers.length);
+  input.tiers.forEach((t, i) => {
+    jobs.push({
+      id: `backup-${t.name}`,
+      what: `backup tier ${t.name} (interval: ${t.intervalMinutes} min)`,
+      when: whenEvery(t.intervalMinutes, offsets[i]!),
+      runs: [['backup-tier', t.name]],
+      log: 'backup.log',
+    });
+  });
+  return jobs;
+}
+
+/** Crontab's five time fields. */
+export function cronFields(w: When): string {
+  const minute =
+    w.minuteStep === null
+      ? String(w.minuteStart)
+      : w.minuteStep === 1
+        ? '*'
+        : w.minuteStart === 0
+          ? `*/${w.minuteStep}`
+          : `${w.minuteStart}-59/${w.minuteStep}`;
+  const hour =
+    w.hourStep !== null
+      ? w.hourStart
+        ? `${w.hourStart}-23/${w.hourStep}`
+        : `*/${w.hourStep}`
+      : w.hourStart === null
+        ? '*'
+        : String(w.hourStart);
+  return `${minute} ${hour} * * *`;
+}
+
+/** The same times as a systemd OnCalendar expression. */
+export function onCalendar(w: When): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const minute = w.minuteStep === null ? two(w.minuteStart) : `${two(w.minuteStart)}/${w.minuteStep}`;
+  const hour =
+    w.hourStep !== null ? `${two(w.hourStart ?? 0)}/${w.hourStep}` : w.hourStart === null ? '*' : two(w.hourStart);
+  return `*-*-* ${hour}:${minute}:00`;
+}

@@ -1,0 +1,173 @@
+// hactl cron through the built CLI: the printed line really runs under /bin/sh
+// and timestamps each line; --install twice leaves one block and the user's
+// own lines untouched; --remove gives the user's crontab back byte for byte.
+//
+// The crontab program is a stand-in script on PATH (it keeps the crontab in a
+// file of the test): the real one writes the machine's spool for root, which
+// is shared by everyone on this machine, and cron is not installed here.
+import { describe, test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../lab/lab.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'hactl-cron-'));
+const store = join(dir, 'crontab.store');
+const cfg = join(dir, 'hactl.yaml');
+
+function hactl(args: string[]) {
+  const env = {
+    ...process.env,
+    HACTL_CONFIG: undefined,
+    PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+    CRONTAB_STORE: store,
+  };
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), '-c', cfg, ...args], { encoding: 'utf8', env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+before(() => {
+  spawnSync('mkdir', ['-p', join(dir, 'bin'), join(dir, 'log')]);
+  writeFileSync(
+    join(dir, 'bin/crontab'),
+    [
+      '#!/bin/sh',
+      'if [ "$1" = -l ]; then',
+      '  [ -f "$CRONTAB_STORE" ] || { echo "no crontab for $(id -un)" >&2; exit 1; }',
+      '  exec cat "$CRONTAB_STORE"',
+      'fi',
+      'exec cp "$1" "$CRONTAB_STORE"',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(join(dir, 'bin/crontab'), 0o755);
+  // Stands in for hactl in the printed line: says what it was asked, check exits 2.
+  writeFileSync(
+    join(dir, 'bin/fake-hactl'),
+    '#!/bin/sh\necho "ran $* config=$HACTL_CONFIG"\n[ "$1" = check ] && exit 2\nexit 0\n',
+  );
+  chmodSync(join(dir, 'bin/fake-hactl'), 0o755);
+  writeFileSync(
+    cfg,
+    [
+      `stateDir: ${join(dir, 'state')}`,
+      'hosts:',
+      '  pc1: { address: 10.0.0.1, user: claw, key: /k, knownHosts: /kh }',
+      '  pc2: { address: 10.0.0.2, user: claw, key: /k, knownHosts: /kh }',
+      'pair: { primary: pc1, standby: pc2 }',
+      'backup:',
+      '  tiers:',
+      '    - { name: server-to-pca, source: "pc1:.openclaw", destination: /tmp/b1 }',
+      '',
+    ].join('\n'),
+  );
+});
+
+describe('hactl cron', () => {
+  test('the printed cluster line runs under /bin/sh: all three steps, timestamped, log 0600', () => {
+    const r = hactl(['cron', '--bin', join(dir, 'bin/fake-hactl'), '--log-dir', join(dir, 'log')]);
+    assert.equal(r.code, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('*/2 '));
+    assert.ok(line, r.stdout);
+    // What cron does with the line: the command after five fields, \% turned into %.
+    const command = line.split(' ').slice(5).join(' ').replace(/\\%/g, '%');
+    const sh = spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: dir } });
+    assert.equal(sh.status, 0, sh.stderr);
+    const log = join(dir, 'log/cluster.log');
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    const stamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /;
+    assert.deepEqual(
+      lines.map((l) => l.replace(stamp, '')),
+      [`ran check config=${cfg}`, `ran failover --auto config=${cfg}`, `ran failback --auto config=${cfg}`],
+    );
+    assert.ok(
+      lines.every((l) => stamp.test(l)),
+      lines.join('\n'),
+    );
+    assert.equal(statSync(log).mode & 0o777, 0o600);
+  });
+
+  test("--install twice: one block, the user's lines untouched; --remove gives them back", () => {
+    const mine = 'MAILTO=ops@example.org\n# my backup\n15 3 * * * /usr/local/bin/my-backup.sh\n';
+    writeFileSync(store, mine);
+    for (let i = 0; i < 2; i++) {
+      const r = hactl(['cron', '--install']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, i === 0 ? /block is in the crontab/ : /unchanged/);
+    }
+    const text = readFileSync(store, 'utf8');
+    assert.equal(text.split('\n').filter((l) => l.startsWith('# BEGIN hactl')).length, 1);
+    assert.equal(text.split('\n').filter((l) => l === '# END hactl').length, 1);
+    assert.ok(text.startsWith(mine), text);
+    assert.equal(text.split('\n').filter((l) => /hactl' backup-tier server-to-pca;/.test(l)).length, 1);
+    const r = hactl(['cron', '--remove']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(store, 'utf8'), mine);
+  });
+
+  test('--install with no crontab yet, and a broken block is refused without writing', () => {
+    spawnSync('rm', ['-f', store]);
+    assert.equal(hactl(['cron', '--install']).code, 0);
+    assert.ok(existsSync(store));
+    const broken = 'A\n# BEGIN hactl (managed; hactl cron --remove to delete)\nold\n';
+    writeFileSync(store, broken);
+    const r = hactl(['cron', '--install']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no '# END hactl'/);
+    assert.equal(readFileSync(store, 'utf8'), broken);
+  });
+
+  test('--systemd: units that systemd-analyze verify accepts, with a space and a % in the paths', () => {
+    const odd = join(dir, 'odd 50%');
+    spawnSync('mkdir', ['-p', odd]);
+    copyFileSync(cfg, join(odd, 'hactl.yaml'));
+    symlinkSync(join(ROOT, 'bin/hactl'), join(odd, 'hactl'));
+    const units = join(dir, 'units-odd');
+    const env = { ...process.env, HACTL_CONFIG: undefined };
+    const args = [
+      join(ROOT, 'bin/hactl'),
+      '-c',
+      join(odd, 'hactl.yaml'),
+      'cron',
+      '--systemd',
+      units,
+      '--bin',
+      join(odd, 'hactl'),
+    ];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    const files = readdirSync(units).map((f) => join(units, f));
+    assert.equal(files.length, 6);
+    const v = spawnSync('systemd-analyze', ['verify', ...files], { encoding: 'utf8' });
+    if (v.error) return; // no systemd-analyze on this machine: the unit test of the fields still ran
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(
+      readFileSync(join(units, 'hactl-cluster.service'), 'utf8'),
+      /^ExecStart=-".*\/odd 50%%\/hactl" check$/m,
+    );
+  });
+
+  test('--json and --systemd', () => {
+    const j = JSON.parse(hactl(['--json', 'cron']).stdout);
+    assert.equal(j.command, 'cron');
+    assert.deepEqual(j.jobs, ['cluster', 'sync-memory', 'backup-server-to-pca']);
+    const r = hactl(['cron', '--systemd', join(dir, 'units')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      readFileSync(join(dir, 'units/hactl-backup-server-to-pca.timer'), 'utf8'),
+      /^OnCalendar=\*-\*-\* \*:03:00$/m,
+    );
+  });
+});

@@ -1,0 +1,146 @@
+// Prometheus metrics: the rendered text is read back with a real parser of
+// the text format (parse-prometheus-text-format), not a regex, and its values
+// checked; the writer replaces the file atomically and only when configured.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import parsePrometheus from 'parse-prometheus-text-format';
+import { renderMetrics, escapeLabel } from '../../dist/operator/metrics.js';
+import { writeMetrics } from '../../dist/operator/metrics-file.js';
+import { initialState } from '../../dist/core/model.js';
+import { writeJson } from '../../dist/state/files.js';
+import { config } from './helpers.ts';
+
+const NOW = new Date('2026-11-22T14:00:00Z');
+const T = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
+
+function clusterState() {
+  const s = initialState(new Date(T(7200)));
+  s.lastCheck = {
+    at: T(90),
+    hosts: {
+      primary: { status: 'unreachable', detail: 'refused', confirmed: true },
+      standby: { status: 'healthy', detail: 'ready', confirmed: true },
+    },
+  };
+  s.serving = 'standby';
+  s.level = 'degraded';
+  s.streaks = {
+    primary: { failures: 4, healthy: 0, reachable: 0 },
+    standby: { failures: 0, healthy: 12, reachable: 12 },
+  };
+  s.failover = { attempts: 1, lastAttemptAt: T(600), escalatedAt: null, lastResult: 'ok' };
+  return s;
+}
+
+type Parsed = Array<{
+  name: string;
+  help: string;
+  type: string;
+  metrics: Array<{ value: string; labels?: Record<string, string> }>;
+}>;
+const value = (p: Parsed, name: string, labels: Record<string, string> = {}): number | undefined => {
+  const f = p.find((x) => x.name === name);
+  const m = f?.metrics.find((s) => Object.entries(labels).every(([k, v]) => s.labels?.[k] === v));
+  return m ? Number(m.value) : undefined;
+};
+
+describe('renderMetrics', () => {
+  const tiers = [
+    { name: 'server-to-pca', source: '/a', destination: '/b' },
+    { name: 'never-ran', source: '/a', destination: '/c' },
+  ];
+  const render = async () =>
+    renderMetrics({
+      config: await config({ pair: { primary: 'pc1', standby: 'pc2' }, backup: { tiers } }),
+      state: clusterState(),
+      memory: { version: 1, lastRunAt: T(60), lastGoodAt: T(300), lastResult: 'invalid', files: 42 },
+      backup: {
+        'server-to-pca': { lastRunAt: T(100), lastOkAt: T(1800), lastResult: 'ok', runs: 3, bytes: 1024, files: 7 },
+      },
+      now: NOW,
+    });
+
+  test('parses as Prometheus text format: every family a gauge with HELP, every value a number', async () => {
+    const p: Parsed = parsePrometheus(await render());
+    assert.ok(p.length >= 15, `${p.length} families`);
+    for (const f of p) {
+      assert.match(f.name, /^hactl_[a-z_]+$/);
+      assert.equal(f.type, 'GAUGE', f.name);
+      assert.ok(f.help.length > 10, f.name);
+      for (const m of f.metrics) assert.ok(Number.isFinite(Number(m.value)), `${f.name} ${m.value}`);
+    }
+    assert.equal(new Set(p.map((f) => f.name)).size, p.length, 'no family twice');
+  });
+
+  test('role, host health, ages, consecutive counts, last sync and snapshot', async () => {
+    const p: Parsed = parsePrometheus(await render());
+    assert.equal(value(p, 'hactl_serving', { role: 'standby', host: 'pc2' }), 1);
+    assert.equal(value(p, 'hactl_serving', { role: 'primary', host: 'pc1' }), 0);
+    assert.equal(value(p, 'hactl_level', { level: 'degraded' }), 1);
+    assert.equal(value(p, 'hactl_host_status', { host: 'pc1', status: 'unreachable' }), 1);
+    assert.equal(value(p, 'hactl_host_status', { host: 'pc1', status: 'healthy' }), 0);
+    assert.equal(value(p, 'hactl_host_healthy', { host: 'pc2' }), 1);
+    assert.equal(value(p, 'hactl_host_observation_age_seconds', { host: 'pc1' }), 90);
+    assert.equal(value(p, 'hactl_host_consecutive_failures', { host: 'pc1' }), 4);
+    assert.equal(value(p, 'hactl_host_consecutive_healthy', { host: 'pc2' }), 12);
+    assert.equal(value(p, 'hactl_failover_attempts'), 1);
+    assert.equal(value(p, 'hactl_memory_sync_last_good_age_seconds'), 300);
+    assert.equal(value(p, 'hactl_memory_sync_last_result', { result: 'invalid' }), 1);
+    assert.equal(value(p, 'hactl_backup_last_snapshot_age_seconds', { tier: 'server-to-pca' }), 1800);
+    assert.equal(value(p, 'hactl_backup_snapshot_bytes', { tier: 'server-to-pca' }), 1024);
+    assert.equal(value(p, 'hactl_backup_last_result', { tier: 'never-ran' }), undefined);
+    assert.equal(value(p, 'hactl_metrics_written_timestamp_seconds'), NOW.getTime() / 1000);
+  });
+
+  test('no state yet: only the written timestamp; label values with quotes survive the parser', async () => {
+    const p: Parsed = parsePrometheus(
+      renderMetrics({ config: { pair: { primary: 'a', standby: 'b' }, backup: { tiers: [] } } as never, now: NOW }),
+    );
+    assert.deepEqual(
+      p.map((f) => f.name),
+      ['hactl_metrics_written_timestamp_seconds'],
+    );
+    const odd = 'pc "one"\\two\nx';
+    const q: Parsed = parsePrometheus(
+      renderMetrics({
+        config: { pair: { primary: odd, standby: 'b' }, backup: { tiers: [] } } as never,
+        state: clusterState(),
+        now: NOW,
+      }),
+    );
+    assert.equal(value(q, 'hactl_serving', { role: 'primary' }), 0);
+    assert.equal(q.find((f) => f.name === 'hactl_serving')!.metrics[0]!.labels!.host, odd);
+  });
+});
+
+describe('writeMetrics', () => {
+  test('unset: writes nothing; set: one 0644 file, no temp file left, replaced on the next run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-metrics-'));
+    const c = await config({ stateDir: join(dir, 'state') });
+    assert.deepEqual(await writeMetrics(c, NOW), {});
+    const file = join(dir, 'textfile', 'hactl.prom');
+    const withFile = await config({ stateDir: join(dir, 'state'), metrics: { textfile: file } });
+    writeJson(join(dir, 'state', 'state.json'), clusterState());
+    assert.deepEqual(await writeMetrics(withFile, NOW), { file });
+    assert.equal(statSync(file).mode & 0o777, 0o644);
+    assert.deepEqual(readdirSync(join(dir, 'textfile')), ['hactl.prom']);
+    assert.equal(
+      value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_host_consecutive_failures', { host: 'pc1' }),
+      4,
+    );
+    await writeMetrics(withFile, new Date(NOW.getTime() + 60e3));
+    assert.equal(
+      value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_host_observation_age_seconds', { host: 'pc1' }),
+      150,
+    );
+    assert.ok(existsSync(file));
+  });
+
+  test('a relative path or a file not named *.prom is a config error', async () => {
+    await assert.rejects(config({ metrics: { textfile: 'hactl.prom' } }), /metrics\/textfile/);
+    await assert.rejects(config({ metrics: { textfile: '/var/lib/node_exporter/hactl.txt' } }), /metrics\/textfile/);
+  });
+});
