@@ -7,7 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { runCommand, type GlobalOptions } from '../context.js';
 import { systemClock } from '../adapters/clock.js';
 import { EXIT, UsageError } from '../errors.js';
-import { parseDuration, planPause, pauseVerdict, humanDuration } from '../operator/pause.js';
+import { parseForOption, planPause, pauseVerdict, humanDuration } from '../operator/pause.js';
 
 interface PauseOptions extends GlobalOptions {
   for?: string;
@@ -22,7 +22,7 @@ export default async function pause(_p: Command, cmd: Command): Promise<number> 
   const opts = cmd.optsWithGlobals() as PauseOptions;
   let seconds: number | undefined;
   if (o.for !== undefined) {
-    const d = parseDuration(o.for);
+    const d = parseForOption(o.for);
     if (typeof d !== 'number') throw new UsageError(`pause --for: ${d.error}`);
     seconds = d;
   }

@@ -7,6 +7,8 @@
 // protection off for good without anyone noticing. `hactl resume` ends it
 // early; the record is kept (with resumedAt) so status can say who paused.
 
+import { DURATION_HELP, parseDuration } from '../config/durations.js';
+
 export interface PauseRecord {
   version: 1;
   since: string; // ISO
@@ -22,17 +24,11 @@ export type PauseState = 'none' | 'active' | 'expired' | 'resumed';
 export const DEFAULT_PAUSE = 3600; // s
 export const MAX_PAUSE = 7 * 86400; // s
 
-const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
-/** "90s", "15m", "2h", "1d", "1h30m" -> seconds; a bare number is refused (minutes or seconds?). */
-export function parseDuration(text: string): number | { error: string } {
-  const t = text.trim();
-  if (!/^(\d+(\.\d+)?[smhd])+$/.test(t)) {
-    return { error: `'${text}' is not a duration: use a number with a unit, s m h or d (e.g. 30m, 2h, 1h30m)` };
-  }
-  let total = 0;
-  for (const m of t.matchAll(/(\d+(?:\.\d+)?)([smhd])/g)) total += Number(m[1]) * UNIT[m[2]!]!;
-  return Math.round(total);
+/** `--for 2h` -> seconds, through the config's duration parser; a bare number is refused (minutes or seconds?). */
+export function parseForOption(text: string): number | { error: string } {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) return { error: `'${text}' is not a duration: use ${DURATION_HELP}, or 1h30m` };
+  return Math.round(ms / 1000);
 }
 
 /** "1h 20m", "45 s", "2d 3h": for people. */

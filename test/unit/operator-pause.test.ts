@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {
   DEFAULT_PAUSE,
   humanDuration,
-  parseDuration,
+  parseForOption,
   pauseState,
   pauseVerdict,
   planPause,
@@ -15,7 +15,7 @@ import {
 const NOW = new Date('2026-11-22T14:00:00Z');
 const at = (s: number) => new Date(NOW.getTime() + s * 1000);
 
-describe('parseDuration', () => {
+describe('parseForOption (--for)', () => {
   const rows: Array<[string, number | RegExp]> = [
     ['90s', 90],
     ['15m', 900],
@@ -32,7 +32,7 @@ describe('parseDuration', () => {
   ];
   for (const [text, want] of rows) {
     test(JSON.stringify(text), () => {
-      const got = parseDuration(text);
+      const got = parseForOption(text);
       if (typeof want === 'number') assert.equal(got, want);
       else assert.match((got as { error: string }).error, want);
     });
