@@ -82,11 +82,14 @@ export function transferFailed(r: Resolved, detail: string, prev: string | null)
   };
 }
 
-/** rsync's --stats: regular files in the source and the total file size. */
+/** rsync's --stats, counted by the one rule: its entries less its folders, and the total file size. */
 export function rsyncStats(stdout: string): { files?: number; size?: number } {
   const num = (s: string | undefined) => (s === undefined ? undefined : Number(s.replace(/,/g, '')));
-  const reg = /Number of files: [\d,]+ \(reg: ([\d,]+)/.exec(stdout)?.[1] ?? (/Number of files: 0\b/.test(stdout) ? '0' : undefined);
-  return { files: num(reg), size: num(/Total file size: ([\d,]+) bytes/.exec(stdout)?.[1]) };
+  const m = /^Number of files: ([\d,]+)(?: \(([^)]*)\))?/m.exec(stdout);
+  const dirs = num(/\bdir: ([\d,]+)/.exec(m?.[2] ?? '')?.[1]) ?? 0;
+  const total = num(m?.[1]);
+  const size = num(/Total file size: ([\d,]+) bytes/.exec(stdout)?.[1]);
+  return { files: total === undefined ? undefined : total - dirs, size };
 }
 
 /** What the snapshot must hold. Files that vanished from live data during the copy are in rsync's count only. */

@@ -27,3 +27,41 @@ export function planRestoreRequest(
   }
   return { tier, snapshot, path: inner, to, copy };
 }
+
+/**
+ * The folders a restore of `path` passes through inside the snapshot folder
+ * `snap` (the snapshot itself first). None of them may be a symlink: a link
+ * there would take the restore out of the snapshot. The last component of a
+ * PATH may be a link: it is restored as a link (subject to unsafeLinks).
+ */
+export function passedThrough(snap: string, path: string): string[] {
+  const parts = path === '.' ? [] : path.split('/').filter((p) => p && p !== '.');
+  return [snap, ...parts.slice(0, -1).map((_p, i) => `${snap}/${parts.slice(0, i + 1).join('/')}`)];
+}
+
+export interface Link {
+  /** Relative to the restore's root (where it lands in DEST). */
+  path: string;
+  target: string;
+}
+
+/**
+ * Links whose target leaves the restored tree (absolute, or climbing above its
+ * root): rsync's own --safe-links rule. They are not restored, and are named.
+ */
+export function unsafeLinks(links: Link[]): string[] {
+  return links.filter((l) => {
+    if (!l.target || l.target.startsWith('/')) return true;
+    let depth = l.path.split('/').filter(Boolean).length - 1;
+    for (const c of l.target.split('/')) {
+      if (c === '..') depth--;
+      else if (c && c !== '.') depth++;
+      if (depth < 0) return true;
+    }
+    return false;
+  }).map((l) => l.path);
+}
+
+/** rsync filter rules that leave the named paths out (each matched literally, from the root). */
+export const excludeExactly = (paths: string[]): string[] =>
+  paths.map((p) => `- /${p.replace(/[[\]*?\\]/g, (c) => `\\${c}`)}`);

@@ -1,21 +1,25 @@
 // Every shell fragment of the backup domain, named, each value through shq.
 // They run at a Place (a host over SSH, or the witness by sh -c), always from
 // the login's home. Paths are passed through arg(), so that a configured or
-// discovered name passes shq.
+// discovered name that starts with '-' is never read as an option.
 import { shq } from '../adapters/shell.js';
 
-/** A path as one quoted shell word. */
+/** A path as one quoted shell word that no command reads as an option. */
 export function arg(path: string): string {
-  return shq(path);
+  return shq(path.startsWith('-') ? `./${path}` : path);
 }
 
-/** Regular files and their bytes. */
-const COUNT = `-type f -printf '%s\\n' | awk '{n++; b+=$1} END {printf "%d %d\\n", n, b}'`;
+/**
+ * The one counting rule (see TreeCount): every entry that is not a folder, by
+ * the size find reports. rsync's --stats counts the same (its files less its
+ * folders, and the total file size), symlinks and specials included.
+ */
+const COUNT = `! -type d -printf '%s\\n' | awk '{n++; b+=$1} END {printf "%d %d\\n", n, b}'`;
 
 /** MISSING, EMPTY (nothing but folders and our SQLite copies) or OK. */
 export function sourceStateScript(path: string): string {
   const dir = arg(`${path}/`);
-  const any = `find ${dir} -type f ! -path '*/.hactl-sqlite/*' -print -quit`;
+  const any = `find ${dir} ! -type d ! -path '*/.hactl-sqlite/*' -print -quit`;
   return `if [ ! -d ${arg(path)} ]; then echo MISSING; elif [ -z "$(${any})" ]; then echo EMPTY; else echo OK; fi`;
 }
 
@@ -89,12 +93,13 @@ export function listFilesScript(path: string): string {
 /**
  * A consistent copy of one SQLite database (online backup API), checked with
  * quick_check, then moved to its name under .hactl-sqlite. `tmp` is our own
- * plain name.
+ * plain name; the database is passed as ./NAME, so that a name like -x.sqlite
+ * is never read as an option by sqlite3 (which takes no '--').
  */
 export function sqliteCopyScript(path: string, file: string, tmp: string, copy: string): string {
-  const db = shq(file);
+  const db = shq(`./${file}`);
   const t = shq(tmp);
-  const check = `[ "$(sqlite3 ${t} 'PRAGMA quick_check;')" = ok ]`;
+  const check = `[ "$(sqlite3 ${shq(`./${tmp}`)} 'PRAGMA quick_check;')" = ok ]`;
   const parent = copy.includes('/') ? copy.slice(0, copy.lastIndexOf('/')) : '.';
   const place = `mkdir -p -- ${arg(parent)} && mv -f -- ${t} ${arg(copy)}`;
   const backup = `sqlite3 -bail ${db} ${shq(`.backup ${tmp}`)}`;

@@ -17,12 +17,21 @@ export default async function restore(_p: Command, cmd: Command, args: unknown[]
     if (r.files.length > 20) out.detail(`  ... and ${r.files.length - 20} more`);
     const what = `${tier}/${r.snapshot}/${req.path === '.' ? '' : req.path}`;
     const n = r.files.length;
+    const skipped = r.skippedLinks.length;
+    for (const l of r.skippedLinks.slice(0, 20)) {
+      out.detail(`  left out ${l}: a symbolic link that points outside what is restored`);
+    }
+    const eg = r.skippedLinks.slice(0, 3).join(', ');
+    const left = skipped ? `; ${skipped} link(s) pointing outside left out (${eg})` : '';
     return {
-      exitCode: EXIT.OK,
+      exitCode: skipped ? EXIT.WARNING : EXIT.OK,
       summary: req.copy
-        ? `restore: ${n} file(s) from ${what} to ${r.to}`
-        : `restore (plan; run again with --yes to copy): ${n} file(s) from ${what} would go to ${r.to}`,
-      data: { tier, snapshot: r.snapshot, path: req.path, to: r.to, files: r.files, acted: req.copy },
+        ? `restore: ${n} file(s) from ${what} to ${r.to}${left}`
+        : `restore (plan; run again with --yes to copy): ${n} file(s) from ${what} would go to ${r.to}${left}`,
+      data: {
+        tier, snapshot: r.snapshot, path: req.path, to: r.to, files: r.files,
+        skippedLinks: r.skippedLinks, acted: req.copy,
+      },
     };
   });
 }

@@ -124,9 +124,10 @@ describe('planSnapshot', () => {
   });
 });
 
-describe('rsyncStats: what the source held', () => {
+describe('rsyncStats: what the source held, counted by the one rule', () => {
   const rows: Array<[string, string, { files?: number; size?: number }]> = [
     ['regular files and folders', 'Number of files: 4 (reg: 3, dir: 1)\nTotal file size: 1,234 bytes\n', { files: 3, size: 1234 }],
+    ['a symlink and a FIFO count as entries, by their size', 'Number of files: 5 (reg: 1, dir: 1, link: 2, special: 1)\nTotal file size: 15 bytes\n', { files: 4, size: 15 }],
     ['nothing at all', 'Number of files: 0\nTotal file size: 0 bytes\n', { files: 0, size: 0 }],
     ['no stats (rsync failed early)', 'rsync: connection unexpectedly closed\n', { files: undefined, size: undefined }],
   ];
@@ -257,4 +258,23 @@ describe('failure outcomes say what stays', () => {
     });
   }
   test('a witness-local side is named by its path', () => assert.equal(plan.where({ path: '/srv/data' }), '/srv/data'));
+});
+
+import { passedThrough, unsafeLinks } from '../../dist/backup/restore-plan.js';
+
+describe('restore never follows a link out', () => {
+  test('the folders a PATH passes through, the snapshot first; the last component is not one', () => {
+    assert.deepEqual(passedThrough('S', '.'), ['S']);
+    assert.deepEqual(passedThrough('S', 'a'), ['S']);
+    assert.deepEqual(passedThrough('S', 'a/b/c.md'), ['S', 'S/a', 'S/a/b']);
+  });
+  const rows: Array<[string, string, boolean]> = [
+    ['x', 'y', false], ['x', '/etc/passwd', true], ['x', '..', true], ['x', '', true], ['d/x', '../y', false],
+    ['d/x', '../../y', true], ['d/x', './../e/../../y', true], ['d/x', 'e/../../y', false], ['d/e/x', '../../../etc', true],
+  ];
+  for (const [path, target, unsafe] of rows) {
+    test(`${path} -> ${target || '(empty)'}: ${unsafe ? 'left out' : 'restored'}`, () => {
+      assert.deepEqual(unsafeLinks([{ path, target }]), unsafe ? [path] : []);
+    });
+  }
 });
