@@ -4,10 +4,10 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, truncateSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
-import { installHopKey, pidsWith } from '../lab/backup.ts';
+import { installHopKey, standInRsync } from '../lab/backup.ts';
 
 let lab: Lab;
 const H = (n: string) => lab.host(n);
@@ -118,29 +118,35 @@ describe('backup-tier', () => {
   });
 
   test('a run killed half-way leaves the previous snapshot as the latest and nothing partial visible', async () => {
-    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
-    // A large new file, and the rsync on pca killed while it copies it.
-    const big = join(data(), 'memory', 'huge.bin');
-    writeFileSync(big, '');
-    truncateSync(big, 1536 * 1024 * 1024);
-    const run = lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'));
-    let killed = false;
-    for (let i = 0; i < 400 && !killed; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      const dir = snapDir('pca', 'backups/server');
-      if (!readdirSync(dir).some((e) => e.startsWith('.incomplete-'))) continue;
-      // The rsync on pca that writes the new snapshot, killed by its pid.
-      for (const pid of pidsWith('rsync', '.incomplete-2026-11-22T110000Z')) { try { process.kill(pid, 'SIGKILL'); killed = true; } catch { /* already gone */ } }
+    const src = join(lab.dir, `witness data${ODD}`);
+    const local = snapDir('pcb', `backups/local${ODD}`);
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'a.md'), 'a\n');
+    assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'))).code, 0);
+    writeFileSync(join(src, 'b.md'), 'b\n');
+    writeFileSync(join(src, 'held.bin'), 'the part not copied yet\n');
+    // hactl's rsync is a stand-in: the real one copies all but held.bin, then it waits until it is killed.
+    const standIn = standInRsync(lab.dir, 'held.bin');
+    try {
+      let settled = false;
+      const run = lab.hactl(['backup-tier', 'local-to-pcb'], { ...at('2026-11-22T11:00:00Z'), ...standIn.env });
+      void run.then(() => { settled = true; });
+      // Waits for the stand-in to say it is there (an event, not a time): bounded in count, and by the run's end.
+      for (let i = 0; i < 3000 && !settled && !existsSync(standIn.pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(existsSync(standIn.pidFile), 'the stand-in rsync ran and holds the copy half-way');
+      assert.equal(readFileSync(join(local, '.incomplete-2026-11-22T110000Z', 'b.md'), 'utf8'), 'b\n', 'half a copy is there');
+      process.kill(Number(readFileSync(standIn.pidFile, 'utf8')), 'SIGKILL');
+      const r = await run;
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(r.stdout, /FAILED: rsync killed by SIGKILL.*; 2026-11-22T100000Z stays the latest/);
+      assert.equal(latest('pcb', `backups/local${ODD}`), '2026-11-22T100000Z');
+      assert.deepEqual(snaps('pcb', `backups/local${ODD}`), ['2026-11-22T100000Z']);
+      assert.deepEqual(readdirSync(local).filter((e) => e.startsWith('.')), [], 'the partial copy is gone');
+      assert.match(lab.telegram.texts().join('\n'), /backup tier local-to-pcb failed/);
+    } finally {
+      standIn.release();
+      rmSync(src, { recursive: true, force: true });
     }
-    const r = await run;
-    assert.ok(killed, 'the test caught the rsync in the act');
-    assert.equal(r.code, 2, r.stdout);
-    assert.match(r.stdout, /FAILED: .*2026-11-22T100000Z stays the latest/);
-    assert.equal(latest('pca', 'backups/server'), '2026-11-22T100000Z');
-    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T100000Z']);
-    assert.equal(readdirSync(snapDir('pca', 'backups/server')).filter((e) => e.startsWith('.incomplete')).length, 0, 'the partial copy is gone');
-    assert.match(lab.telegram.texts().join('\n'), /backup tier server-to-pca failed/);
-    rmSync(big);
   });
 
   test('symlinks in the source: every snapshot passes its count check, on every kind of hop (issue 11 #3)', async () => {
@@ -239,18 +245,19 @@ describe('backup-tier', () => {
     mkdirSync(src, { recursive: true });
     writeFileSync(join(src, 'a.md'), 'a\n');
     assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'))).code, 0);
-    const big = join(src, 'huge.bin');
-    writeFileSync(big, '');
-    truncateSync(big, 4096 * 1024 * 1024); // far more than a second's copy over SSH
+    writeFileSync(join(src, 'held.bin'), 'never copied\n');
+    // A stand-in rsync that never finishes (it waits on a FIFO): only the deadline can end it.
+    const standIn = standInRsync(lab.dir, 'held.bin');
     config({ backup: { deadline: 1 } });
     try {
-      const r = await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T11:00:00Z'));
+      const r = await lab.hactl(['backup-tier', 'local-to-pcb'], { ...at('2026-11-22T11:00:00Z'), ...standIn.env });
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stdout, /FAILED: no result within the 1 s deadline; rsync was stopped; 2026-11-22T100000Z stays the latest/);
       assert.equal(latest('pcb', `backups/local${ODD}`), '2026-11-22T100000Z');
       const list = JSON.parse((await lab.hactl(['backup-tier', '--list', 'local-to-pcb', '--json'])).stdout);
       assert.deepEqual(list.tiers['local-to-pcb'].map((x: any) => x.name), ['2026-11-22T100000Z']);
     } finally {
+      standIn.release();
       rmSync(src, { recursive: true, force: true });
     }
   });
