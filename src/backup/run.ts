@@ -45,7 +45,8 @@ export async function runTier(deps: TierDeps, r: Resolved, dryRun: boolean): Pro
   const { config, out, clock } = deps;
   const t = r.tier;
   const timeout = config.thresholds.commandTimeout;
-  const records = await readBackupRecord(config);
+  // The record is read only when a decision needs it: the upstream's freshness, or the deep-verify turn.
+  const records = t.upstream || t.deepVerifyEvery > 0 ? await readBackupRecord(config) : {};
   const up = t.upstream ? config.backup.tiers.find((x) => x.name === t.upstream) : undefined;
   const warnings = [plan.planUpstream(up, up && records[up.name], clock.now())].filter((w): w is string => !!w);
   const fast = !dryRun && !r.src.host && !!r.dst.host;
