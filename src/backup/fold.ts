@@ -18,6 +18,7 @@ export interface FoldInput {
   tier: string;
   /** The alerts' prefix from the config. */
   prefix: string;
+  /** When the run started (its snapshot's time): lastRunAt, and lastOkAt when it was good. */
   now: Date;
   ms: number;
 }

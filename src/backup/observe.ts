@@ -2,11 +2,9 @@
 // destination folder, and a copy that has arrived. Each is one named script
 // (scripts.ts) at a Place, read into plain data for plan.ts.
 import { parseSnapshot } from './retention.js';
-import type { Place } from './places.js';
+import { lastLine, type Place } from './places.js';
 import type { TreeCount } from './types.js';
 import * as sh from './scripts.js';
-
-const lastLine = (r: { stdout: string; stderr: string }) => (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
 
 /** Source guard: 'missing', 'empty', or 'ok'. */
 export async function sourceState(src: Place, path: string, timeout: number): Promise<'missing' | 'empty' | 'ok'> {
@@ -53,7 +51,7 @@ export async function arrived(
   const r = await dst.exec(sh.countAndListScript(dir, sub), timeout);
   const m = /^COUNT (\d+) (\d+)$/m.exec(r.stdout);
   if (r.code !== 0 || !m) {
-    throw new Error(`${dst.label}: cannot count ${dir}/${sub}: ${lastLine(r) || `exit ${r.code}`}`);
+    throw new Error(`${dst.label}: cannot count ${dir}/${sub}: ${lastLine(r)}`);
   }
   const entries = r.stdout.split('\nENTRIES\n')[1]?.split('\n').filter(Boolean) ?? [];
   return { count: { files: Number(m[1]), bytes: Number(m[2]) }, entries };

@@ -30,6 +30,10 @@ export async function remotePlace(config: Config, host: HostConfig): Promise<Pla
   return { host, label: host.name, exec: (script, t) => s.run(`cd "$HOME" && ${script}`, t), close: () => s.close() };
 }
 
+/** The last line a script said (stderr first), for one-line errors. */
+export const lastLine = (r: { code: number | null; stdout: string; stderr: string }): string =>
+  (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
+
 const open = (config: Config, h: HostConfig | undefined) =>
   h ? remotePlace(config, h) : Promise.resolve(localPlace());
 

@@ -5,6 +5,9 @@ import type { TierConfig } from '../config/types.js';
 import { parseSnapshot, planRetention, snapshotName, snapshots } from './retention.js';
 import type { Location, Outcome, Resolved, TierRecord, TreeCount } from './types.js';
 
+/** rsync filter rules are patterns: a name's own [ ] * ? \ are escaped, so it matches only itself. */
+export const rsyncLiteral = (s: string): string => s.replace(/[[\]*?\\]/g, (c) => `\\${c}`);
+
 export const where = (p: Location): string => (p.host ? `${p.host.name}:${p.path}` : p.path);
 
 const minutesSince = (iso: string | null | undefined, now: Date): number =>

@@ -1,6 +1,7 @@
 // What a restore request means, pure: the snapshot and the path inside it,
 // refused when it could leave the snapshot.
 import { UsageError } from '../errors.js';
+import { rsyncLiteral } from './plan.js';
 import { parseSnapshot } from './retention.js';
 
 export interface RestoreRequest {
@@ -64,4 +65,4 @@ export function unsafeLinks(links: Link[]): string[] {
 
 /** rsync filter rules that leave the named paths out (each matched literally, from the root). */
 export const excludeExactly = (paths: string[]): string[] =>
-  paths.map((p) => `- /${p.replace(/[[\]*?\\]/g, (c) => `\\${c}`)}`);
+  paths.map((p) => `- /${rsyncLiteral(p)}`);

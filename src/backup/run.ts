@@ -5,8 +5,7 @@
 // retention prunes the rest. The decisions are in plan.ts; the record in fold.ts.
 import type { Config } from '../config/types.js';
 import type { Reporter } from '../output.js';
-import type { Clock } from '../adapters/clock.js';
-import { localPlace, lazyPlace, openPlaces, type Place } from './places.js';
+import { lastLine, localPlace, lazyPlace, openPlaces, type Place } from './places.js';
 import { arrived, destState, guardSaid, sourceState } from './observe.js';
 import * as plan from './plan.js';
 import { readBackupRecord } from './record.js';
@@ -18,7 +17,8 @@ import type { Outcome, Resolved } from './types.js';
 export interface TierDeps {
   config: Config;
   out: Reporter;
-  clock: Clock;
+  /** When this run started, from the one clock: it names the snapshot and judges the upstream's age. */
+  startedAt: Date;
 }
 
 interface Sides { src: Place; dst(): Promise<Place>; prefetch(): void; close(): Promise<void> }
@@ -38,30 +38,26 @@ async function openSides(config: Config, r: Resolved, fast: boolean): Promise<Si
   return { src: p.src, dst: async () => p.dst, prefetch: () => undefined, close: p.close };
 }
 
-const lastLine = (r: { code: number | null; stdout: string; stderr: string }) =>
-  (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
-
 export async function runTier(deps: TierDeps, r: Resolved, dryRun: boolean): Promise<Outcome> {
-  const { config, out, clock } = deps;
+  const { config, out, startedAt } = deps;
   const t = r.tier;
   const timeout = config.thresholds.commandTimeout;
   // The record is read only when a decision needs it: the upstream's freshness, or the deep-verify turn.
   const records = t.upstream || t.deepVerifyEvery > 0 ? await readBackupRecord(config) : {};
   const up = t.upstream ? config.backup.tiers.find((x) => x.name === t.upstream) : undefined;
-  const warnings = [plan.planUpstream(up, up && records[up.name], clock.now())].filter((w): w is string => !!w);
+  const warnings = [plan.planUpstream(up, up && records[up.name], startedAt)].filter((w): w is string => !!w);
   const fast = !dryRun && !r.src.host && !!r.dst.host;
   const sides = await openSides(config, r, fast);
   try {
     const refused = plan.planSource(await sourceState(sides.src, r.src.path, timeout), r);
     if (refused) return refused;
-    const now = clock.now();
-    let snap = plan.planSnapshot(now, { entries: [], latest: null });
+    let snap = plan.planSnapshot(startedAt, { entries: [], latest: null });
     if (!fast) {
       const dst = await sides.dst();
       const dest = await destState(dst, r.dst.path, timeout, !dryRun);
       const full = plan.planFreeSpace(dest.freeKB, r);
       if (full) return full;
-      snap = plan.planSnapshot(now, dest);
+      snap = plan.planSnapshot(startedAt, dest);
       if (dryRun) return plan.planDryRun(r, snap, warnings);
       if (snap.leftovers.length) await dst.exec(sh.removeEntriesScript(r.dst.path, snap.leftovers), timeout);
     }

@@ -2,14 +2,9 @@
 // SQLite's online backup API (sqlite3 .backup) into <source>/.hactl-sqlite/,
 // each checked with PRAGMA quick_check. The live files (and their
 // -wal/-shm/-journal) are kept out of the snapshot by filter rules.
-import type { Place } from './places.js';
+import { lastLine, type Place } from './places.js';
+import { rsyncLiteral } from './plan.js';
 import * as sh from './scripts.js';
-
-const lastLine = (r: { code: number | null; stdout: string; stderr: string }) =>
-  (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
-
-/** rsync filter rules are patterns: a name's own [ ] * ? \ are escaped. */
-const literal = (s: string) => s.replace(/[[\]*?\\]/g, (c) => `\\${c}`);
 
 export async function sqliteCopies(
   src: Place, path: string, globs: string[], timeout: number,
@@ -31,6 +26,6 @@ export async function sqliteCopies(
   const kept = old.stdout.split('\0').filter(Boolean);
   const stale = kept.filter((p) => !copied.includes(p.replace(/^\.hactl-sqlite\//, '')));
   if (stale.length) await src.exec(sh.removeFilesScript(path, stale), timeout);
-  const filters = files.flatMap((f) => ['', '-wal', '-shm', '-journal'].map((x) => `- /${literal(f)}${x}`));
+  const filters = files.flatMap((f) => ['', '-wal', '-shm', '-journal'].map((x) => `- /${rsyncLiteral(f)}${x}`));
   return { copied, filters };
 }

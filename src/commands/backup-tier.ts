@@ -1,7 +1,8 @@
 // hactl backup-tier NAME: one hop of the backup chain (src/backup/run.ts).
 // hactl backup-tier --list [NAME]: the snapshots per tier, with age, size, files.
 // Runs under a lock of its own per tier, so a long backup never blocks check or
-// failover. The time comes from the one clock (HACTL_NOW for tests and replays).
+// failover. The time comes from the one clock (HACTL_NOW for tests and replays),
+// read once when the run starts: it names the snapshot and dates the record.
 import type { Command } from 'commander';
 import { runCommand, type GlobalOptions, type RunContext, type RunRecord } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -17,10 +18,10 @@ const EXIT_FOR: Record<TierResult, number> = {
   ok: EXIT.OK, warning: EXIT.WARNING, refused: EXIT.CRITICAL, failed: EXIT.CRITICAL,
 };
 
-async function list(ctx: RunContext, clock: Clock, only: string[]): Promise<RunRecord> {
+async function list(ctx: RunContext, now: Date, only: string[]): Promise<RunRecord> {
   const { config, out } = ctx;
   const names = only.length ? only : config.backup.tiers.map((t) => t.name);
-  const tiers = await listSnapshots(config, names, clock.now());
+  const tiers = await listSnapshots(config, names, now);
   for (const n of names) {
     const destination = config.backup.tiers.find((t) => t.name === n)!.destination;
     for (const line of listingLines(n, destination, tiers[n]!)) out.detail(line);
@@ -33,20 +34,22 @@ async function list(ctx: RunContext, clock: Clock, only: string[]): Promise<RunR
   return { exitCode: EXIT.OK, summary: `backup-tier --list: ${summary}`, data: { tiers } };
 }
 
-async function backup(ctx: RunContext, clock: Clock, name: string, dryRun: boolean): Promise<RunRecord> {
+async function backup(
+  ctx: RunContext, clock: Clock, startedAt: Date, name: string, dryRun: boolean,
+): Promise<RunRecord> {
   const { config, alerts, out } = ctx;
   const r = findTier(config, name);
   const t0 = clock.ms();
   let outcome: Outcome;
   try {
-    outcome = await runTier({ config, out, clock }, r, dryRun);
+    outcome = await runTier({ config, out, startedAt }, r, dryRun);
   } catch (e) {
     outcome = crashed(name, (e as Error).message);
   }
   const ms = Math.round(clock.ms() - t0);
   let alertError: string | null = null;
   if (!dryRun) {
-    const text = await recordRun(config, outcome, { tier: name, prefix: config.alerts.prefix, now: clock.now(), ms });
+    const text = await recordRun(config, outcome, { tier: name, prefix: config.alerts.prefix, now: startedAt, ms });
     if (text) {
       const sent = await alerts.send(text);
       if (sent.errors.length) {
@@ -70,9 +73,10 @@ export default async function backupTier(_p: Command, cmd: Command, args: unknow
   const opts = cmd.optsWithGlobals() as GlobalOptions & { list?: boolean };
   const name = args[0] as string | undefined;
   const clock = systemClock();
-  if (opts.list) return runCommand('backup-tier', opts, null, (ctx) => list(ctx, clock, name ? [name] : []));
+  const startedAt = clock.now();
+  if (opts.list) return runCommand('backup-tier', opts, null, (ctx) => list(ctx, startedAt, name ? [name] : []));
   if (!name) {
     throw new UsageError('backup-tier needs a tier name (or --list); the tiers are under backup.tiers in the config');
   }
-  return runCommand('backup-tier', opts, `backup-${name}`, (ctx) => backup(ctx, clock, name, !!opts.dryRun));
+  return runCommand('backup-tier', opts, `backup-${name}`, (ctx) => backup(ctx, clock, startedAt, name, !!opts.dryRun));
 }

@@ -278,3 +278,12 @@ describe('restore never follows a link out', () => {
     });
   }
 });
+
+import { excludeExactly } from '../../dist/backup/restore-plan.js';
+
+describe('filter rules match a name literally', () => {
+  test('[ ] * ? \\ are escaped; nothing else changes', () => {
+    assert.equal(plan.rsyncLiteral('a[1]*?\\b c.md'), 'a\\[1\\]\\*\\?\\\\b c.md');
+    assert.deepEqual(excludeExactly(['escape', 'memory/up*']), ['- /escape', '- /memory/up\\*']);
+  });
+});
