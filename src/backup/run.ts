@@ -29,84 +29,86 @@ interface Sides { src: Place; dst(): Promise<Place>; prefetch(): void; close(): 
  * (scripts.guardedRsyncPath), while hactl's SSH session, needed only after the
  * copy, opens alongside. Every other shape prepares the destination first.
  */
-async function openSides(config: Config, r: Resolved, fast: boolean): Promise<Sides> {
+async function openSides(config: Config, hop: Resolved, fast: boolean): Promise<Sides> {
   if (fast) {
-    const d = lazyPlace(config, r.dst.host!);
-    return { src: localPlace(), dst: d.get, prefetch: d.prefetch, close: d.close };
+    const dst = lazyPlace(config, hop.dst.host!);
+    return { src: localPlace(), dst: dst.get, prefetch: dst.prefetch, close: dst.close };
   }
-  const p = await openPlaces(config, r);
-  return { src: p.src, dst: async () => p.dst, prefetch: () => undefined, close: p.close };
+  const both = await openPlaces(config, hop);
+  return { src: both.src, dst: async () => both.dst, prefetch: () => undefined, close: both.close };
 }
 
-export async function runTier(deps: TierDeps, r: Resolved, dryRun: boolean): Promise<Outcome> {
+export async function runTier(deps: TierDeps, hop: Resolved, dryRun: boolean): Promise<Outcome> {
   const { config, out, startedAt } = deps;
-  const t = r.tier;
+  const tier = hop.tier;
   const timeout = config.thresholds.commandTimeout;
   // The record is read only when a decision needs it: the upstream's freshness, or the deep-verify turn.
-  const records = t.upstream || t.deepVerifyEvery > 0 ? await readBackupRecord(config) : {};
-  const up = t.upstream ? config.backup.tiers.find((x) => x.name === t.upstream) : undefined;
-  const warnings = [plan.planUpstream(up, up && records[up.name], startedAt)].filter((w): w is string => !!w);
-  const fast = !dryRun && !r.src.host && !!r.dst.host;
-  const sides = await openSides(config, r, fast);
+  const records = tier.upstream || tier.deepVerifyEvery > 0 ? await readBackupRecord(config) : {};
+  const up = tier.upstream ? config.backup.tiers.find((other) => other.name === tier.upstream) : undefined;
+  const stale = plan.planUpstream(up, up && records[up.name], startedAt);
+  const warnings = stale ? [stale] : [];
+  const fast = !dryRun && !hop.src.host && !!hop.dst.host;
+  const sides = await openSides(config, hop, fast);
   try {
-    const refused = plan.planSource(await sourceState(sides.src, r.src.path, timeout), r);
+    const refused = plan.planSource(await sourceState(sides.src, hop.src.path, timeout), hop);
     if (refused) return refused;
     let snap = plan.planSnapshot(startedAt, { entries: [], latest: null });
     if (!fast) {
       const dst = await sides.dst();
-      const dest = await destState(dst, r.dst.path, timeout, !dryRun);
-      const full = plan.planFreeSpace(dest.freeKB, r);
+      const dest = await destState(dst, hop.dst.path, timeout, !dryRun);
+      const full = plan.planFreeSpace(dest.freeKB, hop);
       if (full) return full;
       snap = plan.planSnapshot(startedAt, dest);
-      if (dryRun) return plan.planDryRun(r, snap, warnings);
-      if (snap.leftovers.length) await dst.exec(sh.removeEntriesScript(r.dst.path, snap.leftovers), timeout);
+      if (dryRun) return plan.planDryRun(hop, snap, warnings);
+      if (snap.leftovers.length) await dst.exec(sh.removeEntriesScript(hop.dst.path, snap.leftovers), timeout);
     }
     const tmp = `.incomplete-${snap.name}`;
-    let filters = [...t.filters];
-    if (t.sqlite.length) {
-      out.progress(`${t.name}: consistent copies of SQLite databases on ${sides.src.label}`);
-      const s = await sqliteCopies(sides.src, r.src.path, t.sqlite, timeout);
-      filters = [...s.filters, ...filters];
-      out.detail(`  sqlite: ${s.copied.length ? s.copied.join(', ') : 'no database matched'}`);
+    let filters = [...tier.filters];
+    if (tier.sqlite.length) {
+      out.progress(`${tier.name}: consistent copies of SQLite databases on ${sides.src.label}`);
+      const dbs = await sqliteCopies(sides.src, hop.src.path, tier.sqlite, timeout);
+      filters = [...dbs.filters, ...filters];
+      out.detail(`  sqlite: ${dbs.copied.length ? dbs.copied.join(', ') : 'no database matched'}`);
     }
     const via = snap.prev ? ` (link-dest ${snap.prev})` : fast ? ' (link-dest latest)' : '';
-    out.progress(`${t.name}: ${plan.where(r.src)} -> ${plan.where(r.dst)}/${snap.name}${via}`);
+    out.progress(`${tier.name}: ${plan.where(hop.src)} -> ${plan.where(hop.dst)}/${snap.name}${via}`);
     // The fast path links against whatever `latest` names at the destination (a missing one only makes rsync say so).
     const linkDest = fast ? '../latest' : snap.prev ? `../${snap.prev}` : undefined;
-    const guard = fast ? { rsyncPath: sh.guardedRsyncPath(r.dst.path, t.minFreeMB) } : {};
+    const guard = fast ? { rsyncPath: sh.guardedRsyncPath(hop.dst.path, tier.minFreeMB) } : {};
     const at = fast ? localPlace() : await sides.dst();
-    const running = transfer(config, r, `${r.dst.path}/${tmp}`, { linkDest, filters, ...guard }, at);
+    const running = transfer(config, hop, `${hop.dst.path}/${tmp}`, { linkDest, filters, ...guard }, at);
     sides.prefetch();
-    const x = await running;
+    const copy = await running;
     let prev = snap.prev;
     if (fast) {
-      const g = guardSaid(x.stderr);
-      prev = g.latest;
-      if (g.refusedFreeKB !== undefined) return plan.freeSpaceRefusal(g.refusedFreeKB, r);
+      const said = guardSaid(copy.stderr);
+      prev = said.latest;
+      if (said.refusedFreeKB !== undefined) return plan.freeSpaceRefusal(said.refusedFreeKB, hop);
     }
     const dst = await sides.dst();
-    if (!x.ok) {
-      await dst.exec(sh.removeTreeScript(`${r.dst.path}/${tmp}`), timeout).catch(() => undefined);
-      return plan.transferFailed(r, x.detail, prev);
+    if (!copy.ok) {
+      await dst.exec(sh.removeTreeScript(`${hop.dst.path}/${tmp}`), timeout).catch(() => undefined);
+      return plan.transferFailed(hop, copy.detail, prev);
     }
     // What arrived, against what rsync says the source held; only then into place, and the pointer swapped.
-    const got = await arrived(dst, r.dst.path, tmp, Math.max(timeout, 60));
-    const c = plan.planCommit(snap.name, plan.expectedTree(x), got.count, got.entries, t.retention);
-    if (!c.commit) {
-      await dst.exec(sh.rejectScript(r.dst.path, tmp, c.rejectAs), timeout).catch(() => undefined);
-      return plan.rejected(r, snap.name, c.why, prev);
+    const got = await arrived(dst, hop.dst.path, tmp, Math.max(timeout, 60));
+    const commit = plan.planCommit(snap.name, plan.expectedTree(copy), got.count, got.entries, tier.retention);
+    if (!commit.commit) {
+      await dst.exec(sh.rejectScript(hop.dst.path, tmp, commit.rejectAs), timeout).catch(() => undefined);
+      return plan.rejected(hop, snap.name, commit.why, prev);
     }
-    const done = await dst.exec(sh.commitScript(r.dst.path, tmp, c.name, c.prune), Math.max(timeout, 300));
-    if (!/^COMMITTED$/m.test(done.stdout)) return plan.commitFailed(r, c.name, lastLine(done));
-    if (done.code !== 0) warnings.push(`pruning ${c.prune.join(', ')} failed: ${lastLine(done)}`);
+    const done = await dst.exec(sh.commitScript(hop.dst.path, tmp, commit.name, commit.prune), Math.max(timeout, 300));
+    if (!/^COMMITTED$/m.test(done.stdout)) return plan.commitFailed(hop, commit.name, lastLine(done));
+    if (done.code !== 0) warnings.push(`pruning ${commit.prune.join(', ')} failed: ${lastLine(done)}`);
     // Now and then, a deep verify: the snapshot against the source, by checksum.
-    if (plan.planDeepVerify(records[t.name]?.runs ?? 0, t.deepVerifyEvery)) {
-      out.progress(`${t.name}: deep verify (checksums)`);
-      const v = await transfer(config, r, `${r.dst.path}/${c.name}`, { filters, verify: true }, dst);
-      const w = plan.deepVerifyWarning(c.name, v);
-      if (w) warnings.push(w);
+    if (plan.planDeepVerify(records[tier.name]?.runs ?? 0, tier.deepVerifyEvery)) {
+      out.progress(`${tier.name}: deep verify (checksums)`);
+      const verified = await transfer(config, hop, `${hop.dst.path}/${commit.name}`, { filters, verify: true }, dst);
+      const warning = plan.deepVerifyWarning(commit.name, verified);
+      if (warning) warnings.push(warning);
     }
-    return plan.snapshotMade({ name: c.name, prev, count: got.count, sent: x.sent, pruned: c.prune }, warnings);
+    const made = { name: commit.name, prev, count: got.count, sent: copy.sent, pruned: commit.prune };
+    return plan.snapshotMade(made, warnings);
   } finally {
     await sides.close();
   }

@@ -20,16 +20,16 @@ const EXIT_FOR: Record<TierResult, number> = {
 
 async function list(ctx: RunContext, now: Date, only: string[]): Promise<RunRecord> {
   const { config, out } = ctx;
-  const names = only.length ? only : config.backup.tiers.map((t) => t.name);
+  const names = only.length ? only : config.backup.tiers.map((tier) => tier.name);
   const tiers = await listSnapshots(config, names, now);
-  for (const n of names) {
-    const destination = config.backup.tiers.find((t) => t.name === n)!.destination;
-    for (const line of listingLines(n, destination, tiers[n]!)) out.detail(line);
+  for (const name of names) {
+    const destination = config.backup.tiers.find((tier) => tier.name === name)!.destination;
+    for (const line of listingLines(name, destination, tiers[name]!)) out.detail(line);
   }
-  const summary = names.map((n) => {
-    const snaps = tiers[n]!;
-    const latest = snaps.length ? `, latest ${snaps.find((s) => s.latest)?.name ?? 'none'}` : '';
-    return `${n}: ${snaps.length} snapshot(s)${latest}`;
+  const summary = names.map((name) => {
+    const snaps = tiers[name]!;
+    const latest = snaps.length ? `, latest ${snaps.find((snap) => snap.latest)?.name ?? 'none'}` : '';
+    return `${name}: ${snaps.length} snapshot(s)${latest}`;
   }).join('; ');
   return { exitCode: EXIT.OK, summary: `backup-tier --list: ${summary}`, data: { tiers } };
 }
@@ -38,15 +38,15 @@ async function backup(
   ctx: RunContext, clock: Clock, startedAt: Date, name: string, dryRun: boolean,
 ): Promise<RunRecord> {
   const { config, alerts, out } = ctx;
-  const r = findTier(config, name);
-  const t0 = clock.ms();
+  const hop = findTier(config, name);
+  const began = clock.ms();
   let outcome: Outcome;
   try {
-    outcome = await runTier({ config, out, startedAt }, r, dryRun);
-  } catch (e) {
-    outcome = crashed(name, (e as Error).message);
+    outcome = await runTier({ config, out, startedAt }, hop, dryRun);
+  } catch (error) {
+    outcome = crashed(name, (error as Error).message);
   }
-  const ms = Math.round(clock.ms() - t0);
+  const ms = Math.round(clock.ms() - began);
   let alertError: string | null = null;
   if (!dryRun) {
     const text = await recordRun(config, outcome, { tier: name, prefix: config.alerts.prefix, now: startedAt, ms });
@@ -58,18 +58,18 @@ async function backup(
       }
     }
   }
-  const o = outcome;
+  const { result, line, snapshot, files, bytes, sent, pruned } = outcome;
   return {
-    exitCode: EXIT_FOR[o.result],
-    summary: `backup-tier ${name}: ${o.line}`,
+    exitCode: EXIT_FOR[result],
+    summary: `backup-tier ${name}: ${line}`,
     data: {
-      tier: name, result: o.result, snapshot: o.snapshot ?? null, files: o.files ?? null, bytes: o.bytes ?? null,
-      sent: o.sent ?? null, pruned: o.pruned ?? [], durationMs: ms, alertError,
+      tier: name, result, snapshot: snapshot ?? null, files: files ?? null, bytes: bytes ?? null,
+      sent: sent ?? null, pruned: pruned ?? [], durationMs: ms, alertError,
     },
   };
 }
 
-export default async function backupTier(_p: Command, cmd: Command, args: unknown[]): Promise<number> {
+export default async function backupTier(_program: Command, cmd: Command, args: unknown[]): Promise<number> {
   const opts = cmd.optsWithGlobals() as GlobalOptions & { list?: boolean };
   const name = args[0] as string | undefined;
   const clock = systemClock();
