@@ -63,6 +63,15 @@ export function unsafeLinks(links: Link[]): string[] {
   }).map((l) => l.path);
 }
 
+/**
+ * A --to at or under the tier's own snapshot folder (a destination on the
+ * witness) would write into the snapshots: refused. Both paths absolute.
+ */
+export function writesIntoSnapshots(to: string, snapshots: string): boolean {
+  const base = snapshots.replace(/\/+$/, '');
+  return to === base || to.startsWith(`${base}/`) || base === '';
+}
+
 /** rsync filter rules that leave the named paths out (each matched literally, from the root). */
 export const excludeExactly = (paths: string[]): string[] =>
   paths.map((p) => `- /${rsyncLiteral(p)}`);

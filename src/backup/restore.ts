@@ -14,7 +14,9 @@ import { openPlaces, type Place } from './places.js';
 import { parseSnapshot } from './retention.js';
 import { arg, readLinkScript } from './scripts.js';
 import { findTier } from './tiers.js';
-import { excludeExactly, passedThrough, unsafeLinks, type Link, type RestoreRequest } from './restore-plan.js';
+import {
+  excludeExactly, passedThrough, unsafeLinks, writesIntoSnapshots, type Link, type RestoreRequest,
+} from './restore-plan.js';
 
 export interface RestoreResult {
   snapshot: string;
@@ -89,6 +91,10 @@ export async function restoreFrom(config: Config, out: Reporter, req: RestoreReq
   if (link) {
     throw new UsageError(`restore: --to ${to} passes through ${link.at}, a symbolic link (to ${link.target}); `
       + 'restore writes only into real folders: give the real path');
+  }
+  if (!r.dst.host && writesIntoSnapshots(to, r.dst.path)) {
+    const why = `is inside the tier's snapshots (${r.dst.path}); restore never writes into them`;
+    throw new UsageError(`restore: --to ${to} ${why}`);
   }
   const skipped = unsafeLinks(seen.links).sort();
   if (req.copy) mkdirSync(to, { recursive: true });

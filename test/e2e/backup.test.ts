@@ -240,6 +240,24 @@ describe('backup-tier', () => {
     assert.deepEqual(readdirSync(outside), ['x.md'], 'nothing was written outside');
   });
 
+  test('restore never writes into the snapshots of a tier kept on the witness', async () => {
+    const src = join(lab.dir, `witness data${ODD}`);
+    const kept = join(lab.dir, 'local-snaps');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'a.md'), 'a\n');
+    config({ t3: { destination: kept } });
+    try {
+      assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'))).code, 0);
+      const into = await lab.hactl(['restore', 'local-to-pcb', 'latest', '--to', join(kept, '2026-11-22T100000Z', 'sub'), '--yes']);
+      assert.equal(into.code, 64, into.stdout + into.stderr);
+      assert.match(into.stderr, /is inside the tier's snapshots/);
+      assert.deepEqual(readdirSync(join(kept, '2026-11-22T100000Z')), ['a.md'], 'the snapshot is untouched');
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+      rmSync(kept, { recursive: true, force: true });
+    }
+  });
+
   test('a run past its deadline is stopped: the previous snapshot stays the latest, nothing partial in --list', async () => {
     const src = join(lab.dir, `witness data${ODD}`);
     mkdirSync(src, { recursive: true });

@@ -287,3 +287,14 @@ describe('filter rules match a name literally', () => {
     assert.deepEqual(excludeExactly(['escape', 'memory/up*']), ['- /escape', '- /memory/up\\*']);
   });
 });
+
+import { writesIntoSnapshots } from '../../dist/backup/restore-plan.js';
+
+describe('restore never writes into the snapshots of a witness-local tier', () => {
+  const rows: Array<[string, string, boolean]> = [
+    ['/srv/restore', '/srv/backups', false], ['/srv/backups', '/srv/backups', true],
+    ['/srv/backups/2026-11-22T100000Z/x', '/srv/backups/', true], ['/srv/backups-old', '/srv/backups', false],
+    ['/anything', '/', true],
+  ];
+  for (const [to, snaps, inside] of rows) test(`${to} in ${snaps}: ${inside}`, () => assert.equal(writesIntoSnapshots(to, snaps), inside));
+});
