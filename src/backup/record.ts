@@ -1,22 +1,16 @@
 // backup.json: the last run of each tier, and what hactl check says about it.
+// The decisions (what the record becomes, what is overdue) are pure, in fold.ts
+// and plan.ts; this file only reads and writes.
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { readJson, writeJson } from '../state/files.js';
 import { withFileLock } from '../state/lock.js';
+import { foldTier, type FoldInput } from './fold.js';
+import { overdue } from './plan.js';
+import type { Outcome, TierRecord } from './types.js';
 
-export interface TierRecord {
-  lastRunAt: string;
-  lastOkAt?: string | null;
-  lastResult: 'ok' | 'warning' | 'refused' | 'failed';
-  detail?: string;
-  snapshot?: string | null;
-  files?: number;
-  bytes?: number;
-  sent?: number;
-  ms?: number;
-  runs: number;
-  problem?: string | null;
-}
+export type { TierRecord } from './types.js';
+
 interface BackupRecord { version: 1; tiers: Record<string, TierRecord> }
 
 const file = (config: Config) => join(config.stateDir, 'backup.json');
@@ -25,33 +19,25 @@ export async function readBackupRecord(config: Config): Promise<Record<string, T
   return ((await readJson<BackupRecord>(file(config), 'backup-state')) ?? { version: 1, tiers: {} }).tiers;
 }
 
-/** Tiers run under their own locks, possibly at once: each update is a short critical section. */
-export async function updateTierRecord(config: Config, name: string, fn: (prev: TierRecord | undefined) => TierRecord): Promise<TierRecord> {
+/**
+ * Folds one run into the tier's record and returns the alert to send, if any.
+ * Tiers run under their own locks, possibly at once: each update is a short
+ * critical section, and the fold sees the record as it is inside it.
+ */
+export async function recordRun(config: Config, o: Outcome, at: FoldInput): Promise<string | null> {
   return withFileLock(file(config), async () => {
     const rec = (await readJson<BackupRecord>(file(config), 'backup-state')) ?? { version: 1, tiers: {} };
-    const next = fn(rec.tiers[name]);
-    rec.tiers[name] = next;
+    const { record, alert } = foldTier(rec.tiers[at.tier], o, at);
+    rec.tiers[at.tier] = record;
     writeJson(file(config), rec);
-    return next;
+    return alert;
   });
-}
-
-/** A tier that has run at least once and has no good snapshot within twice its interval. */
-export function overdue(config: Config, rec: Record<string, TierRecord>, now: Date): string[] {
-  const out: string[] = [];
-  for (const t of config.backup.tiers) {
-    const r = rec[t.name];
-    if (!r) continue;
-    const since = r.lastOkAt ? (now.getTime() - new Date(r.lastOkAt).getTime()) / 60000 : Infinity;
-    if (since > 2 * t.interval) out.push(`backup tier ${t.name} overdue: ${r.lastOkAt ? `last good snapshot ${Math.round(since)} min ago` : 'no good snapshot yet'} (every ${t.interval} min; last run ${r.lastResult}${r.detail ? `: ${r.detail}` : ''})`);
-  }
-  return out;
 }
 
 export async function backupWarnings(config: Config, now: Date): Promise<string[]> {
   if (!config.backup.tiers.length) return [];
   try {
-    return overdue(config, await readBackupRecord(config), now);
+    return overdue(config.backup.tiers, await readBackupRecord(config), now);
   } catch (e) {
     return [`cannot read the backup record: ${(e as Error).message}`];
   }

@@ -56,10 +56,3 @@ export function planRetention(names: string[], r: Retention): { keep: string[]; 
   }
   return { keep: all.filter((s) => keep.has(s)), prune: all.filter((s) => !keep.has(s)) };
 }
-
-/** HOST:PATH or a local path. A colon after a slash (a/b:c) is part of a local path, as for rsync. */
-export function splitLocation(loc: string, hosts: string[]): { host?: string; path: string } {
-  const m = /^([^/:]+):(.*)$/.exec(loc);
-  if (m && hosts.includes(m[1]!)) return { host: m[1]!, path: m[2]! || '.' };
-  return { path: loc };
-}

@@ -4,10 +4,10 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, truncateSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
-import { installHopKey, pidsWith } from '../lab/backup.ts';
+import { installHopKey, standInRsync } from '../lab/backup.ts';
 
 let lab: Lab;
 const H = (n: string) => lab.host(n);
@@ -118,29 +118,144 @@ describe('backup-tier', () => {
   });
 
   test('a run killed half-way leaves the previous snapshot as the latest and nothing partial visible', async () => {
-    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
-    // A large new file, and the rsync on pca killed while it copies it.
-    const big = join(data(), 'memory', 'huge.bin');
-    writeFileSync(big, '');
-    truncateSync(big, 1536 * 1024 * 1024);
-    const run = lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'));
-    let killed = false;
-    for (let i = 0; i < 400 && !killed; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      const dir = snapDir('pca', 'backups/server');
-      if (!readdirSync(dir).some((e) => e.startsWith('.incomplete-'))) continue;
-      // The rsync on pca that writes the new snapshot, killed by its pid.
-      for (const pid of pidsWith('rsync', '.incomplete-2026-11-22T110000Z')) { try { process.kill(pid, 'SIGKILL'); killed = true; } catch { /* already gone */ } }
+    const src = join(lab.dir, `witness data${ODD}`);
+    const local = snapDir('pcb', `backups/local${ODD}`);
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'a.md'), 'a\n');
+    assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'))).code, 0);
+    writeFileSync(join(src, 'b.md'), 'b\n');
+    writeFileSync(join(src, 'held.bin'), 'the part not copied yet\n');
+    // hactl's rsync is a stand-in: the real one copies all but held.bin, then it waits until it is killed.
+    const standIn = standInRsync(lab.dir, 'held.bin');
+    try {
+      let settled = false;
+      const run = lab.hactl(['backup-tier', 'local-to-pcb'], { ...at('2026-11-22T11:00:00Z'), ...standIn.env });
+      void run.then(() => { settled = true; });
+      // Waits for the stand-in to say it is there (an event, not a time): bounded in count, and by the run's end.
+      for (let i = 0; i < 3000 && !settled && !existsSync(standIn.pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(existsSync(standIn.pidFile), 'the stand-in rsync ran and holds the copy half-way');
+      assert.equal(readFileSync(join(local, '.incomplete-2026-11-22T110000Z', 'b.md'), 'utf8'), 'b\n', 'half a copy is there');
+      process.kill(Number(readFileSync(standIn.pidFile, 'utf8')), 'SIGKILL');
+      const r = await run;
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(r.stdout, /FAILED: rsync killed by SIGKILL.*; 2026-11-22T100000Z stays the latest/);
+      assert.equal(latest('pcb', `backups/local${ODD}`), '2026-11-22T100000Z');
+      assert.deepEqual(snaps('pcb', `backups/local${ODD}`), ['2026-11-22T100000Z']);
+      assert.deepEqual(readdirSync(local).filter((e) => e.startsWith('.')), [], 'the partial copy is gone');
+      assert.match(lab.telegram.texts().join('\n'), /backup tier local-to-pcb failed/);
+    } finally {
+      standIn.release();
+      rmSync(src, { recursive: true, force: true });
     }
-    const r = await run;
-    assert.ok(killed, 'the test caught the rsync in the act');
-    assert.equal(r.code, 2, r.stdout);
-    assert.match(r.stdout, /FAILED: .*2026-11-22T100000Z stays the latest/);
-    assert.equal(latest('pca', 'backups/server'), '2026-11-22T100000Z');
-    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T100000Z']);
-    assert.equal(readdirSync(snapDir('pca', 'backups/server')).filter((e) => e.startsWith('.incomplete')).length, 0, 'the partial copy is gone');
-    assert.match(lab.telegram.texts().join('\n'), /backup tier server-to-pca failed/);
-    rmSync(big);
+  });
+
+  test('symlinks in the source: every snapshot passes its count check, on every kind of hop (issue 11 #3)', async () => {
+    symlinkSync('MEMORY.md', join(data(), 'link.md'));
+    symlinkSync('/nowhere/at/all', join(data(), 'memory', 'dangling'));
+    execFileSync('mkfifo', [join(data(), 'memory', 'pipe')]);
+    for (const t of ['2026-11-22T10:00:00Z', '2026-11-22T11:00:00Z']) {
+      const r = await lab.hactl(['backup-tier', 'server-to-pca'], at(t));
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    }
+    assert.match((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'))).stdout, /: 6 files, /);
+    const hop = await lab.hactl(['backup-tier', 'pca-to-pcb'], at('2026-11-22T11:30:00Z'));
+    assert.equal(hop.code, 0, hop.stdout + hop.stderr);
+    assert.equal(readlinkSync(join(snapDir('pcb', 'backups/pca'), 'latest', 'link.md')), 'MEMORY.md');
+    const src = join(lab.dir, `witness data${ODD}`);
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'a.md'), 'a\n');
+    symlinkSync('a.md', join(src, 'b.md'));
+    try {
+      for (const t of ['2026-11-22T10:00:00Z', '2026-11-22T11:00:00Z']) {
+        const r = await lab.hactl(['backup-tier', 'local-to-pcb'], at(t));
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+      }
+      const list = JSON.parse((await lab.hactl(['backup-tier', '--list', 'local-to-pcb', '--json'])).stdout);
+      assert.deepEqual(list.tiers['local-to-pcb'].map((x: any) => x.files), [2, 2], 'counted by the same rule in --list');
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+
+  test('names that start with a dash: a source, a destination and a SQLite database (issue 11 #5)', async () => {
+    const src = join(H('server').home, '-data');
+    const dst = join(H('pca').home, '-snaps');
+    mkdirSync(join(src, '-sub'), { recursive: true });
+    writeFileSync(join(src, '-sub', '-a.md'), 'a\n');
+    execFileSync('sqlite3', [join(src, '-x.sqlite'), 'CREATE TABLE t(v); INSERT INTO t VALUES (7);']);
+    config({ t1: { source: 'server:-data', destination: 'pca:-snaps', sqlite: ['*.sqlite'] } });
+    try {
+      for (const t of ['2026-11-22T10:00:00Z', '2026-11-22T11:00:00Z']) {
+        const r = await lab.hactl(['backup-tier', 'server-to-pca'], at(t));
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+      }
+      const copy = join(dst, 'latest', '.hactl-sqlite', '-x.sqlite');
+      assert.equal(execFileSync('sqlite3', [copy, 'SELECT v FROM t;'], { encoding: 'utf8' }).trim(), '7');
+      assert.equal(existsSync(join(dst, 'latest', '-x.sqlite')), false, 'the live database is not copied');
+      const list = JSON.parse((await lab.hactl(['backup-tier', '--list', 'server-to-pca', '--json'])).stdout);
+      assert.equal(list.tiers['server-to-pca'].length, 2);
+      const to = join(lab.dir, 'restored-dash');
+      // A PATH that starts with a dash comes after '--', as for any command line.
+      const r = await lab.hactl(['restore', 'server-to-pca', 'latest', '--to', to, '--yes', '--', '-sub/-a.md']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(readFileSync(join(to, '-a.md'), 'utf8'), 'a\n');
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+      rmSync(dst, { recursive: true, force: true });
+    }
+  });
+
+  test('restore never writes outside --to: links in the snapshot, and in the path to --to (issue 11 #4)', async () => {
+    const outside = join(lab.dir, 'outside');
+    rmSync(outside, { recursive: true, force: true });
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'x.md'), 'not in any snapshot\n');
+    symlinkSync(outside, join(data(), 'escape'));
+    symlinkSync('../../..', join(data(), 'memory', 'up'));
+    symlinkSync('2026-11-21.md', join(data(), 'memory', 'today.md'));
+    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
+    const to = join(lab.dir, 'restored-links');
+    // The whole snapshot: the links that point out are left out, and named; the one inside is restored.
+    const whole = await lab.hactl(['restore', 'server-to-pca', 'latest', '--to', to, '--yes']);
+    assert.equal(whole.code, 1, whole.stdout + whole.stderr);
+    assert.match(whole.stdout, /2 link\(s\) pointing outside left out \(escape, memory\/up\)/);
+    assert.equal(existsSync(join(to, 'escape')) || existsSync(join(to, 'memory', 'up')), false);
+    assert.equal(readlinkSync(join(to, 'memory', 'today.md')), '2026-11-21.md');
+    // A PATH through a link in the snapshot is refused, not followed.
+    const through = await lab.hactl(['restore', 'server-to-pca', 'latest', 'escape/x.md', '--to', join(lab.dir, 'r2'), '--yes']);
+    assert.equal(through.code, 64, through.stdout + through.stderr);
+    assert.match(through.stderr, /passes through .*\/escape, a symbolic link in the snapshot/);
+    // --to through a link (one a careless restore could have planted) is refused.
+    symlinkSync(outside, join(to, 'planted'));
+    const via = await lab.hactl(['restore', 'server-to-pca', 'latest', 'memory', '--to', join(to, 'planted', 'sub'), '--yes']);
+    assert.equal(via.code, 64, via.stdout + via.stderr);
+    assert.match(via.stderr, /passes through .*planted, a symbolic link \(to .*outside\)/);
+    // A folder in DEST that is a link out is replaced by the restored folder, never followed.
+    const to3 = join(lab.dir, 'restored-over-link');
+    mkdirSync(to3);
+    symlinkSync(outside, join(to3, 'memory'));
+    const over = await lab.hactl(['restore', 'server-to-pca', 'latest', 'memory', '--to', to3, '--yes']);
+    assert.equal(over.code, 1, over.stdout + over.stderr);
+    assert.equal(lstatSync(join(to3, 'memory')).isDirectory(), true);
+    assert.deepEqual(readdirSync(outside), ['x.md'], 'nothing was written outside');
+  });
+
+  test('restore never writes into the snapshots of a tier kept on the witness', async () => {
+    const src = join(lab.dir, `witness data${ODD}`);
+    const kept = join(lab.dir, 'local-snaps');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'a.md'), 'a\n');
+    config({ t3: { destination: kept } });
+    try {
+      assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'))).code, 0);
+      const into = await lab.hactl(['restore', 'local-to-pcb', 'latest', '--to', join(kept, '2026-11-22T100000Z', 'sub'), '--yes']);
+      assert.equal(into.code, 64, into.stdout + into.stderr);
+      assert.match(into.stderr, /is inside the tier's snapshots/);
+      assert.deepEqual(readdirSync(join(kept, '2026-11-22T100000Z')), ['a.md'], 'the snapshot is untouched');
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+      rmSync(kept, { recursive: true, force: true });
+    }
   });
 
   test('a run past its deadline is stopped: the previous snapshot stays the latest, nothing partial in --list', async () => {
@@ -148,18 +263,19 @@ describe('backup-tier', () => {
     mkdirSync(src, { recursive: true });
     writeFileSync(join(src, 'a.md'), 'a\n');
     assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'))).code, 0);
-    const big = join(src, 'huge.bin');
-    writeFileSync(big, '');
-    truncateSync(big, 4096 * 1024 * 1024); // far more than a second's copy over SSH
+    writeFileSync(join(src, 'held.bin'), 'never copied\n');
+    // A stand-in rsync that never finishes (it waits on a FIFO): only the deadline can end it.
+    const standIn = standInRsync(lab.dir, 'held.bin');
     config({ backup: { deadline: 1 } });
     try {
-      const r = await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T11:00:00Z'));
+      const r = await lab.hactl(['backup-tier', 'local-to-pcb'], { ...at('2026-11-22T11:00:00Z'), ...standIn.env });
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stdout, /FAILED: no result within the 1 s deadline; rsync was stopped; 2026-11-22T100000Z stays the latest/);
       assert.equal(latest('pcb', `backups/local${ODD}`), '2026-11-22T100000Z');
       const list = JSON.parse((await lab.hactl(['backup-tier', '--list', 'local-to-pcb', '--json'])).stdout);
       assert.deepEqual(list.tiers['local-to-pcb'].map((x: any) => x.name), ['2026-11-22T100000Z']);
     } finally {
+      standIn.release();
       rmSync(src, { recursive: true, force: true });
     }
   });
