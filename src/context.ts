@@ -7,6 +7,7 @@ import { Reporter } from './output.js';
 import { acquireLock, type Lock } from './state/lock.js';
 import { appendLine, readJson, writeJson } from './state/files.js';
 import { initialState, type ClusterState } from './core/model.js';
+import { systemClock, type Clock } from './adapters/clock.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -21,6 +22,8 @@ export interface RunContext {
   config: Config;
   out: Reporter;
   opts: GlobalOptions;
+  /** The one clock (HACTL_NOW is read there). */
+  clock: Clock;
   now: () => Date;
   alerts: import('./adapters/telegram.js').Alerts;
 }
@@ -32,8 +35,15 @@ export interface RunRecord {
 }
 
 /** Load config, take the lock (unless dry-run), run, append history. */
-export async function runCommand(command: string, opts: GlobalOptions, lockName: string | null, body: (ctx: RunContext) => Promise<RunRecord>): Promise<number> {
-  const t0 = Date.now();
+export async function runCommand(
+  command: string,
+  opts: GlobalOptions,
+  lockName: string | null,
+  body: (ctx: RunContext) => Promise<RunRecord>,
+  clock: Clock = systemClock(),
+): Promise<number> {
+  const t0 = clock.ms();
+  const at = clock.now().toISOString();
   const out = new Reporter(opts);
   const { loadConfig } = await import('./config/load.js');
   const config = await loadConfig(opts.config);
@@ -52,25 +62,48 @@ export async function runCommand(command: string, opts: GlobalOptions, lockName:
     }
   }
   let lock: Lock | undefined;
-  if (lockName && !opts.dryRun) lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
+  if (lockName && !opts.dryRun)
+    lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
   try {
     if (!opts.dryRun) {
       const r = await alerts.flush();
       if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
     }
-    const rec = await body({ config, out, opts, now: () => new Date(), alerts });
+    const rec = await body({ config, out, opts, clock, now: () => clock.now(), alerts });
     const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };
     out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...data });
     if (!opts.dryRun) {
-      appendLine(join(config.stateDir, 'history.jsonl'), { at: new Date(t0).toISOString(), command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode: rec.exitCode, ms: Date.now() - t0, summary: rec.summary, ...data });
+      const ms = Math.round(clock.ms() - t0);
+      const line = {
+        at,
+        command,
+        auto: !!opts.auto,
+        witness: hostname(),
+        pid: process.pid,
+        exitCode: rec.exitCode,
+        ms,
+      };
+      appendLine(join(config.stateDir, 'history.jsonl'), { ...line, summary: rec.summary, ...data });
     }
     return rec.exitCode;
   } catch (e) {
     const err = e as { exitCode?: number; message?: string };
     if (!opts.dryRun && typeof err.exitCode === 'number') {
       try {
-        appendLine(join(config.stateDir, 'history.jsonl'), { at: new Date(t0).toISOString(), command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode: err.exitCode, ms: Date.now() - t0, error: err.message });
-      } catch { /* the state directory itself may be the problem */ }
+        const ms = Math.round(clock.ms() - t0);
+        const line = {
+          at,
+          command,
+          auto: !!opts.auto,
+          witness: hostname(),
+          pid: process.pid,
+          exitCode: err.exitCode,
+          ms,
+        };
+        appendLine(join(config.stateDir, 'history.jsonl'), { ...line, error: err.message });
+      } catch {
+        /* the state directory itself may be the problem */
+      }
     }
     throw e;
   } finally {
