@@ -1,5 +1,5 @@
-// What every command gets before it runs: the loaded config, a reporter, the
-// lock, pending alerts flushed; and what it leaves after: one history line.
+// What every command gets before it runs: the loaded config, the clock, a reporter,
+// the lock; and what it leaves after: one history line, then pending alerts delivered.
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Config } from './config/types.js';
@@ -48,7 +48,15 @@ export async function runCommand(
   const { loadConfig } = await import('./config/load.js');
   const config = await loadConfig(opts.config);
   const { Alerts } = await import('./adapters/telegram.js');
-  const alerts = new Alerts(config, !!opts.dryRun);
+  // Knows whether the run sent anything (a send delivers everything pending too).
+  class RunAlerts extends Alerts {
+    used = false;
+    override send(text: string) {
+      this.used = true;
+      return super.send(text);
+    }
+  }
+  const alerts = new RunAlerts(config, !!opts.dryRun);
   // A token source that cannot work is said on every run, not discovered in the
   // middle of the night when the first alert is due. It does not stop the run:
   // an alerting mistake must never block a failover. Alerts wait in the outbox.
@@ -65,10 +73,6 @@ export async function runCommand(
   if (lockName && !opts.dryRun)
     lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
   try {
-    if (!opts.dryRun) {
-      const r = await alerts.flush();
-      if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
-    }
     const rec = await body({ config, out, opts, clock, now: () => clock.now(), alerts });
     const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };
     out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...data });
@@ -107,6 +111,12 @@ export async function runCommand(
     }
     throw e;
   } finally {
+    // Act first, then deliver: alerts kept from earlier runs go out after the command did its
+    // job, so an alert channel's deadline never delays an action.
+    if (!opts.dryRun && !alerts.used) {
+      const r = await alerts.flush().catch(() => ({ sent: 0 }));
+      if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
+    }
     lock?.release();
   }
 }

@@ -174,4 +174,55 @@ export class Gateway {
       await sleep(poll);
     }
   }
+
+  /** Whether the gateway's process is gone (whatever its HTTP answer); else what still runs. */
+  async gone(): Promise<{ gone: boolean; detail: string }> {
+    const r = await this.s.run(scripts.gatewayGone(this.gw.port, this.gw.runDir), this.t.commandTimeout);
+    if (r.code === 0) return { gone: true, detail: 'no gateway process' };
+    return { gone: false, detail: lastLine(r.stdout + r.stderr) || `gone check exited ${r.code ?? r.signal}` };
+  }
+
+  /** Polls `gone` until the deadline. */
+  async waitGone(deadlineSec: number): Promise<{ gone: boolean; detail: string; ms: number }> {
+    const t0 = this.clock.ms();
+    const poll = this.t.pollInterval * 1000;
+    for (;;) {
+      const g = await this.gone();
+      const ms = this.clock.ms() - t0;
+      if (g.gone || ms + poll > deadlineSec * 1000) return { ...g, ms };
+      await sleep(poll);
+    }
+  }
+
+  /**
+   * Whether this host can start a gateway, without starting one: the run directory can be
+   * written, and at least one start method's program is found (a method whose program cannot
+   * be read from its command counts as possible).
+   */
+  async preflight(): Promise<{ ok: boolean; detail: string }> {
+    const programs = this.gw.start.map((m) => programOf(m.detached ?? m.run ?? ''));
+    const known = [...new Set(programs.filter((p): p is string => !!p))];
+    const r = await this.s.run(scripts.preflight(this.gw.runDir, known), this.t.commandTimeout);
+    const out = (r.stdout + r.stderr).trim();
+    if (r.code !== 0)
+      return { ok: false, detail: `preflight exited ${r.code ?? r.signal}${onHost(r.code)}: ${lastLine(out)}` };
+    const missing = out
+      .split('\n')
+      .filter((l) => l.startsWith('missing: '))
+      .map((l) => l.slice(9));
+    const possible = programs.filter((p) => !p || !missing.includes(p));
+    if (!possible.length) return { ok: false, detail: `no start method can work: ${missing.join(', ')} not found` };
+    const note = missing.length ? `; not found: ${missing.join(', ')}` : '';
+    return { ok: true, detail: `the host answers, ${this.gw.runDir} writable${note}` };
+  }
+}
+
+/** The program a method's command runs: the first word of its last `;`/`&&` part, when it is a plain word. */
+export function programOf(command: string): string | undefined {
+  const last = command
+    .split(/;|&&|\|\|/)
+    .pop()!
+    .trim();
+  const word = last.split(/\s+/)[0] ?? '';
+  return /^[\w./+-]+$/.test(word) && word !== 'exec' ? word : undefined;
 }

@@ -9,7 +9,8 @@ import { shq } from './shell.js';
 /** Printed after an HTTP body, followed by the status code (000 when nothing answered). */
 export const HTTP_MARK = 'HACTL_HTTP_STATUS:';
 
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** An environment variable name a shell accepts; anything else is refused, never quoted. */
+export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class RemoteScriptError extends Error {}
 
@@ -148,5 +149,46 @@ export function portOwnerStop(port: number, stopWait: number): string {
     'done',
     'for q in $p; do up $q && { kill -KILL $q; echo "pid $q did not stop on SIGTERM: killed"; }; done',
     'echo "stopped pid(s) $p"',
+  );
+}
+
+/**
+ * Whether the gateway's process is gone, whatever its HTTP answer: nothing listens on
+ * its port (ss, else fuser, else a TCP connect with curl) and the run hactl started is
+ * not alive. Prints what still runs; exits 0 only when gone.
+ */
+export function gatewayGone(port: number, runDir: string): string {
+  const sport = shq(`sport = :${port}`);
+  const url = shq(`http://127.0.0.1:${port}/`);
+  return script(
+    UP_FN,
+    'left=',
+    'if command -v ss >/dev/null 2>&1; then',
+    `  [ -n "$(ss -Hltn ${sport} 2>/dev/null)" ] && left="a listener on port ${port}"`,
+    'elif command -v fuser >/dev/null 2>&1; then',
+    `  fuser -n tcp ${shq(String(port))} >/dev/null 2>&1 && left="a listener on port ${port}"`,
+    'else',
+    `  curl -s -o /dev/null -m 2 ${url}; [ $? -eq 7 ] || left="a listener on port ${port}"`,
+    'fi',
+    `p=$(cat ${runDirOf(runDir)}/gateway.pid 2>/dev/null)`,
+    'case "$p" in \'\'|*[!0-9]*) ;; *) up "$p" && left="$left${left:+, }the run hactl started (pid $p)";; esac',
+    '[ -z "$left" ] && exit 0',
+    'echo "still running: $left"',
+    'exit 1',
+  );
+}
+
+/**
+ * Whether a host can start a gateway, checked without starting one: the run directory
+ * can be written, and the programs of the detached start methods are found.
+ * Prints `missing: NAME` per program not found; exits 1 when the run directory fails.
+ */
+export function preflight(runDir: string, programs: string[]): string {
+  const dir = runDirOf(runDir);
+  return script(
+    'cd "$HOME" || { echo "no home directory"; exit 1; }',
+    `mkdir -p ${dir} && [ -w ${dir} ] || { echo ${shq(`cannot write ${runDir}`)}; exit 1; }`,
+    ...programs.map((p) => `command -v ${shq(p)} >/dev/null 2>&1 || echo ${shq(`missing: ${p}`)}`),
+    'exit 0',
   );
 }

@@ -26,20 +26,37 @@ export function bothDownResolvedText(c: Config, line: string): string {
   return `${prefix(c)} ✅ no longer both down: ${line}`;
 }
 
-/** The alert after a plan ran. */
-export function moveText(c: Config, plan: Plan, res: RunResult, rolledBack?: string): string {
+/** "automatic: hactl --auto on w1" or "by hand: ann@w1". */
+const askedBy = (plan: Plan): string => `${plan.by.auto ? 'automatic' : 'by hand'}: ${plan.by.who}`;
+
+/** What went wrong, in one clause. */
+function failure(plan: Plan, res: RunResult): string {
+  const f = res.failed;
+  if (!f) return 'unknown';
+  if (f.op === 'preflight') return `${f.role} failed its preflight, nothing was touched: ${f.detail}`;
+  return `at ${f.op}: ${f.detail}`;
+}
+
+/** The alert after a plan ran: what happened, who asked, what was rolled back, what memory was lost. */
+export function moveText(c: Config, plan: Plan, res: RunResult, rolledBack: string | null, memory?: string): string {
   const { primary, standby } = c.pair;
-  if (plan.kind === 'fence-idle') return `${prefix(c)} ⚠️ ${plan.reason}`;
-  if (plan.kind === 'failover') {
-    if (res.ok) return `${prefix(c)} ⚠️ ${primary} OFFLINE (${plan.cause ?? 'by hand'}) — ${standby} takes over`;
-    return (
-      `${prefix(c)} 🔴 FAILOVER FAILED — ${standby} could not start: ${res.failed?.detail ?? 'unknown'}` +
-      (rolledBack ? ` — ${rolledBack}` : '')
-    );
+  const p = prefix(c);
+  const tail = `${rolledBack ? ` — ${rolledBack}` : ''}${memory ? ` — WARNING: ${memory}` : ''} (${askedBy(plan)})`;
+  if (plan.kind === 'fence-idle') {
+    return res.ok
+      ? `${p} ⚠️ ${plan.reason} (${askedBy(plan)})`
+      : `${p} 🔴 TWO GATEWAYS: ${plan.reason} FAILED ${failure(plan, res)}${tail}`;
   }
-  if (res.ok) return `${prefix(c)} ✅ ${primary} ONLINE — memory synced, ${standby} stopped`;
-  return (
-    `${prefix(c)} 🔴 FAILBACK FAILED at ${res.failed?.op} — ${res.failed?.detail ?? 'unknown'}` +
-    (rolledBack ? ` — ${rolledBack}` : '')
-  );
+  if (plan.kind === 'failover') {
+    if (!res.ok) return `${p} 🔴 FAILOVER FAILED — ${standby} did not take over, ${failure(plan, res)}${tail}`;
+    if (!plan.by.auto) return `${p} ⚠️ failover by hand: ${primary} stopped, ${standby} takes over${tail}`;
+    return `${p} ⚠️ ${primary} OFFLINE (${plan.cause}) — ${standby} takes over${tail}`;
+  }
+  if (plan.kind === 'return') {
+    if (!res.ok)
+      return `${p} 🔴 RETURN TO ${primary} FAILED — ${standby} is ${plan.cause}, ${failure(plan, res)}${tail}`;
+    return `${p} ⚠️ ${standby} ${plan.cause.toUpperCase()} while serving — back to ${primary}${tail}`;
+  }
+  if (res.ok) return `${p} ✅ ${primary} ONLINE — ${memory ? '' : 'memory synced, '}${standby} stopped${tail}`;
+  return `${p} 🔴 FAILBACK FAILED — ${failure(plan, res)}${tail}`;
 }

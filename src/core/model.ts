@@ -79,18 +79,22 @@ export type OnFail = 'abort' | 'continue' | 'rollback';
 /**
  * A step of a plan, with the reason it is there and what its failure leads to.
  * The plan says everything; src/failover/run.ts carries it out without choosing.
- * - fence/stop: `unreachable` says whether a host that does not answer counts as stopped
- *   (a dead host serves nothing); `wedged` whether a gateway that would not stop but no
- *   longer serves may pass.
- * - start: `methods` are tried in order, the first that reports started and ready wins.
+ * - preflight: the host answers and can start a gateway (checked without starting one).
+ * - sync-back: `unreachable: 'continue'` goes on when the source host does not answer
+ *   (what it wrote is then alerted as not synced back).
+ * - fence/stop: stop the gateway's process whatever its HTTP answer, then verify it is
+ *   gone; `unreachable: 'stopped'` counts a host that does not answer as stopped.
+ * - start: `methods` are tried in order, the first that reports started and ready wins;
+ *   `missed: 'stop-then-next'` stops a method that started but missed the deadline, and
+ *   verifies it is gone, before the next one.
  */
 export type Step = { reason: string; onFail: OnFail } & (
   | { op: 'preflight'; role: Role }
   | { op: 'sync-last-chance'; from: Role; to: Role }
   | { op: 'sync-back'; from: Role; to: Role; unreachable: 'continue' | 'fail' }
-  | { op: 'fence' | 'stop'; role: Role; unreachable: 'stopped' | 'fail'; wedged: 'pass' | 'fail' }
+  | { op: 'fence' | 'stop'; role: Role; unreachable: 'stopped' | 'fail' }
   | { op: 'settle'; seconds: number }
-  | { op: 'start'; role: Role; methods: string[]; missed: 'next' | 'stop-then-next' }
+  | { op: 'start'; role: Role; methods: string[]; missed: 'stop-then-next' }
   | { op: 'verify'; role: Role }
   | { op: 'record'; serving: Role }
 );
@@ -111,7 +115,11 @@ export interface Plan {
   /** Run after a step whose onFail is 'rollback' failed. */
   rollback: Step[];
   /** The status that made this plan (for the alert). */
-  cause?: HostStatus | 'by hand';
+  cause: HostStatus | 'by hand';
+  /** Who asked. */
+  by: Requester;
+  /** Known before running: memory that cannot be synced back (its host does not answer). */
+  memoryLoss?: string;
 }
 
 export type Decision =

@@ -40,6 +40,15 @@ export function assess(config: Config, serving: Role, obs: Observations): Assess
       `UNKNOWN: cannot tell whether ${L(serving)} serves (configuration problem: ${s.detail})`,
     );
   }
+  // A host we cannot log in to cannot be judged: unknown, whatever the other side does.
+  if (isConfigProblem(i.status)) {
+    const other = s.status === 'healthy' ? `${L(serving)} serving` : 'nothing serving';
+    return v(
+      'unknown',
+      EXIT.UNKNOWN,
+      `UNKNOWN: cannot judge ${L(idle)} (configuration problem: ${i.detail}); ${other}`,
+    );
+  }
   if (s.status === 'healthy') {
     if (i.status === 'healthy') {
       return v(
@@ -138,6 +147,9 @@ export interface MoveFold {
   rolledBack: string | null;
 }
 
+/** Which attempt budget a plan spends: failback has its own, the rest share failover's. */
+const budgetKey = (plan: Plan): 'failover' | 'failback' => (plan.kind === 'failback' ? 'failback' : 'failover');
+
 /** Folds a plan's outcomes into the state: the new serving side, or one more failed attempt. */
 export function foldMove(
   config: Config,
@@ -148,61 +160,70 @@ export function foldMove(
   now: Date,
 ): MoveFold {
   const name = plan.kind === 'failback' ? 'failback' : 'failover';
-  const record = res.outcomes.find((o) => o.op === 'record' && o.ok);
-  const recorded = plan.steps.find((s) => s.op === 'record');
+  const recorded = res.outcomes.some((o) => o.op === 'record' && o.ok);
+  const target = plan.steps.find((s) => s.op === 'record');
+  const key = budgetKey(plan);
   let next = state;
-  if (record && recorded?.op === 'record') {
+  if (recorded && target?.op === 'record') {
     const zero = { failures: 0, healthy: 0, reachable: 0 };
+    const fresh: Attempts = {
+      attempts: 0,
+      lastAttemptAt: startedAt.toISOString(),
+      escalatedAt: null,
+      lastResult: `${plan.kind} ok`,
+    };
     next = {
       ...state,
-      serving: recorded.serving,
+      serving: target.serving,
       servingSince: now.toISOString(),
       streaks: { primary: { ...zero }, standby: { ...zero } },
-      failover: {
-        attempts: 0,
-        lastAttemptAt: startedAt.toISOString(),
-        escalatedAt: null,
-        lastResult: `${plan.kind} ok`,
-      },
+      failover: key === 'failover' ? fresh : { ...NO_ATTEMPTS },
+      failback: key === 'failback' ? fresh : { ...NO_ATTEMPTS },
     };
   }
   const rolledBack = rollbackLine(config, plan, res);
-  const waitMs = res.outcomes.reduce((a, s) => a + (s.waitMs ?? 0), 0);
-  const totalMs = res.outcomes.reduce((a, s) => a + s.ms, 0);
-  const text = moveText(config, plan, res, rolledBack ?? undefined);
+  const memory = memoryNote(plan, res);
+  const text = moveText(config, plan, res, rolledBack, memory);
   if (res.ok) {
+    const waitMs = res.outcomes.reduce((a, s) => a + (s.waitMs ?? 0), 0);
+    const totalMs = res.outcomes.reduce((a, s) => a + s.ms, 0);
     const started = res.outcomes.find((s) => s.op === 'start')?.detail ?? plan.reason;
     const took = `${(totalMs / 1000).toFixed(1)} s (${(waitMs / 1000).toFixed(1)} s of it configured waits)`;
+    const tail = memory ? `; WARNING: ${memory}` : '';
     return {
       state: next,
       exitCode: EXIT.OK,
-      summary: `${name}: ${plan.kind} done in ${took}: ${started}`,
+      summary: `${name}: ${plan.kind} done in ${took}: ${started}${tail}`,
       alerts: [text],
       rolledBack,
     };
   }
-  if (plan.kind === 'failover') {
+  if (plan.kind !== 'fence-idle') {
+    const prev = budgetOf(next, key);
     const lastResult = `failed: ${res.failed?.detail ?? ''}`.slice(0, 500);
     next = {
       ...next,
-      failover: {
-        ...next.failover,
-        attempts: next.failover.attempts + 1,
-        lastAttemptAt: startedAt.toISOString(),
-        lastResult,
-      },
+      [key]: { ...prev, attempts: prev.attempts + 1, lastAttemptAt: startedAt.toISOString(), lastResult },
     };
   }
   const summary = `${name}: FAILED at ${res.failed?.op}: ${res.failed?.detail}${rolledBack ? `; ${rolledBack}` : ''}`;
   return { state: next, exitCode: EXIT.CRITICAL, summary, alerts: [text], rolledBack };
 }
 
+/** Memory that did not make it back: known from the plan, or a sync-back that failed and was passed. */
+function memoryNote(plan: Plan, res: RunResult): string | undefined {
+  if (plan.memoryLoss) return plan.memoryLoss;
+  const back = res.outcomes.find((o) => o.op === 'sync-back' && !o.ok);
+  if (back && res.outcomes.at(-1) !== back) return `memory the standby wrote could not be synced back (${back.detail})`;
+  return undefined;
+}
+
 /** What the rollback achieved, in words; null when none ran. */
 function rollbackLine(config: Config, plan: Plan, res: RunResult): string | null {
   if (!res.rollback?.length) return null;
-  const start = res.rollback.find((o) => o.op === 'start');
   const role = plan.rollback.find((s) => s.op === 'start')?.role ?? 'standby';
-  const ok = res.rollback.every((o) => o.ok);
-  const detail = start?.detail ?? res.rollback.at(-1)!.detail;
-  return ok ? `${role} restarted, still serving (${detail})` : `${role} could NOT be restarted either: ${detail}`;
+  const who = label(config, role);
+  const failed = res.rollback.find((o) => !o.ok);
+  if (!failed) return `${who} restarted, serving again (${res.rollback[0]!.detail})`;
+  return `${who} could NOT be restarted either: ${failed.detail}; NOTHING SERVES`;
 }

@@ -7,10 +7,10 @@ import { loadState, saveState } from '../context.js';
 import { EXIT } from '../errors.js';
 import type { Requester } from '../core/model.js';
 import { observePair } from './observe.js';
-import { decideFailback, decideFailover, describeStep } from './plan.js';
+import { decideFailback, decideFailover } from './plan.js';
+import { describeStep } from './describe.js';
 import { Runner } from './run.js';
 import { foldCheck, foldHold, foldMove } from './fold.js';
-
 /** Sends the alerts of a run; returns the delivery problems (an alert waits in the outbox then). */
 async function deliver(ctx: RunContext, texts: string[]): Promise<string | null> {
   const errors: string[] = [];
@@ -81,7 +81,10 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
   }
   out.progress(`${plan.kind}: ${plan.reason}`);
   const { runMemoryStep } = await import('../memory/steps.js');
-  const runner = new Runner(config, out, clock, (step) => runMemoryStep(config, step, out));
+  // The memory steps queue their alerts without delivering them (no channel in their copy of
+  // the config): they are delivered with this run's own alert, after the action.
+  const quiet = { ...config, alerts: { ...config.alerts, telegram: undefined } };
+  const runner = new Runner(config, out, clock, (step) => runMemoryStep(quiet, step, out));
   const startedAt = clock.now();
   let res;
   try {

@@ -1,13 +1,13 @@
 // Observing the pair: one SSH session per host, the health probe, a
 // classification, and the confirming retry. Whether to retry is decided by
-// plan.ts (shouldRetry); waiting and probing again is done here.
+// retry.ts (shouldRetry); waiting and probing again is done here.
 import type { Config, HostConfig, Role } from '../config/types.js';
 import type { Clock } from '../adapters/clock.js';
 import { sleep } from '../adapters/clock.js';
 import { SshError, SshSession } from '../adapters/ssh.js';
 import { Gateway } from '../adapters/gateway.js';
 import type { Observation, Observations } from '../core/model.js';
-import { confirmObservation, shouldRetry } from './plan.js';
+import { confirmObservation, shouldRetry } from './retry.js';
 
 export function openSession(config: Config, host: HostConfig): Promise<SshSession> {
   return SshSession.open(host, config.thresholds.connectTimeout, config.thresholds.commandTimeout);
@@ -54,7 +54,7 @@ export class Prober {
   }
 }
 
-/** Both hosts in parallel, each failure confirmed once after retryDelay (see plan.ts shouldRetry). */
+/** Both hosts in parallel, each failure confirmed once after retryDelay (see retry.ts shouldRetry). */
 export async function observePair(
   config: Config,
   serving: Role,

@@ -4,27 +4,9 @@
 // words in docs/decisions.md.
 import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
-import type { ClusterState, Decision, HostStatus, Observation, Plan, Requester, Step } from '../core/model.js';
+import type { Attempts, ClusterState, Decision, Observation, Plan, Requester, Step } from '../core/model.js';
 import { isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { escalationText } from '../alerts/messages.js';
-
-/**
- * Whether a first failed probe is retried before it is believed. Health and
- * configuration problems are believed at once; so is an idle side's gateway being
- * down (that is how an idle standby looks).
- */
-export function shouldRetry(role: Role, serving: Role, first: Observation): boolean {
-  if (first.status === 'healthy' || isConfigProblem(first.status)) return false;
-  return !(role !== serving && first.status === 'gateway-down');
-}
-
-/** What the confirming retry makes of two probes. */
-export function confirmObservation(first: Observation, second: Observation): Observation {
-  if (second.status === 'healthy') {
-    return { ...second, transient: true, detail: `${second.detail} (first probe: ${first.status}: ${first.detail})` };
-  }
-  return { ...second, confirmed: true };
-}
 
 const age = (now: Date, iso: string | null): number =>
   iso ? (now.getTime() - new Date(iso).getTime()) / 1000 : Infinity;
@@ -32,94 +14,154 @@ const age = (now: Date, iso: string | null): number =>
 const methodsOf = (config: Config, role: Role): string[] =>
   config.hosts[config.pair[role]]!.gateway.start.map((m) => m.name);
 
-/** The steps that move the gateway from one side to the other. */
-function moveSteps(
+/** Start `role`'s gateway and verify it; `onFail` for both. */
+function bringUp(config: Config, role: Role, onFail: Step['onFail'], why: string): Step[] {
+  const t = config.thresholds;
+  return [
+    {
+      op: 'start',
+      role,
+      methods: methodsOf(config, role),
+      missed: 'stop-then-next',
+      onFail,
+      reason:
+        `${why}; the first method that reports started and ready within ${t.verifyDeadline} s wins, ` +
+        'one that misses it is stopped before the next',
+    },
+    { op: 'verify', role, onFail, reason: 'an independent health probe right before recording' },
+  ];
+}
+
+/** The move from `from` to `to`: preflight, memory, stop, settle, start, verify, record. */
+function move(
   config: Config,
   from: Role,
   to: Role,
-  kind: 'failover' | 'failback',
-  cause: string,
-  lastChance: boolean,
-): Plan {
-  const t = config.thresholds;
-  const steps: Step[] = [];
+  o: { memory?: Step; stopOp: 'fence' | 'stop'; onStartFail: Step['onFail'] },
+): Step[] {
   const L = (r: Role) => label(config, r);
-  if (kind === 'failback') {
-    steps.push({
-      op: 'sync-back',
-      from,
-      to,
-      unreachable: 'fail',
+  const steps: Step[] = [
+    {
+      op: 'preflight',
+      role: to,
       onFail: 'abort',
-      reason: `what ${L(from)} wrote while serving goes back first; a failure leaves it serving`,
-    });
-    steps.push({
-      op: 'stop',
-      role: from,
-      unreachable: 'fail',
-      wedged: 'fail',
-      onFail: 'abort',
-      reason: `one poller per bot token: ${L(from)} stops before ${L(to)} starts`,
-    });
-  } else {
-    if (lastChance) {
-      steps.push({
-        op: 'sync-last-chance',
-        from,
-        to,
-        onFail: 'continue',
-        reason: `${L(from)}'s host answers, only its gateway is down: copy its memory once more`,
-      });
-    }
-    steps.push({
-      op: 'fence',
-      role: from,
-      unreachable: 'stopped',
-      wedged: 'pass',
-      onFail: 'abort',
-      reason: `${cause}: stop ${L(from)}'s gateway if the host answers (a dead host serves nothing)`,
-    });
-  }
-  const onStartFail = kind === 'failback' ? 'rollback' : 'abort';
-  steps.push({ op: 'settle', seconds: t.settle, onFail: 'abort', reason: 'Telegram allows one poller per bot token' });
+      reason: `${L(to)} must be able to start before ${L(from)} is touched`,
+    },
+  ];
+  if (o.memory) steps.push(o.memory);
   steps.push({
-    op: 'start',
-    role: to,
-    methods: methodsOf(config, to),
-    missed: 'next',
-    onFail: onStartFail,
-    reason: `the first start method that reports started and ready within ${t.verifyDeadline} s wins`,
+    op: o.stopOp,
+    role: from,
+    unreachable: 'stopped',
+    onFail: 'abort',
+    reason: `one poller per bot token: ${L(from)}'s gateway stops and is verified gone (a dead host serves nothing)`,
   });
   steps.push({
-    op: 'verify',
-    role: to,
-    onFail: onStartFail,
-    reason: 'an independent health probe right before recording',
+    op: 'settle',
+    seconds: config.thresholds.settle,
+    onFail: 'abort',
+    reason: 'Telegram allows one poller per bot token',
   });
+  steps.push(...bringUp(config, to, o.onStartFail, `${L(to)} takes over`));
   steps.push({ op: 'record', serving: to, onFail: 'abort', reason: `${L(to)} serves from now on` });
-  const rollback: Step[] =
-    kind === 'failback'
-      ? [
-          {
-            op: 'start',
-            role: from,
-            methods: methodsOf(config, from),
-            missed: 'next',
-            onFail: 'abort',
-            reason: `${L(to)} did not come up: ${L(from)} serves again so the bot keeps an answer`,
-          },
-        ]
-      : [];
-  return { kind, reason: cause, steps, rollback };
+  return steps;
 }
 
-function fenceIdle(config: Config, idle: Role): Decision {
-  const reason = `${label(config, idle)} runs a gateway while ${other(idle)} serves: stopping it`;
-  const why = `${reason} (one poller per bot token)`;
+const lastChance = (config: Config): Step => ({
+  op: 'sync-last-chance',
+  from: 'primary',
+  to: 'standby',
+  onFail: 'continue',
+  reason: `${label(config, 'primary')}'s host answers, only its gateway is down: copy its memory once more`,
+});
+
+const syncBack = (config: Config, onFail: Step['onFail']): Step => ({
+  op: 'sync-back',
+  from: 'standby',
+  to: 'primary',
+  onFail,
+  unreachable: 'continue',
+  reason: `what ${label(config, 'standby')} wrote while serving goes back to ${label(config, 'primary')}`,
+});
+
+function failoverPlan(config: Config, state: ClusterState, req: Requester, cause: Plan['cause'], reason: string): Plan {
+  const memory = state.lastCheck?.hosts.primary.status === 'gateway-down' ? lastChance(config) : undefined;
+  // By hand the primary was serving: if nothing verifies after the fence, it must serve again.
+  const steps = move(config, 'primary', 'standby', {
+    memory,
+    stopOp: 'fence',
+    onStartFail: req.auto ? 'abort' : 'rollback',
+  });
+  const rollback = req.auto
+    ? []
+    : bringUp(config, 'primary', 'abort', `${label(config, 'standby')} did not come up: the primary serves again`);
+  return { kind: 'failover', reason, steps, rollback, cause, by: req };
+}
+
+/** The serving standby is down and the primary answers: back to the primary (a down host serves nothing). */
+function returnPlan(config: Config, state: ClusterState, req: Requester, s: Observation): Plan {
+  const reachable = isReachable(s.status);
+  const steps = move(config, 'standby', 'primary', {
+    memory: reachable ? syncBack(config, 'continue') : undefined,
+    stopOp: 'fence',
+    onStartFail: 'abort',
+  });
+  const memoryLoss = reachable
+    ? undefined
+    : `memory the standby wrote since ${state.servingSince} could not be synced back (its host is ${s.status})`;
+  const reason = `${label(config, 'standby')} ${s.status} while serving: ${s.detail}`;
+  return { kind: 'return', reason, steps, rollback: [], cause: s.status, by: req, memoryLoss };
+}
+
+function failbackPlan(config: Config, req: Requester, reason: string): Plan {
+  const steps = move(config, 'standby', 'primary', {
+    memory: syncBack(config, 'abort'),
+    stopOp: 'stop',
+    onStartFail: 'rollback',
+  });
+  const rollback = bringUp(
+    config,
+    'standby',
+    'abort',
+    `${label(config, 'primary')} did not come up: the standby serves again`,
+  );
+  return { kind: 'failback', reason, steps, rollback, cause: 'by hand', by: req };
+}
+
+/** The idle side serves already while the serving side is down: stop the serving side, record the other. */
+function adoptPlan(config: Config, serving: Role, req: Requester, s: Observation): Plan {
+  const idle = other(serving);
   const steps: Step[] = [
-    { op: 'fence', role: idle, unreachable: 'stopped', wedged: 'fail', onFail: 'abort', reason: 'second gateway' },
+    {
+      op: 'fence',
+      role: serving,
+      unreachable: 'stopped',
+      onFail: 'abort',
+      reason: `${label(config, serving)} ${s.status}`,
+    },
+    { op: 'verify', role: idle, onFail: 'abort', reason: `${label(config, idle)} already serves` },
+    { op: 'record', serving: idle, onFail: 'abort', reason: `${label(config, idle)} serves from now on` },
   ];
-  return { act: true, plan: { kind: 'fence-idle', reason: why, steps, rollback: [] } };
+  const reason = `${label(config, serving)} ${s.status} while ${label(config, idle)} already serves: ${s.detail}`;
+  return { kind: serving === 'primary' ? 'failover' : 'return', reason, steps, rollback: [], cause: s.status, by: req };
+}
+
+function fenceIdle(config: Config, idle: Role, req: Requester): Decision {
+  const reason = `${label(config, idle)} runs a gateway while ${other(idle)} serves: stopping it`;
+  const steps: Step[] = [
+    { op: 'fence', role: idle, unreachable: 'stopped', onFail: 'abort', reason: 'second gateway' },
+  ];
+  return {
+    act: true,
+    plan: {
+      kind: 'fence-idle',
+      reason: `${reason} (one poller per bot token)`,
+      steps,
+      rollback: [],
+      cause: 'healthy',
+      by: req,
+    },
+  };
 }
 
 const wait = (reason: string, exitCode: number = EXIT.OK): Decision => ({ act: false, exitCode, reason });
@@ -135,72 +177,15 @@ function staleness(config: Config, state: ClusterState, now: Date, hint: string)
   return wait(`last check is ${Math.round(a)} s old (max ${max} s): not acting on stale state${more}`, EXIT.UNKNOWN);
 }
 
-/** failover: by hand, act now; with --auto, only on fresh confirmed state, outside cooldown, under max attempts. */
-export function decideFailover(config: Config, state: ClusterState, req: Requester, now: Date): Decision {
-  const t = config.thresholds;
-  const check = state.lastCheck;
-  const lastChance = !!check && check.hosts.primary.status === 'gateway-down';
-  if (!req.auto) {
-    if (state.serving === 'standby')
-      return wait(`already serving from the ${label(config, 'standby')} (since ${state.servingSince})`);
-    return {
-      act: true,
-      plan: {
-        ...moveSteps(config, 'primary', 'standby', 'failover', 'failover by hand', lastChance),
-        cause: 'by hand',
-      },
-    };
-  }
-  const stale = staleness(config, state, now, ': run hactl check first');
-  if (stale || !check) return stale!;
-  const serving = state.serving;
-  const idle = other(serving);
-  const s = check.hosts[serving];
-  const i = check.hosts[idle];
-  if (serving === 'standby') {
-    if (s.status === 'healthy' && i.status === 'healthy') return fenceIdle(config, idle);
-    return wait(`serving from the ${label(config, 'standby')}; failback decides when to hand back`);
-  }
-  const P = label(config, 'primary');
-  if (isConfigProblem(s.status))
-    return wait(
-      `${P} is ${s.status}: a configuration problem is never a reason to fail over (${s.detail})`,
-      EXIT.UNKNOWN,
-    );
-  if (s.status === 'healthy')
-    return i.status === 'healthy' ? fenceIdle(config, idle) : wait(`${P} healthy: nothing to do`);
-  const failures = state.streaks.primary.failures;
-  if (!s.confirmed || failures < t.failuresBeforeFailover) {
-    return wait(`${P} ${s.status}, not confirmed yet (${failures}/${t.failuresBeforeFailover} confirmed checks)`);
-  }
-  if (!isReachable(i.status)) {
-    return wait(
-      `standby ${config.pair.standby} is ${i.status} too: not failing over (nothing could start there; ` +
-        'if both look down, the witness itself may be cut off)',
-      EXIT.CRITICAL,
-    );
-  }
-  const budget = retryBudget(config, state.failover, now, 'failover');
-  if (budget) return budget;
-  const plan = moveSteps(
-    config,
-    'primary',
-    'standby',
-    'failover',
-    `${P} ${s.status} for ${failures} confirmed check(s): ${s.detail}`,
-    lastChance,
-  );
-  return { act: true, plan: { ...plan, cause: s.status as HostStatus } };
-}
-
 /** Escalated, at the attempt cap, or in cooldown: the decision that holds back; else undefined. */
 function retryBudget(
   config: Config,
-  a: ClusterState['failover'],
+  a: Attempts | undefined,
   now: Date,
   what: 'failover' | 'failback',
 ): Decision | undefined {
   const t = config.thresholds;
+  if (!a) return undefined;
   if (a.escalatedAt) {
     return wait(
       `gave up after ${a.attempts} failed attempts (escalated ${a.escalatedAt}): a human must act; ` +
@@ -209,67 +194,102 @@ function retryBudget(
     );
   }
   if (a.attempts >= t.maxAttempts) {
+    const reason = `${a.attempts} ${what} attempts failed (max ${t.maxAttempts}): escalating instead of retrying`;
     return {
       act: false,
       exitCode: EXIT.CRITICAL,
-      reason: `${a.attempts} ${what} attempts failed (max ${t.maxAttempts}): escalating instead of retrying`,
+      reason,
       escalate: { what, alert: escalationText(config, what, a.attempts) },
     };
   }
   const since = age(now, a.lastAttemptAt);
-  if (since < t.cooldown) {
-    const budget = `cooldown ${t.cooldown} s, attempt ${a.attempts}/${t.maxAttempts}`;
-    return wait(`cooldown: last attempt ${Math.round(since)} s ago (${budget})`);
-  }
-  return undefined;
+  if (since >= t.cooldown) return undefined;
+  const budget = `cooldown ${t.cooldown} s, attempt ${a.attempts}/${t.maxAttempts}`;
+  return wait(`cooldown: last attempt ${Math.round(since)} s ago (${budget})`);
 }
 
-/** failback: by hand, act now; with --auto, only under the auto policy once the primary has been back long enough. */
+/**
+ * failover: by hand, move to the standby now. With --auto, act on fresh confirmed state only,
+ * outside cooldown and under max attempts: move away from a serving side that is down
+ * (primary -> standby, or back from a dead standby to the primary), or fence a second gateway.
+ */
+export function decideFailover(config: Config, state: ClusterState, req: Requester, now: Date): Decision {
+  if (!req.auto) {
+    if (state.serving === 'standby')
+      return wait(`already serving from the ${label(config, 'standby')} (since ${state.servingSince})`);
+    return { act: true, plan: failoverPlan(config, state, req, 'by hand', `failover by hand (${req.who})`) };
+  }
+  const stale = staleness(config, state, now, ': run hactl check first');
+  if (stale || !state.lastCheck) return stale!;
+  const serving = state.serving;
+  const idle = other(serving);
+  const s = state.lastCheck.hosts[serving];
+  const i = state.lastCheck.hosts[idle];
+  const S = label(config, serving);
+  const I = label(config, idle);
+  if (s.status === 'healthy') {
+    if (i.status === 'healthy') return fenceIdle(config, idle, req);
+    return wait(
+      serving === 'primary'
+        ? `${S} healthy: nothing to do`
+        : `serving from the ${S}; failback decides when to hand back`,
+    );
+  }
+  if (isConfigProblem(s.status)) {
+    return wait(
+      `${S} is ${s.status}: a configuration problem is never a reason to fail over (${s.detail})`,
+      EXIT.UNKNOWN,
+    );
+  }
+  const failures = state.streaks[serving].failures;
+  const need = config.thresholds.failuresBeforeFailover;
+  if (!s.confirmed || failures < need)
+    return wait(`${S} ${s.status}, not confirmed yet (${failures}/${need} confirmed checks)`);
+  if (isConfigProblem(i.status)) {
+    return wait(`${I} is ${i.status}: hactl can neither judge nor start it (${i.detail})`, EXIT.UNKNOWN);
+  }
+  if (!isReachable(i.status)) {
+    return wait(
+      `${idle} ${config.pair[idle]} is ${i.status} too: not failing over (nothing could start there; ` +
+        'if both look down, the witness itself may be cut off)',
+      EXIT.CRITICAL,
+    );
+  }
+  const budget = retryBudget(config, state.failover, now, 'failover');
+  if (budget) return budget;
+  if (i.status === 'healthy') return { act: true, plan: adoptPlan(config, serving, req, s) };
+  if (serving === 'standby') return { act: true, plan: returnPlan(config, state, req, s) };
+  return {
+    act: true,
+    plan: failoverPlan(
+      config,
+      state,
+      req,
+      s.status,
+      `${S} ${s.status} for ${failures} confirmed check(s): ${s.detail}`,
+    ),
+  };
+}
+
+/**
+ * failback: by hand, act now; with --auto, only under the auto policy once the primary has
+ * been back long enough, outside cooldown and under max attempts (its own budget).
+ */
 export function decideFailback(config: Config, state: ClusterState, req: Requester, now: Date): Decision {
   const t = config.thresholds;
   const P = label(config, 'primary');
   if (state.serving === 'primary') return wait(`${P} already serves`);
-  const plan = moveSteps(config, 'standby', 'primary', 'failback', req.auto ? '' : 'by hand', false);
-  if (!req.auto) return { act: true, plan: { ...plan, reason: 'by hand', cause: 'by hand' } };
+  if (!req.auto) return { act: true, plan: failbackPlan(config, req, `failback by hand (${req.who})`) };
   if (config.failback.policy === 'manual')
     return wait('failback policy is manual: run hactl failback by hand when ready');
   const stale = staleness(config, state, now, '');
   if (stale) return stale;
   const back = state.streaks.primary.reachable;
   if (back < t.successesBeforeFailback) return wait(`${P} back for ${back}/${t.successesBeforeFailback} checks`);
-  return { act: true, plan: { ...plan, reason: `${P} back for ${back} checks` } };
-}
-
-/** The line a --dry-run prints for each step. */
-export function describeStep(config: Config, s: Step): string {
-  const h = (r: Role) => label(config, r);
-  const line = ((): string => {
-    switch (s.op) {
-      case 'preflight':
-        return `preflight ${h(s.role)}: the host answers and can start a gateway`;
-      case 'fence':
-        return `fence ${h(s.role)}: stop its gateway if the host answers`;
-      case 'sync-last-chance':
-        return `last-chance memory sync ${h(s.from)} -> ${h(s.to)}`;
-      case 'sync-back':
-        return `sync back memory the standby wrote: ${h(s.from)} -> ${h(s.to)} (--update; conflicts kept)`;
-      case 'stop':
-        return `stop the gateway on ${h(s.role)} and wait until it no longer answers`;
-      case 'settle':
-        return `wait ${s.seconds} s`;
-      case 'start':
-        return `start the gateway on ${h(s.role)}: try ${s.methods.join(', then ')}`;
-      case 'verify':
-        return `verify ${h(s.role)} passes the health probe`;
-      case 'record':
-        return `record ${h(s.serving)} as serving`;
+  return (
+    retryBudget(config, state.failback, now, 'failback') ?? {
+      act: true,
+      plan: failbackPlan(config, req, `${P} back for ${back} checks`),
     }
-  })();
-  const fail =
-    s.onFail === 'abort'
-      ? ''
-      : s.onFail === 'rollback'
-        ? '; on failure: roll back'
-        : '; a failure does not stop the plan';
-  return `${line} (${s.reason}${fail})`;
+  );
 }

@@ -8,7 +8,7 @@ import { Gateway } from '../adapters/gateway.js';
 import { SshError, type SshSession } from '../adapters/ssh.js';
 import type { MethodRun, Outcome, Plan, RunResult, Step } from '../core/model.js';
 import { label } from '../core/model.js';
-import { describeStep } from './plan.js';
+import { describeStep } from './describe.js';
 import { openSession } from './observe.js';
 
 export interface RunIO {
@@ -106,16 +106,20 @@ export class Runner {
       if (step.op === 'start' && o.ok && stoppedAt !== undefined) gapMs = Math.round(this.clock.ms() - stoppedAt);
       outcomes.push(o);
       this.io.detail(`    ${o.ok ? 'ok' : 'FAILED'} (${(o.ms / 1000).toFixed(1)} s): ${o.detail}`);
-      if (!o.ok && step.onFail !== 'continue')
-        return { ok: false, outcomes, failed: { outcome: o, policy: step.onFail }, gapMs };
+      // A host that does not answer passes where the plan says so (its memory is then alerted as lost).
+      const passes =
+        step.onFail === 'continue' || (o.unreachable && step.op === 'sync-back' && step.unreachable === 'continue');
+      if (!o.ok && !passes) return { ok: false, outcomes, failed: { outcome: o, policy: step.onFail }, gapMs };
     }
     return { ok: true, outcomes, gapMs };
   }
 
   private async step(step: Step): Promise<Done> {
     switch (step.op) {
-      case 'preflight':
-        return { ok: true, role: step.role, detail: 'preflight not implemented' };
+      case 'preflight': {
+        const r = await (await this.gateway(step.role)).preflight();
+        return { ...r, role: step.role };
+      }
       case 'fence':
       case 'stop':
         return this.fence(step);
@@ -132,8 +136,18 @@ export class Runner {
       }
       case 'record':
         return { ok: true, detail: `${step.serving} recorded as serving` };
-      case 'sync-last-chance':
       case 'sync-back':
+        if (step.unreachable === 'continue') {
+          // The plan goes on without the memory of a host that does not answer: say so.
+          const down = await this.session(step.from).then(
+            () => undefined,
+            (e: unknown) => (isDown(e) ? e : undefined),
+          );
+          if (down)
+            return { ok: false, unreachable: true, role: step.from, detail: `not synced back: ${down.message}` };
+        }
+        return this.memory(step);
+      case 'sync-last-chance':
         return this.memory(step);
     }
   }
@@ -149,42 +163,33 @@ export class Runner {
       }
       throw e;
     }
-    const r = await this.stopGateway(gw);
-    if (r.ok) return { ok: true, role, detail: r.detail, waitMs: r.waitMs };
-    // A gateway that will not stop but no longer serves (wedged, not ready) may pass when the plan says so.
-    // One that still serves would make two pollers: never.
-    const still = await gw.probe();
-    if (still.healthy) {
-      return {
-        ok: false,
-        role,
-        waitMs: r.waitMs,
-        detail: `cannot stop: its gateway still serves and would not stop (two pollers on one bot token): ${r.detail}`,
-      };
-    }
-    return {
-      ok: step.wedged === 'pass',
-      role,
-      detail: `WARNING: ${r.detail}; it no longer serves (${still.detail})`,
-      waitMs: r.waitMs,
-    };
+    return { ...(await this.stopGateway(gw)), role };
   }
 
-  /** Stop methods in order until the gateway no longer answers. */
+  /**
+   * Stop methods in order until the gateway's process is gone, whatever its HTTP answer
+   * (a gateway that accepts and never answers still polls Telegram).
+   */
   private async stopGateway(gw: Gateway): Promise<{ ok: boolean; detail: string; waitMs: number }> {
     const t = this.config.thresholds;
     const tried: string[] = [];
     let waitMs = 0;
-    const first = await gw.waitStopped(0.01);
-    if (first.stopped) return { ok: true, detail: `gateway was not running (${first.detail})`, waitMs };
+    const first = await gw.gone();
+    if (first.gone)
+      return { ok: true, detail: 'gateway was not running (no process on its port, no run of hactl)', waitMs };
     for (const m of gw.gw.stop) {
       const r = await gw.runMethod(m, t.stopDeadline);
       tried.push(r.detail);
-      const w = await gw.waitStopped(r.ok ? t.stopDeadline : 0.01);
+      const w = await gw.waitGone(r.ok ? t.stopDeadline : 0.01);
       waitMs += w.ms;
-      if (w.stopped) return { ok: true, detail: `stopped by ${m.name} [${tried.join('; ')}]`, waitMs };
+      if (w.gone) return { ok: true, detail: `stopped by ${m.name}, verified gone [${tried.join('; ')}]`, waitMs };
     }
-    return { ok: false, detail: `gateway still answers after every stop method [${tried.join('; ')}]`, waitMs };
+    const still = await gw.gone();
+    return {
+      ok: false,
+      detail: `cannot stop the gateway: ${still.detail} after every stop method [${tried.join('; ')}]`,
+      waitMs,
+    };
   }
 
   /** The plan's start methods in order; a method counts only when the gateway then reports started and ready. */
@@ -196,6 +201,13 @@ export class Runner {
     const methods: MethodRun[] = [];
     let waitMs = 0;
     const L = label(this.config, role);
+    const fail = (detail: string): Done => ({
+      ok: false,
+      role,
+      detail: `${detail} [${tried.join('; ')}]`,
+      waitMs,
+      methods,
+    });
     for (const name of step.methods) {
       const m = gw.gw.start.find((x) => x.name === name) as Method;
       this.io.progress(`${L}: start method ${m.name}`);
@@ -216,7 +228,14 @@ export class Runner {
       }
       methods[methods.length - 1]!.ok = false;
       tried.push(`${m.name}: ${ready.detail}`);
+      // step.missed is 'stop-then-next': what this method started must be gone before the next.
+      this.io.progress(`${L}: ${m.name} missed the deadline; stopping what it started`);
+      const stopped = await this.stopGateway(gw);
+      waitMs += stopped.waitMs;
+      tried.push(`stopped after ${m.name}: ${stopped.detail}`);
+      if (!stopped.ok)
+        return fail(`${m.name} started but is not ready and could not be stopped: not trying another method`);
     }
-    return { ok: false, role, detail: `no start method worked [${tried.join('; ')}]`, waitMs, methods };
+    return fail('no start method worked');
   }
 }

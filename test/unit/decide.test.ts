@@ -3,7 +3,9 @@
 // expected new state and alerts (fold.ts). docs/decisions.md says the same in words.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { confirmObservation, decideFailback, decideFailover, describeStep, shouldRetry } from '../../dist/failover/plan.js';
+import { decideFailback, decideFailover } from '../../dist/failover/plan.js';
+import { confirmObservation, shouldRetry } from '../../dist/failover/retry.js';
+import { describeStep } from '../../dist/failover/describe.js';
 import { assess, foldCheck, foldHold, foldMove } from '../../dist/failover/fold.js';
 import { initialState } from '../../dist/core/model.js';
 import { config } from './helpers.ts';
@@ -19,6 +21,7 @@ const HAND = { auto: false, who: 'ann@witness' };
 function state(o: {
   serving?: 'primary' | 'standby'; check?: [string, string] | null; checkAge?: number; confirmed?: boolean;
   failures?: number; reachable?: number; failover?: Record<string, unknown>; failback?: Record<string, unknown>;
+  incidents?: Record<string, unknown>;
 } = {}): any {
   const s: any = initialState(NOW);
   s.serving = o.serving ?? 'primary';
@@ -31,6 +34,7 @@ function state(o: {
   s.streaks[servingSide].failures = o.failures ?? (o.check && o.check[servingSide === 'primary' ? 0 : 1] !== 'healthy' ? 1 : 0);
   s.streaks.primary.reachable = o.reachable ?? 0;
   s.failover = { ...s.failover, ...(o.failover ?? {}) };
+  if (o.incidents) s.incidents = o.incidents;
   if (o.failback) s.failback = { attempts: 0, lastAttemptAt: null, escalatedAt: null, lastResult: null, ...o.failback };
   return s;
 }
@@ -45,8 +49,10 @@ interface PlanRow {
   exit?: number;
   kind?: string;
   ops?: string[];
+  rollback?: string[];
   reason?: RegExp;
   escalate?: boolean;
+  check?: (plan: any) => void;
 }
 
 function runPlanTable(decide: typeof decideFailover, rows: PlanRow[]): void {
@@ -58,20 +64,33 @@ function runPlanTable(decide: typeof decideFailover, rows: PlanRow[]): void {
       if (r.exit !== undefined) assert.equal(d.exitCode, r.exit);
       if (r.kind) assert.equal(d.plan.kind, r.kind);
       if (r.ops) assert.deepEqual(d.plan.steps.map((s: any) => s.op), r.ops);
+      if (r.rollback) assert.deepEqual(d.plan.rollback.map((s: any) => `${s.op} ${s.role}`), r.rollback);
       if (r.reason) assert.match(d.act ? d.plan.reason : d.reason, r.reason);
+      if (r.check) r.check(d.plan);
       assert.equal(!!d.escalate, !!r.escalate);
       if (d.act) for (const s of d.plan.steps) assert.ok(s.reason, `step ${s.op} carries its reason`);
     });
   }
 }
 
-const FAILOVER_OPS = ['fence', 'settle', 'start', 'verify', 'record'];
+const FAILOVER_OPS = ['preflight', 'fence', 'settle', 'start', 'verify', 'record'];
+const LAST_CHANCE_OPS = ['preflight', 'sync-last-chance', 'fence', 'settle', 'start', 'verify', 'record'];
+const RETURN_OPS = ['preflight', 'sync-back', 'fence', 'settle', 'start', 'verify', 'record'];
+const ROLLBACK_TO_PRIMARY = ['start primary', 'verify primary'];
+const onStandby = (o: Parameters<typeof state>[0] = {}) => state({ serving: 'standby', ...o });
+const stepOf = (plan: any, op: string) => plan.steps.find((s: any) => s.op === op);
 
 describe('plan: decideFailover', () => {
   runPlanTable(decideFailover, [
-    { name: 'by hand: act now', st: state(), req: HAND, act: true, kind: 'failover', ops: FAILOVER_OPS },
+    { name: 'by hand: preflight the standby, then act; if nothing verifies after the fence, restart the primary (#6)',
+      st: state(), req: HAND, act: true, kind: 'failover', ops: FAILOVER_OPS, rollback: ROLLBACK_TO_PRIMARY,
+      check: (p) => {
+        assert.equal(stepOf(p, 'start').onFail, 'rollback');
+        assert.equal(stepOf(p, 'verify').onFail, 'rollback');
+        assert.equal(p.steps[0].role, 'standby');
+      } },
     { name: 'by hand after a gateway-down check: last-chance sync first', st: state({ check: ['gateway-down', 'gateway-down'] }),
-      req: HAND, act: true, ops: ['sync-last-chance', ...FAILOVER_OPS] },
+      req: HAND, act: true, ops: LAST_CHANCE_OPS },
     { name: 'by hand while the standby serves: nothing to do', st: state({ serving: 'standby' }), req: HAND, act: false, exit: 0 },
     { name: 'auto without a check: wait', st: state(), act: false, exit: 0, reason: /no check recorded/ },
     { name: 'auto on stale state: exit 3', st: state({ check: ['gateway-down', 'gateway-down'], checkAge: 301 }), act: false,
@@ -80,6 +99,30 @@ describe('plan: decideFailover', () => {
       st: state({ serving: 'standby', check: ['healthy', 'healthy'] }), act: true, kind: 'fence-idle', ops: ['fence'] },
     { name: 'auto, standby serving, primary down: failback decides', st: state({ serving: 'standby', check: ['gateway-down', 'healthy'] }),
       act: false, exit: 0, reason: /failback decides/ },
+    { name: 'auto, the serving standby\'s host died, primary answers: back to the primary, memory loss known (#7)',
+      st: onStandby({ check: ['gateway-down', 'unreachable'] }), act: true, kind: 'return', ops: FAILOVER_OPS, rollback: [],
+      check: (p) => {
+        assert.equal(stepOf(p, 'fence').role, 'standby');
+        assert.equal(stepOf(p, 'fence').unreachable, 'stopped');
+        assert.equal(stepOf(p, 'start').role, 'primary');
+        assert.match(p.memoryLoss, /could not be synced back \(its host is unreachable\)/);
+      } },
+    { name: 'auto, the serving standby\'s gateway died, primary answers: sync back, then back to the primary (#8)',
+      st: onStandby({ check: ['gateway-down', 'gateway-down'] }), act: true, kind: 'return', ops: RETURN_OPS,
+      check: (p) => {
+        assert.equal(stepOf(p, 'sync-back').onFail, 'continue');
+        assert.equal(p.memoryLoss, undefined);
+      } },
+    { name: 'auto, the serving standby down, not confirmed', st: onStandby({ check: ['gateway-down', 'gateway-down'], confirmed: false }),
+      act: false, reason: /not confirmed/ },
+    { name: 'auto, the serving standby has a configuration problem: exit 3',
+      st: onStandby({ check: ['gateway-down', 'auth-failure'] }), act: false, exit: 3 },
+    { name: 'auto, the serving standby down and the primary unreachable: both down, exit 2',
+      st: onStandby({ check: ['unreachable', 'ssh-timeout'] }), act: false, exit: 2, reason: /primary pc1 is unreachable too/ },
+    { name: 'auto, the serving side down while the idle side already serves: adopt it',
+      st: state({ check: ['gateway-down', 'healthy'] }), act: true, kind: 'failover', ops: ['fence', 'verify', 'record'] },
+    { name: 'auto, the serving standby down while the primary already serves: adopt it',
+      st: onStandby({ check: ['healthy', 'unreachable'] }), act: true, kind: 'return', ops: ['fence', 'verify', 'record'] },
     { name: 'auto, primary host-key failure: never a reason (exit 3)', st: state({ check: ['hostkey-failure', 'gateway-down'] }),
       act: false, exit: 3, reason: /configuration problem/ },
     { name: 'auto, primary auth failure: never a reason (exit 3)', st: state({ check: ['auth-failure', 'gateway-down'] }),
@@ -94,10 +137,16 @@ describe('plan: decideFailover', () => {
       st: state({ check: ['gateway-down', 'gateway-down'], failures: 2 }), act: false, reason: /2\/3/ },
     { name: 'auto, standby unreachable too: no attempt, exit 2', st: state({ check: ['unreachable', 'unreachable'] }), act: false,
       exit: 2, reason: /standby pc2 is unreachable too/ },
+    { name: 'auto, standby host-key failure: no attempt, exit 3 (#14)', st: state({ check: ['gateway-down', 'hostkey-failure'] }),
+      act: false, exit: 3, reason: /cannot judge|neither judge nor start/ },
     { name: 'auto, gateway crash confirmed: last-chance sync then the move',
-      st: state({ check: ['gateway-down', 'gateway-down'] }), act: true, ops: ['sync-last-chance', ...FAILOVER_OPS] },
-    { name: 'auto, dead host confirmed: no last-chance sync', st: state({ check: ['unreachable', 'gateway-down'] }), act: true,
-      ops: FAILOVER_OPS },
+      st: state({ check: ['gateway-down', 'gateway-down'] }), act: true, ops: LAST_CHANCE_OPS, rollback: [] },
+    { name: 'auto, dead host confirmed: no last-chance sync, no rollback', st: state({ check: ['unreachable', 'gateway-down'] }),
+      act: true, ops: FAILOVER_OPS, rollback: [],
+      check: (p) => {
+        assert.equal(stepOf(p, 'start').onFail, 'abort');
+        assert.equal(stepOf(p, 'start').missed, 'stop-then-next');
+      } },
     { name: 'auto, escalated before: stay quiet, exit 2',
       st: state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 3, escalatedAt: NOW.toISOString() } }),
       act: false, exit: 2, reason: /gave up/ },
@@ -112,14 +161,23 @@ describe('plan: decideFailover', () => {
   ]);
 });
 
-const FAILBACK_OPS = ['sync-back', 'stop', 'settle', 'start', 'verify', 'record'];
-const onStandby = (o: Parameters<typeof state>[0] = {}) => state({ serving: 'standby', ...o });
+const FAILBACK_OPS = ['preflight', 'sync-back', 'stop', 'settle', 'start', 'verify', 'record'];
+const BACK = ['gateway-down', 'healthy'] as [string, string];
 
 describe('plan: decideFailback', () => {
   runPlanTable(decideFailback, [
     { name: 'primary already serves', st: state(), act: false, exit: 0 },
-    { name: 'by hand: sync back, stop the standby, start the primary', st: onStandby(), req: HAND, act: true, kind: 'failback',
-      ops: FAILBACK_OPS },
+    { name: 'by hand: preflight the primary, sync back, stop the standby, start the primary; rollback restarts the standby (#9)',
+      st: onStandby(), req: HAND, act: true, kind: 'failback', ops: FAILBACK_OPS, rollback: ['start standby', 'verify standby'],
+      check: (p) => {
+        assert.equal(p.steps[0].role, 'primary');
+        assert.equal(stepOf(p, 'sync-back').onFail, 'abort');
+        assert.equal(stepOf(p, 'sync-back').unreachable, 'continue');
+        assert.equal(stepOf(p, 'stop').unreachable, 'stopped');
+        assert.equal(stepOf(p, 'start').onFail, 'rollback');
+      } },
+    { name: 'by hand, escalated before: still acts (a human asked)', st: onStandby({ failback: { attempts: 3, escalatedAt: NOW.toISOString() } }),
+      req: HAND, act: true },
     { name: 'auto, manual policy: never', cfg: { failback: { policy: 'manual' } }, st: onStandby({ check: ['gateway-down', 'healthy'],
       reachable: 5 }), act: false, reason: /manual/ },
     { name: 'auto, no check', st: onStandby(), act: false, exit: 0, reason: /no check/ },
@@ -129,6 +187,14 @@ describe('plan: decideFailback', () => {
       st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 2 }), act: false, reason: /2\/3/ },
     { name: 'auto, primary back long enough', cfg: { thresholds: { successesBeforeFailback: 3 } },
       st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 3 }), act: true, ops: FAILBACK_OPS },
+    { name: 'auto, failback in cooldown (#9)', cfg: { thresholds: { cooldown: 300 } },
+      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 1, lastAttemptAt: at(-10).toISOString() } }), act: false,
+      reason: /cooldown/ },
+    { name: 'auto, failback attempts at the cap: escalate once (#9)', cfg: { thresholds: { maxAttempts: 2 } },
+      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 2 } }), act: false, exit: 2, escalate: true },
+    { name: 'auto, failback escalated: quiet, exit 2 (#9)',
+      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 2, escalatedAt: NOW.toISOString() } }), act: false, exit: 2,
+      reason: /hactl failback by hand/ },
   ]);
 });
 
@@ -169,7 +235,18 @@ describe('fold: assess (the check verdict)', () => {
     ['nothing serving, hosts gone', 'primary', ['ssh-timeout', 'unreachable'], 2, /CRITICAL/],
     ['serving host-key failure', 'primary', ['hostkey-failure', 'gateway-down'], 3, /UNKNOWN/],
     ['serving auth failure', 'primary', ['auth-failure', 'gateway-down'], 3, /UNKNOWN/],
+    ['idle standby host-key failure, primary serving (#14)', 'primary', ['healthy', 'hostkey-failure'], 3, /UNKNOWN: cannot judge standby pc2.*primary pc1 serving/],
+    ['idle standby auth failure, nothing serving (#14)', 'primary', ['gateway-down', 'auth-failure'], 3, /UNKNOWN: .*nothing serving/],
   ];
+  test('a transient failure is named; hosts called primary and standby are not named twice', async () => {
+    const cfg = await config({
+      hosts: { primary: { address: '10.0.0.1', user: 'claw', key: '/k', knownHosts: '/kh' },
+        standby: { address: '10.0.0.2', user: 'claw', key: '/k', knownHosts: '/kh' } },
+      pair: { primary: 'primary', standby: 'standby' },
+    });
+    const a = assess(cfg, 'primary', { primary: ob('healthy', { transient: true }), standby: ob('gateway-down') });
+    assert.match(a.line, /^OK: primary serving, standby ready \[primary healthy \(transient, recovered on retry\); standby gateway-down\]$/);
+  });
   for (const [name, serving, [p, s], code, line] of rows) {
     test(name, async () => {
       const a = assess(await config(), serving, obs(p, s));
@@ -210,6 +287,13 @@ describe('fold: foldCheck', () => {
     assert.match(back.alerts[0]!, /no longer both down/);
     assert.deepEqual(back.state.incidents, {});
   });
+  test('split brain healing: no "no longer both down" when no both-down was alerted (#11)', async () => {
+    // The primary was cut off from the witness (alive), the standby took over; then the cut heals.
+    const st = onStandby({ check: ['unreachable', 'gateway-down'] });
+    const r = foldCheck(await config(), st, obs('healthy', 'healthy'), at(1));
+    assert.deepEqual(r.alerts, []);
+    assert.match(r.assessment.line, /two gateways/);
+  });
   test('the primary down with a ready standby is not a check alert (failover sends its own)', async () => {
     const r = foldCheck(await config(), initialState(NOW), obs('gateway-down', 'gateway-down'), NOW);
     assert.deepEqual(r.alerts, []);
@@ -234,7 +318,55 @@ describe('fold: foldMove and foldHold', () => {
     assert.equal(f.state.serving, 'standby');
     assert.equal(f.state.servingSince, at(5).toISOString());
     assert.equal(f.exitCode, 0);
-    assert.deepEqual(f.alerts, ['[hactl] ⚠️ pc1 OFFLINE (gateway-down) — pc2 takes over']);
+    assert.deepEqual(f.alerts, ['[hactl] ⚠️ pc1 OFFLINE (gateway-down) — pc2 takes over (automatic: hactl --auto on witness)']);
+  });
+  test('a manual failover says who asked, not "OFFLINE (healthy)" (#11)', async () => {
+    const cfg = await config();
+    const d: any = decideFailover(cfg, state({ check: ['healthy', 'gateway-down'] }), HAND, NOW);
+    const f = foldMove(cfg, state(), d.plan, { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) }, NOW, at(5));
+    assert.equal(f.alerts[0], '[hactl] ⚠️ failover by hand: pc1 stopped, pc2 takes over (by hand: ann@witness)');
+  });
+  test('a manual failover that fails after the fence: the primary restarted, said (#6)', async () => {
+    const cfg = await config();
+    const d: any = decideFailover(cfg, state(), HAND, NOW);
+    const failed = out('start', false);
+    for (const [ok, said] of [[true, /primary pc1 restarted, serving again/], [false, /primary pc1 could NOT be restarted either.*NOTHING SERVES/]] as const) {
+      const res = { ok: false, outcomes: [out('preflight', true), out('fence', true), failed], failed, rollback: [out('start', ok), out('verify', ok)] };
+      const f = foldMove(cfg, state(), d.plan, res, NOW, at(5));
+      assert.equal(f.state.serving, 'primary');
+      assert.match(f.alerts[0]!, /FAILOVER FAILED/);
+      assert.match(f.alerts[0]!, said);
+      assert.match(f.alerts[0]!, /by hand: ann@witness/);
+    }
+  });
+  test('a failed preflight says nothing was touched (#6)', async () => {
+    const cfg = await config();
+    const d: any = decideFailover(cfg, state(), HAND, NOW);
+    const failed = { ...out('preflight', false), role: 'standby' };
+    const f = foldMove(cfg, state(), d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(1));
+    assert.match(f.alerts[0]!, /FAILOVER FAILED — pc2 did not take over, standby failed its preflight, nothing was touched/);
+    assert.equal(f.state.failover.attempts, 1);
+  });
+  test('back from a dead standby: the primary serves, the lost memory is alerted (#7)', async () => {
+    const cfg = await config();
+    const st = onStandby({ check: ['gateway-down', 'unreachable'] });
+    const d: any = decideFailover(cfg, st, AUTO, NOW);
+    const f = foldMove(cfg, st, d.plan, { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) }, NOW, at(5));
+    assert.equal(f.state.serving, 'primary');
+    assert.match(f.alerts[0]!, /pc2 UNREACHABLE while serving — back to pc1 — WARNING: memory the standby wrote since .* could not be synced back/);
+    assert.match(f.summary, /WARNING/);
+  });
+  test('back from a standby whose gateway died: a failed sync-back is passed and alerted (#8)', async () => {
+    const cfg = await config();
+    const st = onStandby({ check: ['gateway-down', 'gateway-down'] });
+    const d: any = decideFailover(cfg, st, AUTO, NOW);
+    const outcomes = d.plan.steps.map((s: any) => out(s.op, s.op !== 'sync-back'));
+    const f = foldMove(cfg, st, d.plan, { ok: true, outcomes }, NOW, at(5));
+    assert.match(f.alerts[0]!, /pc2 GATEWAY-DOWN while serving — back to pc1 — WARNING: .*could not be synced back \(sync-back failed\)/);
+    const failed = out('start', false);
+    const bad = foldMove(cfg, st, d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(5));
+    assert.match(bad.alerts[0]!, /RETURN TO pc1 FAILED/);
+    assert.equal(bad.state.failover.attempts, 1);
   });
   test('a failed failover counts one attempt and alerts the failure', async () => {
     const cfg = await config();
@@ -251,13 +383,42 @@ describe('fold: foldMove and foldHold', () => {
     const cfg = await config();
     const d: any = decideFailback(cfg, state({ serving: 'standby' }), HAND, NOW);
     const failed = out('start', false);
-    for (const [ok, said] of [[true, /standby restarted, still serving/], [false, /standby could NOT be restarted/]] as const) {
+    for (const [ok, said] of [[true, /standby pc2 restarted, serving again/], [false, /standby pc2 could NOT be restarted/]] as const) {
       const res = { ok: false, outcomes: [failed], failed, rollback: [out('start', ok)] };
       const f = foldMove(cfg, state({ serving: 'standby' }), d.plan, res, NOW, at(5));
       assert.equal(f.state.serving, 'standby');
       assert.match(f.alerts[0]!, /FAILBACK FAILED/);
       assert.match(f.alerts[0]!, said);
+      assert.equal(f.state.failback.attempts, 1, 'failback has its own attempt budget (#9)');
+      assert.equal(f.state.failover.attempts, 0);
     }
+  });
+  test('a failback that ran through resets both budgets', async () => {
+    const cfg = await config();
+    const st = onStandby({ failback: { attempts: 2, escalatedAt: NOW.toISOString() } });
+    const d: any = decideFailback(cfg, st, HAND, NOW);
+    const f = foldMove(cfg, st, d.plan, { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) }, NOW, at(5));
+    assert.equal(f.state.serving, 'primary');
+    assert.equal(f.state.failback.attempts, 0);
+    assert.equal(f.state.failback.escalatedAt, null);
+    assert.match(f.alerts[0]!, /pc1 ONLINE — memory synced, pc2 stopped \(by hand: ann@witness\)/);
+  });
+  test('a failback past a standby that does not answer: online, and the memory that stayed behind is alerted (#7)', async () => {
+    const cfg = await config();
+    const st = onStandby();
+    const d: any = decideFailback(cfg, st, HAND, NOW);
+    const outcomes = d.plan.steps.map((s: any) => (s.op === 'sync-back' ? { ...out(s.op, false), unreachable: true } : out(s.op, true)));
+    const f = foldMove(cfg, st, d.plan, { ok: true, outcomes }, NOW, at(5));
+    assert.equal(f.state.serving, 'primary');
+    assert.match(f.alerts[0]!, /pc1 ONLINE — pc2 stopped — WARNING: memory the standby wrote could not be synced back/);
+  });
+  test('a failback escalation is recorded in its own budget (#9)', async () => {
+    const cfg = await config({ thresholds: { maxAttempts: 2 } });
+    const st = onStandby({ check: BACK, reachable: 5, failback: { attempts: 2 } });
+    const d: any = decideFailback(cfg, st, AUTO, NOW);
+    const h = foldHold(st, d, NOW);
+    assert.equal(h.state.failback.escalatedAt, NOW.toISOString());
+    assert.match(h.alerts[0]!, /ESCALATION: 2 failback attempts to pc1/);
   });
   test('fence-idle: its reason is the alert', async () => {
     const cfg = await config();
@@ -265,6 +426,10 @@ describe('fold: foldMove and foldHold', () => {
     const f = foldMove(cfg, state(), d.plan, { ok: true, outcomes: [out('fence', true)] }, NOW, at(1));
     assert.match(f.alerts[0]!, /runs a gateway while primary serves/);
     assert.equal(f.state.serving, 'primary');
+    const failed = out('fence', false);
+    const bad = foldMove(cfg, state(), d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(1));
+    assert.match(bad.alerts[0]!, /TWO GATEWAYS/);
+    assert.equal(bad.state.failover.attempts, 0, 'a failed fence of a second gateway is not a failover attempt');
   });
   test('holding back: nothing changes; an escalation is recorded once with its alert', async () => {
     const cfg = await config({ thresholds: { maxAttempts: 2 } });
