@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import { sleep } from './clock.js';
 import type { SshSession } from './ssh.js';
 import * as scripts from './remote-scripts.js';
+import { ConfigError } from '../errors.js';
 
 export interface ProbeResult {
   healthy: boolean;
@@ -69,6 +70,29 @@ export function lastLine(s: string): string {
 
 const onHost = (code: number | null): string => (code === 124 ? ' (timed out on the host)' : '');
 
+/**
+ * Refuses a gateway config whose values cannot reach a shell safely: env keys must be
+ * shell names (values are quoted; a key cannot be). Exit 78, naming host and key.
+ */
+export function checkGatewayConfig(host: string, gw: GatewayConfig): void {
+  const envs: Array<[string, Record<string, string> | undefined]> = [
+    ['gateway.env', gw.env],
+    ...[...gw.start, ...gw.stop].map((m): [string, Record<string, string> | undefined] => [
+      `gateway method ${m.name} env`,
+      m.env,
+    ]),
+  ];
+  const bad = envs.flatMap(([where, env]) =>
+    Object.keys(env ?? {})
+      .filter((k) => !scripts.ENV_KEY.test(k))
+      .map(
+        (k) =>
+          `hosts.${host}: ${where}: key ${JSON.stringify(k)} is not a shell variable name (${scripts.ENV_KEY.source})`,
+      ),
+  );
+  if (bad.length) throw new ConfigError(bad, 'use names of letters, digits and _ (not starting with a digit)');
+}
+
 /** One host's gateway, reached through an open SSH session. */
 export class Gateway {
   constructor(
@@ -76,7 +100,9 @@ export class Gateway {
     readonly gw: GatewayConfig,
     private readonly t: Thresholds,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    checkGatewayConfig(s.host.name, gw);
+  }
 
   private async http(p: HttpProbe): Promise<ProbeResult> {
     const u = urlOf(p, this.gw);

@@ -11,6 +11,14 @@ import { decideFailback, decideFailover } from './plan.js';
 import { describeStep } from './describe.js';
 import { Runner } from './run.js';
 import { foldCheck, foldHold, foldMove } from './fold.js';
+import { checkGatewayConfig } from '../adapters/gateway.js';
+import type { Config } from '../config/types.js';
+
+/** Refuses, before anything runs, gateway settings that cannot reach a shell safely (exit 78). */
+function checkGateways(config: Config): void {
+  for (const name of [config.pair.primary, config.pair.standby]) checkGatewayConfig(name, config.hosts[name]!.gateway);
+}
+
 /** Sends the alerts of a run; returns the delivery problems (an alert waits in the outbox then). */
 async function deliver(ctx: RunContext, texts: string[]): Promise<string | null> {
   const errors: string[] = [];
@@ -23,6 +31,7 @@ async function deliver(ctx: RunContext, texts: string[]): Promise<string | null>
 /** hactl check: observe both hosts, fold into the state, alert on both-down. */
 export async function checkPair(ctx: RunContext): Promise<RunRecord> {
   const { config, out, clock } = ctx;
+  checkGateways(config);
   const state = await loadState(config, clock.now());
   out.progress(`probing ${config.pair.primary} and ${config.pair.standby}`);
   const obs = await observePair(config, state.serving, clock, (m) => out.progress(m));
@@ -59,6 +68,7 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
 /** hactl failover / failback: plan from the recorded state, print it (--dry-run) or run it, fold, record, alert. */
 export async function movePair(ctx: RunContext, name: 'failover' | 'failback', req: Requester): Promise<RunRecord> {
   const { config, out, clock, opts } = ctx;
+  checkGateways(config);
   let state = await loadState(config, clock.now());
   const decide = name === 'failover' ? decideFailover : decideFailback;
   const decision = decide(config, state, req, clock.now());

@@ -7,6 +7,7 @@ import { sleep } from '../adapters/clock.js';
 import { SshError, SshSession } from '../adapters/ssh.js';
 import { Gateway } from '../adapters/gateway.js';
 import type { Observation, Observations } from '../core/model.js';
+import { HactlError } from '../errors.js';
 import { confirmObservation, shouldRetry } from './retry.js';
 
 export function openSession(config: Config, host: HostConfig): Promise<SshSession> {
@@ -40,6 +41,7 @@ export class Prober {
       }
       return { status: r.healthy ? 'healthy' : 'gateway-down', detail: r.detail, confirmed: true, ms: ms() };
     } catch (e) {
+      if (e instanceof HactlError) throw e; // a configuration error is never a host's state
       if (e instanceof SshError) return { status: e.kind, detail: e.message, confirmed: true, ms: ms() };
       return { status: 'unreachable', detail: `${host.name}: ${(e as Error).message}`, confirmed: true, ms: ms() };
     } finally {

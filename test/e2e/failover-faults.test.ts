@@ -247,3 +247,55 @@ describe('the fence (#5)', () => {
     assert.match(fence.detail, /stopped by port-owner, verified gone/);
   });
 });
+
+describe('nothing is injected through the gateway config (issue 11 #2)', () => {
+  const markerDir = () => join(lab.dir, 'markers');
+  const markers = () => readdirSync(markerDir());
+  const payloads = (tag: string) => {
+    const m = (n: string) => join(markerDir(), `${tag}${n}`);
+    return [`$(touch ${m('1')})`, `\`touch ${m('2')}\``, `;touch ${m('3')};`, `"$(touch ${m('4')})"`, `&& touch ${m('5')} #`];
+  };
+
+  test('payloads in runDir, env values, probe URL and method names: no marker file appears', async () => {
+    mkdirSync(markerDir(), { recursive: true });
+    const [r1, r2, r3, r4, r5] = payloads('runDir');
+    const env = Object.fromEntries(payloads('env').map((p, i) => [`HACTL_T${i}`, p]));
+    const name = `detached${payloads('name')[0]}`;
+    lab.writeConfig({
+      gateway: {
+        runDir: `.openclaw/h${r1}${r2}${r3}${r4}${r5}`,
+        env,
+        start: [{ name, detached: 'openclaw gateway run', env }],
+        stop: [{ name, pidfile: true, env }, { name: `port${payloads('stop')[2]}`, portOwner: true }],
+        // The URL schema allows no spaces or quotes: ${IFS} stands in for the space.
+        alive: { url: `http://127.0.0.1:{port}/healthz?$(touch\${IFS}${join(markerDir(), 'url1')})`, status: 200 },
+      },
+    });
+    assert.equal((await lab.hactl(['check'])).code, 0);
+    // A detached run that exits: hactl reads its log back (the path of the first injection found).
+    S().setFake({ failRun: true });
+    const bad = await lab.hactl(['failover']);
+    assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+    assert.match(bad.stdout, /the detached run exited/);
+    S().setFake({});
+    const f = await lab.hactl(['failover']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    assert.ok(S().gatewayPid() > 0, 'the standby was started through the detached method');
+    const b = await lab.hactl(['failback']);
+    assert.equal(b.code, 0, b.stdout + b.stderr);
+    assert.deepEqual(markers(), [], 'no payload ran');
+  });
+
+  test('an env key that is not a shell name is refused (exit 78, naming it) before anything runs', async () => {
+    mkdirSync(markerDir(), { recursive: true });
+    const key = `A=1;touch ${join(markerDir(), 'key1')};B`;
+    lab.writeConfig({ gateway: { env: { [key]: 'x' } } });
+    for (const args of [['check'], ['failover']]) {
+      const r = await lab.hactl(args);
+      assert.equal(r.code, 78, r.stdout + r.stderr);
+      assert.match(r.stderr, /gateway\.env: key "A=1;touch .*" is not a shell variable name/);
+    }
+    assert.ok(P().gatewayPid() > 0, 'the primary was not touched');
+    assert.deepEqual(markers(), []);
+  });
+});
