@@ -184,26 +184,12 @@ export class Gateway {
     }
   }
 
-  /** Polls until the gateway stops answering its liveness URL, or the deadline. */
-  async waitStopped(deadlineSec: number): Promise<{ stopped: boolean; detail: string; ms: number }> {
-    const t0 = this.clock.ms();
-    const poll = this.t.pollInterval * 1000;
-    const u = urlOf(this.gw.alive, this.gw);
-    for (;;) {
-      const timeout = this.t.commandTimeout;
-      const r = await this.s.run(scripts.httpGet(u, Math.max(1, Math.floor(timeout - 1))), timeout);
-      const ms = this.clock.ms() - t0;
-      if (!new RegExp(`${scripts.HTTP_MARK}[1-9]`).test(r.stdout))
-        return { stopped: true, detail: `${u}: not answering`, ms };
-      if (ms + poll > deadlineSec * 1000)
-        return { stopped: false, detail: `${u} still answers after ${deadlineSec} s`, ms };
-      await sleep(poll);
-    }
-  }
-
   /** Whether the gateway's process is gone (whatever its HTTP answer); else what still runs. */
   async gone(): Promise<{ gone: boolean; detail: string }> {
-    const r = await this.s.run(scripts.gatewayGone(this.gw.port, this.gw.runDir), this.t.commandTimeout);
+    const r = await this.s.run(
+      scripts.gatewayGone(this.gw.port, this.gw.runDir, urlOf(this.gw.alive, this.gw)),
+      this.t.commandTimeout,
+    );
     if (r.code === 0) return { gone: true, detail: 'no gateway process' };
     return { gone: false, detail: lastLine(r.stdout + r.stderr) || `gone check exited ${r.code ?? r.signal}` };
   }

@@ -154,12 +154,12 @@ export function portOwnerStop(port: number, stopWait: number): string {
 
 /**
  * Whether the gateway's process is gone, whatever its HTTP answer: nothing listens on
- * its port (ss, else fuser, else a TCP connect with curl) and the run hactl started is
- * not alive. Prints what still runs; exits 0 only when gone.
+ * its port (ss, else fuser, else a connect to its liveness URL: curl exit 7 is "refused")
+ * and the run hactl started is not alive. Prints what still runs; exits 0 only when gone.
  */
-export function gatewayGone(port: number, runDir: string): string {
+export function gatewayGone(port: number, runDir: string, aliveUrl: string): string {
   const sport = shq(`sport = :${port}`);
-  const url = shq(`http://127.0.0.1:${port}/`);
+  const url = shq(aliveUrl);
   return script(
     UP_FN,
     'left=',
