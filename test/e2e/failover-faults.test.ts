@@ -20,9 +20,13 @@ after(async () => {
 });
 beforeEach(async () => {
   await lab.reset();
-  for (const h of [P(), S()]) for (const f of ['fake-hang', 'fake-flaky']) rmSync(join(h.openclawDir, f), { force: true });
+  for (const h of [P(), S()])
+    for (const f of ['fake-hang', 'fake-flaky']) rmSync(join(h.openclawDir, f), { force: true });
   mkdirSync(join(P().home, '.openclaw', 'workspace'), { recursive: true });
-  writeFileSync(join(P().home, '.openclaw', 'workspace', 'MEMORY.md'), '# Memory\n\n- the user prefers short answers\n');
+  writeFileSync(
+    join(P().home, '.openclaw', 'workspace', 'MEMORY.md'),
+    '# Memory\n\n- the user prefers short answers\n',
+  );
   await P().startGateway();
 });
 
@@ -33,10 +37,16 @@ function gatewayProcesses(h: LabHost): number[] {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
       const env = readFileSync(`/proc/${p}/environ`, 'utf8').split('\0');
-      if (cmd.some((c) => c.endsWith('openclaw') || c.endsWith('fake-openclaw.mjs')) && cmd.includes('run') && env.includes(`HOME=${h.home}`)) {
+      if (
+        cmd.some((c) => c.endsWith('openclaw') || c.endsWith('fake-openclaw.mjs')) &&
+        cmd.includes('run') &&
+        env.includes(`HOME=${h.home}`)
+      ) {
         pids.push(Number(p));
       }
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return pids;
 }
@@ -44,7 +54,10 @@ function gatewayProcesses(h: LabHost): number[] {
 /** Raw call log of a host's stand-in: [time in ms, call]. */
 function callTimes(h: LabHost): Array<[number, string]> {
   const text = readFileSync(join(h.openclawDir, 'fake-calls.log'), 'utf8');
-  return text.trim().split('\n').map((l) => [Date.parse(l.slice(0, l.indexOf(' '))), l.slice(l.indexOf(' ') + 1)]);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => [Date.parse(l.slice(0, l.indexOf(' '))), l.slice(l.indexOf(' ') + 1)]);
 }
 
 async function failedOver(): Promise<void> {
@@ -63,7 +76,9 @@ describe('act first, alert after (#12)', () => {
     const hang: Server = createServer(() => arrivals.push(Date.now()));
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
     try {
-      lab.writeConfig({ alerts: { telegram: { apiRoot: `http://127.0.0.1:${(hang.address() as AddressInfo).port}` } } });
+      lab.writeConfig({
+        alerts: { telegram: { apiRoot: `http://127.0.0.1:${(hang.address() as AddressInfo).port}` } },
+      });
       await P().kill();
       await S().kill();
       assert.equal((await lab.hactl(['check'])).code, 2); // both down: an alert that waits in the outbox
@@ -74,10 +89,15 @@ describe('act first, alert after (#12)', () => {
       const since = Date.now();
       const f = await lab.hactl(['failover', '--auto']);
       assert.equal(f.code, 0, f.stdout + f.stderr);
-      const started = callTimes(S()).filter(([, c]) => c === 'gateway run').at(-1)![0];
+      const started = callTimes(S())
+        .filter(([, c]) => c === 'gateway run')
+        .at(-1)![0];
       const during = arrivals.filter((t) => t >= since);
       assert.ok(during.length > 0, 'the run tried to deliver');
-      assert.ok(during.every((t) => t >= started), 'no delivery attempt before the standby was started');
+      assert.ok(
+        during.every((t) => t >= started),
+        'no delivery attempt before the standby was started',
+      );
     } finally {
       hang.closeAllConnections();
       await new Promise((r) => hang.close(r));
@@ -86,7 +106,7 @@ describe('act first, alert after (#12)', () => {
 });
 
 describe('the serving standby dies (#7, #8)', () => {
-  test("its host dies while the primary answers: back to the primary, the lost memory alerted", async () => {
+  test('its host dies while the primary answers: back to the primary, the lost memory alerted', async () => {
     await failedOver();
     await S().kill();
     assert.equal((await lab.hactl(['check'])).code, 2);
@@ -108,7 +128,10 @@ describe('the serving standby dies (#7, #8)', () => {
     assert.equal(b.code, 0, b.stdout + b.stderr);
     assert.equal(lab.state().serving, 'primary');
     assert.ok(P().gatewayPid() > 0);
-    assert.match(lab.telegram.texts()[0]!, /primary ONLINE — standby stopped — WARNING: memory the standby wrote could not be synced back/);
+    assert.match(
+      lab.telegram.texts()[0]!,
+      /primary ONLINE — standby stopped — WARNING: memory the standby wrote could not be synced back/,
+    );
   });
 
   test('its gateway dies while the primary answers: alerted, and back to the primary', async () => {
@@ -172,7 +195,10 @@ describe('manual failover (#6)', () => {
     assert.equal(f.code, 2, f.stdout);
     assert.equal(P().gatewayPid(), pid, 'the primary still serves, same process');
     assert.equal(lab.state().serving, 'primary');
-    assert.match(lab.telegram.texts()[0]!, /FAILOVER FAILED — standby did not take over, standby failed its preflight, nothing was touched/);
+    assert.match(
+      lab.telegram.texts()[0]!,
+      /FAILOVER FAILED — standby did not take over, standby failed its preflight, nothing was touched/,
+    );
   });
 
   test('no start method verifies after the fence: the primary is restarted, and alerted', async () => {
@@ -188,20 +214,28 @@ describe('manual failover (#6)', () => {
 
 describe('failback (#9)', () => {
   test('the primary must pass its preflight before the standby is touched', async () => {
-    lab.writeConfig({ hosts: { primary: { gateway: { start: [{ name: 'detached', detached: 'openclaw-missing gateway run' }] } } } });
+    lab.writeConfig({
+      hosts: { primary: { gateway: { start: [{ name: 'detached', detached: 'openclaw-missing gateway run' }] } } },
+    });
     await failedOver();
     const pid = S().gatewayPid();
     const b = await lab.hactl(['failback']);
     assert.equal(b.code, 2, b.stdout);
     assert.equal(S().gatewayPid(), pid, 'the standby kept serving, same process');
-    assert.match(lab.telegram.texts()[0]!, /FAILBACK FAILED — primary failed its preflight, nothing was touched: .*openclaw-missing/);
+    assert.match(
+      lab.telegram.texts()[0]!,
+      /FAILBACK FAILED — primary failed its preflight, nothing was touched: .*openclaw-missing/,
+    );
   });
 
   test('a failing failback rolls back in the run, and stops at maxAttempts with one escalation', async () => {
     lab.writeConfig({ thresholds: { successesBeforeFailback: 1, maxAttempts: 2 } });
     await failedOver();
     P().setFake({ failRun: true });
-    const runs = () => P().calls().filter((c) => c === 'gateway run').length;
+    const runs = () =>
+      P()
+        .calls()
+        .filter((c) => c === 'gateway run').length;
     const before = runs();
     for (let i = 0; i < 4; i++) {
       await lab.hactl(['check']);
@@ -228,7 +262,10 @@ describe('start methods (#10)', () => {
     await lab.hactl(['check']);
     const f = await lab.hactl(['failover', '--auto']);
     assert.equal(f.code, 0, f.stdout + f.stderr);
-    const step = lab.history().at(-1).steps.find((s: any) => s.op === 'start');
+    const step = lab
+      .history()
+      .at(-1)
+      .steps.find((s: any) => s.op === 'start');
     assert.match(step.detail, /started by detached/);
     assert.match(step.detail, /stopped after slow: stopped by detached, verified gone/);
     assert.equal(gatewayProcesses(S()).length, 1, 'exactly one gateway on the standby');
@@ -243,7 +280,10 @@ describe('the fence (#5)', () => {
     assert.equal(f.code, 0, f.stdout + f.stderr);
     assert.equal(gatewayProcesses(P()).length, 0, 'the hung gateway process is gone');
     assert.ok(S().gatewayPid() > 0);
-    const fence = lab.history().at(-1).steps.find((s: any) => s.op === 'fence');
+    const fence = lab
+      .history()
+      .at(-1)
+      .steps.find((s: any) => s.op === 'fence');
     assert.match(fence.detail, /stopped by port-owner, verified gone/);
   });
 });
@@ -253,7 +293,13 @@ describe('nothing is injected through the gateway config (issue 11 #2)', () => {
   const markers = () => readdirSync(markerDir());
   const payloads = (tag: string) => {
     const m = (n: string) => join(markerDir(), `${tag}${n}`);
-    return [`$(touch ${m('1')})`, `\`touch ${m('2')}\``, `;touch ${m('3')};`, `"$(touch ${m('4')})"`, `&& touch ${m('5')} #`];
+    return [
+      `$(touch ${m('1')})`,
+      `\`touch ${m('2')}\``,
+      `;touch ${m('3')};`,
+      `"$(touch ${m('4')})"`,
+      `&& touch ${m('5')} #`,
+    ];
   };
 
   test('payloads in runDir, env values, probe URL and method names: no marker file appears', async () => {
@@ -266,7 +312,10 @@ describe('nothing is injected through the gateway config (issue 11 #2)', () => {
         runDir: `.openclaw/h${r1}${r2}${r3}${r4}${r5}`,
         env,
         start: [{ name, detached: 'openclaw gateway run', env }],
-        stop: [{ name, pidfile: true, env }, { name: `port${payloads('stop')[2]}`, portOwner: true }],
+        stop: [
+          { name, pidfile: true, env },
+          { name: `port${payloads('stop')[2]}`, portOwner: true },
+        ],
         // The URL schema allows no spaces or quotes: ${IFS} stands in for the space.
         alive: { url: `http://127.0.0.1:{port}/healthz?$(touch\${IFS}${join(markerDir(), 'url1')})`, status: 200 },
       },

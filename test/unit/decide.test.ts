@@ -12,17 +12,30 @@ import { config } from './helpers.ts';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const at = (s: number) => new Date(NOW.getTime() + s * 1000);
-const ob = (status: string, extra: Record<string, unknown> = {}) => ({ status, detail: `${status} detail`, confirmed: true, ...extra });
+const ob = (status: string, extra: Record<string, unknown> = {}) => ({
+  status,
+  detail: `${status} detail`,
+  confirmed: true,
+  ...extra,
+});
 const obs = (p: string, s: string) => ({ primary: ob(p), standby: ob(s) });
 const AUTO = { auto: true, who: 'hactl --auto on witness' };
 const HAND = { auto: false, who: 'ann@witness' };
 
 /** A state: serving side, the last check's statuses, streaks and attempt records as given. */
-function state(o: {
-  serving?: 'primary' | 'standby'; check?: [string, string] | null; checkAge?: number; confirmed?: boolean;
-  failures?: number; reachable?: number; failover?: Record<string, unknown>; failback?: Record<string, unknown>;
-  incidents?: Record<string, unknown>;
-} = {}): any {
+function state(
+  o: {
+    serving?: 'primary' | 'standby';
+    check?: [string, string] | null;
+    checkAge?: number;
+    confirmed?: boolean;
+    failures?: number;
+    reachable?: number;
+    failover?: Record<string, unknown>;
+    failback?: Record<string, unknown>;
+    incidents?: Record<string, unknown>;
+  } = {},
+): any {
   const s: any = initialState(NOW);
   s.serving = o.serving ?? 'primary';
   if (o.check) {
@@ -31,7 +44,8 @@ function state(o: {
     s.lastCheck = { at: at(-(o.checkAge ?? 10)).toISOString(), hosts };
   }
   const servingSide = s.serving;
-  s.streaks[servingSide].failures = o.failures ?? (o.check && o.check[servingSide === 'primary' ? 0 : 1] !== 'healthy' ? 1 : 0);
+  s.streaks[servingSide].failures =
+    o.failures ?? (o.check && o.check[servingSide === 'primary' ? 0 : 1] !== 'healthy' ? 1 : 0);
   s.streaks.primary.reachable = o.reachable ?? 0;
   s.failover = { ...s.failover, ...(o.failover ?? {}) };
   if (o.incidents) s.incidents = o.incidents;
@@ -63,8 +77,16 @@ function runPlanTable(decide: typeof decideFailover, rows: PlanRow[]): void {
       assert.equal(d.act, r.act, JSON.stringify(d));
       if (r.exit !== undefined) assert.equal(d.exitCode, r.exit);
       if (r.kind) assert.equal(d.plan.kind, r.kind);
-      if (r.ops) assert.deepEqual(d.plan.steps.map((s: any) => s.op), r.ops);
-      if (r.rollback) assert.deepEqual(d.plan.rollback.map((s: any) => `${s.op} ${s.role}`), r.rollback);
+      if (r.ops)
+        assert.deepEqual(
+          d.plan.steps.map((s: any) => s.op),
+          r.ops,
+        );
+      if (r.rollback)
+        assert.deepEqual(
+          d.plan.rollback.map((s: any) => `${s.op} ${s.role}`),
+          r.rollback,
+        );
       if (r.reason) assert.match(d.act ? d.plan.reason : d.reason, r.reason);
       if (r.check) r.check(d.plan);
       assert.equal(!!d.escalate, !!r.escalate);
@@ -82,82 +104,221 @@ const stepOf = (plan: any, op: string) => plan.steps.find((s: any) => s.op === o
 
 describe('plan: decideFailover', () => {
   runPlanTable(decideFailover, [
-    { name: 'by hand: preflight the standby, then act; if nothing verifies after the fence, restart the primary (#6)',
-      st: state(), req: HAND, act: true, kind: 'failover', ops: FAILOVER_OPS, rollback: ROLLBACK_TO_PRIMARY,
+    {
+      name: 'by hand: preflight the standby, then act; if nothing verifies after the fence, restart the primary (#6)',
+      st: state(),
+      req: HAND,
+      act: true,
+      kind: 'failover',
+      ops: FAILOVER_OPS,
+      rollback: ROLLBACK_TO_PRIMARY,
       check: (p) => {
         assert.equal(stepOf(p, 'start').onFail, 'rollback');
         assert.equal(stepOf(p, 'verify').onFail, 'rollback');
         assert.equal(p.steps[0].role, 'standby');
-      } },
-    { name: 'by hand after a gateway-down check: last-chance sync first', st: state({ check: ['gateway-down', 'gateway-down'] }),
-      req: HAND, act: true, ops: LAST_CHANCE_OPS },
-    { name: 'by hand while the standby serves: nothing to do', st: state({ serving: 'standby' }), req: HAND, act: false, exit: 0 },
+      },
+    },
+    {
+      name: 'by hand after a gateway-down check: last-chance sync first',
+      st: state({ check: ['gateway-down', 'gateway-down'] }),
+      req: HAND,
+      act: true,
+      ops: LAST_CHANCE_OPS,
+    },
+    {
+      name: 'by hand while the standby serves: nothing to do',
+      st: state({ serving: 'standby' }),
+      req: HAND,
+      act: false,
+      exit: 0,
+    },
     { name: 'auto without a check: wait', st: state(), act: false, exit: 0, reason: /no check recorded/ },
-    { name: 'auto on stale state: exit 3', st: state({ check: ['gateway-down', 'gateway-down'], checkAge: 301 }), act: false,
-      exit: 3, reason: /stale/ },
-    { name: 'auto, standby serving, both healthy: fence the idle primary',
-      st: state({ serving: 'standby', check: ['healthy', 'healthy'] }), act: true, kind: 'fence-idle', ops: ['fence'] },
-    { name: 'auto, standby serving, primary down: failback decides', st: state({ serving: 'standby', check: ['gateway-down', 'healthy'] }),
-      act: false, exit: 0, reason: /failback decides/ },
-    { name: 'auto, the serving standby\'s host died, primary answers: back to the primary, memory loss known (#7)',
-      st: onStandby({ check: ['gateway-down', 'unreachable'] }), act: true, kind: 'return', ops: FAILOVER_OPS, rollback: [],
+    {
+      name: 'auto on stale state: exit 3',
+      st: state({ check: ['gateway-down', 'gateway-down'], checkAge: 301 }),
+      act: false,
+      exit: 3,
+      reason: /stale/,
+    },
+    {
+      name: 'auto, standby serving, both healthy: fence the idle primary',
+      st: state({ serving: 'standby', check: ['healthy', 'healthy'] }),
+      act: true,
+      kind: 'fence-idle',
+      ops: ['fence'],
+    },
+    {
+      name: 'auto, standby serving, primary down: failback decides',
+      st: state({ serving: 'standby', check: ['gateway-down', 'healthy'] }),
+      act: false,
+      exit: 0,
+      reason: /failback decides/,
+    },
+    {
+      name: "auto, the serving standby's host died, primary answers: back to the primary, memory loss known (#7)",
+      st: onStandby({ check: ['gateway-down', 'unreachable'] }),
+      act: true,
+      kind: 'return',
+      ops: FAILOVER_OPS,
+      rollback: [],
       check: (p) => {
         assert.equal(stepOf(p, 'fence').role, 'standby');
         assert.equal(stepOf(p, 'fence').unreachable, 'stopped');
         assert.equal(stepOf(p, 'start').role, 'primary');
         assert.match(p.memoryLoss, /could not be synced back \(its host is unreachable\)/);
-      } },
-    { name: 'auto, the serving standby\'s gateway died, primary answers: sync back, then back to the primary (#8)',
-      st: onStandby({ check: ['gateway-down', 'gateway-down'] }), act: true, kind: 'return', ops: RETURN_OPS,
+      },
+    },
+    {
+      name: "auto, the serving standby's gateway died, primary answers: sync back, then back to the primary (#8)",
+      st: onStandby({ check: ['gateway-down', 'gateway-down'] }),
+      act: true,
+      kind: 'return',
+      ops: RETURN_OPS,
       check: (p) => {
         assert.equal(stepOf(p, 'sync-back').onFail, 'continue');
         assert.equal(p.memoryLoss, undefined);
-      } },
-    { name: 'auto, the serving standby down, not confirmed', st: onStandby({ check: ['gateway-down', 'gateway-down'], confirmed: false }),
-      act: false, reason: /not confirmed/ },
-    { name: 'auto, the serving standby has a configuration problem: exit 3',
-      st: onStandby({ check: ['gateway-down', 'auth-failure'] }), act: false, exit: 3 },
-    { name: 'auto, the serving standby down and the primary unreachable: both down, exit 2',
-      st: onStandby({ check: ['unreachable', 'ssh-timeout'] }), act: false, exit: 2, reason: /primary pc1 is unreachable too/ },
-    { name: 'auto, the serving side down while the idle side already serves: adopt it',
-      st: state({ check: ['gateway-down', 'healthy'] }), act: true, kind: 'failover', ops: ['fence', 'verify', 'record'] },
-    { name: 'auto, the serving standby down while the primary already serves: adopt it',
-      st: onStandby({ check: ['healthy', 'unreachable'] }), act: true, kind: 'return', ops: ['fence', 'verify', 'record'] },
-    { name: 'auto, primary host-key failure: never a reason (exit 3)', st: state({ check: ['hostkey-failure', 'gateway-down'] }),
-      act: false, exit: 3, reason: /configuration problem/ },
-    { name: 'auto, primary auth failure: never a reason (exit 3)', st: state({ check: ['auth-failure', 'gateway-down'] }),
-      act: false, exit: 3 },
-    { name: 'auto, primary healthy, standby idle: nothing', st: state({ check: ['healthy', 'gateway-down'] }), act: false, exit: 0,
-      reason: /healthy: nothing to do/ },
-    { name: 'auto, both gateways up: fence the idle standby', st: state({ check: ['healthy', 'healthy'] }), act: true,
-      kind: 'fence-idle' },
-    { name: 'auto, failure not confirmed', st: state({ check: ['gateway-down', 'gateway-down'], confirmed: false }), act: false,
-      exit: 0, reason: /not confirmed/ },
-    { name: 'auto, fewer confirmed checks than failuresBeforeFailover', cfg: { thresholds: { failuresBeforeFailover: 3 } },
-      st: state({ check: ['gateway-down', 'gateway-down'], failures: 2 }), act: false, reason: /2\/3/ },
-    { name: 'auto, standby unreachable too: no attempt, exit 2', st: state({ check: ['unreachable', 'unreachable'] }), act: false,
-      exit: 2, reason: /standby pc2 is unreachable too/ },
-    { name: 'auto, standby host-key failure: no attempt, exit 3 (#14)', st: state({ check: ['gateway-down', 'hostkey-failure'] }),
-      act: false, exit: 3, reason: /cannot judge|neither judge nor start/ },
-    { name: 'auto, gateway crash confirmed: last-chance sync then the move',
-      st: state({ check: ['gateway-down', 'gateway-down'] }), act: true, ops: LAST_CHANCE_OPS, rollback: [] },
-    { name: 'auto, dead host confirmed: no last-chance sync, no rollback', st: state({ check: ['unreachable', 'gateway-down'] }),
-      act: true, ops: FAILOVER_OPS, rollback: [],
+      },
+    },
+    {
+      name: 'auto, the serving standby down, not confirmed',
+      st: onStandby({ check: ['gateway-down', 'gateway-down'], confirmed: false }),
+      act: false,
+      reason: /not confirmed/,
+    },
+    {
+      name: 'auto, the serving standby has a configuration problem: exit 3',
+      st: onStandby({ check: ['gateway-down', 'auth-failure'] }),
+      act: false,
+      exit: 3,
+    },
+    {
+      name: 'auto, the serving standby down and the primary unreachable: both down, exit 2',
+      st: onStandby({ check: ['unreachable', 'ssh-timeout'] }),
+      act: false,
+      exit: 2,
+      reason: /primary pc1 is unreachable too/,
+    },
+    {
+      name: 'auto, the serving side down while the idle side already serves: adopt it',
+      st: state({ check: ['gateway-down', 'healthy'] }),
+      act: true,
+      kind: 'failover',
+      ops: ['fence', 'verify', 'record'],
+    },
+    {
+      name: 'auto, the serving standby down while the primary already serves: adopt it',
+      st: onStandby({ check: ['healthy', 'unreachable'] }),
+      act: true,
+      kind: 'return',
+      ops: ['fence', 'verify', 'record'],
+    },
+    {
+      name: 'auto, primary host-key failure: never a reason (exit 3)',
+      st: state({ check: ['hostkey-failure', 'gateway-down'] }),
+      act: false,
+      exit: 3,
+      reason: /configuration problem/,
+    },
+    {
+      name: 'auto, primary auth failure: never a reason (exit 3)',
+      st: state({ check: ['auth-failure', 'gateway-down'] }),
+      act: false,
+      exit: 3,
+    },
+    {
+      name: 'auto, primary healthy, standby idle: nothing',
+      st: state({ check: ['healthy', 'gateway-down'] }),
+      act: false,
+      exit: 0,
+      reason: /healthy: nothing to do/,
+    },
+    {
+      name: 'auto, both gateways up: fence the idle standby',
+      st: state({ check: ['healthy', 'healthy'] }),
+      act: true,
+      kind: 'fence-idle',
+    },
+    {
+      name: 'auto, failure not confirmed',
+      st: state({ check: ['gateway-down', 'gateway-down'], confirmed: false }),
+      act: false,
+      exit: 0,
+      reason: /not confirmed/,
+    },
+    {
+      name: 'auto, fewer confirmed checks than failuresBeforeFailover',
+      cfg: { thresholds: { failuresBeforeFailover: 3 } },
+      st: state({ check: ['gateway-down', 'gateway-down'], failures: 2 }),
+      act: false,
+      reason: /2\/3/,
+    },
+    {
+      name: 'auto, standby unreachable too: no attempt, exit 2',
+      st: state({ check: ['unreachable', 'unreachable'] }),
+      act: false,
+      exit: 2,
+      reason: /standby pc2 is unreachable too/,
+    },
+    {
+      name: 'auto, standby host-key failure: no attempt, exit 3 (#14)',
+      st: state({ check: ['gateway-down', 'hostkey-failure'] }),
+      act: false,
+      exit: 3,
+      reason: /cannot judge|neither judge nor start/,
+    },
+    {
+      name: 'auto, gateway crash confirmed: last-chance sync then the move',
+      st: state({ check: ['gateway-down', 'gateway-down'] }),
+      act: true,
+      ops: LAST_CHANCE_OPS,
+      rollback: [],
+    },
+    {
+      name: 'auto, dead host confirmed: no last-chance sync, no rollback',
+      st: state({ check: ['unreachable', 'gateway-down'] }),
+      act: true,
+      ops: FAILOVER_OPS,
+      rollback: [],
       check: (p) => {
         assert.equal(stepOf(p, 'start').onFail, 'abort');
         assert.equal(stepOf(p, 'start').missed, 'stop-then-next');
-      } },
-    { name: 'auto, escalated before: stay quiet, exit 2',
+      },
+    },
+    {
+      name: 'auto, escalated before: stay quiet, exit 2',
       st: state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 3, escalatedAt: NOW.toISOString() } }),
-      act: false, exit: 2, reason: /gave up/ },
-    { name: 'auto, attempts at the cap: escalate once', cfg: { thresholds: { maxAttempts: 3 } },
-      st: state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 3 } }), act: false, exit: 2, escalate: true },
-    { name: 'auto, in cooldown', cfg: { thresholds: { cooldown: 300 } },
-      st: state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 1, lastAttemptAt: at(-100).toISOString() } }),
-      act: false, exit: 0, reason: /cooldown/ },
-    { name: 'auto, cooldown over', cfg: { thresholds: { cooldown: 300 } },
-      st: state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 1, lastAttemptAt: at(-400).toISOString() } }),
-      act: true },
+      act: false,
+      exit: 2,
+      reason: /gave up/,
+    },
+    {
+      name: 'auto, attempts at the cap: escalate once',
+      cfg: { thresholds: { maxAttempts: 3 } },
+      st: state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 3 } }),
+      act: false,
+      exit: 2,
+      escalate: true,
+    },
+    {
+      name: 'auto, in cooldown',
+      cfg: { thresholds: { cooldown: 300 } },
+      st: state({
+        check: ['unreachable', 'gateway-down'],
+        failover: { attempts: 1, lastAttemptAt: at(-100).toISOString() },
+      }),
+      act: false,
+      exit: 0,
+      reason: /cooldown/,
+    },
+    {
+      name: 'auto, cooldown over',
+      cfg: { thresholds: { cooldown: 300 } },
+      st: state({
+        check: ['unreachable', 'gateway-down'],
+        failover: { attempts: 1, lastAttemptAt: at(-400).toISOString() },
+      }),
+      act: true,
+    },
   ]);
 });
 
@@ -167,34 +328,78 @@ const BACK = ['gateway-down', 'healthy'] as [string, string];
 describe('plan: decideFailback', () => {
   runPlanTable(decideFailback, [
     { name: 'primary already serves', st: state(), act: false, exit: 0 },
-    { name: 'by hand: preflight the primary, sync back, stop the standby, start the primary; rollback restarts the standby (#9)',
-      st: onStandby(), req: HAND, act: true, kind: 'failback', ops: FAILBACK_OPS, rollback: ['start standby', 'verify standby'],
+    {
+      name: 'by hand: preflight the primary, sync back, stop the standby, start the primary; rollback restarts the standby (#9)',
+      st: onStandby(),
+      req: HAND,
+      act: true,
+      kind: 'failback',
+      ops: FAILBACK_OPS,
+      rollback: ['start standby', 'verify standby'],
       check: (p) => {
         assert.equal(p.steps[0].role, 'primary');
         assert.equal(stepOf(p, 'sync-back').onFail, 'abort');
         assert.equal(stepOf(p, 'sync-back').unreachable, 'continue');
         assert.equal(stepOf(p, 'stop').unreachable, 'stopped');
         assert.equal(stepOf(p, 'start').onFail, 'rollback');
-      } },
-    { name: 'by hand, escalated before: still acts (a human asked)', st: onStandby({ failback: { attempts: 3, escalatedAt: NOW.toISOString() } }),
-      req: HAND, act: true },
-    { name: 'auto, manual policy: never', cfg: { failback: { policy: 'manual' } }, st: onStandby({ check: ['gateway-down', 'healthy'],
-      reachable: 5 }), act: false, reason: /manual/ },
+      },
+    },
+    {
+      name: 'by hand, escalated before: still acts (a human asked)',
+      st: onStandby({ failback: { attempts: 3, escalatedAt: NOW.toISOString() } }),
+      req: HAND,
+      act: true,
+    },
+    {
+      name: 'auto, manual policy: never',
+      cfg: { failback: { policy: 'manual' } },
+      st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 5 }),
+      act: false,
+      reason: /manual/,
+    },
     { name: 'auto, no check', st: onStandby(), act: false, exit: 0, reason: /no check/ },
-    { name: 'auto, stale check', st: onStandby({ check: ['gateway-down', 'healthy'], checkAge: 400, reachable: 5 }), act: false,
-      exit: 3 },
-    { name: 'auto, primary back for too few checks', cfg: { thresholds: { successesBeforeFailback: 3 } },
-      st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 2 }), act: false, reason: /2\/3/ },
-    { name: 'auto, primary back long enough', cfg: { thresholds: { successesBeforeFailback: 3 } },
-      st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 3 }), act: true, ops: FAILBACK_OPS },
-    { name: 'auto, failback in cooldown (#9)', cfg: { thresholds: { cooldown: 300 } },
-      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 1, lastAttemptAt: at(-10).toISOString() } }), act: false,
-      reason: /cooldown/ },
-    { name: 'auto, failback attempts at the cap: escalate once (#9)', cfg: { thresholds: { maxAttempts: 2 } },
-      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 2 } }), act: false, exit: 2, escalate: true },
-    { name: 'auto, failback escalated: quiet, exit 2 (#9)',
-      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 2, escalatedAt: NOW.toISOString() } }), act: false, exit: 2,
-      reason: /hactl failback by hand/ },
+    {
+      name: 'auto, stale check',
+      st: onStandby({ check: ['gateway-down', 'healthy'], checkAge: 400, reachable: 5 }),
+      act: false,
+      exit: 3,
+    },
+    {
+      name: 'auto, primary back for too few checks',
+      cfg: { thresholds: { successesBeforeFailback: 3 } },
+      st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 2 }),
+      act: false,
+      reason: /2\/3/,
+    },
+    {
+      name: 'auto, primary back long enough',
+      cfg: { thresholds: { successesBeforeFailback: 3 } },
+      st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 3 }),
+      act: true,
+      ops: FAILBACK_OPS,
+    },
+    {
+      name: 'auto, failback in cooldown (#9)',
+      cfg: { thresholds: { cooldown: 300 } },
+      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 1, lastAttemptAt: at(-10).toISOString() } }),
+      act: false,
+      reason: /cooldown/,
+    },
+    {
+      name: 'auto, failback attempts at the cap: escalate once (#9)',
+      cfg: { thresholds: { maxAttempts: 2 } },
+      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 2 } }),
+      act: false,
+      exit: 2,
+      escalate: true,
+    },
+    {
+      name: 'auto, failback escalated: quiet, exit 2 (#9)',
+      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 2, escalatedAt: NOW.toISOString() } }),
+      act: false,
+      exit: 2,
+      reason: /hactl failback by hand/,
+    },
   ]);
 });
 
@@ -226,7 +431,13 @@ describe('plan: the confirming retry', () => {
 
 describe('fold: assess (the check verdict)', () => {
   const rows: Array<[string, 'primary' | 'standby', [string, string], number, RegExp]> = [
-    ['serving healthy, idle ready', 'primary', ['healthy', 'gateway-down'], 0, /^OK: primary pc1 serving, standby pc2 ready/],
+    [
+      'serving healthy, idle ready',
+      'primary',
+      ['healthy', 'gateway-down'],
+      0,
+      /^OK: primary pc1 serving, standby pc2 ready/,
+    ],
     ['standby host down', 'primary', ['healthy', 'unreachable'], 1, /standby pc2 not ready/],
     ['serving from the standby', 'standby', ['gateway-down', 'healthy'], 1, /serving from the standby/],
     ['two gateways', 'primary', ['healthy', 'healthy'], 1, /two gateways/],
@@ -235,17 +446,34 @@ describe('fold: assess (the check verdict)', () => {
     ['nothing serving, hosts gone', 'primary', ['ssh-timeout', 'unreachable'], 2, /CRITICAL/],
     ['serving host-key failure', 'primary', ['hostkey-failure', 'gateway-down'], 3, /UNKNOWN/],
     ['serving auth failure', 'primary', ['auth-failure', 'gateway-down'], 3, /UNKNOWN/],
-    ['idle standby host-key failure, primary serving (#14)', 'primary', ['healthy', 'hostkey-failure'], 3, /UNKNOWN: cannot judge standby pc2.*primary pc1 serving/],
-    ['idle standby auth failure, nothing serving (#14)', 'primary', ['gateway-down', 'auth-failure'], 3, /UNKNOWN: .*nothing serving/],
+    [
+      'idle standby host-key failure, primary serving (#14)',
+      'primary',
+      ['healthy', 'hostkey-failure'],
+      3,
+      /UNKNOWN: cannot judge standby pc2.*primary pc1 serving/,
+    ],
+    [
+      'idle standby auth failure, nothing serving (#14)',
+      'primary',
+      ['gateway-down', 'auth-failure'],
+      3,
+      /UNKNOWN: .*nothing serving/,
+    ],
   ];
   test('a transient failure is named; hosts called primary and standby are not named twice', async () => {
     const cfg = await config({
-      hosts: { primary: { address: '10.0.0.1', user: 'claw', key: '/k', knownHosts: '/kh' },
-        standby: { address: '10.0.0.2', user: 'claw', key: '/k', knownHosts: '/kh' } },
+      hosts: {
+        primary: { address: '10.0.0.1', user: 'claw', key: '/k', knownHosts: '/kh' },
+        standby: { address: '10.0.0.2', user: 'claw', key: '/k', knownHosts: '/kh' },
+      },
       pair: { primary: 'primary', standby: 'standby' },
     });
     const a = assess(cfg, 'primary', { primary: ob('healthy', { transient: true }), standby: ob('gateway-down') });
-    assert.match(a.line, /^OK: primary serving, standby ready \[primary healthy \(transient, recovered on retry\); standby gateway-down\]$/);
+    assert.match(
+      a.line,
+      /^OK: primary serving, standby ready \[primary healthy \(transient, recovered on retry\); standby gateway-down\]$/,
+    );
   });
   for (const [name, serving, [p, s], code, line] of rows) {
     test(name, async () => {
@@ -268,7 +496,12 @@ describe('fold: foldCheck', () => {
     assert.deepEqual(s.streaks.primary, { failures: 0, healthy: 1, reachable: 1 });
   });
   test('an unconfirmed failure does not count', async () => {
-    const r = foldCheck(await config(), initialState(NOW), { primary: ob('gateway-down', { confirmed: false }), standby: ob('gateway-down') }, NOW);
+    const r = foldCheck(
+      await config(),
+      initialState(NOW),
+      { primary: ob('gateway-down', { confirmed: false }), standby: ob('gateway-down') },
+      NOW,
+    );
     assert.equal(r.state.streaks.primary.failures, 0);
   });
   test('a configuration problem resets the streaks instead of counting as failure', async () => {
@@ -307,7 +540,13 @@ describe('fold: foldCheck', () => {
   });
 });
 
-const out = (op: string, ok: boolean, extra: Record<string, unknown> = {}) => ({ op, ok, detail: `${op} ${ok ? 'ok' : 'failed'}`, ms: 10, ...extra });
+const out = (op: string, ok: boolean, extra: Record<string, unknown> = {}) => ({
+  op,
+  ok,
+  detail: `${op} ${ok ? 'ok' : 'failed'}`,
+  ms: 10,
+  ...extra,
+});
 
 describe('fold: foldMove and foldHold', () => {
   test('a failover that ran through: the standby serves, attempts reset, one alert', async () => {
@@ -318,20 +557,37 @@ describe('fold: foldMove and foldHold', () => {
     assert.equal(f.state.serving, 'standby');
     assert.equal(f.state.servingSince, at(5).toISOString());
     assert.equal(f.exitCode, 0);
-    assert.deepEqual(f.alerts, ['[hactl] ⚠️ pc1 OFFLINE (gateway-down) — pc2 takes over (automatic: hactl --auto on witness)']);
+    assert.deepEqual(f.alerts, [
+      '[hactl] ⚠️ pc1 OFFLINE (gateway-down) — pc2 takes over (automatic: hactl --auto on witness)',
+    ]);
   });
   test('a manual failover says who asked, not "OFFLINE (healthy)" (#11)', async () => {
     const cfg = await config();
     const d: any = decideFailover(cfg, state({ check: ['healthy', 'gateway-down'] }), HAND, NOW);
-    const f = foldMove(cfg, state(), d.plan, { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) }, NOW, at(5));
+    const f = foldMove(
+      cfg,
+      state(),
+      d.plan,
+      { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) },
+      NOW,
+      at(5),
+    );
     assert.equal(f.alerts[0], '[hactl] ⚠️ failover by hand: pc1 stopped, pc2 takes over (by hand: ann@witness)');
   });
   test('a manual failover that fails after the fence: the primary restarted, said (#6)', async () => {
     const cfg = await config();
     const d: any = decideFailover(cfg, state(), HAND, NOW);
     const failed = out('start', false);
-    for (const [ok, said] of [[true, /primary pc1 restarted, serving again/], [false, /primary pc1 could NOT be restarted either.*NOTHING SERVES/]] as const) {
-      const res = { ok: false, outcomes: [out('preflight', true), out('fence', true), failed], failed, rollback: [out('start', ok), out('verify', ok)] };
+    for (const [ok, said] of [
+      [true, /primary pc1 restarted, serving again/],
+      [false, /primary pc1 could NOT be restarted either.*NOTHING SERVES/],
+    ] as const) {
+      const res = {
+        ok: false,
+        outcomes: [out('preflight', true), out('fence', true), failed],
+        failed,
+        rollback: [out('start', ok), out('verify', ok)],
+      };
       const f = foldMove(cfg, state(), d.plan, res, NOW, at(5));
       assert.equal(f.state.serving, 'primary');
       assert.match(f.alerts[0]!, /FAILOVER FAILED/);
@@ -344,16 +600,29 @@ describe('fold: foldMove and foldHold', () => {
     const d: any = decideFailover(cfg, state(), HAND, NOW);
     const failed = { ...out('preflight', false), role: 'standby' };
     const f = foldMove(cfg, state(), d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(1));
-    assert.match(f.alerts[0]!, /FAILOVER FAILED — pc2 did not take over, standby failed its preflight, nothing was touched/);
+    assert.match(
+      f.alerts[0]!,
+      /FAILOVER FAILED — pc2 did not take over, standby failed its preflight, nothing was touched/,
+    );
     assert.equal(f.state.failover.attempts, 1);
   });
   test('back from a dead standby: the primary serves, the lost memory is alerted (#7)', async () => {
     const cfg = await config();
     const st = onStandby({ check: ['gateway-down', 'unreachable'] });
     const d: any = decideFailover(cfg, st, AUTO, NOW);
-    const f = foldMove(cfg, st, d.plan, { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) }, NOW, at(5));
+    const f = foldMove(
+      cfg,
+      st,
+      d.plan,
+      { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) },
+      NOW,
+      at(5),
+    );
     assert.equal(f.state.serving, 'primary');
-    assert.match(f.alerts[0]!, /pc2 UNREACHABLE while serving — back to pc1 — WARNING: memory the standby wrote since .* could not be synced back/);
+    assert.match(
+      f.alerts[0]!,
+      /pc2 UNREACHABLE while serving — back to pc1 — WARNING: memory the standby wrote since .* could not be synced back/,
+    );
     assert.match(f.summary, /WARNING/);
   });
   test('back from a standby whose gateway died: a failed sync-back is passed and alerted (#8)', async () => {
@@ -362,7 +631,10 @@ describe('fold: foldMove and foldHold', () => {
     const d: any = decideFailover(cfg, st, AUTO, NOW);
     const outcomes = d.plan.steps.map((s: any) => out(s.op, s.op !== 'sync-back'));
     const f = foldMove(cfg, st, d.plan, { ok: true, outcomes }, NOW, at(5));
-    assert.match(f.alerts[0]!, /pc2 GATEWAY-DOWN while serving — back to pc1 — WARNING: .*could not be synced back \(sync-back failed\)/);
+    assert.match(
+      f.alerts[0]!,
+      /pc2 GATEWAY-DOWN while serving — back to pc1 — WARNING: .*could not be synced back \(sync-back failed\)/,
+    );
     const failed = out('start', false);
     const bad = foldMove(cfg, st, d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(5));
     assert.match(bad.alerts[0]!, /RETURN TO pc1 FAILED/);
@@ -383,7 +655,10 @@ describe('fold: foldMove and foldHold', () => {
     const cfg = await config();
     const d: any = decideFailback(cfg, state({ serving: 'standby' }), HAND, NOW);
     const failed = out('start', false);
-    for (const [ok, said] of [[true, /standby pc2 restarted, serving again/], [false, /standby pc2 could NOT be restarted/]] as const) {
+    for (const [ok, said] of [
+      [true, /standby pc2 restarted, serving again/],
+      [false, /standby pc2 could NOT be restarted/],
+    ] as const) {
       const res = { ok: false, outcomes: [failed], failed, rollback: [out('start', ok)] };
       const f = foldMove(cfg, state({ serving: 'standby' }), d.plan, res, NOW, at(5));
       assert.equal(f.state.serving, 'standby');
@@ -397,7 +672,14 @@ describe('fold: foldMove and foldHold', () => {
     const cfg = await config();
     const st = onStandby({ failback: { attempts: 2, escalatedAt: NOW.toISOString() } });
     const d: any = decideFailback(cfg, st, HAND, NOW);
-    const f = foldMove(cfg, st, d.plan, { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) }, NOW, at(5));
+    const f = foldMove(
+      cfg,
+      st,
+      d.plan,
+      { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) },
+      NOW,
+      at(5),
+    );
     assert.equal(f.state.serving, 'primary');
     assert.equal(f.state.failback.attempts, 0);
     assert.equal(f.state.failback.escalatedAt, null);
@@ -407,7 +689,9 @@ describe('fold: foldMove and foldHold', () => {
     const cfg = await config();
     const st = onStandby();
     const d: any = decideFailback(cfg, st, HAND, NOW);
-    const outcomes = d.plan.steps.map((s: any) => (s.op === 'sync-back' ? { ...out(s.op, false), unreachable: true } : out(s.op, true)));
+    const outcomes = d.plan.steps.map((s: any) =>
+      s.op === 'sync-back' ? { ...out(s.op, false), unreachable: true } : out(s.op, true),
+    );
     const f = foldMove(cfg, st, d.plan, { ok: true, outcomes }, NOW, at(5));
     assert.equal(f.state.serving, 'primary');
     assert.match(f.alerts[0]!, /pc1 ONLINE — pc2 stopped — WARNING: memory the standby wrote could not be synced back/);
@@ -450,6 +734,7 @@ describe('plan: describeStep', () => {
       decideFailover(cfg, state({ check: ['gateway-down', 'gateway-down'] }), AUTO, NOW),
       decideFailback(cfg, state({ serving: 'standby' }), HAND, NOW),
     ] as any[];
-    for (const d of plans) for (const s of [...d.plan.steps, ...d.plan.rollback]) assert.match(describeStep(cfg, s), /\(.+\)$/);
+    for (const d of plans)
+      for (const s of [...d.plan.steps, ...d.plan.rollback]) assert.match(describeStep(cfg, s), /\(.+\)$/);
   });
 });
