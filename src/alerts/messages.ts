@@ -22,6 +22,10 @@ export function bothDownText(c: Config, obs: Observations): string {
   );
 }
 
+export function bothDownRepeatText(c: Config, obs: Observations, since: string): string {
+  return bothDownText(c, obs).replace('CRITICAL: ', `CRITICAL, still, for ${since}: `);
+}
+
 export function bothDownResolvedText(c: Config, line: string): string {
   return `${prefix(c)} ✅ no longer both down: ${line}`;
 }

@@ -4,8 +4,8 @@ import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import type { Attempts, ClusterState, Decision, Level, Observations, Plan, RunResult } from '../core/model.js';
 import { isConfigProblem, isReachable, label, other } from '../core/model.js';
-import { stepIncident, type IncidentPolicy } from '../alerts/incident.js';
-import { bothDownResolvedText, bothDownText, moveText } from '../alerts/messages.js';
+import { duration, stepIncident, type IncidentPolicy } from '../alerts/incident.js';
+import { bothDownRepeatText, bothDownResolvedText, bothDownText, moveText } from '../alerts/messages.js';
 
 export interface Assessment {
   level: Level;
@@ -110,7 +110,8 @@ export function foldCheck(config: Config, state: ClusterState, obs: Observations
     BOTH_DOWN_POLICY,
     {
       open: bothDownText(config, obs),
-      resolved: () => bothDownResolvedText(config, assessment.line),
+      repeat: (since) => bothDownRepeatText(config, obs, duration(since)),
+      resolved: (since) => bothDownResolvedText(config, `${assessment.line} (after ${duration(since)})`),
     },
   );
   const next: ClusterState = {

@@ -516,6 +516,8 @@ describe('fold: foldCheck', () => {
     assert.match(one.alerts[0]!, /both down/);
     const two = foldCheck(cfg, one.state, obs('unreachable', 'unreachable'), at(60));
     assert.deepEqual(two.alerts, []);
+    const later = foldCheck(cfg, two.state, obs('unreachable', 'unreachable'), at(6 * 3600 + 1));
+    assert.match(later.alerts[0]!, /CRITICAL, still, for 6\.0 h: pc1 and pc2 both down/);
     const back = foldCheck(cfg, two.state, obs('healthy', 'gateway-down'), at(120));
     assert.match(back.alerts[0]!, /no longer both down/);
     assert.deepEqual(back.state.incidents, {});
