@@ -37,7 +37,7 @@ const askedBy = (plan: Plan): string => `${plan.by.auto ? 'automatic' : 'by hand
 function failure(plan: Plan, res: RunResult): string {
   const f = res.failed;
   if (!f) return 'unknown';
-  if (f.op === 'preflight') return `${f.role} failed its preflight, nothing was touched: ${f.detail}`;
+  if (f.op === 'preflight') return `${f.role} failed its preflight, no gateway was touched: ${f.detail}`;
   return `at ${f.op}: ${f.detail}`;
 }
 

@@ -32,7 +32,10 @@ function bringUp(config: Config, role: Role, onFail: Step['onFail'], why: string
   ];
 }
 
-/** The move from `from` to `to`: preflight, memory, stop, settle, start, verify, record. */
+/**
+ * The move from `from` to `to`: memory (it never touches a gateway), preflight, stop, settle,
+ * start, verify, record. The preflight comes right before the serving side is stopped.
+ */
 function move(
   config: Config,
   from: Role,
@@ -40,15 +43,13 @@ function move(
   o: { memory?: Step; stopOp: 'fence' | 'stop'; onStartFail: Step['onFail'] },
 ): Step[] {
   const L = (r: Role) => label(config, r);
-  const steps: Step[] = [
-    {
-      op: 'preflight',
-      role: to,
-      onFail: 'abort',
-      reason: `${L(to)} must be able to start before ${L(from)} is touched`,
-    },
-  ];
-  if (o.memory) steps.push(o.memory);
+  const steps: Step[] = o.memory ? [o.memory] : [];
+  steps.push({
+    op: 'preflight',
+    role: to,
+    onFail: 'abort',
+    reason: `${L(to)} must be able to start before ${L(from)}'s gateway is touched`,
+  });
   steps.push({
     op: o.stopOp,
     role: from,

@@ -197,7 +197,7 @@ describe('manual failover (#6)', () => {
     assert.equal(lab.state().serving, 'primary');
     assert.match(
       lab.telegram.texts()[0]!,
-      /FAILOVER FAILED — standby did not take over, standby failed its preflight, nothing was touched/,
+      /FAILOVER FAILED — standby did not take over, standby failed its preflight, no gateway was touched/,
     );
   });
 
@@ -213,7 +213,7 @@ describe('manual failover (#6)', () => {
 });
 
 describe('failback (#9)', () => {
-  test('the primary must pass its preflight before the standby is touched', async () => {
+  test("the primary must pass its preflight before the standby's gateway is touched", async () => {
     lab.writeConfig({
       hosts: { primary: { gateway: { start: [{ name: 'detached', detached: 'openclaw-missing gateway run' }] } } },
     });
@@ -224,7 +224,7 @@ describe('failback (#9)', () => {
     assert.equal(S().gatewayPid(), pid, 'the standby kept serving, same process');
     assert.match(
       lab.telegram.texts()[0]!,
-      /FAILBACK FAILED — primary failed its preflight, nothing was touched: .*openclaw-missing/,
+      /FAILBACK FAILED — primary failed its preflight, no gateway was touched: .*openclaw-missing/,
     );
   });
 

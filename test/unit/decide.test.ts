@@ -96,8 +96,8 @@ function runPlanTable(decide: typeof decideFailover, rows: PlanRow[]): void {
 }
 
 const FAILOVER_OPS = ['preflight', 'fence', 'settle', 'start', 'verify', 'record'];
-const LAST_CHANCE_OPS = ['preflight', 'sync-last-chance', 'fence', 'settle', 'start', 'verify', 'record'];
-const RETURN_OPS = ['preflight', 'sync-back', 'fence', 'settle', 'start', 'verify', 'record'];
+const LAST_CHANCE_OPS = ['sync-last-chance', 'preflight', 'fence', 'settle', 'start', 'verify', 'record'];
+const RETURN_OPS = ['sync-back', 'preflight', 'fence', 'settle', 'start', 'verify', 'record'];
 const ROLLBACK_TO_PRIMARY = ['start primary', 'verify primary'];
 const onStandby = (o: Parameters<typeof state>[0] = {}) => state({ serving: 'standby', ...o });
 const stepOf = (plan: any, op: string) => plan.steps.find((s: any) => s.op === op);
@@ -322,14 +322,14 @@ describe('plan: decideFailover', () => {
   ]);
 });
 
-const FAILBACK_OPS = ['preflight', 'sync-back', 'stop', 'settle', 'start', 'verify', 'record'];
+const FAILBACK_OPS = ['sync-back', 'preflight', 'stop', 'settle', 'start', 'verify', 'record'];
 const BACK = ['gateway-down', 'healthy'] as [string, string];
 
 describe('plan: decideFailback', () => {
   runPlanTable(decideFailback, [
     { name: 'primary already serves', st: state(), act: false, exit: 0 },
     {
-      name: 'by hand: preflight the primary, sync back, stop the standby, start the primary; rollback restarts the standby (#9)',
+      name: 'by hand: sync back, preflight the primary, stop the standby, start the primary; rollback restarts the standby (#9)',
       st: onStandby(),
       req: HAND,
       act: true,
@@ -337,7 +337,7 @@ describe('plan: decideFailback', () => {
       ops: FAILBACK_OPS,
       rollback: ['start standby', 'verify standby'],
       check: (p) => {
-        assert.equal(p.steps[0].role, 'primary');
+        assert.equal(stepOf(p, 'preflight').role, 'primary');
         assert.equal(stepOf(p, 'sync-back').onFail, 'abort');
         assert.equal(stepOf(p, 'sync-back').unreachable, 'continue');
         assert.equal(stepOf(p, 'stop').unreachable, 'stopped');
@@ -597,14 +597,14 @@ describe('fold: foldMove and foldHold', () => {
       assert.match(f.alerts[0]!, /by hand: ann@witness/);
     }
   });
-  test('a failed preflight says nothing was touched (#6)', async () => {
+  test('a failed preflight says no gateway was touched (#6)', async () => {
     const cfg = await config();
     const d: any = decideFailover(cfg, state(), HAND, NOW);
     const failed = { ...out('preflight', false), role: 'standby' };
     const f = foldMove(cfg, state(), d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(1));
     assert.match(
       f.alerts[0]!,
-      /FAILOVER FAILED — pc2 did not take over, standby failed its preflight, nothing was touched/,
+      /FAILOVER FAILED — pc2 did not take over, standby failed its preflight, no gateway was touched/,
     );
     assert.equal(f.state.failover.attempts, 1);
   });
