@@ -1,10 +1,10 @@
-// Builds the commander program. Command modules are imported lazily so that
-// `hactl --version` and `--help` load almost nothing. This is the one place
-// where errors become exit codes.
-import { Command, CommanderError, Option } from 'commander';
+// Commander wiring only: the program, its options, one lazily imported module per
+// subcommand (so `hactl --version` and `--help` load almost nothing). Errors become
+// exit codes in src/exit.ts.
+import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { EXIT, ExitWith, HactlError } from './errors.js';
-import { Reporter, redact } from './output.js';
+import { EXIT } from './errors.js';
+import { exitCodeFor } from './exit.js';
 import type { GlobalOptions } from './context.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -15,7 +15,9 @@ function globalOpts(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
-export function buildProgram(run: (fn: () => Promise<number | void>, opts: GlobalOptions) => Promise<void>): Command {
+type Runner = (fn: () => Promise<number | void>, opts: GlobalOptions) => Promise<void>;
+
+export function buildProgram(run: Runner): Command {
   const program = new Command();
   program
     .name('hactl')
@@ -34,7 +36,8 @@ export function buildProgram(run: (fn: () => Promise<number | void>, opts: Globa
   const lazy = (load: () => Promise<{ default: Action }>) =>
     async function (this: Command, ...args: unknown[]) {
       const cmd = args[args.length - 1] as Command;
-      await run(async () => (await load()).default(program, cmd, args.slice(0, -2)), globalOpts(cmd));
+      const action = async () => (await load()).default(program, cmd, args.slice(0, -2));
+      await run(action, globalOpts(cmd));
     };
 
   program
@@ -58,9 +61,14 @@ export function buildProgram(run: (fn: () => Promise<number | void>, opts: Globa
 
   program
     .command('sync-memory')
-    .description("copy the agents' memory to the host that does not serve, validated before it replaces the last good copy")
+    .description(
+      "copy the agents' memory to the host that does not serve, validated before it replaces the last good copy",
+    )
     .option('-n, --dry-run', 'show what would be copied, change nothing')
-    .option('--allow-mass-delete', 'accept a run that deletes more than memory.maxDeleteShare of the files (after a deliberate clean-up)')
+    .option(
+      '--allow-mass-delete',
+      'accept a run that deletes more than memory.maxDeleteShare of the files (after a deliberate clean-up)',
+    )
     .action(lazy(() => import('./commands/sync-memory.js')));
 
   program
@@ -135,27 +143,4 @@ export async function main(argv: string[]): Promise<void> {
     code = exitCodeFor(err, debug, argv.includes('--json'));
   }
   process.exitCode = code;
-}
-
-/** The single mapping from anything thrown to an exit code. */
-export function exitCodeFor(err: unknown, debug: boolean, json: boolean): number {
-  const out = new Reporter({ json, debug });
-  if (err instanceof ExitWith) return err.exitCode;
-  if (err instanceof CommanderError) {
-    if (err.exitCode === 0) return EXIT.OK; // --help, --version
-    return EXIT.USAGE; // commander already printed the message
-  }
-  if (err instanceof HactlError) {
-    if (json) out.summary('', { ok: false, error: err.name, message: redact(err.message), hint: err.hint, exitCode: err.exitCode });
-    else {
-      out.error(`hactl: ${err.message}`);
-      if (err.hint) out.error(`hactl: hint: ${err.hint}`);
-    }
-    if (debug && err.stack) out.error(err.stack);
-    return err.exitCode;
-  }
-  const e = err as Error;
-  out.error(`hactl: unexpected error: ${e?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}`);
-  if (debug && e?.stack) out.error(e.stack);
-  return EXIT.UNKNOWN;
 }

@@ -1,5 +1,5 @@
-// What every command gets before it runs: the loaded config, a reporter, the
-// lock, pending alerts flushed; and what it leaves after: one history line.
+// What every command gets before it runs: the loaded config, the clock, a reporter,
+// the lock; and what it leaves after: one history line, then pending alerts delivered.
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Config } from './config/types.js';
@@ -7,6 +7,7 @@ import { Reporter } from './output.js';
 import { acquireLock, type Lock } from './state/lock.js';
 import { appendLine, readJson, writeJson } from './state/files.js';
 import { initialState, type ClusterState } from './core/model.js';
+import { systemClock, type Clock } from './adapters/clock.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -21,6 +22,8 @@ export interface RunContext {
   config: Config;
   out: Reporter;
   opts: GlobalOptions;
+  /** The one clock (HACTL_NOW is read there). */
+  clock: Clock;
   now: () => Date;
   alerts: import('./adapters/telegram.js').Alerts;
 }
@@ -32,13 +35,28 @@ export interface RunRecord {
 }
 
 /** Load config, take the lock (unless dry-run), run, append history. */
-export async function runCommand(command: string, opts: GlobalOptions, lockName: string | null, body: (ctx: RunContext) => Promise<RunRecord>): Promise<number> {
-  const t0 = Date.now();
+export async function runCommand(
+  command: string,
+  opts: GlobalOptions,
+  lockName: string | null,
+  body: (ctx: RunContext) => Promise<RunRecord>,
+  clock: Clock = systemClock(),
+): Promise<number> {
+  const t0 = clock.ms();
+  const at = clock.now().toISOString();
   const out = new Reporter(opts);
   const { loadConfig } = await import('./config/load.js');
   const config = await loadConfig(opts.config);
   const { Alerts } = await import('./adapters/telegram.js');
-  const alerts = new Alerts(config, !!opts.dryRun);
+  // Knows whether the run sent anything (a send delivers everything pending too).
+  class RunAlerts extends Alerts {
+    used = false;
+    override send(text: string) {
+      this.used = true;
+      return super.send(text);
+    }
+  }
+  const alerts = new RunAlerts(config, !!opts.dryRun);
   // A token source that cannot work is said on every run, not discovered in the
   // middle of the night when the first alert is due. It does not stop the run:
   // an alerting mistake must never block a failover. Alerts wait in the outbox.
@@ -52,28 +70,53 @@ export async function runCommand(command: string, opts: GlobalOptions, lockName:
     }
   }
   let lock: Lock | undefined;
-  if (lockName && !opts.dryRun) lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
+  if (lockName && !opts.dryRun)
+    lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
   try {
-    if (!opts.dryRun) {
-      const r = await alerts.flush();
-      if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
-    }
-    const rec = await body({ config, out, opts, now: () => new Date(), alerts });
+    const rec = await body({ config, out, opts, clock, now: () => clock.now(), alerts });
     const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };
     out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...data });
     if (!opts.dryRun) {
-      appendLine(join(config.stateDir, 'history.jsonl'), { at: new Date(t0).toISOString(), command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode: rec.exitCode, ms: Date.now() - t0, summary: rec.summary, ...data });
+      const ms = Math.round(clock.ms() - t0);
+      const line = {
+        at,
+        command,
+        auto: !!opts.auto,
+        witness: hostname(),
+        pid: process.pid,
+        exitCode: rec.exitCode,
+        ms,
+      };
+      appendLine(join(config.stateDir, 'history.jsonl'), { ...line, summary: rec.summary, ...data });
     }
     return rec.exitCode;
   } catch (e) {
     const err = e as { exitCode?: number; message?: string };
     if (!opts.dryRun && typeof err.exitCode === 'number') {
       try {
-        appendLine(join(config.stateDir, 'history.jsonl'), { at: new Date(t0).toISOString(), command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode: err.exitCode, ms: Date.now() - t0, error: err.message });
-      } catch { /* the state directory itself may be the problem */ }
+        const ms = Math.round(clock.ms() - t0);
+        const line = {
+          at,
+          command,
+          auto: !!opts.auto,
+          witness: hostname(),
+          pid: process.pid,
+          exitCode: err.exitCode,
+          ms,
+        };
+        appendLine(join(config.stateDir, 'history.jsonl'), { ...line, error: err.message });
+      } catch {
+        /* the state directory itself may be the problem */
+      }
     }
     throw e;
   } finally {
+    // Act first, then deliver: alerts kept from earlier runs go out after the command did its
+    // job, so an alert channel's deadline never delays an action.
+    if (!opts.dryRun && !alerts.used) {
+      const r = await alerts.flush().catch(() => ({ sent: 0 }));
+      if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
+    }
     lock?.release();
   }
 }

@@ -1,33 +1,46 @@
-// Everything hactl does to a gateway on a host, as shell scripts run over an
-// SshSession. Values from config (URLs, paths, env) are always shell-quoted;
-// only the operator's own `run` commands are shell code by design.
-import type { GatewayConfig, HttpProbe, Method } from '../config/types.js';
+// Everything hactl does to a gateway on one host: probe it, run a start or stop
+// method, wait for it to be ready or gone. The shell text is in remote-scripts.ts;
+// this module runs it over an SshSession and reads the answers.
+import type { GatewayConfig, HttpProbe, Method, Thresholds } from '../config/types.js';
+import type { Clock } from './clock.js';
+import { sleep } from './clock.js';
 import type { SshSession } from './ssh.js';
-import { shq } from './shell.js';
+import * as scripts from './remote-scripts.js';
+import { ConfigError } from '../errors.js';
 
 export interface ProbeResult {
   healthy: boolean;
   detail: string;
 }
 
-const MARK = 'HACTL_HTTP_STATUS:';
+export interface MethodResult {
+  ok: boolean;
+  detail: string;
+}
 
-function url(p: HttpProbe, gw: GatewayConfig): string {
+function urlOf(p: HttpProbe, gw: GatewayConfig): string {
   return p.url.replace('{port}', String(gw.port));
 }
 
-/** A script that GETs `u` on the host: curl when there, else node. Prints body then a status marker. */
-export function httpScript(u: string, timeoutSec: number): string {
-  const nodeGet = `const u=process.argv[1];const r=require(u.startsWith('https')?'https':'http').get(u,{timeout:${timeoutSec * 1000}},(res)=>{let b='';res.on('data',(d)=>b+=d);res.on('end',()=>process.stdout.write(b+'\\n${MARK}'+res.statusCode+'\\n'))});r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',(e)=>{process.stdout.write('\\n${MARK}000 '+e.message+'\\n');process.exit(7)})`;
-  return `if command -v curl >/dev/null 2>&1; then curl -sS -m ${timeoutSec} -w '\\n${MARK}%{http_code}\\n' ${shq(u)}; else node -e ${shq(nodeGet)} ${shq(u)}; fi`;
-}
-
+/** Reads an httpGet script's output against a probe: status, and the JSON fields it requires. */
 export function judgeHttp(p: HttpProbe, u: string, stdout: string, stderr: string): ProbeResult {
-  const i = stdout.lastIndexOf(MARK);
-  const status = i >= 0 ? Number(stdout.slice(i + MARK.length).trim().split(/\s/)[0]) : 0;
+  const i = stdout.lastIndexOf(scripts.HTTP_MARK);
+  const status =
+    i >= 0
+      ? Number(
+          stdout
+            .slice(i + scripts.HTTP_MARK.length)
+            .trim()
+            .split(/\s/)[0],
+        )
+      : 0;
   const body = (i >= 0 ? stdout.slice(0, i) : stdout).trim();
-  if (!status) return { healthy: false, detail: `${u}: no answer (${(stderr.trim().split('\n').pop() || 'not listening').slice(0, 120)})` };
-  if (status !== p.status) return { healthy: false, detail: `${u}: HTTP ${status} (want ${p.status}) ${body.slice(0, 120)}` };
+  if (!status) {
+    const why = (stderr.trim().split('\n').pop() || 'not listening').slice(0, 120);
+    return { healthy: false, detail: `${u}: no answer (${why})` };
+  }
+  if (status !== p.status)
+    return { healthy: false, detail: `${u}: HTTP ${status} (want ${p.status}) ${body.slice(0, 120)}` };
   if (p.json) {
     let parsed: Record<string, unknown>;
     try {
@@ -36,116 +49,192 @@ export function judgeHttp(p: HttpProbe, u: string, stdout: string, stderr: strin
       return { healthy: false, detail: `${u}: HTTP ${status} but the body is not JSON: ${body.slice(0, 80)}` };
     }
     for (const [k, v] of Object.entries(p.json)) {
-      if (JSON.stringify(parsed[k]) !== JSON.stringify(v)) return { healthy: false, detail: `${u}: ${k}=${JSON.stringify(parsed[k])} (want ${JSON.stringify(v)})` };
+      if (JSON.stringify(parsed[k]) !== JSON.stringify(v)) {
+        return { healthy: false, detail: `${u}: ${k}=${JSON.stringify(parsed[k])} (want ${JSON.stringify(v)})` };
+      }
     }
   }
   return { healthy: true, detail: `${u}: HTTP ${status}` };
 }
 
-export async function probeHttp(s: SshSession, p: HttpProbe, gw: GatewayConfig, timeoutSec: number): Promise<ProbeResult> {
-  const u = url(p, gw);
-  const r = await s.run(httpScript(u, Math.max(1, Math.floor(timeoutSec - 1))), timeoutSec);
-  if (r.code === 124 || r.code === 137) return { healthy: false, detail: `${u}: probe timed out on the host after ${timeoutSec} s` };
-  return judgeHttp(p, u, r.stdout, r.stderr);
-}
-
-/** The configured health probe: HTTP and/or command; both must pass when both are set. */
-export async function probeHealth(s: SshSession, gw: GatewayConfig, timeoutSec: number): Promise<ProbeResult> {
-  const details: string[] = [];
-  if (gw.probe.http) {
-    const r = await probeHttp(s, gw.probe.http, gw, timeoutSec);
-    if (!r.healthy) return r;
-    details.push(r.detail);
-  }
-  if (gw.probe.command) {
-    const c = gw.probe.command;
-    const r = await s.run(envPrefix(gw.env) + c.run, timeoutSec);
-    const out = r.stdout + r.stderr;
-    if (r.code !== 0) return { healthy: false, detail: `\`${c.run}\` exited ${r.code ?? r.signal}${r.code === 124 ? ' (timed out on the host)' : ''}: ${lastLine(out)}` };
-    if (c.match && !new RegExp(c.match, 'i').test(out)) return { healthy: false, detail: `\`${c.run}\` output does not match /${c.match}/: ${lastLine(out)}` };
-    details.push(`\`${c.run}\` ok`);
-  }
-  return { healthy: true, detail: details.join('; ') || 'no probe configured' };
-}
-
 /** The line of a command's output that says why: the last one naming a reason or error, else the last. */
 export function lastLine(s: string): string {
-  const lines = s.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = s
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const why = lines.filter((l) => /reason|error|fail|disabled|denied|refused|not found|no such/i.test(l)).pop();
   return (why ?? lines.pop() ?? '').slice(0, 240);
 }
 
-export function envPrefix(env: Record<string, string> | undefined): string {
-  const entries = Object.entries(env ?? {});
-  return entries.length ? `export ${entries.map(([k, v]) => `${k}=${shq(v)}`).join(' ')}; ` : '';
+const onHost = (code: number | null): string => (code === 124 ? ' (timed out on the host)' : '');
+
+/**
+ * Refuses a gateway config whose values cannot reach a shell safely: env keys must be
+ * shell names (values are quoted; a key cannot be). Exit 78, naming host and key.
+ */
+export function checkGatewayConfig(host: string, gw: GatewayConfig): void {
+  const envs: Array<[string, Record<string, string> | undefined]> = [
+    ['gateway.env', gw.env],
+    ...[...gw.start, ...gw.stop].map((m): [string, Record<string, string> | undefined] => [
+      `gateway method ${m.name} env`,
+      m.env,
+    ]),
+  ];
+  const bad = envs.flatMap(([where, env]) =>
+    Object.keys(env ?? {})
+      .filter((k) => !scripts.ENV_KEY.test(k))
+      .map(
+        (k) =>
+          `hosts.${host}: ${where}: key ${JSON.stringify(k)} is not a shell variable name (${scripts.ENV_KEY.source})`,
+      ),
+  );
+  if (bad.length) throw new ConfigError(bad, 'use names of letters, digits and _ (not starting with a digit)');
 }
 
-/** The script a start or stop method runs on the host. */
-const UP = `up() { [ -r /proc/$1/stat ] || { kill -0 "$1" 2>/dev/null; return; }; case "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -c1)" in ''|Z|X) return 1;; esac; return 0; }; `;
-
-export function methodScript(m: Method, gw: GatewayConfig, stopWait: number): string {
-  const env = envPrefix({ ...gw.env, ...(m.env ?? {}) });
-  const dir = `"$HOME"/${shq(gw.runDir)}`;
-  if (m.run) return `cd "$HOME" && ${env}${m.run}`;
-  if (m.detached) {
-    // setsid: own session and process group, so the stop can signal the group.
-    return `cd "$HOME" && ${env}mkdir -p ${dir} && (setsid nohup sh -c ${shq(`exec ${m.detached}`)} </dev/null >>${dir}/gateway.log 2>&1 & echo $! > ${dir}/gateway.pid)`;
+/** One host's gateway, reached through an open SSH session. */
+export class Gateway {
+  constructor(
+    private readonly s: SshSession,
+    readonly gw: GatewayConfig,
+    private readonly t: Thresholds,
+    private readonly clock: Clock,
+  ) {
+    checkGatewayConfig(s.host.name, gw);
   }
-  const ticks = Math.max(1, Math.ceil(stopWait * 5));
-  if (m.portOwner) {
-    // The login's own processes listening on the gateway port (ss, else fuser): TERM, wait, KILL.
-    const port = String(gw.port);
-    const find = `p=$( { ss -Hltnp "sport = :${port}" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2; fuser -n tcp ${port} 2>/dev/null | xargs -n1 echo; } | grep -E '^[0-9]+$' | sort -u | while read q; do [ -O /proc/$q ] && echo $q; done | xargs echo)`;
-    return `${UP}${find}; [ -n "$p" ] || { echo "nothing of $(id -un) listens on port ${port}"; exit 3; }; kill -TERM $p; i=0; while [ $i -lt ${ticks} ]; do alive=; for q in $p; do up $q && alive=1; done; [ -z "$alive" ] && break; sleep 0.2; i=$((i+1)); done; for q in $p; do up $q && { kill -KILL $q; echo "pid $q did not stop on SIGTERM: killed"; }; done; echo "stopped pid(s) $p"`;
+
+  private async http(p: HttpProbe): Promise<ProbeResult> {
+    const u = urlOf(p, this.gw);
+    const timeout = this.t.commandTimeout;
+    const r = await this.s.run(scripts.httpGet(u, Math.max(1, Math.floor(timeout - 1))), timeout);
+    if (r.code === 124 || r.code === 137)
+      return { healthy: false, detail: `${u}: probe timed out on the host after ${timeout} s` };
+    return judgeHttp(p, u, r.stdout, r.stderr);
   }
-  // pidfile stop: SIGTERM to the process group, wait, then SIGKILL.
-  return `${UP}f=${dir}/gateway.pid; [ -f "$f" ] || { echo "no run started by hactl"; exit 3; }; p=$(cat "$f"); case "$p" in ''|*[!0-9]*) rm -f "$f"; echo "bad pid file"; exit 3;; esac; up "$p" || { rm -f "$f"; echo "the run started by hactl (pid $p) is gone"; exit 3; }; kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p"; i=0; while up "$p" && [ $i -lt ${ticks} ]; do sleep 0.2; i=$((i+1)); done; if up "$p"; then kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; echo "pid $p did not stop on SIGTERM: killed"; fi; rm -f "$f"`;
-}
 
-export interface MethodResult {
-  ok: boolean;
-  detail: string;
-}
+  /** The configured health probe: HTTP and/or command; both must pass when both are set. */
+  async probe(): Promise<ProbeResult> {
+    const details: string[] = [];
+    const { http, command } = this.gw.probe;
+    if (http) {
+      const r = await this.http(http);
+      if (!r.healthy) return r;
+      details.push(r.detail);
+    }
+    if (command) {
+      const r = await this.s.run(scripts.probeCommand(command.run, this.gw.env), this.t.commandTimeout);
+      const out = r.stdout + r.stderr;
+      if (r.code !== 0)
+        return {
+          healthy: false,
+          detail: `\`${command.run}\` exited ${r.code ?? r.signal}${onHost(r.code)}: ${lastLine(out)}`,
+        };
+      if (command.match && !new RegExp(command.match, 'i').test(out)) {
+        return {
+          healthy: false,
+          detail: `\`${command.run}\` output does not match /${command.match}/: ${lastLine(out)}`,
+        };
+      }
+      details.push(`\`${command.run}\` ok`);
+    }
+    return { healthy: true, detail: details.join('; ') || 'no probe configured' };
+  }
 
-export async function runMethod(s: SshSession, m: Method, gw: GatewayConfig, timeoutSec: number, stopWait: number): Promise<MethodResult> {
-  const r = await s.run(methodScript(m, gw, stopWait), timeoutSec);
-  const out = (r.stdout + r.stderr).trim();
-  if (r.code === 0) return { ok: true, detail: `${m.name}: ok${out ? ` (${lastLine(out)})` : ''}` };
-  return { ok: false, detail: `${m.name}: exit ${r.code ?? r.signal}${r.code === 124 ? ' (timed out on the host)' : ''}${out ? `: ${lastLine(out)}` : ''}` };
-}
+  /** The script of a start or stop method. */
+  private methodScript(m: Method): string {
+    const env = { ...this.gw.env, ...(m.env ?? {}) };
+    if (m.run) return scripts.runCommand(m.run, env);
+    if (m.detached) return scripts.detachedStart(m.detached, this.gw.runDir, env);
+    if (m.portOwner) return scripts.portOwnerStop(this.gw.port, this.t.stopDeadline);
+    return scripts.pidfileStop(this.gw.runDir, this.t.stopDeadline);
+  }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Runs one start or stop method; `extra` seconds on top of the command timeout (stops wait for SIGTERM). */
+  async runMethod(m: Method, extra = 0): Promise<MethodResult> {
+    const r = await this.s.run(this.methodScript(m), this.t.commandTimeout + extra);
+    const out = (r.stdout + r.stderr).trim();
+    if (r.code === 0) return { ok: true, detail: `${m.name}: ok${out ? ` (${lastLine(out)})` : ''}` };
+    return {
+      ok: false,
+      detail: `${m.name}: exit ${r.code ?? r.signal}${onHost(r.code)}${out ? `: ${lastLine(out)}` : ''}`,
+    };
+  }
 
-/** For a detached run: fails (with the log's tail) once the process hactl started has exited. */
-export async function detachedExited(s: SshSession, gw: GatewayConfig, timeoutSec: number): Promise<string | undefined> {
-  const dir = `"$HOME"/${shq(gw.runDir)}`;
-  const r = await s.run(`${UP}p=$(cat ${dir}/gateway.pid 2>/dev/null); [ -n "$p" ] && up "$p" && exit 0; echo "the detached run exited; last lines of ${gw.runDir}/gateway.log:"; tail -n 5 ${dir}/gateway.log 2>/dev/null; exit 1`, timeoutSec);
-  return r.code === 0 ? undefined : (r.stdout + r.stderr).trim().replace(/\s*\n\s*/g, ' | ');
-}
+  /** For a detached run: the log's tail once the process hactl started has exited, else undefined. */
+  async detachedExited(): Promise<string | undefined> {
+    const r = await this.s.run(scripts.detachedAlive(this.gw.runDir), this.t.commandTimeout);
+    return r.code === 0 ? undefined : (r.stdout + r.stderr).trim().replace(/\s*\n\s*/g, ' | ');
+  }
 
-/** Polls until `/startupz` says started and the health probe passes, or the deadline. */
-export async function waitReady(s: SshSession, gw: GatewayConfig, deadlineSec: number, pollSec: number, timeoutSec: number, gone?: () => Promise<string | undefined>): Promise<ProbeResult & { ms: number }> {
-  const t0 = Date.now();
-  let last: ProbeResult = { healthy: false, detail: 'not probed' };
-  while (true) {
-    const died = gone ? await gone() : undefined;
-    if (died) return { healthy: false, detail: died, ms: Date.now() - t0 };
-    const started = await probeHttp(s, gw.started, gw, timeoutSec);
-    last = started.healthy ? await probeHealth(s, gw, timeoutSec) : started;
-    if (last.healthy) return { ...last, ms: Date.now() - t0 };
-    if (Date.now() - t0 + pollSec * 1000 > deadlineSec * 1000) return { healthy: false, detail: `not ready within ${deadlineSec} s: ${last.detail}`, ms: Date.now() - t0 };
-    await sleep(pollSec * 1000);
+  /** Polls until `started` says started and the health probe passes, or the deadline. */
+  async waitReady(deadlineSec: number, detached: boolean): Promise<ProbeResult & { ms: number }> {
+    const t0 = this.clock.ms();
+    const poll = this.t.pollInterval * 1000;
+    for (;;) {
+      const died = detached ? await this.detachedExited() : undefined;
+      if (died) return { healthy: false, detail: died, ms: this.clock.ms() - t0 };
+      const started = await this.http(this.gw.started);
+      const last = started.healthy ? await this.probe() : started;
+      const ms = this.clock.ms() - t0;
+      if (last.healthy) return { ...last, ms };
+      if (ms + poll > deadlineSec * 1000)
+        return { healthy: false, detail: `not ready within ${deadlineSec} s: ${last.detail}`, ms };
+      await sleep(poll);
+    }
+  }
+
+  /** Whether the gateway's process is gone (whatever its HTTP answer); else what still runs. */
+  async gone(): Promise<{ gone: boolean; detail: string }> {
+    const r = await this.s.run(
+      scripts.gatewayGone(this.gw.port, this.gw.runDir, urlOf(this.gw.alive, this.gw)),
+      this.t.commandTimeout,
+    );
+    if (r.code === 0) return { gone: true, detail: 'no gateway process' };
+    return { gone: false, detail: lastLine(r.stdout + r.stderr) || `gone check exited ${r.code ?? r.signal}` };
+  }
+
+  /** Polls `gone` until the deadline. */
+  async waitGone(deadlineSec: number): Promise<{ gone: boolean; detail: string; ms: number }> {
+    const t0 = this.clock.ms();
+    const poll = this.t.pollInterval * 1000;
+    for (;;) {
+      const g = await this.gone();
+      const ms = this.clock.ms() - t0;
+      if (g.gone || ms + poll > deadlineSec * 1000) return { ...g, ms };
+      await sleep(poll);
+    }
+  }
+
+  /**
+   * Whether this host can start a gateway, without starting one: the run directory can be
+   * written, and at least one start method's program is found (a method whose program cannot
+   * be read from its command counts as possible).
+   */
+  async preflight(): Promise<{ ok: boolean; detail: string }> {
+    const programs = this.gw.start.map((m) => programOf(m.detached ?? m.run ?? ''));
+    const known = [...new Set(programs.filter((p): p is string => !!p))];
+    const r = await this.s.run(scripts.preflight(this.gw.runDir, known), this.t.commandTimeout);
+    const out = (r.stdout + r.stderr).trim();
+    if (r.code !== 0)
+      return { ok: false, detail: `preflight exited ${r.code ?? r.signal}${onHost(r.code)}: ${lastLine(out)}` };
+    const missing = out
+      .split('\n')
+      .filter((l) => l.startsWith('missing: '))
+      .map((l) => l.slice(9));
+    const possible = programs.filter((p) => !p || !missing.includes(p));
+    if (!possible.length) return { ok: false, detail: `no start method can work: ${missing.join(', ')} not found` };
+    const note = missing.length ? `; not found: ${missing.join(', ')}` : '';
+    return { ok: true, detail: `the host answers, ${this.gw.runDir} writable${note}` };
   }
 }
 
-/** Polls until the gateway stops answering its liveness URL, or the deadline. */
-export async function waitStopped(s: SshSession, gw: GatewayConfig, deadlineSec: number, pollSec: number, timeoutSec: number): Promise<{ stopped: boolean; detail: string; ms: number }> {
-  const t0 = Date.now();
-  while (true) {
-    const u = url(gw.alive, gw);
-    const r = await s.run(httpScript(u, Math.max(1, Math.floor(timeoutSec - 1))), timeoutSec);
-    if (!/HACTL_HTTP_STATUS:[1-9]/.test(r.stdout)) return { stopped: true, detail: `${u}: not answering`, ms: Date.now() - t0 };
-    if (Date.now() - t0 + pollSec * 1000 > deadlineSec * 1000) return { stopped: false, detail: `${u} still answers after ${deadlineSec} s`, ms: Date.now() - t0 };
-    await sleep(pollSec * 1000);
-  }
+/** The program a method's command runs: the first word of its last `;`/`&&` part, when it is a plain word. */
+export function programOf(command: string): string | undefined {
+  const last = command
+    .split(/;|&&|\|\|/)
+    .pop()!
+    .trim();
+  const word = last.split(/\s+/)[0] ?? '';
+  return /^[\w./+-]+$/.test(word) && word !== 'exec' ? word : undefined;
 }

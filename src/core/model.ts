@@ -1,7 +1,8 @@
 // Types shared by the decision core and the commands. No I/O here.
 import type { Config, Role } from '../config/types.js';
 
-export type HostStatus = 'healthy' | 'gateway-down' | 'unreachable' | 'ssh-timeout' | 'auth-failure' | 'hostkey-failure';
+export type HostStatus =
+  'healthy' | 'gateway-down' | 'unreachable' | 'ssh-timeout' | 'auth-failure' | 'hostkey-failure';
 export type Level = 'ok' | 'degraded' | 'critical' | 'unknown';
 
 export interface Observation {
@@ -25,9 +26,26 @@ export interface ClusterState {
   servingSince: string;
   lastCheck: { at: string; hosts: Observations } | null;
   streaks: Record<Role, Streak>;
-  failover: { attempts: number; lastAttemptAt: string | null; escalatedAt: string | null; lastResult: string | null };
+  failover: Attempts;
   level: Level;
+  /** Failback's own retry budget (the same rules as failover's). */
+  failback?: Attempts;
+  /** Open incidents of the check (src/alerts/incident.ts), keyed. */
+  incidents?: Record<string, Incident>;
   extra?: Record<string, unknown>;
+}
+
+export interface Attempts {
+  attempts: number;
+  lastAttemptAt: string | null;
+  escalatedAt: string | null;
+  lastResult: string | null;
+}
+
+export interface Incident {
+  openedAt: string;
+  lastSentAt: string;
+  sent: number; // alerts sent for it: the opening one and its repeats
 }
 
 export function initialState(now: Date): ClusterState {
@@ -55,18 +73,82 @@ export function isReachable(s: HostStatus): boolean {
   return s === 'healthy' || s === 'gateway-down';
 }
 
-/** A step of a plan; the command module carries each out with its adapters. */
-export type Step =
-  | { op: 'fence'; role: Role; why: string }
+/** What a failing step leads to: stop the plan, carry on, or stop and run the plan's rollback. */
+export type OnFail = 'abort' | 'continue' | 'rollback';
+
+/**
+ * A step of a plan, with the reason it is there and what its failure leads to.
+ * The plan says everything; src/failover/run.ts carries it out without choosing.
+ * - preflight: the host answers and can start a gateway (checked without starting one).
+ * - sync-back: `unreachable: 'continue'` goes on when the source host does not answer
+ *   (what it wrote is then alerted as not synced back).
+ * - fence/stop: stop the gateway's process whatever its HTTP answer, then verify it is
+ *   gone; `unreachable: 'stopped'` counts a host that does not answer as stopped.
+ * - start: `methods` are tried in order, the first that reports started and ready wins;
+ *   `missed: 'stop-then-next'` stops a method that started but missed the deadline, and
+ *   verifies it is gone, before the next one.
+ */
+export type Step = { reason: string; onFail: OnFail } & (
+  | { op: 'preflight'; role: Role }
   | { op: 'sync-last-chance'; from: Role; to: Role }
-  | { op: 'sync-back'; from: Role; to: Role }
-  | { op: 'stop'; role: Role }
+  | { op: 'sync-back'; from: Role; to: Role; unreachable: 'continue' | 'fail' }
+  | { op: 'fence' | 'stop'; role: Role; unreachable: 'stopped' | 'fail' }
   | { op: 'settle'; seconds: number }
-  | { op: 'start'; role: Role; methods: string[] }
-  | { op: 'verify'; role: Role; deadline: number }
+  | { op: 'start'; role: Role; methods: string[]; missed: 'stop-then-next' }
+  | { op: 'verify'; role: Role }
   | { op: 'record'; serving: Role }
-  | { op: 'alert'; text: string };
+);
+export type StepOp = Step['op'];
+
+export type MoveKind = 'failover' | 'failback' | 'fence-idle' | 'return';
+
+/** Who asked for a run: cron with --auto, or a person by hand (user@host). */
+export interface Requester {
+  auto: boolean;
+  who: string;
+}
+
+export interface Plan {
+  kind: MoveKind;
+  reason: string;
+  steps: Step[];
+  /** Run after a step whose onFail is 'rollback' failed. */
+  rollback: Step[];
+  /** The status that made this plan (for the alert). */
+  cause: HostStatus | 'by hand';
+  /** Who asked. */
+  by: Requester;
+  /** Known before running: memory that cannot be synced back (its host does not answer). */
+  memoryLoss?: string;
+}
 
 export type Decision =
-  | { act: false; exitCode: number; reason: string; alert?: string; escalate?: boolean }
-  | { act: true; kind: 'failover' | 'failback' | 'fence-idle'; reason: string; steps: Step[] };
+  | { act: false; exitCode: number; reason: string; escalate?: { alert: string; what: 'failover' | 'failback' } }
+  | { act: true; plan: Plan };
+
+/** What one step did: the run's only output, folded by src/failover/fold.ts. */
+export interface Outcome {
+  op: StepOp;
+  role?: Role;
+  ok: boolean;
+  detail: string;
+  ms: number;
+  waitMs?: number; // part of ms spent in configured waits
+  unreachable?: boolean; // the host did not answer
+  methods?: MethodRun[]; // start methods tried, in order
+}
+
+export interface MethodRun {
+  name: string;
+  ok: boolean;
+  ms: number; // the method's own command on the host (not the wait for ready)
+}
+
+export interface RunResult {
+  ok: boolean;
+  outcomes: Outcome[];
+  failed?: Outcome;
+  /** Outcomes of the rollback, when one ran. */
+  rollback?: Outcome[];
+  gapMs?: number; // from the old gateway stopped (or fence) to the new one ready
+}

@@ -5,6 +5,10 @@
 //   gateway start|stop     "Gateway service disabled." exit 1, unless the lab enables a service
 //   gateway status         "Runtime: unknown", exit 0 (up or down); --require-rpc: 0 up / 1 down
 // Settings come from $HOME/.openclaw/fake.json (written by the lab). Every call is logged.
+// Faults: while $HOME/.openclaw/fake-hang exists, the gateway accepts connections and never
+// answers (a hung process); FAKE_STARTUP_MS in the environment overrides startupMs (a slow
+// start by one start method only); while $HOME/.openclaw/fake-flaky holds N > 0, the next N
+// /readyz answers are 503 (a transient failure).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, unlinkSync, openSync } from 'node:fs';
 import { createServer, get } from 'node:http';
 import { spawn } from 'node:child_process';
@@ -27,6 +31,15 @@ function running() {
   const pid = Number(readFileSync(pidFile, 'utf8'));
   return pid && alive(pid) ? pid : 0;
 }
+/** While $HOME/.openclaw/fake-flaky holds a count above 0, /readyz fails once per count. */
+function flaky() {
+  const f = join(dir, 'fake-flaky');
+  if (!existsSync(f)) return false;
+  const n = Number(readFileSync(f, 'utf8'));
+  if (!(n > 0)) return false;
+  writeFileSync(f, String(n - 1));
+  return true;
+}
 function probe(path) {
   return new Promise((resolve) => {
     const r = get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => { res.resume(); resolve(res.statusCode); });
@@ -44,10 +57,12 @@ async function main() {
     if (cfg.failRun) { console.error('Missing config'); return 78; }
     writeFileSync(pidFile, String(process.pid));
     const t0 = Date.now();
-    const startupMs = Number(cfg.startupMs ?? 300);
+    const startupMs = Number(process.env.FAKE_STARTUP_MS ?? cfg.startupMs ?? 300);
     const started = () => Date.now() - t0 >= startupMs;
     const server = createServer((req, res) => {
+      if (existsSync(join(dir, 'fake-hang'))) return; // accepted, never answered
       const json = (code, body) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+      if (req.url === '/readyz' && flaky()) return json(503, { ready: false, flaky: true });
       if (req.url === '/healthz') return json(200, { ok: true, status: 'live' });
       if (req.url === '/readyz') return started() && !cfg.neverReady ? json(200, { ready: true, host: process.env.LAB_HOST }) : json(503, { ready: false });
       if (req.url === '/startupz') return started() ? json(200, { status: 'started' }) : json(503, { status: 'starting' });
@@ -56,7 +71,7 @@ async function main() {
     });
     server.listen(port, '127.0.0.1', () => console.log(`gateway listening on 127.0.0.1:${port} (${process.env.LAB_HOST})`));
     server.on('error', (e) => { console.error(e.message); process.exit(1); });
-    const stop = () => { try { unlinkSync(pidFile); } catch {} server.close(); process.exit(0); };
+    const stop = () => { try { if (Number(readFileSync(pidFile, 'utf8')) === process.pid) unlinkSync(pidFile); } catch {} server.close(); process.exit(0); };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     return new Promise(() => {});

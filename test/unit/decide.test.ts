@@ -1,224 +1,742 @@
-// The decision core, case by case: (config, state, observations, now) -> plan.
+// The failover decisions as tables, the way Pacemaker's scheduler is tested:
+// each row is config + state + observation -> expected plan (plan.ts) or
+// expected new state and alerts (fold.ts). docs/decisions.md says the same in words.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyCheck, assess, decideFailback, decideFailover, needsRetry } from '../../dist/core/decide.js';
+import { decideFailback, decideFailover } from '../../dist/failover/plan.js';
+import { confirmObservation, shouldRetry } from '../../dist/failover/retry.js';
+import { describeStep } from '../../dist/failover/describe.js';
+import { assess, foldCheck, foldHold, foldMove } from '../../dist/failover/fold.js';
 import { initialState } from '../../dist/core/model.js';
 import { config } from './helpers.ts';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
-const later = (s: number) => new Date(NOW.getTime() + s * 1000);
-const ob = (status: string, extra: Record<string, unknown> = {}) => ({ status, detail: `${status} detail`, confirmed: true, ...extra });
+const at = (s: number) => new Date(NOW.getTime() + s * 1000);
+const ob = (status: string, extra: Record<string, unknown> = {}) => ({
+  status,
+  detail: `${status} detail`,
+  confirmed: true,
+  ...extra,
+});
 const obs = (p: string, s: string) => ({ primary: ob(p), standby: ob(s) });
+const AUTO = { auto: true, who: 'hactl --auto on witness' };
+const HAND = { auto: false, who: 'ann@witness' };
 
-async function afterChecks(cfg: any, list: Array<[string, string]>, start = initialState(NOW)) {
-  let st = start;
-  let last: any;
-  list.forEach(([p, s], i) => {
-    last = applyCheck(cfg, st, obs(p, s), later(i));
-    st = last.state;
-  });
-  return { state: st, last };
+/** A state: serving side, the last check's statuses, streaks and attempt records as given. */
+function state(
+  o: {
+    serving?: 'primary' | 'standby';
+    check?: [string, string] | null;
+    checkAge?: number;
+    confirmed?: boolean;
+    failures?: number;
+    reachable?: number;
+    failover?: Record<string, unknown>;
+    failback?: Record<string, unknown>;
+    incidents?: Record<string, unknown>;
+  } = {},
+): any {
+  const s: any = initialState(NOW);
+  s.serving = o.serving ?? 'primary';
+  if (o.check) {
+    const hosts = obs(o.check[0], o.check[1]);
+    if (o.confirmed === false) (hosts as any)[s.serving].confirmed = false;
+    s.lastCheck = { at: at(-(o.checkAge ?? 10)).toISOString(), hosts };
+  }
+  const servingSide = s.serving;
+  s.streaks[servingSide].failures =
+    o.failures ?? (o.check && o.check[servingSide === 'primary' ? 0 : 1] !== 'healthy' ? 1 : 0);
+  s.streaks.primary.reachable = o.reachable ?? 0;
+  s.failover = { ...s.failover, ...(o.failover ?? {}) };
+  if (o.incidents) s.incidents = o.incidents;
+  if (o.failback) s.failback = { attempts: 0, lastAttemptAt: null, escalatedAt: null, lastResult: null, ...o.failback };
+  return s;
 }
 
-describe('assess', () => {
-  test('primary serving, standby idle and reachable: OK, exit 0', async () => {
-    const a = assess(await config(), 'primary', obs('healthy', 'gateway-down'));
-    assert.equal(a.exitCode, 0);
-    assert.match(a.line, /^OK: primary pc1 serving, standby pc2 ready/);
+interface PlanRow {
+  name: string;
+  cfg?: Record<string, unknown>;
+  st: any;
+  req?: typeof AUTO;
+  now?: Date;
+  act: boolean;
+  exit?: number;
+  kind?: string;
+  ops?: string[];
+  rollback?: string[];
+  reason?: RegExp;
+  escalate?: boolean;
+  check?: (plan: any) => void;
+}
+
+function runPlanTable(decide: typeof decideFailover, rows: PlanRow[]): void {
+  for (const r of rows) {
+    test(r.name, async () => {
+      const cfg = await config(r.cfg ?? {});
+      const d: any = decide(cfg, r.st, r.req ?? AUTO, r.now ?? NOW);
+      assert.equal(d.act, r.act, JSON.stringify(d));
+      if (r.exit !== undefined) assert.equal(d.exitCode, r.exit);
+      if (r.kind) assert.equal(d.plan.kind, r.kind);
+      if (r.ops)
+        assert.deepEqual(
+          d.plan.steps.map((s: any) => s.op),
+          r.ops,
+        );
+      if (r.rollback)
+        assert.deepEqual(
+          d.plan.rollback.map((s: any) => `${s.op} ${s.role}`),
+          r.rollback,
+        );
+      if (r.reason) assert.match(d.act ? d.plan.reason : d.reason, r.reason);
+      if (r.check) r.check(d.plan);
+      assert.equal(!!d.escalate, !!r.escalate);
+      if (d.act) for (const s of d.plan.steps) assert.ok(s.reason, `step ${s.op} carries its reason`);
+    });
+  }
+}
+
+const FAILOVER_OPS = ['preflight', 'fence', 'settle', 'start', 'verify', 'record'];
+const LAST_CHANCE_OPS = ['sync-last-chance', 'preflight', 'fence', 'settle', 'start', 'verify', 'record'];
+const RETURN_OPS = ['sync-back', 'preflight', 'fence', 'settle', 'start', 'verify', 'record'];
+const ROLLBACK_TO_PRIMARY = ['start primary', 'verify primary'];
+const onStandby = (o: Parameters<typeof state>[0] = {}) => state({ serving: 'standby', ...o });
+const stepOf = (plan: any, op: string) => plan.steps.find((s: any) => s.op === op);
+
+describe('plan: decideFailover', () => {
+  runPlanTable(decideFailover, [
+    {
+      name: 'by hand: preflight the standby, then act; if nothing verifies after the fence, restart the primary (#6)',
+      st: state(),
+      req: HAND,
+      act: true,
+      kind: 'failover',
+      ops: FAILOVER_OPS,
+      rollback: ROLLBACK_TO_PRIMARY,
+      check: (p) => {
+        assert.equal(stepOf(p, 'start').onFail, 'rollback');
+        assert.equal(stepOf(p, 'verify').onFail, 'rollback');
+        assert.equal(p.steps[0].role, 'standby');
+      },
+    },
+    {
+      name: 'by hand after a gateway-down check: last-chance sync first',
+      st: state({ check: ['gateway-down', 'gateway-down'] }),
+      req: HAND,
+      act: true,
+      ops: LAST_CHANCE_OPS,
+    },
+    {
+      name: 'by hand while the standby serves: nothing to do',
+      st: state({ serving: 'standby' }),
+      req: HAND,
+      act: false,
+      exit: 0,
+    },
+    { name: 'auto without a check: wait', st: state(), act: false, exit: 0, reason: /no check recorded/ },
+    {
+      name: 'auto on stale state: exit 3',
+      st: state({ check: ['gateway-down', 'gateway-down'], checkAge: 301 }),
+      act: false,
+      exit: 3,
+      reason: /stale/,
+    },
+    {
+      name: 'auto, standby serving, both healthy: fence the idle primary',
+      st: state({ serving: 'standby', check: ['healthy', 'healthy'] }),
+      act: true,
+      kind: 'fence-idle',
+      ops: ['fence'],
+    },
+    {
+      name: 'auto, standby serving, primary down: failback decides',
+      st: state({ serving: 'standby', check: ['gateway-down', 'healthy'] }),
+      act: false,
+      exit: 0,
+      reason: /failback decides/,
+    },
+    {
+      name: "auto, the serving standby's host died, primary answers: back to the primary, memory loss known (#7)",
+      st: onStandby({ check: ['gateway-down', 'unreachable'] }),
+      act: true,
+      kind: 'return',
+      ops: FAILOVER_OPS,
+      rollback: [],
+      check: (p) => {
+        assert.equal(stepOf(p, 'fence').role, 'standby');
+        assert.equal(stepOf(p, 'fence').unreachable, 'stopped');
+        assert.equal(stepOf(p, 'start').role, 'primary');
+        assert.match(p.memoryLoss, /could not be synced back \(its host is unreachable\)/);
+      },
+    },
+    {
+      name: "auto, the serving standby's gateway died, primary answers: sync back, then back to the primary (#8)",
+      st: onStandby({ check: ['gateway-down', 'gateway-down'] }),
+      act: true,
+      kind: 'return',
+      ops: RETURN_OPS,
+      check: (p) => {
+        assert.equal(stepOf(p, 'sync-back').onFail, 'continue');
+        assert.equal(p.memoryLoss, undefined);
+      },
+    },
+    {
+      name: 'auto, the serving standby down, not confirmed',
+      st: onStandby({ check: ['gateway-down', 'gateway-down'], confirmed: false }),
+      act: false,
+      reason: /not confirmed/,
+    },
+    {
+      name: 'auto, the serving standby has a configuration problem: exit 3',
+      st: onStandby({ check: ['gateway-down', 'auth-failure'] }),
+      act: false,
+      exit: 3,
+    },
+    {
+      name: 'auto, the serving standby down and the primary unreachable: both down, exit 2',
+      st: onStandby({ check: ['unreachable', 'ssh-timeout'] }),
+      act: false,
+      exit: 2,
+      reason: /primary pc1 is unreachable too/,
+    },
+    {
+      name: 'auto, the serving side down while the idle side already serves: adopt it',
+      st: state({ check: ['gateway-down', 'healthy'] }),
+      act: true,
+      kind: 'failover',
+      ops: ['fence', 'verify', 'record'],
+    },
+    {
+      name: 'auto, the serving standby down while the primary already serves: adopt it',
+      st: onStandby({ check: ['healthy', 'unreachable'] }),
+      act: true,
+      kind: 'return',
+      ops: ['fence', 'verify', 'record'],
+    },
+    {
+      name: 'auto, primary host-key failure: never a reason (exit 3)',
+      st: state({ check: ['hostkey-failure', 'gateway-down'] }),
+      act: false,
+      exit: 3,
+      reason: /configuration problem/,
+    },
+    {
+      name: 'auto, primary auth failure: never a reason (exit 3)',
+      st: state({ check: ['auth-failure', 'gateway-down'] }),
+      act: false,
+      exit: 3,
+    },
+    {
+      name: 'auto, primary healthy, standby idle: nothing',
+      st: state({ check: ['healthy', 'gateway-down'] }),
+      act: false,
+      exit: 0,
+      reason: /healthy: nothing to do/,
+    },
+    {
+      name: 'auto, both gateways up: fence the idle standby',
+      st: state({ check: ['healthy', 'healthy'] }),
+      act: true,
+      kind: 'fence-idle',
+    },
+    {
+      name: 'auto, failure not confirmed',
+      st: state({ check: ['gateway-down', 'gateway-down'], confirmed: false }),
+      act: false,
+      exit: 0,
+      reason: /not confirmed/,
+    },
+    {
+      name: 'auto, fewer confirmed checks than failuresBeforeFailover',
+      cfg: { thresholds: { failuresBeforeFailover: 3 } },
+      st: state({ check: ['gateway-down', 'gateway-down'], failures: 2 }),
+      act: false,
+      reason: /2\/3/,
+    },
+    {
+      name: 'auto, standby unreachable too: no attempt, exit 2',
+      st: state({ check: ['unreachable', 'unreachable'] }),
+      act: false,
+      exit: 2,
+      reason: /standby pc2 is unreachable too/,
+    },
+    {
+      name: 'auto, standby host-key failure: no attempt, exit 3 (#14)',
+      st: state({ check: ['gateway-down', 'hostkey-failure'] }),
+      act: false,
+      exit: 3,
+      reason: /cannot judge|neither judge nor start/,
+    },
+    {
+      name: 'auto, gateway crash confirmed: last-chance sync then the move',
+      st: state({ check: ['gateway-down', 'gateway-down'] }),
+      act: true,
+      ops: LAST_CHANCE_OPS,
+      rollback: [],
+    },
+    {
+      name: 'auto, dead host confirmed: no last-chance sync, no rollback',
+      st: state({ check: ['unreachable', 'gateway-down'] }),
+      act: true,
+      ops: FAILOVER_OPS,
+      rollback: [],
+      check: (p) => {
+        assert.equal(stepOf(p, 'start').onFail, 'abort');
+        assert.equal(stepOf(p, 'start').missed, 'stop-then-next');
+      },
+    },
+    {
+      name: 'auto, escalated before: stay quiet, exit 2',
+      st: state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 3, escalatedAt: NOW.toISOString() } }),
+      act: false,
+      exit: 2,
+      reason: /gave up/,
+    },
+    {
+      name: 'auto, attempts at the cap: escalate once',
+      cfg: { thresholds: { maxAttempts: 3 } },
+      st: state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 3 } }),
+      act: false,
+      exit: 2,
+      escalate: true,
+    },
+    {
+      name: 'auto, in cooldown',
+      cfg: { thresholds: { cooldown: 300 } },
+      st: state({
+        check: ['unreachable', 'gateway-down'],
+        failover: { attempts: 1, lastAttemptAt: at(-100).toISOString() },
+      }),
+      act: false,
+      exit: 0,
+      reason: /cooldown/,
+    },
+    {
+      name: 'auto, cooldown over',
+      cfg: { thresholds: { cooldown: 300 } },
+      st: state({
+        check: ['unreachable', 'gateway-down'],
+        failover: { attempts: 1, lastAttemptAt: at(-400).toISOString() },
+      }),
+      act: true,
+    },
+  ]);
+});
+
+const FAILBACK_OPS = ['sync-back', 'preflight', 'stop', 'settle', 'start', 'verify', 'record'];
+const BACK = ['gateway-down', 'healthy'] as [string, string];
+
+describe('plan: decideFailback', () => {
+  runPlanTable(decideFailback, [
+    { name: 'primary already serves', st: state(), act: false, exit: 0 },
+    {
+      name: 'by hand: sync back, preflight the primary, stop the standby, start the primary; rollback restarts the standby (#9)',
+      st: onStandby(),
+      req: HAND,
+      act: true,
+      kind: 'failback',
+      ops: FAILBACK_OPS,
+      rollback: ['start standby', 'verify standby'],
+      check: (p) => {
+        assert.equal(stepOf(p, 'preflight').role, 'primary');
+        assert.equal(stepOf(p, 'sync-back').onFail, 'abort');
+        assert.equal(stepOf(p, 'sync-back').unreachable, 'continue');
+        assert.equal(stepOf(p, 'stop').unreachable, 'stopped');
+        assert.equal(stepOf(p, 'start').onFail, 'rollback');
+      },
+    },
+    {
+      name: 'by hand, escalated before: still acts (a human asked)',
+      st: onStandby({ failback: { attempts: 3, escalatedAt: NOW.toISOString() } }),
+      req: HAND,
+      act: true,
+    },
+    {
+      name: 'auto, manual policy: never',
+      cfg: { failback: { policy: 'manual' } },
+      st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 5 }),
+      act: false,
+      reason: /manual/,
+    },
+    { name: 'auto, no check', st: onStandby(), act: false, exit: 0, reason: /no check/ },
+    {
+      name: 'auto, stale check',
+      st: onStandby({ check: ['gateway-down', 'healthy'], checkAge: 400, reachable: 5 }),
+      act: false,
+      exit: 3,
+    },
+    {
+      name: 'auto, primary back for too few checks',
+      cfg: { thresholds: { successesBeforeFailback: 3 } },
+      st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 2 }),
+      act: false,
+      reason: /2\/3/,
+    },
+    {
+      name: 'auto, primary back long enough',
+      cfg: { thresholds: { successesBeforeFailback: 3 } },
+      st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 3 }),
+      act: true,
+      ops: FAILBACK_OPS,
+    },
+    {
+      name: 'auto, failback in cooldown (#9)',
+      cfg: { thresholds: { cooldown: 300 } },
+      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 1, lastAttemptAt: at(-10).toISOString() } }),
+      act: false,
+      reason: /cooldown/,
+    },
+    {
+      name: 'auto, failback attempts at the cap: escalate once (#9)',
+      cfg: { thresholds: { maxAttempts: 2 } },
+      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 2 } }),
+      act: false,
+      exit: 2,
+      escalate: true,
+    },
+    {
+      name: 'auto, failback escalated: quiet, exit 2 (#9)',
+      st: onStandby({ check: BACK, reachable: 5, failback: { attempts: 2, escalatedAt: NOW.toISOString() } }),
+      act: false,
+      exit: 2,
+      reason: /hactl failback by hand/,
+    },
+  ]);
+});
+
+describe('plan: the confirming retry', () => {
+  const rows: Array<[string, 'primary' | 'standby', 'primary' | 'standby', boolean]> = [
+    ['healthy', 'primary', 'primary', false],
+    ['auth-failure', 'primary', 'primary', false],
+    ['hostkey-failure', 'standby', 'primary', false],
+    ['gateway-down', 'primary', 'primary', true],
+    ['gateway-down', 'standby', 'primary', false], // an idle standby's gateway is down by design
+    ['unreachable', 'standby', 'primary', true],
+    ['ssh-timeout', 'primary', 'standby', true],
+  ];
+  for (const [status, role, serving, want] of rows) {
+    test(`${status} on ${role} (serving ${serving}): retry ${want}`, () => {
+      assert.equal(shouldRetry(role, serving, ob(status)), want);
+    });
+  }
+  test('a second probe that is healthy makes the observation transient', () => {
+    const r = confirmObservation(ob('gateway-down'), ob('healthy'));
+    assert.equal(r.status, 'healthy');
+    assert.equal(r.transient, true);
+    assert.match(r.detail, /first probe: gateway-down/);
   });
-  test('standby host down: degraded, exit 1', async () => {
-    assert.equal(assess(await config(), 'primary', obs('healthy', 'unreachable')).exitCode, 1);
-  });
-  test('serving from the standby: degraded, exit 1', async () => {
-    assert.equal(assess(await config(), 'standby', obs('gateway-down', 'healthy')).exitCode, 1);
-  });
-  test('two gateways up: degraded, named', async () => {
-    const a = assess(await config(), 'primary', obs('healthy', 'healthy'));
-    assert.equal(a.exitCode, 1);
-    assert.match(a.line, /two gateways/);
-  });
-  test('nothing serving: critical, exit 2', async () => {
-    assert.equal(assess(await config(), 'primary', obs('gateway-down', 'gateway-down')).exitCode, 2);
-    assert.equal(assess(await config(), 'primary', obs('ssh-timeout', 'unreachable')).exitCode, 2);
-  });
-  test('serving host has a configuration problem: unknown, exit 3', async () => {
-    assert.equal(assess(await config(), 'primary', obs('hostkey-failure', 'gateway-down')).exitCode, 3);
-    assert.equal(assess(await config(), 'primary', obs('auth-failure', 'gateway-down')).exitCode, 3);
+  test('a second failure is confirmed', () => {
+    assert.equal(confirmObservation(ob('unreachable'), ob('unreachable', { confirmed: false })).confirmed, true);
   });
 });
 
-describe('needsRetry', () => {
-  test('failures are retried, config problems and health are not', () => {
-    for (const s of ['gateway-down', 'unreachable', 'ssh-timeout']) assert.equal(needsRetry(s), true, s);
-    for (const s of ['healthy', 'auth-failure', 'hostkey-failure']) assert.equal(needsRetry(s), false, s);
+describe('fold: assess (the check verdict)', () => {
+  const rows: Array<[string, 'primary' | 'standby', [string, string], number, RegExp]> = [
+    [
+      'serving healthy, idle ready',
+      'primary',
+      ['healthy', 'gateway-down'],
+      0,
+      /^OK: primary pc1 serving, standby pc2 ready/,
+    ],
+    ['standby host down', 'primary', ['healthy', 'unreachable'], 1, /standby pc2 not ready/],
+    ['serving from the standby', 'standby', ['gateway-down', 'healthy'], 1, /serving from the standby/],
+    ['two gateways', 'primary', ['healthy', 'healthy'], 1, /two gateways/],
+    ['serving down but the idle side serves', 'primary', ['gateway-down', 'healthy'], 1, /but standby pc2 serves/],
+    ['nothing serving', 'primary', ['gateway-down', 'gateway-down'], 2, /CRITICAL/],
+    ['nothing serving, hosts gone', 'primary', ['ssh-timeout', 'unreachable'], 2, /CRITICAL/],
+    ['serving host-key failure', 'primary', ['hostkey-failure', 'gateway-down'], 3, /UNKNOWN/],
+    ['serving auth failure', 'primary', ['auth-failure', 'gateway-down'], 3, /UNKNOWN/],
+    [
+      'idle standby host-key failure, primary serving (#14)',
+      'primary',
+      ['healthy', 'hostkey-failure'],
+      3,
+      /UNKNOWN: cannot judge standby pc2.*primary pc1 serving/,
+    ],
+    [
+      'idle standby auth failure, nothing serving (#14)',
+      'primary',
+      ['gateway-down', 'auth-failure'],
+      3,
+      /UNKNOWN: .*nothing serving/,
+    ],
+  ];
+  test('a transient failure is named; hosts called primary and standby are not named twice', async () => {
+    const cfg = await config({
+      hosts: {
+        primary: { address: '10.0.0.1', user: 'claw', key: '/k', knownHosts: '/kh' },
+        standby: { address: '10.0.0.2', user: 'claw', key: '/k', knownHosts: '/kh' },
+      },
+      pair: { primary: 'primary', standby: 'standby' },
+    });
+    const a = assess(cfg, 'primary', { primary: ob('healthy', { transient: true }), standby: ob('gateway-down') });
+    assert.match(
+      a.line,
+      /^OK: primary serving, standby ready \[primary healthy \(transient, recovered on retry\); standby gateway-down\]$/,
+    );
   });
+  for (const [name, serving, [p, s], code, line] of rows) {
+    test(name, async () => {
+      const a = assess(await config(), serving, obs(p, s));
+      assert.equal(a.exitCode, code);
+      assert.match(a.line, line);
+    });
+  }
 });
 
-describe('applyCheck', () => {
+describe('fold: foldCheck', () => {
   test('counts consecutive confirmed failures and resets on health', async () => {
     const cfg = await config();
-    const { state } = await afterChecks(cfg, [['gateway-down', 'gateway-down'], ['unreachable', 'gateway-down']]);
-    assert.equal(state.streaks.primary.failures, 2);
-    assert.equal(state.streaks.primary.reachable, 0);
-    const { state: s2 } = await afterChecks(cfg, [['healthy', 'gateway-down']], state);
-    assert.equal(s2.streaks.primary.failures, 0);
-    assert.equal(s2.streaks.primary.healthy, 1);
+    let s = initialState(NOW);
+    s = foldCheck(cfg, s, obs('gateway-down', 'gateway-down'), at(1)).state;
+    s = foldCheck(cfg, s, obs('unreachable', 'gateway-down'), at(2)).state;
+    assert.equal(s.streaks.primary.failures, 2);
+    assert.equal(s.streaks.primary.reachable, 0);
+    s = foldCheck(cfg, s, obs('healthy', 'gateway-down'), at(3)).state;
+    assert.deepEqual(s.streaks.primary, { failures: 0, healthy: 1, reachable: 1 });
   });
   test('an unconfirmed failure does not count', async () => {
-    const cfg = await config();
-    const r = applyCheck(cfg, initialState(NOW), { primary: ob('gateway-down', { confirmed: false }), standby: ob('gateway-down') }, NOW);
+    const r = foldCheck(
+      await config(),
+      initialState(NOW),
+      { primary: ob('gateway-down', { confirmed: false }), standby: ob('gateway-down') },
+      NOW,
+    );
     assert.equal(r.state.streaks.primary.failures, 0);
   });
   test('a configuration problem resets the streaks instead of counting as failure', async () => {
     const cfg = await config();
-    const { state } = await afterChecks(cfg, [['gateway-down', 'gateway-down'], ['hostkey-failure', 'gateway-down']]);
-    assert.equal(state.streaks.primary.failures, 0);
+    const s = foldCheck(cfg, initialState(NOW), obs('gateway-down', 'gateway-down'), at(1)).state;
+    assert.equal(foldCheck(cfg, s, obs('hostkey-failure', 'gateway-down'), at(2)).state.streaks.primary.failures, 0);
   });
-  test('alerts once when both are down, and once when that ends', async () => {
+  test('both down: alert once, not repeated, and once when it ends', async () => {
     const cfg = await config();
-    const { state, last } = await afterChecks(cfg, [['unreachable', 'unreachable']]);
-    assert.match(last.alert, /both down/);
-    const again = applyCheck(cfg, state, obs('unreachable', 'unreachable'), later(60));
-    assert.equal(again.alert, undefined);
-    const back = applyCheck(cfg, again.state, obs('healthy', 'gateway-down'), later(120));
-    assert.match(back.alert, /no longer both down/);
+    const one = foldCheck(cfg, initialState(NOW), obs('unreachable', 'unreachable'), at(1));
+    assert.equal(one.alerts.length, 1);
+    assert.match(one.alerts[0]!, /both down/);
+    const two = foldCheck(cfg, one.state, obs('unreachable', 'unreachable'), at(60));
+    assert.deepEqual(two.alerts, []);
+    const later = foldCheck(cfg, two.state, obs('unreachable', 'unreachable'), at(6 * 3600 + 1));
+    assert.match(later.alerts[0]!, /CRITICAL, still, for 6\.0 h: pc1 and pc2 both down/);
+    const back = foldCheck(cfg, two.state, obs('healthy', 'gateway-down'), at(120));
+    assert.match(back.alerts[0]!, /no longer both down/);
+    assert.deepEqual(back.state.incidents, {});
+  });
+  test('split brain healing: no "no longer both down" when no both-down was alerted (#11)', async () => {
+    // The primary was cut off from the witness (alive), the standby took over; then the cut heals.
+    const st = onStandby({ check: ['unreachable', 'gateway-down'] });
+    const r = foldCheck(await config(), st, obs('healthy', 'healthy'), at(1));
+    assert.deepEqual(r.alerts, []);
+    assert.match(r.assessment.line, /two gateways/);
   });
   test('the primary down with a ready standby is not a check alert (failover sends its own)', async () => {
-    const { last } = await afterChecks(await config(), [['gateway-down', 'gateway-down']]);
-    assert.equal(last.alert, undefined);
-    assert.equal(last.assessment.exitCode, 2);
+    const r = foldCheck(await config(), initialState(NOW), obs('gateway-down', 'gateway-down'), NOW);
+    assert.deepEqual(r.alerts, []);
+    assert.equal(r.assessment.exitCode, 2);
   });
   test('health on the serving side resets the failover attempts', async () => {
-    const cfg = await config();
-    const st = { ...initialState(NOW), failover: { attempts: 2, lastAttemptAt: NOW.toISOString(), escalatedAt: NOW.toISOString(), lastResult: 'failed' } };
-    const r = applyCheck(cfg, st, obs('healthy', 'gateway-down'), NOW);
+    const st = state({ failover: { attempts: 2, lastAttemptAt: NOW.toISOString(), escalatedAt: NOW.toISOString() } });
+    const r = foldCheck(await config(), st, obs('healthy', 'gateway-down'), NOW);
     assert.equal(r.state.failover.attempts, 0);
     assert.equal(r.state.failover.escalatedAt, null);
   });
 });
 
-describe('decideFailover', () => {
-  test('by hand: acts now, with fence, settle, start, verify, record', async () => {
+const out = (op: string, ok: boolean, extra: Record<string, unknown> = {}) => ({
+  op,
+  ok,
+  detail: `${op} ${ok ? 'ok' : 'failed'}`,
+  ms: 10,
+  ...extra,
+});
+
+describe('fold: foldMove and foldHold', () => {
+  test('a failover that ran through: the standby serves, attempts reset, one alert', async () => {
     const cfg = await config();
-    const d = decideFailover(cfg, initialState(NOW), { auto: false, now: NOW });
-    assert.equal(d.act, true);
-    assert.deepEqual(d.steps.map((s: any) => s.op), ['fence', 'settle', 'start', 'verify', 'record']);
-    assert.deepEqual(d.steps.find((s: any) => s.op === 'start').methods, ['systemd-user', 'openclaw-cli', 'detached']);
+    const d: any = decideFailover(cfg, state({ check: ['gateway-down', 'gateway-down'] }), AUTO, NOW);
+    const res = { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) };
+    const f = foldMove(cfg, state(), d.plan, res, NOW, at(5));
+    assert.equal(f.state.serving, 'standby');
+    assert.equal(f.state.servingSince, at(5).toISOString());
+    assert.equal(f.exitCode, 0);
+    assert.deepEqual(f.alerts, [
+      '[hactl] ⚠️ pc1 OFFLINE (gateway-down) — pc2 takes over (automatic: hactl --auto on witness)',
+    ]);
   });
-  test('by hand while the standby serves: nothing to do', async () => {
-    const d = decideFailover(await config(), { ...initialState(NOW), serving: 'standby' }, { auto: false, now: NOW });
-    assert.equal(d.act, false);
-    assert.equal(d.exitCode, 0);
-  });
-  test('auto without any check: no action', async () => {
-    const d = decideFailover(await config(), initialState(NOW), { auto: true, now: NOW });
-    assert.equal(d.act, false);
-  });
-  test('auto on a confirmed gateway crash: acts, with a last-chance sync first', async () => {
+  test('a manual failover says who asked, not "OFFLINE (healthy)" (#11)', async () => {
     const cfg = await config();
-    const { state } = await afterChecks(cfg, [['gateway-down', 'gateway-down']]);
-    const d = decideFailover(cfg, state, { auto: true, now: later(1) });
-    assert.equal(d.act, true);
-    assert.equal(d.steps[0].op, 'sync-last-chance');
+    const d: any = decideFailover(cfg, state({ check: ['healthy', 'gateway-down'] }), HAND, NOW);
+    const f = foldMove(
+      cfg,
+      state(),
+      d.plan,
+      { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) },
+      NOW,
+      at(5),
+    );
+    assert.equal(f.alerts[0], '[hactl] ⚠️ failover by hand: pc1 stopped, pc2 takes over (by hand: ann@witness)');
   });
-  test('auto on a dead host: acts, no last-chance sync', async () => {
+  test('a manual failover that fails after the fence: the primary restarted, said (#6)', async () => {
     const cfg = await config();
-    const { state } = await afterChecks(cfg, [['unreachable', 'gateway-down']]);
-    const d = decideFailover(cfg, state, { auto: true, now: later(1) });
-    assert.equal(d.act, true);
-    assert.ok(!d.steps.some((s: any) => s.op === 'sync-last-chance'));
-  });
-  test('auto with the standby unreachable too: no attempt (the witness may be the one cut off)', async () => {
-    const cfg = await config();
-    const { state } = await afterChecks(cfg, [['unreachable', 'unreachable']]);
-    const d = decideFailover(cfg, state, { auto: true, now: later(1) });
-    assert.equal(d.act, false);
-    assert.equal(d.exitCode, 2);
-    assert.match(d.reason, /standby pc2 is unreachable too/);
-  });
-  test('auto on stale state: refuses with exit 3', async () => {
-    const cfg = await config();
-    const { state } = await afterChecks(cfg, [['gateway-down', 'gateway-down']]);
-    const d = decideFailover(cfg, state, { auto: true, now: later(301) });
-    assert.equal(d.act, false);
-    assert.equal(d.exitCode, 3);
-  });
-  test('auto waits for failuresBeforeFailover confirmed checks', async () => {
-    const cfg = await config({ thresholds: { failuresBeforeFailover: 3 } });
-    const { state } = await afterChecks(cfg, [['gateway-down', 'gateway-down'], ['gateway-down', 'gateway-down']]);
-    const d = decideFailover(cfg, state, { auto: true, now: later(2) });
-    assert.equal(d.act, false);
-    assert.match(d.reason, /2\/3/);
-  });
-  test('a host-key or auth failure is never a reason to fail over', async () => {
-    const cfg = await config();
-    for (const s of ['hostkey-failure', 'auth-failure']) {
-      const { state } = await afterChecks(cfg, [[s, 'gateway-down'], [s, 'gateway-down']]);
-      const d = decideFailover(cfg, state, { auto: true, now: later(2) });
-      assert.equal(d.act, false, s);
-      assert.equal(d.exitCode, 3);
+    const d: any = decideFailover(cfg, state(), HAND, NOW);
+    const failed = out('start', false);
+    for (const [ok, said] of [
+      [true, /primary pc1 restarted, serving again/],
+      [false, /primary pc1 could NOT be restarted either.*NOTHING SERVES/],
+    ] as const) {
+      const res = {
+        ok: false,
+        outcomes: [out('preflight', true), out('fence', true), failed],
+        failed,
+        rollback: [out('start', ok), out('verify', ok)],
+      };
+      const f = foldMove(cfg, state(), d.plan, res, NOW, at(5));
+      assert.equal(f.state.serving, 'primary');
+      assert.match(f.alerts[0]!, /FAILOVER FAILED/);
+      assert.match(f.alerts[0]!, said);
+      assert.match(f.alerts[0]!, /by hand: ann@witness/);
     }
   });
-  test('cooldown, then max attempts: escalate once, then stay quiet', async () => {
-    const cfg = await config({ thresholds: { cooldown: 300, maxAttempts: 3 } });
-    const { state } = await afterChecks(cfg, [['gateway-down', 'gateway-down']]);
-    const tried = { ...state, failover: { attempts: 1, lastAttemptAt: NOW.toISOString(), escalatedAt: null, lastResult: 'failed' } };
-    const inCooldown = decideFailover(cfg, tried, { auto: true, now: later(100) });
-    assert.equal(inCooldown.act, false);
-    assert.match(inCooldown.reason, /cooldown/);
-    const fresh = { ...tried, lastCheck: { ...tried.lastCheck, at: later(400).toISOString() } };
-    assert.equal(decideFailover(cfg, fresh, { auto: true, now: later(400) }).act, true);
-    const maxed = { ...fresh, failover: { ...fresh.failover, attempts: 3 } };
-    const esc = decideFailover(cfg, maxed, { auto: true, now: later(400) });
-    assert.equal(esc.act, false);
-    assert.equal(esc.escalate, true);
-    assert.match(esc.alert, /ESCALATION/);
-    const quiet = decideFailover(cfg, { ...maxed, failover: { ...maxed.failover, escalatedAt: later(400).toISOString() } }, { auto: true, now: later(410) });
-    assert.equal(quiet.act, false);
-    assert.equal(quiet.escalate, undefined);
-    assert.equal(quiet.exitCode, 2);
-  });
-  test('both gateways up: fence the idle one only', async () => {
+  test('a failed preflight says no gateway was touched (#6)', async () => {
     const cfg = await config();
-    const { state } = await afterChecks(cfg, [['healthy', 'healthy']]);
-    const d = decideFailover(cfg, state, { auto: true, now: later(1) });
-    assert.equal(d.act, true);
-    assert.equal(d.kind, 'fence-idle');
-    assert.deepEqual(d.steps, [{ op: 'fence', role: 'standby', why: 'second gateway' }]);
+    const d: any = decideFailover(cfg, state(), HAND, NOW);
+    const failed = { ...out('preflight', false), role: 'standby' };
+    const f = foldMove(cfg, state(), d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(1));
+    assert.match(
+      f.alerts[0]!,
+      /FAILOVER FAILED — pc2 did not take over, standby failed its preflight, no gateway was touched/,
+    );
+    assert.equal(f.state.failover.attempts, 1);
+  });
+  test('back from a dead standby: the primary serves, the lost memory is alerted (#7)', async () => {
+    const cfg = await config();
+    const st = onStandby({ check: ['gateway-down', 'unreachable'] });
+    const d: any = decideFailover(cfg, st, AUTO, NOW);
+    const f = foldMove(
+      cfg,
+      st,
+      d.plan,
+      { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) },
+      NOW,
+      at(5),
+    );
+    assert.equal(f.state.serving, 'primary');
+    assert.match(
+      f.alerts[0]!,
+      /pc2 UNREACHABLE while serving — back to pc1 — WARNING: memory the standby wrote since .* could not be synced back/,
+    );
+    assert.match(f.summary, /WARNING/);
+  });
+  test('back from a standby whose gateway died: a failed sync-back is passed and alerted (#8)', async () => {
+    const cfg = await config();
+    const st = onStandby({ check: ['gateway-down', 'gateway-down'] });
+    const d: any = decideFailover(cfg, st, AUTO, NOW);
+    const outcomes = d.plan.steps.map((s: any) => out(s.op, s.op !== 'sync-back'));
+    const f = foldMove(cfg, st, d.plan, { ok: true, outcomes }, NOW, at(5));
+    assert.match(
+      f.alerts[0]!,
+      /pc2 GATEWAY-DOWN while serving — back to pc1 — WARNING: .*could not be synced back \(sync-back failed\)/,
+    );
+    const failed = out('start', false);
+    const bad = foldMove(cfg, st, d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(5));
+    assert.match(bad.alerts[0]!, /RETURN TO pc1 FAILED/);
+    assert.equal(bad.state.failover.attempts, 1);
+  });
+  test('a failed failover counts one attempt and alerts the failure', async () => {
+    const cfg = await config();
+    const d: any = decideFailover(cfg, state({ check: ['unreachable', 'gateway-down'] }), AUTO, NOW);
+    const failed = out('start', false);
+    const f = foldMove(cfg, state(), d.plan, { ok: false, outcomes: [out('fence', true), failed], failed }, NOW, at(5));
+    assert.equal(f.state.serving, 'primary');
+    assert.equal(f.state.failover.attempts, 1);
+    assert.equal(f.exitCode, 2);
+    assert.match(f.alerts[0]!, /FAILOVER FAILED/);
+    assert.equal(f.rolledBack, null);
+  });
+  test('a failed failback with its rollback: the standby still serves, said in the alert', async () => {
+    const cfg = await config();
+    const d: any = decideFailback(cfg, state({ serving: 'standby' }), HAND, NOW);
+    const failed = out('start', false);
+    for (const [ok, said] of [
+      [true, /standby pc2 restarted, serving again/],
+      [false, /standby pc2 could NOT be restarted/],
+    ] as const) {
+      const res = { ok: false, outcomes: [failed], failed, rollback: [out('start', ok)] };
+      const f = foldMove(cfg, state({ serving: 'standby' }), d.plan, res, NOW, at(5));
+      assert.equal(f.state.serving, 'standby');
+      assert.match(f.alerts[0]!, /FAILBACK FAILED/);
+      assert.match(f.alerts[0]!, said);
+      assert.equal(f.state.failback.attempts, 1, 'failback has its own attempt budget (#9)');
+      assert.equal(f.state.failover.attempts, 0);
+    }
+  });
+  test('a failback that ran through resets both budgets', async () => {
+    const cfg = await config();
+    const st = onStandby({ failback: { attempts: 2, escalatedAt: NOW.toISOString() } });
+    const d: any = decideFailback(cfg, st, HAND, NOW);
+    const f = foldMove(
+      cfg,
+      st,
+      d.plan,
+      { ok: true, outcomes: d.plan.steps.map((s: any) => out(s.op, true)) },
+      NOW,
+      at(5),
+    );
+    assert.equal(f.state.serving, 'primary');
+    assert.equal(f.state.failback.attempts, 0);
+    assert.equal(f.state.failback.escalatedAt, null);
+    assert.match(f.alerts[0]!, /pc1 ONLINE — memory synced, pc2 stopped \(by hand: ann@witness\)/);
+  });
+  test('a failback past a standby that does not answer: online, and the memory that stayed behind is alerted (#7)', async () => {
+    const cfg = await config();
+    const st = onStandby();
+    const d: any = decideFailback(cfg, st, HAND, NOW);
+    const outcomes = d.plan.steps.map((s: any) =>
+      s.op === 'sync-back' ? { ...out(s.op, false), unreachable: true } : out(s.op, true),
+    );
+    const f = foldMove(cfg, st, d.plan, { ok: true, outcomes }, NOW, at(5));
+    assert.equal(f.state.serving, 'primary');
+    assert.match(f.alerts[0]!, /pc1 ONLINE — pc2 stopped — WARNING: memory the standby wrote could not be synced back/);
+  });
+  test('a failback escalation is recorded in its own budget (#9)', async () => {
+    const cfg = await config({ thresholds: { maxAttempts: 2 } });
+    const st = onStandby({ check: BACK, reachable: 5, failback: { attempts: 2 } });
+    const d: any = decideFailback(cfg, st, AUTO, NOW);
+    const h = foldHold(st, d, NOW);
+    assert.equal(h.state.failback.escalatedAt, NOW.toISOString());
+    assert.match(h.alerts[0]!, /ESCALATION: 2 failback attempts to pc1/);
+  });
+  test('fence-idle: its reason is the alert', async () => {
+    const cfg = await config();
+    const d: any = decideFailover(cfg, state({ check: ['healthy', 'healthy'] }), AUTO, NOW);
+    const f = foldMove(cfg, state(), d.plan, { ok: true, outcomes: [out('fence', true)] }, NOW, at(1));
+    assert.match(f.alerts[0]!, /runs a gateway while primary serves/);
+    assert.equal(f.state.serving, 'primary');
+    const failed = out('fence', false);
+    const bad = foldMove(cfg, state(), d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(1));
+    assert.match(bad.alerts[0]!, /TWO GATEWAYS/);
+    assert.equal(bad.state.failover.attempts, 0, 'a failed fence of a second gateway is not a failover attempt');
+  });
+  test('holding back: nothing changes; an escalation is recorded once with its alert', async () => {
+    const cfg = await config({ thresholds: { maxAttempts: 2 } });
+    const st = state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 2 } });
+    const d: any = decideFailover(cfg, st, AUTO, NOW);
+    const h = foldHold(st, d, NOW);
+    assert.equal(h.state.failover.escalatedAt, NOW.toISOString());
+    assert.match(h.alerts[0]!, /ESCALATION: 2 failover attempts/);
+    const quiet: any = decideFailover(cfg, h.state, AUTO, at(1));
+    assert.deepEqual(foldHold(h.state, quiet, at(1)), { state: h.state, alerts: [] });
   });
 });
 
-describe('decideFailback', () => {
-  const serving = (st: any) => ({ ...st, serving: 'standby' });
-  test('primary already serves: nothing to do', async () => {
-    const d = decideFailback(await config(), initialState(NOW), { auto: true, now: NOW });
-    assert.equal(d.act, false);
-  });
-  test('by hand: sync back first, then stop the standby, start the primary', async () => {
-    const d = decideFailback(await config(), serving(initialState(NOW)), { auto: false, now: NOW });
-    assert.equal(d.act, true);
-    assert.deepEqual(d.steps.map((s: any) => s.op), ['sync-back', 'stop', 'settle', 'start', 'verify', 'record']);
-    assert.equal(d.steps[1].role, 'standby');
-  });
-  test('auto waits for successesBeforeFailback checks with the primary host back', async () => {
-    const cfg = await config({ thresholds: { successesBeforeFailback: 3 } });
-    const st = serving(initialState(NOW));
-    const two = await afterChecks(cfg, [['gateway-down', 'healthy'], ['gateway-down', 'healthy']], st);
-    assert.equal(decideFailback(cfg, two.state, { auto: true, now: later(2) }).act, false);
-    const three = await afterChecks(cfg, [['gateway-down', 'healthy']], two.state);
-    assert.equal(decideFailback(cfg, three.state, { auto: true, now: later(2) }).act, true);
-  });
-  test('a blip resets the count', async () => {
-    const cfg = await config({ thresholds: { successesBeforeFailback: 2 } });
-    const r = await afterChecks(cfg, [['gateway-down', 'healthy'], ['unreachable', 'healthy'], ['gateway-down', 'healthy']], serving(initialState(NOW)));
-    assert.equal(decideFailback(cfg, r.state, { auto: true, now: later(3) }).act, false);
-  });
-  test('manual policy: never automatic, by hand still acts', async () => {
-    const cfg = await config({ failback: { policy: 'manual' } });
-    const r = await afterChecks(cfg, [['gateway-down', 'healthy'], ['gateway-down', 'healthy'], ['gateway-down', 'healthy'], ['gateway-down', 'healthy']], serving(initialState(NOW)));
-    const auto = decideFailback(cfg, r.state, { auto: true, now: later(4) });
-    assert.equal(auto.act, false);
-    assert.match(auto.reason, /manual/);
-    assert.equal(decideFailback(cfg, r.state, { auto: false, now: later(4) }).act, true);
+describe('plan: describeStep', () => {
+  test('every step of every plan has a line with its reason', async () => {
+    const cfg = await config();
+    const plans = [
+      decideFailover(cfg, state({ check: ['gateway-down', 'gateway-down'] }), AUTO, NOW),
+      decideFailback(cfg, state({ serving: 'standby' }), HAND, NOW),
+    ] as any[];
+    for (const d of plans)
+      for (const s of [...d.plan.steps, ...d.plan.rollback]) assert.match(describeStep(cfg, s), /\(.+\)$/);
   });
 });

@@ -1,0 +1,129 @@
+// The failover domain, end to end, for the commands: observe -> plan -> run ->
+// fold -> record. check observes and folds; failover and failback read the
+// recorded observations, plan, run and fold. State and history are written here
+// (through context.ts); alerts go out last.
+import type { RunContext, RunRecord } from '../context.js';
+import { loadState, saveState } from '../context.js';
+import { EXIT } from '../errors.js';
+import type { Requester } from '../core/model.js';
+import { observePair } from './observe.js';
+import { decideFailback, decideFailover } from './plan.js';
+import { describeStep } from './describe.js';
+import { Runner } from './run.js';
+import { foldCheck, foldHold, foldMove } from './fold.js';
+import { checkGatewayConfig } from '../adapters/gateway.js';
+import type { Config } from '../config/types.js';
+
+/** Refuses, before anything runs, gateway settings that cannot reach a shell safely (exit 78). */
+function checkGateways(config: Config): void {
+  for (const name of [config.pair.primary, config.pair.standby]) checkGatewayConfig(name, config.hosts[name]!.gateway);
+}
+
+/** Sends the alerts of a run; returns the delivery problems (an alert waits in the outbox then). */
+async function deliver(ctx: RunContext, texts: string[]): Promise<string | null> {
+  const errors: string[] = [];
+  for (const text of texts) errors.push(...(await ctx.alerts.send(text)).errors);
+  const note = errors.length ? errors.join('; ') : null;
+  if (note) ctx.out.error(`hactl: warning: ${note}`);
+  return note;
+}
+
+/** hactl check: observe both hosts, fold into the state, alert on both-down. */
+export async function checkPair(ctx: RunContext): Promise<RunRecord> {
+  const { config, out, clock } = ctx;
+  checkGateways(config);
+  const state = await loadState(config, clock.now());
+  out.progress(`probing ${config.pair.primary} and ${config.pair.standby}`);
+  const obs = await observePair(config, state.serving, clock, (m) => out.progress(m));
+  for (const r of ['primary', 'standby'] as const) {
+    out.detail(`  ${r.padEnd(8)} ${config.pair[r].padEnd(12)} ${obs[r].status.padEnd(15)} ${obs[r].detail}`);
+  }
+  const { state: next, assessment, alerts } = foldCheck(config, state, obs, clock.now());
+  saveState(config, next);
+  const alertError = await deliver(ctx, alerts);
+  // Memory sync and backups: a last good run that is too old is a warning.
+  const { memoryWarning } = await import('../memory/check.js');
+  const { backupWarnings } = await import('../backup/record.js');
+  const now = clock.now();
+  const warns = [await memoryWarning(config, now), ...(await backupWarnings(config, now))].filter(
+    (w): w is string => !!w,
+  );
+  const memWarn = warns.length ? warns.join('; ') : null;
+  if (memWarn) out.detail(`  warning  ${memWarn}`);
+  return {
+    exitCode: memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode,
+    summary: `check: ${assessment.line}${memWarn ? `; WARNING: ${memWarn}` : ''}`,
+    data: {
+      memoryWarning: memWarn,
+      level: assessment.level,
+      serving: next.serving,
+      hosts: obs,
+      streaks: next.streaks,
+      alert: alerts[0] ?? null,
+      alertError,
+    },
+  };
+}
+
+/** hactl failover / failback: plan from the recorded state, print it (--dry-run) or run it, fold, record, alert. */
+export async function movePair(ctx: RunContext, name: 'failover' | 'failback', req: Requester): Promise<RunRecord> {
+  const { config, out, clock, opts } = ctx;
+  checkGateways(config);
+  let state = await loadState(config, clock.now());
+  const decide = name === 'failover' ? decideFailover : decideFailback;
+  const decision = decide(config, state, req, clock.now());
+  if (!decision.act) {
+    if (!opts.dryRun) {
+      const held = foldHold(state, decision, clock.now());
+      if (held.state !== state) saveState(config, held.state);
+      await deliver(ctx, held.alerts);
+    }
+    const summary = `${name}: nothing done: ${decision.reason}`;
+    return { exitCode: decision.exitCode, summary, data: { acted: false, reason: decision.reason } };
+  }
+  const plan = decision.plan;
+  const lines = plan.steps.map((s) => describeStep(config, s));
+  if (opts.dryRun) {
+    out.detail(`${name} plan (${plan.reason}):`);
+    lines.forEach((l, i) => out.detail(`  ${i + 1}. ${l}`));
+    const summary = `${name} --dry-run: would ${plan.kind} (${plan.reason}); ${lines.length} steps`;
+    return { exitCode: EXIT.OK, summary, data: { acted: false, plan: lines, kind: plan.kind } };
+  }
+  out.progress(`${plan.kind}: ${plan.reason}`);
+  const { runMemoryStep } = await import('../memory/steps.js');
+  // The memory steps queue their alerts without delivering them (no channel in their copy of
+  // the config): they are delivered with this run's own alert, after the action.
+  const quiet = { ...config, alerts: { ...config.alerts, telegram: undefined } };
+  const runner = new Runner(config, out, clock, (step) => runMemoryStep(quiet, step, out));
+  const startedAt = clock.now();
+  let res;
+  try {
+    res = await runner.run(plan);
+  } finally {
+    await runner.close();
+  }
+  const fold = foldMove(config, state, plan, res, startedAt, clock.now());
+  state = fold.state;
+  saveState(config, state);
+  const alertError = await deliver(ctx, fold.alerts);
+  const waitMs = res.outcomes.reduce((a, s) => a + (s.waitMs ?? 0), 0);
+  const totalMs = res.outcomes.reduce((a, s) => a + s.ms, 0);
+  const timing = { totalMs, waitMs, ownMs: totalMs - waitMs, gapMs: res.gapMs ?? null };
+  return {
+    exitCode: fold.exitCode,
+    summary: fold.summary,
+    data: {
+      acted: true,
+      kind: plan.kind,
+      ok: res.ok,
+      reason: plan.reason,
+      steps: res.outcomes,
+      rollback: res.rollback ?? null,
+      timing,
+      rolledBack: fold.rolledBack,
+      alert: fold.alerts[0] ?? null,
+      alertError,
+      attempts: state.failover.attempts,
+    },
+  };
+}

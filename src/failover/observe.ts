@@ -1,0 +1,81 @@
+// Observing the pair: one SSH session per host, the health probe, a
+// classification, and the confirming retry. Whether to retry is decided by
+// retry.ts (shouldRetry); waiting and probing again is done here.
+import type { Config, HostConfig, Role } from '../config/types.js';
+import type { Clock } from '../adapters/clock.js';
+import { sleep } from '../adapters/clock.js';
+import { SshError, SshSession } from '../adapters/ssh.js';
+import { Gateway } from '../adapters/gateway.js';
+import type { Observation, Observations } from '../core/model.js';
+import { HactlError } from '../errors.js';
+import { confirmObservation, shouldRetry } from './retry.js';
+
+export function openSession(config: Config, host: HostConfig): Promise<SshSession> {
+  return SshSession.open(host, config.thresholds.connectTimeout, config.thresholds.commandTimeout);
+}
+
+/**
+ * Probes hosts, keeping a session open after a "gateway down" so that the
+ * confirming retry reuses it (a new SSH handshake costs ~150 ms). A reused
+ * session still proves the host answers: opening a channel needs the server.
+ */
+export class Prober {
+  private sessions = new Map<Role, SshSession>();
+  constructor(
+    private readonly config: Config,
+    private readonly clock: Clock,
+  ) {}
+
+  async observe(role: Role): Promise<Observation> {
+    const host = this.config.hosts[this.config.pair[role]]!;
+    const t0 = this.clock.ms();
+    const ms = () => Math.round(this.clock.ms() - t0);
+    let session = this.sessions.get(role);
+    this.sessions.delete(role);
+    try {
+      session ??= await openSession(this.config, host);
+      const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
+      if (!r.healthy) {
+        this.sessions.set(role, session);
+        session = undefined;
+      }
+      return { status: r.healthy ? 'healthy' : 'gateway-down', detail: r.detail, confirmed: true, ms: ms() };
+    } catch (e) {
+      if (e instanceof HactlError) throw e; // a configuration error is never a host's state
+      if (e instanceof SshError) return { status: e.kind, detail: e.message, confirmed: true, ms: ms() };
+      return { status: 'unreachable', detail: `${host.name}: ${(e as Error).message}`, confirmed: true, ms: ms() };
+    } finally {
+      await session?.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((s) => s.close()));
+  }
+}
+
+/** Both hosts in parallel, each failure confirmed once after retryDelay (see retry.ts shouldRetry). */
+export async function observePair(
+  config: Config,
+  serving: Role,
+  clock: Clock,
+  progress: (m: string) => void,
+): Promise<Observations> {
+  const prober = new Prober(config, clock);
+  const confirm = async (role: Role): Promise<Observation> => {
+    const first = await prober.observe(role);
+    if (!shouldRetry(role, serving, first)) return first;
+    const delay = config.thresholds.retryDelay;
+    progress(`${role} ${config.pair[role]}: ${first.status}; retrying in ${delay} s before believing it`);
+    await sleep(delay * 1000);
+    return confirmObservation(first, await prober.observe(role));
+  };
+  try {
+    const [primary, standby] = await Promise.all([confirm('primary'), confirm('standby')]);
+    return { primary, standby };
+  } finally {
+    await prober.close();
+  }
+}

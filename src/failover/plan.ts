@@ -1,0 +1,296 @@
+// The failover decisions, pure: (config, state, observations, now) -> a plan of
+// named steps, each with its reason and what its failure leads to. No I/O, no
+// clock, no adapter: tested as tables in test/unit/decide.test.ts, described in
+// words in docs/decisions.md.
+import type { Config, Role } from '../config/types.js';
+import { EXIT } from '../errors.js';
+import type { Attempts, ClusterState, Decision, Observation, Plan, Requester, Step } from '../core/model.js';
+import { isConfigProblem, isReachable, label, other } from '../core/model.js';
+import { escalationText } from '../alerts/messages.js';
+
+const age = (now: Date, iso: string | null): number =>
+  iso ? (now.getTime() - new Date(iso).getTime()) / 1000 : Infinity;
+
+const methodsOf = (config: Config, role: Role): string[] =>
+  config.hosts[config.pair[role]]!.gateway.start.map((m) => m.name);
+
+/** Start `role`'s gateway and verify it; `onFail` for both. */
+function bringUp(config: Config, role: Role, onFail: Step['onFail'], why: string): Step[] {
+  const t = config.thresholds;
+  return [
+    {
+      op: 'start',
+      role,
+      methods: methodsOf(config, role),
+      missed: 'stop-then-next',
+      onFail,
+      reason:
+        `${why}; the first method that reports started and ready within ${t.verifyDeadline} s wins, ` +
+        'one that misses it is stopped before the next',
+    },
+    { op: 'verify', role, onFail, reason: 'an independent health probe right before recording' },
+  ];
+}
+
+/**
+ * The move from `from` to `to`: memory (it never touches a gateway), preflight, stop, settle,
+ * start, verify, record. The preflight comes right before the serving side is stopped.
+ */
+function move(
+  config: Config,
+  from: Role,
+  to: Role,
+  o: { memory?: Step; stopOp: 'fence' | 'stop'; onStartFail: Step['onFail'] },
+): Step[] {
+  const L = (r: Role) => label(config, r);
+  const steps: Step[] = o.memory ? [o.memory] : [];
+  steps.push({
+    op: 'preflight',
+    role: to,
+    onFail: 'abort',
+    reason: `${L(to)} must be able to start before ${L(from)}'s gateway is touched`,
+  });
+  steps.push({
+    op: o.stopOp,
+    role: from,
+    unreachable: 'stopped',
+    onFail: 'abort',
+    reason: `one poller per bot token: ${L(from)}'s gateway stops and is verified gone (a dead host serves nothing)`,
+  });
+  steps.push({
+    op: 'settle',
+    seconds: config.thresholds.settle,
+    onFail: 'abort',
+    reason: 'Telegram allows one poller per bot token',
+  });
+  steps.push(...bringUp(config, to, o.onStartFail, `${L(to)} takes over`));
+  steps.push({ op: 'record', serving: to, onFail: 'abort', reason: `${L(to)} serves from now on` });
+  return steps;
+}
+
+const lastChance = (config: Config): Step => ({
+  op: 'sync-last-chance',
+  from: 'primary',
+  to: 'standby',
+  onFail: 'continue',
+  reason: `${label(config, 'primary')}'s host answers, only its gateway is down: copy its memory once more`,
+});
+
+const syncBack = (config: Config, onFail: Step['onFail']): Step => ({
+  op: 'sync-back',
+  from: 'standby',
+  to: 'primary',
+  onFail,
+  unreachable: 'continue',
+  reason: `what ${label(config, 'standby')} wrote while serving goes back to ${label(config, 'primary')}`,
+});
+
+function failoverPlan(config: Config, state: ClusterState, req: Requester, cause: Plan['cause'], reason: string): Plan {
+  const memory = state.lastCheck?.hosts.primary.status === 'gateway-down' ? lastChance(config) : undefined;
+  // By hand the primary was serving: if nothing verifies after the fence, it must serve again.
+  const steps = move(config, 'primary', 'standby', {
+    memory,
+    stopOp: 'fence',
+    onStartFail: req.auto ? 'abort' : 'rollback',
+  });
+  const rollback = req.auto
+    ? []
+    : bringUp(config, 'primary', 'abort', `${label(config, 'standby')} did not come up: the primary serves again`);
+  return { kind: 'failover', reason, steps, rollback, cause, by: req };
+}
+
+/** The serving standby is down and the primary answers: back to the primary (a down host serves nothing). */
+function returnPlan(config: Config, state: ClusterState, req: Requester, s: Observation): Plan {
+  const reachable = isReachable(s.status);
+  const steps = move(config, 'standby', 'primary', {
+    memory: reachable ? syncBack(config, 'continue') : undefined,
+    stopOp: 'fence',
+    onStartFail: 'abort',
+  });
+  const memoryLoss = reachable
+    ? undefined
+    : `memory the standby wrote since ${state.servingSince} could not be synced back (its host is ${s.status})`;
+  const reason = `${label(config, 'standby')} ${s.status} while serving: ${s.detail}`;
+  return { kind: 'return', reason, steps, rollback: [], cause: s.status, by: req, memoryLoss };
+}
+
+function failbackPlan(config: Config, req: Requester, reason: string): Plan {
+  const steps = move(config, 'standby', 'primary', {
+    memory: syncBack(config, 'abort'),
+    stopOp: 'stop',
+    onStartFail: 'rollback',
+  });
+  const rollback = bringUp(
+    config,
+    'standby',
+    'abort',
+    `${label(config, 'primary')} did not come up: the standby serves again`,
+  );
+  return { kind: 'failback', reason, steps, rollback, cause: 'by hand', by: req };
+}
+
+/** The idle side serves already while the serving side is down: stop the serving side, record the other. */
+function adoptPlan(config: Config, serving: Role, req: Requester, s: Observation): Plan {
+  const idle = other(serving);
+  const steps: Step[] = [
+    {
+      op: 'fence',
+      role: serving,
+      unreachable: 'stopped',
+      onFail: 'abort',
+      reason: `${label(config, serving)} ${s.status}`,
+    },
+    { op: 'verify', role: idle, onFail: 'abort', reason: `${label(config, idle)} already serves` },
+    { op: 'record', serving: idle, onFail: 'abort', reason: `${label(config, idle)} serves from now on` },
+  ];
+  const reason = `${label(config, serving)} ${s.status} while ${label(config, idle)} already serves: ${s.detail}`;
+  return { kind: serving === 'primary' ? 'failover' : 'return', reason, steps, rollback: [], cause: s.status, by: req };
+}
+
+function fenceIdle(config: Config, idle: Role, req: Requester): Decision {
+  const reason = `${label(config, idle)} runs a gateway while ${other(idle)} serves: stopping it`;
+  const steps: Step[] = [
+    { op: 'fence', role: idle, unreachable: 'stopped', onFail: 'abort', reason: 'second gateway' },
+  ];
+  return {
+    act: true,
+    plan: {
+      kind: 'fence-idle',
+      reason: `${reason} (one poller per bot token)`,
+      steps,
+      rollback: [],
+      cause: 'healthy',
+      by: req,
+    },
+  };
+}
+
+const wait = (reason: string, exitCode: number = EXIT.OK): Decision => ({ act: false, exitCode, reason });
+
+/** The state is fresh enough to act on, or the reason it is not. */
+function staleness(config: Config, state: ClusterState, now: Date, hint: string): Decision | undefined {
+  const check = state.lastCheck;
+  if (!check) return wait(`no check recorded yet${hint}`);
+  const a = age(now, check.at);
+  const max = config.thresholds.stateMaxAge;
+  if (a <= max) return undefined;
+  const more = hint ? '; is hactl check running?' : '';
+  return wait(`last check is ${Math.round(a)} s old (max ${max} s): not acting on stale state${more}`, EXIT.UNKNOWN);
+}
+
+/** Escalated, at the attempt cap, or in cooldown: the decision that holds back; else undefined. */
+function retryBudget(
+  config: Config,
+  a: Attempts | undefined,
+  now: Date,
+  what: 'failover' | 'failback',
+): Decision | undefined {
+  const t = config.thresholds;
+  if (!a) return undefined;
+  if (a.escalatedAt) {
+    return wait(
+      `gave up after ${a.attempts} failed attempts (escalated ${a.escalatedAt}): a human must act; ` +
+        `run hactl ${what} by hand to try again`,
+      EXIT.CRITICAL,
+    );
+  }
+  if (a.attempts >= t.maxAttempts) {
+    const reason = `${a.attempts} ${what} attempts failed (max ${t.maxAttempts}): escalating instead of retrying`;
+    return {
+      act: false,
+      exitCode: EXIT.CRITICAL,
+      reason,
+      escalate: { what, alert: escalationText(config, what, a.attempts) },
+    };
+  }
+  const since = age(now, a.lastAttemptAt);
+  if (since >= t.cooldown) return undefined;
+  const budget = `cooldown ${t.cooldown} s, attempt ${a.attempts}/${t.maxAttempts}`;
+  return wait(`cooldown: last attempt ${Math.round(since)} s ago (${budget})`);
+}
+
+/**
+ * failover: by hand, move to the standby now. With --auto, act on fresh confirmed state only,
+ * outside cooldown and under max attempts: move away from a serving side that is down
+ * (primary -> standby, or back from a dead standby to the primary), or fence a second gateway.
+ */
+export function decideFailover(config: Config, state: ClusterState, req: Requester, now: Date): Decision {
+  if (!req.auto) {
+    if (state.serving === 'standby')
+      return wait(`already serving from the ${label(config, 'standby')} (since ${state.servingSince})`);
+    return { act: true, plan: failoverPlan(config, state, req, 'by hand', `failover by hand (${req.who})`) };
+  }
+  const stale = staleness(config, state, now, ': run hactl check first');
+  if (stale || !state.lastCheck) return stale!;
+  const serving = state.serving;
+  const idle = other(serving);
+  const s = state.lastCheck.hosts[serving];
+  const i = state.lastCheck.hosts[idle];
+  const S = label(config, serving);
+  const I = label(config, idle);
+  if (s.status === 'healthy') {
+    if (i.status === 'healthy') return fenceIdle(config, idle, req);
+    return wait(
+      serving === 'primary'
+        ? `${S} healthy: nothing to do`
+        : `serving from the ${S}; failback decides when to hand back`,
+    );
+  }
+  if (isConfigProblem(s.status)) {
+    return wait(
+      `${S} is ${s.status}: a configuration problem is never a reason to fail over (${s.detail})`,
+      EXIT.UNKNOWN,
+    );
+  }
+  const failures = state.streaks[serving].failures;
+  const need = config.thresholds.failuresBeforeFailover;
+  if (!s.confirmed || failures < need)
+    return wait(`${S} ${s.status}, not confirmed yet (${failures}/${need} confirmed checks)`);
+  if (isConfigProblem(i.status)) {
+    return wait(`${I} is ${i.status}: hactl can neither judge nor start it (${i.detail})`, EXIT.UNKNOWN);
+  }
+  if (!isReachable(i.status)) {
+    return wait(
+      `${idle} ${config.pair[idle]} is ${i.status} too: not failing over (nothing could start there; ` +
+        'if both look down, the witness itself may be cut off)',
+      EXIT.CRITICAL,
+    );
+  }
+  const budget = retryBudget(config, state.failover, now, 'failover');
+  if (budget) return budget;
+  if (i.status === 'healthy') return { act: true, plan: adoptPlan(config, serving, req, s) };
+  if (serving === 'standby') return { act: true, plan: returnPlan(config, state, req, s) };
+  return {
+    act: true,
+    plan: failoverPlan(
+      config,
+      state,
+      req,
+      s.status,
+      `${S} ${s.status} for ${failures} confirmed check(s): ${s.detail}`,
+    ),
+  };
+}
+
+/**
+ * failback: by hand, act now; with --auto, only under the auto policy once the primary has
+ * been back long enough, outside cooldown and under max attempts (its own budget).
+ */
+export function decideFailback(config: Config, state: ClusterState, req: Requester, now: Date): Decision {
+  const t = config.thresholds;
+  const P = label(config, 'primary');
+  if (state.serving === 'primary') return wait(`${P} already serves`);
+  if (!req.auto) return { act: true, plan: failbackPlan(config, req, `failback by hand (${req.who})`) };
+  if (config.failback.policy === 'manual')
+    return wait('failback policy is manual: run hactl failback by hand when ready');
+  const stale = staleness(config, state, now, '');
+  if (stale) return stale;
+  const back = state.streaks.primary.reachable;
+  if (back < t.successesBeforeFailback) return wait(`${P} back for ${back}/${t.successesBeforeFailback} checks`);
+  return (
+    retryBudget(config, state.failback, now, 'failback') ?? {
+      act: true,
+      plan: failbackPlan(config, req, `${P} back for ${back} checks`),
+    }
+  );
+}

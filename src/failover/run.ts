@@ -1,0 +1,241 @@
+// Carries out a plan (plan.ts) through the adapters and returns what each step
+// did. It decides nothing: the order, the fallbacks and the rollback are in the
+// plan. Configured waits (settle, polling) are counted apart from hactl's own time.
+import type { Config, Method, Role } from '../config/types.js';
+import type { Clock } from '../adapters/clock.js';
+import { sleep } from '../adapters/clock.js';
+import { Gateway } from '../adapters/gateway.js';
+import { SshError, type SshSession } from '../adapters/ssh.js';
+import type { MethodRun, Outcome, Plan, RunResult, Step } from '../core/model.js';
+import { label } from '../core/model.js';
+import { describeStep } from './describe.js';
+import { openSession } from './observe.js';
+
+export interface RunIO {
+  progress(msg: string): void;
+  detail(msg: string): void;
+}
+
+/** The memory steps are carried out by the memory domain. */
+export type MemoryStep = (
+  step: Extract<Step, { op: 'sync-last-chance' | 'sync-back' }>,
+) => Promise<{ ok: boolean; detail: string }>;
+
+type Done = Omit<Outcome, 'ms' | 'op'>;
+const isDown = (e: unknown): e is SshError =>
+  e instanceof SshError && (e.kind === 'unreachable' || e.kind === 'ssh-timeout');
+
+export class Runner {
+  private sessions = new Map<Role, Promise<SshSession>>();
+  constructor(
+    private readonly config: Config,
+    private readonly io: RunIO,
+    private readonly clock: Clock,
+    private readonly memory: MemoryStep,
+  ) {}
+
+  /** One SSH session per role, opened once (a failed open stays failed for this run: no second wait). */
+  private session(role: Role): Promise<SshSession> {
+    let s = this.sessions.get(role);
+    if (!s) {
+      s = openSession(this.config, this.config.hosts[this.config.pair[role]]!);
+      this.sessions.set(role, s);
+      s.catch(() => undefined); // handled where it is awaited
+    }
+    return s;
+  }
+
+  private async gateway(role: Role): Promise<Gateway> {
+    const gw = this.config.hosts[this.config.pair[role]]!.gateway;
+    return new Gateway(await this.session(role), gw, this.config.thresholds, this.clock);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (s) => s.close(),
+          () => undefined,
+        ),
+      ),
+    );
+  }
+
+  /** Runs the plan; on a failure whose onFail is 'rollback', runs the plan's rollback. */
+  async run(plan: Plan): Promise<RunResult> {
+    // Open the sessions the plan needs in parallel, ahead of its steps (errors surface in the step).
+    for (const st of plan.steps) if ('role' in st) this.session(st.role).catch(() => undefined);
+    const main = await this.sequence(plan.steps);
+    if (main.ok || main.failed?.policy !== 'rollback' || !plan.rollback.length) {
+      return { ok: main.ok, outcomes: main.outcomes, failed: main.failed?.outcome, gapMs: main.gapMs };
+    }
+    this.io.progress('rolling back');
+    const rb = await this.sequence(plan.rollback);
+    return {
+      ok: false,
+      outcomes: main.outcomes,
+      failed: main.failed.outcome,
+      rollback: rb.outcomes,
+      gapMs: main.gapMs,
+    };
+  }
+
+  private async sequence(steps: Step[]) {
+    const outcomes: Outcome[] = [];
+    let stoppedAt: number | undefined;
+    let gapMs: number | undefined;
+    for (const step of steps) {
+      this.io.detail(`- ${describeStep(this.config, step)}`);
+      const t0 = this.clock.ms();
+      let r: Done;
+      try {
+        r = await this.step(step);
+      } catch (e) {
+        const msg = e instanceof SshError ? `${e.kind}: ${e.message}` : (e as Error).message;
+        r = {
+          ok: false,
+          detail: msg,
+          role: 'role' in step ? step.role : undefined,
+          unreachable: isDown(e) || undefined,
+        };
+      }
+      const o: Outcome = { op: step.op, ...r, ms: Math.round(this.clock.ms() - t0) };
+      if ((step.op === 'fence' || step.op === 'stop') && o.ok) stoppedAt = this.clock.ms();
+      if (step.op === 'start' && o.ok && stoppedAt !== undefined) gapMs = Math.round(this.clock.ms() - stoppedAt);
+      outcomes.push(o);
+      this.io.detail(`    ${o.ok ? 'ok' : 'FAILED'} (${(o.ms / 1000).toFixed(1)} s): ${o.detail}`);
+      // A host that does not answer passes where the plan says so (its memory is then alerted as lost).
+      const passes =
+        step.onFail === 'continue' || (o.unreachable && step.op === 'sync-back' && step.unreachable === 'continue');
+      if (!o.ok && !passes) return { ok: false, outcomes, failed: { outcome: o, policy: step.onFail }, gapMs };
+    }
+    return { ok: true, outcomes, gapMs };
+  }
+
+  private async step(step: Step): Promise<Done> {
+    switch (step.op) {
+      case 'preflight': {
+        const r = await (await this.gateway(step.role)).preflight();
+        return { ...r, role: step.role };
+      }
+      case 'fence':
+      case 'stop':
+        return this.fence(step);
+      case 'settle':
+        await sleep(step.seconds * 1000);
+        return { ok: true, detail: `waited ${step.seconds} s`, waitMs: step.seconds * 1000 };
+      case 'start':
+        return this.start(step);
+      case 'verify': {
+        // The start step already waited for `started` and the probe; this is the independent
+        // re-check of the probe alone, on the recorded side, right before it is recorded.
+        const r = await (await this.gateway(step.role)).probe();
+        return { ok: r.healthy, role: step.role, detail: r.detail };
+      }
+      case 'record':
+        return { ok: true, detail: `${step.serving} recorded as serving` };
+      case 'sync-back':
+        if (step.unreachable === 'continue') {
+          // The plan goes on without the memory of a host that does not answer: say so.
+          const down = await this.session(step.from).then(
+            () => undefined,
+            (e: unknown) => (isDown(e) ? e : undefined),
+          );
+          if (down)
+            return { ok: false, unreachable: true, role: step.from, detail: `not synced back: ${down.message}` };
+        }
+        return this.memory(step);
+      case 'sync-last-chance':
+        return this.memory(step);
+    }
+  }
+
+  private async fence(step: Extract<Step, { op: 'fence' | 'stop' }>): Promise<Done> {
+    const role = step.role;
+    let gw: Gateway;
+    try {
+      gw = await this.gateway(role);
+    } catch (e) {
+      if (isDown(e) && step.unreachable === 'stopped') {
+        return { ok: true, role, unreachable: true, detail: `not fenced: host does not answer (${e.kind})` };
+      }
+      throw e;
+    }
+    return { ...(await this.stopGateway(gw)), role };
+  }
+
+  /**
+   * Stop methods in order until the gateway's process is gone, whatever its HTTP answer
+   * (a gateway that accepts and never answers still polls Telegram).
+   */
+  private async stopGateway(gw: Gateway): Promise<{ ok: boolean; detail: string; waitMs: number }> {
+    const t = this.config.thresholds;
+    const tried: string[] = [];
+    let waitMs = 0;
+    const first = await gw.gone();
+    if (first.gone)
+      return { ok: true, detail: 'gateway was not running (no process on its port, no run of hactl)', waitMs };
+    for (const m of gw.gw.stop) {
+      const r = await gw.runMethod(m, t.stopDeadline);
+      tried.push(r.detail);
+      const w = await gw.waitGone(r.ok ? t.stopDeadline : 0.01);
+      waitMs += w.ms;
+      if (w.gone) return { ok: true, detail: `stopped by ${m.name}, verified gone [${tried.join('; ')}]`, waitMs };
+    }
+    const still = await gw.gone();
+    return {
+      ok: false,
+      detail: `cannot stop the gateway: ${still.detail} after every stop method [${tried.join('; ')}]`,
+      waitMs,
+    };
+  }
+
+  /** The plan's start methods in order; a method counts only when the gateway then reports started and ready. */
+  private async start(step: Extract<Step, { op: 'start' }>): Promise<Done> {
+    const t = this.config.thresholds;
+    const role = step.role;
+    const gw = await this.gateway(role);
+    const tried: string[] = [];
+    const methods: MethodRun[] = [];
+    let waitMs = 0;
+    const L = label(this.config, role);
+    const fail = (detail: string): Done => ({
+      ok: false,
+      role,
+      detail: `${detail} [${tried.join('; ')}]`,
+      waitMs,
+      methods,
+    });
+    for (const name of step.methods) {
+      const m = gw.gw.start.find((x) => x.name === name) as Method;
+      this.io.progress(`${L}: start method ${m.name}`);
+      const m0 = this.clock.ms();
+      const r = await gw.runMethod(m);
+      methods.push({ name: m.name, ok: r.ok, ms: Math.round(this.clock.ms() - m0) });
+      if (!r.ok) {
+        tried.push(r.detail);
+        continue;
+      }
+      this.io.progress(`${L}: waiting up to ${t.verifyDeadline} s for started and ready`);
+      const ready = await gw.waitReady(t.verifyDeadline, !!m.detached);
+      waitMs += ready.ms;
+      if (ready.healthy) {
+        const before = tried.length ? ` [${tried.join('; ')}]` : '';
+        const detail = `started by ${m.name}, ready after ${(ready.ms / 1000).toFixed(1)} s${before}`;
+        return { ok: true, role, detail, waitMs, methods };
+      }
+      methods[methods.length - 1]!.ok = false;
+      tried.push(`${m.name}: ${ready.detail}`);
+      // step.missed is 'stop-then-next': what this method started must be gone before the next.
+      this.io.progress(`${L}: ${m.name} missed the deadline; stopping what it started`);
+      const stopped = await this.stopGateway(gw);
+      waitMs += stopped.waitMs;
+      tried.push(`stopped after ${m.name}: ${stopped.detail}`);
+      if (!stopped.ok)
+        return fail(`${m.name} started but is not ready and could not be stopped: not trying another method`);
+    }
+    return fail('no start method worked');
+  }
+}
