@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSyn
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
-import { memRoot, readMem, rsyncPids, seedTree, writeMem } from '../lab/memory.ts';
+import { memRoot, plantHostile, readMem, rsyncPids, seedTree, writeMem } from '../lab/memory.ts';
 
 let lab: Lab;
 const P = () => lab.host('primary');
@@ -172,6 +172,77 @@ describe('sync-memory: primary serving', () => {
     assert.match(r.stdout, /--dry-run: primary has 7 new or changed/);
     assert.deepEqual(readMem(S()), {});
     assert.ok(!existsSync(join(lab.dir, 'state', 'memory.json')));
+  });
+});
+
+describe('sync-memory: the witness\'s staging copy is guarded too (issue 11 #1)', () => {
+  const staged = () => {
+    const d = join(lab.dir, 'state/memory/from-primary');
+    return readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+  };
+  test('1 file where there were 500, then an empty source: nothing deleted on the witness nor on the standby', async () => {
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 496; i++) many[`workspace/memory/n${i}.md`] = `note ${i}\n`;
+    writeMem(P(), { ...seedTree(0), ...many });
+    const first = await lab.hactl(['sync-memory']);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.equal(staged(), 500);
+    const good = readMem(S());
+    // All but one file gone on the primary (a half-restored backup, a wrong mount).
+    rmSync(join(memRoot(P()), 'agents'), { recursive: true });
+    rmSync(join(memRoot(P()), 'workspace'), { recursive: true });
+    writeMem(P(), { 'workspace/MEMORY.md': '# one file left\n' });
+    const one = await lab.hactl(['sync-memory']);
+    assert.equal(one.code, 2, one.stdout + one.stderr);
+    assert.match(one.stdout, /REFUSED: the push would delete 499 of 500 memory files .* on standby and the witness's copy; nothing deleted/);
+    assert.equal(staged(), 500, "the witness's staging copy kept every file");
+    assert.deepEqual(readMem(S()), good);
+    // Now nothing at all (an unmounted disk): still nothing deleted anywhere.
+    rmSync(join(memRoot(P()), 'workspace'), { recursive: true });
+    const empty = await lab.hactl(['sync-memory']);
+    assert.equal(empty.code, 2, empty.stdout + empty.stderr);
+    assert.match(empty.stdout, /REFUSED: no memory files on primary/);
+    assert.equal(staged(), 500, "the witness's staging copy kept every file");
+    assert.equal(readFileSync(join(lab.dir, 'state/memory/from-primary/workspace/memory/n7.md'), 'utf8'), 'note 7\n');
+    assert.deepEqual(readMem(S()), good);
+  });
+});
+
+describe('sync-memory: hostile trees (issue 11 #6-#11)', () => {
+  test('a name that is not UTF-8 in an incremental sync is refused by name and never reaches the standby', async () => {
+    writeMem(P(), seedTree(3));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const good = readMem(S());
+    // An invalid file whose name is Latin-1 (not UTF-8), beside a valid change.
+    const dir = join(memRoot(P()), 'workspace/memory');
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.json')]), '{"broken": ');
+    writeMem(P(), { 'workspace/memory/2026-09-09.md': 'valid\n' });
+    const r = await lab.hactl(['sync-memory', '--json']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.result, 'invalid');
+    assert.match(j.summary, /1 name\(s\) on primary are not UTF-8 \(workspace\/memory\/caf\\#351\.json\)/);
+    assert.deepEqual(readMem(S()), good, 'nothing promoted');
+    assert.deepEqual(readdirSync(join(memRoot(S()), 'workspace/memory')).filter((n) => n.startsWith('caf')), []);
+  });
+
+  test('deep nesting, huge, UTF-16, BOM with broken front matter, FIFO, symlink loop, a directory x.json: invalid, named, nothing promoted, nothing hangs', async () => {
+    writeMem(P(), seedTree(3));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const good = readMem(S());
+    const want = plantHostile(memRoot(P()));
+    // The name that is not UTF-8 is refused before anything is copied (the test above); take it out here.
+    rmSync(Buffer.concat([Buffer.from(`${memRoot(P())}/workspace/memory/name-`), Buffer.from([0xe9, 0xff]), Buffer.from('.md')]));
+    delete want.invalid['workspace/memory/name-\\#351\\#377.md'];
+    const r = await lab.hactl(['sync-memory', '--json']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.result, 'invalid');
+    assert.deepEqual([...j.invalid].sort(), Object.keys(want.invalid).sort());
+    assert.deepEqual(readMem(S()), good, 'nothing of the hostile tree reached the standby');
+    const alert = lab.telegram.texts().join('\n');
+    assert.match(alert, /workspace\/memory\/deep-flow\.yaml:1:\d+: invalid YAML: nested deeper than 100 levels/);
+    assert.match(alert, /workspace\/memory\/bom-broken\.md:\d+:\d+: invalid front matter/);
   });
 });
 

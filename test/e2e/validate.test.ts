@@ -3,10 +3,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../lab/lab.ts';
+import { plantHostile } from '../lab/memory.ts';
 
 const FIX = join(ROOT, 'test/fixtures/validate');
 
@@ -60,5 +61,72 @@ describe('hactl validate', () => {
     assert.ok(!r.stderr.includes('    at '), 'no stack trace');
     const bad = hactl(['-c', 'nope.yaml', 'validate', 'agents']);
     assert.equal(bad.code, 78, bad.stderr);
+  });
+});
+
+describe('hactl validate: hostile input (issue 11 #6-#11)', () => {
+  const timed = (args: string[], cwd: string) => {
+    // Peak RSS through GNU time when it is there; a hang is cut at 120 s and fails the test.
+    const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'HACTL_PEAK_KB=%M'] : [];
+    const argv = [...time, process.execPath, join(ROOT, 'bin/hactl'), ...args];
+    const r = spawnSync(argv[0]!, argv.slice(1), { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, HACTL_CONFIG: undefined } });
+    const peak = /HACTL_PEAK_KB=(\d+)/.exec(r.stderr)?.[1];
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr.replace(/HACTL_PEAK_KB=\d+\n?|Command exited with non-zero status \d+\n/g, ''), peakKB: peak ? Number(peak) : undefined };
+  };
+
+  test('a hostile tree: every bad file named with its reason, non-regular files warned and never opened, bounded memory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-hostile-'));
+    const want = plantHostile(dir);
+    const r = timed(['validate', '.'], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(r.stderr, '', 'no crash, no stack');
+    const lines = r.stdout.trim().split('\n');
+    for (const [file, why] of Object.entries(want.invalid)) {
+      const l = lines.filter((x) => x.startsWith(`${file}:`) && !x.includes(': warning: '));
+      assert.equal(l.length, 1, `${file} reported once as invalid:\n${r.stdout}`);
+      assert.match(l[0]!, why);
+    }
+    for (const [file, why] of Object.entries(want.warned)) {
+      const l = lines.filter((x) => x.startsWith(`${file}: warning: `));
+      assert.equal(l.length, 1, `${file} named once as a warning:\n${r.stdout}`);
+      assert.match(l[0]!, why);
+    }
+    for (const f of want.valid) assert.ok(!lines.some((x) => x.startsWith(`${f}:`)), `${f} is valid`);
+    assert.match(lines.at(-1)!, new RegExp(`^validate: ${Object.keys(want.invalid).length} of \\d+ files invalid .*; 3 not read \\(warnings\\)$`));
+    if (r.peakKB !== undefined) assert.ok(r.peakKB < 200 * 1024, `peak RSS ${r.peakKB} KB stays under 200 MB`);
+    const j = JSON.parse(timed(['--json', 'validate', '.'], dir).stdout);
+    assert.equal(j.warnings.length, 3);
+    assert.ok(j.invalid.includes('workspace/memory/huge.md'));
+  });
+
+  test('a FIFO as PATH is named, not opened (no hang); a symlink loop as PATH too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-fifo-'));
+    spawnSync('mkfifo', [join(dir, 'pipe.json')]);
+    symlinkSync('loop.json', join(dir, 'loop.json'));
+    const r = timed(['validate', join(dir, 'pipe.json')], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /pipe\.json: warning: a FIFO \(named pipe\): not read/);
+    const l = timed(['validate', 'loop.json'], dir);
+    assert.equal(l.code, 1, l.stdout + l.stderr);
+    assert.match(l.stdout, /^loop\.json: warning: a symbolic link \(not followed\): not read$/m);
+  });
+
+  test('a file argument keeps its whole name (issue 11 #9)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-name-'));
+    writeFileSync(join(dir, 'a.json'), '{"a": ');
+    const r = timed(['validate', 'a.json'], dir);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout.split('\n')[0], 'a.json:1:7: invalid JSON: unexpected end of input');
+    assert.equal(r.stdout.split('\n')[1], 'validate: 1 of 1 files invalid (1 problems) in a.json');
+  });
+
+  test('validate.maxFileMB sets the size cap', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-cap-'));
+    writeFileSync(join(dir, 'n.md'), 'x'.repeat(300 * 1024));
+    const cfg = readFileSync(join(FIX, 'hactl.yaml'), 'utf8').replace(/^validate:\n/m, 'validate:\n  maxFileMB: 0.25\n');
+    writeFileSync(join(dir, 'hactl.yaml'), cfg.replace(/schema: schemas\/state\.schema\.json/, `schema: ${join(FIX, 'schemas/state.schema.json')}`));
+    const r = timed(['-c', 'hactl.yaml', 'validate', 'n.md'], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^n\.md:1:1: file is too large: 0\.3 MB \(limit 0\.3 MB, validate\.maxFileMB\)$/m);
   });
 });
