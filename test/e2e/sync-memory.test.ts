@@ -193,16 +193,16 @@ describe('sync-memory: the witness\'s staging copy is guarded too (issue 11 #1)'
     rmSync(join(memRoot(P()), 'workspace'), { recursive: true });
     writeMem(P(), { 'workspace/MEMORY.md': '# one file left\n' });
     const one = await lab.hactl(['sync-memory']);
+    assert.equal(staged(), 500, "the witness's staging copy kept every file");
     assert.equal(one.code, 2, one.stdout + one.stderr);
     assert.match(one.stdout, /REFUSED: the push would delete 499 of 500 memory files .* on standby and the witness's copy; nothing deleted/);
-    assert.equal(staged(), 500, "the witness's staging copy kept every file");
     assert.deepEqual(readMem(S()), good);
     // Now nothing at all (an unmounted disk): still nothing deleted anywhere.
     rmSync(join(memRoot(P()), 'workspace'), { recursive: true });
     const empty = await lab.hactl(['sync-memory']);
+    assert.equal(staged(), 500, "the witness's staging copy kept every file");
     assert.equal(empty.code, 2, empty.stdout + empty.stderr);
     assert.match(empty.stdout, /REFUSED: no memory files on primary/);
-    assert.equal(staged(), 500, "the witness's staging copy kept every file");
     assert.equal(readFileSync(join(lab.dir, 'state/memory/from-primary/workspace/memory/n7.md'), 'utf8'), 'note 7\n');
     assert.deepEqual(readMem(S()), good);
   });
