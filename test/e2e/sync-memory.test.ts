@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSyn
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
-import { memRoot, plantHostile, readMem, rsyncPids, seedTree, writeMem } from '../lab/memory.ts';
+import { holdingBytes, memRoot, plantHostile, readMem, rsyncPids, seedTree, writeMem } from '../lab/memory.ts';
 
 let lab: Lab;
 const P = () => lab.host('primary');
@@ -153,7 +153,13 @@ describe('sync-memory: primary serving', () => {
       if (!pid) await sleep(50);
     }
     assert.ok(pid, 'the push to the standby was seen');
-    await sleep(500); // some data is on its way (3 MB at 1.5 MB/s)
+    // Kill it once part of the new file is on the standby (in rsync's holding area), not after a guessed time.
+    let partial = 0;
+    for (let i = 0; i < 600 && partial === 0; i++) {
+      partial = holdingBytes(join(memRoot(S()), 'workspace/memory'));
+      if (partial === 0) await sleep(20);
+    }
+    assert.ok(partial > 0, 'part of the new file reached the standby before the kill');
     process.kill(pid, 'SIGKILL');
     const r = await run;
     assert.equal(r.code, 2, r.stdout + r.stderr);
@@ -248,12 +254,20 @@ describe('sync-memory: hostile trees (issue 11 #6-#11)', () => {
 
 describe('sync-memory: exit codes', () => {
   test('75 while another run holds the memory lock; 78 on a bad memory config', async () => {
-    mkdirSync(join(lab.dir, 'state'), { recursive: true });
-    const now = new Date();
-    writeFileSync(join(lab.dir, 'state', 'memory.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), command: 'test', since: now.toISOString(), leaseUntil: new Date(now.getTime() + 60000).toISOString() }));
+    // A real run holds the lock: a slow copy (bwlimit) is in flight when the second run starts.
+    writeMem(P(), { ...seedTree(3), 'workspace/memory/big.md': randomBytes(2 * 1024 * 1024).toString('base64') });
+    lab.writeConfig({ memory: { bwlimit: 1500 } });
+    const first = lab.hactl(['sync-memory']);
+    let seen = false;
+    for (let i = 0; i < 400 && !seen; i++) {
+      seen = rsyncPids(`${P().address}:`).length > 0;
+      if (!seen) await sleep(25);
+    }
+    assert.ok(seen, 'the first run is copying');
     const locked = await lab.hactl(['sync-memory']);
-    assert.equal(locked.code, 75, locked.stderr);
-    rmSync(join(lab.dir, 'state', 'memory.lock'));
+    assert.equal(locked.code, 75, locked.stdout + locked.stderr);
+    assert.match(locked.stderr, /memory\.lock/);
+    assert.equal((await first).code, 0, 'the first run was not disturbed');
     lab.writeConfig({ memory: { maxDeleteShare: 2, include: [] } });
     const bad = await lab.hactl(['sync-memory']);
     assert.equal(bad.code, 78, bad.stderr);
@@ -265,8 +279,11 @@ describe('sync-memory: exit codes', () => {
     await P().startGateway();
     const fresh = await lab.hactl(['check']);
     assert.equal(fresh.code, 0, 'no memory record yet: no warning');
+    // The last good sync happened 16 minutes ago (hactl's one clock reads HACTL_NOW), none since.
+    writeMem(P(), seedTree(3));
     const old = new Date(Date.now() - 16 * 60 * 1000).toISOString();
-    writeFileSync(join(lab.dir, 'state', 'memory.json'), JSON.stringify({ version: 1, lastRunAt: old, lastGoodAt: old, lastResult: 'ok' }));
+    const sync = await lab.hactl(['sync-memory'], { HACTL_NOW: old });
+    assert.equal(sync.code, 0, sync.stdout + sync.stderr);
     const r = await lab.hactl(['check']);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /WARNING: last good memory sync 16 min ago \(more than 3 intervals of 5 min/);
@@ -308,10 +325,14 @@ describe('sync-memory: standby serving, failover and failback', () => {
   test('while the standby serves, its memory is copied to the witness only; the primary is never overwritten', async () => {
     writeMem(P(), seedTree(3));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
-    await S().startGateway();
-    assert.equal((await lab.hactl(['check'])).code >= 0, true);
-    const st = lab.state();
-    writeFileSync(join(lab.dir, 'state', 'state.json'), JSON.stringify({ ...st, serving: 'standby' }));
+    // Reach "the standby serves" the way hactl does: the primary's gateway dies, check sees it, failover.
+    await P().startGateway();
+    P().crashGateway();
+    const c = await lab.hactl(['check']);
+    assert.equal(c.code, 2, c.stdout + c.stderr);
+    const f = await lab.hactl(['failover']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    assert.equal(lab.state().serving, 'standby');
     writeMem(S(), { 'workspace/memory/2026-09-20.md': 'written while serving\n' });
     writeMem(P(), { 'workspace/MEMORY.md': '# stale primary copy\n' });
     const before = readMem(P());

@@ -1,6 +1,6 @@
 // Lab helpers for memory sync tests: write and read a host's memory tree.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { LabHost } from './lab.ts';
 
@@ -32,6 +32,17 @@ export function readMem(h: LabHost, root = '.openclaw', under = ['workspace', 'a
     }
   }
   return out;
+}
+
+/** Bytes rsync has written so far into the holding directory (.~tmp~) under dir: a transfer in flight. */
+export function holdingBytes(dir: string): number {
+  const hold = join(dir, '.~tmp~');
+  if (!existsSync(hold)) return 0;
+  let n = 0;
+  for (const f of readdirSync(hold)) {
+    try { n += statSync(join(hold, f)).size; } catch { /* renamed into place meanwhile */ }
+  }
+  return n;
 }
 
 /** pids of rsync client processes whose command line contains every needle. */
