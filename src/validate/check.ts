@@ -5,6 +5,7 @@
 // parsed only where it must be (it is ~140x slower than JSON.parse, and needs
 // ~150 bytes of memory per byte of text: hence YAML_MAX_BYTES).
 import { LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
+import { CORE_SCHEMA, load, loadAll } from 'js-yaml';
 import { decodeText, jsonDepth, posOf, yamlDepth } from './text.js';
 
 export interface Problem {
@@ -107,6 +108,21 @@ function describe(e: NonNullable<SchemaFn['errors']>[number]): string {
   }
 }
 
+/**
+ * The fast accept path: js-yaml (C-like speed next to yaml's ~1 MB/s, and far less memory) with the
+ * YAML 1.2 core schema, duplicate keys refused, unknown tags refused. Only a file it accepts and that
+ * no rule needs data from skips the yaml parser; anything it rejects goes through yaml, whose
+ * messages and positions are the ones hactl reports.
+ */
+function quickYamlOk(text: string, multi: boolean): boolean {
+  try {
+    if (!multi) return load(text, { schema: CORE_SCHEMA }) !== undefined || text.trim() === '';
+    return loadAll(text, null, { schema: CORE_SCHEMA }).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 const YAML_OPTS = { prettyErrors: false, logLevel: 'error' as const, uniqueKeys: true };
 
 function yamlGate(yamlText: string, lineOffset: number, what: string): FileProblem | null {
@@ -151,6 +167,7 @@ export function checkText(rel: string, text: string, rules: Rule[]): FileProblem
   } else if (ext === '.yaml' || ext === '.yml') {
     const gate = yamlGate(text, 0, 'YAML');
     if (gate) return [gate];
+    if (!matching.length && quickYamlOk(text, true)) return [];
     lc = new LineCounter();
     const docs = parseAllDocuments(text, { ...YAML_OPTS, lineCounter: lc });
     const list = Array.isArray(docs) ? docs : [];
@@ -177,6 +194,7 @@ export function checkText(rel: string, text: string, rules: Rule[]): FileProblem
       lineOffset = 1;
       const gate = yamlGate(yamlText, lineOffset, 'front matter');
       if (gate) return [gate];
+      if (!matching.length && quickYamlOk(yamlText, false)) return [];
       lc = new LineCounter();
       doc = parseDocument(yamlText, { ...YAML_OPTS, lineCounter: lc });
       const errs = yamlErrors([doc], lc, lineOffset).map((p) => ({
