@@ -1,6 +1,8 @@
 // hactl validate PATH: the same validator the sync gate uses, on a local tree.
-// Read-only and local: no lock, no history line, and no config needed (rules
+// Local: no lock, no history line, and no config needed (rules
 // come from the config when there is one: --config, $HACTL_CONFIG or a default path).
+// It changes nothing it validates; with a config it keeps a cache of valid files
+// in the state dir (validate/cache.ts), so an unchanged tree is checked in a blink.
 import type { Command } from 'commander';
 import { existsSync, lstatSync } from 'node:fs';
 import type { GlobalOptions } from '../context.js';
@@ -10,7 +12,7 @@ import { Reporter } from '../output.js';
 
 const DEFAULTS: ValidateConfig = { rules: [], ignore: ['.~tmp~/**', '**/.~tmp~/**'] };
 
-async function rulesConfig(opts: GlobalOptions): Promise<{ cfg: ValidateConfig; file?: string }> {
+async function rulesConfig(opts: GlobalOptions): Promise<{ cfg: ValidateConfig; file?: string; stateDir?: string }> {
   const { findConfigPath, loadConfig } = await import('../config/load.js');
   let file: string;
   try {
@@ -19,7 +21,7 @@ async function rulesConfig(opts: GlobalOptions): Promise<{ cfg: ValidateConfig; 
     return { cfg: DEFAULTS }; // no config anywhere: the built-in checks only
   }
   const config = await loadConfig(file);
-  return { cfg: config.validate, file };
+  return { cfg: config.validate, file, stateDir: config.stateDir };
 }
 
 const exists = (p: string) =>
@@ -37,7 +39,7 @@ export default async function validate(_p: Command, cmd: Command, args: unknown[
   const path = String(args[0]);
   const out = new Reporter(opts);
   if (!exists(path)) throw new InputMissingError(path);
-  const { cfg, file } = await rulesConfig(opts);
+  const { cfg, file, stateDir } = await rulesConfig(opts);
   const { compileRules } = await import('../validate/rules.js');
   const { validatePath } = await import('../validate/tree.js');
   const { validateResult } = await import('../validate/report.js');
@@ -48,7 +50,7 @@ export default async function validate(_p: Command, cmd: Command, args: unknown[
     throw new ConfigError([`${file}: ${(e as Error).message}`]);
   }
   out.progress(`validating ${path}`);
-  const r = await validatePath(path, compiled, { maxFileMB: cfg.maxFileMB });
+  const r = await validatePath(path, compiled, { maxFileMB: cfg.maxFileMB, cacheDir: stateDir });
   const v = validateResult(path, r);
   if (out.json) out.summary(v.summary, v.json);
   else {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { compileRules } from '../validate/rules.js';
 import { validateTree } from '../validate/tree.js';
-import { formatProblem } from '../validate/check.js';
+import { formatProblem } from '../validate/problem.js';
 import type { Manifest } from './plan.js';
 
 export interface StagingReport {

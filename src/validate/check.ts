@@ -6,16 +6,8 @@
 // ~150 bytes of memory per byte of text: hence YAML_MAX_BYTES).
 import { LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import { CORE_SCHEMA, load, loadAll } from 'js-yaml';
-import { decodeText, jsonDepth, posOf, yamlDepth } from './text.js';
-
-export interface Problem {
-  file: string; // relative to the validated root, '/'-separated
-  line: number;
-  col: number;
-  message: string;
-  warning?: boolean; // named in the report, but not invalid (e.g. a FIFO: never opened)
-}
-export type FileProblem = Omit<Problem, 'file'>;
+import { decodeText, jsonDepth, posOf, yamlDepth, YAML_MAX_BYTES } from './text.js';
+import type { FileProblem } from './problem.js';
 
 export type SchemaFn = ((data: unknown) => boolean) & {
   errors?: Array<{ instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }> | null;
@@ -24,20 +16,6 @@ export interface Rule {
   glob: string;
   match: (p: string) => boolean;
   validate: SchemaFn;
-}
-
-/** YAML text above this is not parsed (the parser would need ~40 MB); the file is reported instead. */
-export const YAML_MAX_BYTES = 256 * 1024;
-
-/** `dir/file` as path.join would write it for the usual prefixes ('.', './x', 'x/'), without node:path. */
-export function under(prefix: string, file: string): string {
-  const dir = prefix.replace(/^(?:\.\/+)+/, '').replace(/\/+$/, '');
-  return dir === '' || dir === '.' ? file : `${dir}/${file}`;
-}
-
-export function formatProblem(p: Problem, prefix = ''): string {
-  const file = under(prefix, p.file);
-  return p.warning ? `${file}: warning: ${p.message}` : `${file}:${p.line}:${p.col}: ${p.message}`;
 }
 
 const extOf = (rel: string): string => {

@@ -1,7 +1,7 @@
 // What `hactl validate` says about a report, pure: the exit code, the lines,
 // the summary and the --json document. Invalid files and warnings (files not
 // read: FIFOs, links, devices) both exit 1; the summary counts each.
-import { formatProblem, under, type Problem } from './check.js';
+import { formatProblem, under, type Problem } from './problem.js';
 
 const EXIT_OK = 0;
 const EXIT_WARNING = 1;

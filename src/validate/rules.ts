@@ -1,5 +1,6 @@
 // The configured rules, compiled once per run: globs with picomatch, schemas
 // with ajv (loaded only when there are rules). Reads a rule's schema file.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import picomatch from 'picomatch';
@@ -9,6 +10,8 @@ import type { Rule, SchemaFn } from './check.js';
 export interface CompiledRules {
   rules: Rule[];
   ignore: (p: string) => boolean;
+  /** What they were compiled from (for worker threads) and a fingerprint of it, schema files' contents included. */
+  source: { cfg: Pick<ValidateConfig, 'rules' | 'ignore'>; configFile?: string; fingerprint: string };
 }
 
 export async function compileRules(
@@ -17,7 +20,13 @@ export async function compileRules(
 ): Promise<CompiledRules> {
   const ignoreGlobs = cfg.ignore ?? [];
   const ignore = ignoreGlobs.length ? picomatch(ignoreGlobs, { dot: true }) : () => false;
-  if (!cfg.rules?.length) return { rules: [], ignore };
+  const source = { cfg: { rules: cfg.rules ?? [], ignore: ignoreGlobs }, configFile, fingerprint: '' };
+  const print = (schemas: unknown[]) =>
+    createHash('sha256')
+      .update(JSON.stringify({ rules: cfg.rules ?? [], ignoreGlobs, schemas }))
+      .digest('hex');
+  if (!cfg.rules?.length) return { rules: [], ignore, source: { ...source, fingerprint: print([]) } };
+  const schemas: unknown[] = [];
   type AjvCtor = new (o: object) => { compile(s: object): SchemaFn };
   const { default: Ajv } = (await import('ajv')) as unknown as { default: AjvCtor };
   const ajv = new Ajv({ allErrors: true, strict: false });
@@ -33,6 +42,7 @@ export async function compileRules(
         throw new Error(`validate rule '${r.glob}': cannot read schema ${file}: ${why}`);
       }
     } else schema = r.schema;
+    schemas.push(schema);
     let validate: SchemaFn;
     try {
       validate = ajv.compile(schema);
@@ -41,5 +51,5 @@ export async function compileRules(
     }
     return { glob: r.glob, match: picomatch(r.glob, { dot: true }), validate };
   });
-  return { rules, ignore };
+  return { rules, ignore, source: { ...source, fingerprint: print(schemas) } };
 }

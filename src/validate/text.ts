@@ -9,6 +9,9 @@ export interface TextProblem {
   message: string;
 }
 
+/** YAML text above this is not parsed (the yaml parser would need ~40 MB); the file is reported instead. */
+export const YAML_MAX_BYTES = 256 * 1024;
+
 /** Deeper than this, a memory file is refused (real ones nest a handful of levels). */
 export const MAX_DEPTH = 100;
 

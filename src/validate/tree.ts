@@ -17,8 +17,11 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { checkBytes, type Problem } from './check.js';
+import type { Problem } from './problem.js';
+import type { checkBytes } from './check.js';
 import type { CompiledRules } from './rules.js';
+import { openCache } from './cache.js';
+import { checkInParallel } from './pool.js';
 
 export interface ValidateReport {
   files: number;
@@ -32,6 +35,7 @@ export interface ValidateReport {
 export interface TreeOptions {
   only?: string[]; // these files (relative to root); the whole tree when any of them is not a regular file there
   exact?: boolean; // `only` as given, even when one is not a regular file (a PATH named by the user)
+  cacheDir?: string; // keep a cache of files found valid here (the state dir), keyed on size, mtime, ctime, inode
   maxFileMB?: number;
 }
 
@@ -152,6 +156,41 @@ function readCapped(abs: string, maxBytes: number): Read {
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
+export interface Checked {
+  problems: Problem[];
+  warnings: Problem[];
+  bytes: number;
+}
+
+export type Check = typeof checkBytes;
+
+/** Reads and checks files one at a time (memory bounded by the cap); the checker is loaded only when needed. */
+export function checkFiles(
+  root: string,
+  files: string[],
+  rules: CompiledRules['rules'],
+  maxBytes: number,
+  check: Check,
+): Checked {
+  const out: Checked = { problems: [], warnings: [], bytes: 0 };
+  for (const rel of files) {
+    const r = readCapped(join(root, rel), maxBytes);
+    if ('problem' in r) {
+      (r.warning ? out.warnings : out.problems).push({
+        file: rel,
+        line: 1,
+        col: 1,
+        message: r.problem,
+        warning: r.warning,
+      });
+      continue;
+    }
+    out.bytes += r.buf.length;
+    for (const p of check(rel, r.buf, rules)) out.problems.push({ file: rel, ...p });
+  }
+  return out;
+}
+
 /** Validates the given files (relative to root), or every file under root. */
 export async function validateTree(
   root: string,
@@ -159,31 +198,32 @@ export async function validateTree(
   opts: TreeOptions = {},
 ): Promise<ValidateReport> {
   const t0 = performance.now();
-  const maxBytes = (opts.maxFileMB ?? DEFAULT_MAX_FILE_MB) * 1024 * 1024;
+  const maxFileMB = opts.maxFileMB ?? DEFAULT_MAX_FILE_MB;
   let w: Walked;
   const only = opts.only?.filter((f) => !compiled.ignore(f));
   // A changed file that is not a regular file where rsync put it: trust nothing, check the whole tree.
   if (only && (opts.exact || only.every((f) => isRegular(join(root, f)))))
     w = { files: only, problems: [], warnings: [] };
   else w = walk(root, compiled.ignore);
-  const problems = [...w.problems];
-  const warnings = [...w.warnings];
-  let bytes = 0;
-  for (const rel of w.files) {
-    const r = readCapped(join(root, rel), maxBytes);
-    if ('problem' in r) {
-      (r.warning ? warnings : problems).push({ file: rel, line: 1, col: 1, message: r.problem, warning: r.warning });
-      continue;
-    }
-    bytes += r.buf.length;
-    for (const p of checkBytes(rel, r.buf, compiled.rules)) problems.push({ file: rel, ...p });
-  }
+  const cache = opts.cacheDir ? openCache(opts.cacheDir, root, compiled, maxFileMB) : undefined;
+  const todo = cache ? w.files.filter((f) => !cache.fresh(f)) : w.files;
+  const r = await checkInParallel(root, todo, compiled, maxFileMB * 1024 * 1024);
+  const problems = [...w.problems, ...r.problems];
+  const warnings = [...w.warnings, ...r.warnings];
   const order = (a: Problem, b: Problem) =>
     a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col;
   problems.sort(order);
   warnings.sort(order);
   const invalid = [...new Set(problems.map((p) => p.file))];
-  return { files: w.files.length + w.problems.length, bytes, invalid, problems, warnings, ms: performance.now() - t0 };
+  cache?.save(new Set([...invalid, ...warnings.map((p) => p.file)]));
+  return {
+    files: w.files.length + w.problems.length,
+    bytes: r.bytes + (cache?.skippedBytes ?? 0),
+    invalid,
+    problems,
+    warnings,
+    ms: performance.now() - t0,
+  };
 }
 
 function isRegular(abs: string): boolean {

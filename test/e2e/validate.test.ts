@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../lab/lab.ts';
@@ -128,5 +128,62 @@ describe('hactl validate: hostile input (issue 11 #6-#11)', () => {
     const r = timed(['-c', 'hactl.yaml', 'validate', 'n.md'], dir);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /^n\.md:1:1: file is too large: 0\.3 MB \(limit 0\.3 MB, validate\.maxFileMB\)$/m);
+  });
+});
+
+describe('hactl validate: both cores and a warm cache (issue 12 #5)', () => {
+  const setup = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-warm-'));
+    const cfg = [
+      `stateDir: ${join(dir, 'state')}`, 'pair: { primary: a, standby: b }', 'hosts:',
+      '  a: { address: 127.0.0.1, user: x, key: /nonexistent, knownHosts: /nonexistent }',
+      '  b: { address: 127.0.0.2, user: x, key: /nonexistent, knownHosts: /nonexistent }',
+    ].join('\n');
+    writeFileSync(join(dir, 'hactl.yaml'), cfg + '\n');
+    return dir;
+  };
+
+  test('a tree big enough for worker threads: every problem of every share is reported', () => {
+    const dir = setup();
+    const bad = new Set([7, 300, 601, 902, 1203]);
+    for (let i = 0; i < 1300; i++) {
+      const sub = join(dir, 'tree', `d${i % 13}`);
+      mkdirSync(sub, { recursive: true });
+      const ext = ['yaml', 'json', 'md'][i % 3]!;
+      const good = ext === 'yaml' ? `id: ${i}\nfacts: [a, b]\n` : ext === 'json' ? `{"id": ${i}}` : `---\ntitle: n${i}\n---\nx\n`;
+      const broken = ext === 'yaml' ? `id: ${i}\nid: 2\n` : ext === 'json' ? `{"id": ${i},}` : `---\ntitle: [\n---\nx\n`;
+      writeFileSync(join(sub, `n${i}.${ext}`), bad.has(i) ? broken : good);
+    }
+    const r = hactl(['-c', 'hactl.yaml', '--json', 'validate', 'tree'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.files, 1300);
+    const want = [...bad].map((i) => `tree/d${i % 13}/n${i}.${['yaml', 'json', 'md'][i % 3]}`).sort();
+    assert.deepEqual(j.invalid, want);
+  });
+
+  test('the cache skips unchanged valid files, never an invalid one, and misses on any write (ctime), even with mtime put back', () => {
+    const dir = setup();
+    mkdirSync(join(dir, 'tree'));
+    writeFileSync(join(dir, 'tree', 'a.json'), '{"a": 1}');
+    writeFileSync(join(dir, 'tree', 'b.yaml'), 'b: [');
+    const first = hactl(['-c', 'hactl.yaml', 'validate', 'tree'], dir);
+    assert.equal(first.code, 1, first.stdout + first.stderr);
+    assert.ok(existsSync(join(dir, 'state', 'validate-cache')), 'a cache in the state dir');
+    const again = hactl(['-c', 'hactl.yaml', 'validate', 'tree'], dir);
+    assert.equal(again.stdout, first.stdout, 'an invalid file is reported again: it is never cached');
+    // Same size, same mtime, new content: only ctime (and the content) tell.
+    const a = join(dir, 'tree', 'a.json');
+    const before = statSync(a, { bigint: true });
+    writeFileSync(a, '{"a": ]}');
+    const ns = before.mtimeNs;
+    spawnSync('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`, a]);
+    const after = statSync(a, { bigint: true });
+    assert.equal(after.size, before.size);
+    assert.equal(after.mtimeNs, before.mtimeNs, 'mtime put back to the nanosecond');
+    assert.equal(after.ino, before.ino);
+    const changed = hactl(['-c', 'hactl.yaml', 'validate', 'tree'], dir);
+    assert.equal(changed.code, 1);
+    assert.match(changed.stdout, /^tree\/a\.json:\d+:\d+: invalid JSON/m);
   });
 });
