@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSyn
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
-import { holdingBytes, memRoot, plantHostile, readMem, rsyncPids, seedTree, writeMem } from '../lab/memory.ts';
+import { inFlightBytes, memRoot, plantHostile, readMem, rsyncPids, seedTree, writeMem } from '../lab/memory.ts';
 
 let lab: Lab;
 const P = () => lab.host('primary');
@@ -144,19 +144,20 @@ describe('sync-memory: primary serving', () => {
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
     const good = readMem(S());
     writeMem(P(), { 'workspace/memory/big.md': randomBytes(3 * 1024 * 1024).toString('base64'), 'workspace/MEMORY.md': '# Memory\n\nchanged\n' });
-    lab.writeConfig({ memory: { bwlimit: 1500 } });
+    lab.writeConfig({ memory: { bwlimit: 800 } }); // ~5 s per copy of the 4 MB file: it is caught in flight
     const run = lab.hactl(['sync-memory']);
     // Wait for the real push (not the dry run) to the standby, let data flow into the holding dir, then kill it.
     let pid = 0;
-    for (let i = 0; i < 400 && !pid; i++) {
-      pid = rsyncPids(`${S().address}:`).find((p) => !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--dry-run')) ?? 0;
+    for (let i = 0; i < 1200 && !pid; i++) {
+      // Only this lab's rsync (its staging path is in the argv): other labs on this machine use the same addresses.
+      pid = rsyncPids(`${S().address}:`, lab.dir).find((p) => !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--dry-run')) ?? 0;
       if (!pid) await sleep(50);
     }
     assert.ok(pid, 'the push to the standby was seen');
-    // Kill it once part of the new file is on the standby (in rsync's holding area), not after a guessed time.
+    // Kill it once part of the new file is on the standby (rsync's temporary file), not after a guessed time.
     let partial = 0;
     for (let i = 0; i < 600 && partial === 0; i++) {
-      partial = holdingBytes(join(memRoot(S()), 'workspace/memory'));
+      partial = inFlightBytes(join(memRoot(S()), 'workspace/memory'));
       if (partial === 0) await sleep(20);
     }
     assert.ok(partial > 0, 'part of the new file reached the standby before the kill');
@@ -260,7 +261,7 @@ describe('sync-memory: exit codes', () => {
     const first = lab.hactl(['sync-memory']);
     let seen = false;
     for (let i = 0; i < 400 && !seen; i++) {
-      seen = rsyncPids(`${P().address}:`).length > 0;
+      seen = rsyncPids(`${P().address}:`, lab.dir).length > 0;
       if (!seen) await sleep(25);
     }
     assert.ok(seen, 'the first run is copying');

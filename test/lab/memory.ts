@@ -34,18 +34,24 @@ export function readMem(h: LabHost, root = '.openclaw', under = ['workspace', 'a
   return out;
 }
 
-/** Bytes rsync has written so far into the holding directory (.~tmp~) under dir: a transfer in flight. */
-export function holdingBytes(dir: string): number {
-  const hold = join(dir, '.~tmp~');
-  if (!existsSync(hold)) return 0;
+/**
+ * Bytes of a transfer in flight under dir: rsync's temporary files (`.name.XXXXXX`, where it writes
+ * while receiving) and finished files waiting in the --delay-updates holding directory (.~tmp~).
+ */
+export function inFlightBytes(dir: string): number {
   let n = 0;
-  for (const f of readdirSync(hold)) {
-    try { n += statSync(join(hold, f)).size; } catch { /* renamed into place meanwhile */ }
-  }
+  const add = (d: string, pick: (f: string) => boolean) => {
+    if (!existsSync(d)) return;
+    for (const f of readdirSync(d).filter(pick)) {
+      try { n += statSync(join(d, f)).size; } catch { /* renamed into place meanwhile */ }
+    }
+  };
+  add(dir, (f) => /^\..+\.[A-Za-z0-9]{6}$/.test(f));
+  add(join(dir, '.~tmp~'), () => true);
   return n;
 }
 
-/** pids of rsync client processes whose command line contains every needle. */
+/** pids of rsync client processes whose command line contains every needle (pass the lab's dir: never another's). */
 export function rsyncPids(...needles: string[]): number[] {
   const out: number[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
