@@ -12,7 +12,11 @@ import { plantHostile } from '../lab/memory.ts';
 const FIX = join(ROOT, 'test/fixtures/validate');
 
 function hactl(args: string[], cwd = FIX, env: Record<string, string | undefined> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, HACTL_CONFIG: undefined, ...env } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, HACTL_CONFIG: undefined, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -26,8 +30,14 @@ describe('hactl validate', () => {
 
   test('a few messages spelled out (line:col, parser, rule)', () => {
     const lines = hactl(['-c', 'hactl.yaml', 'validate', 'agents']).stdout.split('\n');
-    assert.ok(lines.includes("agents/ann/memory/nomood.json:1:1: / is missing required key 'mood' (schema of rule '*/memory/*.json')"));
-    assert.ok(lines.includes('agents/ann/memory/trailing.json:3:1: invalid JSON: Expected double-quoted property name'));
+    assert.ok(
+      lines.includes(
+        "agents/ann/memory/nomood.json:1:1: / is missing required key 'mood' (schema of rule '*/memory/*.json')",
+      ),
+    );
+    assert.ok(
+      lines.includes('agents/ann/memory/trailing.json:3:1: invalid JSON: Expected double-quoted property name'),
+    );
     assert.ok(lines.includes('agents/joe/memory/truncated.yaml:2:13: invalid YAML: Missing closing "quote'));
     assert.ok(lines.includes('agents/ann/memory/dup.yml:2:1: invalid YAML: Map keys must be unique'));
     assert.ok(lines.includes('agents/joe/memory/empty.md:1:1: file is empty'));
@@ -42,7 +52,15 @@ describe('hactl validate', () => {
     assert.equal(j.files, 13);
     assert.equal(j.invalid.length, 8);
     assert.ok(j.invalid.includes('agents/joe/memory/truncated.yaml'));
-    assert.deepEqual(j.problems.find((p: { file: string }) => p.file === 'agents/ann/memory/trailing.json'), { file: 'agents/ann/memory/trailing.json', line: 3, col: 1, message: 'invalid JSON: Expected double-quoted property name' });
+    assert.deepEqual(
+      j.problems.find((p: { file: string }) => p.file === 'agents/ann/memory/trailing.json'),
+      {
+        file: 'agents/ann/memory/trailing.json',
+        line: 3,
+        col: 1,
+        message: 'invalid JSON: Expected double-quoted property name',
+      },
+    );
   });
 
   test('a valid file exits 0; without a config only the built-in checks run', () => {
@@ -50,7 +68,10 @@ describe('hactl validate', () => {
     assert.equal(one.code, 0, one.stdout + one.stderr);
     assert.equal(one.stdout, 'validate: 1 file valid in agents/ann/memory/state.json\n');
     // nomood.json breaks only the configured rule: valid without a config.
-    const bare = hactl(['validate', join(FIX, 'agents/ann/memory/nomood.json')], mkdtempSync(join(tmpdir(), 'hactl-v-')));
+    const bare = hactl(
+      ['validate', join(FIX, 'agents/ann/memory/nomood.json')],
+      mkdtempSync(join(tmpdir(), 'hactl-v-')),
+    );
     assert.equal(bare.code, 0, bare.stdout + bare.stderr);
   });
 
@@ -69,9 +90,19 @@ describe('hactl validate: hostile input (issue 11 #6-#11)', () => {
     // Peak RSS through GNU time when it is there; a hang is cut at 120 s and fails the test.
     const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'HACTL_PEAK_KB=%M'] : [];
     const argv = [...time, process.execPath, join(ROOT, 'bin/hactl'), ...args];
-    const r = spawnSync(argv[0]!, argv.slice(1), { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, HACTL_CONFIG: undefined } });
+    const r = spawnSync(argv[0]!, argv.slice(1), {
+      cwd,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, HACTL_CONFIG: undefined },
+    });
     const peak = /HACTL_PEAK_KB=(\d+)/.exec(r.stderr)?.[1];
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr.replace(/HACTL_PEAK_KB=\d+\n?|Command exited with non-zero status \d+\n/g, ''), peakKB: peak ? Number(peak) : undefined };
+    return {
+      code: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr.replace(/HACTL_PEAK_KB=\d+\n?|Command exited with non-zero status \d+\n/g, ''),
+      peakKB: peak ? Number(peak) : undefined,
+    };
   };
 
   test('a hostile tree: every bad file named with its reason, non-regular files warned and never opened, bounded memory', () => {
@@ -92,7 +123,10 @@ describe('hactl validate: hostile input (issue 11 #6-#11)', () => {
       assert.match(l[0]!, why);
     }
     for (const f of want.valid) assert.ok(!lines.some((x) => x.startsWith(`${f}:`)), `${f} is valid`);
-    assert.match(lines.at(-1)!, new RegExp(`^validate: ${Object.keys(want.invalid).length} of \\d+ files invalid .*; 3 not read \\(warnings\\)$`));
+    assert.match(
+      lines.at(-1)!,
+      new RegExp(`^validate: ${Object.keys(want.invalid).length} of \\d+ files invalid .*; 3 not read \\(warnings\\)$`),
+    );
     if (r.peakKB !== undefined) assert.ok(r.peakKB < 200 * 1024, `peak RSS ${r.peakKB} KB stays under 200 MB`);
     const j = JSON.parse(timed(['--json', 'validate', '.'], dir).stdout);
     assert.equal(j.warnings.length, 3);
@@ -123,8 +157,14 @@ describe('hactl validate: hostile input (issue 11 #6-#11)', () => {
   test('validate.maxFileMB sets the size cap', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-cap-'));
     writeFileSync(join(dir, 'n.md'), 'x'.repeat(300 * 1024));
-    const cfg = readFileSync(join(FIX, 'hactl.yaml'), 'utf8').replace(/^validate:\n/m, 'validate:\n  maxFileMB: 0.25\n');
-    writeFileSync(join(dir, 'hactl.yaml'), cfg.replace(/schema: schemas\/state\.schema\.json/, `schema: ${join(FIX, 'schemas/state.schema.json')}`));
+    const cfg = readFileSync(join(FIX, 'hactl.yaml'), 'utf8').replace(
+      /^validate:\n/m,
+      'validate:\n  maxFileMB: 0.25\n',
+    );
+    writeFileSync(
+      join(dir, 'hactl.yaml'),
+      cfg.replace(/schema: schemas\/state\.schema\.json/, `schema: ${join(FIX, 'schemas/state.schema.json')}`),
+    );
     const r = timed(['-c', 'hactl.yaml', 'validate', 'n.md'], dir);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /^n\.md:1:1: file is too large: 0\.3 MB \(limit 0\.3 MB, validate\.maxFileMB\)$/m);
@@ -135,7 +175,9 @@ describe('hactl validate: both cores and a warm cache (issue 12 #5)', () => {
   const setup = () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-warm-'));
     const cfg = [
-      `stateDir: ${join(dir, 'state')}`, 'pair: { primary: a, standby: b }', 'hosts:',
+      `stateDir: ${join(dir, 'state')}`,
+      'pair: { primary: a, standby: b }',
+      'hosts:',
       '  a: { address: 127.0.0.1, user: x, key: /nonexistent, knownHosts: /nonexistent }',
       '  b: { address: 127.0.0.2, user: x, key: /nonexistent, knownHosts: /nonexistent }',
     ].join('\n');
@@ -150,8 +192,10 @@ describe('hactl validate: both cores and a warm cache (issue 12 #5)', () => {
       const sub = join(dir, 'tree', `d${i % 13}`);
       mkdirSync(sub, { recursive: true });
       const ext = ['yaml', 'json', 'md'][i % 3]!;
-      const good = ext === 'yaml' ? `id: ${i}\nfacts: [a, b]\n` : ext === 'json' ? `{"id": ${i}}` : `---\ntitle: n${i}\n---\nx\n`;
-      const broken = ext === 'yaml' ? `id: ${i}\nid: 2\n` : ext === 'json' ? `{"id": ${i},}` : `---\ntitle: [\n---\nx\n`;
+      const good =
+        ext === 'yaml' ? `id: ${i}\nfacts: [a, b]\n` : ext === 'json' ? `{"id": ${i}}` : `---\ntitle: n${i}\n---\nx\n`;
+      const broken =
+        ext === 'yaml' ? `id: ${i}\nid: 2\n` : ext === 'json' ? `{"id": ${i},}` : `---\ntitle: [\n---\nx\n`;
       writeFileSync(join(sub, `n${i}.${ext}`), bad.has(i) ? broken : good);
     }
     const r = hactl(['-c', 'hactl.yaml', '--json', 'validate', 'tree'], dir);

@@ -1,6 +1,15 @@
 // Lab helpers for memory sync tests: write and read a host's memory tree.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { LabHost } from './lab.ts';
 
@@ -10,7 +19,10 @@ export const memRoot = (h: LabHost, root = '.openclaw') => join(h.home, root);
 export function writeMem(h: LabHost, files: Record<string, string | Buffer | null>, root = '.openclaw'): void {
   for (const [rel, content] of Object.entries(files)) {
     const p = join(memRoot(h, root), rel);
-    if (content === null) { rmSync(p, { force: true }); continue; }
+    if (content === null) {
+      rmSync(p, { force: true });
+      continue;
+    }
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, content);
   }
@@ -25,7 +37,8 @@ export function readMem(h: LabHost, root = '.openclaw', under = ['workspace', 'a
     if (!existsSync(d)) continue;
     for (const e of readdirSync(d, { recursive: true, withFileTypes: true })) {
       if (!e.isFile()) continue;
-      const parent = (e as unknown as { parentPath?: string; path: string }).parentPath ?? (e as unknown as { path: string }).path;
+      const parent =
+        (e as unknown as { parentPath?: string; path: string }).parentPath ?? (e as unknown as { path: string }).path;
       const rel = relative(base, join(parent, e.name));
       if (rel.split('/').includes('.~tmp~')) continue;
       out[rel] = readFileSync(join(parent, e.name), 'utf8');
@@ -43,7 +56,11 @@ export function inFlightBytes(dir: string): number {
   const add = (d: string, pick: (f: string) => boolean) => {
     if (!existsSync(d)) return;
     for (const f of readdirSync(d).filter(pick)) {
-      try { n += statSync(join(d, f)).size; } catch { /* renamed into place meanwhile */ }
+      try {
+        n += statSync(join(d, f)).size;
+      } catch {
+        /* renamed into place meanwhile */
+      }
     }
   };
   add(dir, (f) => /^\..+\.[A-Za-z0-9]{6}$/.test(f));
@@ -59,7 +76,9 @@ export function rsyncPids(...needles: string[]): number[] {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       if (argv[0] !== 'rsync') continue;
       if (needles.every((n) => argv.some((a) => a.includes(n)))) out.push(Number(pid));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
@@ -72,7 +91,9 @@ export function seedTree(n = 10): Record<string, string> {
     'agents/joe/MEMORY.md': '# Joe\n',
     'agents/joe/memory/state.json': '{"mood": "calm", "count": 3}\n',
   };
-  for (let i = 1; i <= n; i++) files[`workspace/memory/2026-09-${String(i).padStart(2, '0')}.md`] = `---\ntitle: day ${i}\n---\nnotes of day ${i}\n`;
+  for (let i = 1; i <= n; i++)
+    files[`workspace/memory/2026-09-${String(i).padStart(2, '0')}.md`] =
+      `---\ntitle: day ${i}\n---\nnotes of day ${i}\n`;
   return files;
 }
 
@@ -81,7 +102,10 @@ export function seedTree(n = 10): Record<string, string> {
  * dir/sub. Returns what a report must say about each: `invalid` names (relative to dir, rsync-escaped
  * where not UTF-8) and `warned` names (not regular files: never opened).
  */
-export function plantHostile(dir: string, sub = 'workspace/memory'): { invalid: Record<string, RegExp>; warned: Record<string, RegExp>; valid: string[] } {
+export function plantHostile(
+  dir: string,
+  sub = 'workspace/memory',
+): { invalid: Record<string, RegExp>; warned: Record<string, RegExp>; valid: string[] } {
   const d = join(dir, sub);
   mkdirSync(d, { recursive: true });
   const put = (n: string, c: string | Buffer) => writeFileSync(join(d, n), c);
@@ -94,10 +118,16 @@ export function plantHostile(dir: string, sub = 'workspace/memory'): { invalid: 
   put('utf16.yaml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a: 1\n', 'utf16le')]));
   put('utf16-nobom.md', Buffer.from('hello\n', 'utf16le'));
   put('latin1.md', Buffer.from('caf\xe9\n', 'latin1'));
-  put('bom-broken.md', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('---\ntitle: [unclosed\n---\nbody\n')]));
+  put(
+    'bom-broken.md',
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('---\ntitle: [unclosed\n---\nbody\n')]),
+  );
   put('bom-ok.md', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('---\ntitle: fine\n---\nbody\n')]));
   put('near-cap.yaml', Array.from({ length: 6800 }, (_, i) => `k${i}: {name: "item ${i}", n: ${i}}`).join('\n') + '\n');
-  writeFileSync(Buffer.concat([Buffer.from(`${d}/name-`), Buffer.from([0xe9, 0xff]), Buffer.from('.md')]), 'fine text\n');
+  writeFileSync(
+    Buffer.concat([Buffer.from(`${d}/name-`), Buffer.from([0xe9, 0xff]), Buffer.from('.md')]),
+    'fine text\n',
+  );
   execFileSync('mkfifo', [join(d, 'fifo.md')]);
   symlinkSync('loop.md', join(d, 'loop.md'));
   mkdirSync(join(d, 'x.json'));

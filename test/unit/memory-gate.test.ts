@@ -8,7 +8,13 @@ import { nextRecord, stoppedOutcome, type MemoryRecord, type SyncOutcome } from 
 const m = { maxDeleteShare: 0.2, deleteAllowance: 5, root: '.openclaw' };
 const words = { source: 'primary', receiver: "standby and the witness's copy", verb: 'the push' };
 const obs = (o: Partial<CopyObservation>): CopyObservation => ({
-  ok: true, missingSource: false, sourceFiles: 10, created: 0, deleted: 0, undecodable: [], ...o,
+  ok: true,
+  missingSource: false,
+  sourceFiles: 10,
+  created: 0,
+  deleted: 0,
+  undecodable: [],
+  ...o,
 });
 
 describe('decideCopy: the gate of every copy', () => {
@@ -37,7 +43,10 @@ describe('decideCopy: the gate of every copy', () => {
     const v = decideCopy(obs({ sourceFiles: 23, deleted: 7 }), m, words);
     assert.ok(!v.go);
     assert.equal(v.kind, 'refused');
-    assert.match(v.reason, /^the push would delete 7 of 30 memory files \(limit 6: 20% or 5 files\) on standby and the witness's copy$/);
+    assert.match(
+      v.reason,
+      /^the push would delete 7 of 30 memory files \(limit 6: 20% or 5 files\) on standby and the witness's copy$/,
+    );
     const e = decideCopy(obs({ sourceFiles: 0 }), m, words);
     assert.ok(!e.go && e.reason === 'no memory files on primary under .openclaw');
     const n = decideCopy(obs({ undecodable: ['a\\#377'] }), m, words);
@@ -60,7 +69,8 @@ describe('pushDue and fullValidation', () => {
     [false, 0, null, true],
   ];
   for (const [full, changed, last, want] of rows) {
-    test(`full=${full} changed=${changed} last=${last} -> ${want}`, () => assert.equal(pushDue(full, changed, last, now, 3600), want));
+    test(`full=${full} changed=${changed} last=${last} -> ${want}`, () =>
+      assert.equal(pushDue(full, changed, last, now, 3600), want));
   }
   test('fullValidation', () => {
     assert.equal(fullValidation(undefined, 'push'), true);
@@ -77,7 +87,10 @@ describe('stoppedOutcome', () => {
     const o = stoppedOutcome('push', v, 'nothing deleted on the standby');
     assert.equal(o.kind, 'refused');
     assert.equal(o.line, 'memory directory .openclaw is missing on primary; nothing deleted on the standby');
-    assert.match(o.alert!, /^memory sync refused: \.openclaw is missing on primary \(unmounted or deleted\?\)\. Nothing deleted/);
+    assert.match(
+      o.alert!,
+      /^memory sync refused: \.openclaw is missing on primary \(unmounted or deleted\?\)\. Nothing deleted/,
+    );
     const f = decideCopy(obs({ ok: false, problem: 'x: rsync exit 255' }), m, words);
     assert.ok(!f.go);
     assert.equal(stoppedOutcome('push', f, 'keeps').kind, 'failed');
@@ -86,9 +99,24 @@ describe('stoppedOutcome', () => {
 
 describe('nextRecord: the fold', () => {
   const now = new Date('2026-09-10T12:00:00Z');
-  const ok: SyncOutcome = { kind: 'ok', mode: 'push', line: '10 files', files: 10, changed: 1, deleted: 0, bytes: 9, pushed: true };
+  const ok: SyncOutcome = {
+    kind: 'ok',
+    mode: 'push',
+    line: '10 files',
+    files: 10,
+    changed: 1,
+    deleted: 0,
+    bytes: 9,
+    pushed: true,
+  };
   const bad: SyncOutcome = { kind: 'invalid', mode: 'push', line: '1 invalid', alert: 'memory sync: 1 invalid' };
-  const prevBad: MemoryRecord = { version: 1, lastRunAt: 'x', lastGoodAt: 'y', lastResult: 'invalid', problem: 'memory sync: 1 invalid' };
+  const prevBad: MemoryRecord = {
+    version: 1,
+    lastRunAt: 'x',
+    lastGoodAt: 'y',
+    lastResult: 'invalid',
+    problem: 'memory sync: 1 invalid',
+  };
   const rows: Array<[string, MemoryRecord | undefined, SyncOutcome, RegExp | undefined]> = [
     ['first good run: no alert', undefined, ok, undefined],
     ['a new problem: alerted', undefined, bad, /^memory sync: 1 invalid$/],
