@@ -3,10 +3,10 @@
 // parses where present; files matching a rule's glob satisfy its JSON Schema.
 // Problems are `file:line:col: message`, lines and columns 1-based. YAML is
 // parsed only where it must be (it is ~140x slower than JSON.parse, and needs
-// ~150 bytes of memory per byte of text: hence YAML_MAX_BYTES).
+// ~150 bytes of memory per byte of text: hence YAML_DETAIL_MAX and YAML_MAX_BYTES).
 import { LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import { CORE_SCHEMA, load, loadAll } from 'js-yaml';
-import { decodeText, jsonDepth, posOf, yamlDepth, YAML_MAX_BYTES } from './text.js';
+import { decodeText, jsonDepth, posOf, yamlDepth, YAML_DETAIL_MAX, YAML_MAX_BYTES } from './text.js';
 import type { FileProblem } from './problem.js';
 
 export type SchemaFn = ((data: unknown) => boolean) & {
@@ -93,11 +93,27 @@ function describe(e: NonNullable<SchemaFn['errors']>[number]): string {
  * messages and positions are the ones hactl reports.
  */
 function quickYamlOk(text: string, multi: boolean): boolean {
+  return !('problem' in jsYaml(text, multi, 0, ''));
+}
+
+/** js-yaml alone: the data (first document), or the problem at js-yaml's position. */
+function jsYaml(
+  text: string,
+  multi: boolean,
+  lineOffset: number,
+  what: string,
+): { data: unknown } | { problem: FileProblem } {
   try {
-    if (!multi) return load(text, { schema: CORE_SCHEMA }) !== undefined || text.trim() === '';
-    return loadAll(text, null, { schema: CORE_SCHEMA }).length > 0;
-  } catch {
-    return false;
+    if (!multi) return { data: text.trim() === '' ? {} : (load(text, { schema: CORE_SCHEMA }) ?? {}) };
+    const docs = loadAll(text, null, { schema: CORE_SCHEMA });
+    if (!docs.length) return { problem: { line: 1 + lineOffset, col: 1, message: `invalid ${what}: empty stream` } };
+    return { data: docs[0] ?? null };
+  } catch (e) {
+    const x = e as { reason?: string; message: string; mark?: { line: number; column: number } };
+    const at = x.mark
+      ? { line: x.mark.line + 1 + lineOffset, col: x.mark.column + 1 }
+      : { line: 1 + lineOffset, col: 1 };
+    return { problem: { ...at, message: `invalid ${what}: ${x.reason ?? x.message.split('\n')[0]}` } };
   }
 }
 
@@ -145,6 +161,7 @@ export function checkText(rel: string, text: string, rules: Rule[]): FileProblem
   } else if (ext === '.yaml' || ext === '.yml') {
     const gate = yamlGate(text, 0, 'YAML');
     if (gate) return [gate];
+    if (text.length > YAML_DETAIL_MAX) return bigYaml(text, true, matching, 0, 'YAML');
     if (!matching.length && quickYamlOk(text, true)) return [];
     lc = new LineCounter();
     const docs = parseAllDocuments(text, { ...YAML_OPTS, lineCounter: lc });
@@ -172,6 +189,7 @@ export function checkText(rel: string, text: string, rules: Rule[]): FileProblem
       lineOffset = 1;
       const gate = yamlGate(yamlText, lineOffset, 'front matter');
       if (gate) return [gate];
+      if (yamlText.length > YAML_DETAIL_MAX) return bigYaml(yamlText, false, matching, lineOffset, 'front matter');
       if (!matching.length && quickYamlOk(yamlText, false)) return [];
       lc = new LineCounter();
       doc = parseDocument(yamlText, { ...YAML_OPTS, lineCounter: lc });
@@ -188,21 +206,44 @@ export function checkText(rel: string, text: string, rules: Rule[]): FileProblem
     } else data = {};
     hasData = true;
   }
-  const out: FileProblem[] = [];
-  if (!hasData) return out;
-  for (const r of matching) {
-    if (r.validate(data)) continue;
+  if (!hasData) return [];
+  return schemaProblems(data, matching, (path) => {
     // JSON keeps no positions: parse it as YAML (a superset) only now, to point at the key.
-    if (ext === '.json' && !doc && text.length <= YAML_MAX_BYTES) {
+    if (ext === '.json' && !doc && text.length <= YAML_DETAIL_MAX) {
       lc = new LineCounter();
       doc = parseDocument(text, { ...YAML_OPTS, lineCounter: lc });
     }
+    return nodePos(doc, lc, path, lineOffset);
+  });
+}
+
+/** Each matching rule's schema errors, at the position `where` finds for the instance path. */
+function schemaProblems(data: unknown, matching: Rule[], where: (path: string) => { line: number; col: number }) {
+  const out: FileProblem[] = [];
+  for (const r of matching) {
+    if (r.validate(data)) continue;
     for (const e of r.validate.errors ?? []) {
-      out.push({
-        ...nodePos(doc, lc, e.instancePath, lineOffset),
-        message: `${describe(e)} (schema of rule '${r.glob}')`,
-      });
+      out.push({ ...where(e.instancePath), message: `${describe(e)} (schema of rule '${r.glob}')` });
     }
   }
   return out;
+}
+
+/** YAML over YAML_DETAIL_MAX: js-yaml's verdict and data. It does not expand aliases (it shares them), so a
+ * schema walk could go exponential: such a file with aliases is not checked against rules but reported. */
+function bigYaml(text: string, multi: boolean, matching: Rule[], lineOffset: number, what: string): FileProblem[] {
+  const r = jsYaml(text, multi, lineOffset, what);
+  if ('problem' in r) return [r.problem];
+  if (!matching.length) return [];
+  if (/(?:^|[\s[{,:-])\*[^\s,[\]{}]/m.test(text)) {
+    const kb = YAML_DETAIL_MAX / 1024;
+    return [
+      {
+        line: 1 + lineOffset,
+        col: 1,
+        message: `invalid ${what}: aliases in YAML over ${kb} KB are not expanded for the rules`,
+      },
+    ];
+  }
+  return schemaProblems(r.data, matching, () => ({ line: 1 + lineOffset, col: 1 }));
 }

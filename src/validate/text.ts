@@ -9,8 +9,10 @@ export interface TextProblem {
   message: string;
 }
 
-/** YAML text above this is not parsed (the yaml parser would need ~40 MB); the file is reported instead. */
-export const YAML_MAX_BYTES = 256 * 1024;
+/** YAML text above this is not parsed (js-yaml needs ~20 bytes of memory per byte); the file is reported. */
+export const YAML_MAX_BYTES = 1024 * 1024;
+/** YAML text up to this goes through yaml for its messages and positions (~150 bytes per byte); above, js-yaml's. */
+export const YAML_DETAIL_MAX = 64 * 1024;
 
 /** Deeper than this, a memory file is refused (real ones nest a handful of levels). */
 export const MAX_DEPTH = 100;
