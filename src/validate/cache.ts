@@ -34,28 +34,25 @@ export function openCache(stateDir: string, root: string, compiled: CompiledRule
   } catch {
     /* no cache yet, or unreadable: everything is checked */
   }
-  const now: Record<string, string> = {};
+  const now = new Map<string, string>();
+  let hits = 0;
   const cache: Cache = {
     skippedBytes: 0,
     fresh(rel) {
-      let key: string;
-      try {
-        const st = lstatSync(join(abs, rel));
-        key = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
-      } catch {
-        return false;
-      }
-      now[rel] = key;
+      const st = lstatSync(`${abs}/${rel}`, { throwIfNoEntry: false });
+      if (!st) return false;
+      const key = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+      now.set(rel, key);
       if (old[rel] !== key) return false;
-      cache.skippedBytes += Number(key.split(':')[0]);
+      hits++;
+      cache.skippedBytes += st.size;
       return true;
     },
     save(notValid) {
+      // Every file a hit, and as many as before: an unchanged tree, nothing to write.
+      if (hits === now.size && hits === Object.keys(old).length) return;
       const files: Record<string, string> = {};
-      for (const [rel, key] of Object.entries(now)) if (!notValid.has(rel)) files[rel] = key;
-      const same =
-        Object.keys(files).length === Object.keys(old).length && Object.entries(files).every(([f, k]) => old[f] === k);
-      if (same) return; // an unchanged tree: nothing to write
+      for (const [rel, key] of now) if (!notValid.has(rel)) files[rel] = key;
       try {
         writeAtomic(file, JSON.stringify({ version: VERSION, files }));
       } catch {
