@@ -15,6 +15,7 @@ import { systemClock } from '../adapters/clock.js';
 import { pullStandby, pushMemory } from '../memory/sync.js';
 import { nextRecord, type SyncOutcome } from '../memory/fold.js';
 import { readMemoryRecord, writeMemoryRecord } from '../memory/record.js';
+import { rulesOf } from '../memory/staging.js';
 
 const EXIT_FOR: Record<SyncOutcome['kind'], number> = {
   ok: EXIT.OK,
@@ -34,6 +35,7 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
         data: { result: 'skipped' },
       };
     }
+    await rulesOf(config); // a rule that cannot compile stops here, exit 78, before anything is copied
     const clock = systemClock();
     const state = await loadState(config, clock.now());
     const prev = await readMemoryRecord(config);

@@ -3,7 +3,8 @@
 import { copyFileSync, linkSync, mkdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/types.js';
-import { compileRules } from '../validate/rules.js';
+import { ConfigError } from '../errors.js';
+import { compileRules, type CompiledRules } from '../validate/rules.js';
 import { validateTree } from '../validate/tree.js';
 import { formatProblem } from '../validate/problem.js';
 import type { Manifest } from './plan.js';
@@ -15,9 +16,29 @@ export interface StagingReport {
   warnings: string[];
 }
 
+const compiledFor = new WeakMap<Config, CompiledRules>();
+
+/**
+ * The validate rules, compiled once per run. A rule that cannot compile (a schema file missing, an invalid
+ * JSON Schema) is a configuration error, exit 78, naming the file and the rule: the sync calls this before
+ * it copies anything (issue 11 #14).
+ */
+export async function rulesOf(config: Config): Promise<CompiledRules> {
+  let c = compiledFor.get(config);
+  if (!c) {
+    try {
+      c = await compileRules(config.validate, config.file);
+    } catch (e) {
+      throw new ConfigError([`${config.file}: validate.rules: ${(e as Error).message}`]);
+    }
+    compiledFor.set(config, c);
+  }
+  return c;
+}
+
 /** Validates the staging tree, or only the given files of it (the full tree when any of them is not there). */
 export async function validateStaging(config: Config, dir: string, only: string[] | undefined): Promise<StagingReport> {
-  const compiled = await compileRules(config.validate, config.file);
+  const compiled = await rulesOf(config);
   const r = await validateTree(dir, compiled, { only, maxFileMB: config.validate.maxFileMB });
   return {
     files: r.files,

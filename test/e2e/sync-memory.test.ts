@@ -336,6 +336,17 @@ describe('sync-memory: exit codes', () => {
     assert.match(bad.stderr, /\/memory\/include must NOT have fewer than 1 items/);
   });
 
+  test('a validate rule that cannot compile: exit 78 naming the file and the rule, before anything is copied', async () => {
+    writeMem(P(), seedTree(3));
+    lab.writeConfig({ validate: { rules: [{ glob: '*/memory/*.json', schema: { type: 'no-such-type' } }] } });
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 78, r.stdout + r.stderr);
+    assert.match(r.stderr, /hactl\.yaml: validate\.rules: validate rule '\*\/memory\/\*\.json': invalid JSON Schema/);
+    assert.ok(!r.stderr.includes('    at '), 'no stack trace');
+    assert.ok(!existsSync(join(lab.dir, 'state/memory/from-primary/workspace')), 'nothing copied');
+    assert.deepEqual(readMem(S()), {});
+  });
+
   test('check warns (exit 1) when the last good sync is older than three intervals', async () => {
     await P().startGateway();
     const fresh = await lab.hactl(['check']);
