@@ -27,35 +27,87 @@ try {
     const kind = i % 20;
     let rel: string;
     let text: string;
-    if (kind === 0) { rel = `${agent}/n${i}.yaml`; text = `id: ${i}\ntags: [a, b]\nnote: "${filler(3800)}"\n`; }
-    else if (kind === 1) { rel = `${agent}/n${i}.json`; text = JSON.stringify({ id: i, note: filler(3800) }) + '\n'; }
-    else if (kind < 8) { rel = `${agent}/n${i}.md`; text = `---\ntitle: note ${i}\n---\n${filler(3900)}\n`; }
-    else { rel = `${agent}/n${i}.md`; text = `# note ${i}\n\n${filler(4000)}\n`; }
+    if (kind === 0) {
+      rel = `${agent}/n${i}.yaml`;
+      text = `id: ${i}\ntags: [a, b]\nnote: "${filler(3800)}"\n`;
+    } else if (kind === 1) {
+      rel = `${agent}/n${i}.json`;
+      text = JSON.stringify({ id: i, note: filler(3800) }) + '\n';
+    } else if (kind < 8) {
+      rel = `${agent}/n${i}.md`;
+      text = `---\ntitle: note ${i}\n---\n${filler(3900)}\n`;
+    } else {
+      rel = `${agent}/n${i}.md`;
+      text = `# note ${i}\n\n${filler(4000)}\n`;
+    }
     mkdirSync(join(root, rel, '..'), { recursive: true });
     writeFileSync(join(root, rel), text);
     bytes += text.length;
     files.push(rel);
   }
-  const hactl = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), ...args], { cwd: lab.dir, env: { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') }, encoding: 'utf8' });
+  const hactl = (args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), ...args], {
+      cwd: lab.dir,
+      env: { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') },
+      encoding: 'utf8',
+    });
   const first = hactl(['sync-memory']);
   if (first.status !== 0) throw new Error(`first sync failed: ${first.stdout}${first.stderr}`);
   const cfg = lab.config();
   const host = { ...cfg.hosts.primary, name: 'primary' };
   const rawDest = join(lab.dir, 'raw');
   mkdirSync(rawDest);
-  const rawArgv = ['-rlptz', '--delete', '-i', '--stats', ...filterRules({ include: ['workspace/MEMORY.md', 'workspace/memory/**', 'agents/*/memory/**', 'agents/*/MEMORY.md'], exclude: [] }).map((f) => `--filter=${f}`), '--protect-args', `--rsh=${sshArgv(host, 10).join(' ')}`, '--rsync-path=cd "$HOME" && rsync', '--', `${P.address}:.openclaw/`, `${rawDest}/`];
+  const rawArgv = [
+    '-rlptz',
+    '--delete',
+    '-i',
+    '--stats',
+    ...filterRules({
+      include: ['workspace/MEMORY.md', 'workspace/memory/**', 'agents/*/memory/**', 'agents/*/MEMORY.md'],
+      exclude: [],
+    }).map((f) => `--filter=${f}`),
+    '--protect-args',
+    `--rsh=${sshArgv(host, 10).join(' ')}`,
+    '--rsync-path=cd "$HOME" && rsync',
+    '--',
+    `${P.address}:.openclaw/`,
+    `${rawDest}/`,
+  ];
   spawnSync('rsync', rawArgv);
-  const time = (fn: () => void): number => { const t = process.hrtime.bigint(); fn(); return Number(process.hrtime.bigint() - t) / 1e6; };
-  const stats = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! }; };
+  const time = (fn: () => void): number => {
+    const t = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  const stats = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! };
+  };
   const raw: number[] = [];
   const noChange: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    raw.push(time(() => { const r = spawnSync('rsync', rawArgv); if (r.status !== 0) throw new Error(String(r.stderr)); }));
-    noChange.push(time(() => { const r = hactl(['sync-memory']); if (r.status !== 0) throw new Error(r.stdout + r.stderr); }));
+    raw.push(
+      time(() => {
+        const r = spawnSync('rsync', rawArgv);
+        if (r.status !== 0) throw new Error(String(r.stderr));
+      }),
+    );
+    noChange.push(
+      time(() => {
+        const r = hactl(['sync-memory']);
+        if (r.status !== 0) throw new Error(r.stdout + r.stderr);
+      }),
+    );
   }
   const stage = join(lab.dir, 'state/memory/from-primary');
   const validate: number[] = [];
-  for (let i = 0; i < RUNS; i++) validate.push(time(() => { const r = hactl(['validate', stage]); if (r.status !== 0) throw new Error(r.stdout); }));
+  for (let i = 0; i < RUNS; i++)
+    validate.push(
+      time(() => {
+        const r = hactl(['validate', stage]);
+        if (r.status !== 0) throw new Error(r.stdout);
+      }),
+    );
   const onePct: number[] = [];
   for (let i = 0; i < Math.min(RUNS, 5); i++) {
     for (let k = 0; k < 100; k++) {
@@ -64,15 +116,27 @@ try {
       else if (f.endsWith('.json')) writeFileSync(join(root, f), JSON.stringify({ id: k, changed: i }) + '\n');
       else writeFileSync(join(root, f), `id: ${k}\nchanged: ${i}\n`);
     }
-    onePct.push(time(() => { const r = hactl(['sync-memory']); if (r.status !== 0) throw new Error(r.stdout + r.stderr); }));
+    onePct.push(
+      time(() => {
+        const r = hactl(['sync-memory']);
+        if (r.status !== 0) throw new Error(r.stdout + r.stderr);
+      }),
+    );
   }
-  const nc = stats(noChange), rw = stats(raw), va = stats(validate), op = stats(onePct);
+  const nc = stats(noChange),
+    rw = stats(raw),
+    va = stats(validate),
+    op = stats(onePct);
   const f = (x: number) => `${x.toFixed(0)} ms`;
-  console.log(`Tree: 10,000 files, ${(bytes / 1e6).toFixed(1)} MB; ${cpus().length} cores; ${RUNS} runs (1% change: ${onePct.length}); median (min-max).\n`);
+  console.log(
+    `Tree: 10,000 files, ${(bytes / 1e6).toFixed(1)} MB; ${cpus().length} cores; ${RUNS} runs (1% change: ${onePct.length}); median (min-max).\n`,
+  );
   console.log('| case | median | min-max | target |');
   console.log('|---|---|---|---|');
   console.log(`| raw rsync pull (same argv as hactl's pull) | ${f(rw.median)} | ${f(rw.min)}-${f(rw.max)} | |`);
-  console.log(`| hactl sync-memory, no change | ${f(nc.median)} | ${f(nc.min)}-${f(nc.max)} | <= 1.2x raw: **${(nc.median / rw.median).toFixed(2)}x** |`);
+  console.log(
+    `| hactl sync-memory, no change | ${f(nc.median)} | ${f(nc.min)}-${f(nc.max)} | <= 1.2x raw: **${(nc.median / rw.median).toFixed(2)}x** |`,
+  );
   console.log(`| hactl validate, full tree | ${f(va.median)} | ${f(va.min)}-${f(va.max)} | < 1 s |`);
   console.log(`| hactl sync-memory, 1% (100 files) changed | ${f(op.median)} | ${f(op.min)}-${f(op.max)} | |`);
 } finally {

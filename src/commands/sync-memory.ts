@@ -6,37 +6,76 @@
 // failback's sync-back. Runs under its own lock ('memory') so a long copy never
 // makes a concurrent `hactl check` exit 75; its record is memory.json, not
 // state.json, so neither run overwrites the other's.
+// The command: observe the role, run the sync (memory/sync.ts), fold the
+// outcome (memory/fold.ts), record it and send the alert the fold chose.
 import type { Command } from 'commander';
 import { runCommand, loadState, type GlobalOptions } from '../context.js';
 import { EXIT } from '../errors.js';
-import { nextRecord, pullStandby, pushMemory, readMemoryRecord, writeMemoryRecord, type SyncOutcome } from '../memory/sync.js';
+import { systemClock } from '../adapters/clock.js';
+import { pullStandby, pushMemory } from '../memory/sync.js';
+import { nextRecord, type SyncOutcome } from '../memory/fold.js';
+import { readMemoryRecord, writeMemoryRecord } from '../memory/record.js';
+import { rulesOf } from '../memory/staging.js';
 
-const EXIT_FOR: Record<SyncOutcome['kind'], number> = { ok: EXIT.OK, skipped: EXIT.OK, invalid: EXIT.WARNING, refused: EXIT.CRITICAL, failed: EXIT.CRITICAL };
+const EXIT_FOR: Record<SyncOutcome['kind'], number> = {
+  ok: EXIT.OK,
+  skipped: EXIT.OK,
+  invalid: EXIT.WARNING,
+  refused: EXIT.CRITICAL,
+  failed: EXIT.CRITICAL,
+};
 
 export default async function syncMemory(_p: Command, cmd: Command): Promise<number> {
   const opts = cmd.optsWithGlobals() as GlobalOptions & { allowMassDelete?: boolean };
-  return runCommand('sync-memory', opts, 'memory', async ({ config, out, now, alerts }) => {
-    if (!config.memory.enabled) return { exitCode: EXIT.OK, summary: 'sync-memory: memory sync is disabled (memory.enabled: false)', data: { result: 'skipped' } };
-    const state = await loadState(config, now());
+  return runCommand('sync-memory', opts, 'memory', async ({ config, out, alerts }) => {
+    if (!config.memory.enabled) {
+      return {
+        exitCode: EXIT.OK,
+        summary: 'sync-memory: memory sync is disabled (memory.enabled: false)',
+        data: { result: 'skipped' },
+      };
+    }
+    await rulesOf(config); // a rule that cannot compile stops here, exit 78, before anything is copied
+    const clock = systemClock();
+    const state = await loadState(config, clock.now());
     const prev = await readMemoryRecord(config);
     const sopts = {
-      dryRun: !!opts.dryRun, allowMassDelete: !!opts.allowMassDelete, progress: (m: string) => out.progress(m), now,
-      servingNow: async () => (await loadState(config, now())).serving,
+      dryRun: !!opts.dryRun,
+      allowMassDelete: !!opts.allowMassDelete,
+      progress: (m: string) => out.progress(m),
+      clock,
+      servingNow: async () => (await loadState(config, clock.now())).serving,
     };
-    const o = state.serving === 'standby' ? await pullStandby(config, prev, sopts) : await pushMemory(config, prev, sopts);
+    const o =
+      state.serving === 'standby' ? await pullStandby(config, prev, sopts) : await pushMemory(config, prev, sopts);
     let alertError: string | undefined;
     if (!opts.dryRun) {
-      const { rec, alert } = nextRecord(prev, o, now());
+      const { rec, alert } = nextRecord(prev, o, clock.now());
       writeMemoryRecord(config, rec);
       if (alert) {
         const r = await alerts.send(`${config.alerts.prefix} ${o.kind === 'ok' ? '✅' : '⚠️'} ${alert}`);
-        if (r.errors.length) { alertError = r.errors.join('; '); out.error(`hactl: warning: ${alertError}`); }
+        if (r.errors.length) {
+          alertError = r.errors.join('; ');
+          out.error(`hactl: warning: ${alertError}`);
+        }
       }
     }
+    const head = o.kind === 'ok' || o.kind === 'skipped' ? '' : `${o.kind.toUpperCase()}: `;
     return {
       exitCode: EXIT_FOR[o.kind],
-      summary: `sync-memory: ${o.kind === 'ok' || o.kind === 'skipped' ? '' : `${o.kind.toUpperCase()}: `}${o.line}`,
-      data: { result: o.kind, mode: o.mode, files: o.files ?? null, changed: o.changed ?? null, deleted: o.deleted ?? null, bytes: o.bytes ?? null, invalid: o.invalid ?? [], pushed: o.pushed ?? false, alertError: alertError ?? null },
+      summary: `sync-memory: ${head}${o.line}`,
+      data: {
+        result: o.kind,
+        mode: o.mode,
+        files: o.files ?? null,
+        changed: o.changed ?? null,
+        deleted: o.deleted ?? null,
+        bytes: o.bytes ?? null,
+        invalid: o.invalid ?? [],
+        warnings: o.warnings ?? [],
+        pushed: o.pushed ?? false,
+        alertError: alertError ?? null,
+      },
     };
   });
 }

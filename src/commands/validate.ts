@@ -1,16 +1,18 @@
 // hactl validate PATH: the same validator the sync gate uses, on a local tree.
-// Read-only and local: no lock, no history line, and no config needed (rules
+// Local: no lock, no history line, and no config needed (rules
 // come from the config when there is one: --config, $HACTL_CONFIG or a default path).
+// It changes nothing it validates; with a config it keeps a cache of valid files
+// in the state dir (validate/cache.ts), so an unchanged tree is checked in a blink.
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import type { GlobalOptions } from '../context.js';
 import type { ValidateConfig } from '../config/types.js';
-import { EXIT, InputMissingError, ConfigError } from '../errors.js';
+import { InputMissingError, ConfigError } from '../errors.js';
 import { Reporter } from '../output.js';
 
 const DEFAULTS: ValidateConfig = { rules: [], ignore: ['.~tmp~/**', '**/.~tmp~/**'] };
 
-async function rulesConfig(opts: GlobalOptions): Promise<{ cfg: ValidateConfig; file?: string }> {
+async function rulesConfig(opts: GlobalOptions): Promise<{ cfg: ValidateConfig; file?: string; stateDir?: string }> {
   const { findConfigPath, loadConfig } = await import('../config/load.js');
   let file: string;
   try {
@@ -19,16 +21,28 @@ async function rulesConfig(opts: GlobalOptions): Promise<{ cfg: ValidateConfig; 
     return { cfg: DEFAULTS }; // no config anywhere: the built-in checks only
   }
   const config = await loadConfig(file);
-  return { cfg: config.validate, file };
+  return { cfg: config.validate, file, stateDir: config.stateDir };
 }
+
+const exists = (p: string) =>
+  existsSync(p) ||
+  (() => {
+    try {
+      return !!lstatSync(p);
+    } catch {
+      return false;
+    }
+  })();
 
 export default async function validate(_p: Command, cmd: Command, args: unknown[]): Promise<number> {
   const opts = cmd.optsWithGlobals() as GlobalOptions;
   const path = String(args[0]);
   const out = new Reporter(opts);
-  if (!existsSync(path)) throw new InputMissingError(path);
-  const { cfg, file } = await rulesConfig(opts);
-  const { compileRules, validatePath, formatProblem } = await import('../memory/validate.js');
+  if (!exists(path)) throw new InputMissingError(path);
+  const { cfg, file, stateDir } = await rulesConfig(opts);
+  const { compileRules } = await import('../validate/rules.js');
+  const { validatePath } = await import('../validate/tree.js');
+  const { validateResult } = await import('../validate/report.js');
   let compiled;
   try {
     compiled = await compileRules(cfg, file);
@@ -36,21 +50,13 @@ export default async function validate(_p: Command, cmd: Command, args: unknown[
     throw new ConfigError([`${file}: ${(e as Error).message}`]);
   }
   out.progress(`validating ${path}`);
-  const r = await validatePath(path, compiled);
-  const prefix = r.single ? r.root : path;
-  const exitCode = r.invalid.length ? EXIT.WARNING : EXIT.OK;
-  const summary = r.invalid.length
-    ? `validate: ${r.invalid.length} of ${r.files} files invalid (${r.problems.length} problems) in ${path}`
-    : `validate: ${r.files} file${r.files === 1 ? '' : 's'} valid in ${path}`;
-  if (out.json) {
-    out.summary(summary, {
-      command: 'validate', exitCode, summary, path, files: r.files, bytes: r.bytes, invalid: r.invalid.map((f) => (r.single ? `${prefix}/${f}` : `${prefix.replace(/\/+$/, '')}/${f}`)),
-      problems: r.problems.map((p) => ({ file: formatProblem({ ...p, line: 0, col: 0, message: '' }, prefix).replace(/:0:0: $/, ''), line: p.line, col: p.col, message: p.message })), ms: r.ms,
-    });
-  } else {
+  const r = await validatePath(path, compiled, { maxFileMB: cfg.maxFileMB, cacheDir: stateDir });
+  const v = validateResult(path, r);
+  if (out.json) out.summary(v.summary, v.json);
+  else {
     // The problems are the output a person (or cron mail) needs: always printed, one per line.
-    for (const p of r.problems) process.stdout.write(formatProblem(p, prefix) + '\n');
-    out.summary(summary, null);
+    for (const l of v.lines) process.stdout.write(l + '\n');
+    out.summary(v.summary, null);
   }
-  return exitCode;
+  return v.exitCode;
 }

@@ -104,6 +104,8 @@ export interface ValidateRule {
 export interface ValidateConfig {
   rules: ValidateRule[];
   ignore: string[];
+  /** Size cap per memory file in MB (default 5): larger files are reported too large, never read. */
+  maxFileMB?: number;
 }
 
 export type Role = 'primary' | 'standby';

@@ -41,10 +41,22 @@ export interface DeleteVerdict {
 }
 
 /** Deletions above max(allowance, share x live files) are refused. */
-export function deletionVerdict(deleted: number, live: number, m: Pick<MemoryConfig, 'maxDeleteShare' | 'deleteAllowance'>): DeleteVerdict {
+export function deletionVerdict(
+  deleted: number,
+  live: number,
+  m: Pick<MemoryConfig, 'maxDeleteShare' | 'deleteAllowance'>,
+): DeleteVerdict {
   const limit = Math.max(m.deleteAllowance, Math.floor(m.maxDeleteShare * live));
   if (deleted <= limit) return { ok: true, deleted, live, limit };
-  return { ok: false, deleted, live, limit, reason: `would delete ${deleted} of ${live} memory files (limit ${limit}: ${Math.round(m.maxDeleteShare * 100)}% or ${m.deleteAllowance} files)` };
+  return {
+    ok: false,
+    deleted,
+    live,
+    limit,
+    reason:
+      `would delete ${deleted} of ${live} memory files ` +
+      `(limit ${limit}: ${Math.round(m.maxDeleteShare * 100)}% or ${m.deleteAllowance} files)`,
+  };
 }
 
 /** Size and modification time (whole seconds: rsync -t keeps them across hosts). */
@@ -70,21 +82,41 @@ export interface SyncBackPlan {
  * ever deleted on the primary. `identical` settles equal content with
  * different times, and checks equal stats on both sides.
  */
-export function planSyncBack(base: Manifest | null, standby: Manifest, primary: Manifest, identical: (f: string) => boolean = () => false): SyncBackPlan {
+export function planSyncBack(
+  base: Manifest | null,
+  standby: Manifest,
+  primary: Manifest,
+  identical: (f: string) => boolean = () => false,
+): SyncBackPlan {
   const plan: SyncBackPlan = { send: [], conflicts: [], unchanged: 0 };
   for (const f of Object.keys(standby).sort()) {
     const s = standby[f]!;
     const p = primary[f];
     const b = base?.[f];
     const standbyChanged = !b || !same(s, b);
-    if (!standbyChanged) { plan.unchanged++; continue; }
+    if (!standbyChanged) {
+      plan.unchanged++;
+      continue;
+    }
     // Equal size and second are not equal content (two edits in one second): compare the bytes.
-    if (p && same(s, p) && identical(f)) { plan.unchanged++; continue; }
+    if (p && same(s, p) && identical(f)) {
+      plan.unchanged++;
+      continue;
+    }
     // Gone from the primary (or never there): the standby's copy is the only one; send it.
-    if (!p) { plan.send.push(f); continue; }
+    if (!p) {
+      plan.send.push(f);
+      continue;
+    }
     const primaryChanged = !b || !same(p, b);
-    if (!primaryChanged) { plan.send.push(f); continue; }
-    if (identical(f)) { plan.unchanged++; continue; }
+    if (!primaryChanged) {
+      plan.send.push(f);
+      continue;
+    }
+    if (identical(f)) {
+      plan.unchanged++;
+      continue;
+    }
     plan.conflicts.push(f);
   }
   return plan;
@@ -92,7 +124,10 @@ export function planSyncBack(base: Manifest | null, standby: Manifest, primary: 
 
 /** `memory/2026-09-10.md` -> `memory/2026-09-10.conflict-<host>-20260910T101500Z.md` */
 export function conflictName(rel: string, host: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const slash = rel.lastIndexOf('/');
   const dot = rel.lastIndexOf('.');
   const safeHost = host.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -101,10 +136,16 @@ export function conflictName(rel: string, host: string, at: Date): string {
 }
 
 /** hactl check's view: a warning when the last good sync is older than three intervals. */
-export function memoryStaleness(rec: { lastGoodAt: string | null; lastResult: string; lastRunAt: string } | undefined, interval: number, now: Date): string | null {
+export function memoryStaleness(
+  rec: { lastGoodAt: string | null; lastResult: string; lastRunAt: string } | undefined,
+  interval: number,
+  now: Date,
+): string | null {
   if (!rec) return null; // never run: memory sync is not in use
   if (!rec.lastGoodAt) return `memory sync has not succeeded yet (last run ${rec.lastRunAt}: ${rec.lastResult})`;
   const age = (now.getTime() - new Date(rec.lastGoodAt).getTime()) / 1000;
   if (age <= 3 * interval) return null;
-  return `last good memory sync ${Math.round(age / 60)} min ago (more than 3 intervals of ${Math.round(interval / 60)} min; last run: ${rec.lastResult})`;
+  const every = Math.round(interval / 60);
+  const ago = Math.round(age / 60);
+  return `last good memory sync ${ago} min ago (more than 3 intervals of ${every} min; last run: ${rec.lastResult})`;
 }

@@ -10,36 +10,60 @@ import type { Config } from '../config/types.js';
 import type { Step } from '../core/model.js';
 import type { Reporter } from '../output.js';
 import { acquireLock, type Lock } from '../state/lock.js';
+import { systemClock } from '../adapters/clock.js';
+import type { SyncOutcome } from './fold.js';
 
-export async function runMemoryStep(config: Config, step: Step, out: Reporter): Promise<{ ok: boolean; detail: string }> {
-  if (step.op !== 'sync-last-chance' && step.op !== 'sync-back') return { ok: true, detail: `${step.op}: not a memory step` };
-  if (!config.memory.enabled) return { ok: true, detail: `${step.op}: memory sync disabled (memory.enabled: false), skipped` };
+type StepResult = { ok: boolean; detail: string };
+
+export async function runMemoryStep(config: Config, step: Step, out: Reporter): Promise<StepResult> {
+  if (step.op !== 'sync-last-chance' && step.op !== 'sync-back')
+    return { ok: true, detail: `${step.op}: not a memory step` };
+  if (!config.memory.enabled)
+    return { ok: true, detail: `${step.op}: memory sync disabled (memory.enabled: false), skipped` };
   const lastChance = step.op === 'sync-last-chance';
   let lock: Lock;
   try {
-    lock = acquireLock(config.stateDir, 'memory', `hactl ${lastChance ? 'failover (last-chance sync)' : 'failback (sync-back)'}`, config.thresholds.lockLease);
+    const who = `hactl ${lastChance ? 'failover (last-chance sync)' : 'failback (sync-back)'}`;
+    lock = acquireLock(config.stateDir, 'memory', who, config.thresholds.lockLease);
   } catch (e) {
     const msg = `memory lock busy: ${(e as Error).message}`;
-    return lastChance ? { ok: true, detail: `WARNING: last-chance sync skipped (${msg})` } : { ok: false, detail: `sync-back not done (${msg}); failback retries later` };
+    if (lastChance) return { ok: true, detail: `WARNING: last-chance sync skipped (${msg})` };
+    return { ok: false, detail: `sync-back not done (${msg}); failback retries later` };
   }
   try {
-    const { nextRecord, pushMemory, readMemoryRecord, syncBack, writeMemoryRecord } = await import('./sync.js');
+    const clock = systemClock();
+    const { readMemoryRecord, writeMemoryRecord } = await import('./record.js');
+    const { nextRecord } = await import('./fold.js');
     const prev = await readMemoryRecord(config).catch(() => undefined);
-    const opts = { progress: (m: string) => out.progress(m), deadline: lastChance ? config.memory.lastChanceDeadline : config.memory.deadline };
-    let o;
+    const deadline = lastChance ? config.memory.lastChanceDeadline : config.memory.deadline;
+    const opts = { progress: (m: string) => out.progress(m), deadline, clock };
+    let o: SyncOutcome;
     try {
-      o = lastChance ? await pushMemory(config, prev, opts, 'last-chance') : await syncBack(config, opts);
+      if (lastChance) o = await (await import('./sync.js')).pushMemory(config, prev, opts, 'last-chance');
+      else o = await (await import('./syncback.js')).syncBack(config, opts);
     } catch (e) {
-      o = { kind: 'failed' as const, mode: lastChance ? 'last-chance' as const : 'sync-back' as const, line: (e as Error).message, alert: `memory ${step.op} failed: ${(e as Error).message}` };
+      const msg = (e as Error).message;
+      o = {
+        kind: 'failed',
+        mode: lastChance ? 'last-chance' : 'sync-back',
+        line: msg,
+        alert: `memory ${step.op} failed: ${msg}`,
+      };
     }
-    const { rec, alert } = nextRecord(prev, o, new Date());
+    const { rec, alert } = nextRecord(prev, o, clock.now());
     writeMemoryRecord(config, rec);
     if (alert) {
       const { Alerts } = await import('../adapters/telegram.js');
-      await new Alerts(config).send(`${config.alerts.prefix} ${o.kind === 'ok' ? 'ℹ️' : '⚠️'} ${alert}`).catch(() => undefined);
+      await new Alerts(config)
+        .send(`${config.alerts.prefix} ${o.kind === 'ok' ? 'ℹ️' : '⚠️'} ${alert}`)
+        .catch(() => undefined);
     }
     if (o.kind === 'ok') return { ok: true, detail: `${step.op}: ${o.line}` };
-    if (lastChance) return { ok: true, detail: `WARNING: last-chance sync ${o.kind}: ${o.line}; failing over with the standby's last good copy` };
+    if (lastChance)
+      return {
+        ok: true,
+        detail: `WARNING: last-chance sync ${o.kind}: ${o.line}; failing over with the standby's last good copy`,
+      };
     return { ok: false, detail: `sync-back ${o.kind}: ${o.line}` };
   } finally {
     lock.release();

@@ -3,11 +3,11 @@
 // state directory, a local Bot API server for alerts.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
-import { memRoot, readMem, rsyncPids, seedTree, writeMem } from '../lab/memory.ts';
+import { inFlightBytes, memRoot, plantHostile, readMem, rsyncPids, seedTree, writeMem } from '../lab/memory.ts';
 
 let lab: Lab;
 const P = () => lab.host('primary');
@@ -23,8 +23,10 @@ after(async () => {
 beforeEach(async () => {
   await lab.reset();
   for (const h of [P(), S()]) {
-    for (const d of ['workspace', 'agents', 'openclaw.json']) rmSync(join(h.openclawDir, d), { recursive: true, force: true });
-    for (const d of readdirSync(h.home).filter((n) => n.startsWith('-oc'))) rmSync(join(h.home, d), { recursive: true, force: true });
+    for (const d of ['workspace', 'agents', 'openclaw.json'])
+      rmSync(join(h.openclawDir, d), { recursive: true, force: true });
+    for (const d of readdirSync(h.home).filter((n) => n.startsWith('-oc')))
+      rmSync(join(h.home, d), { recursive: true, force: true });
   }
 });
 
@@ -32,19 +34,42 @@ const memRecord = () => JSON.parse(readFileSync(join(lab.dir, 'state', 'memory.j
 
 describe('sync-memory: primary serving', () => {
   test('create, change and delete on the primary reach the standby in one run; SQLite and other files are left alone', async () => {
-    writeMem(P(), { ...seedTree(10), 'agents/joe/agent/openclaw-agent.sqlite': 'live db', 'workspace/memory/index.sqlite': 'db', 'workspace/memory/index.sqlite-wal': 'wal', 'openclaw.json': '{"primary": true}' });
+    writeMem(P(), {
+      ...seedTree(10),
+      'agents/joe/agent/openclaw-agent.sqlite': 'live db',
+      'workspace/memory/index.sqlite': 'db',
+      'workspace/memory/index.sqlite-wal': 'wal',
+      'openclaw.json': '{"primary": true}',
+    });
     writeMem(S(), { 'openclaw.json': '{"standby": true}', 'workspace/memory/index.sqlite': 'standby db' });
     const r1 = await lab.hactl(['sync-memory']);
     assert.equal(r1.code, 0, r1.stdout + r1.stderr);
     assert.equal(r1.stdout.trim().split('\n').length, 1, 'one summary line under cron');
-    const noDb = (t: Record<string, string>) => Object.fromEntries(Object.entries(t).filter(([k]) => !/\.sqlite/.test(k)));
+    const noDb = (t: Record<string, string>) =>
+      Object.fromEntries(Object.entries(t).filter(([k]) => !/\.sqlite/.test(k)));
     assert.deepEqual(noDb(readMem(S())), noDb(readMem(P())), 'memory copied');
-    assert.equal(readMem(S())['workspace/memory/index.sqlite'], 'standby db', 'the standby\'s own SQLite is neither overwritten nor deleted');
-    assert.ok(!existsSync(join(memRoot(S()), 'agents/joe/agent/openclaw-agent.sqlite')), 'a live SQLite file is never copied');
+    assert.equal(
+      readMem(S())['workspace/memory/index.sqlite'],
+      'standby db',
+      "the standby's own SQLite is neither overwritten nor deleted",
+    );
+    assert.ok(
+      !existsSync(join(memRoot(S()), 'agents/joe/agent/openclaw-agent.sqlite')),
+      'a live SQLite file is never copied',
+    );
     assert.ok(!existsSync(join(memRoot(S()), 'workspace/memory/index.sqlite-wal')));
-    assert.equal(readFileSync(join(memRoot(S()), 'openclaw.json'), 'utf8'), '{"standby": true}', 'files outside the memory are not touched');
+    assert.equal(
+      readFileSync(join(memRoot(S()), 'openclaw.json'), 'utf8'),
+      '{"standby": true}',
+      'files outside the memory are not touched',
+    );
 
-    writeMem(P(), { 'workspace/memory/2026-09-11.md': 'new note\n', 'workspace/MEMORY.md': '# Memory\n\n- the user likes coffee now\n', 'workspace/memory/2026-09-01.md': null, 'agents/ann/memory/a.md': 'ann\n' });
+    writeMem(P(), {
+      'workspace/memory/2026-09-11.md': 'new note\n',
+      'workspace/MEMORY.md': '# Memory\n\n- the user likes coffee now\n',
+      'workspace/memory/2026-09-01.md': null,
+      'agents/ann/memory/a.md': 'ann\n',
+    });
     const r2 = await lab.hactl(['sync-memory', '--json']);
     assert.equal(r2.code, 0, r2.stdout + r2.stderr);
     const j = JSON.parse(r2.stdout);
@@ -69,24 +94,38 @@ describe('sync-memory: primary serving', () => {
     writeMem(P(), seedTree(5));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
     const good = readMem(S());
-    writeMem(P(), { 'workspace/memory/facts.yaml': 'user:\n  name: "Lin', 'agents/joe/memory/state.json': '{"mood": "calm",', 'workspace/memory/2026-09-06.md': 'a valid new note\n' });
+    writeMem(P(), {
+      'workspace/memory/facts.yaml': 'user:\n  name: "Lin',
+      'agents/joe/memory/state.json': '{"mood": "calm",',
+      'workspace/memory/2026-09-06.md': 'a valid new note\n',
+    });
     const r = await lab.hactl(['sync-memory']);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /^sync-memory: INVALID: 2 invalid memory file\(s\) from primary: agents\/joe\/memory\/state\.json, workspace\/memory\/facts\.yaml/);
+    assert.match(
+      r.stdout,
+      /^sync-memory: INVALID: 2 invalid memory file\(s\) from primary: agents\/joe\/memory\/state\.json, workspace\/memory\/facts\.yaml/,
+    );
     assert.deepEqual(readMem(S()), good, 'nothing of the rejected copy reached the standby');
     const texts = lab.telegram.texts();
     assert.equal(texts.length, 1);
     assert.match(texts[0]!, /agents\/joe\/memory\/state\.json:1:17: invalid JSON/);
     assert.match(texts[0]!, /workspace\/memory\/facts\.yaml:2:13: invalid YAML: Missing closing "quote/);
     assert.match(texts[0]!, /standby keeps its last good copy/);
-    assert.equal(readFileSync(join(lab.dir, 'state/memory/from-primary/agents/joe/memory/state.json'), 'utf8'), '{"mood": "calm",', 'the rejected staging copy is kept for inspection');
+    assert.equal(
+      readFileSync(join(lab.dir, 'state/memory/from-primary/agents/joe/memory/state.json'), 'utf8'),
+      '{"mood": "calm",',
+      'the rejected staging copy is kept for inspection',
+    );
     assert.equal(memRecord().lastResult, 'invalid');
 
     const again = await lab.hactl(['sync-memory']);
     assert.equal(again.code, 1);
     assert.equal(lab.telegram.texts().length, 1, 'the same problem is not alerted every run');
 
-    writeMem(P(), { 'workspace/memory/facts.yaml': 'user:\n  name: Linou\n', 'agents/joe/memory/state.json': '{"mood": "calm"}' });
+    writeMem(P(), {
+      'workspace/memory/facts.yaml': 'user:\n  name: Linou\n',
+      'agents/joe/memory/state.json': '{"mood": "calm"}',
+    });
     const fixed = await lab.hactl(['sync-memory']);
     assert.equal(fixed.code, 0, fixed.stdout);
     assert.equal(readMem(S())['workspace/memory/2026-09-06.md'], 'a valid new note\n');
@@ -143,21 +182,37 @@ describe('sync-memory: primary serving', () => {
     writeMem(P(), seedTree(5));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
     const good = readMem(S());
-    writeMem(P(), { 'workspace/memory/big.md': randomBytes(3 * 1024 * 1024).toString('base64'), 'workspace/MEMORY.md': '# Memory\n\nchanged\n' });
-    lab.writeConfig({ memory: { bwlimit: 1500 } });
+    writeMem(P(), {
+      'workspace/memory/big.md': randomBytes(3 * 1024 * 1024).toString('base64'),
+      'workspace/MEMORY.md': '# Memory\n\nchanged\n',
+    });
+    lab.writeConfig({ memory: { bwlimit: 800 } }); // ~5 s per copy of the 4 MB file: it is caught in flight
     const run = lab.hactl(['sync-memory']);
     // Wait for the real push (not the dry run) to the standby, let data flow into the holding dir, then kill it.
     let pid = 0;
-    for (let i = 0; i < 400 && !pid; i++) {
-      pid = rsyncPids(`${S().address}:`).find((p) => !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--dry-run')) ?? 0;
+    for (let i = 0; i < 1200 && !pid; i++) {
+      // Only this lab's rsync (its staging path is in the argv): other labs on this machine use the same addresses.
+      pid =
+        rsyncPids(`${S().address}:`, lab.dir).find(
+          (p) => !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--dry-run'),
+        ) ?? 0;
       if (!pid) await sleep(50);
     }
     assert.ok(pid, 'the push to the standby was seen');
-    await sleep(500); // some data is on its way (3 MB at 1.5 MB/s)
+    // Kill it once part of the new file is on the standby (rsync's temporary file), not after a guessed time.
+    let partial = 0;
+    for (let i = 0; i < 600 && partial === 0; i++) {
+      partial = inFlightBytes(join(memRoot(S()), 'workspace/memory'));
+      if (partial === 0) await sleep(20);
+    }
+    assert.ok(partial > 0, 'part of the new file reached the standby before the kill');
     process.kill(pid, 'SIGKILL');
     const r = await run;
     assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.match(r.stdout, /FAILED: pushing to standby: rsync killed by SIGKILL.*; the standby's live copy was not replaced/);
+    assert.match(
+      r.stdout,
+      /FAILED: pushing to standby: rsync killed by SIGKILL.*; the standby's live copy was not replaced/,
+    );
     assert.deepEqual(readMem(S()), good, 'live copy intact');
     lab.writeConfig();
     const again = await lab.hactl(['sync-memory']);
@@ -175,14 +230,105 @@ describe('sync-memory: primary serving', () => {
   });
 });
 
+describe("sync-memory: the witness's staging copy is guarded too (issue 11 #1)", () => {
+  const staged = () => {
+    const d = join(lab.dir, 'state/memory/from-primary');
+    return readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+  };
+  test('1 file where there were 500, then an empty source: nothing deleted on the witness nor on the standby', async () => {
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 496; i++) many[`workspace/memory/n${i}.md`] = `note ${i}\n`;
+    writeMem(P(), { ...seedTree(0), ...many });
+    const first = await lab.hactl(['sync-memory']);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.equal(staged(), 500);
+    const good = readMem(S());
+    // All but one file gone on the primary (a half-restored backup, a wrong mount).
+    rmSync(join(memRoot(P()), 'agents'), { recursive: true });
+    rmSync(join(memRoot(P()), 'workspace'), { recursive: true });
+    writeMem(P(), { 'workspace/MEMORY.md': '# one file left\n' });
+    const one = await lab.hactl(['sync-memory']);
+    assert.equal(staged(), 500, "the witness's staging copy kept every file");
+    assert.equal(one.code, 2, one.stdout + one.stderr);
+    assert.match(
+      one.stdout,
+      /REFUSED: the push would delete 499 of 500 memory files .* on standby and the witness's copy; nothing deleted/,
+    );
+    assert.deepEqual(readMem(S()), good);
+    // Now nothing at all (an unmounted disk): still nothing deleted anywhere.
+    rmSync(join(memRoot(P()), 'workspace'), { recursive: true });
+    const empty = await lab.hactl(['sync-memory']);
+    assert.equal(staged(), 500, "the witness's staging copy kept every file");
+    assert.equal(empty.code, 2, empty.stdout + empty.stderr);
+    assert.match(empty.stdout, /REFUSED: no memory files on primary/);
+    assert.equal(readFileSync(join(lab.dir, 'state/memory/from-primary/workspace/memory/n7.md'), 'utf8'), 'note 7\n');
+    assert.deepEqual(readMem(S()), good);
+  });
+});
+
+describe('sync-memory: hostile trees (issue 11 #6-#11)', () => {
+  test('a name that is not UTF-8 in an incremental sync is refused by name and never reaches the standby', async () => {
+    writeMem(P(), seedTree(3));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const good = readMem(S());
+    // An invalid file whose name is Latin-1 (not UTF-8), beside a valid change.
+    const dir = join(memRoot(P()), 'workspace/memory');
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.json')]), '{"broken": ');
+    writeMem(P(), { 'workspace/memory/2026-09-09.md': 'valid\n' });
+    const r = await lab.hactl(['sync-memory', '--json']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.result, 'invalid');
+    assert.match(j.summary, /1 name\(s\) on primary are not UTF-8 \(workspace\/memory\/caf\\#351\.json\)/);
+    assert.deepEqual(readMem(S()), good, 'nothing promoted');
+    assert.deepEqual(
+      readdirSync(join(memRoot(S()), 'workspace/memory')).filter((n) => n.startsWith('caf')),
+      [],
+    );
+  });
+
+  test('deep nesting, huge, UTF-16, BOM with broken front matter, FIFO, symlink loop, a directory x.json: invalid, named, nothing promoted, nothing hangs', async () => {
+    writeMem(P(), seedTree(3));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const good = readMem(S());
+    const want = plantHostile(memRoot(P()));
+    // The name that is not UTF-8 is refused before anything is copied (the test above); take it out here.
+    rmSync(
+      Buffer.concat([
+        Buffer.from(`${memRoot(P())}/workspace/memory/name-`),
+        Buffer.from([0xe9, 0xff]),
+        Buffer.from('.md'),
+      ]),
+    );
+    delete want.invalid['workspace/memory/name-\\#351\\#377.md'];
+    const r = await lab.hactl(['sync-memory', '--json']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.result, 'invalid');
+    assert.deepEqual([...j.invalid].sort(), Object.keys(want.invalid).sort());
+    assert.deepEqual(readMem(S()), good, 'nothing of the hostile tree reached the standby');
+    const alert = lab.telegram.texts().join('\n');
+    assert.match(alert, /workspace\/memory\/deep-flow\.yaml:1:\d+: invalid YAML: nested deeper than 100 levels/);
+    assert.match(alert, /workspace\/memory\/bom-broken\.md:\d+:\d+: invalid front matter/);
+  });
+});
+
 describe('sync-memory: exit codes', () => {
   test('75 while another run holds the memory lock; 78 on a bad memory config', async () => {
-    mkdirSync(join(lab.dir, 'state'), { recursive: true });
-    const now = new Date();
-    writeFileSync(join(lab.dir, 'state', 'memory.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), command: 'test', since: now.toISOString(), leaseUntil: new Date(now.getTime() + 60000).toISOString() }));
+    // A real run holds the lock: a slow copy (bwlimit) is in flight when the second run starts.
+    writeMem(P(), { ...seedTree(3), 'workspace/memory/big.md': randomBytes(2 * 1024 * 1024).toString('base64') });
+    lab.writeConfig({ memory: { bwlimit: 1500 } });
+    const first = lab.hactl(['sync-memory']);
+    let seen = false;
+    for (let i = 0; i < 400 && !seen; i++) {
+      seen = rsyncPids(`${P().address}:`, lab.dir).length > 0;
+      if (!seen) await sleep(25);
+    }
+    assert.ok(seen, 'the first run is copying');
     const locked = await lab.hactl(['sync-memory']);
-    assert.equal(locked.code, 75, locked.stderr);
-    rmSync(join(lab.dir, 'state', 'memory.lock'));
+    assert.equal(locked.code, 75, locked.stdout + locked.stderr);
+    assert.match(locked.stderr, /memory\.lock/);
+    assert.equal((await first).code, 0, 'the first run was not disturbed');
     lab.writeConfig({ memory: { maxDeleteShare: 2, include: [] } });
     const bad = await lab.hactl(['sync-memory']);
     assert.equal(bad.code, 78, bad.stderr);
@@ -190,12 +336,26 @@ describe('sync-memory: exit codes', () => {
     assert.match(bad.stderr, /\/memory\/include must NOT have fewer than 1 items/);
   });
 
+  test('a validate rule that cannot compile: exit 78 naming the file and the rule, before anything is copied', async () => {
+    writeMem(P(), seedTree(3));
+    lab.writeConfig({ validate: { rules: [{ glob: '*/memory/*.json', schema: { type: 'no-such-type' } }] } });
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 78, r.stdout + r.stderr);
+    assert.match(r.stderr, /hactl\.yaml: validate\.rules: validate rule '\*\/memory\/\*\.json': invalid JSON Schema/);
+    assert.ok(!r.stderr.includes('    at '), 'no stack trace');
+    assert.ok(!existsSync(join(lab.dir, 'state/memory/from-primary/workspace')), 'nothing copied');
+    assert.deepEqual(readMem(S()), {});
+  });
+
   test('check warns (exit 1) when the last good sync is older than three intervals', async () => {
     await P().startGateway();
     const fresh = await lab.hactl(['check']);
     assert.equal(fresh.code, 0, 'no memory record yet: no warning');
+    // The last good sync happened 16 minutes ago (hactl's one clock reads HACTL_NOW), none since.
+    writeMem(P(), seedTree(3));
     const old = new Date(Date.now() - 16 * 60 * 1000).toISOString();
-    writeFileSync(join(lab.dir, 'state', 'memory.json'), JSON.stringify({ version: 1, lastRunAt: old, lastGoodAt: old, lastResult: 'ok' }));
+    const sync = await lab.hactl(['sync-memory'], { HACTL_NOW: old });
+    assert.equal(sync.code, 0, sync.stdout + sync.stderr);
     const r = await lab.hactl(['check']);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /WARNING: last good memory sync 16 min ago \(more than 3 intervals of 5 min/);
@@ -221,7 +381,14 @@ describe('sync-memory: no injection through paths or filters', () => {
     names.forEach((n, i) => (files[n] = `content ${i}\n`));
     writeMem(P(), files, root);
     const stateDir = join(lab.dir, `state ${evil};|-x`);
-    lab.writeConfig({ stateDir, memory: { root, include: ['workspace/MEMORY.md', 'workspace/memory/**', 'agents/*/memory/**', `extra;|${evil}/**`], exclude: [`${evil};|x`] } });
+    lab.writeConfig({
+      stateDir,
+      memory: {
+        root,
+        include: ['workspace/MEMORY.md', 'workspace/memory/**', 'agents/*/memory/**', `extra;|${evil}/**`],
+        exclude: [`${evil};|x`],
+      },
+    });
     const r = await lab.hactl(['sync-memory']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const got = readMem(S(), root, ['workspace', 'agents', `extra;|${evil}`]);
@@ -229,7 +396,12 @@ describe('sync-memory: no injection through paths or filters', () => {
     for (const n of names) assert.equal(got[n], files[n], `copied literally: ${JSON.stringify(n)}`);
     const where = [lab.dir, P().home, S().home, '/tmp', process.cwd(), '/'];
     for (const d of where) assert.ok(!existsSync(join(d, mark)), `no command ran (marker in ${d})`);
-    for (const d of [P().home, S().home]) assert.deepEqual(readdirSync(d).filter((f) => f === mark || f.startsWith(`${mark}`)), [], `no marker file in ${d}`);
+    for (const d of [P().home, S().home])
+      assert.deepEqual(
+        readdirSync(d).filter((f) => f === mark || f.startsWith(`${mark}`)),
+        [],
+        `no marker file in ${d}`,
+      );
   });
 });
 
@@ -237,20 +409,30 @@ describe('sync-memory: standby serving, failover and failback', () => {
   test('while the standby serves, its memory is copied to the witness only; the primary is never overwritten', async () => {
     writeMem(P(), seedTree(3));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
-    await S().startGateway();
-    assert.equal((await lab.hactl(['check'])).code >= 0, true);
-    const st = lab.state();
-    writeFileSync(join(lab.dir, 'state', 'state.json'), JSON.stringify({ ...st, serving: 'standby' }));
+    // Reach "the standby serves" the way hactl does: the primary's gateway dies, check sees it, failover.
+    await P().startGateway();
+    P().crashGateway();
+    const c = await lab.hactl(['check']);
+    assert.equal(c.code, 2, c.stdout + c.stderr);
+    const f = await lab.hactl(['failover']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    assert.equal(lab.state().serving, 'standby');
     writeMem(S(), { 'workspace/memory/2026-09-20.md': 'written while serving\n' });
     writeMem(P(), { 'workspace/MEMORY.md': '# stale primary copy\n' });
     const before = readMem(P());
     const standbyBefore = readMem(S());
     const r = await lab.hactl(['sync-memory']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /standby serves: its memory \(8 files, .*copied to the witness; the primary is not written until failback/);
+    assert.match(
+      r.stdout,
+      /standby serves: its memory \(8 files, .*copied to the witness; the primary is not written until failback/,
+    );
     assert.deepEqual(readMem(P()), before, 'primary untouched');
-    assert.deepEqual(readMem(S()), standbyBefore, 'the serving standby is not overwritten with the primary\'s memory');
-    assert.equal(readFileSync(join(lab.dir, 'state/memory/from-standby/workspace/memory/2026-09-20.md'), 'utf8'), 'written while serving\n');
+    assert.deepEqual(readMem(S()), standbyBefore, "the serving standby is not overwritten with the primary's memory");
+    assert.equal(
+      readFileSync(join(lab.dir, 'state/memory/from-standby/workspace/memory/2026-09-20.md'), 'utf8'),
+      'written while serving\n',
+    );
   });
 
   test('failover copies once more when only the gateway died; failback sends back what the standby wrote and keeps both sides of a conflict', async () => {
@@ -271,18 +453,24 @@ describe('sync-memory: standby serving, failover and failback', () => {
 
     // The standby serves and writes; the primary's disk also changed one file while it was out.
     await sleep(1100); // mtimes are compared in whole seconds
-    writeMem(S(), { 'workspace/memory/2026-09-05.md': 'from the standby\n', 'workspace/MEMORY.md': '# Memory\n\nstandby version\n' });
+    writeMem(S(), {
+      'workspace/memory/2026-09-05.md': 'from the standby\n',
+      'workspace/MEMORY.md': '# Memory\n\nstandby version\n',
+    });
     writeMem(P(), { 'workspace/MEMORY.md': '# Memory\n\nprimary version\n' });
     const b = await lab.hactl(['failback', '--json']);
     assert.equal(b.code, 0, b.stdout + b.stderr);
     const bj = JSON.parse(b.stdout);
     assert.equal(bj.steps[0].op, 'sync-back');
-    assert.match(bj.steps[0].detail, /sent back 1 file\(s\).*1 conflict\(s\), both versions kept: workspace\/MEMORY\.md \(primary's\) and workspace\/MEMORY\.conflict-standby-\d{8}T\d{6}Z\.md/);
+    assert.match(
+      bj.steps[0].detail,
+      /sent back 1 file\(s\).*1 conflict\(s\), both versions kept: workspace\/MEMORY\.md \(primary's\) and workspace\/MEMORY\.conflict-standby-\d{8}T\d{6}Z\.md/,
+    );
     const p = readMem(P());
     assert.equal(p['workspace/memory/2026-09-05.md'], 'from the standby\n');
     assert.equal(p['workspace/MEMORY.md'], '# Memory\n\nprimary version\n');
     const conflict = Object.keys(p).find((k) => k.startsWith('workspace/MEMORY.conflict-standby-'));
-    assert.ok(conflict, 'the standby\'s version is kept beside it');
+    assert.ok(conflict, "the standby's version is kept beside it");
     assert.equal(p[conflict!], '# Memory\n\nstandby version\n');
     assert.match(lab.telegram.texts().join('\n'), /changed on both hosts; both versions kept/);
     assert.equal(lab.state().serving, 'primary');

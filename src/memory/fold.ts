@@ -1,0 +1,123 @@
+// The pure end of a memory sync: outcomes worded from verdicts and reports, and
+// the fold of an outcome into memory.json's record with the alert to send (a
+// new problem once, and the recovery). No I/O here.
+import type { CopyVerdict } from './gate.js';
+
+export type SyncResultKind = 'ok' | 'invalid' | 'refused' | 'failed' | 'skipped';
+export type SyncMode = 'push' | 'pull-standby' | 'sync-back' | 'last-chance';
+
+export interface MemoryRecord {
+  version: 1;
+  lastRunAt: string;
+  lastGoodAt: string | null;
+  lastPushAt?: string | null;
+  lastResult: SyncResultKind;
+  mode?: SyncMode;
+  detail?: string;
+  files?: number;
+  changed?: number;
+  deleted?: number;
+  bytes?: number;
+  problem?: string | null;
+}
+
+export interface SyncOutcome {
+  kind: SyncResultKind;
+  mode: SyncMode;
+  line: string; // the summary
+  alert?: string; // a problem worth a message (deduplicated by the fold)
+  files?: number;
+  changed?: number;
+  deleted?: number;
+  bytes?: number;
+  invalid?: string[];
+  warnings?: string[];
+  conflicts?: string[];
+  pushed?: boolean;
+}
+
+/** What the validator found, as the fold needs it. */
+export interface ValidationSummary {
+  files: number;
+  invalid: string[];
+  problems: string[]; // formatted `file:line:col: message`
+}
+
+/** A stopped copy as an outcome. `keeps` says which copy stays as it was, for the line and the alert. */
+export function stoppedOutcome(
+  mode: SyncMode,
+  v: Extract<CopyVerdict, { go: false }>,
+  keeps: string,
+  hint = '',
+): SyncOutcome {
+  const alertWhy =
+    v.why === 'missing'
+      ? `${v.reason} (unmounted or deleted?)`
+      : v.why === 'empty'
+        ? `${v.reason} (empty or unmounted?)`
+        : v.reason;
+  const verb = v.kind === 'failed' ? 'failed' : 'refused';
+  const line = v.why === 'missing' ? `memory directory ${v.reason}; ${keeps}` : `${v.reason}; ${keeps}`;
+  return {
+    kind: v.kind,
+    mode,
+    line,
+    alert: `memory sync ${verb}: ${alertWhy}. ${cap(keeps)}.${hint ? ` ${hint}` : ''}`,
+  };
+}
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+export function invalidOutcome(
+  mode: SyncMode,
+  who: string,
+  r: ValidationSummary,
+  kept: string,
+  extra: string,
+): SyncOutcome {
+  const shown = r.problems.slice(0, 5).join('; ');
+  const more = r.problems.length > 5 ? `; and ${r.problems.length - 5} more` : '';
+  const names = `${r.invalid.slice(0, 5).join(', ')}${r.invalid.length > 5 ? ', ...' : ''}`;
+  return {
+    kind: 'invalid',
+    mode,
+    invalid: r.invalid,
+    files: r.files,
+    line: `${r.invalid.length} invalid memory file(s) from ${who}: ${names}; ${extra}`,
+    alert:
+      `memory sync: ${r.invalid.length} invalid file(s) on ${who}, ${extra}: ${shown}${more}. ` +
+      `Rejected copy kept on the witness in ${kept}`,
+  };
+}
+
+/** Folds an outcome into the record; says whether (and what) to alert: a new problem, or recovery. */
+export function nextRecord(
+  prev: MemoryRecord | undefined,
+  o: SyncOutcome,
+  now: Date,
+): { rec: MemoryRecord; alert?: string } {
+  const at = now.toISOString();
+  const good = o.kind === 'ok';
+  const keep = (n: number | undefined, old: number | undefined) => (good ? (n ?? 0) : (old ?? 0));
+  const rec: MemoryRecord = {
+    version: 1,
+    lastRunAt: at,
+    lastGoodAt: good ? at : (prev?.lastGoodAt ?? null),
+    lastPushAt: o.pushed ? at : (prev?.lastPushAt ?? null),
+    lastResult: o.kind,
+    mode: o.mode,
+    detail: o.line,
+    files: o.files ?? prev?.files ?? 0,
+    changed: keep(o.changed, prev?.changed),
+    deleted: keep(o.deleted, prev?.deleted),
+    bytes: keep(o.bytes, prev?.bytes),
+    problem: good || o.kind === 'skipped' ? null : (o.alert ?? o.line),
+  };
+  if (o.kind === 'skipped') rec.problem = prev?.problem ?? null;
+  let alert: string | undefined;
+  if (!good && o.kind !== 'skipped' && rec.problem !== (prev?.problem ?? null))
+    alert = o.alert ?? `memory sync: ${o.line}`;
+  else if (good && prev?.problem) alert = `memory sync OK again: ${o.line}`;
+  if (good && o.alert) alert = alert ? `${alert}\n${o.alert}` : o.alert;
+  return { rec, alert };
+}

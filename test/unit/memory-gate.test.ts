@@ -1,0 +1,147 @@
+// The memory sync's decisions as tables: the gate (go/no-go on a dry run, before
+// anything is written anywhere) and the fold (record and alert from an outcome).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideCopy, fullValidation, pushDue, receiverCount, type CopyObservation } from '../../src/memory/gate.ts';
+import { nextRecord, stoppedOutcome, type MemoryRecord, type SyncOutcome } from '../../src/memory/fold.ts';
+
+const m = { maxDeleteShare: 0.2, deleteAllowance: 5, root: '.openclaw' };
+const words = { source: 'primary', receiver: "standby and the witness's copy", verb: 'the push' };
+const obs = (o: Partial<CopyObservation>): CopyObservation => ({
+  ok: true,
+  missingSource: false,
+  sourceFiles: 10,
+  created: 0,
+  deleted: 0,
+  undecodable: [],
+  ...o,
+});
+
+describe('decideCopy: the gate of every copy', () => {
+  const rows: Array<[string, Partial<CopyObservation>, boolean, string, string?]> = [
+    ['nothing changed', {}, false, 'go'],
+    ['a few new files', { sourceFiles: 12, created: 2 }, false, 'go'],
+    ['source directory missing', { ok: false, missingSource: true }, false, 'missing'],
+    ['rsync failed (ssh)', { ok: false, problem: 'reading primary: rsync exit 255' }, false, 'failed'],
+    ['empty source, witness had 500', { sourceFiles: 0, deleted: 500 }, false, 'empty'],
+    ['empty source, witness empty too', { sourceFiles: 0 }, false, 'empty'],
+    ['empty source even when allowed', { sourceFiles: 0, deleted: 500 }, true, 'empty'],
+    ['1 file where there were 500', { sourceFiles: 1, deleted: 499 }, false, 'mass-delete'],
+    ['1 of 500 with --allow-mass-delete', { sourceFiles: 1, deleted: 499 }, true, 'go'],
+    ['6 of 30 deleted (limit 6)', { sourceFiles: 24, deleted: 6 }, false, 'go'],
+    ['7 of 30 deleted (limit 6)', { sourceFiles: 23, deleted: 7 }, false, 'mass-delete'],
+    ['5 of 6 deleted (allowance 5)', { sourceFiles: 1, deleted: 5 }, false, 'go'],
+    ['a name that is not UTF-8', { undecodable: ['bad\\#377.md'] }, true, 'names'],
+  ];
+  for (const [name, o, allow, want] of rows) {
+    test(`${name} -> ${want}`, () => {
+      const v = decideCopy(obs(o), m, words, allow);
+      assert.equal(v.go ? 'go' : v.why, want, JSON.stringify(v));
+    });
+  }
+  test('reasons name the source, the receiver and the numbers', () => {
+    const v = decideCopy(obs({ sourceFiles: 23, deleted: 7 }), m, words);
+    assert.ok(!v.go);
+    assert.equal(v.kind, 'refused');
+    assert.match(
+      v.reason,
+      /^the push would delete 7 of 30 memory files \(limit 6: 20% or 5 files\) on standby and the witness's copy$/,
+    );
+    const e = decideCopy(obs({ sourceFiles: 0 }), m, words);
+    assert.ok(!e.go && e.reason === 'no memory files on primary under .openclaw');
+    const n = decideCopy(obs({ undecodable: ['a\\#377'] }), m, words);
+    assert.ok(!n.go && n.kind === 'invalid' && /1 name\(s\) on primary are not UTF-8 \(a\\#377\)/.test(n.reason));
+  });
+  test('receiverCount: what the receiver holds, from the dry run alone', () => {
+    assert.equal(receiverCount(obs({ sourceFiles: 23, created: 0, deleted: 7 })), 30);
+    assert.equal(receiverCount(obs({ sourceFiles: 12, created: 2 })), 10);
+    assert.equal(receiverCount(obs({ sourceFiles: undefined })), 0);
+  });
+});
+
+describe('pushDue and fullValidation', () => {
+  const now = new Date('2026-09-10T12:00:00Z');
+  const rows: Array<[boolean, number, string | null, boolean]> = [
+    [true, 0, '2026-09-10T11:59:00Z', true],
+    [false, 1, '2026-09-10T11:59:00Z', true],
+    [false, 0, '2026-09-10T11:59:00Z', false],
+    [false, 0, '2026-09-10T10:00:00Z', true], // older than fullPushEvery (3600 s)
+    [false, 0, null, true],
+  ];
+  for (const [full, changed, last, want] of rows) {
+    test(`full=${full} changed=${changed} last=${last} -> ${want}`, () =>
+      assert.equal(pushDue(full, changed, last, now, 3600), want));
+  }
+  test('fullValidation', () => {
+    assert.equal(fullValidation(undefined, 'push'), true);
+    assert.equal(fullValidation({ lastResult: 'invalid', mode: 'push' }, 'push'), true);
+    assert.equal(fullValidation({ lastResult: 'ok', mode: 'pull-standby' }, 'push'), true);
+    assert.equal(fullValidation({ lastResult: 'ok', mode: 'push' }, 'push'), false);
+  });
+});
+
+describe('stoppedOutcome', () => {
+  test('missing, empty and mass-delete wordings', () => {
+    const v = decideCopy(obs({ ok: false, missingSource: true }), m, words);
+    assert.ok(!v.go);
+    const o = stoppedOutcome('push', v, 'nothing deleted on the standby');
+    assert.equal(o.kind, 'refused');
+    assert.equal(o.line, 'memory directory .openclaw is missing on primary; nothing deleted on the standby');
+    assert.match(
+      o.alert!,
+      /^memory sync refused: \.openclaw is missing on primary \(unmounted or deleted\?\)\. Nothing deleted/,
+    );
+    const f = decideCopy(obs({ ok: false, problem: 'x: rsync exit 255' }), m, words);
+    assert.ok(!f.go);
+    assert.equal(stoppedOutcome('push', f, 'keeps').kind, 'failed');
+  });
+});
+
+describe('nextRecord: the fold', () => {
+  const now = new Date('2026-09-10T12:00:00Z');
+  const ok: SyncOutcome = {
+    kind: 'ok',
+    mode: 'push',
+    line: '10 files',
+    files: 10,
+    changed: 1,
+    deleted: 0,
+    bytes: 9,
+    pushed: true,
+  };
+  const bad: SyncOutcome = { kind: 'invalid', mode: 'push', line: '1 invalid', alert: 'memory sync: 1 invalid' };
+  const prevBad: MemoryRecord = {
+    version: 1,
+    lastRunAt: 'x',
+    lastGoodAt: 'y',
+    lastResult: 'invalid',
+    problem: 'memory sync: 1 invalid',
+  };
+  const rows: Array<[string, MemoryRecord | undefined, SyncOutcome, RegExp | undefined]> = [
+    ['first good run: no alert', undefined, ok, undefined],
+    ['a new problem: alerted', undefined, bad, /^memory sync: 1 invalid$/],
+    ['the same problem again: not alerted', prevBad, bad, undefined],
+    ['recovery: alerted once', prevBad, ok, /^memory sync OK again: 10 files$/],
+    ['skipped keeps the problem, no alert', prevBad, { kind: 'skipped', mode: 'push', line: 's' }, undefined],
+    ['a good run with a notice (conflicts)', undefined, { ...ok, alert: 'conflicts' }, /^conflicts$/],
+  ];
+  for (const [name, prev, o, alert] of rows) {
+    test(name, () => {
+      const r = nextRecord(prev, o, now);
+      if (alert) assert.match(r.alert ?? '', alert);
+      else assert.equal(r.alert, undefined);
+      assert.equal(r.rec.lastResult, o.kind);
+      assert.equal(r.rec.lastRunAt, now.toISOString());
+    });
+  }
+  test('a good push moves lastGoodAt and lastPushAt; a bad run keeps them', () => {
+    const g = nextRecord(undefined, ok, now).rec;
+    assert.equal(g.lastGoodAt, now.toISOString());
+    assert.equal(g.lastPushAt, now.toISOString());
+    const b = nextRecord(g, bad, new Date('2026-09-10T12:05:00Z')).rec;
+    assert.equal(b.lastGoodAt, now.toISOString());
+    assert.equal(b.lastPushAt, now.toISOString());
+    assert.equal(b.problem, 'memory sync: 1 invalid');
+    assert.equal(nextRecord(prevBad, { kind: 'skipped', mode: 'push', line: 's' }, now).rec.problem, prevBad.problem);
+  });
+});
