@@ -6,7 +6,7 @@
 import type { Config } from '../config/types.js';
 import type { ClusterState } from '../core/model.js';
 import { readJson, writeAtomic } from '../state/files.js';
-import { readMemoryRecord } from '../memory/sync.js';
+import { readMemoryRecord } from '../memory/record.js';
 import { readBackupRecord } from '../backup/record.js';
 import { renderMetrics } from './metrics.js';
 import { join } from 'node:path';

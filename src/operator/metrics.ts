@@ -7,7 +7,7 @@
 // hactl_metrics_written_timestamp_seconds for a witness that stopped running.
 import type { Config, Role } from '../config/types.js';
 import type { ClusterState, HostStatus, Level } from '../core/model.js';
-import type { MemoryRecord } from '../memory/sync.js';
+import type { MemoryRecord } from '../memory/fold.js';
 import type { TierRecord } from '../backup/record.js';
 
 type Labels = Record<string, string>;
