@@ -71,6 +71,24 @@ export interface Config {
   memory: MemoryConfig;
   validate: ValidateConfig;
   backup: BackupConfig;
+  postgres?: PostgresConfig;
+}
+
+export interface PostgresTable {
+  schema: string;
+  name: string;
+  key: string[];
+}
+export interface PostgresConfig {
+  database: string;
+  publication: string;
+  subscription: string;
+  /** argv of psql on a host (each word quoted); hactl appends its own flags. */
+  psql: string[];
+  hosts: Record<string, { psql: string[] }>;
+  tables: PostgresTable[];
+  lagWarning: number; // bytes
+  timeout: number;
 }
 
 export interface MemoryConfig {
