@@ -54,8 +54,10 @@ export async function runSyncBack(
       );
       out.inserted[to] = counts.map(Number);
     }
-    if (plan.mode === 'resume' && plan.conflicts === 0)
-      out.resumedAt = await resumeReplication(config, sessions, clock);
+    if (plan.mode === 'resume' && plan.conflicts === 0) {
+      const moved = [...out.inserted.primary, ...out.inserted.standby].some((n) => n > 0);
+      out.resumedAt = await resumeReplication(config, sessions, clock, moved);
+    }
   } catch (e) {
     out.error = (e as Error).message;
   }
@@ -68,7 +70,7 @@ export async function runSyncBack(
  * already, and applying it again would stop on duplicate keys. So: subscription
  * off (if on), wait for the slot to be let go, move the slot to now, subscription on.
  */
-async function resumeReplication(config: Config, sessions: PgSessions, clock: Clock): Promise<string> {
+async function resumeReplication(config: Config, sessions: PgSessions, clock: Clock, moved: boolean): Promise<string> {
   const c = config.postgres!;
   const sp = psql(config, sessions, 'standby', 'resuming replication');
   const pp = psql(config, sessions, 'primary', 'moving the replication slot');
@@ -76,6 +78,8 @@ async function resumeReplication(config: Config, sessions: PgSessions, clock: Cl
   if (!sub!.exists)
     throw new Error(`${sp.host}: subscription ${c.subscription} does not exist: create it again (docs/postgres.md)`);
   const slot = sub!.slot ?? c.subscription;
+  // Nothing was copied and it streams already (a rerun): leave it alone.
+  if (!moved && sub!.enabled && sub!.pid !== null) return 'already streaming, left alone';
   if (sub!.enabled) await sp.run(setSubscriptionSql(c, false));
   const until = clock.ms() + c.timeout * 1000;
   for (;;) {

@@ -181,8 +181,8 @@ export function setupReplication(
   }
   primary.sql(`CREATE PUBLICATION ${pub} FOR ALL TABLES`);
   standby.sql(
-    `CREATE SUBSCRIPTION ${sub} PUBLICATION ${pub} ` +
-      `CONNECTION 'host=127.0.0.1 port=${primary.port} user=postgres dbname=memu'`,
+    `CREATE SUBSCRIPTION ${sub} CONNECTION 'host=127.0.0.1 port=${primary.port} user=postgres dbname=memu' ` +
+      `PUBLICATION ${pub}`,
   );
 }
 

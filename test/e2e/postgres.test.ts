@@ -1,0 +1,217 @@
+// The PostgreSQL memory store end to end: two real PostgreSQL clusters (Debian's
+// binaries, initdb into temporary directories, loopback ports, wal_level=logical)
+// with the seed's logical replication (publication on the primary, subscription
+// on the standby), reached through psql on the lab's sshd hosts. Run twice: with
+// native psql, and with psql behind a `docker exec -i` stand-in (the seed's standby).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Lab } from '../lab/lab.ts';
+import { havePostgres, installFakeDocker, PgCluster, psqlArgv, setupReplication, until } from '../lab/postgres.ts';
+import { loadConfig } from '../../dist/config/load.js';
+import { checkReplication, postgresStep, previewSyncBack } from '../../dist/postgres/steps.js';
+
+const ODD = 'odd"name; DROP TABLE memory_items; --';
+const ODDQ = '"odd""name; DROP TABLE memory_items; --"';
+const SCHEMA = `
+CREATE TABLE memory_items (id text PRIMARY KEY, body text NOT NULL,
+  created timestamptz NOT NULL DEFAULT now(), embedding float8[]);
+CREATE TABLE memory_categories (id uuid PRIMARY KEY, name text NOT NULL);
+CREATE TABLE category_items (item_id text REFERENCES memory_items(id),
+  category_id uuid REFERENCES memory_categories(id),
+  PRIMARY KEY (item_id, category_id));
+CREATE TABLE resources (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, url text, meta jsonb);
+CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
+CREATE TABLE ${ODDQ} (k int PRIMARY KEY, v text);`;
+const TABLES = [
+  { name: 'memory_items', key: ['id'] },
+  { name: 'memory_categories', key: ['id'] },
+  { name: 'category_items', key: ['item_id', 'category_id'] },
+  { name: 'resources', key: ['id'] },
+  { name: 'alembic_version', key: ['version_num'] },
+  { name: ODD, key: ['k'] },
+];
+const QUALIFIED = ['memory_items', 'memory_categories', 'category_items', 'resources', 'alembic_version', ODDQ];
+const CAT = '6f1c2a9e-0000-4000-8000-000000000001';
+
+let lab: Lab;
+before(async () => {
+  lab = await Lab.start();
+});
+after(async () => {
+  await lab?.stop();
+});
+
+function scenario(name: string, viaDocker: boolean): void {
+  describe(
+    `postgres (${name})`,
+    { skip: !havePostgres() && 'PostgreSQL is not installed (apt-get install postgresql)' },
+    () => {
+      let pp: PgCluster;
+      let ps: PgCluster;
+      let config: any;
+      const equalRows = () => QUALIFIED.every((t) => JSON.stringify(pp.rows(t)) === JSON.stringify(ps.rows(t)));
+
+      before(async () => {
+        [pp, ps] = await Promise.all([PgCluster.create('primary'), PgCluster.create('standby')]);
+        setupReplication(pp, ps, SCHEMA);
+        const hosts: Record<string, { psql: string[] }> = {};
+        for (const [h, c] of [
+          ['primary', pp],
+          ['standby', ps],
+        ] as const) {
+          if (viaDocker) {
+            installFakeDocker(join(lab.host(h).home, 'bin'), `memu-postgres-${h}`, c);
+            hosts[h] = { psql: ['docker', 'exec', '-i', `memu-postgres-${h}`, 'psql', '-U', 'postgres'] };
+          } else hosts[h] = { psql: psqlArgv(c) };
+        }
+        config = await loadConfig(
+          lab.writeConfig({ postgres: { hosts, tables: TABLES, timeout: 20 }, thresholds: { retryDelay: 1 } }),
+        );
+      });
+      after(() => {
+        pp?.destroy();
+        ps?.destroy();
+      });
+
+      test('rows replicate and check reports replication ok', async () => {
+        pp.sql(`INSERT INTO memory_items (id, body, embedding)
+          VALUES ('m1', 'likes coffee', '{0.1,0.25}'), ('m2', 'it''s "quoted" \\ text', NULL);
+        INSERT INTO memory_categories VALUES ('${CAT}', 'food');
+        INSERT INTO category_items VALUES ('m1', '${CAT}');
+        INSERT INTO resources (url, meta) VALUES ('https://example.org', '{"a": [1, 2]}');
+        INSERT INTO alembic_version VALUES ('abc123');
+        INSERT INTO ${ODDQ} VALUES (1, 'one');`);
+        await until(equalRows, 'the first rows on the standby');
+        const v = await checkReplication(config, 'primary');
+        assert.equal(v.level, 'ok', v.line);
+        assert.match(v.line, /replication ok/);
+      });
+
+      test('failover pauses the subscription; the standby takes writes while the primary is down', async () => {
+        pp.stopSync('immediate');
+        const r = await postgresStep(config, 'pause');
+        assert.equal(r.ok, true, r.detail);
+        assert.match(r.detail, /disabled/);
+        assert.equal(ps.sql(`SELECT subenabled FROM pg_subscription WHERE subname = 'memu_sub'`), 'f');
+        const v = await checkReplication(config, 'standby');
+        assert.equal(v.level, 'ok', 'paused is what a failed-over pair should look like: ' + v.line);
+        // s2 is larger than one shell argument may be: psql gets it through a temporary file.
+        ps.sql(`INSERT INTO memory_items (id, body)
+          VALUES ('s1', 'written on the standby'), ('s2', '${'x'.repeat(120_000)}');
+        INSERT INTO category_items VALUES ('s1', '${CAT}');
+        INSERT INTO resources (id, url) OVERRIDING SYSTEM VALUE VALUES (1000, 'standby-only');
+        INSERT INTO ${ODDQ} VALUES (2, 'two');`);
+        pp.start();
+      });
+
+      test('failback: dry run lists rows; sync-back copies exactly the new rows; resume replicates', async () => {
+        const before = pp.rows('memory_items');
+        const preview = await previewSyncBack(config);
+        assert.deepEqual(
+          preview.map((l: string) => l.replace(/ \(\d+ equal\)/, '')),
+          [
+            'postgres memory_items: 2 row(s) standby -> primary, 0 primary -> standby',
+            'postgres memory_categories: 0 row(s) standby -> primary, 0 primary -> standby',
+            'postgres category_items: 1 row(s) standby -> primary, 0 primary -> standby',
+            'postgres resources: 1 row(s) standby -> primary, 0 primary -> standby',
+            'postgres alembic_version: 0 row(s) standby -> primary, 0 primary -> standby',
+            `postgres ${ODD}: 1 row(s) standby -> primary, 0 primary -> standby`,
+          ],
+        );
+        assert.deepEqual(pp.rows('memory_items'), before, 'the dry run changed nothing');
+        const r = await postgresStep(config, 'sync-back');
+        assert.equal(r.ok, true, r.detail);
+        assert.deepEqual(
+          r.tables.map((t: any) => t.toPrimary),
+          [2, 0, 1, 1, 0, 1],
+          r.detail,
+        );
+        assert.deepEqual(
+          pp.rows('memory_items').filter((l) => !before.includes(l)),
+          ps.rows('memory_items').filter((l) => !before.includes(l)),
+          "exactly the standby's new rows, by content",
+        );
+        assert.equal(
+          ps.sql(`SELECT subenabled FROM pg_subscription WHERE subname = 'memu_sub'`),
+          'f',
+          'still paused while the standby serves',
+        );
+        const res = await postgresStep(config, 'resume');
+        assert.equal(res.ok, true, res.detail);
+        assert.match(res.detail, /replication resumed/);
+        assert.ok(equalRows(), 'both sides hold the same rows, compared by content');
+        assert.equal(
+          pp.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'memory_items'"),
+          '1',
+          'the odd name did not inject anything',
+        );
+        // Replication runs again, primary -> standby, with no duplicate-key error from the copy.
+        pp.sql(`INSERT INTO memory_items (id, body) VALUES ('p3', 'after failback')`);
+        await until(
+          () => ps.sql(`SELECT count(*) FROM memory_items WHERE id = 'p3'`) === '1',
+          'a new primary row on the standby',
+        );
+        const v = await checkReplication(config, 'primary');
+        assert.equal(v.level, 'ok', v.line);
+        assert.equal(
+          ps.sql(`SELECT count(*) FROM pg_stat_subscription WHERE subname = 'memu_sub' AND pid IS NOT NULL`),
+          '1',
+        );
+      });
+
+      test('a rerun moves nothing', async () => {
+        for (const a of ['sync-back', 'resume'] as const) {
+          const r = await postgresStep(config, a);
+          assert.equal(r.ok, true, r.detail);
+          assert.deepEqual(
+            r.tables.map((t: any) => t.toPrimary + t.toStandby),
+            [0, 0, 0, 0, 0, 0],
+            r.detail,
+          );
+        }
+        await until(equalRows, 'equal rows after the rerun');
+      });
+
+      test('a row changed on both sides is reported as a conflict and overwritten on neither', async () => {
+        assert.equal((await postgresStep(config, 'pause')).ok, true);
+        ps.sql(`UPDATE memory_items SET body = 'standby version' WHERE id = 'm1'`);
+        pp.sql(
+          `UPDATE memory_items SET body = 'primary version' WHERE id = 'm1';
+           INSERT INTO alembic_version VALUES ('def456');`,
+        );
+        ps.sql(`INSERT INTO ${ODDQ} VALUES (3, 'three')`);
+        const r = await postgresStep(config, 'sync-back');
+        assert.equal(r.ok, false, r.detail);
+        assert.match(r.detail, /memory_items: .*1 CONFLICT\(S\) by key \["m1"\]/);
+        assert.equal(pp.sql(`SELECT body FROM memory_items WHERE id = 'm1'`), 'primary version');
+        assert.equal(ps.sql(`SELECT body FROM memory_items WHERE id = 'm1'`), 'standby version');
+        assert.equal(pp.sql(`SELECT v FROM ${ODDQ} WHERE k = 3`), 'three', 'rows not in conflict are still copied');
+        const res = await postgresStep(config, 'resume');
+        assert.equal(res.ok, false, 'no resume while rows conflict');
+        assert.equal(ps.sql(`SELECT subenabled FROM pg_subscription WHERE subname = 'memu_sub'`), 'f');
+        assert.equal(
+          ps.sql(`SELECT count(*) FROM alembic_version WHERE version_num = 'def456'`),
+          '1',
+          "resume copied the primary's unreplicated row",
+        );
+      });
+
+      test('a disabled subscription (primary serving) is critical', async () => {
+        const v = await checkReplication(config, 'primary');
+        assert.equal(v.level, 'critical', v.line);
+        assert.match(v.line, /disabled/);
+        // The operator resolves the conflict; failback then finishes and check is ok again.
+        ps.sql(`UPDATE memory_items SET body = 'primary version' WHERE id = 'm1'`);
+        const res = await postgresStep(config, 'resume');
+        assert.equal(res.ok, true, res.detail);
+        await until(equalRows, 'equal rows after the conflict was resolved');
+        const ok = await checkReplication(config, 'primary');
+        assert.equal(ok.level, 'ok', ok.line);
+      });
+    },
+  );
+}
+
+scenario('native psql', false);
+scenario('psql through a docker exec template', true);
