@@ -129,6 +129,15 @@ export function planSyncBack(config: Config, rows: RowsObservation, mode: SyncPl
   };
 }
 
+/** The line failover/failback --dry-run prints for a postgres step. */
+export function describePgStep(action: 'pause' | 'sync-back' | 'resume'): string {
+  return {
+    pause: 'postgres: disable the subscription on the standby (its database takes writes)',
+    'sync-back': 'postgres: copy rows only the standby has to the primary (one transaction; conflicts stop the failback)',
+    resume: 'postgres: copy what is still missing either way, then resume replication primary -> standby',
+  }[action];
+}
+
 const MAX_KEYS = 5;
 const keyList = (keys: string[]) =>
   keys.slice(0, MAX_KEYS).join(', ') + (keys.length > MAX_KEYS ? `, … (${keys.length - MAX_KEYS} more)` : '');
