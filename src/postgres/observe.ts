@@ -17,7 +17,11 @@ export async function openPgSessions(config: Config, roles: Role[] = ['primary',
   const t = config.thresholds;
   const open = async (r: Role): Promise<SshSession | SshError> => {
     if (!roles.includes(r))
-      return new SshError('unreachable', config.pair[r], `${config.pair[r]}: not contacted for this step`);
+      return new SshError(
+        'unreachable',
+        config.pair[r],
+        `${config.pair[r]}: not contacted (it did not answer SSH, or this step does not need it)`,
+      );
     return SshSession.open(config.hosts[config.pair[r]]!, t.connectTimeout, t.commandTimeout).catch((e: unknown) =>
       e instanceof SshError ? e : new SshError('unreachable', config.pair[r], (e as Error).message),
     );

@@ -133,7 +133,8 @@ export function planSyncBack(config: Config, rows: RowsObservation, mode: SyncPl
 export function describePgStep(action: 'pause' | 'sync-back' | 'resume'): string {
   return {
     pause: 'postgres: disable the subscription on the standby (its database takes writes)',
-    'sync-back': 'postgres: copy rows only the standby has to the primary (one transaction; conflicts stop the failback)',
+    'sync-back':
+      'postgres: copy rows only the standby has to the primary (one transaction; conflicts stop the failback)',
     resume: 'postgres: copy what is still missing either way, then resume replication primary -> standby',
   }[action];
 }

@@ -10,6 +10,8 @@ import { describeSyncPlan, planSyncBack, replicationVerdict, type Verdict } from
 import { pauseReplication, runSyncBack } from './run.js';
 import { foldSyncBack, type TableRecord } from './fold.js';
 
+const answered = (status: string) => status === 'healthy' || status === 'gateway-down';
+
 export type PgAction = 'pause' | 'sync-back' | 'resume';
 export interface PgStepResult {
   ok: boolean;
@@ -17,10 +19,16 @@ export interface PgStepResult {
   tables?: TableRecord[];
 }
 
-export async function checkReplication(config: Config, serving: Role): Promise<Verdict | null> {
+/** `hosts`: check's own observations; a host that did not answer SSH there is not dialled again. */
+export async function checkReplication(
+  config: Config,
+  serving: Role,
+  hosts?: Record<Role, { status: string }>,
+): Promise<Verdict | null> {
   if (!config.postgres) return null;
+  const roles = (['primary', 'standby'] as const).filter((r) => !hosts || answered(hosts[r].status));
   const look = async () => {
-    const s = await openPgSessions(config);
+    const s = await openPgSessions(config, roles);
     try {
       return replicationVerdict(config, serving, await observeReplication(config, s));
     } finally {
