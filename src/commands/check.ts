@@ -48,10 +48,13 @@ export default async function check(_p: Command, cmd: Command): Promise<number> 
     const warns = [await memoryWarning(config, now()), ...(await backupWarnings(config, now()))].filter((w): w is string => !!w);
     const memWarn = warns.length ? warns.join('; ') : null;
     if (memWarn) out.detail(`  warning  ${memWarn}`);
+    const pg = await (await import('../postgres/steps.js')).checkReplication(config, next.serving, obs);
+    if (pg) out.detail(`  ${pg.line}`);
+    const code = memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode;
     return {
-      exitCode: memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode,
-      summary: `check: ${assessment.line}${memWarn ? `; WARNING: ${memWarn}` : ''}`,
-      data: { memoryWarning: memWarn ?? null, level: assessment.level, serving: next.serving, hosts: obs, streaks: next.streaks, alert: alert ?? null, alertError: alertNote ?? null },
+      exitCode: code === 3 ? code : Math.max(code, pg?.exitCode ?? 0),
+      summary: `check: ${assessment.line}${memWarn ? `; WARNING: ${memWarn}` : ''}${pg && pg.level !== 'ok' ? `; ${pg.line}` : ''}`,
+      data: { postgres: pg ?? null, memoryWarning: memWarn ?? null, level: assessment.level, serving: next.serving, hosts: obs, streaks: next.streaks, alert: alert ?? null, alertError: alertNote ?? null },
     };
   });
 }

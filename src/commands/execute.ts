@@ -183,6 +183,8 @@ export class Executor {
         return runMemoryStep(this.config, step, this.out);
       case 'alert':
         return { ok: true, detail: 'alert queued' };
+      case 'postgres':
+        return (await import('../postgres/steps.js')).postgresStep(this.config, step.action);
     }
   }
 }

@@ -35,7 +35,9 @@ export async function move(spec: MoveSpec, cmd: Command): Promise<number> {
     if (opts.dryRun) {
       out.detail(`${spec.name} plan (${decision.reason}):`);
       plan.forEach((l, i) => out.detail(`  ${i + 1}. ${l}`));
-      return { exitCode: EXIT.OK, summary: `${spec.name} --dry-run: would ${decision.kind} (${decision.reason}); ${plan.length} steps`, data: { acted: false, plan, kind: decision.kind } };
+      const postgres = decision.kind === 'failback' ? await (await import('../postgres/steps.js')).previewSyncBack(config) : [];
+      postgres.forEach((l) => out.detail(`     ${l}`));
+      return { exitCode: EXIT.OK, summary: `${spec.name} --dry-run: would ${decision.kind} (${decision.reason}); ${plan.length} steps`, data: { acted: false, plan, kind: decision.kind, postgres } };
     }
     out.progress(`${decision.kind}: ${decision.reason}`);
     const ex = new Executor(config, out);

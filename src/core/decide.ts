@@ -2,6 +2,7 @@
 // Pure functions, no I/O: tested case by case in test/unit/decide.test.ts.
 import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
+import { describePgStep } from '../postgres/plan.js';
 import { isConfigProblem, isReachable, label, other, type ClusterState, type Decision, type Level, type Observations, type Step } from './model.js';
 
 const names = (c: Config) => ({ primary: c.pair.primary, standby: c.pair.standby });
@@ -85,8 +86,10 @@ function moveSteps(config: Config, from: Role, to: Role, kind: 'failover' | 'fai
   const t = config.thresholds;
   const steps: Step[] = [];
   if (kind === 'failback') steps.push({ op: 'sync-back', from, to });
+  if (kind === 'failback' && config.postgres) steps.push({ op: 'postgres', action: 'sync-back' });
   if (kind === 'failover' && lastChance) steps.push({ op: 'sync-last-chance', from, to });
   steps.push(kind === 'failover' ? { op: 'fence', role: from, why: fenceWhy } : { op: 'stop', role: from });
+  if (config.postgres) steps.push({ op: 'postgres', action: kind === 'failover' ? 'pause' : 'resume' });
   steps.push({ op: 'settle', seconds: t.settle });
   steps.push({ op: 'start', role: to, methods: config.hosts[config.pair[to]]!.gateway.start.map((m) => m.name) });
   steps.push({ op: 'verify', role: to, deadline: t.verifyDeadline });
@@ -184,5 +187,6 @@ export function describeStep(config: Config, s: Step): string {
     case 'verify': return `verify ${h(s.role)} passes the health probe`;
     case 'record': return `record ${h(s.serving)} as serving`;
     case 'alert': return `alert: ${s.text}`;
+    case 'postgres': return describePgStep(s.action);
   }
 }

@@ -65,6 +65,7 @@ export type Step =
   | { op: 'start'; role: Role; methods: string[] }
   | { op: 'verify'; role: Role; deadline: number }
   | { op: 'record'; serving: Role }
+  | { op: 'postgres'; action: 'pause' | 'sync-back' | 'resume' } // src/postgres/steps.ts
   | { op: 'alert'; text: string };
 
 export type Decision =

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
 import { havePostgres, installFakeDocker, PgCluster, psqlArgv, setupReplication, until } from '../lab/postgres.ts';
 import { loadConfig } from '../../dist/config/load.js';
-import { checkReplication, postgresStep, previewSyncBack } from '../../dist/postgres/steps.js';
+import { postgresStep } from '../../dist/postgres/steps.js';
 
 const ODD = 'odd"name; DROP TABLE memory_items; --';
 const ODDQ = '"odd""name; DROP TABLE memory_items; --"';
@@ -35,6 +35,7 @@ const QUALIFIED = ['memory_items', 'memory_categories', 'category_items', 'resou
 const CAT = '6f1c2a9e-0000-4000-8000-000000000001';
 
 let lab: Lab;
+const P = () => lab.host('primary');
 before(async () => {
   lab = await Lab.start();
 });
@@ -53,6 +54,7 @@ function scenario(name: string, viaDocker: boolean): void {
       const equalRows = () => QUALIFIED.every((t) => JSON.stringify(pp.rows(t)) === JSON.stringify(ps.rows(t)));
 
       before(async () => {
+        await lab.reset();
         [pp, ps] = await Promise.all([PgCluster.create('primary'), PgCluster.create('standby')]);
         setupReplication(pp, ps, SCHEMA);
         const hosts: Record<string, { psql: string[] }> = {};
@@ -66,7 +68,7 @@ function scenario(name: string, viaDocker: boolean): void {
           } else hosts[h] = { psql: psqlArgv(c) };
         }
         config = await loadConfig(
-          lab.writeConfig({ postgres: { hosts, tables: TABLES, timeout: 20 }, thresholds: { retryDelay: 1 } }),
+          lab.writeConfig({ postgres: { hosts, tables: TABLES, timeout: 20 }, memory: { enabled: false } }),
         );
       });
       after(() => {
@@ -74,7 +76,17 @@ function scenario(name: string, viaDocker: boolean): void {
         ps?.destroy();
       });
 
-      test('rows replicate and check reports replication ok', async () => {
+      const subEnabled = () => ps.sql(`SELECT subenabled FROM pg_subscription WHERE subname = 'memu_sub'`);
+      const json = async (args: string[]) => {
+        const r = await lab.hactl([...args, '--json']);
+        const j = JSON.parse(r.stdout);
+        return { code: r.code, j, raw: `${j.summary}\n${r.stderr}` };
+      };
+      const pgStep = (j: any, action: string) =>
+        j.steps.find((s: any) => s.op === 'postgres' && s.detail.includes(action));
+
+      test('rows replicate and hactl check reports replication ok', async () => {
+        await P().startGateway();
         pp.sql(`INSERT INTO memory_items (id, body, embedding)
           VALUES ('m1', 'likes coffee', '{0.1,0.25}'), ('m2', 'it''s "quoted" \\ text', NULL);
         INSERT INTO memory_categories VALUES ('${CAT}', 'food');
@@ -83,33 +95,38 @@ function scenario(name: string, viaDocker: boolean): void {
         INSERT INTO alembic_version VALUES ('abc123');
         INSERT INTO ${ODDQ} VALUES (1, 'one');`);
         await until(equalRows, 'the first rows on the standby');
-        const v = await checkReplication(config, 'primary');
-        assert.equal(v.level, 'ok', v.line);
-        assert.match(v.line, /replication ok/);
+        const { code, j, raw } = await json(['check']);
+        assert.equal(code, 0, raw);
+        assert.equal(j.postgres.level, 'ok', j.postgres.line);
+        assert.match(j.postgres.line, /replication ok/);
       });
 
-      test('failover pauses the subscription; the standby takes writes while the primary is down', async () => {
+      test('the primary stops; failover pauses the subscription; the standby takes writes', async () => {
+        await P().kill();
         pp.stopSync('immediate');
-        const r = await postgresStep(config, 'pause');
-        assert.equal(r.ok, true, r.detail);
-        assert.match(r.detail, /disabled/);
-        assert.equal(ps.sql(`SELECT subenabled FROM pg_subscription WHERE subname = 'memu_sub'`), 'f');
-        const v = await checkReplication(config, 'standby');
-        assert.equal(v.level, 'ok', 'paused is what a failed-over pair should look like: ' + v.line);
+        const { code, j, raw } = await json(['failover']);
+        assert.equal(code, 0, raw);
+        assert.match(pgStep(j, 'subscription').detail, /subscription memu_sub disabled/);
+        assert.equal(subEnabled(), 'f');
+        const c = await json(['check']);
+        assert.equal(c.j.serving, 'standby');
+        assert.equal(c.j.postgres.level, 'ok', 'paused is what a failed-over pair looks like: ' + c.j.postgres.line);
         // s2 is larger than one shell argument may be: psql gets it through a temporary file.
         ps.sql(`INSERT INTO memory_items (id, body)
           VALUES ('s1', 'written on the standby'), ('s2', '${'x'.repeat(120_000)}');
         INSERT INTO category_items VALUES ('s1', '${CAT}');
         INSERT INTO resources (id, url) OVERRIDING SYSTEM VALUE VALUES (1000, 'standby-only');
         INSERT INTO ${ODDQ} VALUES (2, 'two');`);
-        pp.start();
       });
 
-      test('failback: dry run lists rows; sync-back copies exactly the new rows; resume replicates', async () => {
+      test('the primary returns; failback --dry-run lists the rows per table and changes nothing', async () => {
+        pp.start();
+        await P().startSshd();
         const before = pp.rows('memory_items');
-        const preview = await previewSyncBack(config);
+        const { code, j, raw } = await json(['failback', '--dry-run']);
+        assert.equal(code, 0, raw);
         assert.deepEqual(
-          preview.map((l: string) => l.replace(/ \(\d+ equal\)/, '')),
+          j.postgres.map((l: string) => l.replace(/ \(\d+ equal\)/, '')),
           [
             'postgres memory_items: 2 row(s) standby -> primary, 0 primary -> standby',
             'postgres memory_categories: 0 row(s) standby -> primary, 0 primary -> standby',
@@ -120,47 +137,42 @@ function scenario(name: string, viaDocker: boolean): void {
           ],
         );
         assert.deepEqual(pp.rows('memory_items'), before, 'the dry run changed nothing');
-        const r = await postgresStep(config, 'sync-back');
-        assert.equal(r.ok, true, r.detail);
-        assert.deepEqual(
-          r.tables.map((t: any) => t.toPrimary),
-          [2, 0, 1, 1, 0, 1],
-          r.detail,
-        );
-        assert.deepEqual(
-          pp.rows('memory_items').filter((l) => !before.includes(l)),
-          ps.rows('memory_items').filter((l) => !before.includes(l)),
-          "exactly the standby's new rows, by content",
-        );
-        assert.equal(
-          ps.sql(`SELECT subenabled FROM pg_subscription WHERE subname = 'memu_sub'`),
-          'f',
-          'still paused while the standby serves',
-        );
-        const res = await postgresStep(config, 'resume');
-        assert.equal(res.ok, true, res.detail);
-        assert.match(res.detail, /replication resumed/);
-        assert.ok(equalRows(), 'both sides hold the same rows, compared by content');
-        assert.equal(
-          pp.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'memory_items'"),
-          '1',
-          'the odd name did not inject anything',
-        );
-        // Replication runs again, primary -> standby, with no duplicate-key error from the copy.
-        pp.sql(`INSERT INTO memory_items (id, body) VALUES ('p3', 'after failback')`);
-        await until(
-          () => ps.sql(`SELECT count(*) FROM memory_items WHERE id = 'p3'`) === '1',
-          'a new primary row on the standby',
-        );
-        const v = await checkReplication(config, 'primary');
-        assert.equal(v.level, 'ok', v.line);
-        assert.equal(
-          ps.sql(`SELECT count(*) FROM pg_stat_subscription WHERE subname = 'memu_sub' AND pid IS NOT NULL`),
-          '1',
-        );
       });
 
-      test('a rerun moves nothing', async () => {
+      test('failback copies exactly the new rows, records them, and replication runs again', async () => {
+        const before = pp.rows('memory_items');
+        const { code, j, raw } = await json(['failback']);
+        assert.equal(code, 0, raw);
+        const copy = pgStep(j, 'sync-back');
+        assert.deepEqual(
+          copy.tables.map((t: any) => t.toPrimary),
+          [2, 0, 1, 1, 0, 1],
+          copy.detail,
+        );
+        assert.match(pgStep(j, 'resume').detail, /replication resumed/);
+        const fresh = (c: PgCluster) => c.rows('memory_items').filter((l) => !before.includes(l));
+        assert.equal(fresh(pp).length, 2);
+        assert.deepEqual(fresh(pp), fresh(ps), "exactly the standby's new rows, by content");
+        assert.ok(equalRows(), 'both sides hold the same rows, compared by content');
+        const hist = lab
+          .history()
+          .filter((h) => h.command === 'failback')
+          .at(-1);
+        assert.deepEqual(
+          pgStep(hist, 'sync-back').tables.map((t: any) => t.toPrimary),
+          [2, 0, 1, 1, 0, 1],
+          'in history',
+        );
+        assert.equal(pp.sql(`SELECT count(*) FROM pg_tables WHERE tablename = 'memory_items'`), '1', 'no injection');
+        // Replication runs again, primary -> standby, with no duplicate-key error from the copy.
+        pp.sql(`INSERT INTO memory_items (id, body) VALUES ('p3', 'after failback')`);
+        await until(() => ps.sql(`SELECT count(*) FROM memory_items WHERE id = 'p3'`) === '1', 'a new row replicated');
+        const c = await json(['check']);
+        assert.equal(c.code, 0, c.raw);
+        assert.equal(c.j.postgres.level, 'ok', c.j.postgres.line);
+      });
+
+      test('a rerun of the sync-back and resume moves nothing', async () => {
         for (const a of ['sync-back', 'resume'] as const) {
           const r = await postgresStep(config, a);
           assert.equal(r.ok, true, r.detail);
@@ -170,44 +182,37 @@ function scenario(name: string, viaDocker: boolean): void {
             r.detail,
           );
         }
+        assert.equal(subEnabled(), 't');
         await until(equalRows, 'equal rows after the rerun');
       });
 
-      test('a row changed on both sides is reported as a conflict and overwritten on neither', async () => {
-        assert.equal((await postgresStep(config, 'pause')).ok, true);
+      test('a row changed on both sides is a conflict: failback stops, neither side is overwritten', async () => {
+        const f = await json(['failover']);
+        assert.equal(f.code, 0, f.raw);
         ps.sql(`UPDATE memory_items SET body = 'standby version' WHERE id = 'm1'`);
-        pp.sql(
-          `UPDATE memory_items SET body = 'primary version' WHERE id = 'm1';
-           INSERT INTO alembic_version VALUES ('def456');`,
-        );
+        pp.sql(`UPDATE memory_items SET body = 'primary version' WHERE id = 'm1';
+           INSERT INTO alembic_version VALUES ('def456');`);
         ps.sql(`INSERT INTO ${ODDQ} VALUES (3, 'three')`);
-        const r = await postgresStep(config, 'sync-back');
-        assert.equal(r.ok, false, r.detail);
-        assert.match(r.detail, /memory_items: .*1 CONFLICT\(S\) by key \["m1"\]/);
+        const { code, j, raw } = await json(['failback']);
+        assert.equal(code, 2, raw);
+        assert.match(j.summary, /FAILED at postgres: .*memory_items: .*1 CONFLICT\(S\) by key \["m1"\]/);
+        assert.equal(lab.state().serving, 'standby', 'the standby keeps serving');
         assert.equal(pp.sql(`SELECT body FROM memory_items WHERE id = 'm1'`), 'primary version');
         assert.equal(ps.sql(`SELECT body FROM memory_items WHERE id = 'm1'`), 'standby version');
         assert.equal(pp.sql(`SELECT v FROM ${ODDQ} WHERE k = 3`), 'three', 'rows not in conflict are still copied');
-        const res = await postgresStep(config, 'resume');
-        assert.equal(res.ok, false, 'no resume while rows conflict');
-        assert.equal(ps.sql(`SELECT subenabled FROM pg_subscription WHERE subname = 'memu_sub'`), 'f');
-        assert.equal(
-          ps.sql(`SELECT count(*) FROM alembic_version WHERE version_num = 'def456'`),
-          '1',
-          "resume copied the primary's unreplicated row",
-        );
+        assert.equal(subEnabled(), 'f', 'replication stays paused');
       });
 
-      test('a disabled subscription (primary serving) is critical', async () => {
-        const v = await checkReplication(config, 'primary');
-        assert.equal(v.level, 'critical', v.line);
-        assert.match(v.line, /disabled/);
-        // The operator resolves the conflict; failback then finishes and check is ok again.
+      test('resolved, failback finishes; then a disabled subscription makes check critical', async () => {
         ps.sql(`UPDATE memory_items SET body = 'primary version' WHERE id = 'm1'`);
-        const res = await postgresStep(config, 'resume');
-        assert.equal(res.ok, true, res.detail);
+        const b = await json(['failback']);
+        assert.equal(b.code, 0, b.raw);
+        assert.equal(ps.sql(`SELECT count(*) FROM alembic_version WHERE version_num = 'def456'`), '1');
         await until(equalRows, 'equal rows after the conflict was resolved');
-        const ok = await checkReplication(config, 'primary');
-        assert.equal(ok.level, 'ok', ok.line);
+        ps.sql('ALTER SUBSCRIPTION memu_sub DISABLE');
+        const r = await lab.hactl(['check']);
+        assert.equal(r.code, 2, r.stdout + r.stderr);
+        assert.match(r.stdout, /^check: OK: .*; postgres: replication broken: subscription memu_sub is disabled/);
       });
     },
   );
