@@ -120,6 +120,10 @@ export class SshSession {
       stream.on('exit', (c: number | null, s?: string) => { sawExit = true; code = c; signal = s ?? undefined; });
       stream.on('close', () => {
         clearTimeout(timer);
+        // ssh2 handles a whole socket read at once: a fast command's exit status may arrive with the
+        // exec reply, before the 'exit' listener above exists. ssh2 keeps it on the channel.
+        const early = (stream as { _exit?: { code?: number | null; signal?: string } })._exit;
+        if (!sawExit && early && early.code !== undefined) [sawExit, code, signal] = [true, early.code, early.signal];
         if (!sawExit) reject(new SshError('unreachable', this.host.name, `${label}: connection lost during a remote command`));
         else resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
       });
