@@ -10,7 +10,15 @@ import { Psql } from './psql.js';
 import { sessionOf, type PgSessions } from './observe.js';
 import { keysFrom, type SyncPlan } from './plan.js';
 import type { SlotSeen, SubscriptionSeen, SyncOutcome } from './model.js';
-import { advanceSlotSql, fetchRowsSql, insertRowsSql, setSubscriptionSql, slotSql, subscriptionSql } from './sql.js';
+import {
+  advanceSlotSql,
+  fetchRowsSql,
+  insertRowsSql,
+  setSubscriptionSql,
+  slotSql,
+  subscriptionSql,
+  syncSequencesSql,
+} from './sql.js';
 
 const psql = (config: Config, s: PgSessions, role: 'primary' | 'standby', what: string) =>
   new Psql(sessionOf(s, role), config.postgres!, what);
@@ -20,9 +28,11 @@ export async function pauseReplication(config: Config, sessions: PgSessions): Pr
   const c = config.postgres!;
   const p = psql(config, sessions, 'standby', 'pausing replication');
   const [sub] = await p.json<SubscriptionSeen>(subscriptionSql(c));
+  if (sub!.exists && sub!.enabled) await p.run(setSubscriptionSql(c, false));
+  // Its sequences lag behind the replicated rows: move them on before it hands out keys.
+  await p.run(syncSequencesSql(c));
   if (!sub!.exists) return `subscription ${c.subscription} does not exist on the standby: nothing to pause`;
   if (!sub!.enabled) return `subscription ${c.subscription} was already disabled`;
-  await p.run(setSubscriptionSql(c, false));
   const why = "the standby's database takes writes; the primary's changes wait in its slot";
   return `subscription ${c.subscription} disabled: ${why}`;
 }
@@ -53,6 +63,8 @@ export async function runSyncBack(
         ),
       );
       out.inserted[to] = counts.map(Number);
+      // Keys the standby's sequences handed out now exist on the primary too.
+      if (to === 'primary') await psql(config, sessions, to, 'moving sequences on').run(syncSequencesSql(c));
     }
     if (plan.mode === 'resume' && plan.conflicts === 0) {
       const moved = [...out.inserted.primary, ...out.inserted.standby].some((n) => n > 0);

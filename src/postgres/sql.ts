@@ -75,6 +75,22 @@ export function insertRowsSql(c: PostgresConfig, rows: string[]): string {
   return `${PRELUDE}BEGIN;\n${c.tables.map(one).join('\n')}\nCOMMIT;\n`;
 }
 
+/**
+ * Moves every sequence behind a column of the tables (serial, identity) past the
+ * largest value in that column, never backwards: logical replication does not
+ * carry sequences, so a side about to take writes would otherwise hand out keys
+ * the other side already used. psql's \\gexec runs the statements the catalog
+ * query builds (names in them quoted by format's %I/%L and regclass).
+ */
+export function syncSequencesSql(c: PostgresConfig): string {
+  const one = (t: PostgresTable) =>
+    `SELECT format('SELECT setval(%L, greatest((SELECT max(%I) FROM %s), ` +
+    `(SELECT last_value FROM %s), 1))', s.seq, a.attname, a.attrelid::regclass, s.seq::regclass)\n` +
+    `FROM pg_attribute a, LATERAL (SELECT pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) AS seq) s\n` +
+    `WHERE a.attrelid = ${ql(qt(t))}::regclass AND a.attnum > 0 AND NOT a.attisdropped AND s.seq IS NOT NULL\n\\gexec`;
+  return `${PRELUDE}\\o /dev/null\n${c.tables.map(one).join('\n')}\n`;
+}
+
 export function setSubscriptionSql(c: PostgresConfig, enabled: boolean): string {
   return `${PRELUDE}ALTER SUBSCRIPTION ${qi(c.subscription)} ${enabled ? 'ENABLE' : 'DISABLE'};\n`;
 }

@@ -15,6 +15,7 @@ import {
   setSubscriptionSql,
   slotSql,
   subscriptionSql,
+  syncSequencesSql,
 } from '../../dist/postgres/sql.js';
 
 const PG = {
@@ -303,6 +304,7 @@ describe('SQL quoting: configured names never become SQL', () => {
       fetchRowsSql(c, [[`["${evil}"]`]]),
       insertRowsSql(c, ['[]']),
       setSubscriptionSql(c, false),
+      syncSequencesSql(c),
     ];
     for (const t of texts) {
       // Take out every well-formed identifier and literal (one scan, left to right): nothing of the name may remain.
