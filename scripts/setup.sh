@@ -14,6 +14,8 @@ command -v fuser >/dev/null 2>&1 || need+=(psmisc)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v setsid >/dev/null 2>&1 || need+=(util-linux)
+# The postgres e2e starts two real clusters from Debian's binaries.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2

@@ -72,11 +72,29 @@ export interface Config {
   validate: ValidateConfig;
   backup: BackupConfig;
   metrics: MetricsConfig;
+  postgres?: PostgresConfig;
 }
 
 export interface MetricsConfig {
   /** node_exporter textfile (absolute, *.prom); unset: no metrics. */
   textfile?: string;
+}
+
+export interface PostgresTable {
+  schema: string;
+  name: string;
+  key: string[];
+}
+export interface PostgresConfig {
+  database: string;
+  publication: string;
+  subscription: string;
+  /** argv of psql on a host (each word quoted); hactl appends its own flags. */
+  psql: string[];
+  hosts: Record<string, { psql: string[] }>;
+  tables: PostgresTable[];
+  lagWarning: number; // bytes
+  timeout: number;
 }
 
 export interface MemoryConfig {

@@ -1,0 +1,122 @@
+// Carrying out PostgreSQL plans through psql on the hosts.
+// - pauseReplication (failover): the standby's subscription is disabled, so the
+//   returning primary cannot apply its changes over the standby's writes.
+// - runSyncBack (failback): rows move in one transaction per target side; then,
+//   in 'resume' mode with nothing in conflict, the slot is moved past what was
+//   reconciled and the subscription is enabled again (docs/postgres.md says why).
+import type { Config } from '../config/types.js';
+import { sleep, type Clock } from '../adapters/clock.js';
+import { Psql } from './psql.js';
+import { sessionOf, type PgSessions } from './observe.js';
+import { keysFrom, type SyncPlan } from './plan.js';
+import type { SlotSeen, SubscriptionSeen, SyncOutcome } from './model.js';
+import {
+  advanceSlotSql,
+  fetchRowsSql,
+  insertRowsSql,
+  setSubscriptionSql,
+  slotSql,
+  subscriptionSql,
+  syncSequencesSql,
+} from './sql.js';
+
+const psql = (config: Config, s: PgSessions, role: 'primary' | 'standby', what: string) =>
+  new Psql(sessionOf(s, role), config.postgres!, what);
+
+/** Disables the subscription on the standby. Returns a line saying what was found and done. */
+export async function pauseReplication(config: Config, sessions: PgSessions): Promise<string> {
+  const c = config.postgres!;
+  const p = psql(config, sessions, 'standby', 'pausing replication');
+  const [sub] = await p.json<SubscriptionSeen>(subscriptionSql(c));
+  if (sub!.exists && sub!.enabled) await p.run(setSubscriptionSql(c, false));
+  // Its sequences lag behind the replicated rows: move them on before it hands out keys.
+  await p.run(syncSequencesSql(c));
+  if (!sub!.exists) return `subscription ${c.subscription} does not exist on the standby: nothing to pause`;
+  if (!sub!.enabled) return `subscription ${c.subscription} was already disabled`;
+  const why = "the standby's database takes writes; the primary's changes wait in its slot";
+  return `subscription ${c.subscription} disabled: ${why}`;
+}
+
+/** Copies the planned rows; in 'resume' mode (no conflicts) then resumes replication. Never throws. */
+export async function runSyncBack(
+  config: Config,
+  sessions: PgSessions,
+  plan: SyncPlan,
+  clock: Clock,
+): Promise<SyncOutcome> {
+  const c = config.postgres!;
+  const zero = () => c.tables.map(() => 0);
+  const out: SyncOutcome = { inserted: { primary: zero(), standby: zero() } };
+  try {
+    for (const to of ['primary', 'standby'] as const) {
+      const keys = keysFrom(plan, to);
+      if (!keys.some((k) => k.length)) continue;
+      const from = to === 'primary' ? 'standby' : 'primary';
+      const rows = await psql(config, sessions, from, `reading rows to copy to the ${to}`).json<unknown>(
+        fetchRowsSql(c, keys),
+        c.tables.length,
+      );
+      const counts = await psql(config, sessions, to, `inserting rows from the ${from}`).run(
+        insertRowsSql(
+          c,
+          rows.map((r) => JSON.stringify(r)),
+        ),
+      );
+      out.inserted[to] = counts.map(Number);
+      // Keys the standby's sequences handed out now exist on the primary too.
+      if (to === 'primary') await psql(config, sessions, to, 'moving sequences on').run(syncSequencesSql(c));
+    }
+    if (plan.mode === 'resume' && plan.conflicts === 0) {
+      const moved = [...out.inserted.primary, ...out.inserted.standby].some((n) => n > 0);
+      out.resumedAt = await resumeReplication(config, sessions, clock, moved);
+    }
+  } catch (e) {
+    out.error = (e as Error).message;
+  }
+  return out;
+}
+
+/**
+ * Both sides now hold the same rows. The slot still holds what the primary wrote
+ * while replication was paused, and the copy just made: the standby has all of it
+ * already, and applying it again would stop on duplicate keys. So: subscription
+ * off (if on), wait for the slot to be let go, move the slot to now, subscription on.
+ */
+async function resumeReplication(config: Config, sessions: PgSessions, clock: Clock, moved: boolean): Promise<string> {
+  const c = config.postgres!;
+  const sp = psql(config, sessions, 'standby', 'resuming replication');
+  const pp = psql(config, sessions, 'primary', 'moving the replication slot');
+  const [sub] = await sp.json<SubscriptionSeen>(subscriptionSql(c));
+  if (!sub!.exists)
+    throw new Error(`${sp.host}: subscription ${c.subscription} does not exist: create it again (docs/postgres.md)`);
+  const slot = sub!.slot ?? c.subscription;
+  // Nothing was copied and it streams already (a rerun): leave it alone.
+  if (!moved && sub!.enabled && sub!.pid !== null) return 'already streaming, left alone';
+  if (sub!.enabled) await sp.run(setSubscriptionSql(c, false));
+  const until = clock.ms() + c.timeout * 1000;
+  for (;;) {
+    const [s] = await pp.json<SlotSeen>(slotSql(slot));
+    if (!s!.exists)
+      throw new Error(
+        `${pp.host}: slot ${slot} does not exist on the primary: create the subscription again (docs/postgres.md)`,
+      );
+    if (!s!.active) break;
+    if (clock.ms() > until)
+      throw new Error(`${pp.host}: slot ${slot} is still in use ${c.timeout} s after the subscription was disabled`);
+    await sleep(200);
+  }
+  const [lsn] = await pp.run(advanceSlotSql(slot));
+  await sp.run(setSubscriptionSql(c, true));
+  // Confirm it streams: the launcher may wait up to wal_retrieve_retry_interval (5 s) to start the worker.
+  const by = clock.ms() + Math.min(c.timeout, 30) * 1000;
+  for (;;) {
+    const [w] = await sp.json<SubscriptionSeen>(subscriptionSql(c));
+    const [s] = await pp.json<SlotSeen>(slotSql(slot));
+    if (w!.pid !== null && s!.active) return `${lsn ?? '?'}, streaming`;
+    if (clock.ms() > by) {
+      const slotState = s!.active ? 'active' : 'inactive';
+      return `${lsn ?? '?'}; WARNING: not streaming yet (worker ${w!.pid ?? 'not running'}, slot ${slotState})`;
+    }
+    await sleep(200);
+  }
+}

@@ -1,0 +1,86 @@
+// The PostgreSQL domain's entry points for the commands: each opens its own
+// SSH sessions, observes, plans, runs and folds, and returns one line.
+// - checkReplication: check's verdict on replication (one confirming look);
+// - postgresStep: failover's pause, failback's sync-back and resume;
+// - previewSyncBack: what failback --dry-run shows (rows per table), no effects.
+import type { Config, Role } from '../config/types.js';
+import { sleep, systemClock, type Clock } from '../adapters/clock.js';
+import { closePgSessions, observeReplication, observeRows, openPgSessions } from './observe.js';
+import { describeSyncPlan, planSyncBack, replicationVerdict, type Verdict } from './plan.js';
+import { pauseReplication, runSyncBack } from './run.js';
+import { foldSyncBack, type TableRecord } from './fold.js';
+
+const answered = (status: string) => status === 'healthy' || status === 'gateway-down';
+
+export type PgAction = 'pause' | 'sync-back' | 'resume';
+export interface PgStepResult {
+  ok: boolean;
+  detail: string;
+  tables?: TableRecord[];
+}
+
+/** `hosts`: check's own observations; a host that did not answer SSH there is not dialled again. */
+export async function checkReplication(
+  config: Config,
+  serving: Role,
+  hosts?: Record<Role, { status: string }>,
+): Promise<Verdict | null> {
+  if (!config.postgres) return null;
+  const roles = (['primary', 'standby'] as const).filter((r) => !hosts || answered(hosts[r].status));
+  const look = async () => {
+    const s = await openPgSessions(config, roles);
+    try {
+      return replicationVerdict(config, serving, await observeReplication(config, s));
+    } finally {
+      await closePgSessions(s);
+    }
+  };
+  const first = await look();
+  if (!first.retry) return first;
+  // An apply worker restarts within seconds of an error or of being enabled: look once more.
+  await sleep(config.thresholds.retryDelay * 1000);
+  return look();
+}
+
+export async function postgresStep(
+  config: Config,
+  action: PgAction,
+  clock: Clock = systemClock(),
+): Promise<PgStepResult> {
+  if (!config.postgres) return { ok: true, detail: `postgres ${action}: not configured, skipped` };
+  const s = await openPgSessions(config, action === 'pause' ? ['standby'] : ['primary', 'standby']);
+  try {
+    if (action === 'pause') {
+      try {
+        return { ok: true, detail: `postgres: ${await pauseReplication(config, s)}` };
+      } catch (e) {
+        // The failover goes on (the bot needs an answer); check reports the enabled subscription as critical.
+        return {
+          ok: true,
+          detail: `WARNING: postgres: could not pause replication on the standby: ${(e as Error).message}`,
+        };
+      }
+    }
+    const plan = planSyncBack(config, await observeRows(config, s), action === 'sync-back' ? 'copy' : 'resume');
+    const f = foldSyncBack(plan, await runSyncBack(config, s, plan, clock));
+    return { ok: f.ok, detail: f.line, tables: f.tables };
+  } catch (e) {
+    return { ok: false, detail: `postgres ${action} not done: ${(e as Error).message}` };
+  } finally {
+    await closePgSessions(s);
+  }
+}
+
+/** failback --dry-run: the rows each table would move, read from both sides. */
+export async function previewSyncBack(config: Config): Promise<string[]> {
+  if (!config.postgres) return [];
+  const s = await openPgSessions(config);
+  try {
+    const plan = planSyncBack(config, await observeRows(config, s), 'resume');
+    return describeSyncPlan(plan).map((l) => `postgres ${l}`);
+  } catch (e) {
+    return [`postgres: cannot compare rows: ${(e as Error).message}`];
+  } finally {
+    await closePgSessions(s);
+  }
+}
