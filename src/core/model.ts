@@ -88,6 +88,9 @@ export type OnFail = 'abort' | 'continue' | 'rollback';
  *   `missed: 'stop-then-next'` stops a method that started but missed the deadline, and
  *   verifies it is gone, before the next one.
  */
+/** The PostgreSQL memory store's steps (src/postgres): pause at failover, copy back and resume at failback. */
+export type PgAction = 'pause' | 'sync-back' | 'resume';
+
 export type Step = { reason: string; onFail: OnFail } & (
   | { op: 'preflight'; role: Role }
   | { op: 'sync-last-chance'; from: Role; to: Role }
@@ -97,6 +100,7 @@ export type Step = { reason: string; onFail: OnFail } & (
   | { op: 'start'; role: Role; methods: string[]; missed: 'stop-then-next' }
   | { op: 'verify'; role: Role }
   | { op: 'record'; serving: Role }
+  | { op: 'postgres'; action: PgAction }
 );
 export type StepOp = Step['op'];
 
@@ -136,6 +140,7 @@ export interface Outcome {
   waitMs?: number; // part of ms spent in configured waits
   unreachable?: boolean; // the host did not answer
   methods?: MethodRun[]; // start methods tried, in order
+  tables?: unknown[]; // postgres steps: rows moved per table (recorded in history)
 }
 
 export interface MethodRun {

@@ -2,6 +2,7 @@
 import type { Config, Role } from '../config/types.js';
 import type { Step } from '../core/model.js';
 import { label } from '../core/model.js';
+import { describePgStep } from '../postgres/plan.js';
 
 export function describeStep(config: Config, s: Step): string {
   const h = (r: Role) => label(config, r);
@@ -25,6 +26,8 @@ export function describeStep(config: Config, s: Step): string {
         return `verify ${h(s.role)} passes the health probe`;
       case 'record':
         return `record ${h(s.serving)} as serving`;
+      case 'postgres':
+        return describePgStep(s.action);
     }
   })();
   const fail = { abort: '', rollback: '; on failure: roll back', continue: '; a failure does not stop the plan' }[

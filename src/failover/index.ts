@@ -5,7 +5,7 @@
 import type { RunContext, RunRecord } from '../context.js';
 import { loadState, saveState } from '../context.js';
 import { EXIT } from '../errors.js';
-import type { Requester } from '../core/model.js';
+import type { PgAction, Requester } from '../core/model.js';
 import { observePair } from './observe.js';
 import { decideFailback, decideFailover } from './plan.js';
 import { describeStep } from './describe.js';
@@ -50,10 +50,15 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
   );
   const memWarn = warns.length ? warns.join('; ') : null;
   if (memWarn) out.detail(`  warning  ${memWarn}`);
+  // PostgreSQL replication (when configured): its level joins the exit code; unknown (3) stays unknown.
+  const pg = config.postgres ? await (await import('../postgres/steps.js')).checkReplication(config, next.serving, obs) : null;
+  if (pg) out.detail(`  ${pg.line}`);
+  const code = memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode;
   return {
-    exitCode: memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode,
-    summary: `check: ${assessment.line}${memWarn ? `; WARNING: ${memWarn}` : ''}`,
+    exitCode: code === EXIT.UNKNOWN ? code : Math.max(code, pg?.exitCode ?? 0),
+    summary: `check: ${assessment.line}${memWarn ? `; WARNING: ${memWarn}` : ''}${pg && pg.level !== 'ok' ? `; ${pg.line}` : ''}`,
     data: {
+      postgres: pg,
       memoryWarning: memWarn,
       level: assessment.level,
       serving: next.serving,
@@ -86,15 +91,21 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
   if (opts.dryRun) {
     out.detail(`${name} plan (${plan.reason}):`);
     lines.forEach((l, i) => out.detail(`  ${i + 1}. ${l}`));
+    // What the PostgreSQL copy would move, read from both sides (no effects).
+    const copies = plan.steps.some((s) => s.op === 'postgres' && s.action === 'sync-back');
+    const postgres = copies ? await (await import('../postgres/steps.js')).previewSyncBack(config) : [];
+    postgres.forEach((l) => out.detail(`     ${l}`));
     const summary = `${name} --dry-run: would ${plan.kind} (${plan.reason}); ${lines.length} steps`;
-    return { exitCode: EXIT.OK, summary, data: { acted: false, plan: lines, kind: plan.kind } };
+    return { exitCode: EXIT.OK, summary, data: { acted: false, plan: lines, kind: plan.kind, postgres } };
   }
   out.progress(`${plan.kind}: ${plan.reason}`);
   const { runMemoryStep } = await import('../memory/steps.js');
   // The memory steps queue their alerts without delivering them (no channel in their copy of
   // the config): they are delivered with this run's own alert, after the action.
   const quiet = { ...config, alerts: { ...config.alerts, telegram: undefined } };
-  const runner = new Runner(config, out, clock, (step) => runMemoryStep(quiet, step, out));
+  const postgres = async (action: PgAction) =>
+    (await import('../postgres/steps.js')).postgresStep(config, action, clock);
+  const runner = new Runner(config, out, clock, (step) => runMemoryStep(quiet, step, out), postgres);
   const startedAt = clock.now();
   let res;
   try {

@@ -4,7 +4,7 @@
 // words in docs/decisions.md.
 import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
-import type { Attempts, ClusterState, Decision, Observation, Plan, Requester, Step } from '../core/model.js';
+import type { Attempts, ClusterState, Decision, Observation, PgAction, Plan, Requester, Step } from '../core/model.js';
 import { isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { escalationText } from '../alerts/messages.js';
 
@@ -32,18 +32,36 @@ function bringUp(config: Config, role: Role, onFail: Step['onFail'], why: string
   ];
 }
 
+const PG_REASON: Record<PgAction, string> = {
+  pause: "the standby's database takes writes: the returning primary must not overwrite them",
+  'sync-back': 'rows only the standby has go back to the primary while the standby still serves',
+  resume: 'the standby no longer writes: replication runs primary -> standby again',
+};
+
+/** A PostgreSQL step when the config has a postgres section (docs/postgres.md), else none. */
+const pg = (config: Config, action: PgAction | undefined, onFail: Step['onFail']): Step[] =>
+  config.postgres && action ? [{ op: 'postgres', action, onFail, reason: PG_REASON[action] }] : [];
+
 /**
  * The move from `from` to `to`: memory (it never touches a gateway), preflight, stop, settle,
  * start, verify, record. The preflight comes right before the serving side is stopped.
+ * PostgreSQL copies back before the stop and pauses or resumes replication right after it.
  */
 function move(
   config: Config,
   from: Role,
   to: Role,
-  o: { memory?: Step; stopOp: 'fence' | 'stop'; onStartFail: Step['onFail'] },
+  o: {
+    memory?: Step;
+    stopOp: 'fence' | 'stop';
+    onStartFail: Step['onFail'];
+    pgBefore?: PgAction;
+    pgAfterStop?: { action: PgAction; onFail: Step['onFail'] };
+  },
 ): Step[] {
   const L = (r: Role) => label(config, r);
   const steps: Step[] = o.memory ? [o.memory] : [];
+  steps.push(...pg(config, o.pgBefore, 'abort'));
   steps.push({
     op: 'preflight',
     role: to,
@@ -57,6 +75,7 @@ function move(
     onFail: 'abort',
     reason: `one poller per bot token: ${L(from)}'s gateway stops and is verified gone (a dead host serves nothing)`,
   });
+  steps.push(...pg(config, o.pgAfterStop?.action, o.pgAfterStop?.onFail ?? 'abort'));
   steps.push({
     op: 'settle',
     seconds: config.thresholds.settle,
@@ -92,6 +111,8 @@ function failoverPlan(config: Config, state: ClusterState, req: Requester, cause
     memory,
     stopOp: 'fence',
     onStartFail: req.auto ? 'abort' : 'rollback',
+    // A failed pause never blocks the failover (the bot needs an answer); check then says critical.
+    pgAfterStop: { action: 'pause', onFail: 'continue' },
   });
   const rollback = req.auto
     ? []
@@ -99,7 +120,11 @@ function failoverPlan(config: Config, state: ClusterState, req: Requester, cause
   return { kind: 'failover', reason, steps, rollback, cause, by: req };
 }
 
-/** The serving standby is down and the primary answers: back to the primary (a down host serves nothing). */
+/**
+ * The serving standby is down and the primary answers: back to the primary (a down host serves nothing).
+ * No PostgreSQL steps: the standby's rows cannot be read; check reports the paused replication as
+ * critical until a person copies them back (docs/postgres.md).
+ */
 function returnPlan(config: Config, state: ClusterState, req: Requester, s: Observation): Plan {
   const reachable = isReachable(s.status);
   const steps = move(config, 'standby', 'primary', {
@@ -119,6 +144,8 @@ function failbackPlan(config: Config, req: Requester, reason: string): Plan {
     memory: syncBack(config, 'abort'),
     stopOp: 'stop',
     onStartFail: 'rollback',
+    pgBefore: 'sync-back',
+    pgAfterStop: { action: 'resume', onFail: 'rollback' },
   });
   const rollback = bringUp(
     config,

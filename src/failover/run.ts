@@ -21,6 +21,9 @@ export type MemoryStep = (
   step: Extract<Step, { op: 'sync-last-chance' | 'sync-back' }>,
 ) => Promise<{ ok: boolean; detail: string }>;
 
+/** The PostgreSQL steps are carried out by the postgres domain. */
+export type PostgresStep = (action: Extract<Step, { op: 'postgres' }>['action']) => Promise<Done>;
+
 type Done = Omit<Outcome, 'ms' | 'op'>;
 const isDown = (e: unknown): e is SshError =>
   e instanceof SshError && (e.kind === 'unreachable' || e.kind === 'ssh-timeout');
@@ -32,6 +35,7 @@ export class Runner {
     private readonly io: RunIO,
     private readonly clock: Clock,
     private readonly memory: MemoryStep,
+    private readonly postgres: PostgresStep,
   ) {}
 
   /** One SSH session per role, opened once (a failed open stays failed for this run: no second wait). */
@@ -149,6 +153,8 @@ export class Runner {
         return this.memory(step);
       case 'sync-last-chance':
         return this.memory(step);
+      case 'postgres':
+        return this.postgres(step.action);
     }
   }
 
