@@ -100,30 +100,49 @@ export class SshSession {
     return new SshSession(conn!, host, commandTimeout);
   }
 
-  /** Runs a shell script on the host under a remote and a local deadline. */
-  async run(script: string, timeoutSec = this.commandTimeout): Promise<RunResult> {
+  /**
+   * Runs a shell script on the host under a remote deadline (`timeout -k` there) and a local
+   * one here, which covers opening the channel too: a server that never answers the exec
+   * request cannot hold the run. The exit status is read from the channel's `close`
+   * arguments (ssh2 keeps it on the channel): an `exit` listener attached after the
+   * spawn resolved misses a status that arrived in the same TCP segment as the channel's
+   * confirmation, as it does behind a relay that coalesces writes.
+   */
+  run(script: string, timeoutSec = this.commandTimeout): Promise<RunResult> {
     const started = Date.now();
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
-    const stream = await this.conn.spawn(remoteDeadline(script, timeoutSec), null);
+    const localSec = timeoutSec + 7;
     return new Promise<RunResult>((resolve, reject) => {
-      let stdout = '';
-      let stderr = '';
-      let code: number | null = null;
-      let signal: string | undefined;
-      let sawExit = false;
-      const timer = setTimeout(() => {
-        try { stream.close?.(); stream.destroy?.(); } catch { /* already closed */ }
-        reject(new SshError('ssh-timeout', this.host.name, `${label}: remote command did not finish within ${timeoutSec + 7} s`));
-      }, (timeoutSec + 7) * 1000);
-      stream.on('data', (d: Buffer) => { stdout += d.toString(); });
-      stream.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-      stream.on('exit', (c: number | null, s?: string) => { sawExit = true; code = c; signal = s ?? undefined; });
-      stream.on('close', () => {
+      let stream: Stream | undefined;
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        if (!sawExit) reject(new SshError('unreachable', this.host.name, `${label}: connection lost during a remote command`));
-        else resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-      });
-      stream.on('error', (e: Error) => { clearTimeout(timer); reject(classify(e, label, this.host.name, undefined, '')); });
+        fn();
+      };
+      const stop = (s: Stream | undefined) => {
+        try { s?.close?.(); s?.destroy?.(); } catch { /* already closed */ }
+      };
+      const timer = setTimeout(() => {
+        settle(() => reject(new SshError('ssh-timeout', this.host.name,
+          `${label}: remote command did not finish within ${localSec} s (local deadline)`)));
+        stop(stream);
+      }, localSec * 1000);
+      this.conn.spawn(remoteDeadline(script, timeoutSec), null).then((s) => {
+        if (settled) return stop(s); // the local deadline passed while the channel opened
+        stream = s;
+        let stdout = '';
+        let stderr = '';
+        s.on('data', (d: Buffer) => { stdout += d.toString(); });
+        s.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        s.on('close', (code?: number | null, signal?: string) => settle(() => {
+          // No exit-status and no exit-signal before the channel closed: the link went away.
+          if (code === undefined) reject(new SshError('unreachable', this.host.name, `${label}: connection lost during a remote command`));
+          else resolve({ code, signal: signal ?? undefined, stdout, stderr, ms: Date.now() - started });
+        }));
+        s.on('error', (e: Error) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))));
+      }, (e: unknown) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))));
     });
   }
 
