@@ -55,6 +55,7 @@ export function cleanTemps(dir: string): number {
 /** Why a write failed, said plainly: a full disk is the usual one. */
 function writeFailure(file: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException).code;
+  if (e instanceof ActionError) return e;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new ActionError(`${file}: cannot write: no space left on ${dirname(file)} (${code}); the previous version is kept`,
       `free space on the file system of ${dirname(file)}, then run again`);
@@ -66,12 +67,20 @@ function writeFailure(file: string, e: unknown): Error {
   return e as Error;
 }
 
-/** Write `text` to a new file and fsync it (no rename). */
-export function writeFileSynced(file: string, text: string, mode = 0o600): void {
-  const fd = openSync(file, 'wx', mode);
+/**
+ * Write `text` to a new file and fsync it (no rename). A short write is continued until the
+ * kernel says why it stopped (ENOSPC): a truncated file is never left for a rename.
+ * Failures are said plainly, naming `shownAs` (the file the temp file stands for).
+ */
+export function writeFileSynced(file: string, text: string, mode = 0o600, shownAs = file): void {
+  const buf = Buffer.from(text);
+  let fd: number;
+  try { fd = openSync(file, 'wx', mode); } catch (e) { throw writeFailure(shownAs, e); }
   try {
-    writeSync(fd, text);
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
     fsyncSync(fd);
+  } catch (e) {
+    throw writeFailure(shownAs, e);
   } finally {
     closeSync(fd);
   }
@@ -81,7 +90,7 @@ export function writeAtomic(file: string, text: string, mode = 0o600): void {
   ensureDir(dirname(file));
   const tmp = tempPath(file);
   try {
-    writeFileSynced(tmp, text, mode);
+    writeFileSynced(tmp, text, mode, file);
     renameSync(tmp, file);
   } catch (e) {
     try { unlinkSync(tmp); } catch { /* already gone */ }

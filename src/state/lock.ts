@@ -52,7 +52,12 @@ export function isStale(h: Holder, now: number): boolean {
 /** Link a complete record into place; false when the file already exists. */
 function linkNew(file: string, h: Holder): boolean {
   const tmp = tempPath(file);
-  writeFileSynced(tmp, JSON.stringify(h) + '\n');
+  try {
+    writeFileSynced(tmp, JSON.stringify(h) + '\n', 0o600, file);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* never created */ }
+    throw e;
+  }
   try {
     linkSync(tmp, file);
     return true;
@@ -84,8 +89,13 @@ function replaceIf(file: string, expected: Holder | undefined, next: Holder): bo
     if (cur === 'absent') return linkNew(file, next);
     if (expected ? !cur || !same(cur, expected) : cur !== undefined) return false;
     const tmp = tempPath(file);
-    writeFileSynced(tmp, JSON.stringify(next) + '\n');
-    renameSync(tmp, file);
+    try {
+      writeFileSynced(tmp, JSON.stringify(next) + '\n', 0o600, file);
+      renameSync(tmp, file);
+    } catch (e) {
+      try { unlinkSync(tmp); } catch { /* never created */ }
+      throw e;
+    }
     return true;
   } finally {
     try { unlinkSync(guard); } catch { /* gone */ }
