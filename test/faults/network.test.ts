@@ -14,10 +14,33 @@ import { SshSession, SshError } from '../../dist/adapters/ssh.js';
 import { runRsync } from '../../dist/adapters/rsync.js';
 
 let lab: Lab;
-before(async () => { lab = await Lab.start([{ name: 'primary', address: '127.0.0.2' }]); });
+before(async () => { lab = await Lab.start(); });
 after(async () => { await lab?.stop(); });
 
 describe('a healthy host behind a TCP relay that coalesces segments', () => {
+  test('hactl check through the relay: 20 of 20 say the primary serves, none alerts', { timeout: 180_000 }, async () => {
+    const P = lab.host('primary');
+    // A 50 ms window: a probe's whole answer (channel confirmation, output, exit status) comes in one write.
+    const relay = await new Relay({ address: P.address, port: P.sshPort }, 50).start();
+    try {
+      hostVia(lab, P, { address: '127.0.0.1', port: relay.port });
+      lab.writeConfig({ hosts: { primary: { address: '127.0.0.1', port: relay.port } } });
+      await P.startGateway();
+      const codes: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await lab.hactl(['check']);
+        codes.push(r.code);
+        assert.match(r.stdout, /primary serving/, r.stdout + r.stderr);
+      }
+      assert.deepEqual(codes, Array(20).fill(0));
+      assert.ok(relay.accepted >= 20, 'the checks went through the relay');
+      assert.deepEqual(lab.telegram.texts(), []);
+    } finally {
+      await relay.stop();
+      lab.writeConfig();
+    }
+  });
+
   test('300 fast commands over 10 sessions: every exit status read, 0 misreads', async () => {
     const relay = await new Relay({ address: '127.0.0.2', port: lab.host('primary').sshPort }).start();
     const host = hostVia(lab, lab.host('primary'), { address: '127.0.0.1', port: relay.port });
