@@ -10,7 +10,9 @@ import { CLAIM_MARGIN_MS, Outbox } from '../state/outbox.js';
 
 export interface AlertReport { sent: number; pending: number; errors: string[] }
 
-export function resolveToken(config: Config, env: NodeJS.ProcessEnv = process.env): { token?: string; problem?: string } {
+export function resolveToken(
+  config: Config, env: NodeJS.ProcessEnv = process.env,
+): { token?: string; problem?: string } {
   const tg = config.alerts.telegram;
   if (!tg) return { problem: 'no alerts.telegram in the config' };
   const fromEnv = env[tg.tokenEnv];
@@ -21,12 +23,17 @@ export function resolveToken(config: Config, env: NodeJS.ProcessEnv = process.en
   if (!tg.tokenFile) return { problem: `no bot token: set ${tg.tokenEnv} or alerts.telegram.tokenFile` };
   try {
     const st = statSync(tg.tokenFile);
-    if (st.mode & 0o077) return { problem: `${tg.tokenFile}: token file must not be readable by group or others (mode ${(st.mode & 0o777).toString(8)}; run chmod 600 ${tg.tokenFile})` };
+    if (st.mode & 0o077) {
+      const mode = (st.mode & 0o777).toString(8);
+      const fix = `mode ${mode}; run chmod 600 ${tg.tokenFile}`;
+      return { problem: `${tg.tokenFile}: token file must not be readable by group or others (${fix})` };
+    }
     const token = readFileSync(tg.tokenFile, 'utf8').trim();
     addSecret(token);
     return token ? { token } : { problem: `${tg.tokenFile}: token file is empty` };
   } catch (e) {
-    return { problem: `${tg.tokenFile}: cannot read token file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    return { problem: `${tg.tokenFile}: cannot read token file: ${why}` };
   }
 }
 
@@ -44,7 +51,8 @@ export async function sendTelegram(config: Config, token: string, text: string):
   } catch (e) {
     const err = e as Error & { retryAfter?: number; parameters?: { retry_after?: number } };
     const retryAfter = err.retryAfter ?? err.parameters?.retry_after;
-    return { message: redact(`${err.name}: ${err.message}`), retryAfter: typeof retryAfter === 'number' ? retryAfter : undefined };
+    const message = redact(`${err.name}: ${err.message}`);
+    return { message, retryAfter: typeof retryAfter === 'number' ? retryAfter : undefined };
   }
 }
 
@@ -87,7 +95,8 @@ export class Alerts {
         report.sent++;
       }
     }
-    report.pending = await this.outbox.release(claim, claim.messages.length ? failure?.message : undefined, failure?.retryAfter);
+    const why = claim.messages.length ? failure?.message : undefined;
+    report.pending = await this.outbox.release(claim, why, failure?.retryAfter);
     if (failure && report.pending) {
       report.errors.push(`alert not delivered (kept for the next run, ${report.pending} pending): ${failure.message}`);
     }

@@ -57,7 +57,8 @@ function writeFailure(file: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException).code;
   if (e instanceof ActionError) return e;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new ActionError(`${file}: cannot write: no space left on ${dirname(file)} (${code}); the previous version is kept`,
+    const what = `${file}: cannot write: no space left on ${dirname(file)} (${code}); the previous version is kept`;
+    return new ActionError(what,
       `free space on the file system of ${dirname(file)}, then run again`);
   }
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
@@ -113,7 +114,8 @@ export async function readJson<T>(file: string, schema: string): Promise<T | und
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StateError(`${file}: cannot read: ${(e as Error).message}`, 'check the state directory permissions');
   }
-  const hint = `inspect it; if it cannot be repaired, move it aside (hactl then starts from "primary serving") and run hactl check`;
+  const hint = 'inspect it; if it cannot be repaired, move it aside (hactl then starts from "primary serving")'
+    + ' and run hactl check';
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -121,10 +123,14 @@ export async function readJson<T>(file: string, schema: string): Promise<T | und
     throw new StateError(`${file}: corrupt state file: ${(e as Error).message}`, hint);
   }
   const v = (data as { version?: unknown } | null)?.version;
-  if (v !== 1) throw new StateError(`${file}: unknown state version ${JSON.stringify(v)} (this hactl reads version 1)`, 'use the hactl version that wrote it, or ' + hint);
+  if (v !== 1) {
+    const what = `${file}: unknown state version ${JSON.stringify(v)} (this hactl reads version 1)`;
+    throw new StateError(what, 'use the hactl version that wrote it, or ' + hint);
+  }
   const validate = await loadValidator(schema);
   if (!validate(data)) {
-    throw new StateError(`${file}: invalid state file: ${(validate.errors ?? []).slice(0, 3).map(describeAjvError).join('; ')}`, hint);
+    const why = (validate.errors ?? []).slice(0, 3).map(describeAjvError).join('; ');
+    throw new StateError(`${file}: invalid state file: ${why}`, hint);
   }
   return data as T;
 }

@@ -107,12 +107,15 @@ function describe(file: string, h: Holder): string {
 }
 
 /** Take `name.lock` in `stateDir`, or throw LockedError naming the holder. Renewed while held. */
-export function acquireLock(stateDir: string, name: string, command: string, leaseSeconds: number, now = new Date()): Lock {
+export function acquireLock(
+  stateDir: string, name: string, command: string, leaseSeconds: number, now = new Date(),
+): Lock {
   ensureDir(stateDir);
   cleanTemps(stateDir);
   const file = join(stateDir, `${name}.lock`);
   const lease = (t: number) => new Date(t + leaseSeconds * 1000).toISOString();
-  let me: Holder = { pid: process.pid, host: hostname(), command, since: now.toISOString(), leaseUntil: lease(now.getTime()) };
+  const since = now.toISOString();
+  let me: Holder = { pid: process.pid, host: hostname(), command, since, leaseUntil: lease(now.getTime()) };
   let got = false;
   for (let attempt = 0; attempt < 3 && !got; attempt++) {
     if (linkNew(file, me)) { got = true; break; }
@@ -162,7 +165,8 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, waitMs
   for (;;) {
     const t = Date.now();
     me = { pid: process.pid, host: hostname(), command: `update ${basename(file)}`,
-      since: new Date(t).toISOString() + `#${Math.random().toString(36).slice(2, 8)}`, leaseUntil: new Date(t + staleMs).toISOString() };
+      since: new Date(t).toISOString() + `#${Math.random().toString(36).slice(2, 8)}`,
+      leaseUntil: new Date(t + staleMs).toISOString() };
     if (linkNew(lock, me)) break;
     const h = readHolder(lock);
     if (h === 'absent') continue;

@@ -65,7 +65,8 @@ export class Outbox {
   }
 
   private push(box: Box, text: string): void {
-    box.pending.push({ id: randomBytes(6).toString('hex'), at: new Date().toISOString(), text: redact(text), tries: 0 });
+    const id = randomBytes(6).toString('hex');
+    box.pending.push({ id, at: new Date().toISOString(), text: redact(text), tries: 0 });
     capPending(box);
   }
 
@@ -131,5 +132,6 @@ function capPending(box: Box, now = Date.now()): void {
   if (!dropped) return;
   const first = box.pending[0]!;
   dropped += Number(DROPPED.exec(first.text)?.[1] ?? 0);
-  box.pending[0] = { ...first, text: `(${dropped} older undelivered alert(s) dropped) ${first.text.replace(DROPPED, '')}` };
+  const text = `(${dropped} older undelivered alert(s) dropped) ${first.text.replace(DROPPED, '')}`;
+  box.pending[0] = { ...first, text };
 }

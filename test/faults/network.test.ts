@@ -1,7 +1,7 @@
 // Network faults against hactl's own SSH (SshSession) and `hactl check`: each
 // ends, and is classified as what it is. No assertion on elapsed time: a fault
 // that hactl did not bound would make the test run past the runner's timeout.
-// Measured bounds go in docs/reliability.md (bench/faults.ts prints them).
+// The bounds observed (the runner's durations) are in docs/reliability.md.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../lab/lab.ts';
