@@ -35,10 +35,17 @@ interface Conn {
   close(): Promise<unknown>;
 }
 
-const HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const HOST_KEY_ALGOS = [
+  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521',
+  'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+];
 
 export class SshSession {
-  private constructor(private readonly conn: Conn, readonly host: HostConfig, private readonly commandTimeout: number) {}
+  private constructor(
+    private readonly conn: Conn,
+    readonly host: HostConfig,
+    private readonly commandTimeout: number,
+  ) {}
 
   static async open(host: HostConfig, connectTimeout: number, commandTimeout: number): Promise<SshSession> {
     const label = `${host.name} (${host.user}@${host.address}:${host.port})`;
@@ -51,10 +58,12 @@ export class SshSession {
     try {
       keys = knownKeysFor(host.knownHosts, host.address, host.port);
     } catch (e) {
-      throw new SshError('hostkey-failure', host.name, `${label}: cannot read known_hosts ${host.knownHosts}: ${(e as Error).message}`);
+      const why = (e as Error).message;
+      throw new SshError('hostkey-failure', host.name, `${label}: cannot read known_hosts ${host.knownHosts}: ${why}`);
     }
     // Offer only key types we can check; else the server may pick one we do not know.
-    const types = new Set(keys.filter((k) => !k.revoked).map((k) => (k.type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [k.type])).flat());
+    const rsa = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+    const types = new Set(keys.filter((k) => !k.revoked).flatMap((k) => (k.type === 'ssh-rsa' ? rsa : [k.type])));
     let hostKeyProblem: string | undefined;
     const { default: SSH2Promise } = await import('ssh2-promise');
     const { readFileSync } = await import('node:fs');
@@ -87,7 +96,8 @@ export class SshSession {
       await Promise.race([
         ssh.connect().then((c) => { conn = c as Conn; }),
         new Promise((_, reject) => {
-          guard = setTimeout(() => reject(new Error('Timed out while waiting for handshake (local guard)')), connectTimeout * 1000 + 2000);
+          const late = () => reject(new Error('Timed out while waiting for handshake (local guard)'));
+          guard = setTimeout(late, connectTimeout * 1000 + 2000);
         }),
       ]);
     } catch (e) {
@@ -100,30 +110,50 @@ export class SshSession {
     return new SshSession(conn!, host, commandTimeout);
   }
 
-  /** Runs a shell script on the host under a remote and a local deadline. */
-  async run(script: string, timeoutSec = this.commandTimeout): Promise<RunResult> {
+  /**
+   * Runs a shell script on the host under a remote deadline (`timeout -k` there) and a local
+   * one here, which covers opening the channel too: a server that never answers the exec
+   * request cannot hold the run. The exit status is read from the channel's `close`
+   * arguments (ssh2 keeps it on the channel): an `exit` listener attached after the
+   * spawn resolved misses a status that arrived in the same TCP segment as the channel's
+   * confirmation, as it does behind a relay that coalesces writes.
+   */
+  run(script: string, timeoutSec = this.commandTimeout): Promise<RunResult> {
     const started = Date.now();
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
-    const stream = await this.conn.spawn(remoteDeadline(script, timeoutSec), null);
+    const localSec = timeoutSec + 7;
     return new Promise<RunResult>((resolve, reject) => {
-      let stdout = '';
-      let stderr = '';
-      let code: number | null = null;
-      let signal: string | undefined;
-      let sawExit = false;
-      const timer = setTimeout(() => {
-        try { stream.close?.(); stream.destroy?.(); } catch { /* already closed */ }
-        reject(new SshError('ssh-timeout', this.host.name, `${label}: remote command did not finish within ${timeoutSec + 7} s`));
-      }, (timeoutSec + 7) * 1000);
-      stream.on('data', (d: Buffer) => { stdout += d.toString(); });
-      stream.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-      stream.on('exit', (c: number | null, s?: string) => { sawExit = true; code = c; signal = s ?? undefined; });
-      stream.on('close', () => {
+      let stream: Stream | undefined;
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        if (!sawExit) reject(new SshError('unreachable', this.host.name, `${label}: connection lost during a remote command`));
-        else resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-      });
-      stream.on('error', (e: Error) => { clearTimeout(timer); reject(classify(e, label, this.host.name, undefined, '')); });
+        fn();
+      };
+      const stop = (s: Stream | undefined) => {
+        try { s?.close?.(); s?.destroy?.(); } catch { /* already closed */ }
+      };
+      const timer = setTimeout(() => {
+        settle(() => reject(new SshError('ssh-timeout', this.host.name,
+          `${label}: remote command did not finish within ${localSec} s (local deadline)`)));
+        stop(stream);
+      }, localSec * 1000);
+      this.conn.spawn(remoteDeadline(script, timeoutSec), null).then((s) => {
+        if (settled) return stop(s); // the local deadline passed while the channel opened
+        stream = s;
+        let stdout = '';
+        let stderr = '';
+        s.on('data', (d: Buffer) => { stdout += d.toString(); });
+        s.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        s.on('close', (code?: number | null, signal?: string) => settle(() => {
+          // No exit-status and no exit-signal before the channel closed: the link went away.
+          const lost = `${label}: connection lost during a remote command`;
+          if (code === undefined) reject(new SshError('unreachable', this.host.name, lost));
+          else resolve({ code, signal: signal ?? undefined, stdout, stderr, ms: Date.now() - started });
+        }));
+        s.on('error', (e: Error) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))));
+      }, (e: unknown) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))));
     });
   }
 
@@ -133,18 +163,25 @@ export class SshSession {
   }
 }
 
-export function classify(e: unknown, label: string, host: string, hostKeyProblem: string | undefined, knownHosts: string): SshError {
+const UNREACHABLE = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN',
+  'ECONNRESET'];
+
+export function classify(
+  e: unknown, label: string, host: string, hostKeyProblem: string | undefined, knownHosts: string,
+): SshError {
   if (e instanceof SshError) return e;
   const err = e as NodeJS.ErrnoException & { level?: string };
   const msg = typeof e === 'string' ? e : err?.message ?? String(e);
   const code = err?.code ?? '';
   if (hostKeyProblem || /Host denied|verification failed/i.test(msg)) {
-    return new SshError('hostkey-failure', host, `${label}: ${hostKeyProblem ?? 'host key verification failed'} (known_hosts: ${knownHosts})`);
+    const why = hostKeyProblem ?? 'host key verification failed';
+    return new SshError('hostkey-failure', host, `${label}: ${why} (known_hosts: ${knownHosts})`);
   }
   if (/authentication methods failed/i.test(msg) || err?.level === 'client-authentication') {
-    return new SshError('auth-failure', host, `${label}: authentication failed (is the public key in the host's authorized_keys?)`);
+    const hint = "is the public key in the host's authorized_keys?";
+    return new SshError('auth-failure', host, `${label}: authentication failed (${hint})`);
   }
-  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'].includes(code)) {
+  if (UNREACHABLE.includes(code)) {
     return new SshError('unreachable', host, `${label}: ${code.toLowerCase()}: ${msg}`);
   }
   if (/timed out|timeout|before handshake|ETIMEDOUT/i.test(msg) || code === 'ETIMEDOUT') {

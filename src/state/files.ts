@@ -2,9 +2,11 @@
 // Writes are atomic: temp file in the same directory, fsync, rename, fsync dir.
 // Reads are checked against a schema; a corrupt or unknown-version file is an
 // error naming the file, never a silent reset.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, appendFileSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeSync,
+  unlinkSync, fstatSync, ftruncateSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { StateError } from '../errors.js';
+import { randomBytes } from 'node:crypto';
+import { ActionError, StateError } from '../errors.js';
 import { describeAjvError, loadValidator } from '../validators.js';
 import { redact } from '../output.js';
 
@@ -12,21 +14,88 @@ export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
-export function writeAtomic(file: string, text: string, mode = 0o600): void {
-  ensureDir(dirname(file));
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', mode);
+export function alive(pid: number): boolean {
   try {
-    writeSync(fd, text);
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A temp name beside `file`: `.NAME.PID.RAND.tmp`. The pid lets cleanTemps tell a dead writer's leftovers. */
+export function tempPath(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+// `.NAME.PID.RAND.tmp` (RAND: 8 hex digits), or `.NAME.PID.tmp` as earlier versions wrote them.
+const TEMP = [/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/, /^\..+\.(\d+)\.tmp$/];
+
+/**
+ * Removes temp files left in `dir` by writers that died between create and rename (kill -9,
+ * power loss): their pid is gone, or the file is over an hour old (a reused pid).
+ */
+export function cleanTemps(dir: string): number {
+  let n = 0;
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return 0; }
+  for (const name of names) {
+    const m = TEMP[0]!.exec(name) ?? TEMP[1]!.exec(name);
+    if (!m) continue;
+    const f = join(dir, name);
+    try {
+      if (alive(Number(m[1])) && Date.now() - statSync(f).mtimeMs < 3600_000) continue;
+      unlinkSync(f);
+      n++;
+    } catch { /* removed by another run */ }
+  }
+  return n;
+}
+
+/** Why a write failed, said plainly: a full disk is the usual one. */
+function writeFailure(file: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (e instanceof ActionError) return e;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    const what = `${file}: cannot write: no space left on ${dirname(file)} (${code}); the previous version is kept`;
+    return new ActionError(what,
+      `free space on the file system of ${dirname(file)}, then run again`);
+  }
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    return new ActionError(`${file}: cannot write (${code}); the previous version is kept`,
+      `make ${dirname(file)} writable by the user running hactl`);
+  }
+  return e as Error;
+}
+
+/**
+ * Write `text` to a new file and fsync it (no rename). A short write is continued until the
+ * kernel says why it stopped (ENOSPC): a truncated file is never left for a rename.
+ * Failures are said plainly, naming `shownAs` (the file the temp file stands for).
+ */
+export function writeFileSynced(file: string, text: string, mode = 0o600, shownAs = file): void {
+  const buf = Buffer.from(text);
+  let fd: number;
+  try { fd = openSync(file, 'wx', mode); } catch (e) { throw writeFailure(shownAs, e); }
+  try {
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
     fsyncSync(fd);
+  } catch (e) {
+    throw writeFailure(shownAs, e);
   } finally {
     closeSync(fd);
   }
+}
+
+export function writeAtomic(file: string, text: string, mode = 0o600): void {
+  ensureDir(dirname(file));
+  const tmp = tempPath(file);
   try {
+    writeFileSynced(tmp, text, mode, file);
     renameSync(tmp, file);
   } catch (e) {
     try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
+    throw writeFailure(file, e);
   }
   const dfd = openSync(dirname(file), 'r');
   try { fsyncSync(dfd); } finally { closeSync(dfd); }
@@ -45,7 +114,8 @@ export async function readJson<T>(file: string, schema: string): Promise<T | und
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StateError(`${file}: cannot read: ${(e as Error).message}`, 'check the state directory permissions');
   }
-  const hint = `inspect it; if it cannot be repaired, move it aside (hactl then starts from "primary serving") and run hactl check`;
+  const hint = 'inspect it; if it cannot be repaired, move it aside (hactl then starts from "primary serving")'
+    + ' and run hactl check';
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -53,16 +123,41 @@ export async function readJson<T>(file: string, schema: string): Promise<T | und
     throw new StateError(`${file}: corrupt state file: ${(e as Error).message}`, hint);
   }
   const v = (data as { version?: unknown } | null)?.version;
-  if (v !== 1) throw new StateError(`${file}: unknown state version ${JSON.stringify(v)} (this hactl reads version 1)`, 'use the hactl version that wrote it, or ' + hint);
+  if (v !== 1) {
+    const what = `${file}: unknown state version ${JSON.stringify(v)} (this hactl reads version 1)`;
+    throw new StateError(what, 'use the hactl version that wrote it, or ' + hint);
+  }
   const validate = await loadValidator(schema);
   if (!validate(data)) {
-    throw new StateError(`${file}: invalid state file: ${(validate.errors ?? []).slice(0, 3).map(describeAjvError).join('; ')}`, hint);
+    const why = (validate.errors ?? []).slice(0, 3).map(describeAjvError).join('; ');
+    throw new StateError(`${file}: invalid state file: ${why}`, hint);
   }
   return data as T;
 }
 
-/** One JSON line per run. Appends of < PIPE_BUF bytes with O_APPEND do not interleave. */
+/**
+ * One JSON line per run, in a single O_APPEND write (< PIPE_BUF: appends do not interleave, and a
+ * kill lands before or after it). A short write (disk full) is cut back, so the history never
+ * holds half a line.
+ */
 export function appendLine(file: string, data: unknown): void {
   ensureDir(dirname(file));
-  appendFileSync(file, redact(JSON.stringify(data)) + '\n', { mode: 0o600 });
+  const buf = Buffer.from(redact(JSON.stringify(data)) + '\n');
+  const fd = openSync(file, 'a', 0o600);
+  try {
+    let n = 0;
+    try {
+      n = writeSync(fd, buf);
+    } catch (e) {
+      throw writeFailure(file, e);
+    }
+    if (n < buf.length) {
+      // Ours is the tail unless another run appended meanwhile; cut only our own bytes.
+      const size = fstatSync(fd).size;
+      try { ftruncateSync(fd, size - n); } catch { /* leave it; readers skip a broken line */ }
+      throw writeFailure(file, Object.assign(new Error('short write'), { code: 'ENOSPC' }));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { readJson, writeJson } from '../../dist/state/files.js';
-import { acquireLock } from '../../dist/state/lock.js';
+import { acquireLock, withFileLock } from '../../dist/state/lock.js';
+import { spawn } from 'node:child_process';
+import { ROOT } from '../lab/lab.ts';
 import { knownKeysFor, verifyHostKey } from '../../dist/adapters/knownhosts.js';
 import { initialState } from '../../dist/core/model.js';
 import { StateError, LockedError } from '../../dist/errors.js';
@@ -78,6 +80,76 @@ describe('lock', () => {
     assert.throws(() => acquireLock(d, 'cluster', 'hactl check', 60), LockedError);
     utimesSync(f, new Date(Date.now() - 60e3), new Date(Date.now() - 60e3));
     acquireLock(d, 'cluster', 'hactl check', 60).release();
+  });
+});
+
+/** A node child running `code` (ESM, with S = dist/state) until killed; resolves once it printed `ready`. */
+function child(code: string): Promise<{ pid: number; kill(): Promise<void>; out: Promise<string> }> {
+  const c = spawn(process.execPath, ['--input-type=module', '-e',
+    `const S = { ...await import('${ROOT}/dist/state/files.js'), ...await import('${ROOT}/dist/state/lock.js') };\n${code}`],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const done = new Promise<string>((r) => c.on('close', () => r(out)));
+  return new Promise((resolve) => {
+    c.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('ready')) resolve({ pid: c.pid!, out: done, kill: async () => { c.kill('SIGKILL'); await done; } });
+    });
+    c.on('close', () => resolve({ pid: 0, out: done, kill: async () => undefined }));
+  });
+}
+
+describe('lock after kill -9, renewal, takeover', () => {
+  test('a command lock whose holder was killed is taken over at once', async () => {
+    const d = tmp();
+    const c = await child(`S.acquireLock('${d}', 'cluster', 'hactl failover', 900); console.log('ready'); setInterval(() => {}, 1000);`);
+    assert.throws(() => acquireLock(d, 'cluster', 'hactl check', 60), LockedError);
+    await c.kill();
+    acquireLock(d, 'cluster', 'hactl check', 60).release();
+  });
+  test('a section lock (outbox, backup record) whose holder was killed is taken over at once', async () => {
+    const d = tmp();
+    const f = join(d, 'outbox.json');
+    const c = await child(`await S.withFileLock('${f}', async () => { console.log('ready'); await new Promise(() => setInterval(() => {}, 1000)); });`);
+    await assert.rejects(withFileLock(f, async () => 1, 100), LockedError);
+    await c.kill();
+    assert.equal(await withFileLock(f, async () => 'mine', 100), 'mine');
+  });
+  test('temp files of a writer killed before its rename are removed by the next run', async () => {
+    const d = tmp();
+    const big = 'x'.repeat(4 << 20);
+    let left: string[] = [];
+    for (let i = 0; i < 30 && !left.length; i++) {
+      const c = await child(`console.log('ready'); for (;;) S.writeJson('${d}/state.json', { version: 1, big: '${big.slice(0, 10)}'.repeat(400000) });`);
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+      await c.kill();
+      left = readdirSync(d).filter((n) => n.endsWith('.tmp'));
+    }
+    assert.ok(left.length, 'no kill landed between create and rename in 30 tries');
+    acquireLock(d, 'cluster', 'hactl check', 60).release();
+    assert.deepEqual(readdirSync(d).filter((n) => n.endsWith('.tmp')), []);
+  });
+  test('a lock held past its lease is renewed, not overtaken', async () => {
+    const d = tmp();
+    const c = await child(`S.acquireLock('${d}', 'backup', 'hactl backup-tier', 2); console.log('ready'); setInterval(() => {}, 1000);`);
+    try {
+      await new Promise((r) => setTimeout(r, 3500)); // past the first lease of 2 s
+      assert.throws(() => acquireLock(d, 'backup', 'hactl backup-tier', 60), (e: any) => e instanceof LockedError && /backup-tier/.test(e.message));
+    } finally { await c.kill(); }
+  });
+  test('20 runs taking over one expired lock at the same instant: exactly one wins (3 rounds)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const d = tmp();
+      writeFileSync(join(d, 'cluster.lock'), JSON.stringify({ pid: 1, host: 'elsewhere', command: 'hactl failover',
+        since: '2026-01-01T00:00:00Z', leaseUntil: '2026-01-01T00:15:00Z' }));
+      const start = Date.now() + 2000; // every child has loaded by then: they race for real
+      const runs = [...Array(20)].map(() => child(`console.log('ready'); await new Promise((r) => setTimeout(r, ${start} - Date.now()));
+        try { S.acquireLock('${d}', 'cluster', 'hactl check', 60); console.log('GOT'); await new Promise((r) => setTimeout(r, 5000)); }
+        catch (e) { console.log(e.constructor.name, e.message); }`));
+      const outs = await Promise.all((await Promise.all(runs)).map((r) => r.out));
+      assert.equal(outs.filter((o) => o.includes('GOT')).length, 1, outs.join(' | '));
+      assert.equal(outs.filter((o) => o.includes('LockedError')).length, 19, outs.join(' | '));
+    }
   });
 });
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// A hactl run reduced to its writes, through the real state modules (dist/):
+// for the fault suite to kill -9 at random points, or to run 50 at once.
+//   state-writer.mjs crash DIR          loop: lock, state.json, history line, outbox add/claim/release, unlock
+//   state-writer.mjs alert DIR API N    one alert through Alerts (outbox + Telegram), then one history line
+// Prints "ready" once its modules are loaded (the test kills after that).
+import { join } from 'node:path';
+const root = new URL('../..', import.meta.url).pathname;
+const files = await import(join(root, 'dist/state/files.js'));
+const { acquireLock } = await import(join(root, 'dist/state/lock.js'));
+const { Outbox } = await import(join(root, 'dist/state/outbox.js'));
+const { initialState } = await import(join(root, 'dist/core/model.js'));
+const [mode, dir, api, n] = process.argv.slice(2);
+
+if (mode === 'crash') {
+  const outbox = new Outbox(dir);
+  console.log('ready');
+  for (let i = 0; ; i++) {
+    const lock = acquireLock(dir, 'cluster', 'hactl check (writer)', 60);
+    const st = initialState(new Date());
+    st.level = ['ok', 'degraded', 'critical'][i % 3];
+    files.writeJson(join(dir, 'state.json'), st);
+    files.appendLine(join(dir, 'history.jsonl'), { pid: process.pid, i, pad: 'x'.repeat(Math.floor(Math.random() * 3000)) });
+    await outbox.add(`alert ${process.pid}.${i}`);
+    const claim = await outbox.claim(1000);
+    await outbox.release(claim, 'lab: no channel');
+    lock.release();
+  }
+} else if (mode === 'alert') {
+  const { Alerts } = await import(join(root, 'dist/adapters/telegram.js'));
+  const config = { stateDir: dir, alerts: { prefix: '[lab]', telegram: { chatId: 4242, apiRoot: api, timeout: 10, tokenEnv: 'HACTL_TELEGRAM_TOKEN' } } };
+  console.log('ready');
+  const r = await new Alerts(config).send(`alert ${n}`);
+  files.appendLine(join(dir, 'history.jsonl'), { run: Number(n), sent: r.sent, pending: r.pending });
+  console.log(JSON.stringify(r));
+} else {
+  console.error(`usage: state-writer.mjs crash DIR | alert DIR API N`);
+  process.exit(64);
+}
