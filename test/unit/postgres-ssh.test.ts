@@ -1,8 +1,10 @@
 // Found by the postgres e2e (about one run in five): a fast remote command
 // (printf, a short psql) was reported as "connection lost" although it exited 0.
 // ssh2 can handle the command's exit status in the same socket read as the exec
-// reply, before SshSession.run has attached its 'exit' listener; ssh2 keeps that
-// status on the channel (_exit). A stand-in channel replays exactly that order.
+// reply, before SshSession.run has attached its 'exit' listener. ssh2 keeps that
+// status on the channel and passes it as the arguments of 'close' (lib/utils.js,
+// "the close event gets the same arguments as the exit event"), with undefined
+// when none came. A stand-in channel replays exactly that order: no 'exit' event.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -13,11 +15,10 @@ function sessionWith(exitSeenEarly: boolean): any {
     spawn: async () => {
       const stream: any = new EventEmitter();
       stream.stderr = new EventEmitter();
-      // The exit status was parsed before anyone listened: only _exit has it.
-      if (exitSeenEarly) stream._exit = { code: 0 };
+      // The exit status was parsed before anyone listened: only 'close' carries it.
       setImmediate(() => {
         stream.emit('data', Buffer.from('ok\n'));
-        stream.emit('close');
+        stream.emit('close', exitSeenEarly ? 0 : undefined);
       });
       return stream;
     },
