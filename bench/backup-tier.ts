@@ -14,7 +14,10 @@ import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
 import { sshArgv } from '../src/adapters/rsync.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-const lab = await Lab.start([{ name: 'pca', address: '127.0.0.2' }, { name: 'pcb', address: '127.0.0.3' }]);
+const lab = await Lab.start([
+  { name: 'pca', address: '127.0.0.2' },
+  { name: 'pcb', address: '127.0.0.3' },
+]);
 try {
   const src = join(lab.dir, 'source');
   let bytes = 0;
@@ -25,14 +28,32 @@ try {
     writeFileSync(join(d, `f${i}.bin`), b);
     bytes += b.length;
   }
-  lab.writeConfig({ pair: { primary: 'pca', standby: 'pcb' }, memory: { enabled: false }, backup: { tiers: [{ name: 'bench', source: src, destination: 'pcb:bench', minFreeMB: 1, deepVerifyEvery: 0, retention: { hourly: 1000, daily: 0, weekly: 0 } }] } });
+  lab.writeConfig({
+    pair: { primary: 'pca', standby: 'pcb' },
+    memory: { enabled: false },
+    backup: {
+      tiers: [
+        {
+          name: 'bench',
+          source: src,
+          destination: 'pcb:bench',
+          minFreeMB: 1,
+          deepVerifyEvery: 0,
+          retention: { hourly: 1000, daily: 0, weekly: 0 },
+        },
+      ],
+    },
+  });
   const env = { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') };
   let clock = Date.parse('2026-11-22T00:00:00Z');
   const hactl = (extra: Record<string, string> = {}, root = ROOT) => {
     clock += 3600e3;
     const t = process.hrtime.bigint();
     const now = new Date(clock).toISOString();
-    const r = spawnSync(process.execPath, [join(root, 'bin/hactl'), 'backup-tier', 'bench'], { env: { ...env, HACTL_NOW: now, ...extra }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(root, 'bin/hactl'), 'backup-tier', 'bench'], {
+      env: { ...env, HACTL_NOW: now, ...extra },
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(r.stdout + r.stderr);
     return Number(process.hrtime.bigint() - t) / 1e6;
   };
@@ -41,10 +62,24 @@ try {
   const host = { ...lab.config().hosts.pcb, name: 'pcb' };
   const raw = () => {
     const dir = join(pcb.home, 'bench');
-    const prev = readdirSync(dir).filter((e) => /^\d{4}-/.test(e)).sort().at(-1)!;
+    const prev = readdirSync(dir)
+      .filter((e) => /^\d{4}-/.test(e))
+      .sort()
+      .at(-1)!;
     const name = `raw-${Date.now()}`;
     const t = process.hrtime.bigint();
-    const r = spawnSync('rsync', ['-a', '--delete', '--stats', `--link-dest=../${prev}`, '--protect-args', `--rsh=${sshArgv(host, 10).join(' ')}`, '--rsync-path=cd "$HOME" && rsync', '--', `${src}/`, `${pcb.address}:bench/${name}/`]);
+    const r = spawnSync('rsync', [
+      '-a',
+      '--delete',
+      '--stats',
+      `--link-dest=../${prev}`,
+      '--protect-args',
+      `--rsh=${sshArgv(host, 10).join(' ')}`,
+      '--rsync-path=cd "$HOME" && rsync',
+      '--',
+      `${src}/`,
+      `${pcb.address}:bench/${name}/`,
+    ]);
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     if (r.status !== 0) throw new Error(String(r.stderr));
     execFileSync('rm', ['-rf', join(dir, name)]);
@@ -65,7 +100,11 @@ try {
   const bin = join(lab.dir, 'phase-bin');
   const log = join(lab.dir, 'phase.log');
   mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'rsync'), `#!/bin/sh\ns=$(date +%s%N)\n'${real}' "$@"\nrc=$?\necho "$s $(date +%s%N)" > '${log}'\nexit $rc\n`, { mode: 0o755 });
+  writeFileSync(
+    join(bin, 'rsync'),
+    `#!/bin/sh\ns=$(date +%s%N)\n'${real}' "$@"\nrc=$?\necho "$s $(date +%s%N)" > '${log}'\nexit $rc\n`,
+    { mode: 0o755 },
+  );
   const before: number[] = [];
   const copy: number[] = [];
   const after: number[] = [];
@@ -73,7 +112,10 @@ try {
     rmSync(log, { force: true });
     const t0 = Date.now();
     const total = hactl({ PATH: `${bin}:${process.env.PATH}` });
-    const [s0, s1] = readFileSync(log, 'utf8').trim().split(' ').map((x) => Number(BigInt(x) / 1000000n));
+    const [s0, s1] = readFileSync(log, 'utf8')
+      .trim()
+      .split(' ')
+      .map((x) => Number(BigInt(x) / 1000000n));
     before.push(s0! - t0);
     copy.push(s1! - s0!);
     after.push(total - (s1! - t0));
@@ -85,13 +127,17 @@ try {
     '|---|---|---|',
     `| raw \`rsync -a --delete --stats --link-dest=../PREV\` into a new folder | ${med(w).toFixed(0)} ms | ${Math.min(...w).toFixed(0)}-${Math.max(...w).toFixed(0)} ms |`,
     `| \`hactl backup-tier\`, no change | ${med(h).toFixed(0)} ms | ${Math.min(...h).toFixed(0)}-${Math.max(...h).toFixed(0)} ms |`,
-    ...(other ? [`| the same, build at ${other} | ${med(o).toFixed(0)} ms | ${Math.min(...o).toFixed(0)}-${Math.max(...o).toFixed(0)} ms |`] : []),
+    ...(other
+      ? [
+          `| the same, build at ${other} | ${med(o).toFixed(0)} ms | ${Math.min(...o).toFixed(0)}-${Math.max(...o).toFixed(0)} ms |`,
+        ]
+      : []),
     '',
     `ratio: **${(med(h) / med(w)).toFixed(2)}x** (target: at most 1.2x)${other ? `; the other build: ${(med(o) / med(w)).toFixed(2)}x` : ''}.`,
     '',
-    `Where hactl's time goes (${RUNS} more runs, medians): ${med(before).toFixed(0)} ms before the copy (Node, config, lock, `
-      + `source guard), ${med(copy).toFixed(0)} ms the copy (rsync with the destination's guards in its connection), `
-      + `${med(after).toFixed(0)} ms after it (count, commit, record, exit).`,
+    `Where hactl's time goes (${RUNS} more runs, medians): ${med(before).toFixed(0)} ms before the copy (Node, config, lock, ` +
+      `source guard), ${med(copy).toFixed(0)} ms the copy (rsync with the destination's guards in its connection), ` +
+      `${med(after).toFixed(0)} ms after it (count, commit, record, exit).`,
   ];
   console.log(lines.join('\n'));
 } finally {

@@ -6,7 +6,9 @@ import { killGroup, readyz, REAL_THRESHOLDS, realLab, startReal } from '../test/
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 console.log('setting up two real gateways (openclaw setup --baseline, loopback, ports 18789 and 19789)...');
 const { lab, openclaw } = await realLab();
-process.on('SIGINT', () => { void lab.stop().then(() => process.exit(130)); });
+process.on('SIGINT', () => {
+  void lab.stop().then(() => process.exit(130));
+});
 let shown = 0;
 async function hactl(args: string[]): Promise<HactlResult> {
   const r = await lab.hactl(args);
@@ -17,7 +19,10 @@ async function hactl(args: string[]): Promise<HactlResult> {
   return r;
 }
 const step = (s: string) => console.log(`\n${bold(`▶ ${s}`)}`);
-const ports = async () => console.log(`   /readyz: primary :18789 -> ${(await readyz(18789)) || 'nothing listens'}, standby :19789 -> ${(await readyz(19789)) || 'nothing listens'}`);
+const ports = async () =>
+  console.log(
+    `   /readyz: primary :18789 -> ${(await readyz(18789)) || 'nothing listens'}, standby :19789 -> ${(await readyz(19789)) || 'nothing listens'}`,
+  );
 
 try {
   lab.writeConfig({ thresholds: REAL_THRESHOLDS });
@@ -28,7 +33,9 @@ try {
   step('2. SIGKILL of the primary gateway; the witness confirms the failure');
   killGroup(pid);
   await hactl(['check']);
-  step('3. failover --auto: fence, settle, start the standby (systemd-user, openclaw-cli, then detached run), verify, alert');
+  step(
+    '3. failover --auto: fence, settle, start the standby (systemd-user, openclaw-cli, then detached run), verify, alert',
+  );
   await hactl(['failover', '--auto']);
   await ports();
   step('4. The primary host answers; failback hands back (stop the standby, settle, start the primary)');

@@ -9,8 +9,12 @@ const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
 let alertsShown = 0;
 
 const lab = await Lab.start();
-const cleanup = async () => { await lab.stop(); };
-process.on('SIGINT', () => { void cleanup().then(() => process.exit(130)); });
+const cleanup = async () => {
+  await lab.stop();
+};
+process.on('SIGINT', () => {
+  void cleanup().then(() => process.exit(130));
+});
 
 function alerts(): void {
   for (const t of lab.telegram.texts().slice(alertsShown)) console.log(`   📨 Telegram: ${t}`);
@@ -31,7 +35,9 @@ try {
   lab.writeConfig();
   const P = lab.host('primary');
   const S = lab.host('standby');
-  console.log(`lab in ${lab.dir}: primary = sshd on ${P.address}:${P.sshPort} (gateway :${P.gatewayPort}), standby = sshd on ${S.address}:${S.sshPort} (gateway :${S.gatewayPort}), Telegram Bot API at ${lab.telegram.url}`);
+  console.log(
+    `lab in ${lab.dir}: primary = sshd on ${P.address}:${P.sshPort} (gateway :${P.gatewayPort}), standby = sshd on ${S.address}:${S.sshPort} (gateway :${S.gatewayPort}), Telegram Bot API at ${lab.telegram.url}`,
+  );
   console.log(dim('thresholds shortened for the demo: retry delay 0.5 s, settle 0.2 s, 3 checks before failback'));
 
   const mem = (h: typeof P) => join(h.home, '.openclaw', 'workspace', 'MEMORY.md');
@@ -51,7 +57,9 @@ try {
   await hactl(['failover', '--auto']);
   await hactl(['check']);
 
-  step('4. The standby serves and learns something; the primary machine comes back (its gateway stays down until hactl hands back)');
+  step(
+    '4. The standby serves and learns something; the primary machine comes back (its gateway stays down until hactl hands back)',
+  );
   writeFileSync(mem(S), readFileSync(mem(S), 'utf8') + '- learned while the primary was down\n');
   console.log(`   (the standby's gateway wrote to ${mem(S).replace(lab.dir + '/', '')})`);
   for (let i = 1; i <= 5 && lab.state().serving === 'standby'; i++) {
@@ -61,7 +69,9 @@ try {
   step('5. Back to normal, with what the standby learned');
   await hactl(['check']);
   console.log(`   primary's MEMORY.md now: ${JSON.stringify(readFileSync(mem(P), 'utf8'))}`);
-  console.log(`\nserving: ${lab.state().serving}; primary gateway pid ${P.gatewayPid() || '-'}, standby gateway pid ${S.gatewayPid() || '-'}`);
+  console.log(
+    `\nserving: ${lab.state().serving}; primary gateway pid ${P.gatewayPid() || '-'}, standby gateway pid ${S.gatewayPid() || '-'}`,
+  );
   console.log(`history: ${lab.history().length} lines in ${lab.dir}/state/history.jsonl`);
 } finally {
   await cleanup();

@@ -26,7 +26,10 @@ export class HactlError extends Error {
 
 /** Bad configuration: every problem at once, each already "file:line:col: ..." formatted. */
 export class ConfigError extends HactlError {
-  constructor(readonly problems: string[], hint = 'fix the file and run again') {
+  constructor(
+    readonly problems: string[],
+    hint = 'fix the file and run again',
+  ) {
     super(problems.join('\n'), EXIT.CONFIG, hint);
   }
 }

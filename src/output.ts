@@ -27,7 +27,11 @@ export class Reporter {
   readonly interactive: boolean;
   readonly debugOn: boolean;
 
-  constructor(opts: OutputOptions, private readonly stdout = process.stdout, private readonly stderr = process.stderr) {
+  constructor(
+    opts: OutputOptions,
+    private readonly stdout = process.stdout,
+    private readonly stderr = process.stderr,
+  ) {
     this.json = !!opts.json;
     this.debugOn = !!opts.debug;
     this.interactive = !this.json && !opts.quiet && !!stdout.isTTY;

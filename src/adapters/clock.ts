@@ -14,7 +14,8 @@ export function systemClock(env: NodeJS.ProcessEnv = process.env): Clock {
   const fixed = env.HACTL_NOW;
   if (!fixed) return { now: () => new Date(), ms: () => performance.now() };
   const d = new Date(fixed);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`HACTL_NOW=${fixed} is not a date (ISO 8601, e.g. 2026-11-22T14:00:00Z)`);
+  if (Number.isNaN(d.getTime()))
+    throw new UsageError(`HACTL_NOW=${fixed} is not a date (ISO 8601, e.g. 2026-11-22T14:00:00Z)`);
   // A fixed start that still moves forward, so durations inside one run stay real.
   const t0 = performance.now();
   return { now: () => new Date(d.getTime() + (performance.now() - t0)), ms: () => performance.now() };

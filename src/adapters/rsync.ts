@@ -47,10 +47,29 @@ export interface RsyncResult {
 /** The ssh command rsync runs: strict host keys, our key and known_hosts, BatchMode, a connect timeout. */
 export function sshArgv(host: HostConfig, connectTimeout: number): string[] {
   return [
-    'ssh', '-p', String(host.port), '-i', host.key,
-    '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${host.knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', `ConnectTimeout=${Math.ceil(connectTimeout)}`,
-    '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2', '-l', host.user,
+    'ssh',
+    '-p',
+    String(host.port),
+    '-i',
+    host.key,
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${host.knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `ConnectTimeout=${Math.ceil(connectTimeout)}`,
+    '-o',
+    'ServerAliveInterval=5',
+    '-o',
+    'ServerAliveCountMax=2',
+    '-l',
+    host.user,
   ];
 }
 
@@ -61,7 +80,10 @@ export function sshArgv(host: HostConfig, connectTimeout: number): string[] {
 function rshValue(host: HostConfig, connectTimeout: number): string {
   const parts = sshArgv(host, connectTimeout);
   for (const p of parts) {
-    if (!/^[A-Za-z0-9_./=:@+,-]+$/.test(p)) throw new Error(`cannot pass ${JSON.stringify(p)} to rsync's ssh command: only plain paths are allowed for the key and known_hosts (letters, digits, _ . / = : @ + , -)`);
+    if (!/^[A-Za-z0-9_./=:@+,-]+$/.test(p))
+      throw new Error(
+        `cannot pass ${JSON.stringify(p)} to rsync's ssh command: only plain paths are allowed for the key and known_hosts (letters, digits, _ . / = : @ + , -)`,
+      );
   }
   return parts.join(' ');
 }
@@ -74,7 +96,11 @@ function endpoint(e: RsyncEndpoint): string {
 
 /** The argv (after 'rsync') for a job. Exported for tests: what reaches rsync, exactly. */
 export function rsyncArgv(job: RsyncJob): string[] {
-  const Rsync = require('rsync') as new () => { flags(f: string): unknown; set(k: string, v?: string): unknown; args(): string[] };
+  const Rsync = require('rsync') as new () => {
+    flags(f: string): unknown;
+    set(k: string, v?: string): unknown;
+    args(): string[];
+  };
   const b = new Rsync();
   if (job.flags) {
     if (/[^A-Za-z]/.test(job.flags) || job.flags.includes('e')) throw new Error(`bad rsync flags ${job.flags}`);
@@ -92,7 +118,8 @@ export function rsyncArgv(job: RsyncJob): string[] {
   for (const f of job.filters ?? []) argv.push(`--filter=${f}`);
   argv.push('--protect-args', `--timeout=${Math.max(1, Math.ceil(job.ioTimeout))}`);
   const remote = job.from.host ?? job.to.host;
-  if (job.from.host && job.to.host) throw new Error('rsync cannot copy between two remote hosts: run it on one of them');
+  if (job.from.host && job.to.host)
+    throw new Error('rsync cannot copy between two remote hosts: run it on one of them');
   if (remote) argv.push(`--rsh=${rshValue(remote, job.connectTimeout)}`);
   argv.push('--', endpoint(job.from), endpoint(job.to));
   return argv;
@@ -108,10 +135,21 @@ export async function runRsync(job: RsyncJob): Promise<RsyncResult> {
 /** What an rsync exit code means, for messages. */
 export function rsyncExitMeaning(code: number | null): string {
   const m: Record<number, string> = {
-    0: 'ok', 1: 'syntax or usage error', 2: 'protocol incompatibility', 3: 'errors selecting input/output files',
-    5: 'error starting client-server protocol', 10: 'error in socket I/O', 11: 'error in file I/O', 12: 'error in the protocol data stream',
-    20: 'killed by a signal', 23: 'partial transfer due to error', 24: 'partial transfer: source files vanished', 25: 'the --max-delete limit stopped deletions',
-    30: 'timeout in data send/receive', 35: 'timeout waiting for daemon connection', 255: 'ssh failed (unreachable, auth or host key)',
+    0: 'ok',
+    1: 'syntax or usage error',
+    2: 'protocol incompatibility',
+    3: 'errors selecting input/output files',
+    5: 'error starting client-server protocol',
+    10: 'error in socket I/O',
+    11: 'error in file I/O',
+    12: 'error in the protocol data stream',
+    20: 'killed by a signal',
+    23: 'partial transfer due to error',
+    24: 'partial transfer: source files vanished',
+    25: 'the --max-delete limit stopped deletions',
+    30: 'timeout in data send/receive',
+    35: 'timeout waiting for daemon connection',
+    255: 'ssh failed (unreachable, auth or host key)',
   };
-  return code === null ? 'killed' : m[code] ?? `exit ${code}`;
+  return code === null ? 'killed' : (m[code] ?? `exit ${code}`);
 }

@@ -10,7 +10,11 @@ import { knownKeysFor, verifyHostKey, type KnownKey } from './knownhosts.js';
 export type SshFailure = 'unreachable' | 'ssh-timeout' | 'auth-failure' | 'hostkey-failure';
 
 export class SshError extends Error {
-  constructor(readonly kind: SshFailure, readonly host: string, message: string) {
+  constructor(
+    readonly kind: SshFailure,
+    readonly host: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -36,8 +40,13 @@ interface Conn {
 }
 
 const HOST_KEY_ALGOS = [
-  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521',
-  'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
 ];
 
 export class SshSession {
@@ -94,7 +103,9 @@ export class SshSession {
       // Its ssh2 Client is destroyed on close (ssh2's end() only half-closes the socket,
       // which kept the process alive after the last command).
       await Promise.race([
-        ssh.connect().then((c) => { conn = c as Conn; }),
+        ssh.connect().then((c) => {
+          conn = c as Conn;
+        }),
         new Promise((_, reject) => {
           const late = () => reject(new Error('Timed out while waiting for handshake (local guard)'));
           guard = setTimeout(late, connectTimeout * 1000 + 2000);
@@ -132,28 +143,49 @@ export class SshSession {
         fn();
       };
       const stop = (s: Stream | undefined) => {
-        try { s?.close?.(); s?.destroy?.(); } catch { /* already closed */ }
+        try {
+          s?.close?.();
+          s?.destroy?.();
+        } catch {
+          /* already closed */
+        }
       };
       const timer = setTimeout(() => {
-        settle(() => reject(new SshError('ssh-timeout', this.host.name,
-          `${label}: remote command did not finish within ${localSec} s (local deadline)`)));
+        settle(() =>
+          reject(
+            new SshError(
+              'ssh-timeout',
+              this.host.name,
+              `${label}: remote command did not finish within ${localSec} s (local deadline)`,
+            ),
+          ),
+        );
         stop(stream);
       }, localSec * 1000);
-      this.conn.spawn(remoteDeadline(script, timeoutSec), null).then((s) => {
-        if (settled) return stop(s); // the local deadline passed while the channel opened
-        stream = s;
-        let stdout = '';
-        let stderr = '';
-        s.on('data', (d: Buffer) => { stdout += d.toString(); });
-        s.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-        s.on('close', (code?: number | null, signal?: string) => settle(() => {
-          // No exit-status and no exit-signal before the channel closed: the link went away.
-          const lost = `${label}: connection lost during a remote command`;
-          if (code === undefined) reject(new SshError('unreachable', this.host.name, lost));
-          else resolve({ code, signal: signal ?? undefined, stdout, stderr, ms: Date.now() - started });
-        }));
-        s.on('error', (e: Error) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))));
-      }, (e: unknown) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))));
+      this.conn.spawn(remoteDeadline(script, timeoutSec), null).then(
+        (s) => {
+          if (settled) return stop(s); // the local deadline passed while the channel opened
+          stream = s;
+          let stdout = '';
+          let stderr = '';
+          s.on('data', (d: Buffer) => {
+            stdout += d.toString();
+          });
+          s.stderr.on('data', (d: Buffer) => {
+            stderr += d.toString();
+          });
+          s.on('close', (code?: number | null, signal?: string) =>
+            settle(() => {
+              // No exit-status and no exit-signal before the channel closed: the link went away.
+              const lost = `${label}: connection lost during a remote command`;
+              if (code === undefined) reject(new SshError('unreachable', this.host.name, lost));
+              else resolve({ code, signal: signal ?? undefined, stdout, stderr, ms: Date.now() - started });
+            }),
+          );
+          s.on('error', (e: Error) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))));
+        },
+        (e: unknown) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))),
+      );
     });
   }
 
@@ -163,15 +195,26 @@ export class SshSession {
   }
 }
 
-const UNREACHABLE = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN',
-  'ECONNRESET'];
+const UNREACHABLE = [
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+];
 
 export function classify(
-  e: unknown, label: string, host: string, hostKeyProblem: string | undefined, knownHosts: string,
+  e: unknown,
+  label: string,
+  host: string,
+  hostKeyProblem: string | undefined,
+  knownHosts: string,
 ): SshError {
   if (e instanceof SshError) return e;
   const err = e as NodeJS.ErrnoException & { level?: string };
-  const msg = typeof e === 'string' ? e : err?.message ?? String(e);
+  const msg = typeof e === 'string' ? e : (err?.message ?? String(e));
   const code = err?.code ?? '';
   if (hostKeyProblem || /Host denied|verification failed/i.test(msg)) {
     const why = hostKeyProblem ?? 'host key verification failed';

@@ -8,10 +8,15 @@ import type { Config } from '../config/types.js';
 import { addSecret, redact } from '../output.js';
 import { CLAIM_MARGIN_MS, Outbox } from '../state/outbox.js';
 
-export interface AlertReport { sent: number; pending: number; errors: string[] }
+export interface AlertReport {
+  sent: number;
+  pending: number;
+  errors: string[];
+}
 
 export function resolveToken(
-  config: Config, env: NodeJS.ProcessEnv = process.env,
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
 ): { token?: string; problem?: string } {
   const tg = config.alerts.telegram;
   if (!tg) return { problem: 'no alerts.telegram in the config' };
@@ -38,7 +43,10 @@ export function resolveToken(
 }
 
 /** A failed delivery, said without the token; `retryAfter` when Telegram asked us to wait (429). */
-export interface SendFailure { message: string; retryAfter?: number }
+export interface SendFailure {
+  message: string;
+  retryAfter?: number;
+}
 
 /** Sends one message; resolves undefined when delivered, or the failure. Never throws. */
 export async function sendTelegram(config: Config, token: string, text: string): Promise<SendFailure | undefined> {
@@ -58,7 +66,10 @@ export async function sendTelegram(config: Config, token: string, text: string):
 
 export class Alerts {
   private readonly outbox: Outbox;
-  constructor(private readonly config: Config, private readonly dryRun = false) {
+  constructor(
+    private readonly config: Config,
+    private readonly dryRun = false,
+  ) {
     this.outbox = new Outbox(config.stateDir);
   }
 

@@ -24,7 +24,9 @@ export interface FoldInput {
 }
 
 export function foldTier(
-  prev: TierRecord | undefined, o: Outcome, at: FoldInput,
+  prev: TierRecord | undefined,
+  o: Outcome,
+  at: FoldInput,
 ): { record: TierRecord; alert: string | null } {
   const good = o.result === 'ok' || o.result === 'warning';
   const problem = problemOf(o);
@@ -37,7 +39,7 @@ export function foldTier(
   const now = at.now.toISOString();
   const record: TierRecord = {
     lastRunAt: now,
-    lastOkAt: good ? now : prev?.lastOkAt ?? null,
+    lastOkAt: good ? now : (prev?.lastOkAt ?? null),
     lastResult: o.result,
     detail: o.line.slice(0, 500),
     snapshot: o.snapshot ?? prev?.snapshot ?? null,

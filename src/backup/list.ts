@@ -6,20 +6,34 @@ import { parseSnapshot } from './retention.js';
 import { listSnapshotsScript } from './scripts.js';
 import { findTier } from './tiers.js';
 
-export interface SnapshotInfo { name: string; ageMin: number; files: number; bytes: number; latest: boolean }
+export interface SnapshotInfo {
+  name: string;
+  ageMin: number;
+  files: number;
+  bytes: number;
+  latest: boolean;
+}
 
 /** Reads the script's lines (LATEST <name>, then NAME FILES BYTES) into snapshots, pure. */
 export function parseListing(stdout: string, now: Date): SnapshotInfo[] {
   const latest = /^LATEST (.*)$/m.exec(stdout)?.[1]?.trim();
-  const rows = stdout.split('\n').map((l) => l.split(' ')).filter((p) => p.length === 3 && parseSnapshot(p[0]!));
+  const rows = stdout
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((p) => p.length === 3 && parseSnapshot(p[0]!));
   return rows.map(([s, f, b]) => ({
-    name: s!, ageMin: Math.round((now.getTime() - parseSnapshot(s!)!.getTime()) / 60000),
-    files: Number(f), bytes: Number(b), latest: s === latest,
+    name: s!,
+    ageMin: Math.round((now.getTime() - parseSnapshot(s!)!.getTime()) / 60000),
+    files: Number(f),
+    bytes: Number(b),
+    latest: s === latest,
   }));
 }
 
 export async function listSnapshots(
-  config: Config, names: string[], now: Date,
+  config: Config,
+  names: string[],
+  now: Date,
 ): Promise<Record<string, SnapshotInfo[]>> {
   const data: Record<string, SnapshotInfo[]> = {};
   for (const n of names) {

@@ -46,7 +46,10 @@ export function guardSaid(stderr: string): { refusedFreeKB?: number; latest: str
 
 /** A copy that has arrived in `dir`/`sub`, counted by the one rule, and the entries of `dir`. */
 export async function arrived(
-  dst: Place, dir: string, sub: string, timeout: number,
+  dst: Place,
+  dir: string,
+  sub: string,
+  timeout: number,
 ): Promise<{ count: TreeCount; entries: string[] }> {
   const r = await dst.exec(sh.countAndListScript(dir, sub), timeout);
   const m = /^COUNT (\d+) (\d+)$/m.exec(r.stdout);

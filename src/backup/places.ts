@@ -47,7 +47,14 @@ export interface Places {
 export async function openPlaces(config: Config, r: Resolved): Promise<Places> {
   const same = (r.src.host?.name ?? '') === (r.dst.host?.name ?? '');
   const [src, dst] = await Promise.all([open(config, r.src.host), same ? undefined : open(config, r.dst.host)]);
-  return { src, dst: dst ?? src, close: async () => { await src.close(); if (dst) await dst.close(); } };
+  return {
+    src,
+    dst: dst ?? src,
+    close: async () => {
+      await src.close();
+      if (dst) await dst.close();
+    },
+  };
 }
 
 /**
@@ -55,13 +62,26 @@ export async function openPlaces(config: Config, r: Resolved): Promise<Places> {
  * rsync already runs, so loading the SSH module and the handshake cost no wall
  * time). A failure to open surfaces where it is awaited, never unhandled.
  */
-export interface LazyPlace { get(): Promise<Place>; prefetch(): void; close(): Promise<void> }
+export interface LazyPlace {
+  get(): Promise<Place>;
+  prefetch(): void;
+  close(): Promise<void>;
+}
 
 export function lazyPlace(config: Config, host: HostConfig): LazyPlace {
   let p: Promise<Place> | undefined;
   const get = () => {
-    if (!p) { p = remotePlace(config, host); p.catch(() => undefined); }
+    if (!p) {
+      p = remotePlace(config, host);
+      p.catch(() => undefined);
+    }
     return p;
   };
-  return { get, prefetch: () => void get(), close: async () => { await (await p?.catch(() => null))?.close(); } };
+  return {
+    get,
+    prefetch: () => void get(),
+    close: async () => {
+      await (await p?.catch(() => null))?.close();
+    },
+  };
 }

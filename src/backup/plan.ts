@@ -29,8 +29,9 @@ export function planSource(state: 'missing' | 'empty' | 'ok', r: Resolved): Outc
   return {
     result: 'refused',
     line: `REFUSED: ${why}; no snapshot made, nothing pruned`,
-    alert: `backup tier ${r.tier.name} refused: ${why} (unmounted or deleted?). `
-      + `The snapshots at ${where(r.dst)} are untouched.`,
+    alert:
+      `backup tier ${r.tier.name} refused: ${why} (unmounted or deleted?). ` +
+      `The snapshots at ${where(r.dst)} are untouched.`,
   };
 }
 
@@ -46,8 +47,9 @@ export function freeSpaceRefusal(freeKB: number, r: Resolved): Outcome {
   return {
     result: 'refused',
     line: `REFUSED: ${freeMB} MB free at ${at}, below the floor of ${t.minFreeMB} MB`,
-    alert: `backup tier ${t.name} refused: only ${freeMB} MB free at ${at} (floor ${t.minFreeMB} MB). `
-      + 'Free space or lower backup.tiers[].minFreeMB.',
+    alert:
+      `backup tier ${t.name} refused: only ${freeMB} MB free at ${at} (floor ${t.minFreeMB} MB). ` +
+      'Free space or lower backup.tiers[].minFreeMB.',
   };
 }
 
@@ -100,11 +102,13 @@ export function expectedTree(x: { files?: number; size?: number; vanished: numbe
   return x.vanished && x.files !== undefined ? { files: x.files - x.vanished } : { files: x.files, size: x.size };
 }
 
-export interface Expected { files?: number; size?: number }
+export interface Expected {
+  files?: number;
+  size?: number;
+}
 
 export type CommitPlan =
-  | { commit: true; name: string; prune: string[] }
-  | { commit: false; rejectAs: string; why: string };
+  { commit: true; name: string; prune: string[] } | { commit: false; rejectAs: string; why: string };
 
 /**
  * The count check: only a snapshot that holds what the source held goes into
@@ -112,7 +116,11 @@ export type CommitPlan =
  * then prunes among the snapshots, the new one included.
  */
 export function planCommit(
-  name: string, expect: Expected, counted: TreeCount, entries: string[], retention: TierConfig['retention'],
+  name: string,
+  expect: Expected,
+  counted: TreeCount,
+  entries: string[],
+  retention: TierConfig['retention'],
 ): CommitPlan {
   const filesOk = expect.files === undefined || expect.files === counted.files;
   const sizeOk = expect.size === undefined || expect.size === counted.bytes;
@@ -152,7 +160,8 @@ export function deepVerifyWarning(name: string, v: { ok: boolean; changed: strin
 }
 
 export function snapshotMade(
-  s: { name: string; prev: string | null; count: TreeCount; sent: number; pruned: string[] }, warnings: string[],
+  s: { name: string; prev: string | null; count: TreeCount; sent: number; pruned: string[] },
+  warnings: string[],
 ): Outcome {
   const link = s.prev ? `, unchanged files linked to ${s.prev}` : '';
   const size = `${s.count.files} files, ${s.count.bytes} bytes (${s.sent} bytes moved)`;
@@ -160,7 +169,12 @@ export function snapshotMade(
   return {
     result: warnings.length ? 'warning' : 'ok',
     line: warnings.length ? `WARNING: ${line}; ${warnings.join('; ')}` : line,
-    snapshot: s.name, files: s.count.files, bytes: s.count.bytes, sent: s.sent, pruned: s.pruned, warnings,
+    snapshot: s.name,
+    files: s.count.files,
+    bytes: s.count.bytes,
+    sent: s.sent,
+    pruned: s.pruned,
+    warnings,
   };
 }
 

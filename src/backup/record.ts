@@ -11,7 +11,10 @@ import type { Outcome, TierRecord } from './types.js';
 
 export type { TierRecord } from './types.js';
 
-interface BackupRecord { version: 1; tiers: Record<string, TierRecord> }
+interface BackupRecord {
+  version: 1;
+  tiers: Record<string, TierRecord>;
+}
 
 const file = (config: Config) => join(config.stateDir, 'backup.json');
 

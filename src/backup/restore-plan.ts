@@ -16,14 +16,18 @@ export interface RestoreRequest {
 }
 
 export function planRestoreRequest(
-  tier: string, snapshot: string, path: string, to: string, copy: boolean,
+  tier: string,
+  snapshot: string,
+  path: string,
+  to: string,
+  copy: boolean,
 ): RestoreRequest {
   const inner = String(path).replace(/^\/+/, '').replace(/\/+$/, '') || '.';
   if (inner.split('/').includes('..')) {
     throw new UsageError(`restore: PATH ${path} must stay inside the snapshot (no '..')`);
   }
   if (snapshot !== 'latest' && !parseSnapshot(snapshot)) {
-    const like = 'a snapshot name (like 2026-11-22T140000Z) or \'latest\'';
+    const like = "a snapshot name (like 2026-11-22T140000Z) or 'latest'";
     throw new UsageError(`restore: '${snapshot}' is not ${like}; see hactl backup-tier --list`);
   }
   return { tier, snapshot, path: inner, to, copy };
@@ -51,16 +55,18 @@ export interface Link {
  * root): rsync's own --safe-links rule. They are not restored, and are named.
  */
 export function unsafeLinks(links: Link[]): string[] {
-  return links.filter((l) => {
-    if (!l.target || l.target.startsWith('/')) return true;
-    let depth = l.path.split('/').filter(Boolean).length - 1;
-    for (const c of l.target.split('/')) {
-      if (c === '..') depth--;
-      else if (c && c !== '.') depth++;
-      if (depth < 0) return true;
-    }
-    return false;
-  }).map((l) => l.path);
+  return links
+    .filter((l) => {
+      if (!l.target || l.target.startsWith('/')) return true;
+      let depth = l.path.split('/').filter(Boolean).length - 1;
+      for (const c of l.target.split('/')) {
+        if (c === '..') depth--;
+        else if (c && c !== '.') depth++;
+        if (depth < 0) return true;
+      }
+      return false;
+    })
+    .map((l) => l.path);
 }
 
 /**
@@ -73,5 +79,4 @@ export function writesIntoSnapshots(to: string, snapshots: string): boolean {
 }
 
 /** rsync filter rules that leave the named paths out (each matched literally, from the root). */
-export const excludeExactly = (paths: string[]): string[] =>
-  paths.map((p) => `- /${rsyncLiteral(p)}`);
+export const excludeExactly = (paths: string[]): string[] => paths.map((p) => `- /${rsyncLiteral(p)}`);

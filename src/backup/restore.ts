@@ -15,7 +15,12 @@ import { parseSnapshot } from './retention.js';
 import { arg, readLinkScript } from './scripts.js';
 import { findTier } from './tiers.js';
 import {
-  excludeExactly, passedThrough, unsafeLinks, writesIntoSnapshots, type Link, type RestoreRequest,
+  excludeExactly,
+  passedThrough,
+  unsafeLinks,
+  writesIntoSnapshots,
+  type Link,
+  type RestoreRequest,
 } from './restore-plan.js';
 
 export interface RestoreResult {
@@ -30,8 +35,10 @@ export interface RestoreResult {
 function probeScript(folders: string[], target: string): string {
   const links = folders.map((f) => `if [ -L ${arg(f)} ]; then printf 'LINK %s\\n' ${arg(f)}; fi`).join('; ');
   const t = arg(target);
-  return `${links}; if [ -L ${t} ]; then echo KIND LINK; elif [ -d ${t} ]; then echo KIND DIR; `
-    + `elif [ -e ${t} ]; then echo KIND FILE; else echo KIND NONE; fi`;
+  return (
+    `${links}; if [ -L ${t} ]; then echo KIND LINK; elif [ -d ${t} ]; then echo KIND DIR; ` +
+    `elif [ -e ${t} ]; then echo KIND FILE; else echo KIND NONE; fi`
+  );
 }
 
 /** The links in a restore's source: path (relative to the folder) and target, NUL-separated. */
@@ -43,7 +50,11 @@ function linkOnTheWay(abs: string): { at: string; target: string } | null {
   for (const part of abs.split(sep).filter(Boolean)) {
     at += `${sep}${part}`;
     let st;
-    try { st = lstatSync(at); } catch { return null; } // from here on nothing exists: made fresh by mkdir
+    try {
+      st = lstatSync(at);
+    } catch {
+      return null;
+    } // from here on nothing exists: made fresh by mkdir
     if (st.isSymbolicLink()) return { at, target: readlinkSync(at) };
   }
   return null;
@@ -60,8 +71,10 @@ async function observeSnapshot(dst: Place, dir: string, req: RestoreRequest, tim
   const probe = (await dst.exec(probeScript(passedThrough(top, req.path), src), timeout)).stdout;
   const through = /^LINK (.*)$/m.exec(probe)?.[1];
   if (through) {
-    throw new UsageError(`restore: ${req.path} passes through ${through}, a symbolic link in the snapshot; `
-      + 'restore the link itself, or the path it points to inside the snapshot');
+    throw new UsageError(
+      `restore: ${req.path} passes through ${through}, a symbolic link in the snapshot; ` +
+        'restore the link itself, or the path it points to inside the snapshot',
+    );
   }
   const kind = /^KIND (\w+)$/m.exec(probe)?.[1] ?? 'NONE';
   let links: Link[] = [];
@@ -89,8 +102,10 @@ export async function restoreFrom(config: Config, out: Reporter, req: RestoreReq
   const to = resolve(req.to);
   const link = linkOnTheWay(to);
   if (link) {
-    throw new UsageError(`restore: --to ${to} passes through ${link.at}, a symbolic link (to ${link.target}); `
-      + 'restore writes only into real folders: give the real path');
+    throw new UsageError(
+      `restore: --to ${to} passes through ${link.at}, a symbolic link (to ${link.target}); ` +
+        'restore writes only into real folders: give the real path',
+    );
   }
   if (!r.dst.host && writesIntoSnapshots(to, r.dst.path)) {
     const why = `is inside the tier's snapshots (${r.dst.path}); restore never writes into them`;
@@ -102,10 +117,14 @@ export async function restoreFrom(config: Config, out: Reporter, req: RestoreReq
   // The whole snapshot: its contents into DEST. A folder or file in it: itself into DEST (like cp -r).
   const from = seen.kind === 'DIR' && req.path === '.' ? `${seen.src}/` : seen.src;
   const res = await runRsync({
-    from: { host: r.dst.host, path: from }, to: { path: `${to}/` },
-    flags: 'a', options: ['itemize-changes', 'stats', 'safe-links', ...(req.copy ? [] : ['dry-run'])],
-    values: [['rsync-path', 'cd "$HOME" && rsync']], filters: excludeExactly(skipped),
-    connectTimeout: config.thresholds.connectTimeout, ioTimeout: config.backup.ioTimeout,
+    from: { host: r.dst.host, path: from },
+    to: { path: `${to}/` },
+    flags: 'a',
+    options: ['itemize-changes', 'stats', 'safe-links', ...(req.copy ? [] : ['dry-run'])],
+    values: [['rsync-path', 'cd "$HOME" && rsync']],
+    filters: excludeExactly(skipped),
+    connectTimeout: config.thresholds.connectTimeout,
+    ioTimeout: config.backup.ioTimeout,
     deadline: config.backup.deadline,
   });
   if (res.code !== 0) {

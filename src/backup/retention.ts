@@ -5,7 +5,10 @@
 const NAME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 export function snapshotName(at: Date): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '');
+  return at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '');
 }
 
 export function parseSnapshot(name: string): Date | null {
@@ -32,7 +35,11 @@ function weekKey(d: Date): string {
   return `${y}-W${String(week).padStart(2, '0')}`;
 }
 
-export interface Retention { hourly: number; daily: number; weekly: number }
+export interface Retention {
+  hourly: number;
+  daily: number;
+  weekly: number;
+}
 
 /**
  * Which snapshots to keep: the newest of each of the last `hourly` hours,
@@ -44,7 +51,11 @@ export function planRetention(names: string[], r: Retention): { keep: string[]; 
   const keep = new Set<string>();
   if (all.length) keep.add(all[all.length - 1]!);
   const newestFirst = [...all].reverse();
-  for (const [n, key] of [[r.hourly, hourKey], [r.daily, dayKey], [r.weekly, weekKey]] as const) {
+  for (const [n, key] of [
+    [r.hourly, hourKey],
+    [r.daily, dayKey],
+    [r.weekly, weekKey],
+  ] as const) {
     const seen = new Set<string>();
     for (const s of newestFirst) {
       if (seen.size >= n) break;

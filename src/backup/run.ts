@@ -21,7 +21,12 @@ export interface TierDeps {
   startedAt: Date;
 }
 
-interface Sides { src: Place; dst(): Promise<Place>; prefetch(): void; close(): Promise<void> }
+interface Sides {
+  src: Place;
+  dst(): Promise<Place>;
+  prefetch(): void;
+  close(): Promise<void>;
+}
 
 /**
  * Pushing from the witness to a remote destination (the fast path): the copy

@@ -7,14 +7,21 @@ import { rsyncLiteral } from './plan.js';
 import * as sh from './scripts.js';
 
 export async function sqliteCopies(
-  src: Place, path: string, globs: string[], timeout: number,
+  src: Place,
+  path: string,
+  globs: string[],
+  timeout: number,
 ): Promise<{ copied: string[]; filters: string[] }> {
   if (!globs.length) return { copied: [], filters: [] };
   const { default: picomatch } = await import('picomatch');
   const match = picomatch(globs, { dot: true });
   const list = await src.exec(sh.listFilesScript(path), timeout);
   if (list.code !== 0) throw new Error(`${src.label}: cannot list ${path}: ${list.stderr.trim()}`);
-  const files = list.stdout.split('\0').filter(Boolean).map((f) => f.replace(/^\.\//, '')).filter((f) => match(f));
+  const files = list.stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((f) => f.replace(/^\.\//, ''))
+    .filter((f) => match(f));
   const copied: string[] = [];
   for (const [i, f] of files.entries()) {
     const r = await src.exec(sh.sqliteCopyScript(path, f, `.hactl-sqlite/.tmp-${i}`, `.hactl-sqlite/${f}`), timeout);

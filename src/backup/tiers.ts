@@ -35,8 +35,10 @@ export function findTier(config: Config, name: string): Resolved {
   const dst = resolveLocation(config, tier.destination, `backup.tiers[${i}].destination`);
   if (src.host && dst.host && src.host.name !== dst.host.name && !tier.via) {
     const hop = `${src.host.name} -> ${dst.host.name}`;
-    throw new ConfigError([`${config.file}: backup.tiers[${i}] (${name}) copies between two hosts (${hop}): it needs `
-      + `'via: {key, knownHosts}', the key and known_hosts on ${dst.host.name} for its SSH to ${src.host.name}`]);
+    throw new ConfigError([
+      `${config.file}: backup.tiers[${i}] (${name}) copies between two hosts (${hop}): it needs ` +
+        `'via: {key, knownHosts}', the key and known_hosts on ${dst.host.name} for its SSH to ${src.host.name}`,
+    ]);
   }
   if (tier.upstream && !tiers.some((t) => t.name === tier.upstream)) {
     throw new ConfigError([`${config.file}: backup.tiers[${i}].upstream names no tier '${tier.upstream}'`]);

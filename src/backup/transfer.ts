@@ -38,7 +38,13 @@ export interface TransferJob {
   rsyncPath?: string;
 }
 
-interface Raw { code: number | null; stdout: string; stderr: string; timedOut: boolean; signal?: string | null }
+interface Raw {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  signal?: string | null;
+}
 
 function result(raw: Raw, deadline: number): TransferResult {
   const { code, stdout, stderr, timedOut } = raw;
@@ -60,15 +66,21 @@ function hopRsh(config: Config, r: Resolved): string {
   const ssh = sshArgv({ ...src, key: via.key, knownHosts: via.knownHosts }, config.thresholds.connectTimeout);
   for (const p of ssh) {
     if (PLAIN.test(p)) continue;
-    throw new ConfigError([`${config.file}: backup tier ${r.tier.name}: '${p}' cannot be passed to rsync's ssh on `
-      + `${r.dst.host!.name}: only plain paths (letters, digits, _ . / = : @ + , -) for via.key and via.knownHosts`]);
+    throw new ConfigError([
+      `${config.file}: backup tier ${r.tier.name}: '${p}' cannot be passed to rsync's ssh on ` +
+        `${r.dst.host!.name}: only plain paths (letters, digits, _ . / = : @ + , -) for via.key and via.knownHosts`,
+    ]);
   }
   return ssh.join(' ');
 }
 
 /** rsync from the tier's source into `destDir` (a path at the destination). */
 export async function transfer(
-  config: Config, r: Resolved, destDir: string, job: TransferJob, dst: Place,
+  config: Config,
+  r: Resolved,
+  destDir: string,
+  job: TransferJob,
+  dst: Place,
 ): Promise<TransferResult> {
   const b = config.backup;
   const opts = ['stats', 'itemize-changes', ...(job.verify ? ['checksum', 'dry-run'] : ['delete'])];
@@ -76,10 +88,15 @@ export async function transfer(
   const sameHost = r.src.host && r.dst.host && r.src.host.name === r.dst.host.name;
   if (!sameHost && !(r.src.host && r.dst.host)) {
     const res = await runRsync({
-      from: { host: r.src.host, path: `${r.src.path}/` }, to: { host: r.dst.host, path: `${destDir}/` },
-      flags: 'a', options: opts, values: [...values, ['rsync-path', job.rsyncPath ?? 'cd "$HOME" && rsync']],
-      filters: job.filters, connectTimeout: config.thresholds.connectTimeout,
-      ioTimeout: b.ioTimeout, deadline: b.deadline,
+      from: { host: r.src.host, path: `${r.src.path}/` },
+      to: { host: r.dst.host, path: `${destDir}/` },
+      flags: 'a',
+      options: opts,
+      values: [...values, ['rsync-path', job.rsyncPath ?? 'cd "$HOME" && rsync']],
+      filters: job.filters,
+      connectTimeout: config.thresholds.connectTimeout,
+      ioTimeout: b.ioTimeout,
+      deadline: b.deadline,
     });
     return result(res, b.deadline);
   }

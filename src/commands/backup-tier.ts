@@ -15,7 +15,10 @@ import { listingLines, listSnapshots } from '../backup/list.js';
 import type { Outcome, TierResult } from '../backup/types.js';
 
 const EXIT_FOR: Record<TierResult, number> = {
-  ok: EXIT.OK, warning: EXIT.WARNING, refused: EXIT.CRITICAL, failed: EXIT.CRITICAL,
+  ok: EXIT.OK,
+  warning: EXIT.WARNING,
+  refused: EXIT.CRITICAL,
+  failed: EXIT.CRITICAL,
 };
 
 async function list(ctx: RunContext, now: Date, only: string[]): Promise<RunRecord> {
@@ -26,16 +29,22 @@ async function list(ctx: RunContext, now: Date, only: string[]): Promise<RunReco
     const destination = config.backup.tiers.find((tier) => tier.name === name)!.destination;
     for (const line of listingLines(name, destination, tiers[name]!)) out.detail(line);
   }
-  const summary = names.map((name) => {
-    const snaps = tiers[name]!;
-    const latest = snaps.length ? `, latest ${snaps.find((snap) => snap.latest)?.name ?? 'none'}` : '';
-    return `${name}: ${snaps.length} snapshot(s)${latest}`;
-  }).join('; ');
+  const summary = names
+    .map((name) => {
+      const snaps = tiers[name]!;
+      const latest = snaps.length ? `, latest ${snaps.find((snap) => snap.latest)?.name ?? 'none'}` : '';
+      return `${name}: ${snaps.length} snapshot(s)${latest}`;
+    })
+    .join('; ');
   return { exitCode: EXIT.OK, summary: `backup-tier --list: ${summary}`, data: { tiers } };
 }
 
 async function backup(
-  ctx: RunContext, clock: Clock, startedAt: Date, name: string, dryRun: boolean,
+  ctx: RunContext,
+  clock: Clock,
+  startedAt: Date,
+  name: string,
+  dryRun: boolean,
 ): Promise<RunRecord> {
   const { config, alerts, out } = ctx;
   const hop = findTier(config, name);
@@ -63,8 +72,15 @@ async function backup(
     exitCode: EXIT_FOR[result],
     summary: `backup-tier ${name}: ${line}`,
     data: {
-      tier: name, result, snapshot: snapshot ?? null, files: files ?? null, bytes: bytes ?? null,
-      sent: sent ?? null, pruned: pruned ?? [], durationMs: ms, alertError,
+      tier: name,
+      result,
+      snapshot: snapshot ?? null,
+      files: files ?? null,
+      bytes: bytes ?? null,
+      sent: sent ?? null,
+      pruned: pruned ?? [],
+      durationMs: ms,
+      alertError,
     },
   };
 }

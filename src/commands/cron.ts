@@ -91,7 +91,8 @@ export default async function cron(_p: Command, cmd: Command): Promise<number> {
     throw new UsageError(`hactl cron: ${(e as Error).message}`);
   }
   // The jobs append to the log directory; a missing one loses every line (and mails cron's error).
-  if (!existsSync(paths.logDir)) out.error(`hactl: note: ${paths.logDir} does not exist: install -d -m 700 ${paths.logDir}`);
+  if (!existsSync(paths.logDir))
+    out.error(`hactl: note: ${paths.logDir} does not exist: install -d -m 700 ${paths.logDir}`);
   if (o.install) return change(lines, out, done);
   const { BEGIN, END } = await import('../operator/crontab-block.js');
   const text = [BEGIN, ...lines, END].join('\n');

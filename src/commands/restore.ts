@@ -29,8 +29,13 @@ export default async function restore(_program: Command, cmd: Command, args: unk
         ? `restore: ${count} file(s) from ${what} to ${done.to}${left}`
         : `restore (plan; run again with --yes to copy): ${count} file(s) from ${what} would go to ${done.to}${left}`,
       data: {
-        tier, snapshot: done.snapshot, path: req.path, to: done.to, files: done.files,
-        skippedLinks: done.skippedLinks, acted: req.copy,
+        tier,
+        snapshot: done.snapshot,
+        path: req.path,
+        to: done.to,
+        files: done.files,
+        skippedLinks: done.skippedLinks,
+        acted: req.copy,
       },
     };
   });

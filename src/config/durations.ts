@@ -10,12 +10,15 @@ export type Unit = 's' | 'm';
 
 /** Every duration key, by JSON pointer ('*' for any array index or map key); schema: "x-unit". */
 export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
-  ...['connectTimeout', 'commandTimeout', 'retryDelay', 'verifyDeadline', 'stopDeadline', 'settle', 'pollInterval']
-    .map((k) => ({ path: `/thresholds/${k}`, unit: 's' as const })),
+  ...['connectTimeout', 'commandTimeout', 'retryDelay', 'verifyDeadline', 'stopDeadline', 'settle', 'pollInterval'].map(
+    (k) => ({ path: `/thresholds/${k}`, unit: 's' as const }),
+  ),
   ...['cooldown', 'stateMaxAge', 'lockLease'].map((k) => ({ path: `/thresholds/${k}`, unit: 's' as const })),
   { path: '/alerts/telegram/timeout', unit: 's' },
-  ...['interval', 'deadline', 'lastChanceDeadline', 'ioTimeout', 'fullPushEvery']
-    .map((k) => ({ path: `/memory/${k}`, unit: 's' as const })),
+  ...['interval', 'deadline', 'lastChanceDeadline', 'ioTimeout', 'fullPushEvery'].map((k) => ({
+    path: `/memory/${k}`,
+    unit: 's' as const,
+  })),
   { path: '/backup/deadline', unit: 's' },
   { path: '/backup/ioTimeout', unit: 's' },
   { path: '/backup/tiers/*/interval', unit: 'm' },
@@ -90,8 +93,9 @@ export function normalizeDurations(data: unknown): { problems: DurationFinding[]
         else holder[key] = ms / unit.ms;
       } else if (typeof v === 'number' && d.unit !== 's' && Number.isFinite(v) && v > 0) {
         const write = formatDuration(v * unit.ms);
-        const msg = `a bare number here means ${unit.name}, unlike every other duration (seconds); `
-          + `this is deprecated: write "${write}"`;
+        const msg =
+          `a bare number here means ${unit.name}, unlike every other duration (seconds); ` +
+          `this is deprecated: write "${write}"`;
         warnings.push({ path, msg });
       }
     });

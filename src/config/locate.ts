@@ -4,7 +4,10 @@ import { isMap, isPair, isScalar, type Document, type Node as YamlNode } from 'y
 import type { AjvError } from '../validators.js';
 
 export function segments(instancePath: string): string[] {
-  return instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 type Located = Pick<AjvError, 'instancePath'> & Partial<AjvError>;

@@ -51,7 +51,9 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
   const memWarn = warns.length ? warns.join('; ') : null;
   if (memWarn) out.detail(`  warning  ${memWarn}`);
   // PostgreSQL replication (when configured): its level joins the exit code; unknown (3) stays unknown.
-  const pg = config.postgres ? await (await import('../postgres/steps.js')).checkReplication(config, next.serving, obs) : null;
+  const pg = config.postgres
+    ? await (await import('../postgres/steps.js')).checkReplication(config, next.serving, obs)
+    : null;
   if (pg) out.detail(`  ${pg.line}`);
   const code = memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode;
   return {

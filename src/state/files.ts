@@ -2,8 +2,20 @@
 // Writes are atomic: temp file in the same directory, fsync, rename, fsync dir.
 // Reads are checked against a schema; a corrupt or unknown-version file is an
 // error naming the file, never a silent reset.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeSync,
-  unlinkSync, fstatSync, ftruncateSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  writeSync,
+  unlinkSync,
+  fstatSync,
+  ftruncateSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ActionError, StateError } from '../errors.js';
@@ -38,7 +50,11 @@ const TEMP = [/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/, /^\..+\.(\d+)\.tmp$/];
 export function cleanTemps(dir: string): number {
   let n = 0;
   let names: string[];
-  try { names = readdirSync(dir); } catch { return 0; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
   for (const name of names) {
     const m = TEMP[0]!.exec(name) ?? TEMP[1]!.exec(name);
     if (!m) continue;
@@ -47,7 +63,9 @@ export function cleanTemps(dir: string): number {
       if (alive(Number(m[1])) && Date.now() - statSync(f).mtimeMs < 3600_000) continue;
       unlinkSync(f);
       n++;
-    } catch { /* removed by another run */ }
+    } catch {
+      /* removed by another run */
+    }
   }
   return n;
 }
@@ -58,12 +76,13 @@ function writeFailure(file: string, e: unknown): Error {
   if (e instanceof ActionError) return e;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     const what = `${file}: cannot write: no space left on ${dirname(file)} (${code}); the previous version is kept`;
-    return new ActionError(what,
-      `free space on the file system of ${dirname(file)}, then run again`);
+    return new ActionError(what, `free space on the file system of ${dirname(file)}, then run again`);
   }
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-    return new ActionError(`${file}: cannot write (${code}); the previous version is kept`,
-      `make ${dirname(file)} writable by the user running hactl`);
+    return new ActionError(
+      `${file}: cannot write (${code}); the previous version is kept`,
+      `make ${dirname(file)} writable by the user running hactl`,
+    );
   }
   return e as Error;
 }
@@ -76,7 +95,11 @@ function writeFailure(file: string, e: unknown): Error {
 export function writeFileSynced(file: string, text: string, mode = 0o600, shownAs = file): void {
   const buf = Buffer.from(text);
   let fd: number;
-  try { fd = openSync(file, 'wx', mode); } catch (e) { throw writeFailure(shownAs, e); }
+  try {
+    fd = openSync(file, 'wx', mode);
+  } catch (e) {
+    throw writeFailure(shownAs, e);
+  }
   try {
     for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
     fsyncSync(fd);
@@ -94,11 +117,19 @@ export function writeAtomic(file: string, text: string, mode = 0o600): void {
     writeFileSynced(tmp, text, mode, file);
     renameSync(tmp, file);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw writeFailure(file, e);
   }
   const dfd = openSync(dirname(file), 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
 }
 
 export function writeJson(file: string, data: unknown): void {
@@ -114,8 +145,9 @@ export async function readJson<T>(file: string, schema: string): Promise<T | und
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StateError(`${file}: cannot read: ${(e as Error).message}`, 'check the state directory permissions');
   }
-  const hint = 'inspect it; if it cannot be repaired, move it aside (hactl then starts from "primary serving")'
-    + ' and run hactl check';
+  const hint =
+    'inspect it; if it cannot be repaired, move it aside (hactl then starts from "primary serving")' +
+    ' and run hactl check';
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -154,7 +186,11 @@ export function appendLine(file: string, data: unknown): void {
     if (n < buf.length) {
       // Ours is the tail unless another run appended meanwhile; cut only our own bytes.
       const size = fstatSync(fd).size;
-      try { ftruncateSync(fd, size - n); } catch { /* leave it; readers skip a broken line */ }
+      try {
+        ftruncateSync(fd, size - n);
+      } catch {
+        /* leave it; readers skip a broken line */
+      }
       throw writeFailure(file, Object.assign(new Error('short write'), { code: 'ENOSPC' }));
     }
   } finally {

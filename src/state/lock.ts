@@ -29,7 +29,6 @@ export interface Lock {
   release(): void;
 }
 
-
 function readHolder(file: string): Holder | undefined | 'absent' {
   try {
     const h = JSON.parse(readFileSync(file, 'utf8')) as Holder;
@@ -41,7 +40,11 @@ function readHolder(file: string): Holder | undefined | 'absent' {
 
 const same = (a: Holder, b: Holder): boolean => a.pid === b.pid && a.host === b.host && a.since === b.since;
 const ageMs = (file: string): number => {
-  try { return Date.now() - statSync(file).mtimeMs; } catch { return 0; }
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
 };
 
 /** A holder that cannot hold any more: its lease ran out, or it was on this host and its process is gone. */
@@ -55,7 +58,11 @@ function linkNew(file: string, h: Holder): boolean {
   try {
     writeFileSynced(tmp, JSON.stringify(h) + '\n', 0o600, file);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* never created */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created */
+    }
     throw e;
   }
   try {
@@ -65,7 +72,11 @@ function linkNew(file: string, h: Holder): boolean {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     return false;
   } finally {
-    try { unlinkSync(tmp); } catch { /* gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -81,7 +92,12 @@ function replaceIf(file: string, expected: Holder | undefined, next: Holder): bo
     // microseconds it is held); a guard that is merely gone is taken by link(), never unlinked.
     const g = readHolder(guard);
     if (g !== 'absent' && !(g ? isStale(g, Date.now()) : ageMs(guard) > 5000)) return false;
-    if (g !== 'absent') try { unlinkSync(guard); } catch { /* another run removed it */ }
+    if (g !== 'absent')
+      try {
+        unlinkSync(guard);
+      } catch {
+        /* another run removed it */
+      }
     if (!linkNew(guard, me)) return false;
   }
   try {
@@ -93,12 +109,20 @@ function replaceIf(file: string, expected: Holder | undefined, next: Holder): bo
       writeFileSynced(tmp, JSON.stringify(next) + '\n', 0o600, file);
       renameSync(tmp, file);
     } catch (e) {
-      try { unlinkSync(tmp); } catch { /* never created */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* never created */
+      }
       throw e;
     }
     return true;
   } finally {
-    try { unlinkSync(guard); } catch { /* gone */ }
+    try {
+      unlinkSync(guard);
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -108,7 +132,11 @@ function describe(file: string, h: Holder): string {
 
 /** Take `name.lock` in `stateDir`, or throw LockedError naming the holder. Renewed while held. */
 export function acquireLock(
-  stateDir: string, name: string, command: string, leaseSeconds: number, now = new Date(),
+  stateDir: string,
+  name: string,
+  command: string,
+  leaseSeconds: number,
+  now = new Date(),
 ): Lock {
   ensureDir(stateDir);
   cleanTemps(stateDir);
@@ -118,7 +146,10 @@ export function acquireLock(
   let me: Holder = { pid: process.pid, host: hostname(), command, since, leaseUntil: lease(now.getTime()) };
   let got = false;
   for (let attempt = 0; attempt < 3 && !got; attempt++) {
-    if (linkNew(file, me)) { got = true; break; }
+    if (linkNew(file, me)) {
+      got = true;
+      break;
+    }
     const h = readHolder(file);
     if (h === 'absent') continue; // released meanwhile
     // An unreadable record cannot come from this hactl (records are linked in whole); an old one is stale.
@@ -132,10 +163,17 @@ export function acquireLock(
   }
   let released = false;
   // Renew a third of the way into each lease. unref: the renewal never keeps a finished run alive.
-  const renew = setInterval(() => {
-    const next = { ...me, leaseUntil: lease(Date.now()) };
-    try { if (replaceIf(file, me, next)) me = next; } catch { /* next tick tries again */ }
-  }, Math.max(1000, (leaseSeconds * 1000) / 3));
+  const renew = setInterval(
+    () => {
+      const next = { ...me, leaseUntil: lease(Date.now()) };
+      try {
+        if (replaceIf(file, me, next)) me = next;
+      } catch {
+        /* next tick tries again */
+      }
+    },
+    Math.max(1000, (leaseSeconds * 1000) / 3),
+  );
   renew.unref();
   const release = () => {
     if (released) return;
@@ -144,7 +182,11 @@ export function acquireLock(
     process.removeListener('exit', release);
     const cur = readHolder(file);
     if (cur && cur !== 'absent' && same(cur, me)) {
-      try { unlinkSync(file); } catch { /* gone already */ }
+      try {
+        unlinkSync(file);
+      } catch {
+        /* gone already */
+      }
     }
   };
   process.once('exit', release);
@@ -164,9 +206,13 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, waitMs
   let me: Holder;
   for (;;) {
     const t = Date.now();
-    me = { pid: process.pid, host: hostname(), command: `update ${basename(file)}`,
+    me = {
+      pid: process.pid,
+      host: hostname(),
+      command: `update ${basename(file)}`,
       since: new Date(t).toISOString() + `#${Math.random().toString(36).slice(2, 8)}`,
-      leaseUntil: new Date(t + staleMs).toISOString() };
+      leaseUntil: new Date(t + staleMs).toISOString(),
+    };
     if (linkNew(lock, me)) break;
     const h = readHolder(lock);
     if (h === 'absent') continue;
@@ -181,6 +227,8 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, waitMs
     try {
       const cur = readHolder(lock);
       if (cur && cur !== 'absent' && same(cur, me)) unlinkSync(lock);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
 }

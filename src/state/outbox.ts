@@ -27,7 +27,11 @@ export interface Pending {
   lastError?: string;
   claim?: { by: string; until: string };
 }
-interface Box { version: 1; pending: Pending[]; notBefore?: string }
+interface Box {
+  version: 1;
+  pending: Pending[];
+  notBefore?: string;
+}
 
 export interface Claim {
   by: string;
@@ -48,12 +52,16 @@ export class Outbox {
   // because 50 runs starting at once on two cores queue here; an alert must not be lost to it.
   private update<T>(fn: (box: Box) => T): Promise<T> {
     ensureDir(this.stateDir);
-    return withFileLock(this.file, async () => {
-      const box = (await readJson<Box>(this.file, 'outbox')) ?? { version: 1, pending: [] };
-      const r = fn(box);
-      writeJson(this.file, box);
-      return r;
-    }, SECTION_WAIT_MS);
+    return withFileLock(
+      this.file,
+      async () => {
+        const box = (await readJson<Box>(this.file, 'outbox')) ?? { version: 1, pending: [] };
+        const r = fn(box);
+        writeJson(this.file, box);
+        return r;
+      },
+      SECTION_WAIT_MS,
+    );
   }
 
   async pending(): Promise<number> {
@@ -104,7 +112,10 @@ export class Outbox {
       for (const p of box.pending) {
         if (p.claim?.by !== claim.by) continue;
         delete p.claim;
-        if (failure) { p.tries++; p.lastError = failure; }
+        if (failure) {
+          p.tries++;
+          p.lastError = failure;
+        }
       }
       if (retryAfterSec) box.notBefore = new Date(Date.now() + retryAfterSec * 1000).toISOString();
       else if (!failure && claim.messages.length) delete box.notBefore;

@@ -4,7 +4,18 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
 import { installHopKey, standInRsync } from '../lab/backup.ts';
@@ -13,7 +24,12 @@ let lab: Lab;
 const H = (n: string) => lab.host(n);
 const data = () => join(H('server').home, 'data');
 const snapDir = (host: string, dir: string) => join(H(host).home, dir);
-const snaps = (host: string, dir: string) => (existsSync(snapDir(host, dir)) ? readdirSync(snapDir(host, dir)).filter((e) => /^\d{4}-\d\d-\d\dT\d{6}Z$/.test(e)).sort() : []);
+const snaps = (host: string, dir: string) =>
+  existsSync(snapDir(host, dir))
+    ? readdirSync(snapDir(host, dir))
+        .filter((e) => /^\d{4}-\d\d-\d\dT\d{6}Z$/.test(e))
+        .sort()
+    : [];
 const latest = (host: string, dir: string) => readlinkSync(join(snapDir(host, dir), 'latest'));
 const at = (iso: string) => ({ HACTL_NOW: iso });
 const ODD = '; $(touch /tmp/hactl-pwned-backup)';
@@ -27,10 +43,39 @@ function config(extra: Record<string, any> = {}) {
     memory: { enabled: false },
     backup: {
       tiers: [
-        { name: 'server-to-pca', source: 'server:data', destination: 'pca:backups/server', via: viaPca, minFreeMB: 1, retention: { hourly: 24, daily: 7, weekly: 4 }, ...(extra.t1 ?? {}) },
-        { name: 'pca-to-pcb', source: 'pca:backups/server/latest', destination: 'pcb:backups/pca', upstream: 'server-to-pca', via: viaPcb, minFreeMB: 1, ...(extra.t2 ?? {}) },
-        { name: 'local-to-pcb', source: join(lab.dir, 'witness data; $(touch /tmp/hactl-pwned-backup)'), destination: `pcb:backups/local${ODD}`, minFreeMB: 1, ...(extra.t3 ?? {}) },
-        { name: 'odd-hop', source: `server:odd | data${ODD}`, destination: `pca:backups/odd${ODD}`, via: viaPca, minFreeMB: 1, sqlite: ['*.sqlite'] },
+        {
+          name: 'server-to-pca',
+          source: 'server:data',
+          destination: 'pca:backups/server',
+          via: viaPca,
+          minFreeMB: 1,
+          retention: { hourly: 24, daily: 7, weekly: 4 },
+          ...(extra.t1 ?? {}),
+        },
+        {
+          name: 'pca-to-pcb',
+          source: 'pca:backups/server/latest',
+          destination: 'pcb:backups/pca',
+          upstream: 'server-to-pca',
+          via: viaPcb,
+          minFreeMB: 1,
+          ...(extra.t2 ?? {}),
+        },
+        {
+          name: 'local-to-pcb',
+          source: join(lab.dir, 'witness data; $(touch /tmp/hactl-pwned-backup)'),
+          destination: `pcb:backups/local${ODD}`,
+          minFreeMB: 1,
+          ...(extra.t3 ?? {}),
+        },
+        {
+          name: 'odd-hop',
+          source: `server:odd | data${ODD}`,
+          destination: `pca:backups/odd${ODD}`,
+          via: viaPca,
+          minFreeMB: 1,
+          sqlite: ['*.sqlite'],
+        },
       ],
       ...(extra.backup ?? {}),
     },
@@ -38,9 +83,15 @@ function config(extra: Record<string, any> = {}) {
 }
 
 before(async () => {
-  lab = await Lab.start([{ name: 'server', address: '127.0.0.2' }, { name: 'pca', address: '127.0.0.3' }, { name: 'pcb', address: '127.0.0.4' }]);
+  lab = await Lab.start([
+    { name: 'server', address: '127.0.0.2' },
+    { name: 'pca', address: '127.0.0.3' },
+    { name: 'pcb', address: '127.0.0.4' },
+  ]);
 });
-after(async () => { await lab?.stop(); });
+after(async () => {
+  await lab?.stop();
+});
 beforeEach(async () => {
   await lab.reset();
   for (const h of ['server', 'pca', 'pcb']) rmSync(join(H(h).home, 'backups'), { recursive: true, force: true });
@@ -60,7 +111,10 @@ describe('backup-tier', () => {
     assert.match(r1.stdout, /^backup-tier server-to-pca: 2026-11-22T100000Z: 3 files/);
     const r2 = await lab.hactl(['backup-tier', 'pca-to-pcb'], at('2026-11-22T10:30:00Z'));
     assert.equal(r2.code, 0, r2.stdout + r2.stderr);
-    assert.equal(readFileSync(join(snapDir('pcb', 'backups/pca'), 'latest', 'MEMORY.md'), 'utf8'), '# Memory\n- likes tea\n');
+    assert.equal(
+      readFileSync(join(snapDir('pcb', 'backups/pca'), 'latest', 'MEMORY.md'), 'utf8'),
+      '# Memory\n- likes tea\n',
+    );
 
     // A mistake at the source: the file is gone, and the next hour carries that down the chain.
     rmSync(join(data(), 'MEMORY.md'));
@@ -70,7 +124,10 @@ describe('backup-tier', () => {
     assert.equal(existsSync(join(snapDir('pcb', 'backups/pca'), 'latest', 'MEMORY.md')), false);
 
     // Yesterday's file is still on every tier.
-    for (const [tier, snap] of [['server-to-pca', '2026-11-22T100000Z'], ['pca-to-pcb', '2026-11-22T103000Z']] as const) {
+    for (const [tier, snap] of [
+      ['server-to-pca', '2026-11-22T100000Z'],
+      ['pca-to-pcb', '2026-11-22T103000Z'],
+    ] as const) {
       const to = join(lab.dir, `restored-${tier}`);
       const plan = await lab.hactl(['restore', tier, snap, 'MEMORY.md', '--to', to]);
       assert.equal(plan.code, 0, plan.stdout + plan.stderr);
@@ -87,12 +144,22 @@ describe('backup-tier', () => {
 
     const list = await lab.hactl(['backup-tier', '--list', '--json'], at('2026-11-22T12:00:00Z'));
     const j = JSON.parse(list.stdout);
-    assert.deepEqual(j.tiers['server-to-pca'].map((s: any) => [s.name, s.latest, s.ageMin]), [['2026-11-22T100000Z', false, 120], ['2026-11-22T110000Z', true, 60]]);
+    assert.deepEqual(
+      j.tiers['server-to-pca'].map((s: any) => [s.name, s.latest, s.ageMin]),
+      [
+        ['2026-11-22T100000Z', false, 120],
+        ['2026-11-22T110000Z', true, 60],
+      ],
+    );
     assert.equal(j.tiers['pca-to-pcb'][0].files, 3);
     const rec = JSON.parse(readFileSync(join(lab.dir, 'state', 'backup.json'), 'utf8'));
     assert.equal(rec.tiers['pca-to-pcb'].lastResult, 'ok');
     assert.equal(rec.tiers['pca-to-pcb'].files, 2);
-    assert.ok(lab.history().some((h) => h.command === 'backup-tier' && h.tier === 'server-to-pca' && typeof h.durationMs === 'number'));
+    assert.ok(
+      lab
+        .history()
+        .some((h) => h.command === 'backup-tier' && h.tier === 'server-to-pca' && typeof h.durationMs === 'number'),
+    );
   });
 
   test('an unchanged source costs almost no disk: its files are hard links to the previous snapshot', async () => {
@@ -108,7 +175,14 @@ describe('backup-tier', () => {
 
   test('retention prunes exactly what it should', async () => {
     config({ t1: { retention: { hourly: 2, daily: 2, weekly: 0 } } });
-    for (const t of ['2026-11-20T10:00:00Z', '2026-11-20T11:00:00Z', '2026-11-20T12:00:00Z', '2026-11-21T09:00:00Z', '2026-11-21T10:00:00Z', '2026-11-22T08:00:00Z']) {
+    for (const t of [
+      '2026-11-20T10:00:00Z',
+      '2026-11-20T11:00:00Z',
+      '2026-11-20T12:00:00Z',
+      '2026-11-21T09:00:00Z',
+      '2026-11-21T10:00:00Z',
+      '2026-11-22T08:00:00Z',
+    ]) {
       const r = await lab.hactl(['backup-tier', 'server-to-pca'], at(t));
       assert.equal(r.code, 0, r.stdout);
     }
@@ -130,18 +204,29 @@ describe('backup-tier', () => {
     try {
       let settled = false;
       const run = lab.hactl(['backup-tier', 'local-to-pcb'], { ...at('2026-11-22T11:00:00Z'), ...standIn.env });
-      void run.then(() => { settled = true; });
+      void run.then(() => {
+        settled = true;
+      });
       // Waits for the stand-in to say it is there (an event, not a time): bounded in count, and by the run's end.
-      for (let i = 0; i < 3000 && !settled && !existsSync(standIn.pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 3000 && !settled && !existsSync(standIn.pidFile); i++)
+        await new Promise((r) => setTimeout(r, 20));
       assert.ok(existsSync(standIn.pidFile), 'the stand-in rsync ran and holds the copy half-way');
-      assert.equal(readFileSync(join(local, '.incomplete-2026-11-22T110000Z', 'b.md'), 'utf8'), 'b\n', 'half a copy is there');
+      assert.equal(
+        readFileSync(join(local, '.incomplete-2026-11-22T110000Z', 'b.md'), 'utf8'),
+        'b\n',
+        'half a copy is there',
+      );
       process.kill(Number(readFileSync(standIn.pidFile, 'utf8')), 'SIGKILL');
       const r = await run;
       assert.equal(r.code, 2, r.stdout);
       assert.match(r.stdout, /FAILED: rsync killed by SIGKILL.*; 2026-11-22T100000Z stays the latest/);
       assert.equal(latest('pcb', `backups/local${ODD}`), '2026-11-22T100000Z');
       assert.deepEqual(snaps('pcb', `backups/local${ODD}`), ['2026-11-22T100000Z']);
-      assert.deepEqual(readdirSync(local).filter((e) => e.startsWith('.')), [], 'the partial copy is gone');
+      assert.deepEqual(
+        readdirSync(local).filter((e) => e.startsWith('.')),
+        [],
+        'the partial copy is gone',
+      );
       assert.match(lab.telegram.texts().join('\n'), /backup tier local-to-pcb failed/);
     } finally {
       standIn.release();
@@ -171,7 +256,11 @@ describe('backup-tier', () => {
         assert.equal(r.code, 0, r.stdout + r.stderr);
       }
       const list = JSON.parse((await lab.hactl(['backup-tier', '--list', 'local-to-pcb', '--json'])).stdout);
-      assert.deepEqual(list.tiers['local-to-pcb'].map((x: any) => x.files), [2, 2], 'counted by the same rule in --list');
+      assert.deepEqual(
+        list.tiers['local-to-pcb'].map((x: any) => x.files),
+        [2, 2],
+        'counted by the same rule in --list',
+      );
     } finally {
       rmSync(src, { recursive: true, force: true });
     }
@@ -222,12 +311,28 @@ describe('backup-tier', () => {
     assert.equal(existsSync(join(to, 'escape')) || existsSync(join(to, 'memory', 'up')), false);
     assert.equal(readlinkSync(join(to, 'memory', 'today.md')), '2026-11-21.md');
     // A PATH through a link in the snapshot is refused, not followed.
-    const through = await lab.hactl(['restore', 'server-to-pca', 'latest', 'escape/x.md', '--to', join(lab.dir, 'r2'), '--yes']);
+    const through = await lab.hactl([
+      'restore',
+      'server-to-pca',
+      'latest',
+      'escape/x.md',
+      '--to',
+      join(lab.dir, 'r2'),
+      '--yes',
+    ]);
     assert.equal(through.code, 64, through.stdout + through.stderr);
     assert.match(through.stderr, /passes through .*\/escape, a symbolic link in the snapshot/);
     // --to through a link (one a careless restore could have planted) is refused.
     symlinkSync(outside, join(to, 'planted'));
-    const via = await lab.hactl(['restore', 'server-to-pca', 'latest', 'memory', '--to', join(to, 'planted', 'sub'), '--yes']);
+    const via = await lab.hactl([
+      'restore',
+      'server-to-pca',
+      'latest',
+      'memory',
+      '--to',
+      join(to, 'planted', 'sub'),
+      '--yes',
+    ]);
     assert.equal(via.code, 64, via.stdout + via.stderr);
     assert.match(via.stderr, /passes through .*planted, a symbolic link \(to .*outside\)/);
     // A folder in DEST that is a link out is replaced by the restored folder, never followed.
@@ -248,7 +353,14 @@ describe('backup-tier', () => {
     config({ t3: { destination: kept } });
     try {
       assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'))).code, 0);
-      const into = await lab.hactl(['restore', 'local-to-pcb', 'latest', '--to', join(kept, '2026-11-22T100000Z', 'sub'), '--yes']);
+      const into = await lab.hactl([
+        'restore',
+        'local-to-pcb',
+        'latest',
+        '--to',
+        join(kept, '2026-11-22T100000Z', 'sub'),
+        '--yes',
+      ]);
       assert.equal(into.code, 64, into.stdout + into.stderr);
       assert.match(into.stderr, /is inside the tier's snapshots/);
       assert.deepEqual(readdirSync(join(kept, '2026-11-22T100000Z')), ['a.md'], 'the snapshot is untouched');
@@ -270,10 +382,16 @@ describe('backup-tier', () => {
     try {
       const r = await lab.hactl(['backup-tier', 'local-to-pcb'], { ...at('2026-11-22T11:00:00Z'), ...standIn.env });
       assert.equal(r.code, 2, r.stdout + r.stderr);
-      assert.match(r.stdout, /FAILED: no result within the 1 s deadline; rsync was stopped; 2026-11-22T100000Z stays the latest/);
+      assert.match(
+        r.stdout,
+        /FAILED: no result within the 1 s deadline; rsync was stopped; 2026-11-22T100000Z stays the latest/,
+      );
       assert.equal(latest('pcb', `backups/local${ODD}`), '2026-11-22T100000Z');
       const list = JSON.parse((await lab.hactl(['backup-tier', '--list', 'local-to-pcb', '--json'])).stdout);
-      assert.deepEqual(list.tiers['local-to-pcb'].map((x: any) => x.name), ['2026-11-22T100000Z']);
+      assert.deepEqual(
+        list.tiers['local-to-pcb'].map((x: any) => x.name),
+        ['2026-11-22T100000Z'],
+      );
     } finally {
       standIn.release();
       rmSync(src, { recursive: true, force: true });
@@ -307,7 +425,10 @@ describe('backup-tier', () => {
   test('an upstream tier without a fresh snapshot is a warning; hactl check reports an overdue tier', async () => {
     const r = await lab.hactl(['backup-tier', 'pca-to-pcb'], at(new Date().toISOString()));
     assert.equal(r.code, 2, 'no upstream snapshot at all: the source is missing');
-    assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at(new Date(Date.now() - 5 * 3600e3).toISOString()))).code, 0);
+    assert.equal(
+      (await lab.hactl(['backup-tier', 'server-to-pca'], at(new Date(Date.now() - 5 * 3600e3).toISOString()))).code,
+      0,
+    );
     const w = await lab.hactl(['backup-tier', 'pca-to-pcb'], at(new Date().toISOString()));
     assert.equal(w.code, 1, w.stdout);
     assert.match(w.stdout, /WARNING: .*upstream tier server-to-pca has no fresh snapshot/);
@@ -321,9 +442,24 @@ describe('backup-tier', () => {
     execFileSync('sqlite3', [db, 'PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);']);
     // A writer like the gateway: one long-lived connection that keeps writing until the snapshot is made
     // (its own process group, stopped by its pid). While it is open, the live database has a -wal file.
-    const writer = spawn('sh', ['-c', `{ echo "PRAGMA busy_timeout=5000;"; while :; do echo "INSERT INTO t(v) VALUES (hex(randomblob(512)));"; sleep 0.005; done; } | sqlite3 "$0"`, db], { stdio: 'ignore', detached: true });
-    const rows = () => Number(execFileSync('sqlite3', [db, 'PRAGMA busy_timeout=5000; SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim().split('\n').pop());
-    for (let i = 0; i < 500 && (rows() < 20 || !existsSync(`${db}-wal`)); i++) await new Promise((res) => setTimeout(res, 20));
+    const writer = spawn(
+      'sh',
+      [
+        '-c',
+        `{ echo "PRAGMA busy_timeout=5000;"; while :; do echo "INSERT INTO t(v) VALUES (hex(randomblob(512)));"; sleep 0.005; done; } | sqlite3 "$0"`,
+        db,
+      ],
+      { stdio: 'ignore', detached: true },
+    );
+    const rows = () =>
+      Number(
+        execFileSync('sqlite3', [db, 'PRAGMA busy_timeout=5000; SELECT count(*) FROM t;'], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .pop(),
+      );
+    for (let i = 0; i < 500 && (rows() < 20 || !existsSync(`${db}-wal`)); i++)
+      await new Promise((res) => setTimeout(res, 20));
     assert.equal(existsSync(`${db}-wal`), true, 'the live database is in WAL mode, with an open writer');
     config({ t1: { sqlite: ['state/*.sqlite'] } });
     const r = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'));
@@ -335,7 +471,10 @@ describe('backup-tier', () => {
     assert.equal(existsSync(join(snap, 'state', 'openclaw.sqlite-wal')), false);
     const copy = join(snap, '.hactl-sqlite', 'state', 'openclaw.sqlite');
     assert.equal(execFileSync('sqlite3', [copy, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim(), 'ok');
-    assert.ok(Number(execFileSync('sqlite3', [copy, 'SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim()) >= 20, 'the copy holds the rows written before the backup');
+    assert.ok(
+      Number(execFileSync('sqlite3', [copy, 'SELECT count(*) FROM t;'], { encoding: 'utf8' }).trim()) >= 20,
+      'the copy holds the rows written before the backup',
+    );
     // A database that is gone leaves no stale copy in the next snapshot.
     for (const x of ['', '-wal', '-shm']) rmSync(`${db}${x}`, { force: true });
     assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'))).code, 0);
@@ -349,29 +488,45 @@ describe('backup-tier', () => {
     writeFileSync(join(src, "it's | `odd`", '-rf $(touch x).md'), 'safe\n');
     const r = await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T10:00:00Z'));
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.equal(readFileSync(join(snapDir('pcb', `backups/local${ODD}`), 'latest', "it's | `odd`", '-rf $(touch x).md'), 'utf8'), 'safe\n');
+    assert.equal(
+      readFileSync(join(snapDir('pcb', `backups/local${ODD}`), 'latest', "it's | `odd`", '-rf $(touch x).md'), 'utf8'),
+      'safe\n',
+    );
     // The witness pushes to pcb with the guards in rsync's own connection: a second run links, the floor refuses.
     assert.equal((await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T11:00:00Z'))).code, 0);
     const local = snapDir('pcb', `backups/local${ODD}`);
     assert.deepEqual(snaps('pcb', `backups/local${ODD}`), ['2026-11-22T100000Z', '2026-11-22T110000Z']);
-    assert.equal(statSync(join(local, '2026-11-22T110000Z', "it's | `odd`", '-rf $(touch x).md')).nlink, 2, 'hard-linked to the previous snapshot');
+    assert.equal(
+      statSync(join(local, '2026-11-22T110000Z', "it's | `odd`", '-rf $(touch x).md')).nlink,
+      2,
+      'hard-linked to the previous snapshot',
+    );
     config({ t3: { minFreeMB: 1e9 } });
     const full = await lab.hactl(['backup-tier', 'local-to-pcb'], at('2026-11-22T12:00:00Z'));
     assert.equal(full.code, 2, full.stdout);
     assert.match(full.stdout, /REFUSED: \d+ MB free at pcb:backups\/local; .*below the floor/);
     assert.equal(latest('pcb', `backups/local${ODD}`), '2026-11-22T110000Z');
-    assert.deepEqual(readdirSync(local).filter((e) => e.startsWith('.')), [], 'nothing half-made left behind');
+    assert.deepEqual(
+      readdirSync(local).filter((e) => e.startsWith('.')),
+      [],
+      'nothing half-made left behind',
+    );
     config();
     // Between two remote hosts (rsync on pca pulls from server), with a SQLite copy made on server.
     const odd = join(H('server').home, `odd | data${ODD}`);
     mkdirSync(join(odd, "a'b"), { recursive: true });
     writeFileSync(join(odd, "a'b", '$(id).md'), 'remote\n');
-    execFileSync('sqlite3', [join(odd, "x; y.sqlite"), 'CREATE TABLE t(v); INSERT INTO t VALUES (1);']);
+    execFileSync('sqlite3', [join(odd, 'x; y.sqlite'), 'CREATE TABLE t(v); INSERT INTO t VALUES (1);']);
     const h = await lab.hactl(['backup-tier', 'odd-hop'], at('2026-11-22T10:00:00Z'));
     assert.equal(h.code, 0, h.stdout + h.stderr);
     const hop = join(snapDir('pca', `backups/odd${ODD}`), 'latest');
     assert.equal(readFileSync(join(hop, "a'b", '$(id).md'), 'utf8'), 'remote\n');
-    assert.equal(execFileSync('sqlite3', [join(hop, '.hactl-sqlite', 'x; y.sqlite'), 'SELECT v FROM t;'], { encoding: 'utf8' }).trim(), '1');
+    assert.equal(
+      execFileSync('sqlite3', [join(hop, '.hactl-sqlite', 'x; y.sqlite'), 'SELECT v FROM t;'], {
+        encoding: 'utf8',
+      }).trim(),
+      '1',
+    );
     assert.equal((await lab.hactl(['backup-tier', '--list'])).code, 0);
     assert.equal(existsSync('/tmp/hactl-pwned-backup'), false);
     const to = join(lab.dir, 'r; $(touch /tmp/hactl-pwned-backup)');
@@ -388,10 +543,16 @@ describe('backup-tier', () => {
     assert.equal(existsSync(snapDir('pca', 'backups/server')), false, 'a dry run creates nothing, not even the folder');
     assert.equal((await lab.hactl(['backup-tier'])).code, 64);
     assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
-    assert.equal((await lab.hactl(['restore', 'server-to-pca', 'latest', 'no/such', '--to', join(lab.dir, 'x')])).code, 66);
+    assert.equal(
+      (await lab.hactl(['restore', 'server-to-pca', 'latest', 'no/such', '--to', join(lab.dir, 'x')])).code,
+      66,
+    );
     const d = await lab.hactl(['backup-tier', 'server-to-pca', '--dry-run'], at('2026-11-22T11:00:00Z'));
     assert.equal(d.code, 0);
-    assert.match(d.stdout, /would snapshot server:data to pca:backups\/server\/2026-11-22T110000Z \(unchanged files hard-linked to 2026-11-22T100000Z\)/);
+    assert.match(
+      d.stdout,
+      /would snapshot server:data to pca:backups\/server\/2026-11-22T110000Z \(unchanged files hard-linked to 2026-11-22T100000Z\)/,
+    );
     assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T100000Z']);
   });
 });

@@ -19,11 +19,15 @@ after(async () => {
 });
 beforeEach(async () => {
   await lab.reset();
-  for (const h of [P(), S()]) for (const f of ['fake-hang', 'fake-flaky']) rmSync(join(h.openclawDir, f), { force: true });
+  for (const h of [P(), S()])
+    for (const f of ['fake-hang', 'fake-flaky']) rmSync(join(h.openclawDir, f), { force: true });
   // Some memory on the primary, as on a real install: failover's last-chance sync
   // and failback's sync-back run for real (issue 3 tests them in depth).
   mkdirSync(join(P().home, '.openclaw', 'workspace'), { recursive: true });
-  writeFileSync(join(P().home, '.openclaw', 'workspace', 'MEMORY.md'), '# Memory\n\n- the user prefers short answers\n');
+  writeFileSync(
+    join(P().home, '.openclaw', 'workspace', 'MEMORY.md'),
+    '# Memory\n\n- the user prefers short answers\n',
+  );
   await P().startGateway();
 });
 
@@ -61,7 +65,9 @@ describe('check', () => {
   test('a probe of / would lie: the stand-in answers / with 200 while not ready, and check says down', async () => {
     P().crashGateway();
     P().setFake({ neverReady: true });
-    await P().startGateway().catch(() => undefined); // /readyz never 200: startGateway times out
+    await P()
+      .startGateway()
+      .catch(() => undefined); // /readyz never 200: startGateway times out
     const res = await fetch(`http://127.0.0.1:${P().gatewayPort}/`);
     assert.equal(res.status, 200);
     const r = await lab.hactl(['check']);
@@ -125,7 +131,11 @@ describe('failover', () => {
     const texts = lab.telegram.texts();
     assert.equal(texts.length, 1, texts.join('\n'));
     assert.match(texts[0]!, /primary OFFLINE \(gateway-down\) — standby takes over/);
-    assert.match(readFileSync(join(S().home, '.openclaw', 'workspace', 'MEMORY.md'), 'utf8'), /short answers/, 'last-chance sync copied the memory');
+    assert.match(
+      readFileSync(join(S().home, '.openclaw', 'workspace', 'MEMORY.md'), 'utf8'),
+      /short answers/,
+      'last-chance sync copied the memory',
+    );
     const h = lab.history().at(-1);
     assert.equal(h.command, 'failover');
     assert.equal(h.kind, 'failover');
@@ -171,10 +181,18 @@ describe('failover', () => {
     await lab.hactl(['check']);
     const f = await lab.hactl(['failover', '--auto']);
     assert.equal(f.code, 0, f.stdout + f.stderr);
-    const start = lab.history().at(-1).steps.find((s: any) => s.op === 'start');
+    const start = lab
+      .history()
+      .at(-1)
+      .steps.find((s: any) => s.op === 'start');
     assert.match(start.detail, /started by openclaw-cli/);
     assert.match(start.detail, /systemd-user: exit/);
-    assert.deepEqual(S().calls().filter((c) => c.startsWith('gateway s')), ['gateway start']);
+    assert.deepEqual(
+      S()
+        .calls()
+        .filter((c) => c.startsWith('gateway s')),
+      ['gateway start'],
+    );
   });
 
   test('every method failing: FAILOVER FAILED, exit 2, and no loop past max attempts', async () => {
@@ -200,7 +218,12 @@ describe('failover', () => {
     assert.equal(texts.filter((t) => /ESCALATION/.test(t)).length, 1);
     assert.equal(lab.state().serving, 'primary');
     // Only two rounds of start attempts reached the standby.
-    assert.equal(S().calls().filter((c) => c === 'gateway run').length, 2);
+    assert.equal(
+      S()
+        .calls()
+        .filter((c) => c === 'gateway run').length,
+      2,
+    );
   });
 
   test('cooldown holds back a second attempt', async () => {
@@ -237,7 +260,10 @@ describe('failover', () => {
     assert.equal(lab.state().serving, 'standby');
     lab.telegram.mode = 'ok';
     await lab.hactl(['check']);
-    assert.ok(lab.telegram.texts().some((t) => /OFFLINE/.test(t)), 'kept alert delivered later');
+    assert.ok(
+      lab.telegram.texts().some((t) => /OFFLINE/.test(t)),
+      'kept alert delivered later',
+    );
     noSecret(f.stdout, f.stderr, readFileSync(join(lab.dir, 'state', 'history.jsonl'), 'utf8'));
   });
 });
@@ -306,7 +332,10 @@ describe('failback', () => {
     P().setFake({ failRun: true });
     const b = await lab.hactl(['failback']);
     assert.equal(b.code, 2, b.stdout);
-    assert.ok(lab.telegram.texts().some((t) => /FAILBACK FAILED/.test(t)), lab.telegram.texts().join('\n'));
+    assert.ok(
+      lab.telegram.texts().some((t) => /FAILBACK FAILED/.test(t)),
+      lab.telegram.texts().join('\n'),
+    );
     assert.equal(lab.state().serving, 'standby');
     assert.ok(S().gatewayPid() > 0, 'standby serves again after the rollback');
   });
@@ -380,23 +409,26 @@ describe('safety', () => {
 
   test('a bad config: every problem at once with file:line:col, exit 78', async () => {
     const file = join(lab.dir, 'bad.yaml');
-    writeFileSync(file, [
-      'stateDir: /tmp/x',
-      'hosts:',
-      '  primary:',
-      '    address: 127.0.0.2',
-      '    port: seventy',
-      '    user: root',
-      '    key: /nonexistent',
-      '    knownHosts: /nonexistent',
-      'pair:',
-      '  primary: primary',
-      '  standby: nowhere',
-      'thresholds:',
-      '  retryDelay: -1',
-      '  colldown: 5',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'stateDir: /tmp/x',
+        'hosts:',
+        '  primary:',
+        '    address: 127.0.0.2',
+        '    port: seventy',
+        '    user: root',
+        '    key: /nonexistent',
+        '    knownHosts: /nonexistent',
+        'pair:',
+        '  primary: primary',
+        '  standby: nowhere',
+        'thresholds:',
+        '  retryDelay: -1',
+        '  colldown: 5',
+        '',
+      ].join('\n'),
+    );
     const r = await lab.hactl(['check', '--config', file]);
     assert.equal(r.code, 78, r.stdout + r.stderr);
     assert.match(r.stderr, /bad\.yaml:5:11: .*port/);
@@ -417,7 +449,11 @@ describe('safety', () => {
     assert.equal(loose.code, 2, 'the check itself still runs and says both are down');
     assert.match(loose.stderr, /warning: .*token file must not be readable by group or others .*chmod 600/);
     assert.equal(lab.telegram.sent.length, 0, 'nothing sent with a token from a loose file');
-    assert.equal(JSON.parse(readFileSync(join(lab.dir, 'state', 'outbox.json'), 'utf8')).pending.length, 1, 'the alert waits');
+    assert.equal(
+      JSON.parse(readFileSync(join(lab.dir, 'state', 'outbox.json'), 'utf8')).pending.length,
+      1,
+      'the alert waits',
+    );
     chmodSync(tf, 0o600);
     const ok = await lab.hactl(['check'], { HACTL_TELEGRAM_TOKEN: undefined });
     assert.equal(ok.code, 2);
@@ -425,7 +461,14 @@ describe('safety', () => {
     assert.equal(lab.telegram.sent.length, 1, 'the kept alert is delivered once the token is usable');
     assert.equal(lab.telegram.sent[0]!.token, TOKEN);
     assert.match(lab.telegram.sent[0]!.text, /both down/);
-    noSecret(loose.stdout, loose.stderr, ok.stdout, ok.stderr, readFileSync(join(lab.dir, 'state', 'history.jsonl'), 'utf8'), readFileSync(join(lab.dir, 'state', 'state.json'), 'utf8'));
+    noSecret(
+      loose.stdout,
+      loose.stderr,
+      ok.stdout,
+      ok.stderr,
+      readFileSync(join(lab.dir, 'state', 'history.jsonl'), 'utf8'),
+      readFileSync(join(lab.dir, 'state', 'state.json'), 'utf8'),
+    );
   });
 
   test('no token at all: failover still happens; the alert waits in the outbox', async () => {

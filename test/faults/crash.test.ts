@@ -14,47 +14,77 @@ import { killAfter, writer } from '../lab/writers.ts';
 const KILLS = Number(process.env.HACTL_FAULT_KILLS ?? 1000);
 const LANES = 6; // independent state directories, killed in parallel: 2 cores, ~1,000 kills in a few minutes
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** Everything a run after a crash relies on; returns the problems found. */
 async function inspect(dir: string): Promise<string[]> {
   const problems: string[] = [];
-  for (const [name, schema] of [['state.json', 'state'], ['outbox.json', 'outbox']] as const) {
-    try { await readJson(join(dir, name), schema); } catch (e) { problems.push(`${name}: ${(e as Error).message}`); }
+  for (const [name, schema] of [
+    ['state.json', 'state'],
+    ['outbox.json', 'outbox'],
+  ] as const) {
+    try {
+      await readJson(join(dir, name), schema);
+    } catch (e) {
+      problems.push(`${name}: ${(e as Error).message}`);
+    }
   }
   const h = join(dir, 'history.jsonl');
   if (existsSync(h)) {
     const text = readFileSync(h, 'utf8');
     if (text && !text.endsWith('\n')) problems.push('history.jsonl ends in half a line');
-    text.split('\n').filter(Boolean).forEach((l, i) => { try { JSON.parse(l); } catch { problems.push(`history.jsonl:${i + 1} is broken`); } });
+    text
+      .split('\n')
+      .filter(Boolean)
+      .forEach((l, i) => {
+        try {
+          JSON.parse(l);
+        } catch {
+          problems.push(`history.jsonl:${i + 1} is broken`);
+        }
+      });
   }
   try {
     acquireLock(dir, 'cluster', 'hactl check (next run)', 60).release();
-  } catch (e) { problems.push(`next run blocked: ${(e as Error).message}`); }
+  } catch (e) {
+    problems.push(`next run blocked: ${(e as Error).message}`);
+  }
   try {
     await withFileLock(join(dir, 'outbox.json'), async () => undefined, 200);
-  } catch (e) { problems.push(`outbox section blocked: ${(e as Error).message}`); }
+  } catch (e) {
+    problems.push(`outbox section blocked: ${(e as Error).message}`);
+  }
   const temps = readdirSync(dir).filter((n) => n.endsWith('.tmp'));
   if (temps.length) problems.push(`temp files left after the next run: ${temps.join(' ')}`);
   return problems;
 }
 
-test(`${KILLS} kill -9 while writing state, history, outbox and lock: nothing broken, nothing blocked`, { timeout: 480_000 }, async () => {
-  const problems: string[] = [];
-  let kills = 0;
-  const lane = async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hactl-crash-'));
-    dirs.push(dir);
-    while (kills < KILLS) {
-      kills++;
-      const ended = await killAfter(writer(['crash', dir]), Math.random() * 150);
-      if (ended !== undefined) problems.push(`kill ${kills}: the writer ended by itself: ${ended.trim().split('\n').pop()}`);
-      for (const p of await inspect(dir)) problems.push(`kill ${kills}: ${p}`);
-    }
-    return readFileSync(join(dir, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).length;
-  };
-  const lines = await Promise.all([...Array(LANES)].map(lane));
-  assert.deepEqual(problems.slice(0, 20), [], `${problems.length} problems`);
-  assert.ok(lines.every((n) => n > 0), 'the writers wrote (kills did not all land before the first write)');
-  console.log(`crash: ${kills} kills, ${lines.reduce((a, b) => a + b)} history lines written`);
-});
+test(
+  `${KILLS} kill -9 while writing state, history, outbox and lock: nothing broken, nothing blocked`,
+  { timeout: 480_000 },
+  async () => {
+    const problems: string[] = [];
+    let kills = 0;
+    const lane = async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hactl-crash-'));
+      dirs.push(dir);
+      while (kills < KILLS) {
+        kills++;
+        const ended = await killAfter(writer(['crash', dir]), Math.random() * 150);
+        if (ended !== undefined)
+          problems.push(`kill ${kills}: the writer ended by itself: ${ended.trim().split('\n').pop()}`);
+        for (const p of await inspect(dir)) problems.push(`kill ${kills}: ${p}`);
+      }
+      return readFileSync(join(dir, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    };
+    const lines = await Promise.all([...Array(LANES)].map(lane));
+    assert.deepEqual(problems.slice(0, 20), [], `${problems.length} problems`);
+    assert.ok(
+      lines.every((n) => n > 0),
+      'the writers wrote (kills did not all land before the first write)',
+    );
+    console.log(`crash: ${kills} kills, ${lines.reduce((a, b) => a + b)} history lines written`);
+  },
+);

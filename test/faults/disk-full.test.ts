@@ -18,7 +18,11 @@ before(async () => {
   lab = await Lab.start();
 });
 after(async () => {
-  try { execFileSync('umount', [mnt]); } catch { /* not mounted */ }
+  try {
+    execFileSync('umount', [mnt]);
+  } catch {
+    /* not mounted */
+  }
   rmSync(mnt, { recursive: true, force: true });
   await lab?.stop();
 });
@@ -27,7 +31,13 @@ after(async () => {
 function fill(dir: string): void {
   const fd = openSync(join(dir, 'filler'), 'w');
   const block = Buffer.alloc(4096, 1);
-  try { for (;;) writeSync(fd, block); } catch (e) { assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC'); } finally { closeSync(fd); }
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 test('state modules: ENOSPC is one clear error and the previous version is kept', async () => {
@@ -38,14 +48,25 @@ test('state modules: ENOSPC is one clear error and the previous version is kept'
   appendLine(join(dir, 'history.jsonl'), { run: 1 });
   fill(dir);
   try {
-    assert.throws(() => writeJson(join(dir, 'state.json'), { ...st, level: 'critical', pad: 'x'.repeat(8192) }),
-      (e: any) => e.exitCode === 2 && /state\.json: cannot write: no space left/.test(e.message) && /free space/.test(e.hint));
+    assert.throws(
+      () => writeJson(join(dir, 'state.json'), { ...st, level: 'critical', pad: 'x'.repeat(8192) }),
+      (e: any) =>
+        e.exitCode === 2 && /state\.json: cannot write: no space left/.test(e.message) && /free space/.test(e.hint),
+    );
     assert.deepEqual(await readJson(join(dir, 'state.json'), 'state'), st);
     // Larger than what is left of the history's last page: the append needs a block it cannot get.
-    assert.throws(() => appendLine(join(dir, 'history.jsonl'), { run: 2, pad: 'y'.repeat(6000) }), /history\.jsonl: cannot write: no space left/);
+    assert.throws(
+      () => appendLine(join(dir, 'history.jsonl'), { run: 2, pad: 'y'.repeat(6000) }),
+      /history\.jsonl: cannot write: no space left/,
+    );
     assert.equal(readFileSync(join(dir, 'history.jsonl'), 'utf8'), '{"run":1}\n');
-    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
-  } finally { rmSync(join(dir, 'filler')); }
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
+  } finally {
+    rmSync(join(dir, 'filler'));
+  }
 });
 
 test('hactl check on a full state directory: exit 2, one line naming the file and the fix, state intact', async () => {
@@ -62,5 +83,8 @@ test('hactl check on a full state directory: exit 2, one line naming the file an
   assert.match(r.stderr, /no space left on .*cli/);
   assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace without --debug');
   assert.equal(readFileSync(join(stateDir, 'state.json'), 'utf8'), before);
-  assert.deepEqual(readdirSync(stateDir).filter((n) => n.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(stateDir).filter((n) => n.endsWith('.tmp')),
+    [],
+  );
 });

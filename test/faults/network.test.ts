@@ -14,32 +14,40 @@ import { SshSession, SshError } from '../../dist/adapters/ssh.js';
 import { runRsync } from '../../dist/adapters/rsync.js';
 
 let lab: Lab;
-before(async () => { lab = await Lab.start(); });
-after(async () => { await lab?.stop(); });
+before(async () => {
+  lab = await Lab.start();
+});
+after(async () => {
+  await lab?.stop();
+});
 
 describe('a healthy host behind a TCP relay that coalesces segments', () => {
-  test('hactl check through the relay: 20 of 20 say the primary serves, none alerts', { timeout: 180_000 }, async () => {
-    const P = lab.host('primary');
-    // A 50 ms window: a probe's whole answer (channel confirmation, output, exit status) comes in one write.
-    const relay = await new Relay({ address: P.address, port: P.sshPort }, 50).start();
-    try {
-      hostVia(lab, P, { address: '127.0.0.1', port: relay.port });
-      lab.writeConfig({ hosts: { primary: { address: '127.0.0.1', port: relay.port } } });
-      await P.startGateway();
-      const codes: number[] = [];
-      for (let i = 0; i < 20; i++) {
-        const r = await lab.hactl(['check']);
-        codes.push(r.code);
-        assert.match(r.stdout, /primary serving/, r.stdout + r.stderr);
+  test(
+    'hactl check through the relay: 20 of 20 say the primary serves, none alerts',
+    { timeout: 180_000 },
+    async () => {
+      const P = lab.host('primary');
+      // A 50 ms window: a probe's whole answer (channel confirmation, output, exit status) comes in one write.
+      const relay = await new Relay({ address: P.address, port: P.sshPort }, 50).start();
+      try {
+        hostVia(lab, P, { address: '127.0.0.1', port: relay.port });
+        lab.writeConfig({ hosts: { primary: { address: '127.0.0.1', port: relay.port } } });
+        await P.startGateway();
+        const codes: number[] = [];
+        for (let i = 0; i < 20; i++) {
+          const r = await lab.hactl(['check']);
+          codes.push(r.code);
+          assert.match(r.stdout, /primary serving/, r.stdout + r.stderr);
+        }
+        assert.deepEqual(codes, Array(20).fill(0));
+        assert.ok(relay.accepted >= 20, 'the checks went through the relay');
+        assert.deepEqual(lab.telegram.texts(), []);
+      } finally {
+        await relay.stop();
+        lab.writeConfig();
       }
-      assert.deepEqual(codes, Array(20).fill(0));
-      assert.ok(relay.accepted >= 20, 'the checks went through the relay');
-      assert.deepEqual(lab.telegram.texts(), []);
-    } finally {
-      await relay.stop();
-      lab.writeConfig();
-    }
-  });
+    },
+  );
 
   test('300 fast commands over 10 sessions: every exit status read, 0 misreads', async () => {
     const relay = await new Relay({ address: '127.0.0.2', port: lab.host('primary').sshPort }).start();
@@ -53,7 +61,8 @@ describe('a healthy host behind a TCP relay that coalesces segments', () => {
             const want = (s * 30 + i) % 3; // 0, 1, 2: exit statuses the probes rely on
             try {
               const r = await session.run(`echo out-${i}; exit ${want}`, 5);
-              if (r.code !== want || r.stdout !== `out-${i}\n`) misreads.push(`#${s * 30 + i}: code ${r.code} stdout ${JSON.stringify(r.stdout)}`);
+              if (r.code !== want || r.stdout !== `out-${i}\n`)
+                misreads.push(`#${s * 30 + i}: code ${r.code} stdout ${JSON.stringify(r.stdout)}`);
             } catch (e) {
               misreads.push(`#${s * 30 + i}: ${(e as Error).message}`);
             }
@@ -73,7 +82,11 @@ describe('a healthy host behind a TCP relay that coalesces segments', () => {
 async function outcome(host: any, connect = 2, command = 3): Promise<string> {
   try {
     const s = await SshSession.open(host, connect, command);
-    try { await s.run('true'); } finally { await s.close(); }
+    try {
+      await s.run('true');
+    } finally {
+      await s.close();
+    }
     return 'ok';
   } catch (e) {
     assert.ok(e instanceof SshError, `not an SshError: ${e}`);
@@ -92,13 +105,25 @@ describe('each network fault ends, classified as what it is', () => {
 
   test('a listener that never speaks: ssh-timeout', async () => {
     const srv = await silentServer().start();
-    try { assert.equal(await outcome(at(srv.port)), 'ssh-timeout'); } finally { await srv.stop(); }
+    try {
+      assert.equal(await outcome(at(srv.port)), 'ssh-timeout');
+    } finally {
+      await srv.stop();
+    }
   });
 
-  test('a banner sent byte by byte over 60 s: ssh-timeout, bounded by the connect deadline', { timeout: 30_000 }, async () => {
-    const srv = await tricklingBanner(60_000).start();
-    try { assert.equal(await outcome(at(srv.port)), 'ssh-timeout'); } finally { await srv.stop(); }
-  });
+  test(
+    'a banner sent byte by byte over 60 s: ssh-timeout, bounded by the connect deadline',
+    { timeout: 30_000 },
+    async () => {
+      const srv = await tricklingBanner(60_000).start();
+      try {
+        assert.equal(await outcome(at(srv.port)), 'ssh-timeout');
+      } finally {
+        await srv.stop();
+      }
+    },
+  );
 
   test('authentication refused: auth-failure', async () => {
     const key = join(lab.dir, 'stranger_ed25519');
@@ -114,18 +139,28 @@ describe('each network fault ends, classified as what it is', () => {
     assert.equal(await outcome({ ...at(P().sshPort), address: P().address, knownHosts: kh }), 'hostkey-failure');
   });
 
-  test('a remote command that hangs and ignores SIGTERM is killed on the host; nothing is left running', { timeout: 60_000 }, async () => {
-    const s = await SshSession.open({ ...at(P().sshPort), address: P().address }, 2, 3);
-    try {
-      const r = await s.run(`trap '' TERM; echo $$ > ${lab.dir}/hung.pid; sleep 300 & wait; sleep 300`, 1);
-      // `timeout -k` sends KILL to its whole process group (itself included): sshd reports exit-signal KILL.
-      assert.deepEqual([r.code, r.signal], [null, 'SIGKILL'], 'KILL after TERM was ignored');
-      const pid = Number(readFileSync(join(lab.dir, 'hung.pid'), 'utf8'));
-      let state = '';
-      try { state = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { /* gone */ }
-      assert.ok(!state || / Z /.test(state), `the hung command still runs: ${state}`);
-    } finally { await s.close(); }
-  });
+  test(
+    'a remote command that hangs and ignores SIGTERM is killed on the host; nothing is left running',
+    { timeout: 60_000 },
+    async () => {
+      const s = await SshSession.open({ ...at(P().sshPort), address: P().address }, 2, 3);
+      try {
+        const r = await s.run(`trap '' TERM; echo $$ > ${lab.dir}/hung.pid; sleep 300 & wait; sleep 300`, 1);
+        // `timeout -k` sends KILL to its whole process group (itself included): sshd reports exit-signal KILL.
+        assert.deepEqual([r.code, r.signal], [null, 'SIGKILL'], 'KILL after TERM was ignored');
+        const pid = Number(readFileSync(join(lab.dir, 'hung.pid'), 'utf8'));
+        let state = '';
+        try {
+          state = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        } catch {
+          /* gone */
+        }
+        assert.ok(!state || / Z /.test(state), `the hung command still runs: ${state}`);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
   test('a connection dropped mid-command: unreachable', { timeout: 60_000 }, async () => {
     const relay = await new Relay({ address: P().address, port: P().sshPort }).start();
@@ -135,25 +170,48 @@ describe('each network fault ends, classified as what it is', () => {
       setTimeout(() => relay.dropAll(), 500);
       await assert.rejects(run, (e: any) => e instanceof SshError && e.kind === 'unreachable');
       await s.close();
-    } finally { await relay.stop(); }
+    } finally {
+      await relay.stop();
+    }
   });
 
-  test('a server that authenticates but never opens the channel: the local deadline ends it (ssh-timeout)', { timeout: 60_000 }, async () => {
-    const srv = await stuckSshServer(join(P().dir, 'host_ed25519'));
-    try {
-      const s = await SshSession.open(at(srv.port), 2, 1);
-      await assert.rejects(s.run('true', 1), (e: any) => e instanceof SshError && e.kind === 'ssh-timeout' && /local deadline/.test(e.message));
-      await s.close();
-    } finally { await srv.stop(); }
-  });
+  test(
+    'a server that authenticates but never opens the channel: the local deadline ends it (ssh-timeout)',
+    { timeout: 60_000 },
+    async () => {
+      const srv = await stuckSshServer(join(P().dir, 'host_ed25519'));
+      try {
+        const s = await SshSession.open(at(srv.port), 2, 1);
+        await assert.rejects(
+          s.run('true', 1),
+          (e: any) => e instanceof SshError && e.kind === 'ssh-timeout' && /local deadline/.test(e.message),
+        );
+        await s.close();
+      } finally {
+        await srv.stop();
+      }
+    },
+  );
 
-  test("rsync's ssh hanging (authenticated, no session ever opens): the deadline stops the process group", { timeout: 60_000 }, async () => {
-    const srv = await stuckSshServer(join(P().dir, 'host_ed25519'));
-    try {
-      const r = await runRsync({ from: { path: `${lab.dir}/` }, to: { host: at(srv.port), path: '/tmp/never' }, flags: 'a',
-        connectTimeout: 2, ioTimeout: 600, deadline: 3 });
-      assert.equal(r.timedOut, true, `rsync ended by itself: code ${r.code} ${r.stderr}`);
-      assert.notEqual(r.code, 0);
-    } finally { await srv.stop(); }
-  });
+  test(
+    "rsync's ssh hanging (authenticated, no session ever opens): the deadline stops the process group",
+    { timeout: 60_000 },
+    async () => {
+      const srv = await stuckSshServer(join(P().dir, 'host_ed25519'));
+      try {
+        const r = await runRsync({
+          from: { path: `${lab.dir}/` },
+          to: { host: at(srv.port), path: '/tmp/never' },
+          flags: 'a',
+          connectTimeout: 2,
+          ioTimeout: 600,
+          deadline: 3,
+        });
+        assert.equal(r.timedOut, true, `rsync ended by itself: code ${r.code} ${r.stderr}`);
+        assert.notEqual(r.code, 0);
+      } finally {
+        await srv.stop();
+      }
+    },
+  );
 });

@@ -26,7 +26,10 @@ export function installHopKey(lab: Lab, running: string, other: string): { key: 
  * then the stand-in writes its pid and waits on a FIFO that nobody writes, so
  * a test can kill it with half a copy made, every time, without racing it.
  */
-export function standInRsync(dir: string, holdBack: string): { env: Record<string, string>; pidFile: string; release(): void } {
+export function standInRsync(
+  dir: string,
+  holdBack: string,
+): { env: Record<string, string>; pidFile: string; release(): void } {
   const real = execFileSync('sh', ['-c', 'command -v rsync'], { encoding: 'utf8' }).trim();
   const bin = join(dir, 'stand-in-bin');
   mkdirSync(bin, { recursive: true });
@@ -36,17 +39,27 @@ export function standInRsync(dir: string, holdBack: string): { env: Record<strin
   rmSync(pidFile, { force: true });
   execFileSync('mkfifo', [hold]);
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  writeFileSync(join(bin, 'rsync'), [
-    '#!/bin/sh',
-    `${q(real)} ${q(`--exclude=/${holdBack}`)} "$@"`,
-    `echo $$ > ${q(`${pidFile}.tmp`)} && mv ${q(`${pidFile}.tmp`)} ${q(pidFile)}`,
-    `read x < ${q(hold)}`,
-    '',
-  ].join('\n'), { mode: 0o755 });
+  writeFileSync(
+    join(bin, 'rsync'),
+    [
+      '#!/bin/sh',
+      `${q(real)} ${q(`--exclude=/${holdBack}`)} "$@"`,
+      `echo $$ > ${q(`${pidFile}.tmp`)} && mv ${q(`${pidFile}.tmp`)} ${q(pidFile)}`,
+      `read x < ${q(hold)}`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
   return {
     env: { PATH: `${bin}:${process.env.PATH}` },
     pidFile,
     // Opens the FIFO for writing without blocking on a reader that is gone: a stand-in still waiting ends.
-    release: () => { try { execFileSync('sh', ['-c', `exec 3<>${q(hold)}; echo go >&3`]); } catch { /* gone */ } },
+    release: () => {
+      try {
+        execFileSync('sh', ['-c', `exec 3<>${q(hold)}; echo go >&3`]);
+      } catch {
+        /* gone */
+      }
+    },
   };
 }

@@ -24,7 +24,12 @@ const args = process.argv.slice(2);
 appendFileSync(join(dir, 'fake-calls.log'), `${new Date().toISOString()} ${args.join(' ')}\n`);
 
 function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 function running() {
   if (!existsSync(pidFile)) return 0;
@@ -42,48 +47,90 @@ function flaky() {
 }
 function probe(path) {
   return new Promise((resolve) => {
-    const r = get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => { res.resume(); resolve(res.statusCode); });
+    const r = get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
     r.on('error', () => resolve(0));
-    r.on('timeout', () => { r.destroy(); resolve(0); });
+    r.on('timeout', () => {
+      r.destroy();
+      resolve(0);
+    });
   });
 }
 
 async function main() {
   const [group, verb] = args;
-  if (group !== 'gateway') { console.error(`fake openclaw: unsupported: ${args.join(' ')}`); return 2; }
+  if (group !== 'gateway') {
+    console.error(`fake openclaw: unsupported: ${args.join(' ')}`);
+    return 2;
+  }
   if (verb === 'run') {
     const other = running();
-    if (other) { console.error(`another OpenClaw process owns gateway-lifecycle (pid ${other})`); return 78; }
-    if (cfg.failRun) { console.error('Missing config'); return 78; }
+    if (other) {
+      console.error(`another OpenClaw process owns gateway-lifecycle (pid ${other})`);
+      return 78;
+    }
+    if (cfg.failRun) {
+      console.error('Missing config');
+      return 78;
+    }
     writeFileSync(pidFile, String(process.pid));
     const t0 = Date.now();
     const startupMs = Number(process.env.FAKE_STARTUP_MS ?? cfg.startupMs ?? 300);
     const started = () => Date.now() - t0 >= startupMs;
     const server = createServer((req, res) => {
       if (existsSync(join(dir, 'fake-hang'))) return; // accepted, never answered
-      const json = (code, body) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+      const json = (code, body) => {
+        res.writeHead(code, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
       if (req.url === '/readyz' && flaky()) return json(503, { ready: false, flaky: true });
       if (req.url === '/healthz') return json(200, { ok: true, status: 'live' });
-      if (req.url === '/readyz') return started() && !cfg.neverReady ? json(200, { ready: true, host: process.env.LAB_HOST }) : json(503, { ready: false });
-      if (req.url === '/startupz') return started() ? json(200, { status: 'started' }) : json(503, { status: 'starting' });
+      if (req.url === '/readyz')
+        return started() && !cfg.neverReady
+          ? json(200, { ready: true, host: process.env.LAB_HOST })
+          : json(503, { ready: false });
+      if (req.url === '/startupz')
+        return started() ? json(200, { status: 'started' }) : json(503, { status: 'starting' });
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><title>OpenClaw Control</title>');
     });
-    server.listen(port, '127.0.0.1', () => console.log(`gateway listening on 127.0.0.1:${port} (${process.env.LAB_HOST})`));
-    server.on('error', (e) => { console.error(e.message); process.exit(1); });
-    const stop = () => { try { if (Number(readFileSync(pidFile, 'utf8')) === process.pid) unlinkSync(pidFile); } catch {} server.close(); process.exit(0); };
+    server.listen(port, '127.0.0.1', () =>
+      console.log(`gateway listening on 127.0.0.1:${port} (${process.env.LAB_HOST})`),
+    );
+    server.on('error', (e) => {
+      console.error(e.message);
+      process.exit(1);
+    });
+    const stop = () => {
+      try {
+        if (Number(readFileSync(pidFile, 'utf8')) === process.pid) unlinkSync(pidFile);
+      } catch {}
+      server.close();
+      process.exit(0);
+    };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     return new Promise(() => {});
   }
   if (verb === 'start') {
-    if (!cfg.service) { console.log('Gateway service disabled.'); return 1; }
+    if (!cfg.service) {
+      console.log('Gateway service disabled.');
+      return 1;
+    }
     const out = openSync(join(dir, 'service.log'), 'a');
-    spawn(process.execPath, [process.argv[1], 'gateway', 'run'], { detached: true, stdio: ['ignore', out, out] }).unref();
+    spawn(process.execPath, [process.argv[1], 'gateway', 'run'], {
+      detached: true,
+      stdio: ['ignore', out, out],
+    }).unref();
     return 0;
   }
   if (verb === 'stop') {
-    if (!cfg.service) { console.log('Gateway service disabled.'); return 1; }
+    if (!cfg.service) {
+      console.log('Gateway service disabled.');
+      return 1;
+    }
     const pid = running();
     if (pid) process.kill(pid, 'SIGTERM');
     return 0;
@@ -96,4 +143,6 @@ async function main() {
   console.error(`fake openclaw: unsupported: ${args.join(' ')}`);
   return 2;
 }
-main().then((code) => { if (typeof code === 'number') process.exit(code); });
+main().then((code) => {
+  if (typeof code === 'number') process.exit(code);
+});

@@ -6,7 +6,17 @@
 // Faults: crash a gateway, kill a host (sshd + gateway), hang SSH (a listener
 // that accepts and never speaks), change a host key.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,27 +27,50 @@ export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const FAKE = join(ROOT, 'test/lab/fake-openclaw.mjs');
 export const TOKEN = '123456:LAB-secret-token-value';
 
-export interface HostSpec { name: string; address: string; gatewayPort?: number }
+export interface HostSpec {
+  name: string;
+  address: string;
+  gatewayPort?: number;
+}
 
 export class LabHost {
   sshd?: ChildProcess;
   hang?: { server: Server; sockets: Socket[] };
-  constructor(readonly lab: Lab, readonly name: string, readonly address: string, readonly sshPort: number, readonly gatewayPort: number, readonly dir: string) {}
-  get home() { return join(this.dir, 'home'); }
-  get openclawDir() { return join(this.home, '.openclaw'); }
+  constructor(
+    readonly lab: Lab,
+    readonly name: string,
+    readonly address: string,
+    readonly sshPort: number,
+    readonly gatewayPort: number,
+    readonly dir: string,
+  ) {}
+  get home() {
+    return join(this.dir, 'home');
+  }
+  get openclawDir() {
+    return join(this.home, '.openclaw');
+  }
 
   writeSshdConfig(): void {
     const path = `${join(this.home, 'bin')}:${this.lab.extraPath ? this.lab.extraPath + ':' : ''}/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`;
-    writeFileSync(join(this.dir, 'sshd_config'), [
-      `ListenAddress ${this.address}:${this.sshPort}`,
-      `HostKey ${join(this.dir, 'host_ed25519')}`,
-      `PidFile ${join(this.dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${join(this.lab.dir, 'client_ed25519.pub')}`,
-      'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password',
-      'UsePAM no', 'StrictModes no', 'MaxStartups 50', 'LogLevel ERROR',
-      `SetEnv HOME=${this.home} PATH=${path} LAB_HOST=${this.name}`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(this.dir, 'sshd_config'),
+      [
+        `ListenAddress ${this.address}:${this.sshPort}`,
+        `HostKey ${join(this.dir, 'host_ed25519')}`,
+        `PidFile ${join(this.dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${join(this.lab.dir, 'client_ed25519.pub')}`,
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PermitRootLogin prohibit-password',
+        'UsePAM no',
+        'StrictModes no',
+        'MaxStartups 50',
+        'LogLevel ERROR',
+        `SetEnv HOME=${this.home} PATH=${path} LAB_HOST=${this.name}`,
+        '',
+      ].join('\n'),
+    );
   }
 
   async startSshd(): Promise<void> {
@@ -45,8 +78,16 @@ export class LabHost {
     if (this.sshd && this.sshd.exitCode === null) return;
     this.writeSshdConfig();
     const log = join(this.dir, 'sshd.log');
-    const child = spawn('/usr/sbin/sshd', ['-f', join(this.dir, 'sshd_config'), '-D', '-e'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.on('data', (d) => { try { appendFileSync(log, d); } catch { /* the lab dir is already gone */ } });
+    const child = spawn('/usr/sbin/sshd', ['-f', join(this.dir, 'sshd_config'), '-D', '-e'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr!.on('data', (d) => {
+      try {
+        appendFileSync(log, d);
+      } catch {
+        /* the lab dir is already gone */
+      }
+    });
     this.sshd = child;
     await waitPort(this.address, this.sshPort, 5000);
   }
@@ -65,12 +106,20 @@ export class LabHost {
     const f = join(this.openclawDir, 'fake-gateway.pid');
     if (!existsSync(f)) return 0;
     const pid = Number(readFileSync(f, 'utf8'));
-    try { process.kill(pid, 0); return pid; } catch { return 0; }
+    try {
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return 0;
+    }
   }
 
   setFake(settings: Record<string, unknown>): void {
     mkdirSync(this.openclawDir, { recursive: true });
-    writeFileSync(join(this.openclawDir, 'fake.json'), JSON.stringify({ port: this.gatewayPort, startupMs: 300, ...settings }));
+    writeFileSync(
+      join(this.openclawDir, 'fake.json'),
+      JSON.stringify({ port: this.gatewayPort, startupMs: 300, ...settings }),
+    );
   }
 
   /** Start the gateway as the host itself would (boot, by hand): not through hactl. */
@@ -78,7 +127,11 @@ export class LabHost {
     if (this.gatewayPid()) return;
     const out = join(this.openclawDir, 'lab-gateway.log');
     mkdirSync(this.openclawDir, { recursive: true });
-    const c = spawn(FAKE, ['gateway', 'run'], { detached: true, stdio: 'ignore', env: { ...process.env, HOME: this.home, LAB_HOST: this.name } });
+    const c = spawn(FAKE, ['gateway', 'run'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, HOME: this.home, LAB_HOST: this.name },
+    });
     c.unref();
     void out;
     await waitHttp(this.gatewayPort, '/readyz', 10000);
@@ -88,7 +141,11 @@ export class LabHost {
   crashGateway(): void {
     const pid = this.gatewayPid();
     if (pid) process.kill(pid, 'SIGKILL');
-    try { rmSync(join(this.openclawDir, 'fake-gateway.pid')); } catch { /* none */ }
+    try {
+      rmSync(join(this.openclawDir, 'fake-gateway.pid'));
+    } catch {
+      /* none */
+    }
   }
 
   /** Power loss: the gateway and sshd die. */
@@ -101,7 +158,10 @@ export class LabHost {
   async hangSsh(): Promise<void> {
     await this.stopSshd();
     const sockets: Socket[] = [];
-    const server = createServer((s) => { sockets.push(s); s.on('error', () => undefined); });
+    const server = createServer((s) => {
+      sockets.push(s);
+      s.on('error', () => undefined);
+    });
     await new Promise<void>((r) => server.listen(this.sshPort, this.address, r));
     this.hang = { server, sockets };
   }
@@ -124,11 +184,22 @@ export class LabHost {
 
   calls(): string[] {
     const f = join(this.openclawDir, 'fake-calls.log');
-    return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.replace(/^\S+ /, '')) : [];
+    return existsSync(f)
+      ? readFileSync(f, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.replace(/^\S+ /, ''))
+      : [];
   }
 }
 
-export interface HactlResult { code: number; stdout: string; stderr: string; ms: number }
+export interface HactlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 export class Lab {
   readonly hosts = new Map<string, LabHost>();
@@ -136,7 +207,13 @@ export class Lab {
   extraPath = '';
   private constructor(readonly dir: string) {}
 
-  static async start(specs: HostSpec[] = [{ name: 'primary', address: '127.0.0.2' }, { name: 'standby', address: '127.0.0.3' }], opts: { extraPath?: string } = {}): Promise<Lab> {
+  static async start(
+    specs: HostSpec[] = [
+      { name: 'primary', address: '127.0.0.2' },
+      { name: 'standby', address: '127.0.0.3' },
+    ],
+    opts: { extraPath?: string } = {},
+  ): Promise<Lab> {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     const lab = new Lab(mkdtempSync(join(tmpdir(), 'hactl-lab-')));
     lab.extraPath = opts.extraPath ?? '';
@@ -146,7 +223,14 @@ export class Lab {
       mkdirSync(join(dir, 'home', 'bin'), { recursive: true });
       symlinkSync(FAKE, join(dir, 'home', 'bin', 'openclaw'));
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_ed25519')]);
-      const host = new LabHost(lab, s.name, s.address, await freePort(s.address), s.gatewayPort ?? (await freePort('127.0.0.1')), dir);
+      const host = new LabHost(
+        lab,
+        s.name,
+        s.address,
+        await freePort(s.address),
+        s.gatewayPort ?? (await freePort('127.0.0.1')),
+        dir,
+      );
       host.setFake({});
       lab.hosts.set(s.name, host);
     }
@@ -165,7 +249,10 @@ export class Lab {
 
   /** known_hosts as it was when the lab was set up (a changed key no longer matches). */
   writeKnownHosts(): void {
-    const lines = [...this.hosts.values()].map((h) => `[${h.address}]:${h.sshPort} ${readFileSync(join(h.dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}`);
+    const lines = [...this.hosts.values()].map(
+      (h) =>
+        `[${h.address}]:${h.sshPort} ${readFileSync(join(h.dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}`,
+    );
     writeFileSync(join(this.dir, 'known_hosts'), lines.join('\n') + '\n');
   }
 
@@ -173,19 +260,39 @@ export class Lab {
   config(overrides: Record<string, any> = {}, stateDir = join(this.dir, 'state')): Record<string, any> {
     const hosts: Record<string, any> = {};
     for (const h of this.hosts.values()) {
-      hosts[h.name] = { address: h.address, port: h.sshPort, user: 'root', key: join(this.dir, 'client_ed25519'), knownHosts: join(this.dir, 'known_hosts'), gateway: { port: h.gatewayPort } };
+      hosts[h.name] = {
+        address: h.address,
+        port: h.sshPort,
+        user: 'root',
+        key: join(this.dir, 'client_ed25519'),
+        knownHosts: join(this.dir, 'known_hosts'),
+        gateway: { port: h.gatewayPort },
+      };
     }
-    return deepMerge({
-      stateDir,
-      hosts,
-      pair: { primary: 'primary', standby: 'standby' },
-      gateway: {
-        // The lab has no systemd: systemctl fails, `openclaw gateway start` says the service is disabled,
-        // the detached run works. The default order is exercised as it is.
+    return deepMerge(
+      {
+        stateDir,
+        hosts,
+        pair: { primary: 'primary', standby: 'standby' },
+        gateway: {
+          // The lab has no systemd: systemctl fails, `openclaw gateway start` says the service is disabled,
+          // the detached run works. The default order is exercised as it is.
+        },
+        thresholds: {
+          connectTimeout: 2,
+          commandTimeout: 5,
+          retryDelay: 0.5,
+          verifyDeadline: 10,
+          stopDeadline: 5,
+          settle: 0.2,
+          pollInterval: 0.2,
+          cooldown: 0,
+          lockLease: 120,
+        },
+        alerts: { prefix: '[lab]', telegram: { chatId: 4242, apiRoot: this.telegram.url, timeout: 2 } },
       },
-      thresholds: { connectTimeout: 2, commandTimeout: 5, retryDelay: 0.5, verifyDeadline: 10, stopDeadline: 5, settle: 0.2, pollInterval: 0.2, cooldown: 0, lockLease: 120 },
-      alerts: { prefix: '[lab]', telegram: { chatId: 4242, apiRoot: this.telegram.url, timeout: 2 } },
-    }, overrides);
+      overrides,
+    );
   }
 
   writeConfig(overrides: Record<string, any> = {}, name = 'hactl.yaml'): string {
@@ -198,7 +305,11 @@ export class Lab {
   hactl(args: string[], env: Record<string, string | undefined> = {}): Promise<HactlResult> {
     const t0 = Date.now();
     return new Promise((resolveRun) => {
-      const c = spawn(process.execPath, [join(ROOT, 'bin/hactl'), ...args], { cwd: this.dir, env: { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(this.dir, 'hactl.yaml'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn(process.execPath, [join(ROOT, 'bin/hactl'), ...args], {
+        cwd: this.dir,
+        env: { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(this.dir, 'hactl.yaml'), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       c.stdout.on('data', (d) => (stdout += d));
@@ -213,7 +324,12 @@ export class Lab {
 
   history(stateDir = join(this.dir, 'state')): any[] {
     const f = join(stateDir, 'history.jsonl');
-    return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+    return existsSync(f)
+      ? readFileSync(f, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+      : [];
   }
 
   /** Back to "primary serving, standby idle", with a fresh state directory. */
@@ -239,10 +355,16 @@ export class Lab {
       try {
         const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
         if (env.includes(`HOME=${this.dir}/`) && Number(pid) !== process.pid) process.kill(Number(pid), 'SIGKILL');
-      } catch { /* gone or not ours */ }
+      } catch {
+        /* gone or not ours */
+      }
     }
     for (const h of this.hosts.values()) {
-      try { h.sshd?.kill('SIGKILL'); } catch { /* gone */ }
+      try {
+        h.sshd?.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
       h.hang?.server.close();
     }
   }
@@ -278,7 +400,10 @@ async function waitPort(address: string, port: number, ms: number): Promise<void
   const t0 = Date.now();
   while (Date.now() - t0 < ms) {
     const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, address, () => { s.destroy(); r(true); });
+      const s = connect(port, address, () => {
+        s.destroy();
+        r(true);
+      });
       s.on('error', () => r(false));
     });
     if (ok) return;
@@ -293,7 +418,9 @@ export async function waitHttp(port: number, path: string, ms: number): Promise<
     try {
       const r = await fetch(`http://127.0.0.1:${port}${path}`);
       if (r.status === 200) return;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`127.0.0.1:${port}${path} not 200 after ${ms} ms`);

@@ -14,9 +14,17 @@ const run = promisify(execFile);
 export function ensureOpenclaw(): string {
   if (process.env.HACTL_OPENCLAW) return process.env.HACTL_OPENCLAW;
   try {
-    return execFileSync('bash', [join(ROOT, 'scripts/install-openclaw')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+    return execFileSync('bash', [join(ROOT, 'scripts/install-openclaw')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+      .trim()
+      .split('\n')
+      .at(-1)!;
   } catch (e) {
-    throw new Error(`cannot install the real OpenClaw (scripts/install-openclaw failed; is the npm registry reachable?): ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `cannot install the real OpenClaw (scripts/install-openclaw failed; is the npm registry reachable?): ${(e as Error).message.split('\n')[0]}`,
+    );
   }
 }
 
@@ -32,17 +40,23 @@ export async function realLab(): Promise<{ lab: Lab; openclaw: string }> {
     { name: 'standby', address: '127.0.0.3', gatewayPort: 19789 },
   ]);
   try {
-    await Promise.all([...lab.hosts.values()].map(async (h) => {
-      rmSync(join(h.home, 'bin', 'openclaw'), { force: true });
-      symlinkSync(openclaw, join(h.home, 'bin', 'openclaw'));
-      rmSync(h.openclawDir, { recursive: true, force: true });
-      await oc(openclaw, h, ['setup', '--baseline']);
-      await oc(openclaw, h, ['config', 'set', 'gateway.bind', 'loopback']);
-      await oc(openclaw, h, ['config', 'set', 'gateway.port', String(h.gatewayPort)]);
-      // An agent that has learned something: memory sync has files to carry.
-      mkdirSync(join(h.openclawDir, 'workspace', 'memory'), { recursive: true });
-      if (h.name === 'primary') writeFileSync(join(h.openclawDir, 'workspace', 'MEMORY.md'), '# Memory\n\n- the user prefers short answers\n');
-    }));
+    await Promise.all(
+      [...lab.hosts.values()].map(async (h) => {
+        rmSync(join(h.home, 'bin', 'openclaw'), { force: true });
+        symlinkSync(openclaw, join(h.home, 'bin', 'openclaw'));
+        rmSync(h.openclawDir, { recursive: true, force: true });
+        await oc(openclaw, h, ['setup', '--baseline']);
+        await oc(openclaw, h, ['config', 'set', 'gateway.bind', 'loopback']);
+        await oc(openclaw, h, ['config', 'set', 'gateway.port', String(h.gatewayPort)]);
+        // An agent that has learned something: memory sync has files to carry.
+        mkdirSync(join(h.openclawDir, 'workspace', 'memory'), { recursive: true });
+        if (h.name === 'primary')
+          writeFileSync(
+            join(h.openclawDir, 'workspace', 'MEMORY.md'),
+            '# Memory\n\n- the user prefers short answers\n',
+          );
+      }),
+    );
   } catch (e) {
     await lab.stop();
     throw e;
@@ -52,7 +66,12 @@ export async function realLab(): Promise<{ lab: Lab; openclaw: string }> {
 
 /** Starts a host's real gateway the way its operator would (foreground run, detached); waits for /readyz. */
 export async function startReal(openclaw: string, h: LabHost): Promise<number> {
-  const c = spawn(openclaw, ['gateway', 'run'], { detached: true, stdio: 'ignore', cwd: h.home, env: { ...process.env, HOME: h.home, PATH: `${join(h.home, 'bin')}:${process.env.PATH}` } });
+  const c = spawn(openclaw, ['gateway', 'run'], {
+    detached: true,
+    stdio: 'ignore',
+    cwd: h.home,
+    env: { ...process.env, HOME: h.home, PATH: `${join(h.home, 'bin')}:${process.env.PATH}` },
+  });
   c.unref();
   await waitHttp(h.gatewayPort, '/readyz', 90_000);
   return c.pid!;
@@ -76,8 +95,27 @@ export async function startupz(port: number): Promise<unknown> {
 
 /** SIGKILL a gateway's whole process group (the gateway and its workers): a crash. */
 export function killGroup(pid: number): void {
-  try { process.kill(-pid, 'SIGKILL'); } catch { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
 }
 
 /** Thresholds for real gateways: a cold start takes 10-15 s on 2 cores. */
-export const REAL_THRESHOLDS = { connectTimeout: 5, commandTimeout: 20, retryDelay: 2, verifyDeadline: 90, stopDeadline: 20, settle: 2, pollInterval: 1, cooldown: 0, successesBeforeFailback: 1, lockLease: 600 };
+export const REAL_THRESHOLDS = {
+  connectTimeout: 5,
+  commandTimeout: 20,
+  retryDelay: 2,
+  verifyDeadline: 90,
+  stopDeadline: 20,
+  settle: 2,
+  pollInterval: 1,
+  cooldown: 0,
+  successesBeforeFailback: 1,
+  lockLease: 600,
+};

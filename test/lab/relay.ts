@@ -13,7 +13,11 @@ export class Relay {
   /** Connections relayed so far. */
   accepted = 0;
 
-  constructor(readonly target: { address: string; port: number }, readonly flushMs = 5, readonly listenAddress = '127.0.0.1') {}
+  constructor(
+    readonly target: { address: string; port: number },
+    readonly flushMs = 5,
+    readonly listenAddress = '127.0.0.1',
+  ) {}
 
   async start(): Promise<this> {
     this.server = createServer((client) => {
@@ -21,7 +25,11 @@ export class Relay {
       const upstream = connect(this.target.port, this.target.address);
       const pair: [Socket, Socket] = [client, upstream];
       this.pairs.add(pair);
-      const end = () => { client.destroy(); upstream.destroy(); this.pairs.delete(pair); };
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+        this.pairs.delete(pair);
+      };
       client.on('error', end).on('close', end);
       upstream.on('error', end).on('close', end);
       this.pipe(client, upstream);
@@ -46,7 +54,11 @@ export class Relay {
       }, this.flushMs);
     });
     from.on('end', () => {
-      const flush = () => { if (chunks.length && !to.destroyed) to.write(Buffer.concat(chunks)); chunks = []; to.end(); };
+      const flush = () => {
+        if (chunks.length && !to.destroyed) to.write(Buffer.concat(chunks));
+        chunks = [];
+        to.end();
+      };
       if (timer) setTimeout(flush, this.flushMs + 1);
       else flush();
     });
@@ -55,7 +67,10 @@ export class Relay {
   /** Cut every relayed connection now (RST both ways), as a dead link would. */
   dropAll(): number {
     const n = this.pairs.size;
-    for (const [a, b] of this.pairs) { a.resetAndDestroy(); b.resetAndDestroy(); }
+    for (const [a, b] of this.pairs) {
+      a.resetAndDestroy();
+      b.resetAndDestroy();
+    }
     this.pairs.clear();
     return n;
   }

@@ -3,14 +3,18 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSnapshot, planRetention, snapshotName, snapshots } from '../../dist/backup/retention.js';
 
-const hours = (start: string, n: number, step = 1) => Array.from({ length: n }, (_, i) => snapshotName(new Date(new Date(start).getTime() + i * step * 3600e3)));
+const hours = (start: string, n: number, step = 1) =>
+  Array.from({ length: n }, (_, i) => snapshotName(new Date(new Date(start).getTime() + i * step * 3600e3)));
 
 describe('snapshot names', () => {
   test('round trip, and only complete snapshots count', () => {
     const n = snapshotName(new Date('2026-11-22T14:05:09.123Z'));
     assert.equal(n, '2026-11-22T140509Z');
     assert.equal(parseSnapshot(n)!.toISOString(), '2026-11-22T14:05:09.000Z');
-    assert.deepEqual(snapshots(['latest', '.incomplete-2026-11-22T150000Z', n, '.rejected-x', '2026-11-21T000000Z']), ['2026-11-21T000000Z', n]);
+    assert.deepEqual(snapshots(['latest', '.incomplete-2026-11-22T150000Z', n, '.rejected-x', '2026-11-21T000000Z']), [
+      '2026-11-21T000000Z',
+      n,
+    ]);
     assert.equal(parseSnapshot('2026-13-40T999999Z'), null);
   });
 });
@@ -23,7 +27,11 @@ describe('planRetention', () => {
     assert.deepEqual(prune, all.slice(0, 6));
   });
   test('several snapshots in one hour: only the newest of that hour counts', () => {
-    const { keep } = planRetention(['2026-11-22T100000Z', '2026-11-22T103000Z', '2026-11-22T110000Z'], { hourly: 2, daily: 0, weekly: 0 });
+    const { keep } = planRetention(['2026-11-22T100000Z', '2026-11-22T103000Z', '2026-11-22T110000Z'], {
+      hourly: 2,
+      daily: 0,
+      weekly: 0,
+    });
     assert.deepEqual(keep, ['2026-11-22T103000Z', '2026-11-22T110000Z']);
   });
   test('like borg prune: N hours means the N newest hours that have a snapshot', () => {
@@ -36,7 +44,8 @@ describe('planRetention', () => {
     // 7 newest days, plus the newest of 4 ISO weeks (3 of them older than the dailies).
     assert.equal(keep.length, 7 + 3);
     assert.equal(keep.at(-1), all.at(-1));
-    for (const k of keep.slice(0, 3)) assert.equal(new Date(parseSnapshot(k)!).getUTCDay(), 0, `${k} is the newest of its ISO week (a Sunday)`);
+    for (const k of keep.slice(0, 3))
+      assert.equal(new Date(parseSnapshot(k)!).getUTCDay(), 0, `${k} is the newest of its ISO week (a Sunday)`);
   });
   test('zero everywhere still keeps the latest; nothing else', () => {
     const all = hours('2026-11-22T00:00:00Z', 5);
@@ -53,19 +62,34 @@ import { foldTier, sameProblem } from '../../dist/backup/fold.js';
 import { planRestoreRequest } from '../../dist/backup/restore-plan.js';
 import { parseListing } from '../../dist/backup/list.js';
 
-const tier = (over: Record<string, unknown> = {}) => ({
-  name: 't1', source: 'a:data', destination: 'b:snaps', filters: [], interval: 60,
-  retention: { hourly: 24, daily: 0, weekly: 0 }, minFreeMB: 100, deepVerifyEvery: 0, sqlite: [], ...over,
-}) as any;
+const tier = (over: Record<string, unknown> = {}) =>
+  ({
+    name: 't1',
+    source: 'a:data',
+    destination: 'b:snaps',
+    filters: [],
+    interval: 60,
+    retention: { hourly: 24, daily: 0, weekly: 0 },
+    minFreeMB: 100,
+    deepVerifyEvery: 0,
+    sqlite: [],
+    ...over,
+  }) as any;
 const host = (name: string) => ({ name }) as any;
-const R = (over: Record<string, unknown> = {}) => ({ tier: tier(over), src: { host: host('a'), path: 'data' }, dst: { host: host('b'), path: 'snaps' } }) as any;
+const R = (over: Record<string, unknown> = {}) =>
+  ({ tier: tier(over), src: { host: host('a'), path: 'data' }, dst: { host: host('b'), path: 'snaps' } }) as any;
 const NOW = new Date('2026-11-22T12:00:00Z');
 const minsAgo = (m: number) => new Date(NOW.getTime() - m * 60000).toISOString();
 
 describe('planUpstream', () => {
   const rows: Array<[string, any, any, RegExp | null]> = [
     ['no upstream tier', undefined, undefined, null],
-    ['never ran', tier({ name: 'up' }), undefined, /upstream tier up has no fresh snapshot \(none recorded; every 60 min\)/],
+    [
+      'never ran',
+      tier({ name: 'up' }),
+      undefined,
+      /upstream tier up has no fresh snapshot \(none recorded; every 60 min\)/,
+    ],
     ['fresh: within twice the interval', tier({ name: 'up' }), { lastOkAt: minsAgo(120) }, null],
     ['stale', tier({ name: 'up' }), { lastOkAt: minsAgo(300) }, /last 300 min ago; every 60 min/],
     ['ran but never ok', tier({ name: 'up' }), { lastOkAt: null }, /none recorded/],
@@ -73,7 +97,8 @@ describe('planUpstream', () => {
   for (const [what, up, rec, want] of rows) {
     test(what, () => {
       const got = plan.planUpstream(up, rec, NOW);
-      if (want) assert.match(got!, want); else assert.equal(got, null);
+      if (want) assert.match(got!, want);
+      else assert.equal(got, null);
     });
   }
 });
@@ -81,11 +106,21 @@ describe('planUpstream', () => {
 describe('planSource and planFreeSpace', () => {
   const rows: Array<[string, () => any, string | null, RegExp | null]> = [
     ['source ok', () => plan.planSource('ok', R()), null, null],
-    ['source missing', () => plan.planSource('missing', R()), 'refused', /^REFUSED: source a:data is missing; no snapshot made, nothing pruned$/],
+    [
+      'source missing',
+      () => plan.planSource('missing', R()),
+      'refused',
+      /^REFUSED: source a:data is missing; no snapshot made, nothing pruned$/,
+    ],
     ['source empty', () => plan.planSource('empty', R()), 'refused', /^REFUSED: source a:data is empty/],
     ['free space above the floor', () => plan.planFreeSpace(200 * 1024, R()), null, null],
     ['free space exactly the floor', () => plan.planFreeSpace(100 * 1024, R()), null, null],
-    ['free space below the floor', () => plan.planFreeSpace(99 * 1024 + 1023, R()), 'refused', /^REFUSED: 99 MB free at b:snaps, below the floor of 100 MB$/],
+    [
+      'free space below the floor',
+      () => plan.planFreeSpace(99 * 1024 + 1023, R()),
+      'refused',
+      /^REFUSED: 99 MB free at b:snaps, below the floor of 100 MB$/,
+    ],
   ];
   for (const [what, run, result, line] of rows) {
     test(what, () => {
@@ -101,14 +136,30 @@ describe('planSource and planFreeSpace', () => {
 describe('planSnapshot', () => {
   const rows: Array<[string, string[], string | null, { name: string; prev: string | null; leftovers: string[] }]> = [
     ['first snapshot', [], null, { name: '2026-11-22T120000Z', prev: null, leftovers: [] }],
-    ['links to what latest names', ['2026-11-22T100000Z', '2026-11-22T110000Z', 'latest'], '2026-11-22T100000Z',
-      { name: '2026-11-22T120000Z', prev: '2026-11-22T100000Z', leftovers: [] }],
-    ['no latest pointer: the newest snapshot', ['2026-11-22T100000Z', '2026-11-22T110000Z'], null,
-      { name: '2026-11-22T120000Z', prev: '2026-11-22T110000Z', leftovers: [] }],
-    ['this second taken: the next one', ['2026-11-22T120000Z'], '2026-11-22T120000Z',
-      { name: '2026-11-22T120001Z', prev: '2026-11-22T120000Z', leftovers: [] }],
-    ['leftovers of a killed run are named', ['.incomplete-2026-11-22T110000Z', '.rejected-x'], null,
-      { name: '2026-11-22T120000Z', prev: null, leftovers: ['.incomplete-2026-11-22T110000Z'] }],
+    [
+      'links to what latest names',
+      ['2026-11-22T100000Z', '2026-11-22T110000Z', 'latest'],
+      '2026-11-22T100000Z',
+      { name: '2026-11-22T120000Z', prev: '2026-11-22T100000Z', leftovers: [] },
+    ],
+    [
+      'no latest pointer: the newest snapshot',
+      ['2026-11-22T100000Z', '2026-11-22T110000Z'],
+      null,
+      { name: '2026-11-22T120000Z', prev: '2026-11-22T110000Z', leftovers: [] },
+    ],
+    [
+      'this second taken: the next one',
+      ['2026-11-22T120000Z'],
+      '2026-11-22T120000Z',
+      { name: '2026-11-22T120001Z', prev: '2026-11-22T120000Z', leftovers: [] },
+    ],
+    [
+      'leftovers of a killed run are named',
+      ['.incomplete-2026-11-22T110000Z', '.rejected-x'],
+      null,
+      { name: '2026-11-22T120000Z', prev: null, leftovers: ['.incomplete-2026-11-22T110000Z'] },
+    ],
   ];
   for (const [what, entries, latest, want] of rows) {
     test(what, () => {
@@ -119,15 +170,26 @@ describe('planSnapshot', () => {
   test('a dry run says what it would do, and prunes nothing', () => {
     const p = plan.planSnapshot(NOW, { entries: ['2026-11-22T100000Z'], latest: null });
     const o = plan.planDryRun(R({ retention: { hourly: 1, daily: 0, weekly: 0 } }), p, []);
-    assert.equal(o.line, '--dry-run: would snapshot a:data to b:snaps/2026-11-22T120000Z (unchanged files hard-linked to '
-      + '2026-11-22T100000Z); would prune 2026-11-22T100000Z');
+    assert.equal(
+      o.line,
+      '--dry-run: would snapshot a:data to b:snaps/2026-11-22T120000Z (unchanged files hard-linked to ' +
+        '2026-11-22T100000Z); would prune 2026-11-22T100000Z',
+    );
   });
 });
 
 describe('rsyncStats: what the source held, counted by the one rule', () => {
   const rows: Array<[string, string, { files?: number; size?: number }]> = [
-    ['regular files and folders', 'Number of files: 4 (reg: 3, dir: 1)\nTotal file size: 1,234 bytes\n', { files: 3, size: 1234 }],
-    ['a symlink and a FIFO count as entries, by their size', 'Number of files: 5 (reg: 1, dir: 1, link: 2, special: 1)\nTotal file size: 15 bytes\n', { files: 4, size: 15 }],
+    [
+      'regular files and folders',
+      'Number of files: 4 (reg: 3, dir: 1)\nTotal file size: 1,234 bytes\n',
+      { files: 3, size: 1234 },
+    ],
+    [
+      'a symlink and a FIFO count as entries, by their size',
+      'Number of files: 5 (reg: 1, dir: 1, link: 2, special: 1)\nTotal file size: 15 bytes\n',
+      { files: 4, size: 15 },
+    ],
     ['nothing at all', 'Number of files: 0\nTotal file size: 0 bytes\n', { files: 0, size: 0 }],
     ['no stats (rsync failed early)', 'rsync: connection unexpectedly closed\n', { files: undefined, size: undefined }],
   ];
@@ -138,17 +200,46 @@ describe('planCommit: the count check, the name, retention', () => {
   const ret = { hourly: 1, daily: 0, weekly: 0 };
   const N = '2026-11-22T120000Z';
   const rows: Array<[string, any, any, string[], any]> = [
-    ['counts match: into place, older pruned', { files: 3, size: 10 }, { files: 3, bytes: 10 }, ['2026-11-22T100000Z', 'latest', `.incomplete-${N}`],
-      { commit: true, name: N, prune: ['2026-11-22T100000Z'] }],
-    ['a file short: rejected', { files: 3, size: 10 }, { files: 2, bytes: 10 }, [],
-      { commit: false, rejectAs: `.rejected-${N}`, why: 'the snapshot holds 2 files / 10 bytes, the source had 3 / 10' }],
-    ['bytes differ: rejected', { files: 3, size: 10 }, { files: 3, bytes: 9 }, [],
-      { commit: false, rejectAs: `.rejected-${N}`, why: 'the snapshot holds 3 files / 9 bytes, the source had 3 / 10' }],
-    ['files vanished during the copy: bytes unknown, files checked', plan.expectedTree({ files: 5, size: 50, vanished: 2 }),
-      { files: 3, bytes: 7 }, [], { commit: true, name: N, prune: [] }],
+    [
+      'counts match: into place, older pruned',
+      { files: 3, size: 10 },
+      { files: 3, bytes: 10 },
+      ['2026-11-22T100000Z', 'latest', `.incomplete-${N}`],
+      { commit: true, name: N, prune: ['2026-11-22T100000Z'] },
+    ],
+    [
+      'a file short: rejected',
+      { files: 3, size: 10 },
+      { files: 2, bytes: 10 },
+      [],
+      {
+        commit: false,
+        rejectAs: `.rejected-${N}`,
+        why: 'the snapshot holds 2 files / 10 bytes, the source had 3 / 10',
+      },
+    ],
+    [
+      'bytes differ: rejected',
+      { files: 3, size: 10 },
+      { files: 3, bytes: 9 },
+      [],
+      { commit: false, rejectAs: `.rejected-${N}`, why: 'the snapshot holds 3 files / 9 bytes, the source had 3 / 10' },
+    ],
+    [
+      'files vanished during the copy: bytes unknown, files checked',
+      plan.expectedTree({ files: 5, size: 50, vanished: 2 }),
+      { files: 3, bytes: 7 },
+      [],
+      { commit: true, name: N, prune: [] },
+    ],
     ['no stats: nothing to check against', {}, { files: 3, bytes: 7 }, [], { commit: true, name: N, prune: [] }],
-    ['the name was taken meanwhile: the next second', { files: 1, size: 1 }, { files: 1, bytes: 1 }, [N],
-      { commit: true, name: '2026-11-22T120001Z', prune: [N] }],
+    [
+      'the name was taken meanwhile: the next second',
+      { files: 1, size: 1 },
+      { files: 1, bytes: 1 },
+      [N],
+      { commit: true, name: '2026-11-22T120001Z', prune: [N] },
+    ],
   ];
   for (const [what, expect, counted, entries, want] of rows) {
     test(what, () => assert.deepEqual(plan.planCommit(N, expect, counted, entries, ret), want));
@@ -156,16 +247,33 @@ describe('planCommit: the count check, the name, retention', () => {
 });
 
 describe('deep verify and the summary line', () => {
-  const rows: Array<[number, number, boolean]> = [[0, 0, false], [0, 1, true], [0, 3, false], [2, 3, true], [5, 3, true], [6, 3, false]];
-  for (const [runs, every, want] of rows) test(`runs before ${runs}, every ${every}: ${want}`, () => assert.equal(plan.planDeepVerify(runs, every), want));
+  const rows: Array<[number, number, boolean]> = [
+    [0, 0, false],
+    [0, 1, true],
+    [0, 3, false],
+    [2, 3, true],
+    [5, 3, true],
+    [6, 3, false],
+  ];
+  for (const [runs, every, want] of rows)
+    test(`runs before ${runs}, every ${every}: ${want}`, () => assert.equal(plan.planDeepVerify(runs, every), want));
   test('a clean verify says nothing; a difference and a failure are warnings', () => {
     assert.equal(plan.deepVerifyWarning('S', { ok: true, changed: [], detail: 'ok' }), null);
-    assert.match(plan.deepVerifyWarning('S', { ok: true, changed: ['a', 'b', 'c', 'd'], detail: 'ok' })!, /^deep verify of S: 4 file\(s\) differ .*e\.g\. a, b, c\)/);
-    assert.equal(plan.deepVerifyWarning('S', { ok: false, changed: [], detail: 'rsync exit 23' }), 'deep verify of S: rsync exit 23');
+    assert.match(
+      plan.deepVerifyWarning('S', { ok: true, changed: ['a', 'b', 'c', 'd'], detail: 'ok' })!,
+      /^deep verify of S: 4 file\(s\) differ .*e\.g\. a, b, c\)/,
+    );
+    assert.equal(
+      plan.deepVerifyWarning('S', { ok: false, changed: [], detail: 'rsync exit 23' }),
+      'deep verify of S: rsync exit 23',
+    );
   });
   test('warnings turn a made snapshot into a warning', () => {
     const s = { name: 'S', prev: 'P', count: { files: 2, bytes: 9 }, sent: 100, pruned: ['X'] };
-    assert.equal(plan.snapshotMade(s, []).line, 'S: 2 files, 9 bytes (100 bytes moved), unchanged files linked to P; pruned 1');
+    assert.equal(
+      plan.snapshotMade(s, []).line,
+      'S: 2 files, 9 bytes (100 bytes moved), unchanged files linked to P; pruned 1',
+    );
     const w = plan.snapshotMade(s, ['upstream stale']);
     assert.equal(w.result, 'warning');
     assert.match(w.line, /^WARNING: S: .*; upstream stale$/);
@@ -176,14 +284,18 @@ describe('overdue', () => {
   const rows: Array<[string, any, RegExp | null]> = [
     ['never ran: not overdue', {}, null],
     ['fresh', { t1: { lastOkAt: minsAgo(100), lastResult: 'ok', runs: 1 } }, null],
-    ['stale', { t1: { lastOkAt: minsAgo(300), lastResult: 'failed', detail: 'FAILED: x', runs: 1 } },
-      /^backup tier t1 overdue: last good snapshot 300 min ago \(every 60 min; last run failed: FAILED: x\)$/],
+    [
+      'stale',
+      { t1: { lastOkAt: minsAgo(300), lastResult: 'failed', detail: 'FAILED: x', runs: 1 } },
+      /^backup tier t1 overdue: last good snapshot 300 min ago \(every 60 min; last run failed: FAILED: x\)$/,
+    ],
     ['never good', { t1: { lastOkAt: null, lastResult: 'refused', runs: 0 } }, /no good snapshot yet/],
   ];
   for (const [what, rec, want] of rows) {
     test(what, () => {
       const got = plan.overdue([tier()], rec, NOW);
-      if (want) assert.match(got[0]!, want); else assert.deepEqual(got, []);
+      if (want) assert.match(got[0]!, want);
+      else assert.deepEqual(got, []);
     });
   }
 });
@@ -191,26 +303,67 @@ describe('overdue', () => {
 describe('foldTier: the record and the alert, once per problem', () => {
   const at = { tier: 't1', prefix: '[hactl]', now: NOW, ms: 42 };
   const ok = { result: 'ok', line: 'S: 1 files', snapshot: 'S', files: 1, bytes: 2, sent: 3 } as const;
-  const refused = (mb: number) => ({ result: 'refused', line: `REFUSED: ${mb} MB free`, alert: `backup tier t1 refused: only ${mb} MB free` }) as const;
-  const prevBad = { lastRunAt: minsAgo(60), lastOkAt: minsAgo(120), lastResult: 'refused', runs: 4, problem: 'backup tier t1 refused: only 5 MB free', snapshot: 'P' } as const;
+  const refused = (mb: number) =>
+    ({
+      result: 'refused',
+      line: `REFUSED: ${mb} MB free`,
+      alert: `backup tier t1 refused: only ${mb} MB free`,
+    }) as const;
+  const prevBad = {
+    lastRunAt: minsAgo(60),
+    lastOkAt: minsAgo(120),
+    lastResult: 'refused',
+    runs: 4,
+    problem: 'backup tier t1 refused: only 5 MB free',
+    snapshot: 'P',
+  } as const;
   const rows: Array<[string, any, any, string | null]> = [
     ['first run ok: no alert', undefined, ok, null],
     ['a new problem is alerted', undefined, refused(5), '[hactl] ⚠️ backup tier t1 refused: only 5 MB free'],
     ['the same problem with other numbers: not again', prevBad, refused(4), null],
-    ['a different problem: alerted', prevBad, { result: 'failed', line: 'FAILED: x', alert: 'backup tier t1 failed: x' }, '[hactl] ⚠️ backup tier t1 failed: x'],
+    [
+      'a different problem: alerted',
+      prevBad,
+      { result: 'failed', line: 'FAILED: x', alert: 'backup tier t1 failed: x' },
+      '[hactl] ⚠️ backup tier t1 failed: x',
+    ],
     ['the end of a problem is alerted', prevBad, ok, '[hactl] ✅ backup tier t1 OK again: S: 1 files'],
-    ['a warning is a problem', undefined, { ...ok, result: 'warning', warnings: ['w 1'] }, '[hactl] ⚠️ backup tier t1: w 1'],
+    [
+      'a warning is a problem',
+      undefined,
+      { ...ok, result: 'warning', warnings: ['w 1'] },
+      '[hactl] ⚠️ backup tier t1: w 1',
+    ],
   ];
   for (const [what, prev, o, alert] of rows) test(what, () => assert.equal(foldTier(prev, o, at).alert, alert));
   test('a failure keeps the last good time, the snapshot, and the run count', () => {
     const { record } = foldTier(prevBad as any, refused(4), at);
-    assert.deepEqual(record, { lastRunAt: NOW.toISOString(), lastOkAt: prevBad.lastOkAt, lastResult: 'refused', detail: 'REFUSED: 4 MB free',
-      snapshot: 'P', ms: 42, runs: 4, problem: 'backup tier t1 refused: only 4 MB free' });
+    assert.deepEqual(record, {
+      lastRunAt: NOW.toISOString(),
+      lastOkAt: prevBad.lastOkAt,
+      lastResult: 'refused',
+      detail: 'REFUSED: 4 MB free',
+      snapshot: 'P',
+      ms: 42,
+      runs: 4,
+      problem: 'backup tier t1 refused: only 4 MB free',
+    });
   });
   test('a good run counts, with its figures', () => {
     const { record } = foldTier(prevBad as any, ok, at);
-    assert.deepEqual(record, { lastRunAt: NOW.toISOString(), lastOkAt: NOW.toISOString(), lastResult: 'ok', detail: 'S: 1 files',
-      snapshot: 'S', files: 1, bytes: 2, sent: 3, ms: 42, runs: 5, problem: null });
+    assert.deepEqual(record, {
+      lastRunAt: NOW.toISOString(),
+      lastOkAt: NOW.toISOString(),
+      lastResult: 'ok',
+      detail: 'S: 1 files',
+      snapshot: 'S',
+      files: 1,
+      bytes: 2,
+      sent: 3,
+      ms: 42,
+      runs: 5,
+      problem: null,
+    });
   });
   test('sameProblem ignores numbers only', () => {
     assert.equal(sameProblem('a 1 b', 'a 22 b'), true);
@@ -233,21 +386,52 @@ describe('restore requests and the snapshot listing', () => {
     });
   }
   test('--list lines', () => {
-    const got = parseListing('LATEST 2026-11-22T110000Z\n2026-11-22T100000Z 3 10\n2026-11-22T110000Z 2 7\nnoise 1 2\n', NOW);
-    assert.deepEqual(got.map((s) => [s.name, s.ageMin, s.files, s.bytes, s.latest]), [
-      ['2026-11-22T100000Z', 120, 3, 10, false], ['2026-11-22T110000Z', 60, 2, 7, true]]);
+    const got = parseListing(
+      'LATEST 2026-11-22T110000Z\n2026-11-22T100000Z 3 10\n2026-11-22T110000Z 2 7\nnoise 1 2\n',
+      NOW,
+    );
+    assert.deepEqual(
+      got.map((s) => [s.name, s.ageMin, s.files, s.bytes, s.latest]),
+      [
+        ['2026-11-22T100000Z', 120, 3, 10, false],
+        ['2026-11-22T110000Z', 60, 2, 7, true],
+      ],
+    );
   });
 });
 
 describe('failure outcomes say what stays', () => {
   const rows: Array<[string, () => any, RegExp, RegExp]> = [
-    ['a copy that failed, with a previous snapshot', () => plan.transferFailed(R(), 'rsync exit 23', 'P'),
-      /^FAILED: rsync exit 23; P stays the latest$/, /^backup tier t1 failed: rsync exit 23\. P stays the latest snapshot\.$/],
-    ['a copy that failed, first run', () => plan.transferFailed(R(), 'rsync exit 23', null), /; no snapshot yet$/, /failed: rsync exit 23\. $/],
-    ['a count that did not match', () => plan.rejected(R(), 'S', 'why', null),
-      /^FAILED: why; kept as \.rejected-S for inspection; nothing stays the latest$/, /failed verification: why\. Kept as \.rejected-S\.$/],
-    ['a rename that failed', () => plan.commitFailed(R(), 'S', 'mv: denied'), /^FAILED: could not put S into place: mv: denied$/, /^backup tier t1 failed: could not/],
-    ['anything else', () => plan.crashed('t1', 'host b unreachable'), /^FAILED: host b unreachable$/, /^backup tier t1 failed: host b unreachable$/],
+    [
+      'a copy that failed, with a previous snapshot',
+      () => plan.transferFailed(R(), 'rsync exit 23', 'P'),
+      /^FAILED: rsync exit 23; P stays the latest$/,
+      /^backup tier t1 failed: rsync exit 23\. P stays the latest snapshot\.$/,
+    ],
+    [
+      'a copy that failed, first run',
+      () => plan.transferFailed(R(), 'rsync exit 23', null),
+      /; no snapshot yet$/,
+      /failed: rsync exit 23\. $/,
+    ],
+    [
+      'a count that did not match',
+      () => plan.rejected(R(), 'S', 'why', null),
+      /^FAILED: why; kept as \.rejected-S for inspection; nothing stays the latest$/,
+      /failed verification: why\. Kept as \.rejected-S\.$/,
+    ],
+    [
+      'a rename that failed',
+      () => plan.commitFailed(R(), 'S', 'mv: denied'),
+      /^FAILED: could not put S into place: mv: denied$/,
+      /^backup tier t1 failed: could not/,
+    ],
+    [
+      'anything else',
+      () => plan.crashed('t1', 'host b unreachable'),
+      /^FAILED: host b unreachable$/,
+      /^backup tier t1 failed: host b unreachable$/,
+    ],
   ];
   for (const [what, run, line, alert] of rows) {
     test(what, () => {
@@ -269,8 +453,15 @@ describe('restore never follows a link out', () => {
     assert.deepEqual(passedThrough('S', 'a/b/c.md'), ['S', 'S/a', 'S/a/b']);
   });
   const rows: Array<[string, string, boolean]> = [
-    ['x', 'y', false], ['x', '/etc/passwd', true], ['x', '..', true], ['x', '', true], ['d/x', '../y', false],
-    ['d/x', '../../y', true], ['d/x', './../e/../../y', true], ['d/x', 'e/../../y', false], ['d/e/x', '../../../etc', true],
+    ['x', 'y', false],
+    ['x', '/etc/passwd', true],
+    ['x', '..', true],
+    ['x', '', true],
+    ['d/x', '../y', false],
+    ['d/x', '../../y', true],
+    ['d/x', './../e/../../y', true],
+    ['d/x', 'e/../../y', false],
+    ['d/e/x', '../../../etc', true],
   ];
   for (const [path, target, unsafe] of rows) {
     test(`${path} -> ${target || '(empty)'}: ${unsafe ? 'left out' : 'restored'}`, () => {
@@ -292,9 +483,12 @@ import { writesIntoSnapshots } from '../../dist/backup/restore-plan.js';
 
 describe('restore never writes into the snapshots of a witness-local tier', () => {
   const rows: Array<[string, string, boolean]> = [
-    ['/srv/restore', '/srv/backups', false], ['/srv/backups', '/srv/backups', true],
-    ['/srv/backups/2026-11-22T100000Z/x', '/srv/backups/', true], ['/srv/backups-old', '/srv/backups', false],
+    ['/srv/restore', '/srv/backups', false],
+    ['/srv/backups', '/srv/backups', true],
+    ['/srv/backups/2026-11-22T100000Z/x', '/srv/backups/', true],
+    ['/srv/backups-old', '/srv/backups', false],
     ['/anything', '/', true],
   ];
-  for (const [to, snaps, inside] of rows) test(`${to} in ${snaps}: ${inside}`, () => assert.equal(writesIntoSnapshots(to, snaps), inside));
+  for (const [to, snaps, inside] of rows)
+    test(`${to} in ${snaps}: ${inside}`, () => assert.equal(writesIntoSnapshots(to, snaps), inside));
 });

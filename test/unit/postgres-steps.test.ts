@@ -32,7 +32,17 @@ describe('postgres steps in the failover and failback plans', () => {
       'failback copies before the standby stops, resumes after',
       true,
       'failback',
-      ['sync-back', 'postgres:sync-back', 'preflight', 'stop', 'postgres:resume', 'settle', 'start', 'verify', 'record'],
+      [
+        'sync-back',
+        'postgres:sync-back',
+        'preflight',
+        'stop',
+        'postgres:resume',
+        'settle',
+        'start',
+        'verify',
+        'record',
+      ],
     ],
   ];
   for (const [name, pg, kind, want] of rows) {

@@ -15,8 +15,14 @@ import { initialState } from '../../dist/core/model.js';
 import { StateError, LockedError } from '../../dist/errors.js';
 
 const made: string[] = [];
-const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'hactl-unit-')); made.push(d); return d; };
-after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'hactl-unit-'));
+  made.push(d);
+  return d;
+};
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 describe('state files', () => {
   test('write is atomic: no temp file left, mode 0600, reads back', async () => {
@@ -34,7 +40,10 @@ describe('state files', () => {
     assert.equal(await readJson(join(d, 'none.json'), 'state'), undefined);
     const f = join(d, 'state.json');
     writeFileSync(f, '{"version":1,');
-    await assert.rejects(readJson(f, 'state'), (e: any) => e instanceof StateError && /state\.json/.test(e.message) && e.exitCode === 78);
+    await assert.rejects(
+      readJson(f, 'state'),
+      (e: any) => e instanceof StateError && /state\.json/.test(e.message) && e.exitCode === 78,
+    );
     assert.equal(readFileSync(f, 'utf8'), '{"version":1,');
   });
   test('a file that fails the schema is a StateError naming the key', async () => {
@@ -55,14 +64,26 @@ describe('lock', () => {
   test('a second holder is refused with the holder named; release frees it', () => {
     const d = tmp();
     const a = acquireLock(d, 'cluster', 'hactl failover', 60);
-    assert.throws(() => acquireLock(d, 'cluster', 'hactl check', 60), (e: any) => e instanceof LockedError && /held by pid \d+ .*hactl failover/.test(e.message) && e.exitCode === 75);
+    assert.throws(
+      () => acquireLock(d, 'cluster', 'hactl check', 60),
+      (e: any) => e instanceof LockedError && /held by pid \d+ .*hactl failover/.test(e.message) && e.exitCode === 75,
+    );
     a.release();
     acquireLock(d, 'cluster', 'hactl check', 60).release();
     assert.equal(existsSync(join(d, 'cluster.lock')), false);
   });
   test('an expired lease is taken over', () => {
     const d = tmp();
-    writeFileSync(join(d, 'cluster.lock'), JSON.stringify({ pid: process.pid, host: 'elsewhere', command: 'hactl failover', since: '2026-01-01T00:00:00Z', leaseUntil: '2026-01-01T00:15:00Z' }));
+    writeFileSync(
+      join(d, 'cluster.lock'),
+      JSON.stringify({
+        pid: process.pid,
+        host: 'elsewhere',
+        command: 'hactl failover',
+        since: '2026-01-01T00:00:00Z',
+        leaseUntil: '2026-01-01T00:15:00Z',
+      }),
+    );
     const l = acquireLock(d, 'cluster', 'hactl check', 60);
     assert.match(readFileSync(join(d, 'cluster.lock'), 'utf8'), /hactl check/);
     l.release();
@@ -70,7 +91,16 @@ describe('lock', () => {
   test('a dead holder on this machine is taken over', () => {
     const d = tmp();
     const hostname = () => execFileSync('hostname').toString().trim();
-    writeFileSync(join(d, 'cluster.lock'), JSON.stringify({ pid: 2 ** 22 + 1, host: hostname(), command: 'hactl failover', since: new Date().toISOString(), leaseUntil: new Date(Date.now() + 3600e3).toISOString() }));
+    writeFileSync(
+      join(d, 'cluster.lock'),
+      JSON.stringify({
+        pid: 2 ** 22 + 1,
+        host: hostname(),
+        command: 'hactl failover',
+        since: new Date().toISOString(),
+        leaseUntil: new Date(Date.now() + 3600e3).toISOString(),
+      }),
+    );
     acquireLock(d, 'cluster', 'hactl check', 60).release();
   });
   test('a half-written lock is held while fresh and stale when old', () => {
@@ -85,15 +115,29 @@ describe('lock', () => {
 
 /** A node child running `code` (ESM, with S = dist/state) until killed; resolves once it printed `ready`. */
 function child(code: string): Promise<{ pid: number; kill(): Promise<void>; out: Promise<string> }> {
-  const c = spawn(process.execPath, ['--input-type=module', '-e',
-    `const S = { ...await import('${ROOT}/dist/state/files.js'), ...await import('${ROOT}/dist/state/lock.js') };\n${code}`],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
+  const c = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const S = { ...await import('${ROOT}/dist/state/files.js'), ...await import('${ROOT}/dist/state/lock.js') };\n${code}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   const done = new Promise<string>((r) => c.on('close', () => r(out)));
   return new Promise((resolve) => {
     c.stdout.on('data', (d) => {
       out += d;
-      if (out.includes('ready')) resolve({ pid: c.pid!, out: done, kill: async () => { c.kill('SIGKILL'); await done; } });
+      if (out.includes('ready'))
+        resolve({
+          pid: c.pid!,
+          out: done,
+          kill: async () => {
+            c.kill('SIGKILL');
+            await done;
+          },
+        });
     });
     c.on('close', () => resolve({ pid: 0, out: done, kill: async () => undefined }));
   });
@@ -102,7 +146,9 @@ function child(code: string): Promise<{ pid: number; kill(): Promise<void>; out:
 describe('lock after kill -9, renewal, takeover', () => {
   test('a command lock whose holder was killed is taken over at once', async () => {
     const d = tmp();
-    const c = await child(`S.acquireLock('${d}', 'cluster', 'hactl failover', 900); console.log('ready'); setInterval(() => {}, 1000);`);
+    const c = await child(
+      `S.acquireLock('${d}', 'cluster', 'hactl failover', 900); console.log('ready'); setInterval(() => {}, 1000);`,
+    );
     assert.throws(() => acquireLock(d, 'cluster', 'hactl check', 60), LockedError);
     await c.kill();
     acquireLock(d, 'cluster', 'hactl check', 60).release();
@@ -110,8 +156,13 @@ describe('lock after kill -9, renewal, takeover', () => {
   test('a section lock (outbox, backup record) whose holder was killed is taken over at once', async () => {
     const d = tmp();
     const f = join(d, 'outbox.json');
-    const c = await child(`await S.withFileLock('${f}', async () => { console.log('ready'); await new Promise(() => setInterval(() => {}, 1000)); });`);
-    await assert.rejects(withFileLock(f, async () => 1, 100), LockedError);
+    const c = await child(
+      `await S.withFileLock('${f}', async () => { console.log('ready'); await new Promise(() => setInterval(() => {}, 1000)); });`,
+    );
+    await assert.rejects(
+      withFileLock(f, async () => 1, 100),
+      LockedError,
+    );
     await c.kill();
     assert.equal(await withFileLock(f, async () => 'mine', 100), 'mine');
   });
@@ -120,32 +171,54 @@ describe('lock after kill -9, renewal, takeover', () => {
     const big = 'x'.repeat(4 << 20);
     let left: string[] = [];
     for (let i = 0; i < 30 && !left.length; i++) {
-      const c = await child(`console.log('ready'); for (;;) S.writeJson('${d}/state.json', { version: 1, big: '${big.slice(0, 10)}'.repeat(400000) });`);
+      const c = await child(
+        `console.log('ready'); for (;;) S.writeJson('${d}/state.json', { version: 1, big: '${big.slice(0, 10)}'.repeat(400000) });`,
+      );
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
       await c.kill();
       left = readdirSync(d).filter((n) => n.endsWith('.tmp'));
     }
     assert.ok(left.length, 'no kill landed between create and rename in 30 tries');
     acquireLock(d, 'cluster', 'hactl check', 60).release();
-    assert.deepEqual(readdirSync(d).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(d).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
   });
   test('a lock held past its lease is renewed, not overtaken', async () => {
     const d = tmp();
-    const c = await child(`S.acquireLock('${d}', 'backup', 'hactl backup-tier', 2); console.log('ready'); setInterval(() => {}, 1000);`);
+    const c = await child(
+      `S.acquireLock('${d}', 'backup', 'hactl backup-tier', 2); console.log('ready'); setInterval(() => {}, 1000);`,
+    );
     try {
       await new Promise((r) => setTimeout(r, 3500)); // past the first lease of 2 s
-      assert.throws(() => acquireLock(d, 'backup', 'hactl backup-tier', 60), (e: any) => e instanceof LockedError && /backup-tier/.test(e.message));
-    } finally { await c.kill(); }
+      assert.throws(
+        () => acquireLock(d, 'backup', 'hactl backup-tier', 60),
+        (e: any) => e instanceof LockedError && /backup-tier/.test(e.message),
+      );
+    } finally {
+      await c.kill();
+    }
   });
   test('20 runs taking over one expired lock at the same instant: exactly one wins (3 rounds)', async () => {
     for (let round = 0; round < 3; round++) {
       const d = tmp();
-      writeFileSync(join(d, 'cluster.lock'), JSON.stringify({ pid: 1, host: 'elsewhere', command: 'hactl failover',
-        since: '2026-01-01T00:00:00Z', leaseUntil: '2026-01-01T00:15:00Z' }));
+      writeFileSync(
+        join(d, 'cluster.lock'),
+        JSON.stringify({
+          pid: 1,
+          host: 'elsewhere',
+          command: 'hactl failover',
+          since: '2026-01-01T00:00:00Z',
+          leaseUntil: '2026-01-01T00:15:00Z',
+        }),
+      );
       const start = Date.now() + 2000; // every child has loaded by then: they race for real
-      const runs = [...Array(20)].map(() => child(`console.log('ready'); await new Promise((r) => setTimeout(r, ${start} - Date.now()));
+      const runs = [...Array(20)].map(() =>
+        child(`console.log('ready'); await new Promise((r) => setTimeout(r, ${start} - Date.now()));
         try { S.acquireLock('${d}', 'cluster', 'hactl check', 60); console.log('GOT'); await new Promise((r) => setTimeout(r, 5000)); }
-        catch (e) { console.log(e.constructor.name, e.message); }`));
+        catch (e) { console.log(e.constructor.name, e.message); }`),
+      );
       const outs = await Promise.all((await Promise.all(runs)).map((r) => r.out));
       assert.equal(outs.filter((o) => o.includes('GOT')).length, 1, outs.join(' | '));
       assert.equal(outs.filter((o) => o.includes('LockedError')).length, 19, outs.join(' | '));
@@ -157,7 +230,10 @@ describe('known_hosts', () => {
   const d = tmp();
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(d, 'k1')]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(d, 'k2')]);
-  const pub = (n: string) => readFileSync(join(d, `${n}.pub`), 'utf8').split(' ').slice(0, 2);
+  const pub = (n: string) =>
+    readFileSync(join(d, `${n}.pub`), 'utf8')
+      .split(' ')
+      .slice(0, 2);
   const wire = (n: string) => Buffer.from(pub(n)[1]!, 'base64');
 
   test('[host]:port entries match only that port; the right key passes, another fails', () => {
@@ -192,7 +268,8 @@ describe('known_hosts', () => {
 describe('method output', () => {
   test('the line that says why is kept, not the help footer', async () => {
     const { lastLine } = await import('../../dist/adapters/gateway.js');
-    const out = '[openclaw] The CLI command failed.\n[openclaw] Reason: service management skipped: non-default state dir\n[openclaw] Try: openclaw doctor\n[openclaw] Help: openclaw --help\n';
+    const out =
+      '[openclaw] The CLI command failed.\n[openclaw] Reason: service management skipped: non-default state dir\n[openclaw] Try: openclaw doctor\n[openclaw] Help: openclaw --help\n';
     assert.equal(lastLine(out), '[openclaw] Reason: service management skipped: non-default state dir');
     assert.equal(lastLine('Gateway service disabled.\n'), 'Gateway service disabled.');
     assert.equal(lastLine('one\ntwo\n'), 'two');
