@@ -46,7 +46,20 @@ export default defineConfig([
   },
   {
     // The pure half of each domain: observe -> plan (pure) -> run -> fold (pure) -> record.
-    files: ['src/**/plan.ts', 'src/**/fold.ts', 'src/core/**/*.ts', 'src/alerts/**/*.ts'],
+    files: [
+      'src/**/plan.ts',
+      'src/**/fold.ts',
+      'src/core/**/*.ts',
+      'src/alerts/**/*.ts',
+      // The other pure files of each domain: decisions, wording and parsing, no effects.
+      'src/failover/{moves,retry,describe}.ts',
+      'src/memory/gate.ts',
+      'src/backup/{restore-plan,retention,types}.ts',
+      'src/postgres/{sql,model}.ts',
+      'src/validate/{check,text,report,problem}.ts',
+      'src/config/durations.ts',
+      'src/operator/{schedule,crontab-block,metrics,pause,init}.ts',
+    ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

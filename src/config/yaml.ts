@@ -21,6 +21,7 @@ export interface ParsedYaml {
 }
 
 // The lexer's zero-width markers (document start, scalar start...) are control characters.
+// eslint-disable-next-line no-control-regex -- matching those control characters is the point
 const MARKER = /^[\u0000-\u0009\u000b-\u001f]$/;
 
 /** The first offset where collections nest deeper than max levels, by flow brackets and block indentation. */

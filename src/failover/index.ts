@@ -58,7 +58,9 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
   const code = memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode;
   return {
     exitCode: code === EXIT.UNKNOWN ? code : Math.max(code, pg?.exitCode ?? 0),
-    summary: `check: ${assessment.line}${memWarn ? `; WARNING: ${memWarn}` : ''}${pg && pg.level !== 'ok' ? `; ${pg.line}` : ''}`,
+    summary: [`check: ${assessment.line}`, memWarn && `WARNING: ${memWarn}`, pg && pg.level !== 'ok' && pg.line]
+      .filter(Boolean)
+      .join('; '),
     data: {
       postgres: pg,
       memoryWarning: memWarn,

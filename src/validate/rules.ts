@@ -39,7 +39,7 @@ export async function compileRules(
         schema = JSON.parse(readFileSync(file, 'utf8')) as object;
       } catch (e) {
         const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-        throw new Error(`validate rule '${r.glob}': cannot read schema ${file}: ${why}`);
+        throw new Error(`validate rule '${r.glob}': cannot read schema ${file}: ${why}`, { cause: e });
       }
     } else schema = r.schema;
     schemas.push(schema);
@@ -47,7 +47,7 @@ export async function compileRules(
     try {
       validate = ajv.compile(schema);
     } catch (e) {
-      throw new Error(`validate rule '${r.glob}': invalid JSON Schema: ${(e as Error).message}`);
+      throw new Error(`validate rule '${r.glob}': invalid JSON Schema: ${(e as Error).message}`, { cause: e });
     }
     return { glob: r.glob, match: picomatch(r.glob, { dot: true }), validate };
   });
