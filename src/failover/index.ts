@@ -80,7 +80,8 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
   checkGateways(config);
   let state = await loadState(config, clock.now());
   const decide = name === 'failover' ? decideFailover : decideFailback;
-  const decision = decide(config, state, req, clock.now());
+  const pause = req.auto ? await (await import('../operator/pause-file.js')).readPause(config) : undefined;
+  const decision = decide(config, state, req, clock.now(), pause);
   if (!decision.act) {
     if (!opts.dryRun) {
       const held = foldHold(state, decision, clock.now());

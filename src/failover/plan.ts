@@ -8,6 +8,7 @@ import type { Attempts, ClusterState, Decision, Requester, Step } from '../core/
 import { adoptPlan, failbackPlan, failoverPlan, returnPlan } from './moves.js';
 import { isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { escalationText } from '../alerts/messages.js';
+import { pauseVerdict, type PauseRecord } from '../operator/pause.js';
 
 const age = (now: Date, iso: string | null): number =>
   iso ? (now.getTime() - new Date(iso).getTime()) / 1000 : Infinity;
@@ -31,6 +32,15 @@ function fenceIdle(config: Config, idle: Role, req: Requester): Decision {
 }
 
 const wait = (reason: string, exitCode: number = EXIT.OK): Decision => ({ act: false, exitCode, reason });
+
+/**
+ * An operator's pause (hactl pause) holds every automatic action; by hand still acts. Exit 1:
+ * protection is off for a while, which a monitor of the exit codes should see.
+ */
+function pausedAuto(pause: PauseRecord | undefined, now: Date): Decision | undefined {
+  const v = pauseVerdict(pause, now);
+  return v.paused ? wait(v.line, EXIT.WARNING) : undefined;
+}
 
 /** The state is fresh enough to act on, or the reason it is not. */
 function staleness(config: Config, state: ClusterState, now: Date, hint: string): Decision | undefined {
@@ -79,12 +89,20 @@ function retryBudget(
  * outside cooldown and under max attempts: move away from a serving side that is down
  * (primary -> standby, or back from a dead standby to the primary), or fence a second gateway.
  */
-export function decideFailover(config: Config, state: ClusterState, req: Requester, now: Date): Decision {
+export function decideFailover(
+  config: Config,
+  state: ClusterState,
+  req: Requester,
+  now: Date,
+  pause?: PauseRecord,
+): Decision {
   if (!req.auto) {
     if (state.serving === 'standby')
       return wait(`already serving from the ${label(config, 'standby')} (since ${state.servingSince})`);
     return { act: true, plan: failoverPlan(config, state, req, 'by hand', `failover by hand (${req.who})`) };
   }
+  const paused = pausedAuto(pause, now);
+  if (paused) return paused;
   const stale = staleness(config, state, now, ': run hactl check first');
   if (stale || !state.lastCheck) return stale!;
   const serving = state.serving;
@@ -141,11 +159,19 @@ export function decideFailover(config: Config, state: ClusterState, req: Request
  * failback: by hand, act now; with --auto, only under the auto policy once the primary has
  * been back long enough, outside cooldown and under max attempts (its own budget).
  */
-export function decideFailback(config: Config, state: ClusterState, req: Requester, now: Date): Decision {
+export function decideFailback(
+  config: Config,
+  state: ClusterState,
+  req: Requester,
+  now: Date,
+  pause?: PauseRecord,
+): Decision {
   const t = config.thresholds;
   const P = label(config, 'primary');
   if (state.serving === 'primary') return wait(`${P} already serves`);
   if (!req.auto) return { act: true, plan: failbackPlan(config, req, `failback by hand (${req.who})`) };
+  const paused = pausedAuto(pause, now);
+  if (paused) return paused;
   if (config.failback.policy === 'manual')
     return wait('failback policy is manual: run hactl failback by hand when ready');
   const stale = staleness(config, state, now, '');

@@ -21,6 +21,13 @@ const ob = (status: string, extra: Record<string, unknown> = {}) => ({
 const obs = (p: string, s: string) => ({ primary: ob(p), standby: ob(s) });
 const AUTO = { auto: true, who: 'hactl --auto on witness' };
 const HAND = { auto: false, who: 'ann@witness' };
+const PAUSED = {
+  version: 1,
+  since: at(-600).toISOString(),
+  until: at(3600).toISOString(),
+  reason: 'kernel upgrade',
+  by: 'ann@witness',
+};
 
 /** A state: serving side, the last check's statuses, streaks and attempt records as given. */
 function state(
@@ -59,6 +66,7 @@ interface PlanRow {
   st: any;
   req?: typeof AUTO;
   now?: Date;
+  pause?: Record<string, unknown>;
   act: boolean;
   exit?: number;
   kind?: string;
@@ -73,7 +81,7 @@ function runPlanTable(decide: typeof decideFailover, rows: PlanRow[]): void {
   for (const r of rows) {
     test(r.name, async () => {
       const cfg = await config(r.cfg ?? {});
-      const d: any = decide(cfg, r.st, r.req ?? AUTO, r.now ?? NOW);
+      const d: any = decide(cfg, r.st, r.req ?? AUTO, r.now ?? NOW, r.pause as any);
       assert.equal(d.act, r.act, JSON.stringify(d));
       if (r.exit !== undefined) assert.equal(d.exitCode, r.exit);
       if (r.kind) assert.equal(d.plan.kind, r.kind);
@@ -285,6 +293,36 @@ describe('plan: decideFailover', () => {
       },
     },
     {
+      name: 'auto, confirmed down but paused by an operator: nothing acts, exit 1 (hactl pause)',
+      st: state({ check: ['unreachable', 'gateway-down'] }),
+      pause: PAUSED,
+      act: false,
+      exit: 1,
+      reason: /paused by ann@witness until .*: kernel upgrade; automatic actions are skipped/,
+    },
+    {
+      name: 'auto, confirmed down, the pause expired: the move goes ahead',
+      st: state({ check: ['unreachable', 'gateway-down'] }),
+      pause: { ...PAUSED, until: at(-1).toISOString() },
+      act: true,
+      ops: FAILOVER_OPS,
+    },
+    {
+      name: 'auto, confirmed down, the pause was ended by hactl resume: the move goes ahead',
+      st: state({ check: ['unreachable', 'gateway-down'] }),
+      pause: { ...PAUSED, resumedAt: at(-60).toISOString(), resumedBy: 'ann@witness' },
+      act: true,
+      ops: FAILOVER_OPS,
+    },
+    {
+      name: 'by hand while paused: a person acts (the pause holds only automatic actions)',
+      st: state(),
+      req: HAND,
+      pause: PAUSED,
+      act: true,
+      ops: FAILOVER_OPS,
+    },
+    {
       name: 'auto, escalated before: stay quiet, exit 2',
       st: state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 3, escalatedAt: NOW.toISOString() } }),
       act: false,
@@ -328,6 +366,15 @@ const BACK = ['gateway-down', 'healthy'] as [string, string];
 describe('plan: decideFailback', () => {
   runPlanTable(decideFailback, [
     { name: 'primary already serves', st: state(), act: false, exit: 0 },
+    {
+      name: 'auto, primary back long enough but paused: no failback, exit 1',
+      cfg: { failback: { policy: 'auto' } },
+      st: onStandby({ check: BACK, reachable: 5 }),
+      pause: PAUSED,
+      act: false,
+      exit: 1,
+      reason: /paused by ann@witness/,
+    },
     {
       name: 'by hand: sync back, preflight the primary, stop the standby, start the primary; rollback restarts the standby (#9)',
       st: onStandby(),
