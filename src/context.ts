@@ -72,39 +72,26 @@ export async function runCommand(
   let lock: Lock | undefined;
   if (lockName && !opts.dryRun)
     lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
+  // One history line per run, whether it ended with a record or with an error.
+  const history = (exitCode: number, rest: Record<string, unknown>) => {
+    const ms = Math.round(clock.ms() - t0);
+    const line = { at, command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode, ms };
+    appendLine(join(config.stateDir, 'history.jsonl'), { ...line, ...rest });
+  };
   try {
     const rec = await body({ config, out, opts, clock, now: () => clock.now(), alerts });
     const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };
     out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...data });
     if (!opts.dryRun) {
-      const ms = Math.round(clock.ms() - t0);
-      const line = {
-        at,
-        command,
-        auto: !!opts.auto,
-        witness: hostname(),
-        pid: process.pid,
-        exitCode: rec.exitCode,
-        ms,
-      };
-      appendLine(join(config.stateDir, 'history.jsonl'), { ...line, summary: rec.summary, ...data });
+      history(rec.exitCode, { summary: rec.summary, ...data });
+      await writeMetricsOf(config, clock, out);
     }
     return rec.exitCode;
   } catch (e) {
     const err = e as { exitCode?: number; message?: string };
     if (!opts.dryRun && typeof err.exitCode === 'number') {
       try {
-        const ms = Math.round(clock.ms() - t0);
-        const line = {
-          at,
-          command,
-          auto: !!opts.auto,
-          witness: hostname(),
-          pid: process.pid,
-          exitCode: err.exitCode,
-          ms,
-        };
-        appendLine(join(config.stateDir, 'history.jsonl'), { ...line, error: err.message });
+        history(err.exitCode, { error: err.message });
       } catch {
         /* the state directory itself may be the problem */
       }
@@ -119,6 +106,14 @@ export async function runCommand(
     }
     lock?.release();
   }
+}
+
+/** The Prometheus textfile (metrics.textfile), after each run that changed something; never fails the run. */
+async function writeMetricsOf(config: Config, clock: Clock, out: Reporter): Promise<void> {
+  if (!config.metrics.textfile) return;
+  const { writeMetrics } = await import('./operator/metrics-file.js');
+  const r = await writeMetrics(config, clock.now());
+  if (r.problem) out.error(`hactl: warning: ${r.problem}`);
 }
 
 export const statePath = (config: Config) => join(config.stateDir, 'state.json');
