@@ -120,22 +120,23 @@ try {
     copy.push(s1! - s0!);
     after.push(total - (s1! - t0));
   }
+  const span = (a: number[]) => `${Math.min(...a).toFixed(0)}-${Math.max(...a).toFixed(0)}`;
   const lines = [
-    `Tree: 10,000 files, ${(bytes / 1e6).toFixed(0)} MB, witness-local source, destination on the lab host pcb over SSH. ${RUNS} alternating runs, median (min-max):`,
+    `Tree: 10,000 files, ${(bytes / 1e6).toFixed(0)} MB, witness-local source, ` +
+      `destination on the lab host pcb over SSH. ${RUNS} alternating runs, median (min-max):`,
     '',
     '| case | median | min-max |',
     '|---|---|---|',
-    `| raw \`rsync -a --delete --stats --link-dest=../PREV\` into a new folder | ${med(w).toFixed(0)} ms | ${Math.min(...w).toFixed(0)}-${Math.max(...w).toFixed(0)} ms |`,
-    `| \`hactl backup-tier\`, no change | ${med(h).toFixed(0)} ms | ${Math.min(...h).toFixed(0)}-${Math.max(...h).toFixed(0)} ms |`,
-    ...(other
-      ? [
-          `| the same, build at ${other} | ${med(o).toFixed(0)} ms | ${Math.min(...o).toFixed(0)}-${Math.max(...o).toFixed(0)} ms |`,
-        ]
-      : []),
+    '| raw `rsync -a --delete --stats --link-dest=../PREV` into a new folder | ' +
+      `${med(w).toFixed(0)} ms | ${span(w)} ms |`,
+    `| \`hactl backup-tier\`, no change | ${med(h).toFixed(0)} ms | ${span(h)} ms |`,
+    ...(other ? [`| the same, build at ${other} | ${med(o).toFixed(0)} ms | ${span(o)} ms |`] : []),
     '',
-    `ratio: **${(med(h) / med(w)).toFixed(2)}x** (target: at most 1.2x)${other ? `; the other build: ${(med(o) / med(w)).toFixed(2)}x` : ''}.`,
+    `ratio: **${(med(h) / med(w)).toFixed(2)}x** (target: at most 1.2x)` +
+      `${other ? `; the other build: ${(med(o) / med(w)).toFixed(2)}x` : ''}.`,
     '',
-    `Where hactl's time goes (${RUNS} more runs, medians): ${med(before).toFixed(0)} ms before the copy (Node, config, lock, ` +
+    `Where hactl's time goes (${RUNS} more runs, medians): ` +
+      `${med(before).toFixed(0)} ms before the copy (Node, config, lock, ` +
       `source guard), ${med(copy).toFixed(0)} ms the copy (rsync with the destination's guards in its connection), ` +
       `${med(after).toFixed(0)} ms after it (count, commit, record, exit).`,
   ];

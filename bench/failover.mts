@@ -48,17 +48,21 @@ try {
   say('');
   say('### A healthy two-host `hactl check` in the lab');
   say(
-    `mean **${ms(c[0]!.mean)}** ± ${ms(c[0]!.stddev)} (min ${ms(c[0]!.min)}, max ${ms(c[0]!.max)}, 30 runs; target: under 0.5 s). Each run: node start, config load, two SSH handshakes in parallel, one HTTP probe per host, state write, history line.`,
+    `mean **${ms(c[0]!.mean)}** ± ${ms(c[0]!.stddev)} (min ${ms(c[0]!.min)}, max ${ms(c[0]!.max)}, 30 runs; ` +
+      'target: under 0.5 s). Each run: node start, config load, two SSH handshakes in parallel, ' +
+      'one HTTP probe per host, state write, history line.',
   );
 
   say('');
   say(`### From "gateway killed" to "standby serving" (${ROUNDS} rounds)`);
   const t = lab.config().thresholds;
   say(
-    `Lab thresholds: retryDelay ${t.retryDelay} s, settle ${t.settle} s, pollInterval ${t.pollInterval} s; stand-in gateway start-up ${300} ms. The cron chain \`check; failover --auto\` runs right after the kill.`,
+    `Lab thresholds: retryDelay ${t.retryDelay} s, settle ${t.settle} s, pollInterval ${t.pollInterval} s; ` +
+      `stand-in gateway start-up ${300} ms. The cron chain \`check; failover --auto\` runs right after the kill.`,
   );
   say(
-    "| round | kill → serving | configured waits (retry delay, settle) | gateway start-up (waiting for /startupz + /readyz) | last-chance memory sync (rsync) | hactl's own time |",
+    '| round | kill → serving | configured waits (retry delay, settle) | ' +
+      "gateway start-up (waiting for /startupz + /readyz) | last-chance memory sync (rsync) | hactl's own time |",
   );
   say('|---|---|---|---|---|---|');
   const own: number[] = [];
@@ -86,7 +90,11 @@ try {
   }
   own.sort((a, b) => a - b);
   say(
-    `hactl's own time, median **${Math.round(own[Math.floor(own.length / 2)]!)} ms** (target: under 1 s). It includes two node starts (check, then failover), the SSH handshakes, the confirming retry's probe, the fence probe, the two start methods the lab has no service for (systemd-user, openclaw-cli: each fails on the host), the verify probe, state and history writes and the alert. The memory sync is shown apart: it moves data, and its cost grows with what changed (issue 3's benchmarks).`,
+    `hactl's own time, median **${Math.round(own[Math.floor(own.length / 2)]!)} ms** (target: under 1 s). ` +
+      "It includes two node starts (check, then failover), the SSH handshakes, the confirming retry's probe, " +
+      'the fence probe, the two start methods the lab has no service for (systemd-user, openclaw-cli: ' +
+      'each fails on the host), the verify probe, state and history writes and the alert. ' +
+      "The memory sync is shown apart: it moves data, and its cost grows with what changed (issue 3's benchmarks).",
   );
 } finally {
   await lab.stop();

@@ -129,13 +129,15 @@ try {
     op = stats(onePct);
   const f = (x: number) => `${x.toFixed(0)} ms`;
   console.log(
-    `Tree: 10,000 files, ${(bytes / 1e6).toFixed(1)} MB; ${cpus().length} cores; ${RUNS} runs (1% change: ${onePct.length}); median (min-max).\n`,
+    `Tree: 10,000 files, ${(bytes / 1e6).toFixed(1)} MB; ${cpus().length} cores; ` +
+      `${RUNS} runs (1% change: ${onePct.length}); median (min-max).\n`,
   );
   console.log('| case | median | min-max | target |');
   console.log('|---|---|---|---|');
   console.log(`| raw rsync pull (same argv as hactl's pull) | ${f(rw.median)} | ${f(rw.min)}-${f(rw.max)} | |`);
   console.log(
-    `| hactl sync-memory, no change | ${f(nc.median)} | ${f(nc.min)}-${f(nc.max)} | <= 1.2x raw: **${(nc.median / rw.median).toFixed(2)}x** |`,
+    `| hactl sync-memory, no change | ${f(nc.median)} | ${f(nc.min)}-${f(nc.max)} | ` +
+      `<= 1.2x raw: **${(nc.median / rw.median).toFixed(2)}x** |`,
   );
   console.log(`| hactl validate, full tree | ${f(va.median)} | ${f(va.min)}-${f(va.max)} | < 1 s |`);
   console.log(`| hactl sync-memory, 1% (100 files) changed | ${f(op.median)} | ${f(op.min)}-${f(op.max)} | |`);

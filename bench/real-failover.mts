@@ -19,11 +19,17 @@ try {
   const S = lab.host('standby');
   const t = REAL_THRESHOLDS;
   say(
-    `Thresholds: retryDelay ${t.retryDelay} s, settle ${t.settle} s, pollInterval ${t.pollInterval} s. Each round: the primary gateway's process group gets SIGKILL, then the cron chain \`check; failover --auto\` runs at once; the clock stops when hactl has verified the standby (its /readyz is 200).`,
+    `Thresholds: retryDelay ${t.retryDelay} s, settle ${t.settle} s, pollInterval ${t.pollInterval} s. ` +
+      "Each round: the primary gateway's process group gets SIGKILL, " +
+      'then the cron chain `check; failover --auto` runs at once; ' +
+      'the clock stops when hactl has verified the standby (its /readyz is 200).',
   );
   say('');
   say(
-    "| round | kill → standby ready | configured waits (retry delay, settle) | gateway start-up (start → /startupz started + /readyz ready) | start methods that failed first (their command on the host) | last-chance memory sync | hactl's own time | start method that worked |",
+    '| round | kill → standby ready | configured waits (retry delay, settle) | ' +
+      'gateway start-up (start → /startupz started + /readyz ready) | ' +
+      'start methods that failed first (their command on the host) | ' +
+      "last-chance memory sync | hactl's own time | start method that worked |",
   );
   say('|---|---|---|---|---|---|---|---|');
   for (let i = 1; i <= ROUNDS; i++) {
@@ -44,7 +50,11 @@ try {
     const failedMs = failed.reduce((a: number, m: any) => a + m.ms, 0);
     const own = total - waits - start.waitMs - failedMs - sync;
     say(
-      `| ${i} | ${(total / 1000).toFixed(1)} s | ${(waits / 1000).toFixed(1)} s | ${(start.waitMs / 1000).toFixed(1)} s | ${failed.map((m: any) => `${m.name} ${(m.ms / 1000).toFixed(1)} s`).join(', ')} | ${(sync / 1000).toFixed(2)} s | **${(own / 1000).toFixed(2)} s** | ${/started by ([\w-]+)/.exec(start.detail)?.[1]} |`,
+      `| ${i} | ${(total / 1000).toFixed(1)} s | ${(waits / 1000).toFixed(1)} s | ` +
+        `${(start.waitMs / 1000).toFixed(1)} s | ` +
+        `${failed.map((m: any) => `${m.name} ${(m.ms / 1000).toFixed(1)} s`).join(', ')} | ` +
+        `${(sync / 1000).toFixed(2)} s | **${(own / 1000).toFixed(2)} s** | ` +
+        `${/started by ([\w-]+)/.exec(start.detail)?.[1]} |`,
     );
     // Next round from the start: stop the standby's gateway, forget the state.
     try {

@@ -104,7 +104,9 @@ for (let i = 0; i < RUNS; i++) {
 }
 const f = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 console.log(
-  `validate bench, profile ${PROFILE}: 10,000 files, ${(total / 1e6).toFixed(1)} MB, YAML ${(yamlBytes / 1e6).toFixed(1)} MB; ${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}, ${RUNS} runs`,
+  `validate bench, profile ${PROFILE}: 10,000 files, ${(total / 1e6).toFixed(1)} MB, ` +
+    `YAML ${(yamlBytes / 1e6).toFixed(1)} MB; ${cpus().length} cores (${cpus()[0]?.model}), ` +
+    `node ${process.version}, ${RUNS} runs`,
 );
 console.log('| | median | ratio to reference | goal |');
 console.log('|---|---|---|---|');

@@ -21,7 +21,8 @@ async function hactl(args: string[]): Promise<HactlResult> {
 const step = (s: string) => console.log(`\n${bold(`▶ ${s}`)}`);
 const ports = async () =>
   console.log(
-    `   /readyz: primary :18789 -> ${(await readyz(18789)) || 'nothing listens'}, standby :19789 -> ${(await readyz(19789)) || 'nothing listens'}`,
+    `   /readyz: primary :18789 -> ${(await readyz(18789)) || 'nothing listens'}, ` +
+      `standby :19789 -> ${(await readyz(19789)) || 'nothing listens'}`,
   );
 
 try {
@@ -34,7 +35,8 @@ try {
   killGroup(pid);
   await hactl(['check']);
   step(
-    '3. failover --auto: fence, settle, start the standby (systemd-user, openclaw-cli, then detached run), verify, alert',
+    '3. failover --auto: fence, settle, start the standby (systemd-user, openclaw-cli, then detached run), ' +
+      'verify, alert',
   );
   await hactl(['failover', '--auto']);
   await ports();

@@ -36,7 +36,9 @@ try {
   const P = lab.host('primary');
   const S = lab.host('standby');
   console.log(
-    `lab in ${lab.dir}: primary = sshd on ${P.address}:${P.sshPort} (gateway :${P.gatewayPort}), standby = sshd on ${S.address}:${S.sshPort} (gateway :${S.gatewayPort}), Telegram Bot API at ${lab.telegram.url}`,
+    `lab in ${lab.dir}: primary = sshd on ${P.address}:${P.sshPort} (gateway :${P.gatewayPort}), ` +
+      `standby = sshd on ${S.address}:${S.sshPort} (gateway :${S.gatewayPort}), ` +
+      `Telegram Bot API at ${lab.telegram.url}`,
   );
   console.log(dim('thresholds shortened for the demo: retry delay 0.5 s, settle 0.2 s, 3 checks before failback'));
 
@@ -58,7 +60,8 @@ try {
   await hactl(['check']);
 
   step(
-    '4. The standby serves and learns something; the primary machine comes back (its gateway stays down until hactl hands back)',
+    '4. The standby serves and learns something; ' +
+      'the primary machine comes back (its gateway stays down until hactl hands back)',
   );
   writeFileSync(mem(S), readFileSync(mem(S), 'utf8') + '- learned while the primary was down\n');
   console.log(`   (the standby's gateway wrote to ${mem(S).replace(lab.dir + '/', '')})`);
@@ -70,7 +73,8 @@ try {
   await hactl(['check']);
   console.log(`   primary's MEMORY.md now: ${JSON.stringify(readFileSync(mem(P), 'utf8'))}`);
   console.log(
-    `\nserving: ${lab.state().serving}; primary gateway pid ${P.gatewayPid() || '-'}, standby gateway pid ${S.gatewayPid() || '-'}`,
+    `\nserving: ${lab.state().serving}; primary gateway pid ${P.gatewayPid() || '-'}, ` +
+      `standby gateway pid ${S.gatewayPid() || '-'}`,
   );
   console.log(`history: ${lab.history().length} lines in ${lab.dir}/state/history.jsonl`);
 } finally {

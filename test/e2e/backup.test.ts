@@ -105,7 +105,7 @@ beforeEach(async () => {
 });
 
 describe('backup-tier', () => {
-  test('the chain runs end to end; a deleted file can be restored from an earlier snapshot on every tier, byte for byte', async () => {
+  test('end to end: a deleted file is restored from an earlier snapshot on every tier, byte for byte', async () => {
     const r1 = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'));
     assert.equal(r1.code, 0, r1.stdout + r1.stderr);
     assert.match(r1.stdout, /^backup-tier server-to-pca: 2026-11-22T100000Z: 3 files/);
@@ -234,7 +234,7 @@ describe('backup-tier', () => {
     }
   });
 
-  test('symlinks in the source: every snapshot passes its count check, on every kind of hop (issue 11 #3)', async () => {
+  test('symlinks in the source: every snapshot passes its count check on every kind of hop (issue 11 #3)', async () => {
     symlinkSync('MEMORY.md', join(data(), 'link.md'));
     symlinkSync('/nowhere/at/all', join(data(), 'memory', 'dangling'));
     execFileSync('mkfifo', [join(data(), 'memory', 'pipe')]);
@@ -370,7 +370,7 @@ describe('backup-tier', () => {
     }
   });
 
-  test('a run past its deadline is stopped: the previous snapshot stays the latest, nothing partial in --list', async () => {
+  test('a run past its deadline is stopped: the previous snapshot stays latest, none partial in --list', async () => {
     const src = join(lab.dir, `witness data${ODD}`);
     mkdirSync(src, { recursive: true });
     writeFileSync(join(src, 'a.md'), 'a\n');
@@ -398,7 +398,7 @@ describe('backup-tier', () => {
     }
   });
 
-  test('guards: a missing or empty source and a free-space floor are refused with an alert; nothing is pruned', async () => {
+  test('guards: a missing or empty source and a free-space floor are refused with an alert; none pruned', async () => {
     assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
     rmSync(data(), { recursive: true });
     const missing = await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T11:00:00Z'));
@@ -446,7 +446,8 @@ describe('backup-tier', () => {
       'sh',
       [
         '-c',
-        `{ echo "PRAGMA busy_timeout=5000;"; while :; do echo "INSERT INTO t(v) VALUES (hex(randomblob(512)));"; sleep 0.005; done; } | sqlite3 "$0"`,
+        '{ echo "PRAGMA busy_timeout=5000;"; ' +
+          'while :; do echo "INSERT INTO t(v) VALUES (hex(randomblob(512)));"; sleep 0.005; done; } | sqlite3 "$0"',
         db,
       ],
       { stdio: 'ignore', detached: true },
@@ -551,7 +552,10 @@ describe('backup-tier', () => {
     assert.equal(d.code, 0);
     assert.match(
       d.stdout,
-      /would snapshot server:data to pca:backups\/server\/2026-11-22T110000Z \(unchanged files hard-linked to 2026-11-22T100000Z\)/,
+      new RegExp(
+        String.raw`would snapshot server:data to pca:backups/server/2026-11-22T110000Z ` +
+          String.raw`\(unchanged files hard-linked to 2026-11-22T100000Z\)`,
+      ),
     );
     assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T100000Z']);
   });

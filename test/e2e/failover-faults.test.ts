@@ -155,7 +155,7 @@ describe('alerts say what happened and who asked (#11)', () => {
     assert.match(t, /failover by hand: primary stopped, standby takes over \(by hand: \S+@\S+\)/);
   });
 
-  test('split brain heals: one alert for the failover, one for the second gateway, no "no longer both down"', async () => {
+  test('split brain heals: one alert for the failover, one for the 2nd gateway, no "no longer both down"', async () => {
     // The witness loses the primary's SSH while its gateway lives on.
     await P().stopSshd();
     await lab.hactl(['check']);

@@ -438,7 +438,7 @@ describe('safety', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 
-  test('the token comes from a 0600 file; a looser one is not used, said on every run, and never blocks the run', async () => {
+  test('the token comes from a 0600 file; a looser one is not used, said every run, never blocks the run', async () => {
     const tf = join(lab.dir, 'token');
     writeFileSync(tf, TOKEN + '\n');
     chmodSync(tf, 0o644);

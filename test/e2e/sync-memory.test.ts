@@ -33,7 +33,7 @@ beforeEach(async () => {
 const memRecord = () => JSON.parse(readFileSync(join(lab.dir, 'state', 'memory.json'), 'utf8'));
 
 describe('sync-memory: primary serving', () => {
-  test('create, change and delete on the primary reach the standby in one run; SQLite and other files are left alone', async () => {
+  test('create, change, delete on the primary reach the standby in one run; SQLite and others left alone', async () => {
     writeMem(P(), {
       ...seedTree(10),
       'agents/joe/agent/openclaw-agent.sqlite': 'live db',
@@ -90,7 +90,7 @@ describe('sync-memory: primary serving', () => {
     assert.deepEqual(lab.telegram.texts(), [], 'no alert when all is well');
   });
 
-  test('truncated YAML and invalid JSON on the primary: the standby keeps its last good copy, the alert names the files, once', async () => {
+  test('truncated YAML, bad JSON on the primary: the standby keeps its good copy; one alert names them', async () => {
     writeMem(P(), seedTree(5));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
     const good = readMem(S());
@@ -103,7 +103,10 @@ describe('sync-memory: primary serving', () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(
       r.stdout,
-      /^sync-memory: INVALID: 2 invalid memory file\(s\) from primary: agents\/joe\/memory\/state\.json, workspace\/memory\/facts\.yaml/,
+      new RegExp(
+        String.raw`^sync-memory: INVALID: 2 invalid memory file\(s\) from primary: ` +
+          String.raw`agents/joe/memory/state\.json, workspace/memory/facts\.yaml`,
+      ),
     );
     assert.deepEqual(readMem(S()), good, 'nothing of the rejected copy reached the standby');
     const texts = lab.telegram.texts();
@@ -235,7 +238,7 @@ describe("sync-memory: the witness's staging copy is guarded too (issue 11 #1)",
     const d = join(lab.dir, 'state/memory/from-primary');
     return readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
   };
-  test('1 file where there were 500, then an empty source: nothing deleted on the witness nor on the standby', async () => {
+  test('1 file where there were 500, then an empty source: nothing deleted on witness or standby', async () => {
     const many: Record<string, string> = {};
     for (let i = 0; i < 496; i++) many[`workspace/memory/n${i}.md`] = `note ${i}\n`;
     writeMem(P(), { ...seedTree(0), ...many });
@@ -287,7 +290,7 @@ describe('sync-memory: hostile trees (issue 11 #6-#11)', () => {
     );
   });
 
-  test('deep nesting, huge, UTF-16, BOM with broken front matter, FIFO, symlink loop, a directory x.json: invalid, named, nothing promoted, nothing hangs', async () => {
+  test('deep, huge, UTF-16, BOM+bad front matter, FIFO, symlink loop, dir x.json: named, unused, no hang', async () => {
     writeMem(P(), seedTree(3));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
     const good = readMem(S());
@@ -336,7 +339,7 @@ describe('sync-memory: exit codes', () => {
     assert.match(bad.stderr, /\/memory\/include must NOT have fewer than 1 items/);
   });
 
-  test('a validate rule that cannot compile: exit 78 naming the file and the rule, before anything is copied', async () => {
+  test('a validate rule that cannot compile: exit 78 naming the file and the rule, before any copy', async () => {
     writeMem(P(), seedTree(3));
     lab.writeConfig({ validate: { rules: [{ glob: '*/memory/*.json', schema: { type: 'no-such-type' } }] } });
     const r = await lab.hactl(['sync-memory']);
@@ -363,7 +366,7 @@ describe('sync-memory: exit codes', () => {
 });
 
 describe('sync-memory: no injection through paths or filters', () => {
-  test('names and filters with ; | $() newline quotes spaces globs and a leading - are copied literally and run nothing', async () => {
+  test('names, filters with ; | $() newline quotes spaces globs, leading -: copied as is, run nothing', async () => {
     const mark = `pwned-${process.pid}-${Date.now()}`;
     const evil = `$(touch ${mark})`;
     const root = `-oc ${evil};|'"*?[x] \`touch ${mark}\``;
@@ -406,7 +409,7 @@ describe('sync-memory: no injection through paths or filters', () => {
 });
 
 describe('sync-memory: standby serving, failover and failback', () => {
-  test('while the standby serves, its memory is copied to the witness only; the primary is never overwritten', async () => {
+  test('while the standby serves, its memory goes to the witness only; the primary is not overwritten', async () => {
     writeMem(P(), seedTree(3));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
     // Reach "the standby serves" the way hactl does: the primary's gateway dies, check sees it, failover.
@@ -435,7 +438,7 @@ describe('sync-memory: standby serving, failover and failback', () => {
     );
   });
 
-  test('failover copies once more when only the gateway died; failback sends back what the standby wrote and keeps both sides of a conflict', async () => {
+  test('failover resyncs if only the gateway died; failback sends back, keeps both sides of conflicts', async () => {
     writeMem(P(), seedTree(3));
     await P().startGateway();
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
@@ -464,7 +467,10 @@ describe('sync-memory: standby serving, failover and failback', () => {
     assert.equal(bj.steps[0].op, 'sync-back');
     assert.match(
       bj.steps[0].detail,
-      /sent back 1 file\(s\).*1 conflict\(s\), both versions kept: workspace\/MEMORY\.md \(primary's\) and workspace\/MEMORY\.conflict-standby-\d{8}T\d{6}Z\.md/,
+      new RegExp(
+        String.raw`sent back 1 file\(s\).*1 conflict\(s\), both versions kept: workspace/MEMORY\.md \(primary's\) ` +
+          String.raw`and workspace/MEMORY\.conflict-standby-\d{8}T\d{6}Z\.md`,
+      ),
     );
     const p = readMem(P());
     assert.equal(p['workspace/memory/2026-09-05.md'], 'from the standby\n');

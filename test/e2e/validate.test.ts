@@ -105,7 +105,7 @@ describe('hactl validate: hostile input (issue 11 #6-#11)', () => {
     };
   };
 
-  test('a hostile tree: every bad file named with its reason, non-regular files warned and never opened, bounded memory', () => {
+  test('a hostile tree: each bad file named with reason; non-regular files warned, unopened; bounded memory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-hostile-'));
     const want = plantHostile(dir);
     const r = timed(['validate', '.'], dir);
@@ -206,7 +206,7 @@ describe('hactl validate: both cores and a warm cache (issue 12 #5)', () => {
     assert.deepEqual(j.invalid, want);
   });
 
-  test('the cache skips unchanged valid files, never an invalid one, and misses on any write (ctime), even with mtime put back', () => {
+  test('the cache skips unchanged valid files, never invalid ones; a write (ctime) misses, mtime reset or not', () => {
     const dir = setup();
     mkdirSync(join(dir, 'tree'));
     writeFileSync(join(dir, 'tree', 'a.json'), '{"a": 1}');

@@ -106,7 +106,9 @@ async function main() {
     const stop = () => {
       try {
         if (Number(readFileSync(pidFile, 'utf8')) === process.pid) unlinkSync(pidFile);
-      } catch {}
+      } catch {
+        // the pid file is gone already: nothing to clean up
+      }
       server.close();
       process.exit(0);
     };

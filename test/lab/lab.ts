@@ -52,7 +52,8 @@ export class LabHost {
   }
 
   writeSshdConfig(): void {
-    const path = `${join(this.home, 'bin')}:${this.lab.extraPath ? this.lab.extraPath + ':' : ''}/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`;
+    const extra = this.lab.extraPath ? this.lab.extraPath + ':' : '';
+    const path = `${join(this.home, 'bin')}:${extra}/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`;
     writeFileSync(
       join(this.dir, 'sshd_config'),
       [
@@ -249,10 +250,10 @@ export class Lab {
 
   /** known_hosts as it was when the lab was set up (a changed key no longer matches). */
   writeKnownHosts(): void {
-    const lines = [...this.hosts.values()].map(
-      (h) =>
-        `[${h.address}]:${h.sshPort} ${readFileSync(join(h.dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}`,
-    );
+    const lines = [...this.hosts.values()].map((h) => {
+      const key = readFileSync(join(h.dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+      return `[${h.address}]:${h.sshPort} ${key}`;
+    });
     writeFileSync(join(this.dir, 'known_hosts'), lines.join('\n') + '\n');
   }
 

@@ -23,7 +23,9 @@ export function ensureOpenclaw(): string {
       .at(-1)!;
   } catch (e) {
     throw new Error(
-      `cannot install the real OpenClaw (scripts/install-openclaw failed; is the npm registry reachable?): ${(e as Error).message.split('\n')[0]}`,
+      'cannot install the real OpenClaw (scripts/install-openclaw failed; is the npm registry reachable?): ' +
+        (e as Error).message.split('\n')[0],
+      { cause: e },
     );
   }
 }

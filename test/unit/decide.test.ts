@@ -376,7 +376,9 @@ describe('plan: decideFailback', () => {
       reason: /paused by ann@witness/,
     },
     {
-      name: 'by hand: sync back, preflight the primary, stop the standby, start the primary; rollback restarts the standby (#9)',
+      name:
+        'by hand: sync back, preflight the primary, stop the standby, start the primary; ' +
+        'rollback restarts the standby (#9)',
       st: onStandby(),
       req: HAND,
       act: true,
@@ -519,7 +521,10 @@ describe('fold: assess (the check verdict)', () => {
     const a = assess(cfg, 'primary', { primary: ob('healthy', { transient: true }), standby: ob('gateway-down') });
     assert.match(
       a.line,
-      /^OK: primary serving, standby ready \[primary healthy \(transient, recovered on retry\); standby gateway-down\]$/,
+      new RegExp(
+        String.raw`^OK: primary serving, standby ready ` +
+          String.raw`\[primary healthy \(transient, recovered on retry\); standby gateway-down\]$`,
+      ),
     );
   });
   for (const [name, serving, [p, s], code, line] of rows) {
@@ -670,7 +675,10 @@ describe('fold: foldMove and foldHold', () => {
     assert.equal(f.state.serving, 'primary');
     assert.match(
       f.alerts[0]!,
-      /pc2 UNREACHABLE while serving — back to pc1 — WARNING: memory the standby wrote since .* could not be synced back/,
+      new RegExp(
+        'pc2 UNREACHABLE while serving — back to pc1 — ' +
+          'WARNING: memory the standby wrote since .* could not be synced back',
+      ),
     );
     assert.match(f.summary, /WARNING/);
   });
@@ -734,7 +742,7 @@ describe('fold: foldMove and foldHold', () => {
     assert.equal(f.state.failback.escalatedAt, null);
     assert.match(f.alerts[0]!, /pc1 ONLINE — memory synced, pc2 stopped \(by hand: ann@witness\)/);
   });
-  test('a failback past a standby that does not answer: online, and the memory that stayed behind is alerted (#7)', async () => {
+  test('a failback past a standby that does not answer: online, the memory left behind is alerted (#7)', async () => {
     const cfg = await config();
     const st = onStandby();
     const d: any = decideFailback(cfg, st, HAND, NOW);

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheus from 'parse-prometheus-text-format';
-import { renderMetrics, escapeLabel } from '../../dist/operator/metrics.js';
+import { renderMetrics } from '../../dist/operator/metrics.js';
 import { writeMetrics } from '../../dist/operator/metrics-file.js';
 import { initialState } from '../../dist/core/model.js';
 import { writeJson } from '../../dist/state/files.js';

@@ -120,7 +120,8 @@ function child(code: string): Promise<{ pid: number; kill(): Promise<void>; out:
     [
       '--input-type=module',
       '-e',
-      `const S = { ...await import('${ROOT}/dist/state/files.js'), ...await import('${ROOT}/dist/state/lock.js') };\n${code}`,
+      `const S = { ...await import('${ROOT}/dist/state/files.js'), ` +
+        `...await import('${ROOT}/dist/state/lock.js') };\n${code}`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -157,7 +158,8 @@ describe('lock after kill -9, renewal, takeover', () => {
     const d = tmp();
     const f = join(d, 'outbox.json');
     const c = await child(
-      `await S.withFileLock('${f}', async () => { console.log('ready'); await new Promise(() => setInterval(() => {}, 1000)); });`,
+      `await S.withFileLock('${f}', async () => { console.log('ready'); ` +
+        'await new Promise(() => setInterval(() => {}, 1000)); });',
     );
     await assert.rejects(
       withFileLock(f, async () => 1, 100),
@@ -172,7 +174,8 @@ describe('lock after kill -9, renewal, takeover', () => {
     let left: string[] = [];
     for (let i = 0; i < 30 && !left.length; i++) {
       const c = await child(
-        `console.log('ready'); for (;;) S.writeJson('${d}/state.json', { version: 1, big: '${big.slice(0, 10)}'.repeat(400000) });`,
+        `console.log('ready'); for (;;) ` +
+          `S.writeJson('${d}/state.json', { version: 1, big: '${big.slice(0, 10)}'.repeat(400000) });`,
       );
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
       await c.kill();
@@ -216,7 +219,8 @@ describe('lock after kill -9, renewal, takeover', () => {
       const start = Date.now() + 2000; // every child has loaded by then: they race for real
       const runs = [...Array(20)].map(() =>
         child(`console.log('ready'); await new Promise((r) => setTimeout(r, ${start} - Date.now()));
-        try { S.acquireLock('${d}', 'cluster', 'hactl check', 60); console.log('GOT'); await new Promise((r) => setTimeout(r, 5000)); }
+        try { S.acquireLock('${d}', 'cluster', 'hactl check', 60); console.log('GOT');
+          await new Promise((r) => setTimeout(r, 5000)); }
         catch (e) { console.log(e.constructor.name, e.message); }`),
       );
       const outs = await Promise.all((await Promise.all(runs)).map((r) => r.out));
@@ -269,7 +273,10 @@ describe('method output', () => {
   test('the line that says why is kept, not the help footer', async () => {
     const { lastLine } = await import('../../dist/adapters/gateway.js');
     const out =
-      '[openclaw] The CLI command failed.\n[openclaw] Reason: service management skipped: non-default state dir\n[openclaw] Try: openclaw doctor\n[openclaw] Help: openclaw --help\n';
+      '[openclaw] The CLI command failed.\n' +
+      '[openclaw] Reason: service management skipped: non-default state dir\n' +
+      '[openclaw] Try: openclaw doctor\n' +
+      '[openclaw] Help: openclaw --help\n';
     assert.equal(lastLine(out), '[openclaw] Reason: service management skipped: non-default state dir');
     assert.equal(lastLine('Gateway service disabled.\n'), 'Gateway service disabled.');
     assert.equal(lastLine('one\ntwo\n'), 'two');
