@@ -44,10 +44,14 @@ export interface RsyncResult {
   argv: string[];
 }
 
-/** The ssh command rsync runs: strict host keys, our key and known_hosts, BatchMode, a connect timeout. */
+/**
+ * The ssh command rsync runs: strict host keys, our key and known_hosts, BatchMode, a connect timeout.
+ * `-F none`: no ~/.ssh/config nor /etc/ssh/ssh_config, which hactl's own SSH (ssh2) never reads either,
+ * so both reach the same host with the same settings (a Host block's Port or ProxyCommand would not).
+ */
 export function sshArgv(host: HostConfig, connectTimeout: number): string[] {
   return [
-    'ssh', '-p', String(host.port), '-i', host.key,
+    'ssh', '-F', 'none', '-p', String(host.port), '-i', host.key,
     '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${host.knownHosts}`,
     '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', `ConnectTimeout=${Math.ceil(connectTimeout)}`,
     '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2', '-l', host.user,
