@@ -18,22 +18,28 @@ before(async () => { tg = await new FakeTelegram().start(); process.env.HACTL_TE
 after(async () => { await tg.stop(); for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 beforeEach(() => { tg.sent.length = 0; tg.mode = 'ok'; tg.delayMs = 0; });
 
-const config = (stateDir: string) => ({ stateDir, alerts: { prefix: '[t]', telegram: { chatId: 4242, apiRoot: tg.url, timeout: 2, tokenEnv: 'HACTL_TELEGRAM_TOKEN' } } }) as any;
+const config = (stateDir: string) => ({
+  stateDir,
+  alerts: { prefix: '[t]', telegram: { chatId: 4242, apiRoot: tg.url, timeout: 2, tokenEnv: 'HACTL_TELEGRAM_TOKEN' } },
+}) as any;
 const pending = (dir: string) => JSON.parse(readFileSync(join(dir, 'outbox.json'), 'utf8')).pending;
 
 describe('50 runs delivering alerts at once', () => {
   for (const delayMs of [0, 300]) {
-    test(`each alert exactly once, no history line lost (Bot API answering in ${delayMs} ms)`, { timeout: 120_000 }, async () => {
+    test(`each alert exactly once, no history line lost (Bot API answering in ${delayMs} ms)`,
+      { timeout: 120_000 }, async () => {
       tg.delayMs = delayMs;
       const dir = fresh();
-      const runs = [...Array(50)].map((_, i) => writer(['alert', dir, tg.url, String(i)], { HACTL_TELEGRAM_TOKEN: TOKEN }));
+      const run = (i: number) => writer(['alert', dir, tg.url, String(i)], { HACTL_TELEGRAM_TOKEN: TOKEN });
+      const runs = [...Array(50)].map((_, i) => run(i));
       const outs = await Promise.all(runs.map((r) => r.done));
       assert.deepEqual(outs.filter((o) => o.code !== 0).map((o) => o.out), []);
       const texts = tg.texts().sort();
       const want = [...Array(50)].map((_, i) => `alert ${i}`).sort();
       assert.deepEqual(texts, want, `${texts.length} deliveries for 50 alerts`);
       assert.deepEqual(pending(dir), []);
-      const history = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).run).sort((a, b) => a - b);
+      const lines = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n');
+      const history = lines.map((l) => JSON.parse(l).run).sort((a, b) => a - b);
       assert.deepEqual(history, [...Array(50).keys()]);
     });
   }
@@ -41,7 +47,8 @@ describe('50 runs delivering alerts at once', () => {
 
 describe('Telegram faults: the alert is kept, then delivered once by a later run', () => {
   const faults = [
-    ['unauthorized', /401/], ['conflict', /409/], ['ratelimit', /429/], ['server-error', /500/], ['hang', /imeout|abort/i],
+    ['unauthorized', /401/], ['conflict', /409/], ['ratelimit', /429/], ['server-error', /500/],
+    ['hang', /imeout|abort/i],
   ] as const;
   for (const [mode, says] of faults) {
     test(mode, { timeout: 60_000 }, async () => {

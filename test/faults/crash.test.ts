@@ -26,7 +26,9 @@ async function inspect(dir: string): Promise<string[]> {
   if (existsSync(h)) {
     const text = readFileSync(h, 'utf8');
     if (text && !text.endsWith('\n')) problems.push('history.jsonl ends in half a line');
-    text.split('\n').filter(Boolean).forEach((l, i) => { try { JSON.parse(l); } catch { problems.push(`history.jsonl:${i + 1} is broken`); } });
+    text.split('\n').filter(Boolean).forEach((l, i) => {
+      try { JSON.parse(l); } catch { problems.push(`history.jsonl:${i + 1} is broken`); }
+    });
   }
   try {
     acquireLock(dir, 'cluster', 'hactl check (next run)', 60).release();
@@ -39,7 +41,8 @@ async function inspect(dir: string): Promise<string[]> {
   return problems;
 }
 
-test(`${KILLS} kill -9 while writing state, history, outbox and lock: nothing broken, nothing blocked`, { timeout: 480_000 }, async () => {
+test(`${KILLS} kill -9 while writing state, history, outbox and lock: nothing broken, nothing blocked`,
+  { timeout: 480_000 }, async () => {
   const problems: string[] = [];
   let kills = 0;
   const lane = async () => {
@@ -48,7 +51,8 @@ test(`${KILLS} kill -9 while writing state, history, outbox and lock: nothing br
     while (kills < KILLS) {
       kills++;
       const ended = await killAfter(writer(['crash', dir]), Math.random() * 150);
-      if (ended !== undefined) problems.push(`kill ${kills}: the writer ended by itself: ${ended.trim().split('\n').pop()}`);
+      const last = ended?.trim().split('\n').pop();
+      if (ended !== undefined) problems.push(`kill ${kills}: the writer ended by itself: ${last}`);
       for (const p of await inspect(dir)) problems.push(`kill ${kills}: ${p}`);
     }
     return readFileSync(join(dir, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).length;

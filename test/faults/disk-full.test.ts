@@ -27,7 +27,13 @@ after(async () => {
 function fill(dir: string): void {
   const fd = openSync(join(dir, 'filler'), 'w');
   const block = Buffer.alloc(4096, 1);
-  try { for (;;) writeSync(fd, block); } catch (e) { assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC'); } finally { closeSync(fd); }
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 test('state modules: ENOSPC is one clear error and the previous version is kept', async () => {
@@ -39,10 +45,12 @@ test('state modules: ENOSPC is one clear error and the previous version is kept'
   fill(dir);
   try {
     assert.throws(() => writeJson(join(dir, 'state.json'), { ...st, level: 'critical', pad: 'x'.repeat(8192) }),
-      (e: any) => e.exitCode === 2 && /state\.json: cannot write: no space left/.test(e.message) && /free space/.test(e.hint));
+      (e: any) => e.exitCode === 2 && /state\.json: cannot write: no space left/.test(e.message)
+        && /free space/.test(e.hint));
     assert.deepEqual(await readJson(join(dir, 'state.json'), 'state'), st);
     // Larger than what is left of the history's last page: the append needs a block it cannot get.
-    assert.throws(() => appendLine(join(dir, 'history.jsonl'), { run: 2, pad: 'y'.repeat(6000) }), /history\.jsonl: cannot write: no space left/);
+    assert.throws(() => appendLine(join(dir, 'history.jsonl'), { run: 2, pad: 'y'.repeat(6000) }),
+      /history\.jsonl: cannot write: no space left/);
     assert.equal(readFileSync(join(dir, 'history.jsonl'), 'utf8'), '{"run":1}\n');
     assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
   } finally { rmSync(join(dir, 'filler')); }

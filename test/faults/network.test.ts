@@ -18,7 +18,8 @@ before(async () => { lab = await Lab.start(); });
 after(async () => { await lab?.stop(); });
 
 describe('a healthy host behind a TCP relay that coalesces segments', () => {
-  test('hactl check through the relay: 20 of 20 say the primary serves, none alerts', { timeout: 180_000 }, async () => {
+  test('hactl check through the relay: 20 of 20 say the primary serves, none alerts',
+    { timeout: 180_000 }, async () => {
     const P = lab.host('primary');
     // A 50 ms window: a probe's whole answer (channel confirmation, output, exit status) comes in one write.
     const relay = await new Relay({ address: P.address, port: P.sshPort }, 50).start();
@@ -53,7 +54,8 @@ describe('a healthy host behind a TCP relay that coalesces segments', () => {
             const want = (s * 30 + i) % 3; // 0, 1, 2: exit statuses the probes rely on
             try {
               const r = await session.run(`echo out-${i}; exit ${want}`, 5);
-              if (r.code !== want || r.stdout !== `out-${i}\n`) misreads.push(`#${s * 30 + i}: code ${r.code} stdout ${JSON.stringify(r.stdout)}`);
+              const got = `#${s * 30 + i}: code ${r.code} stdout ${JSON.stringify(r.stdout)}`;
+              if (r.code !== want || r.stdout !== `out-${i}\n`) misreads.push(got);
             } catch (e) {
               misreads.push(`#${s * 30 + i}: ${(e as Error).message}`);
             }
@@ -95,7 +97,8 @@ describe('each network fault ends, classified as what it is', () => {
     try { assert.equal(await outcome(at(srv.port)), 'ssh-timeout'); } finally { await srv.stop(); }
   });
 
-  test('a banner sent byte by byte over 60 s: ssh-timeout, bounded by the connect deadline', { timeout: 30_000 }, async () => {
+  test('a banner sent byte by byte over 60 s: ssh-timeout, bounded by the connect deadline',
+    { timeout: 30_000 }, async () => {
     const srv = await tricklingBanner(60_000).start();
     try { assert.equal(await outcome(at(srv.port)), 'ssh-timeout'); } finally { await srv.stop(); }
   });
@@ -114,7 +117,8 @@ describe('each network fault ends, classified as what it is', () => {
     assert.equal(await outcome({ ...at(P().sshPort), address: P().address, knownHosts: kh }), 'hostkey-failure');
   });
 
-  test('a remote command that hangs and ignores SIGTERM is killed on the host; nothing is left running', { timeout: 60_000 }, async () => {
+  test('a remote command that hangs and ignores SIGTERM is killed on the host; nothing is left running',
+    { timeout: 60_000 }, async () => {
     const s = await SshSession.open({ ...at(P().sshPort), address: P().address }, 2, 3);
     try {
       const r = await s.run(`trap '' TERM; echo $$ > ${lab.dir}/hung.pid; sleep 300 & wait; sleep 300`, 1);
@@ -138,19 +142,23 @@ describe('each network fault ends, classified as what it is', () => {
     } finally { await relay.stop(); }
   });
 
-  test('a server that authenticates but never opens the channel: the local deadline ends it (ssh-timeout)', { timeout: 60_000 }, async () => {
+  test('a server that authenticates but never opens the channel: the local deadline ends it (ssh-timeout)',
+    { timeout: 60_000 }, async () => {
     const srv = await stuckSshServer(join(P().dir, 'host_ed25519'));
     try {
       const s = await SshSession.open(at(srv.port), 2, 1);
-      await assert.rejects(s.run('true', 1), (e: any) => e instanceof SshError && e.kind === 'ssh-timeout' && /local deadline/.test(e.message));
+      await assert.rejects(s.run('true', 1),
+        (e: any) => e instanceof SshError && e.kind === 'ssh-timeout' && /local deadline/.test(e.message));
       await s.close();
     } finally { await srv.stop(); }
   });
 
-  test("rsync's ssh hanging (authenticated, no session ever opens): the deadline stops the process group", { timeout: 60_000 }, async () => {
+  test("rsync's ssh hanging (authenticated, no session ever opens): the deadline stops the process group",
+    { timeout: 60_000 }, async () => {
     const srv = await stuckSshServer(join(P().dir, 'host_ed25519'));
     try {
-      const r = await runRsync({ from: { path: `${lab.dir}/` }, to: { host: at(srv.port), path: '/tmp/never' }, flags: 'a',
+      const r = await runRsync({
+        from: { path: `${lab.dir}/` }, to: { host: at(srv.port), path: '/tmp/never' }, flags: 'a',
         connectTimeout: 2, ioTimeout: 600, deadline: 3 });
       assert.equal(r.timedOut, true, `rsync ended by itself: code ${r.code} ${r.stderr}`);
       assert.notEqual(r.code, 0);

@@ -11,7 +11,8 @@ import type { Lab, LabHost } from './lab.ts';
 export function hostVia(lab: Lab, host: LabHost, via: { address: string; port: number }): any {
   const kh = join(lab.dir, 'known_hosts');
   const key = readFileSync(join(host.dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-  if (!readFileSync(kh, 'utf8').includes(`[${via.address}]:${via.port} `)) appendFileSync(kh, `[${via.address}]:${via.port} ${key}\n`);
+  const entry = `[${via.address}]:${via.port} `;
+  if (!readFileSync(kh, 'utf8').includes(entry)) appendFileSync(kh, `${entry}${key}\n`);
   return {
     name: host.name, address: via.address, port: via.port, user: 'root',
     key: join(lab.dir, 'client_ed25519'), knownHosts: kh, gateway: { port: host.gatewayPort },
@@ -30,7 +31,10 @@ export class FaultServer {
     this.server = createServer((s) => {
       this.sockets.add(s);
       s.on('error', () => undefined).on('close', () => this.sockets.delete(s));
-      this.onConn(s, (fn, ms) => { const t = setTimeout(() => { this.timers.delete(t); fn(); }, ms); this.timers.add(t); });
+      this.onConn(s, (fn, ms) => {
+        const t = setTimeout(() => { this.timers.delete(t); fn(); }, ms);
+        this.timers.add(t);
+      });
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;

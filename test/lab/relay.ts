@@ -13,7 +13,11 @@ export class Relay {
   /** Connections relayed so far. */
   accepted = 0;
 
-  constructor(readonly target: { address: string; port: number }, readonly flushMs = 5, readonly listenAddress = '127.0.0.1') {}
+  constructor(
+    readonly target: { address: string; port: number },
+    readonly flushMs = 5,
+    readonly listenAddress = '127.0.0.1',
+  ) {}
 
   async start(): Promise<this> {
     this.server = createServer((client) => {
@@ -46,7 +50,11 @@ export class Relay {
       }, this.flushMs);
     });
     from.on('end', () => {
-      const flush = () => { if (chunks.length && !to.destroyed) to.write(Buffer.concat(chunks)); chunks = []; to.end(); };
+      const flush = () => {
+        if (chunks.length && !to.destroyed) to.write(Buffer.concat(chunks));
+        chunks = [];
+        to.end();
+      };
       if (timer) setTimeout(flush, this.flushMs + 1);
       else flush();
     });

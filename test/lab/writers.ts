@@ -9,14 +9,19 @@ const WRITER = join(ROOT, 'test/lab/state-writer.mjs');
 export interface Writer { pid: number; ready: Promise<boolean>; done: Promise<{ code: number | null; out: string }> }
 
 export function writer(args: string[], env: Record<string, string> = {}): Writer {
-  const c = spawn(process.execPath, [WRITER, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const c = spawn(process.execPath, [WRITER, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
+  });
   let out = '';
   let err = '';
   let ready!: (v: boolean) => void;
   const readyP = new Promise<boolean>((r) => (ready = r));
   c.stdout.on('data', (d) => { out += d; if (out.includes('ready')) ready(true); });
   c.stderr.on('data', (d) => (err += d));
-  const done = new Promise<{ code: number | null; out: string }>((r) => c.on('close', (code) => { ready(false); r({ code, out: out + err }); }));
+  const done = new Promise<{ code: number | null; out: string }>((r) => c.on('close', (code) => {
+    ready(false);
+    r({ code, out: out + err });
+  }));
   return { pid: c.pid!, ready: readyP, done };
 }
 
