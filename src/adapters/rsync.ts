@@ -6,7 +6,7 @@
 // rsync's ssh gets the same host-key policy as hactl's own SSH.
 import { createRequire } from 'node:module';
 import type { HostConfig } from '../config/types.js';
-import { runProcess } from './process.js';
+import { runProcess, type ProcessResult } from './process.js';
 
 const require = createRequire(import.meta.url);
 
@@ -24,7 +24,8 @@ export interface RsyncJob {
   options?: string[];
   /** Long options with a value: kept as one argv entry `--name=value`, never quoted. */
   values?: Array<[string, string]>;
-  // --filter rules in order, e.g. ['+ /agents/*/memory/**', '- *'] (a line comment: a star-slash would end a block comment).
+  // --filter rules in order, e.g. ['+ /agents/*/memory/**', '- *']
+  // (a line comment: a star-slash would end a block comment).
   filters?: string[];
   connectTimeout: number;
   /** rsync's own I/O timeout (--timeout) in seconds. */
@@ -34,20 +35,20 @@ export interface RsyncJob {
   onLine?: (line: string) => void;
 }
 
-export interface RsyncResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  timedOut: boolean;
+export interface RsyncResult extends ProcessResult {
   argv: string[];
 }
 
-/** The ssh command rsync runs: strict host keys, our key and known_hosts, BatchMode, a connect timeout. */
+/**
+ * The ssh command rsync runs: strict host keys, our key and known_hosts, BatchMode, a connect timeout.
+ * `-F none`: no ~/.ssh/config nor /etc/ssh/ssh_config, which hactl's own SSH (ssh2) never reads either,
+ * so both reach the same host with the same settings (a Host block's Port or ProxyCommand would not).
+ */
 export function sshArgv(host: HostConfig, connectTimeout: number): string[] {
   return [
     'ssh',
+    '-F',
+    'none',
     '-p',
     String(host.port),
     '-i',
@@ -82,7 +83,8 @@ function rshValue(host: HostConfig, connectTimeout: number): string {
   for (const p of parts) {
     if (!/^[A-Za-z0-9_./=:@+,-]+$/.test(p))
       throw new Error(
-        `cannot pass ${JSON.stringify(p)} to rsync's ssh command: only plain paths are allowed for the key and known_hosts (letters, digits, _ . / = : @ + , -)`,
+        `cannot pass ${JSON.stringify(p)} to rsync's ssh command: only plain paths are allowed ` +
+          'for the key and known_hosts (letters, digits, _ . / = : @ + , -)',
       );
   }
   return parts.join(' ');

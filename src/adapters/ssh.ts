@@ -28,7 +28,7 @@ export interface RunResult {
 }
 
 interface Stream {
-  on(ev: string, fn: (...a: any[]) => void): unknown;
+  on(ev: string, fn: (...a: never[]) => void): unknown;
   stderr: { on(ev: string, fn: (d: Buffer) => void): unknown };
   close?: () => void;
   destroy?: () => void;
@@ -92,7 +92,8 @@ export class SshSession {
           if (!r.ok) hostKeyProblem = r.reason;
           return r.ok;
         },
-      } as any,
+        // ssh2-promise's types lack ssh2's hostVerifier and algorithms: the object goes through as is.
+      } as never,
       true, // disableCache: never reuse another instance's connection (and its checks)
     ) as unknown as { connect(): Promise<unknown>; close(): Promise<unknown> };
     let guard: NodeJS.Timeout | undefined;

@@ -50,9 +50,8 @@ describe('50 runs delivering alerts at once', () => {
       async () => {
         tg.delayMs = delayMs;
         const dir = fresh();
-        const runs = [...Array(50)].map((_, i) =>
-          writer(['alert', dir, tg.url, String(i)], { HACTL_TELEGRAM_TOKEN: TOKEN }),
-        );
+        const run = (i: number) => writer(['alert', dir, tg.url, String(i)], { HACTL_TELEGRAM_TOKEN: TOKEN });
+        const runs = [...Array(50)].map((_, i) => run(i));
         const outs = await Promise.all(runs.map((r) => r.done));
         assert.deepEqual(
           outs.filter((o) => o.code !== 0).map((o) => o.out),
@@ -62,11 +61,8 @@ describe('50 runs delivering alerts at once', () => {
         const want = [...Array(50)].map((_, i) => `alert ${i}`).sort();
         assert.deepEqual(texts, want, `${texts.length} deliveries for 50 alerts`);
         assert.deepEqual(pending(dir), []);
-        const history = readFileSync(join(dir, 'history.jsonl'), 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l).run)
-          .sort((a, b) => a - b);
+        const lines = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n');
+        const history = lines.map((l) => JSON.parse(l).run).sort((a, b) => a - b);
         assert.deepEqual(history, [...Array(50).keys()]);
       },
     );

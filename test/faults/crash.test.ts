@@ -73,8 +73,8 @@ test(
       while (kills < KILLS) {
         kills++;
         const ended = await killAfter(writer(['crash', dir]), Math.random() * 150);
-        if (ended !== undefined)
-          problems.push(`kill ${kills}: the writer ended by itself: ${ended.trim().split('\n').pop()}`);
+        const last = ended?.trim().split('\n').pop();
+        if (ended !== undefined) problems.push(`kill ${kills}: the writer ended by itself: ${last}`);
         for (const p of await inspect(dir)) problems.push(`kill ${kills}: ${p}`);
       }
       return readFileSync(join(dir, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).length;

@@ -61,8 +61,8 @@ describe('a healthy host behind a TCP relay that coalesces segments', () => {
             const want = (s * 30 + i) % 3; // 0, 1, 2: exit statuses the probes rely on
             try {
               const r = await session.run(`echo out-${i}; exit ${want}`, 5);
-              if (r.code !== want || r.stdout !== `out-${i}\n`)
-                misreads.push(`#${s * 30 + i}: code ${r.code} stdout ${JSON.stringify(r.stdout)}`);
+              const got = `#${s * 30 + i}: code ${r.code} stdout ${JSON.stringify(r.stdout)}`;
+              if (r.code !== want || r.stdout !== `out-${i}\n`) misreads.push(got);
             } catch (e) {
               misreads.push(`#${s * 30 + i}: ${(e as Error).message}`);
             }

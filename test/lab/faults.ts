@@ -11,8 +11,8 @@ import type { Lab, LabHost } from './lab.ts';
 export function hostVia(lab: Lab, host: LabHost, via: { address: string; port: number }): any {
   const kh = join(lab.dir, 'known_hosts');
   const key = readFileSync(join(host.dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-  if (!readFileSync(kh, 'utf8').includes(`[${via.address}]:${via.port} `))
-    appendFileSync(kh, `[${via.address}]:${via.port} ${key}\n`);
+  const entry = `[${via.address}]:${via.port} `;
+  if (!readFileSync(kh, 'utf8').includes(entry)) appendFileSync(kh, `${entry}${key}\n`);
   return {
     name: host.name,
     address: via.address,

@@ -20,11 +20,8 @@ if (mode === 'crash') {
     const st = initialState(new Date());
     st.level = ['ok', 'degraded', 'critical'][i % 3];
     files.writeJson(join(dir, 'state.json'), st);
-    files.appendLine(join(dir, 'history.jsonl'), {
-      pid: process.pid,
-      i,
-      pad: 'x'.repeat(Math.floor(Math.random() * 3000)),
-    });
+    const pad = 'x'.repeat(Math.floor(Math.random() * 3000));
+    files.appendLine(join(dir, 'history.jsonl'), { pid: process.pid, i, pad });
     await outbox.add(`alert ${process.pid}.${i}`);
     const claim = await outbox.claim(1000);
     await outbox.release(claim, 'lab: no channel');
@@ -32,13 +29,8 @@ if (mode === 'crash') {
   }
 } else if (mode === 'alert') {
   const { Alerts } = await import(join(root, 'dist/adapters/telegram.js'));
-  const config = {
-    stateDir: dir,
-    alerts: {
-      prefix: '[lab]',
-      telegram: { chatId: 4242, apiRoot: api, timeout: 10, tokenEnv: 'HACTL_TELEGRAM_TOKEN' },
-    },
-  };
+  const telegram = { chatId: 4242, apiRoot: api, timeout: 10, tokenEnv: 'HACTL_TELEGRAM_TOKEN' };
+  const config = { stateDir: dir, alerts: { prefix: '[lab]', telegram } };
   console.log('ready');
   const r = await new Alerts(config).send(`alert ${n}`);
   files.appendLine(join(dir, 'history.jsonl'), { run: Number(n), sent: r.sent, pending: r.pending });
