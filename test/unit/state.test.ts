@@ -286,8 +286,12 @@ describe('method output', () => {
 describe("rsync's ssh", () => {
   test('reads no ssh_config: -F none, strict host keys, our key, known_hosts and BatchMode', async () => {
     const { sshArgv } = await import('../../dist/adapters/rsync.js');
-    const argv = sshArgv({ name: 'h', address: '10.0.0.1', port: 2222, user: 'u', key: '/k', knownHosts: '/kh' } as any, 5);
+    const argv = sshArgv(
+      { name: 'h', address: '10.0.0.1', port: 2222, user: 'u', key: '/k', knownHosts: '/kh' } as any,
+      5,
+    );
     assert.deepEqual(argv.slice(0, 3), ['ssh', '-F', 'none']);
-    for (const o of ['BatchMode=yes', 'StrictHostKeyChecking=yes', 'UserKnownHostsFile=/kh', 'ConnectTimeout=5']) assert.ok(argv.includes(o), o);
+    for (const o of ['BatchMode=yes', 'StrictHostKeyChecking=yes', 'UserKnownHostsFile=/kh', 'ConnectTimeout=5'])
+      assert.ok(argv.includes(o), o);
   });
 });
