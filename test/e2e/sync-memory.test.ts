@@ -344,7 +344,11 @@ describe('sync-memory: exit codes', () => {
     lab.writeConfig({ validate: { rules: [{ glob: '*/memory/*.json', schema: { type: 'no-such-type' } }] } });
     const r = await lab.hactl(['sync-memory']);
     assert.equal(r.code, 78, r.stdout + r.stderr);
-    assert.match(r.stderr, /hactl\.yaml: validate\.rules: validate rule '\*\/memory\/\*\.json': invalid JSON Schema/);
+    // Refused when the config loads (issue 11 #14), with the file:line:col of the rule's schema.
+    assert.match(
+      r.stderr,
+      /hactl\.yaml:\d+:\d+: \/validate\/rules\/0\/schema: the inline schema is not a valid JSON Schema/,
+    );
     assert.ok(!r.stderr.includes('    at '), 'no stack trace');
     assert.ok(!existsSync(join(lab.dir, 'state/memory/from-primary/workspace')), 'nothing copied');
     assert.deepEqual(readMem(S()), {});
