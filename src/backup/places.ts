@@ -46,7 +46,14 @@ export interface Places {
 /** Both sides of a tier, opened at once (one session when both are on one host). */
 export async function openPlaces(config: Config, r: Resolved): Promise<Places> {
   const same = (r.src.host?.name ?? '') === (r.dst.host?.name ?? '');
-  const [src, dst] = await Promise.all([open(config, r.src.host), same ? undefined : open(config, r.dst.host)]);
+  const opened = await Promise.allSettled([open(config, r.src.host), same ? undefined : open(config, r.dst.host)]);
+  // One side failed to open: close the other before saying why (an open SSH session keeps the process alive).
+  const failed = opened.find((o) => o.status === 'rejected');
+  if (failed) {
+    await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value?.close() : undefined)));
+    throw failed.reason;
+  }
+  const [src, dst] = opened.map((o) => (o as PromiseFulfilledResult<Place | undefined>).value) as [Place, Place?];
   return {
     src,
     dst: dst ?? src,

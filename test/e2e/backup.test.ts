@@ -422,6 +422,25 @@ describe('backup-tier', () => {
     assert.equal(lab.telegram.texts().filter((t) => /refused: only \d+ MB free/.test(t)).length, 1);
   });
 
+  test(
+    'a hop whose destination does not answer fails, says which host, and the run ends',
+    { timeout: 120_000 },
+    async () => {
+      assert.equal((await lab.hactl(['backup-tier', 'server-to-pca'], at('2026-11-22T10:00:00Z'))).code, 0);
+      await H('pcb').stopSshd();
+      try {
+        // Both ends are hosts: pca's session opens, pcb's is refused. A session left open would keep
+        // hactl alive after its summary (the test's timeout then fails it).
+        const r = await lab.hactl(['backup-tier', 'pca-to-pcb'], at('2026-11-22T10:30:00Z'));
+        assert.equal(r.code, 2, r.stdout + r.stderr);
+        assert.match(r.stdout + r.stderr, /pcb/);
+        assert.ok(!(r.stdout + r.stderr).includes('    at '), 'no stack trace');
+      } finally {
+        await H('pcb').startSshd();
+      }
+    },
+  );
+
   test('an upstream tier without a fresh snapshot is a warning; hactl check reports an overdue tier', async () => {
     const r = await lab.hactl(['backup-tier', 'pca-to-pcb'], at(new Date().toISOString()));
     assert.equal(r.code, 2, 'no upstream snapshot at all: the source is missing');
