@@ -4,7 +4,7 @@
 // finds no corrupt file), and is delivered by this run after its action, or by a later one.
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
-import { CorruptFileError, readJson, setAside } from './files.js';
+import { CorruptFileError, readJson, setAside, writeJson } from './files.js';
 import { rebuiltState, initialState, type ClusterState } from '../core/model.js';
 import { setAsideText, STATE_REBUILT } from '../alerts/protection.js';
 
@@ -56,6 +56,11 @@ export async function loadOrRebuildState(config: Config, now: Date, dryRun = fal
   if (r.data) return r.data;
   if (!r.setAside) return initialState(now);
   const to = r.setAside.to ?? `${file} (dry run: not moved)`;
-  if (r.setAside.to) await queue(config, setAsideText(config.alerts.prefix, file, r.setAside.why, to, STATE_REBUILT));
-  return rebuiltState(now, to);
+  const state = rebuiltState(now, to);
+  if (r.setAside.to) {
+    // Recorded at once: the mark must outlive a run that decides not to act (and saves nothing).
+    writeJson(file, state);
+    await queue(config, setAsideText(config.alerts.prefix, file, r.setAside.why, to, STATE_REBUILT));
+  }
+  return state;
 }
