@@ -103,6 +103,22 @@ describe('a corrupt state.json (#15)', () => {
   });
 });
 
+describe('a corrupt outbox.json (#15)', () => {
+  test('it is set aside and said; the alerts after it are delivered, not blocked', async () => {
+    mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
+    writeFileSync(join(stateDir(), 'outbox.json'), '{"version": 1, "pending": [');
+    await P().kill();
+    await S().kill();
+    const r = await lab.hactl(['check']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const texts = lab.telegram.texts();
+    assert.equal(texts.length, 2, texts.join('\n'));
+    assert.match(texts[0]!, /outbox\.json was corrupt .*set aside as .*outbox\.json\.corrupt-/);
+    assert.match(texts[1]!, /both down/);
+    assert.equal(readdirSync(stateDir()).filter((n) => n.startsWith('outbox.json.corrupt-')).length, 1);
+  });
+});
+
 describe('a config that stops loading (#15)', () => {
   test('one alert through the last good channel, exit 78 each run, then "loads again"', async () => {
     assert.equal((await lab.hactl(['check'])).code, 0);
