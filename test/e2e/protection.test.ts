@@ -148,6 +148,22 @@ describe('a config that stops loading (#15)', () => {
     noSecret(...lab.telegram.texts());
   });
 
+  test('repeated at most every 6 h while it lasts (capped as an incident)', async () => {
+    assert.equal((await lab.hactl(['check'])).code, 0);
+    const file = join(lab.dir, 'hactl.yaml');
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, good.replace(/retryDelay: .*/, 'retryDelay: soon'));
+    const t0 = Date.now() + 60_000;
+    const at = (h: number) => ({ HACTL_NOW: new Date(t0 + h * 3600_000).toISOString() });
+    for (const h of [0, 1, 5.9, 6.1, 7]) assert.equal((await lab.hactl(['check'], at(h))).code, 78);
+    const texts = lab.telegram.texts();
+    assert.equal(texts.length, 2, texts.join('\n'));
+    assert.match(texts[1]!, /still, for 6\.1 h: config .*stopped loading/);
+    writeFileSync(file, good);
+    assert.equal((await lab.hactl(['check'], at(8))).code, 0);
+    assert.match(lab.telegram.texts()[2]!, /loads again \(after 8\.0 h\)/);
+  });
+
   test('a file that is no longer YAML at all still alerts (its stateDir read as text); a token file is used', async () => {
     const tokenFile = join(lab.dir, 'bot-token');
     writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
