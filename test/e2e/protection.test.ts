@@ -71,7 +71,7 @@ describe('a corrupt state.json (#15)', () => {
     assert.match(texts[1]!, /unknown version 7/);
   });
 
-  test('the standby serves when the record is lost: the rebuilt state says standby, not a guessed primary', async () => {
+  test('the standby serves when the record is lost: rebuilt as standby, not a guessed primary', async () => {
     P().crashGateway();
     await S().startGateway();
     corrupt('garbage');
@@ -164,7 +164,7 @@ describe('a config that stops loading (#15)', () => {
     assert.match(lab.telegram.texts()[2]!, /loads again \(after 8\.0 h\)/);
   });
 
-  test('a file that is no longer YAML at all still alerts (its stateDir read as text); a token file is used', async () => {
+  test('a file no longer YAML at all still alerts (its stateDir read as text); a token file is used', async () => {
     const tokenFile = join(lab.dir, 'bot-token');
     writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
     lab.writeConfig({ alerts: { telegram: { tokenFile } } });
