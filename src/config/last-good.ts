@@ -16,6 +16,7 @@ import { stepIncident, duration, type Incidents, type IncidentPolicy } from '../
 import { configBackText, configBrokenRepeatText, configBrokenText } from '../alerts/protection.js';
 import { expandPath, findConfigPath, parseConfig } from './load.js';
 import { loadValidator } from '../validators.js';
+import { readConfigBytes } from './read.js';
 import { redact } from '../output.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/hactl';
@@ -50,7 +51,7 @@ export async function configLoaded(config: Config, now: Date): Promise<void> {
   const path = resolve(config.file);
   let text: string;
   try {
-    text = readFileSync(config.file, 'utf8');
+    text = readConfigBytes(config.file).toString('utf8');
   } catch {
     return; // read a moment ago; gone now: the next run will say so
   }
@@ -76,7 +77,7 @@ export async function configLoaded(config: Config, now: Date): Promise<void> {
 export function bestEffortStateDir(file: string): string | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readConfigBytes(file).toString('utf8'); // regular files only, bounded: never /dev/zero or a FIFO
   } catch {
     return undefined;
   }
