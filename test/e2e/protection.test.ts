@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, TOKEN } from '../lab/lab.ts';
+import { readMem, writeMem } from '../lab/memory.ts';
 
 let lab: Lab;
 const P = () => lab.host('primary');
@@ -81,6 +82,23 @@ describe('a corrupt state.json (#15)', () => {
     const f = await lab.hactl(['failover', '--auto']);
     assert.match(f.stdout, /nothing done/);
     assert.ok(S().gatewayPid() > 0, 'the serving standby was left alone');
+  });
+
+  test('sync-memory copies nothing on a guess: it waits for the check, then follows the side that serves', async () => {
+    P().crashGateway();
+    await S().startGateway();
+    writeMem(P(), { 'workspace/MEMORY.md': 'old, from before the failover' });
+    writeMem(S(), { 'workspace/MEMORY.md': 'new, written while the standby served' });
+    corrupt('');
+    const m = await lab.hactl(['sync-memory']);
+    assert.equal(m.code, 1, m.stdout + m.stderr);
+    assert.match(m.stdout, /state\.json was rebuilt; waiting for hactl check/);
+    assert.equal(readMem(S())['workspace/MEMORY.md'], 'new, written while the standby served');
+    assert.equal(lab.telegram.texts().length, 1, 'the corruption was alerted');
+    await lab.hactl(['check']);
+    const n = await lab.hactl(['sync-memory']);
+    assert.equal(n.code, 0, n.stdout + n.stderr);
+    assert.equal(readMem(S())['workspace/MEMORY.md'], 'new, written while the standby served', 'never overwritten');
   });
 
   test('failover --auto takes no action before a confirmed check after the rebuild, then acts', async () => {
