@@ -5,8 +5,8 @@ import { hostname } from 'node:os';
 import type { Config } from './config/types.js';
 import { Reporter } from './output.js';
 import { acquireLock, type Lock } from './state/lock.js';
-import { appendLine, readJson, writeJson } from './state/files.js';
-import { initialState, type ClusterState } from './core/model.js';
+import { appendLine, writeJson } from './state/files.js';
+import type { ClusterState } from './core/model.js';
 import { systemClock, type Clock } from './adapters/clock.js';
 
 export interface GlobalOptions {
@@ -45,8 +45,7 @@ export async function runCommand(
   const t0 = clock.ms();
   const at = clock.now().toISOString();
   const out = new Reporter(opts);
-  const { loadConfig } = await import('./config/load.js');
-  const config = await loadConfig(opts.config);
+  const config = await loadGuarded(opts, clock);
   const { Alerts } = await import('./adapters/telegram.js');
   // Knows whether the run sent anything (a send delivers everything pending too).
   class RunAlerts extends Alerts {
@@ -116,10 +115,37 @@ async function writeMetricsOf(config: Config, clock: Clock, out: Reporter): Prom
   if (r.problem) out.error(`hactl: warning: ${r.problem}`);
 }
 
+/**
+ * Loads the config. A config that stops loading after it once loaded is alerted through the
+ * last good one's channel (src/config/last-good.ts), then the run exits 78 as before.
+ */
+async function loadGuarded(opts: GlobalOptions, clock: Clock): Promise<Config> {
+  const { loadConfig } = await import('./config/load.js');
+  const guard = () => import('./config/last-good.js');
+  let config: Config;
+  try {
+    config = await loadConfig(opts.config);
+  } catch (e) {
+    if (!opts.dryRun && (e as { exitCode?: number }).exitCode === 78)
+      await (await guard()).configFailed(opts.config, e as Error, clock.now());
+    throw e;
+  }
+  if (!opts.dryRun) {
+    try {
+      await (await guard()).configLoaded(config, clock.now());
+    } catch (e) {
+      new Reporter(opts).error(`hactl: warning: cannot keep a copy of the config: ${(e as Error).message}`);
+    }
+  }
+  return config;
+}
+
 export const statePath = (config: Config) => join(config.stateDir, 'state.json');
 
-export async function loadState(config: Config, now: Date): Promise<ClusterState> {
-  return (await readJson<ClusterState>(statePath(config), 'state')) ?? initialState(now);
+/** state.json; a corrupt one is set aside, alerted once and rebuilt (src/state/recover.ts). */
+export async function loadState(config: Config, now: Date, dryRun = false): Promise<ClusterState> {
+  const { loadOrRebuildState } = await import('./state/recover.js');
+  return loadOrRebuildState(config, now, dryRun);
 }
 
 export function saveState(config: Config, state: ClusterState): void {

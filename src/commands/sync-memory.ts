@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import { runCommand, loadState, type GlobalOptions } from '../context.js';
 import { EXIT } from '../errors.js';
+import { awaitingConfirmation } from '../core/model.js';
 import { systemClock } from '../adapters/clock.js';
 import { pullStandby, pushMemory } from '../memory/sync.js';
 import { nextRecord, type SyncOutcome } from '../memory/fold.js';
@@ -37,7 +38,13 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
     }
     await rulesOf(config); // a rule that cannot compile stops here, exit 78, before anything is copied
     const clock = systemClock();
-    const state = await loadState(config, clock.now());
+    const state = await loadState(config, clock.now(), !!opts.dryRun);
+    // After a rebuilt state.json the serving side is a guess: never copy memory on a guess.
+    if (awaitingConfirmation(state)) {
+      const summary =
+        'sync-memory: WARNING: state.json was rebuilt; waiting for hactl check to confirm which side serves';
+      return { exitCode: EXIT.WARNING, summary, data: { result: 'skipped' } };
+    }
     const prev = await readMemoryRecord(config);
     const sopts = {
       dryRun: !!opts.dryRun,

@@ -33,6 +33,13 @@ export interface ClusterState {
   /** Open incidents of the check (src/alerts/incident.ts), keyed. */
   incidents?: Record<string, Incident>;
   extra?: Record<string, unknown>;
+  /**
+   * Set when state.json was corrupt and this state was rebuilt (src/state/recover.ts): nothing
+   * automatic acts until a check made after it confirmed what the serving side does.
+   */
+  rebuiltAt?: string;
+  /** Where the corrupt file was set aside. */
+  rebuiltFrom?: string;
 }
 
 export interface Attempts {
@@ -59,6 +66,30 @@ export function initialState(now: Date): ClusterState {
     failover: { attempts: 0, lastAttemptAt: null, escalatedAt: null, lastResult: null },
     level: 'ok',
   };
+}
+
+/** A conservative state after a corrupt state.json: nothing known, nothing to act on until a check. */
+export function rebuiltState(now: Date, from: string): ClusterState {
+  return { ...initialState(now), rebuiltAt: now.toISOString(), rebuiltFrom: from };
+}
+
+/**
+ * The state was rebuilt and no check since has confirmed what the serving side does: the
+ * serving side is a guess until then, and nothing automatic may act on a guess.
+ */
+export function awaitingConfirmation(state: ClusterState): boolean {
+  if (!state.rebuiltAt) return false;
+  const c = state.lastCheck;
+  return !c || c.at < state.rebuiltAt || !c.hosts[state.serving].confirmed;
+}
+
+/**
+ * Which side serves, read from one check (after a rebuild, when the record is lost): the side
+ * whose gateway answers; the primary when both or neither do (its home, and the side a
+ * failover would start from).
+ */
+export function inferServing(obs: Observations): Role {
+  return obs.standby.status === 'healthy' && obs.primary.status !== 'healthy' ? 'standby' : 'primary';
 }
 
 export const other = (r: Role): Role => (r === 'primary' ? 'standby' : 'primary');

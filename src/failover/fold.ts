@@ -3,7 +3,7 @@
 import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import type { Attempts, ClusterState, Decision, Level, Observations, Plan, RunResult } from '../core/model.js';
-import { isConfigProblem, isReachable, label, other } from '../core/model.js';
+import { awaitingConfirmation, inferServing, isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { duration, stepIncident, type IncidentPolicy } from '../alerts/incident.js';
 import { bothDownRepeatText, bothDownResolvedText, bothDownText, moveText } from '../alerts/messages.js';
 
@@ -82,7 +82,9 @@ export interface CheckFold {
 }
 
 /** Folds one check's observations into the state. */
-export function foldCheck(config: Config, state: ClusterState, obs: Observations, now: Date): CheckFold {
+export function foldCheck(config: Config, prior: ClusterState, obs: Observations, now: Date): CheckFold {
+  // After a rebuild the serving side is unknown: read it from what answers, never guessed.
+  const state = awaitingConfirmation(prior) ? { ...prior, serving: inferServing(obs) } : prior;
   const streaks = { ...state.streaks };
   for (const r of ['primary', 'standby'] as const) {
     const st = obs[r].status;

@@ -32,7 +32,7 @@ async function deliver(ctx: RunContext, texts: string[]): Promise<string | null>
 export async function checkPair(ctx: RunContext): Promise<RunRecord> {
   const { config, out, clock } = ctx;
   checkGateways(config);
-  const state = await loadState(config, clock.now());
+  const state = await loadState(config, clock.now(), !!ctx.opts.dryRun);
   out.progress(`probing ${config.pair.primary} and ${config.pair.standby}`);
   const obs = await observePair(config, state.serving, clock, (m) => out.progress(m));
   for (const r of ['primary', 'standby'] as const) {
@@ -78,7 +78,7 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
 export async function movePair(ctx: RunContext, name: 'failover' | 'failback', req: Requester): Promise<RunRecord> {
   const { config, out, clock, opts } = ctx;
   checkGateways(config);
-  let state = await loadState(config, clock.now());
+  let state = await loadState(config, clock.now(), !!opts.dryRun);
   const decide = name === 'failover' ? decideFailover : decideFailback;
   const pause = req.auto ? await (await import('../operator/pause-file.js')).readPause(config) : undefined;
   const decision = decide(config, state, req, clock.now(), pause);

@@ -6,7 +6,7 @@ import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import type { Attempts, ClusterState, Decision, Requester, Step } from '../core/model.js';
 import { adoptPlan, failbackPlan, failoverPlan, returnPlan } from './moves.js';
-import { isConfigProblem, isReachable, label, other } from '../core/model.js';
+import { awaitingConfirmation, isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { escalationText } from '../alerts/messages.js';
 import { pauseVerdict, type PauseRecord } from '../operator/pause.js';
 
@@ -40,6 +40,19 @@ const wait = (reason: string, exitCode: number = EXIT.OK): Decision => ({ act: f
 function pausedAuto(pause: PauseRecord | undefined, now: Date): Decision | undefined {
   const v = pauseVerdict(pause, now);
   return v.paused ? wait(v.line, EXIT.WARNING) : undefined;
+}
+
+/**
+ * A rebuilt state (state.json was corrupt) holds every automatic action until a check made
+ * after the rebuild confirmed what the serving side does. Exit 1: protection is reduced.
+ */
+function rebuiltHold(state: ClusterState): Decision | undefined {
+  if (!awaitingConfirmation(state)) return undefined;
+  return wait(
+    `state rebuilt at ${state.rebuiltAt} (the corrupt file was set aside as ${state.rebuiltFrom}): ` +
+      'no automatic action until hactl check confirms which side serves',
+    EXIT.WARNING,
+  );
 }
 
 /** The state is fresh enough to act on, or the reason it is not. */
@@ -101,7 +114,7 @@ export function decideFailover(
       return wait(`already serving from the ${label(config, 'standby')} (since ${state.servingSince})`);
     return { act: true, plan: failoverPlan(config, state, req, 'by hand', `failover by hand (${req.who})`) };
   }
-  const paused = pausedAuto(pause, now);
+  const paused = pausedAuto(pause, now) ?? rebuiltHold(state);
   if (paused) return paused;
   const stale = staleness(config, state, now, ': run hactl check first');
   if (stale || !state.lastCheck) return stale!;
@@ -168,6 +181,8 @@ export function decideFailback(
 ): Decision {
   const t = config.thresholds;
   const P = label(config, 'primary');
+  const rebuilt = req.auto ? rebuiltHold(state) : undefined;
+  if (rebuilt) return rebuilt;
   if (state.serving === 'primary') return wait(`${P} already serves`);
   if (!req.auto) return { act: true, plan: failbackPlan(config, req, `failback by hand (${req.who})`) };
   const paused = pausedAuto(pause, now);

@@ -1,7 +1,8 @@
 // The only module that writes files in the state directory.
 // Writes are atomic: temp file in the same directory, fsync, rename, fsync dir.
 // Reads are checked against a schema; a corrupt or unknown-version file is an
-// error naming the file, never a silent reset.
+// error naming the file (CorruptFileError), never a silent reset: a caller that can
+// rebuild it sets it aside (setAside) and alerts (src/state/recover.ts).
 import {
   closeSync,
   fsyncSync,
@@ -10,6 +11,7 @@ import {
   readFileSync,
   readdirSync,
   renameSync,
+  chmodSync,
   statSync,
   writeSync,
   unlinkSync,
@@ -136,6 +138,33 @@ export function writeJson(file: string, data: unknown): void {
   writeAtomic(file, redact(JSON.stringify(data, null, 2)) + '\n');
 }
 
+/** A state file that exists but cannot be trusted: unparseable, an unknown version, or failing its schema. */
+export class CorruptFileError extends StateError {
+  constructor(
+    readonly file: string,
+    readonly why: string,
+    message: string,
+    hint: string,
+  ) {
+    super(message, hint);
+  }
+}
+
+/** `2026-12-01T22-20-05.123Z`: an ISO time that is a safe file name part. */
+export const fileTime = (now: Date): string => now.toISOString().replace(/:/g, '-');
+
+/**
+ * Moves a corrupt file out of the way, kept for inspection as `FILE.corrupt-<time>` (0600).
+ * Returns the new path. A rename: the bytes are kept as they were, and a run that reads the
+ * file after this sees it absent.
+ */
+export function setAside(file: string, now: Date): string {
+  const to = `${file}.corrupt-${fileTime(now)}`;
+  renameSync(file, to);
+  chmodSync(to, 0o600);
+  return to;
+}
+
 /** Reads a JSON state file; undefined when absent. Schema `name` is a schema/NAME.schema.json. */
 export async function readJson<T>(file: string, schema: string): Promise<T | undefined> {
   let text: string;
@@ -152,17 +181,19 @@ export async function readJson<T>(file: string, schema: string): Promise<T | und
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new StateError(`${file}: corrupt state file: ${(e as Error).message}`, hint);
+    const why = `not JSON: ${(e as Error).message}`;
+    throw new CorruptFileError(file, why, `${file}: corrupt state file: ${(e as Error).message}`, hint);
   }
   const v = (data as { version?: unknown } | null)?.version;
   if (v !== 1) {
     const what = `${file}: unknown state version ${JSON.stringify(v)} (this hactl reads version 1)`;
-    throw new StateError(what, 'use the hactl version that wrote it, or ' + hint);
+    const why = `unknown version ${JSON.stringify(v)}`;
+    throw new CorruptFileError(file, why, what, 'use the hactl version that wrote it, or ' + hint);
   }
   const validate = await loadValidator(schema);
   if (!validate(data)) {
     const why = (validate.errors ?? []).slice(0, 3).map(describeAjvError).join('; ');
-    throw new StateError(`${file}: invalid state file: ${why}`, hint);
+    throw new CorruptFileError(file, `invalid: ${why}`, `${file}: invalid state file: ${why}`, hint);
   }
   return data as T;
 }

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { ensureDir, readJson, writeJson } from './files.js';
 import { withFileLock } from './lock.js';
 import { redact } from '../output.js';
+import { setAsideText } from '../alerts/protection.js';
 
 export const MAX_PENDING = 20;
 const SECTION_WAIT_MS = 30_000;
@@ -55,7 +56,7 @@ export class Outbox {
     return withFileLock(
       this.file,
       async () => {
-        const box = (await readJson<Box>(this.file, 'outbox')) ?? { version: 1, pending: [] };
+        const box = (await this.read()) ?? { version: 1, pending: [] };
         const r = fn(box);
         writeJson(this.file, box);
         return r;
@@ -64,8 +65,27 @@ export class Outbox {
     );
   }
 
+  /**
+   * The box, inside a section. A corrupt one is set aside (kept as outbox.json.corrupt-<time>)
+   * and replaced by a box holding one alert that says so: the alerts it held may be lost, and
+   * the channel must not stay blocked by it.
+   */
+  private async read(): Promise<Box | undefined> {
+    const { readOrSetAside } = await import('./recover.js');
+    const r = await readOrSetAside<Box>(this.file, 'outbox', new Date());
+    if (!r.setAside?.to) return r.data;
+    const box: Box = { version: 1, pending: [] };
+    const then = 'alerts it held may not have been delivered (read them there)';
+    this.push(box, setAsideText('hactl:', this.file, r.setAside.why, r.setAside.to, then));
+    return box;
+  }
+
   async pending(): Promise<number> {
-    return ((await readJson<Box>(this.file, 'outbox')) ?? { pending: [] }).pending.length;
+    try {
+      return ((await readJson<Box>(this.file, 'outbox')) ?? { pending: [] }).pending.length;
+    } catch {
+      return 0; // a corrupt box is set aside by the next section
+    }
   }
 
   add(text: string): Promise<void> {

@@ -3,7 +3,7 @@
 // local Bot API server. Each test starts from "primary serving, standby idle".
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, TOKEN } from '../lab/lab.ts';
 
@@ -354,26 +354,26 @@ describe('safety', () => {
     assert.equal((await first).code, 0);
   });
 
-  test('a corrupt state file: exit 78, kept as it is, no failover', async () => {
+  test('a corrupt state file: set aside as it was, said in one line, no failover on a guess (#15)', async () => {
     mkdirSync(join(lab.dir, 'state'), { recursive: true });
     writeFileSync(join(lab.dir, 'state', 'state.json'), '{"version":1,"serving":"prim');
     P().crashGateway();
-    const c = await lab.hactl(['check']);
-    assert.equal(c.code, 78, c.stdout + c.stderr);
-    assert.match(c.stderr, /state\.json/);
-    assert.doesNotMatch(c.stderr, /\n\s+at /, 'no stack trace');
     const f = await lab.hactl(['failover', '--auto']);
-    assert.equal(f.code, 78);
-    assert.equal(readFileSync(join(lab.dir, 'state', 'state.json'), 'utf8'), '{"version":1,"serving":"prim');
+    assert.equal(f.code, 1, f.stdout + f.stderr);
+    assert.match(f.stderr, /state\.json: not JSON: .*; set aside as .*state\.json\.corrupt-/);
+    assert.doesNotMatch(f.stderr, /\n\s+at /, 'no stack trace');
+    const aside = readdirSync(join(lab.dir, 'state')).filter((n) => n.startsWith('state.json.corrupt-'));
+    assert.equal(readFileSync(join(lab.dir, 'state', aside[0]!), 'utf8'), '{"version":1,"serving":"prim');
     assert.equal(S().gatewayPid(), 0);
   });
 
-  test('a state file of an unknown version is refused', async () => {
+  test('a state file of an unknown version is set aside, not read (#15)', async () => {
     mkdirSync(join(lab.dir, 'state'), { recursive: true });
     writeFileSync(join(lab.dir, 'state', 'state.json'), JSON.stringify({ version: 9, serving: 'primary' }));
     const c = await lab.hactl(['check']);
-    assert.equal(c.code, 78);
-    assert.match(c.stderr, /version/);
+    assert.equal(c.code, 0, c.stdout + c.stderr);
+    assert.match(c.stderr, /unknown version 9; set aside/);
+    assert.equal(lab.state().version, 1);
   });
 
   test('a changed host key: refused, reported as a configuration problem, no failover', async () => {

@@ -60,6 +60,14 @@ function state(
   return s;
 }
 
+/** A state rebuilt `ago` s before NOW after a corrupt state.json (bug #15). */
+const rebuilt = (st: any, ago = 60) => ({
+  ...st,
+  rebuiltAt: at(-ago).toISOString(),
+  rebuiltFrom: '/var/lib/hactl/state.json.corrupt-x',
+});
+const REBUILT_HOLD = /state rebuilt at .*no automatic action until hactl check confirms which side serves/;
+
 interface PlanRow {
   name: string;
   cfg?: Record<string, unknown>;
@@ -315,6 +323,40 @@ describe('plan: decideFailover', () => {
       ops: FAILOVER_OPS,
     },
     {
+      name: 'auto, state rebuilt after corruption, no check since: nothing acts, exit 1 (#15)',
+      st: rebuilt(state()),
+      act: false,
+      exit: 1,
+      reason: REBUILT_HOLD,
+    },
+    {
+      name: 'auto, state rebuilt, the last check (confirmed down) is older than the rebuild: nothing acts (#15)',
+      st: rebuilt(state({ check: ['unreachable', 'gateway-down'], checkAge: 100 }), 60),
+      act: false,
+      exit: 1,
+      reason: REBUILT_HOLD,
+    },
+    {
+      name: 'auto, state rebuilt, a check since but its failure not confirmed: nothing acts (#15)',
+      st: rebuilt(state({ check: ['gateway-down', 'gateway-down'], confirmed: false, checkAge: 10 }), 60),
+      act: false,
+      exit: 1,
+      reason: REBUILT_HOLD,
+    },
+    {
+      name: 'auto, state rebuilt, a confirmed check since: the move goes ahead (#15)',
+      st: rebuilt(state({ check: ['unreachable', 'gateway-down'], checkAge: 10 }), 60),
+      act: true,
+      ops: FAILOVER_OPS,
+    },
+    {
+      name: 'by hand after a rebuild, no check since: a person acts (#15)',
+      st: rebuilt(state()),
+      req: HAND,
+      act: true,
+      ops: FAILOVER_OPS,
+    },
+    {
       name: 'by hand while paused: a person acts (the pause holds only automatic actions)',
       st: state(),
       req: HAND,
@@ -366,6 +408,21 @@ const BACK = ['gateway-down', 'healthy'] as [string, string];
 describe('plan: decideFailback', () => {
   runPlanTable(decideFailback, [
     { name: 'primary already serves', st: state(), act: false, exit: 0 },
+    {
+      name: 'auto, state rebuilt, no check since: no failback, exit 1 (#15)',
+      cfg: { failback: { policy: 'auto' } },
+      st: rebuilt(onStandby({ reachable: 5 })),
+      act: false,
+      exit: 1,
+      reason: REBUILT_HOLD,
+    },
+    {
+      name: 'auto, state rebuilt, a confirmed check since, primary back long enough: failback (#15)',
+      cfg: { failback: { policy: 'auto' } },
+      st: rebuilt(onStandby({ check: BACK, reachable: 5, checkAge: 10 }), 60),
+      act: true,
+      kind: 'failback',
+    },
     {
       name: 'auto, primary back long enough but paused: no failback, exit 1',
       cfg: { failback: { policy: 'auto' } },
@@ -534,6 +591,34 @@ describe('fold: assess (the check verdict)', () => {
       assert.match(a.line, line);
     });
   }
+});
+
+describe('fold: foldCheck after a rebuilt state (#15)', () => {
+  const fresh = () => rebuilt(initialState(at(-60)), 60);
+  test('the standby answers and the primary does not: the standby serves, never guessed "primary"', async () => {
+    const cfg = await config();
+    const r = foldCheck(cfg, fresh(), obs('gateway-down', 'healthy'), NOW);
+    assert.equal(r.state.serving, 'standby');
+    assert.match(r.assessment.line, /serving from the standby/);
+    const d: any = decideFailover(cfg, r.state, AUTO, at(1));
+    assert.equal(d.act, false, 'the serving standby is healthy: nothing to do');
+  });
+  test('the primary answers: it serves; both answer: the primary (the standby is the second gateway)', async () => {
+    const cfg = await config();
+    assert.equal(foldCheck(cfg, fresh(), obs('healthy', 'gateway-down'), NOW).state.serving, 'primary');
+    const both = foldCheck(cfg, fresh(), obs('healthy', 'healthy'), NOW).state;
+    assert.equal(both.serving, 'primary');
+    const d: any = decideFailover(cfg, both, AUTO, at(1));
+    assert.equal(d.plan.kind, 'fence-idle');
+    assert.equal(d.plan.steps[0].role, 'standby');
+  });
+  test('once confirmed, the serving side is no longer inferred (a recorded standby stays recorded)', async () => {
+    const cfg = await config();
+    const s = foldCheck(cfg, fresh(), obs('gateway-down', 'healthy'), NOW).state;
+    const next = foldCheck(cfg, s, obs('healthy', 'gateway-down'), at(10)).state;
+    assert.equal(next.serving, 'standby');
+    assert.equal(foldCheck(cfg, state(), obs('gateway-down', 'healthy'), NOW).state.serving, 'primary');
+  });
 });
 
 describe('fold: foldCheck', () => {
