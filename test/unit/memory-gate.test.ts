@@ -3,7 +3,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideCopy, fullValidation, pushDue, receiverCount, type CopyObservation } from '../../src/memory/gate.ts';
-import { nextRecord, stoppedOutcome, type MemoryRecord, type SyncOutcome } from '../../src/memory/fold.ts';
+import {
+  invalidOutcome,
+  nextRecord,
+  stoppedOutcome,
+  type MemoryRecord,
+  type SyncOutcome,
+} from '../../src/memory/fold.ts';
 
 const m = { maxDeleteShare: 0.2, deleteAllowance: 5, root: '.openclaw' };
 const words = { source: 'primary', receiver: "standby and the witness's copy", verb: 'the push' };
@@ -97,6 +103,53 @@ describe('stoppedOutcome', () => {
   });
 });
 
+describe('stoppedOutcome and invalidOutcome: every wording', () => {
+  const stop = (
+    why: 'missing' | 'empty' | 'mass-delete' | 'failed' | 'names',
+    kind: 'refused' | 'failed' = 'refused',
+  ) => ({ go: false, kind, why, reason: `R(${why})` }) as const;
+  const rows: Array<[string, ReturnType<typeof stop>, string, RegExp, RegExp]> = [
+    [
+      'missing',
+      stop('missing'),
+      '',
+      /^memory directory R\(missing\); k$/,
+      /refused: R\(missing\) \(unmounted or deleted\?\)\. K\.$/,
+    ],
+    ['empty', stop('empty'), '', /^R\(empty\); k$/, /refused: R\(empty\) \(empty or unmounted\?\)\. K\.$/],
+    [
+      'mass delete, with a hint',
+      stop('mass-delete'),
+      'use --allow-mass-delete',
+      /^R\(mass-delete\); k$/,
+      /\. K\. use --allow/,
+    ],
+    ['failed', stop('failed', 'failed'), '', /^R\(failed\); k$/, /^memory sync failed: R\(failed\)\. K\.$/],
+  ];
+  for (const [name, v, hint, line, alert] of rows) {
+    test(name, () => {
+      const o = stoppedOutcome('push', v, 'k', hint);
+      assert.equal(o.kind, v.kind);
+      assert.match(o.line, line);
+      assert.match(o.alert!, alert);
+    });
+  }
+  test('invalid files: at most five named and shown, the rest counted', () => {
+    const r = {
+      files: 9,
+      invalid: ['a', 'b', 'c', 'd', 'e', 'f'],
+      problems: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
+    };
+    const o = invalidOutcome('push', 'primary', r, 'rejected/x', 'the standby keeps its copy');
+    assert.equal(o.kind, 'invalid');
+    assert.equal(o.line, '6 invalid memory file(s) from primary: a, b, c, d, e, ...; the standby keeps its copy');
+    assert.match(o.alert!, /: p1; p2; p3; p4; p5; and 2 more\. Rejected copy kept on the witness in rejected\/x$/);
+    const one = invalidOutcome('push', 'primary', { files: 1, invalid: ['a'], problems: ['p1'] }, 'k', 'x');
+    assert.equal(one.line, '1 invalid memory file(s) from primary: a; x');
+    assert.match(one.alert!, /: p1\. Rejected/);
+  });
+});
+
 describe('nextRecord: the fold', () => {
   const now = new Date('2026-09-10T12:00:00Z');
   const ok: SyncOutcome = {
@@ -124,6 +177,19 @@ describe('nextRecord: the fold', () => {
     ['recovery: alerted once', prevBad, ok, /^memory sync OK again: 10 files$/],
     ['skipped keeps the problem, no alert', prevBad, { kind: 'skipped', mode: 'push', line: 's' }, undefined],
     ['a good run with a notice (conflicts)', undefined, { ...ok, alert: 'conflicts' }, /^conflicts$/],
+    [
+      'recovery with a notice: both, in one message',
+      prevBad,
+      { ...ok, alert: 'conflicts' },
+      /^memory sync OK again: 10 files\nconflicts$/,
+    ],
+    [
+      'a failure without its own alert: its line',
+      undefined,
+      { kind: 'failed', mode: 'push', line: 'ssh' },
+      /^memory sync: ssh$/,
+    ],
+    ['another problem than before: alerted', prevBad, { ...bad, alert: 'memory sync: 2 invalid' }, /2 invalid/],
   ];
   for (const [name, prev, o, alert] of rows) {
     test(name, () => {
