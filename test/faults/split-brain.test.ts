@@ -81,7 +81,8 @@ describe('split brain', () => {
     );
     const texts = lab.telegram.texts();
     assert.equal(texts.length, 1, texts.join('\n'));
-    assert.match(texts[0]!, /CRITICAL/);
+    assert.match(texts[0]!, /CRITICAL: primary and standby both down or cut off from this witness/);
+    assert.doesNotMatch(texts[0]!, /nothing serves/, 'the primary serves: the witness cannot say it does not');
     assert.ok(codes.every((c) => c !== 0));
   });
 });
