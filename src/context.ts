@@ -68,15 +68,26 @@ export async function runCommand(
       out.error(`hactl: warning: ${tokenProblem}`);
     }
   }
-  let lock: Lock | undefined;
-  if (lockName && !opts.dryRun)
-    lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
   // One history line per run, whether it ended with a record or with an error.
   const history = (exitCode: number, rest: Record<string, unknown>) => {
     const ms = Math.round(clock.ms() - t0);
     const line = { at, command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode, ms };
     appendLine(join(config.stateDir, 'history.jsonl'), { ...line, ...rest });
   };
+  let lock: Lock | undefined;
+  try {
+    if (lockName && !opts.dryRun)
+      lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
+  } catch (e) {
+    // A run turned away by the lock (75) is a run too: its line says who held it.
+    const err = e as { exitCode?: number; message?: string };
+    try {
+      if (typeof err.exitCode === 'number') history(err.exitCode, { error: err.message });
+    } catch {
+      /* the state directory itself may be the problem */
+    }
+    throw e;
+  }
   try {
     const rec = await body({ config, out, opts, clock, now: () => clock.now(), alerts });
     const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };

@@ -15,8 +15,13 @@ export function escalationText(c: Config, what: 'failover' | 'failback', attempt
 
 export function bothDownText(c: Config, obs: Observations): string {
   const { primary, standby } = c.pair;
+  // Neither host answered SSH: from here a dead pair and a witness cut off from both look the same.
+  const seen = obs.primary.status === 'gateway-down' || obs.standby.status === 'gateway-down';
+  const what = seen
+    ? 'nothing serves the bot'
+    : 'or cut off from this witness — no gateway can be seen, none was started or stopped';
   return (
-    `${prefix(c)} 🔴 CRITICAL: ${primary} and ${standby} both down — nothing serves the bot ` +
+    `${prefix(c)} 🔴 CRITICAL: ${primary} and ${standby} both down ${what} ` +
     `(${primary}: ${obs.primary.status}: ${obs.primary.detail}; ` +
     `${standby}: ${obs.standby.status}: ${obs.standby.detail})`
   );

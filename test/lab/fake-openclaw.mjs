@@ -9,6 +9,9 @@
 // answers (a hung process); FAKE_STARTUP_MS in the environment overrides startupMs (a slow
 // start by one start method only); while $HOME/.openclaw/fake-flaky holds N > 0, the next N
 // /readyz answers are 503 (a transient failure).
+// Polling windows: a `gateway run` appends {event:'start'} to $HOME/.openclaw/poll-windows.log when it is ready
+// (it would start polling Telegram then; a hung one still polls) and {event:'stop'} when it exits; a SIGKILL
+// leaves no stop, so whoever kills notes it (test/lab/windows.ts).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, unlinkSync, openSync } from 'node:fs';
 import { createServer, get } from 'node:http';
 import { spawn } from 'node:child_process';
@@ -78,6 +81,15 @@ async function main() {
     writeFileSync(pidFile, String(process.pid));
     const t0 = Date.now();
     const startupMs = Number(process.env.FAKE_STARTUP_MS ?? cfg.startupMs ?? 300);
+    const window = (event) =>
+      appendFileSync(join(dir, 'poll-windows.log'), JSON.stringify({ event, at: Date.now(), pid: process.pid }) + '\n');
+    let polling = false;
+    if (!cfg.neverReady)
+      setTimeout(() => {
+        polling = true;
+        window('start');
+      }, startupMs);
+    process.on('exit', () => polling && window('stop'));
     const started = () => Date.now() - t0 >= startupMs;
     const server = createServer((req, res) => {
       if (existsSync(join(dir, 'fake-hang'))) return; // accepted, never answered

@@ -141,6 +141,12 @@ export class LabHost {
   /** SIGKILL the gateway: a crash. */
   crashGateway(): void {
     const pid = this.gatewayPid();
+    // A SIGKILL leaves no line in the stand-in's poll-window log: the lab notes it (test/lab/windows.ts).
+    if (pid)
+      appendFileSync(
+        join(this.openclawDir, 'poll-windows.log'),
+        JSON.stringify({ event: 'kill', at: Date.now(), pid }) + '\n',
+      );
     if (pid) process.kill(pid, 'SIGKILL');
     try {
       rmSync(join(this.openclawDir, 'fake-gateway.pid'));
@@ -340,6 +346,7 @@ export class Lab {
       await h.stopHang();
       h.setFake({});
       rmSync(join(h.openclawDir, 'fake-calls.log'), { force: true });
+      rmSync(join(h.openclawDir, 'poll-windows.log'), { force: true });
       rmSync(join(h.home, '.openclaw', 'hactl'), { recursive: true, force: true });
       await h.startSshd();
     }
