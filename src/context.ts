@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import type { Config } from './config/types.js';
 import { Reporter } from './output.js';
 import { acquireLock, type Lock } from './state/lock.js';
-import { appendLine, writeJson } from './state/files.js';
+import { writeJson } from './state/files.js';
+import { appendHistory } from './state/history.js';
 import type { ClusterState } from './core/model.js';
 import { systemClock, type Clock } from './adapters/clock.js';
 
@@ -69,10 +70,10 @@ export async function runCommand(
     }
   }
   // One history line per run, whether it ended with a record or with an error.
-  const history = (exitCode: number, rest: Record<string, unknown>) => {
+  const history = async (exitCode: number, rest: Record<string, unknown>) => {
     const ms = Math.round(clock.ms() - t0);
     const line = { at, command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode, ms };
-    appendLine(join(config.stateDir, 'history.jsonl'), { ...line, ...rest });
+    await appendHistory(join(config.stateDir, 'history.jsonl'), { ...line, ...rest });
   };
   let lock: Lock | undefined;
   try {
@@ -82,7 +83,7 @@ export async function runCommand(
     // A run turned away by the lock (75) is a run too: its line says who held it.
     const err = e as { exitCode?: number; message?: string };
     try {
-      if (typeof err.exitCode === 'number') history(err.exitCode, { error: err.message });
+      if (typeof err.exitCode === 'number') await history(err.exitCode, { error: err.message });
     } catch {
       /* the state directory itself may be the problem */
     }
@@ -93,7 +94,7 @@ export async function runCommand(
     const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };
     out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...data });
     if (!opts.dryRun) {
-      history(rec.exitCode, { summary: rec.summary, ...data });
+      await history(rec.exitCode, { summary: rec.summary, ...data });
       await writeMetricsOf(config, clock, out);
     }
     return rec.exitCode;
@@ -101,7 +102,7 @@ export async function runCommand(
     const err = e as { exitCode?: number; message?: string };
     if (!opts.dryRun && typeof err.exitCode === 'number') {
       try {
-        history(err.exitCode, { error: err.message });
+        await history(err.exitCode, { error: err.message });
       } catch {
         /* the state directory itself may be the problem */
       }

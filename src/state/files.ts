@@ -17,6 +17,7 @@ import {
   unlinkSync,
   fstatSync,
   ftruncateSync,
+  readSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -198,32 +199,74 @@ export async function readJson<T>(file: string, schema: string): Promise<T | und
   return data as T;
 }
 
+const PAGE = 4096;
+
 /**
- * One JSON line per run, in a single O_APPEND write (< PIPE_BUF: appends do not interleave, and a
- * kill lands before or after it). A short write (disk full) is cut back, so the history never
- * holds half a line.
+ * One JSON line per run, appended with O_APPEND. Linux may stop a write to a file at a page
+ * boundary when its writer gets SIGKILL, so a line that would cross one is moved to the next page
+ * behind empty lines (readers skip empty lines): a kill then leaves the line whole or absent.
+ * A line longer than a page cannot be placed so (appendHistory cuts such a remnant back). A short
+ * write (disk full) is cut back, so the history never holds half a line.
  */
 export function appendLine(file: string, data: unknown): void {
   ensureDir(dirname(file));
   const buf = Buffer.from(redact(JSON.stringify(data)) + '\n');
   const fd = openSync(file, 'a', 0o600);
   try {
-    let n = 0;
+    const room = PAGE - (fstatSync(fd).size % PAGE);
+    if (buf.length <= PAGE && buf.length > room) {
+      appendAll(fd, file, Buffer.alloc(room, 0x0a)); // empty lines up to the page boundary
+    }
+    appendAll(fd, file, buf);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One write of `buf` at the end of the file; a short one is cut back and reported. */
+function appendAll(fd: number, file: string, buf: Buffer): void {
+  let n: number;
+  try {
+    n = writeSync(fd, buf);
+  } catch (e) {
+    throw writeFailure(file, e);
+  }
+  if (n < buf.length) {
+    // Ours is the tail unless another run appended meanwhile; cut only our own bytes.
+    const size = fstatSync(fd).size;
     try {
-      n = writeSync(fd, buf);
-    } catch (e) {
-      throw writeFailure(file, e);
+      ftruncateSync(fd, size - n);
+    } catch {
+      /* leave it; readers skip a broken line */
     }
-    if (n < buf.length) {
-      // Ours is the tail unless another run appended meanwhile; cut only our own bytes.
-      const size = fstatSync(fd).size;
-      try {
-        ftruncateSync(fd, size - n);
-      } catch {
-        /* leave it; readers skip a broken line */
-      }
-      throw writeFailure(file, Object.assign(new Error('short write'), { code: 'ENOSPC' }));
+    throw writeFailure(file, Object.assign(new Error('short write'), { code: 'ENOSPC' }));
+  }
+}
+
+/**
+ * Cuts a line that does not end in a newline off the end of the file: the remnant of a writer
+ * killed mid-line. Only safe while no other writer can be mid-line (appendHistory's section).
+ */
+export function cutPartialTail(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    let pos = fstatSync(fd).size;
+    const chunk = Buffer.alloc(PAGE);
+    if (!pos || (readSync(fd, chunk, 0, 1, pos - 1) === 1 && chunk[0] === 0x0a)) return;
+    while (pos > 0) {
+      const from = Math.max(0, pos - PAGE);
+      const n = readSync(fd, chunk, 0, pos - from, from);
+      const nl = chunk.subarray(0, n).lastIndexOf(0x0a);
+      if (nl >= 0) return ftruncateSync(fd, from + nl + 1);
+      pos = from;
     }
+    ftruncateSync(fd, 0);
   } finally {
     closeSync(fd);
   }

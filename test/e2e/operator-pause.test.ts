@@ -39,8 +39,8 @@ describe('hactl pause / resume', () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).by.split('@')[0], 'ann');
     const hist = readFileSync(join(dir, 'state/history.jsonl'), 'utf8')
-      .trim()
       .split('\n')
+      .filter(Boolean) // empty lines pad a line to the next page (src/state/files.ts appendLine)
       .map((l) => JSON.parse(l));
     assert.equal(hist.at(-1).command, 'pause');
     assert.equal(hist.at(-1).reason, 'kernel upgrade');

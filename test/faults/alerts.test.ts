@@ -61,7 +61,7 @@ describe('50 runs delivering alerts at once', () => {
         const want = [...Array(50)].map((_, i) => `alert ${i}`).sort();
         assert.deepEqual(texts, want, `${texts.length} deliveries for 50 alerts`);
         assert.deepEqual(pending(dir), []);
-        const lines = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n');
+        const lines = readFileSync(join(dir, 'history.jsonl'), 'utf8').split('\n').filter(Boolean);
         const history = lines.map((l) => JSON.parse(l).run).sort((a, b) => a - b);
         assert.deepEqual(history, [...Array(50).keys()]);
       },

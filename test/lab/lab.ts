@@ -333,8 +333,8 @@ export class Lab {
     const f = join(stateDir, 'history.jsonl');
     return existsSync(f)
       ? readFileSync(f, 'utf8')
-          .trim()
           .split('\n')
+          .filter(Boolean) // empty lines pad a line to the next page (src/state/files.ts appendLine)
           .map((l) => JSON.parse(l))
       : [];
   }

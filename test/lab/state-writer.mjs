@@ -10,6 +10,7 @@ const files = await import(join(root, 'dist/state/files.js'));
 const { acquireLock } = await import(join(root, 'dist/state/lock.js'));
 const { Outbox } = await import(join(root, 'dist/state/outbox.js'));
 const { initialState } = await import(join(root, 'dist/core/model.js'));
+const { appendHistory } = await import(join(root, 'dist/state/history.js'));
 const [mode, dir, api, n] = process.argv.slice(2);
 
 if (mode === 'crash') {
@@ -21,7 +22,7 @@ if (mode === 'crash') {
     st.level = ['ok', 'degraded', 'critical'][i % 3];
     files.writeJson(join(dir, 'state.json'), st);
     const pad = 'x'.repeat(Math.floor(Math.random() * 3000));
-    files.appendLine(join(dir, 'history.jsonl'), { pid: process.pid, i, pad });
+    await appendHistory(join(dir, 'history.jsonl'), { pid: process.pid, i, pad });
     await outbox.add(`alert ${process.pid}.${i}`);
     const claim = await outbox.claim(1000);
     await outbox.release(claim, 'lab: no channel');
@@ -33,7 +34,7 @@ if (mode === 'crash') {
   const config = { stateDir: dir, alerts: { prefix: '[lab]', telegram } };
   console.log('ready');
   const r = await new Alerts(config).send(`alert ${n}`);
-  files.appendLine(join(dir, 'history.jsonl'), { run: Number(n), sent: r.sent, pending: r.pending });
+  await appendHistory(join(dir, 'history.jsonl'), { run: Number(n), sent: r.sent, pending: r.pending });
   console.log(JSON.stringify(r));
 } else {
   console.error(`usage: state-writer.mjs crash DIR | alert DIR API N`);

@@ -295,3 +295,47 @@ describe("rsync's ssh", () => {
       assert.ok(argv.includes(o), o);
   });
 });
+
+describe('history appends a kill cannot cut', () => {
+  test('a line that would cross a page boundary starts on the next page, behind empty lines', async () => {
+    const { appendLine } = await import('../../dist/state/files.js');
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-hist-'));
+    const file = join(dir, 'history.jsonl');
+    try {
+      appendLine(file, { pad: 'x'.repeat(4000) }); // 4011 bytes: the next line cannot fit in this page
+      appendLine(file, { pad: 'y'.repeat(200) });
+      const text = readFileSync(file, 'utf8');
+      assert.equal(text.indexOf('{"pad":"y'), 4096, 'the second line starts the second page');
+      assert.deepEqual(
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l).pad.length),
+        [4000, 200],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a killed writer's half line is cut back; whole lines and a missing file are left alone", async () => {
+    const { cutPartialTail } = await import('../../dist/state/files.js');
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-hist-'));
+    const file = join(dir, 'history.jsonl');
+    try {
+      cutPartialTail(file);
+      for (const [before, after] of [
+        ['{"a":1}\n{"b":', '{"a":1}\n'],
+        ['{"a":1}\n', '{"a":1}\n'],
+        ['{"b":', ''],
+        [`{"a":1}\n${'z'.repeat(9000)}`, '{"a":1}\n'],
+      ]) {
+        writeFileSync(file, before);
+        cutPartialTail(file);
+        assert.equal(readFileSync(file, 'utf8'), after, JSON.stringify(before.slice(0, 20)));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
