@@ -20,9 +20,9 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const BASE = {
   stateDir: '/var/lib/hactl',
   hosts: {
-    pca: { address: '192.168.1.10', port: 22, user: 'claw', key: '/etc/hactl/id', knownHosts: '/etc/hactl/kh' },
+    pca: { address: '192.0.2.10', port: 22, user: 'claw', key: '/etc/hactl/id', knownHosts: '/etc/hactl/kh' },
     pcb: {
-      address: '192.168.1.11',
+      address: '192.0.2.11',
       user: 'claw',
       key: '/etc/hactl/id',
       knownHosts: '/etc/hactl/kh',

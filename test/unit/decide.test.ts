@@ -570,8 +570,8 @@ describe('fold: assess (the check verdict)', () => {
   test('a transient failure is named; hosts called primary and standby are not named twice', async () => {
     const cfg = await config({
       hosts: {
-        primary: { address: '10.0.0.1', user: 'claw', key: '/k', knownHosts: '/kh' },
-        standby: { address: '10.0.0.2', user: 'claw', key: '/k', knownHosts: '/kh' },
+        primary: { address: '192.0.2.1', user: 'claw', key: '/k', knownHosts: '/kh' },
+        standby: { address: '192.0.2.2', user: 'claw', key: '/k', knownHosts: '/kh' },
       },
       pair: { primary: 'primary', standby: 'standby' },
     });

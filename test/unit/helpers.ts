@@ -7,8 +7,8 @@ import { stringify } from 'yaml';
 export const BASE = {
   stateDir: '/tmp/hactl-unit-state',
   hosts: {
-    pc1: { address: '10.0.0.1', user: 'claw', key: '/k', knownHosts: '/kh' },
-    pc2: { address: '10.0.0.2', user: 'claw', key: '/k', knownHosts: '/kh' },
+    pc1: { address: '192.0.2.1', user: 'claw', key: '/k', knownHosts: '/kh' },
+    pc2: { address: '192.0.2.2', user: 'claw', key: '/k', knownHosts: '/kh' },
   },
   pair: { primary: 'pc1', standby: 'pc2' },
 };

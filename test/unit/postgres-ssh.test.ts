@@ -24,7 +24,7 @@ function sessionWith(exitSeenEarly: boolean): any {
     },
   };
   const s = Object.create(SshSession.prototype);
-  Object.assign(s, { conn, host: { name: 'pc1', user: 'u', address: '10.0.0.1', port: 22 }, commandTimeout: 5 });
+  Object.assign(s, { conn, host: { name: 'pc1', user: 'u', address: '192.0.2.1', port: 22 }, commandTimeout: 5 });
   return s;
 }
 

@@ -242,12 +242,12 @@ describe('known_hosts', () => {
 
   test('[host]:port entries match only that port; the right key passes, another fails', () => {
     const kh = join(d, 'kh1');
-    writeFileSync(kh, `[10.0.0.1]:2222 ${pub('k1').join(' ')}\n10.0.0.1 ${pub('k2').join(' ')}\n`);
-    const keys = knownKeysFor(kh, '10.0.0.1', 2222);
+    writeFileSync(kh, `[192.0.2.1]:2222 ${pub('k1').join(' ')}\n192.0.2.1 ${pub('k2').join(' ')}\n`);
+    const keys = knownKeysFor(kh, '192.0.2.1', 2222);
     assert.equal(keys.length, 1);
     assert.equal(verifyHostKey(keys, wire('k1')).ok, true);
     assert.equal(verifyHostKey(keys, wire('k2')).ok, false);
-    assert.equal(knownKeysFor(kh, '10.0.0.1', 22).length, 1);
+    assert.equal(knownKeysFor(kh, '192.0.2.1', 22).length, 1);
   });
   test('hashed entries (ssh-keygen -H) match', () => {
     const kh = join(d, 'kh2');
@@ -260,12 +260,12 @@ describe('known_hosts', () => {
   test('no entry at all is a refusal, never trust on first use', () => {
     const kh = join(d, 'kh3');
     writeFileSync(kh, '');
-    assert.equal(verifyHostKey(knownKeysFor(kh, '10.0.0.9', 22), wire('k1')).ok, false);
+    assert.equal(verifyHostKey(knownKeysFor(kh, '192.0.2.9', 22), wire('k1')).ok, false);
   });
   test('@revoked keys are refused even when listed', () => {
     const kh = join(d, 'kh4');
-    writeFileSync(kh, `10.0.0.1 ${pub('k1').join(' ')}\n@revoked 10.0.0.1 ${pub('k1').join(' ')}\n`);
-    assert.equal(verifyHostKey(knownKeysFor(kh, '10.0.0.1', 22), wire('k1')).ok, false);
+    writeFileSync(kh, `192.0.2.1 ${pub('k1').join(' ')}\n@revoked 192.0.2.1 ${pub('k1').join(' ')}\n`);
+    assert.equal(verifyHostKey(knownKeysFor(kh, '192.0.2.1', 22), wire('k1')).ok, false);
   });
 });
 
@@ -287,7 +287,7 @@ describe("rsync's ssh", () => {
   test('reads no ssh_config: -F none, strict host keys, our key, known_hosts and BatchMode', async () => {
     const { sshArgv } = await import('../../dist/adapters/rsync.js');
     const argv = sshArgv(
-      { name: 'h', address: '10.0.0.1', port: 2222, user: 'u', key: '/k', knownHosts: '/kh' } as any,
+      { name: 'h', address: '192.0.2.1', port: 2222, user: 'u', key: '/k', knownHosts: '/kh' } as any,
       5,
     );
     assert.deepEqual(argv.slice(0, 3), ['ssh', '-F', 'none']);
