@@ -1,10 +1,12 @@
 // Commander wiring only: the program, its options, one lazily imported module per
 // subcommand (so `hactl --version` and `--help` load almost nothing). Errors become
 // exit codes in src/exit.ts.
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT } from './errors.js';
-import { exitCodeFor } from './exit.js';
+import { failureOf } from './exit.js';
+import { beginInvocation, writeEnvelope } from './output.js';
+import { addHelpFooters } from './help.js';
 import type { GlobalOptions } from './context.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -28,6 +30,7 @@ export function buildProgram(run: Runner): Command {
       writeOut: (s) => process.stdout.write(s),
     })
     .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
     .option('-c, --config <file>', 'config file (default: $HACTL_CONFIG, ./hactl.yaml, /etc/hactl/hactl.yaml)')
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'only the one summary line (the default when stdout is not a terminal)')
@@ -50,13 +53,15 @@ export function buildProgram(run: Runner): Command {
     .description('fence the primary, start the standby, verify, alert')
     .option('--auto', 'act only on fresh confirmed state, outside cooldown and under max attempts (for cron)')
     .option('-n, --dry-run', 'print the plan, change nothing')
+    .option('-y, --yes', 'act without asking (by hand: a terminal asks to confirm the plan; no terminal needs --yes)')
     .action(lazy(() => import('./commands/failover.js')));
 
   program
     .command('failback')
     .description('sync back what the standby wrote, stop it, start and verify the primary, alert')
-    .option('--auto', 'act only when the policy is auto and the primary has been back for enough checks')
+    .option('--auto', 'act only when the policy is auto and the primary has been back for thresholds.healthyFor')
     .option('-n, --dry-run', 'print the plan, change nothing')
+    .option('-y, --yes', 'act without asking (by hand: a terminal asks to confirm the plan; no terminal needs --yes)')
     .action(lazy(() => import('./commands/failback.js')));
 
   program
@@ -127,20 +132,46 @@ export function buildProgram(run: Runner): Command {
   // --- end operator commands ---
 
   program.addOption(new Option('--no-color').hideHelp());
+  addHelpFooters(program);
   return program;
 }
 
+/** The subcommand named on the command line (for the envelope of a usage error), else 'hactl'. */
+function commandOf(program: Command, argv: string[]): string {
+  const names = new Set(program.commands.map((c) => c.name()));
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-c' || a === '--config') i++;
+    else if (!a.startsWith('-')) return names.has(a) ? a : 'hactl';
+  }
+  return 'hactl';
+}
+
+/**
+ * Runs one invocation. Under --json the envelope (src/output.ts, schema/output.schema.json) is
+ * written here and only here, once, with the final exit code: for every command, its errors and
+ * commander's usage errors alike; --help and --version print their text.
+ */
 export async function main(argv: string[]): Promise<void> {
   let code: number = EXIT.OK;
   let debug = argv.includes('--debug');
+  const json = argv.includes('--json');
+  let error;
+  let text = false; // --help / --version: their text is the output
   const run = async (fn: () => Promise<number | void>, opts: GlobalOptions) => {
     debug = !!opts.debug;
     code = (await fn()) ?? EXIT.OK;
   };
+  const program = buildProgram(run);
+  const command = commandOf(program, argv);
+  beginInvocation(command, VERSION);
   try {
-    await buildProgram(run).parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (err) {
-    code = exitCodeFor(err, debug, argv.includes('--json'));
+    const f = failureOf(err, debug, json, command);
+    ({ exitCode: code, error } = f);
+    text = err instanceof CommanderError && err.exitCode === 0;
   }
+  if (json && !text) writeEnvelope(code, error);
   process.exitCode = code;
 }

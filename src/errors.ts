@@ -14,6 +14,8 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class HactlError extends Error {
+  /** What the error is about (file:line, path, host, key or command), for --json's error.where. */
+  where?: string;
   constructor(
     message: string,
     readonly exitCode: number,
@@ -24,6 +26,16 @@ export class HactlError extends Error {
   }
 }
 
+/** The stable machine code of an error (--json's error.code), by class. */
+export const ERROR_CODES: Record<string, string> = {
+  ConfigError: 'config',
+  UsageError: 'usage',
+  InputMissingError: 'input-missing',
+  LockedError: 'locked',
+  StateError: 'state',
+  ActionError: 'action',
+};
+
 /** Bad configuration: every problem at once, each already "file:line:col: ..." formatted. */
 export class ConfigError extends HactlError {
   constructor(
@@ -31,24 +43,28 @@ export class ConfigError extends HactlError {
     hint = 'fix the file and run again',
   ) {
     super(problems.join('\n'), EXIT.CONFIG, hint);
+    // "file:line:col: ..." -> "file:line:col"
+    this.where = /^([^\s:]+(?::\d+){0,2})(?::|$)/.exec(problems[0] ?? '')?.[1];
   }
 }
 
 export class UsageError extends HactlError {
-  constructor(message: string) {
-    super(message, EXIT.USAGE);
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.USAGE, hint);
   }
 }
 
 export class InputMissingError extends HactlError {
   constructor(path: string) {
     super(`${path}: no such file or directory`, EXIT.NOINPUT, 'check the path');
+    this.where = path;
   }
 }
 
 export class LockedError extends HactlError {
   constructor(message: string) {
     super(message, EXIT.LOCKED, 'another hactl run is working; it will release the lock when done');
+    this.where = /^(\S+\.lock)\b/.exec(message)?.[1];
   }
 }
 
