@@ -18,7 +18,13 @@ export function failureOf(err: unknown, debug: boolean, json: boolean, command =
   if (err instanceof CommanderError) {
     if (err.exitCode === 0) return { exitCode: EXIT.OK }; // --help, --version
     // Commander already printed its message on stderr; the envelope says it again for a machine.
-    const message = err.code === 'commander.help' ? 'no command given' : err.message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ');
+    const message =
+      err.code === 'commander.help'
+        ? 'no command given'
+        : err.message
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ');
     const hint = `see hactl ${command === 'hactl' ? '' : command + ' '}--help`;
     return { exitCode: EXIT.USAGE, error: { code: 'usage', message, hint, where: command } };
   }

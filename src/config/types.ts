@@ -42,6 +42,8 @@ export interface Thresholds {
   retryDelay: number;
   failuresBeforeFailover: number;
   successesBeforeFailback: number;
+  /** Seconds the primary must have been back, continuously, before failback --auto acts. */
+  healthyFor: number;
   verifyDeadline: number;
   stopDeadline: number;
   settle: number;

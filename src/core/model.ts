@@ -18,6 +18,8 @@ export interface Streak {
   failures: number; // consecutive confirmed checks with the gateway not serving (config problems excluded)
   healthy: number; // consecutive checks with the gateway healthy
   reachable: number; // consecutive checks with the host answering SSH (gateway up or cleanly down)
+  /** The first check of the current reachable run (absent in state files older than it). */
+  reachableSince?: string | null;
 }
 
 export interface ClusterState {

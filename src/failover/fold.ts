@@ -89,12 +89,16 @@ export function foldCheck(config: Config, prior: ClusterState, obs: Observations
   for (const r of ['primary', 'standby'] as const) {
     const st = obs[r].status;
     const prev = streaks[r];
-    if (isConfigProblem(st)) streaks[r] = { failures: 0, healthy: 0, reachable: 0 };
+    if (isConfigProblem(st)) streaks[r] = { failures: 0, healthy: 0, reachable: 0, reachableSince: null };
     else {
+      const reachable = isReachable(st) ? prev.reachable + 1 : 0;
       streaks[r] = {
         failures: st === 'healthy' ? 0 : obs[r].confirmed ? prev.failures + 1 : prev.failures,
         healthy: st === 'healthy' ? prev.healthy + 1 : 0,
-        reachable: isReachable(st) ? prev.reachable + 1 : 0,
+        reachable,
+        // The first check of the run (failback waits thresholds.healthyFor from it); a state from
+        // before this field starts its count now, never earlier.
+        reachableSince: reachable ? (reachable > 1 && prev.reachableSince) || now.toISOString() : null,
       };
     }
   }

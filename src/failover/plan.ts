@@ -193,10 +193,17 @@ export function decideFailback(
   if (stale) return stale;
   const back = state.streaks.primary.reachable;
   if (back < t.successesBeforeFailback) return wait(`${P} back for ${back}/${t.successesBeforeFailback} checks`);
+  // Back for a duration, not only a count: checks run by hand seconds apart must not hurry it.
+  const since = state.streaks.primary.reachableSince;
+  const forS = since ? age(now, since) : 0;
+  if (forS < t.healthyFor) {
+    const from = since ? ` (since ${since})` : '';
+    return wait(`${P} back for ${Math.floor(forS)} s of ${t.healthyFor} s (thresholds.healthyFor)${from}`);
+  }
   return (
     retryBudget(config, state.failback, now, 'failback') ?? {
       act: true,
-      plan: failbackPlan(config, req, `${P} back for ${back} checks`),
+      plan: failbackPlan(config, req, `${P} back for ${back} checks over ${Math.round(forS)} s`),
     }
   );
 }

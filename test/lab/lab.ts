@@ -294,6 +294,7 @@ export class Lab {
           settle: 0.2,
           pollInterval: 0.2,
           cooldown: 0,
+          healthyFor: 0, // lab runs are seconds apart; test/e2e/operator-json.test.ts tests healthyFor
           lockLease: 120,
         },
         alerts: { prefix: '[lab]', telegram: { chatId: 4242, apiRoot: this.telegram.url, timeout: 2 } },

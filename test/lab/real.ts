@@ -119,5 +119,6 @@ export const REAL_THRESHOLDS = {
   pollInterval: 1,
   cooldown: 0,
   successesBeforeFailback: 1,
+  healthyFor: 0,
   lockLease: 600,
 };

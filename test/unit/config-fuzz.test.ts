@@ -621,6 +621,6 @@ describe('config fuzzer', () => {
     assert.equal(r.status, 78);
     const j = JSON.parse(r.stdout);
     assert.equal(j.exitCode, 78);
-    assert.match(j.message, /FIFO/);
+    assert.match(j.error.message, /FIFO/);
   });
 });

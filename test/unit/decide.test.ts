@@ -38,6 +38,8 @@ function state(
     confirmed?: boolean;
     failures?: number;
     reachable?: number;
+    /** Seconds before NOW the primary's reachable run began; default an hour when reachable > 0. */
+    backFor?: number | null;
     failover?: Record<string, unknown>;
     failback?: Record<string, unknown>;
     incidents?: Record<string, unknown>;
@@ -54,6 +56,8 @@ function state(
   s.streaks[servingSide].failures =
     o.failures ?? (o.check && o.check[servingSide === 'primary' ? 0 : 1] !== 'healthy' ? 1 : 0);
   s.streaks.primary.reachable = o.reachable ?? 0;
+  const backFor = o.backFor === undefined ? (o.reachable ? 3600 : null) : o.backFor;
+  if (backFor !== null) s.streaks.primary.reachableSince = at(-backFor).toISOString();
   s.failover = { ...s.failover, ...(o.failover ?? {}) };
   if (o.incidents) s.incidents = o.incidents;
   if (o.failback) s.failback = { attempts: 0, lastAttemptAt: null, escalatedAt: null, lastResult: null, ...o.failback };
@@ -478,6 +482,56 @@ describe('plan: decideFailback', () => {
       reason: /2\/3/,
     },
     {
+      name: 'auto, healthyFor: back for 3 checks but only 30 s of 10 min (checks run by hand)',
+      cfg: { thresholds: { successesBeforeFailback: 3, healthyFor: '10m' } },
+      st: onStandby({ check: BACK, reachable: 3, backFor: 30 }),
+      act: false,
+      exit: 0,
+      reason: /back for 30 s of 600 s \(thresholds.healthyFor\)/,
+    },
+    {
+      name: 'auto, healthyFor: back 1 s short of it',
+      cfg: { thresholds: { healthyFor: '10m' } },
+      st: onStandby({ check: BACK, reachable: 5, backFor: 599 }),
+      act: false,
+      reason: /599 s of 600 s/,
+    },
+    {
+      name: 'auto, healthyFor: back exactly that long',
+      cfg: { thresholds: { healthyFor: '10m' } },
+      st: onStandby({ check: BACK, reachable: 5, backFor: 600 }),
+      act: true,
+      ops: FAILBACK_OPS,
+      reason: /over 600 s/,
+    },
+    {
+      name: 'auto, healthyFor: long enough but too few checks (the count stays a minimum)',
+      cfg: { thresholds: { successesBeforeFailback: 3, healthyFor: '1m' } },
+      st: onStandby({ check: BACK, reachable: 2, backFor: 7200 }),
+      act: false,
+      reason: /2\/3 checks/,
+    },
+    {
+      name: 'auto, healthyFor: a state without reachableSince (older hactl) waits',
+      cfg: { thresholds: { healthyFor: '1m' } },
+      st: onStandby({ check: BACK, reachable: 50, backFor: null }),
+      act: false,
+      reason: /0 s of 60 s/,
+    },
+    {
+      name: 'auto, healthyFor 0: the count alone decides',
+      cfg: { thresholds: { successesBeforeFailback: 1, healthyFor: 0 } },
+      st: onStandby({ check: BACK, reachable: 1, backFor: 0 }),
+      act: true,
+    },
+    {
+      name: 'by hand: healthyFor does not hold a person back',
+      cfg: { thresholds: { healthyFor: '1h' } },
+      st: onStandby({ check: BACK, reachable: 1, backFor: 5 }),
+      req: HAND,
+      act: true,
+    },
+    {
       name: 'auto, primary back long enough',
       cfg: { thresholds: { successesBeforeFailback: 3 } },
       st: onStandby({ check: ['gateway-down', 'healthy'], reachable: 3 }),
@@ -630,7 +684,31 @@ describe('fold: foldCheck', () => {
     assert.equal(s.streaks.primary.failures, 2);
     assert.equal(s.streaks.primary.reachable, 0);
     s = foldCheck(cfg, s, obs('healthy', 'gateway-down'), at(3)).state;
-    assert.deepEqual(s.streaks.primary, { failures: 0, healthy: 1, reachable: 1 });
+    assert.deepEqual(s.streaks.primary, { failures: 0, healthy: 1, reachable: 1, reachableSince: at(3).toISOString() });
+  });
+  test('reachableSince: the first check of a reachable run, kept through it, cleared when it breaks', async () => {
+    const cfg = await config();
+    let s = initialState(NOW);
+    const primary = () => s.streaks.primary;
+    s = foldCheck(cfg, s, obs('unreachable', 'healthy'), at(1)).state;
+    assert.equal(primary().reachableSince, null);
+    s = foldCheck(cfg, s, obs('gateway-down', 'healthy'), at(2)).state;
+    assert.equal(primary().reachableSince, at(2).toISOString());
+    s = foldCheck(cfg, s, obs('healthy', 'healthy'), at(3)).state;
+    assert.equal(primary().reachableSince, at(2).toISOString(), 'gateway-down then healthy: one run');
+    s = foldCheck(cfg, s, obs('ssh-timeout', 'healthy'), at(4)).state;
+    assert.equal(primary().reachableSince, null);
+    s = foldCheck(cfg, s, obs('gateway-down', 'healthy'), at(5)).state;
+    assert.equal(primary().reachableSince, at(5).toISOString(), 'a new run starts afresh');
+    s = foldCheck(cfg, s, obs('auth-failure', 'healthy'), at(6)).state;
+    assert.equal(primary().reachableSince, null, 'a configuration problem breaks the run');
+  });
+  test('reachableSince: a state from before the field starts its run at the next check, never earlier', async () => {
+    const s: any = initialState(NOW);
+    s.streaks.primary = { failures: 0, healthy: 0, reachable: 7 };
+    const next = foldCheck(await config(), s, obs('gateway-down', 'healthy'), at(9)).state;
+    assert.equal(next.streaks.primary.reachable, 8);
+    assert.equal(next.streaks.primary.reachableSince, at(9).toISOString());
   });
   test('an unconfirmed failure does not count', async () => {
     const r = foldCheck(
