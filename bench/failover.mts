@@ -85,7 +85,7 @@ try {
     own.push(mine);
     say(`| ${i} | ${total} ms | ${Math.round(waits)} ms | ${startWait} ms | ${sync} ms | ${Math.round(mine)} ms |`);
     // Hand back for the next round.
-    const fb = await lab.hactl(['failback']);
+    const fb = await lab.hactl(['failback', '--yes']);
     if (lab.state().serving !== 'primary') throw new Error(`failback failed: ${fb.stdout}${fb.stderr}`);
   }
   own.sort((a, b) => a - b);

@@ -1,10 +1,8 @@
-// hactl failback [--auto] [--dry-run]: sync back, stop the standby, start the primary, verify, alert.
+// hactl failback [--auto] [--dry-run] [--yes]: sync back, stop the standby, start the primary, verify, alert.
+// By hand it asks first (src/commands/by-hand.ts).
 import type { Command } from 'commander';
-import { runCommand, type GlobalOptions } from '../context.js';
-import { movePair } from '../failover/index.js';
-import { requester } from '../failover/requester.js';
+import { moveByHand } from './by-hand.js';
 
 export default function failback(_p: Command, cmd: Command): Promise<number> {
-  const opts = cmd.optsWithGlobals() as GlobalOptions;
-  return runCommand('failback', opts, 'cluster', (ctx) => movePair(ctx, 'failback', requester(opts)));
+  return moveByHand('failback', cmd);
 }

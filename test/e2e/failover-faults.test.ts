@@ -124,7 +124,7 @@ describe('the serving standby dies (#7, #8)', () => {
   test('its host dies, failback by hand: the stop accepts a host that does not answer', async () => {
     await failedOver();
     await S().kill();
-    const b = await lab.hactl(['failback']);
+    const b = await lab.hactl(['failback', '--yes']);
     assert.equal(b.code, 0, b.stdout + b.stderr);
     assert.equal(lab.state().serving, 'primary');
     assert.ok(P().gatewayPid() > 0);
@@ -148,7 +148,7 @@ describe('the serving standby dies (#7, #8)', () => {
 describe('alerts say what happened and who asked (#11)', () => {
   test('a manual failover of a healthy primary is not "OFFLINE (healthy)"', async () => {
     assert.equal((await lab.hactl(['check'])).code, 0);
-    const f = await lab.hactl(['failover']);
+    const f = await lab.hactl(['failover', '--yes']);
     assert.equal(f.code, 0, f.stdout + f.stderr);
     const t = lab.telegram.texts()[0]!;
     assert.doesNotMatch(t, /OFFLINE/);
@@ -191,7 +191,7 @@ describe('manual failover (#6)', () => {
   test('the standby is preflighted before the fence: unreachable, the primary is untouched', async () => {
     const pid = P().gatewayPid();
     await S().kill();
-    const f = await lab.hactl(['failover']);
+    const f = await lab.hactl(['failover', '--yes']);
     assert.equal(f.code, 2, f.stdout);
     assert.equal(P().gatewayPid(), pid, 'the primary still serves, same process');
     assert.equal(lab.state().serving, 'primary');
@@ -203,7 +203,7 @@ describe('manual failover (#6)', () => {
 
   test('no start method verifies after the fence: the primary is restarted, and alerted', async () => {
     S().setFake({ failRun: true });
-    const f = await lab.hactl(['failover']);
+    const f = await lab.hactl(['failover', '--yes']);
     assert.equal(f.code, 2, f.stdout);
     assert.ok(P().gatewayPid() > 0, 'the primary serves again');
     assert.equal(lab.state().serving, 'primary');
@@ -219,7 +219,7 @@ describe('failback (#9)', () => {
     });
     await failedOver();
     const pid = S().gatewayPid();
-    const b = await lab.hactl(['failback']);
+    const b = await lab.hactl(['failback', '--yes']);
     assert.equal(b.code, 2, b.stdout);
     assert.equal(S().gatewayPid(), pid, 'the standby kept serving, same process');
     assert.match(
@@ -323,14 +323,14 @@ describe('nothing is injected through the gateway config (issue 11 #2)', () => {
     assert.equal((await lab.hactl(['check'])).code, 0);
     // A detached run that exits: hactl reads its log back (the path of the first injection found).
     S().setFake({ failRun: true });
-    const bad = await lab.hactl(['failover']);
+    const bad = await lab.hactl(['failover', '--yes']);
     assert.equal(bad.code, 2, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /the detached run exited/);
     S().setFake({});
-    const f = await lab.hactl(['failover']);
+    const f = await lab.hactl(['failover', '--yes']);
     assert.equal(f.code, 0, f.stdout + f.stderr);
     assert.ok(S().gatewayPid() > 0, 'the standby was started through the detached method');
-    const b = await lab.hactl(['failback']);
+    const b = await lab.hactl(['failback', '--yes']);
     assert.equal(b.code, 0, b.stdout + b.stderr);
     assert.deepEqual(markers(), [], 'no payload ran');
   });
@@ -339,7 +339,7 @@ describe('nothing is injected through the gateway config (issue 11 #2)', () => {
     mkdirSync(markerDir(), { recursive: true });
     const key = `A=1;touch ${join(markerDir(), 'key1')};B`;
     lab.writeConfig({ gateway: { env: { [key]: 'x' } } });
-    for (const args of [['check'], ['failover']]) {
+    for (const args of [['check'], ['failover', '--yes']]) {
       const r = await lab.hactl(args);
       assert.equal(r.code, 78, r.stdout + r.stderr);
       // The schema refuses it when the config loads (the gateway adapter would refuse it too).

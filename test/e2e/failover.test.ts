@@ -244,7 +244,7 @@ describe('failover', () => {
     assert.match(d.stdout, /would failover/);
     assert.equal(S().gatewayPid(), 0, 'dry run did nothing');
     assert.equal(existsSync(join(lab.dir, 'state', 'state.json')), false);
-    const f = await lab.hactl(['failover']);
+    const f = await lab.hactl(['failover', '--yes']);
     assert.equal(f.code, 0, f.stdout + f.stderr);
     assert.equal(lab.state().serving, 'standby');
     assert.equal(P().gatewayPid(), 0, 'the healthy primary was fenced');
@@ -321,7 +321,7 @@ describe('failback', () => {
     assert.equal(b.code, 0);
     assert.match(b.stdout, /policy is manual/);
     assert.equal(lab.state().serving, 'standby');
-    const m = await lab.hactl(['failback']);
+    const m = await lab.hactl(['failback', '--yes']);
     assert.equal(m.code, 0, m.stdout + m.stderr);
     assert.equal(lab.state().serving, 'primary');
     assert.equal(S().gatewayPid(), 0);
@@ -330,7 +330,7 @@ describe('failback', () => {
   test('failback failing puts the standby back and says so', async () => {
     await failedOver();
     P().setFake({ failRun: true });
-    const b = await lab.hactl(['failback']);
+    const b = await lab.hactl(['failback', '--yes']);
     assert.equal(b.code, 2, b.stdout);
     assert.ok(
       lab.telegram.texts().some((t) => /FAILBACK FAILED/.test(t)),

@@ -105,7 +105,7 @@ function scenario(name: string, viaDocker: boolean): void {
         await P().kill();
         // A clean stop: a crash would make its sequences jump ahead by 32 and hide a sequence bug.
         pp.stopSync('fast');
-        const { code, j, raw } = await json(['failover']);
+        const { code, j, raw } = await json(['failover', '--yes']);
         assert.equal(code, 0, raw);
         assert.match(pgStep(j, 'subscription').detail, /subscription memu_sub disabled/);
         assert.equal(subEnabled(), 'f');
@@ -142,7 +142,7 @@ function scenario(name: string, viaDocker: boolean): void {
 
       test('failback copies exactly the new rows, records them, and replication runs again', async () => {
         const before = pp.rows('memory_items');
-        const { code, j, raw } = await json(['failback']);
+        const { code, j, raw } = await json(['failback', '--yes']);
         assert.equal(code, 0, raw);
         const copy = pgStep(j, 'sync-back');
         assert.deepEqual(
@@ -190,13 +190,13 @@ function scenario(name: string, viaDocker: boolean): void {
       });
 
       test('a row changed on both sides is a conflict: failback stops, neither side is overwritten', async () => {
-        const f = await json(['failover']);
+        const f = await json(['failover', '--yes']);
         assert.equal(f.code, 0, f.raw);
         ps.sql(`UPDATE memory_items SET body = 'standby version' WHERE id = 'm1'`);
         pp.sql(`UPDATE memory_items SET body = 'primary version' WHERE id = 'm1';
            INSERT INTO alembic_version VALUES ('def456');`);
         ps.sql(`INSERT INTO ${ODDQ} VALUES (3, 'three')`);
-        const { code, j, raw } = await json(['failback']);
+        const { code, j, raw } = await json(['failback', '--yes']);
         assert.equal(code, 2, raw);
         assert.match(j.summary, /FAILED at postgres: .*memory_items: .*1 CONFLICT\(S\) by key \["m1"\]/);
         assert.equal(lab.state().serving, 'standby', 'the standby keeps serving');
@@ -208,7 +208,7 @@ function scenario(name: string, viaDocker: boolean): void {
 
       test('resolved, failback finishes; then a disabled subscription makes check critical', async () => {
         ps.sql(`UPDATE memory_items SET body = 'primary version' WHERE id = 'm1'`);
-        const b = await json(['failback']);
+        const b = await json(['failback', '--yes']);
         assert.equal(b.code, 0, b.raw);
         assert.equal(ps.sql(`SELECT count(*) FROM alembic_version WHERE version_num = 'def456'`), '1');
         await until(equalRows, 'equal rows after the conflict was resolved');

@@ -421,7 +421,7 @@ describe('sync-memory: standby serving, failover and failback', () => {
     P().crashGateway();
     const c = await lab.hactl(['check']);
     assert.equal(c.code, 2, c.stdout + c.stderr);
-    const f = await lab.hactl(['failover']);
+    const f = await lab.hactl(['failover', '--yes']);
     assert.equal(f.code, 0, f.stdout + f.stderr);
     assert.equal(lab.state().serving, 'standby');
     writeMem(S(), { 'workspace/memory/2026-09-20.md': 'written while serving\n' });
@@ -451,7 +451,7 @@ describe('sync-memory: standby serving, failover and failback', () => {
     P().crashGateway();
     const c = await lab.hactl(['check']);
     assert.equal(lab.state().lastCheck.hosts.primary.status, 'gateway-down', c.stdout);
-    const f = await lab.hactl(['failover', '--json']);
+    const f = await lab.hactl(['failover', '--yes', '--json']);
     assert.equal(f.code, 0, f.stdout + f.stderr);
     const steps = JSON.parse(f.stdout).steps;
     assert.equal(steps[0].op, 'sync-last-chance');
@@ -465,7 +465,7 @@ describe('sync-memory: standby serving, failover and failback', () => {
       'workspace/MEMORY.md': '# Memory\n\nstandby version\n',
     });
     writeMem(P(), { 'workspace/MEMORY.md': '# Memory\n\nprimary version\n' });
-    const b = await lab.hactl(['failback', '--json']);
+    const b = await lab.hactl(['failback', '--yes', '--json']);
     assert.equal(b.code, 0, b.stdout + b.stderr);
     const bj = JSON.parse(b.stdout);
     assert.equal(bj.steps[0].op, 'sync-back');

@@ -55,7 +55,7 @@ async function failoverAndBack(): Promise<void> {
   await cron(['failover', '--auto'], 0);
   await oneServing('standby');
   await cron(['check'], 1);
-  await cron(['failback'], 0);
+  await cron(['failback', '--yes'], 0);
   await oneServing('primary');
 }
 
@@ -72,7 +72,7 @@ describe('gateway faults: never two serving, in the stand-ins own logs', () => {
     await oneServing('standby');
     rmSync(join(P().openclawDir, 'fake-hang'));
     await cron(['check'], 1);
-    await cron(['failback'], 0);
+    await cron(['failback', '--yes'], 0);
     await oneServing('primary');
   });
 
