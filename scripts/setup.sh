@@ -1,39 +1,30 @@
 #!/usr/bin/env bash
-# Shared by scripts/test and scripts/demo: install what a fresh Debian machine
-# (as root) lacks, then dependencies and the build. Idempotent and quiet when
-# everything is there already.
+# The LAB's setup, shared by scripts/test, scripts/demo and scripts/bench: the
+# packages the simulated hosts need on a fresh Debian machine (as root): sshd
+# plays the primary and the standby, postgres the memory store, curl, sqlite3,
+# iproute2 (ss), psmisc (fuser), util-linux (setsid, script) for the tests;
+# then what the witness needs (scripts/install-witness: ssh, rsync, node, npm ci,
+# the build). A real witness runs scripts/install-witness only.
+# Idempotent and quiet when everything is there already.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 need=()
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
-command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
-command -v rsync >/dev/null 2>&1 || need+=(rsync)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v fuser >/dev/null 2>&1 || need+=(psmisc)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v setsid >/dev/null 2>&1 || need+=(util-linux)
+command -v script >/dev/null 2>&1 || need+=(bsdutils) # the pseudo-terminal of the by-hand test
 # The postgres e2e starts two real clusters from Debian's binaries.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
-command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
-  echo "setup: installing ${need[*]}" >&2
+  echo "setup: installing ${need[*]} (the lab's hosts)" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 mkdir -p /run/sshd && chmod 755 /run/sshd
-
-# Reinstall dependencies when package-lock.json changed since the last install.
-stamp=node_modules/.hactl-lock-stamp
-if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
-  cp package-lock.json "$stamp"
-fi
-if ! out=$(npm run -s build 2>&1); then
-  echo "$out" >&2
-  echo "setup: the build failed (above)" >&2
-  exit 1
-fi
+# The lab's tests run `crontab` in a scratch HOME only where they say so; no cron daemon needed.
+HACTL_NO_CRON=${HACTL_NO_CRON-1} bash scripts/install-witness
