@@ -40,7 +40,9 @@ try {
       `standby = sshd on ${S.address}:${S.sshPort} (gateway :${S.gatewayPort}), ` +
       `Telegram Bot API at ${lab.telegram.url}`,
   );
-  console.log(dim('thresholds shortened for the demo: retry delay 0.5 s, settle 0.2 s, 3 checks and no wait (healthyFor 0, 10m by default) before failback'));
+  console.log(
+    dim('thresholds shortened for the demo: retry delay 0.5 s, settle 0.2 s, 3 checks, healthyFor 0 (10m by default)'),
+  );
 
   const mem = (h: typeof P) => join(h.home, '.openclaw', 'workspace', 'MEMORY.md');
   mkdirSync(join(P.home, '.openclaw', 'workspace', 'memory'), { recursive: true });

@@ -35,10 +35,9 @@ export function addHelpFooters(program: Command): void {
   for (const cmd of program.commands) {
     const name = cmd.name();
     const examples = EXAMPLES[name] ?? [`hactl ${name} --json`];
-    cmd.addHelpText(
-      'after',
-      `\nExample${examples.length > 1 ? 's' : ''}:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n\n${EXIT_CODES_HELP}\n`,
-    );
+    const title = examples.length > 1 ? 'Examples' : 'Example';
+    const lines = examples.map((e) => `  $ ${e}`).join('\n');
+    cmd.addHelpText('after', `\n${title}:\n${lines}\n\n${EXIT_CODES_HELP}\n`);
   }
   program.addHelpText('after', `\n${EXIT_CODES_HELP}\n`);
 }
