@@ -23,7 +23,6 @@ export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
   { path: '/backup/ioTimeout', unit: 's' },
   { path: '/backup/tiers/*/interval', unit: 'm' },
   { path: '/postgres/timeout', unit: 's' },
-  { path: '/history/maxAge', unit: 's' },
   { path: '/status/checkEvery', unit: 's' },
 ];
 

@@ -82,7 +82,7 @@ export interface Config {
 /** history.jsonl rotation (src/state/history.ts). */
 export interface HistoryConfig {
   maxSizeMB: number;
-  maxAge: number; // s
+  maxAgeDays: number;
   keep: number;
 }
 /** hactl status: how often cron runs check (a witness silent for 3 of these is stale). */
