@@ -23,7 +23,7 @@ export interface GatewayConfig {
   started: HttpProbe;
   alive: HttpProbe;
   start: Method[];
-  /** configured: start methods in the order written; learned: by measured success on the host (src/failover/learned.ts). */
+  /** configured: start methods in the order written; learned: by success on the host (src/failover/learned.ts). */
   order: 'configured' | 'learned';
   stop: Method[];
   runDir: string;

@@ -40,7 +40,9 @@ export interface HistoryStats {
 }
 
 export type Pair = { primary: string; standby: string };
-type Entry = Record<string, any>;
+/** A history line as written by any hactl version: every field is checked where it is read. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Entry = Record<string, any>;
 
 export function emptyStats(): HistoryStats {
   return {

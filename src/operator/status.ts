@@ -200,10 +200,8 @@ export function render(s: Status, now: Date): string[] {
   const row = (k: string, v: string) => out.push(`  ${k.padEnd(10)} ${v}`);
   row('serving', s.serving ? `${s.serving} since ${s.servingSince}` : 'unknown (no state yet)');
   const w = s.witness;
-  row(
-    'witness',
-    `last check ${when(now, w.lastCheckAt)}${w.stale ? `: STALE (more than ${humanDuration(w.staleAfterSeconds)})` : ''}`,
-  );
+  const staleNote = w.stale ? `: STALE (more than ${humanDuration(w.staleAfterSeconds)})` : '';
+  row('witness', `last check ${when(now, w.lastCheckAt)}${staleNote}`);
   for (const h of s.hosts) {
     const st = h.status ? `${h.status}${h.transient ? ' (transient)' : ''}` : 'not observed';
     const counts = `failures ${h.failures}, healthy ${h.healthy}, reachable ${h.reachable}`;

@@ -15,7 +15,7 @@ import { readdirSync, readFileSync, renameSync, statSync, unlinkSync, openSync, 
 import { basename, dirname, join } from 'node:path';
 import { appendLine, cutPartialTail, readJson, writeJson } from './files.js';
 import { withFileLock } from './lock.js';
-import { emptyStats, foldEntries, type HistoryStats, type Pair } from '../operator/history-stats.js';
+import { emptyStats, foldEntries, type Entry, type HistoryStats, type Pair } from '../operator/history-stats.js';
 
 export interface RotatePolicy {
   maxBytes: number;
@@ -73,7 +73,7 @@ export function rotatedFiles(file: string): Array<{ seq: number; path: string }>
 }
 
 /** The parsed lines of one history file; empty (padding) and broken lines are skipped. */
-export function readEntries(path: string): Record<string, any>[] {
+export function readEntries(path: string): Entry[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -81,7 +81,7 @@ export function readEntries(path: string): Record<string, any>[] {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const out: Record<string, any>[] = [];
+  const out: Entry[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
     try {
@@ -191,6 +191,6 @@ export async function allTimeStats(file: string, pair: Pair): Promise<{ stats: H
 }
 
 /** Every line still on disk (kept rotated files, then the current one), oldest first. */
-export function keptEntries(file: string): Record<string, any>[] {
+export function keptEntries(file: string): Entry[] {
   return [...rotatedFiles(file).flatMap((r) => readEntries(r.path)), ...readEntries(file)];
 }

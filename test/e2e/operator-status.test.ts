@@ -29,7 +29,7 @@ beforeEach(async () => {
 });
 
 describe('hactl status', () => {
-  test('no check yet: unknown (3); after a check: OK, hosts with age and counts; stale witness by the clock', async () => {
+  test('no check yet: unknown (3); after a check: OK, hosts, ages, counts; stale witness by the clock', async () => {
     const none = await lab.hactl(['status']);
     assert.equal(none.code, 3, none.stdout + none.stderr);
     assert.match(none.stdout, /^status: UNKNOWN: .*no check has run yet/);
