@@ -85,8 +85,8 @@ export async function observePair(
 export async function learnedConfig(config: Config, warn: (m: string) => void): Promise<Config> {
   if (!wantsLearned(config)) return config;
   try {
-    const { allTimeStats } = await import('../state/history.js');
-    const { stats } = await allTimeStats(`${config.stateDir}/history.jsonl`, config.pair);
+    const { allTimeStats, moveLines } = await import('../state/history.js');
+    const { stats } = await allTimeStats(`${config.stateDir}/history.jsonl`, config.pair, moveLines);
     return withLearnedOrder(config, stats.methods);
   } catch (e) {
     warn(`hactl: warning: order: learned: cannot read the history (${(e as Error).message}); configured order used`);

@@ -73,7 +73,7 @@ export function rotatedFiles(file: string): Array<{ seq: number; path: string }>
 }
 
 /** The parsed lines of one history file; empty (padding) and broken lines are skipped. */
-export function readEntries(path: string): Entry[] {
+export function readEntries(path: string, only?: (line: string) => boolean): Entry[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -83,7 +83,7 @@ export function readEntries(path: string): Entry[] {
   }
   const out: Entry[] = [];
   for (const line of text.split('\n')) {
-    if (!line) continue;
+    if (!line || (only && !only(line))) continue;
     try {
       const v = JSON.parse(line);
       if (v && typeof v === 'object') out.push(v);
@@ -178,17 +178,25 @@ function prune(file: string, folded: number, keep: number): void {
 }
 
 /**
- * Stats over all time, without a lock: the stats file, then the rotated files it does not
+ * Stats over all time (`only`: a cheap filter of the raw lines, for a caller that needs part of them), without a lock: the stats file, then the rotated files it does not
  * hold yet, then the current file. A rotation running meanwhile can make one read see a file
  * moved: the stats file is read first, so a line is then counted from its new name (seq > the
  * seq read), never twice.
  */
-export async function allTimeStats(file: string, pair: Pair): Promise<{ stats: HistoryStats; seq: number }> {
+export async function allTimeStats(
+  file: string,
+  pair: Pair,
+  only?: (line: string) => boolean,
+): Promise<{ stats: HistoryStats; seq: number }> {
   const cum = await readStatsFile(file);
   let stats = cum.stats;
-  for (const r of rotatedFiles(file)) if (r.seq > cum.seq) stats = foldEntries(stats, readEntries(r.path), pair);
-  return { stats: foldEntries(stats, readEntries(file), pair), seq: cum.seq };
+  for (const r of rotatedFiles(file)) if (r.seq > cum.seq) stats = foldEntries(stats, readEntries(r.path, only), pair);
+  return { stats: foldEntries(stats, readEntries(file, only), pair), seq: cum.seq };
 }
+
+/** Only the lines that can hold start methods (failover and failback runs): what order: learned needs. */
+export const moveLines = (line: string): boolean =>
+  line.includes('"command":"failover"') || line.includes('"command":"failback"');
 
 /** Every line still on disk (kept rotated files, then the current one), oldest first. */
 export function keptEntries(file: string): Entry[] {
