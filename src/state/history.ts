@@ -178,10 +178,12 @@ function prune(file: string, folded: number, keep: number): void {
 }
 
 /**
- * Stats over all time (`only`: a cheap filter of the raw lines, for a caller that needs part of them), without a lock: the stats file, then the rotated files it does not
- * hold yet, then the current file. A rotation running meanwhile can make one read see a file
- * moved: the stats file is read first, so a line is then counted from its new name (seq > the
- * seq read), never twice.
+ * Stats over all time, without a lock: the stats file, then the rotated files it does not hold
+ * yet, then the current file (`only`: a cheap filter of the raw lines, for a caller that needs
+ * part of them). A rotation running meanwhile can make one read see a file moved: the stats
+ * file is read first, so a line is then counted from its new name (seq > the seq read), never
+ * twice; a read that lists the files just before a rotation and reads history.jsonl just after
+ * it misses that file's lines once (status then shows them on its next run).
  */
 export async function allTimeStats(
   file: string,
