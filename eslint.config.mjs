@@ -52,13 +52,13 @@ export default defineConfig([
       'src/core/**/*.ts',
       'src/alerts/**/*.ts',
       // The other pure files of each domain: decisions, wording and parsing, no effects.
-      'src/failover/{moves,retry,describe}.ts',
+      'src/failover/{moves,retry,describe,learned}.ts',
       'src/memory/gate.ts',
       'src/backup/{restore-plan,retention,types}.ts',
       'src/postgres/{sql,model}.ts',
       'src/validate/{check,text,report,problem}.ts',
       'src/config/durations.ts',
-      'src/operator/{schedule,crontab-block,metrics,pause,init}.ts',
+      'src/operator/{schedule,crontab-block,metrics,pause,init,history-stats,status}.ts',
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -131,6 +131,20 @@ export function buildProgram(run: Runner): Command {
     .action(lazy(() => import('./commands/init.js')));
   // --- end operator commands ---
 
+  // --- status and history (issue 13 items 1-2): additive block ---
+  program
+    .command('status')
+    .description('where things stand, from the state files alone (no SSH); exit 1 when the witness is stale')
+    .action(lazy(() => import('./commands/status.js')));
+  program
+    .command('history')
+    .description('past runs and their stats: failovers, failbacks, mean time to recover, start methods')
+    .option('--since <when>', 'a duration back from now (e.g. 7d, 12h) or an ISO time')
+    .option('--kind <kinds>', 'comma-separated: check, failover, failback, sync, backup, pause, restore, other')
+    .option('--limit <n>', 'entries printed (newest), default 50; 0: stats only')
+    .action(lazy(() => import('./commands/history.js')));
+  // --- end status and history ---
+
   program.addOption(new Option('--no-color').hideHelp());
   addHelpFooters(program);
   return program;

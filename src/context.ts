@@ -73,7 +73,14 @@ export async function runCommand(
   const history = async (exitCode: number, rest: Record<string, unknown>) => {
     const ms = Math.round(clock.ms() - t0);
     const line = { at, command, auto: !!opts.auto, witness: hostname(), pid: process.pid, exitCode, ms };
-    await appendHistory(join(config.stateDir, 'history.jsonl'), { ...line, ...rest });
+    const h = config.history;
+    const rotate = h && {
+      maxBytes: h.maxSizeMB * 1048576,
+      maxAgeSeconds: h.maxAgeDays * 86400,
+      keep: h.keep,
+      pair: config.pair,
+    };
+    await appendHistory(join(config.stateDir, 'history.jsonl'), { ...line, ...rest }, rotate);
   };
   let lock: Lock | undefined;
   try {

@@ -23,6 +23,8 @@ export interface GatewayConfig {
   started: HttpProbe;
   alive: HttpProbe;
   start: Method[];
+  /** configured: start methods in the order written; learned: by success on the host (src/failover/learned.ts). */
+  order: 'configured' | 'learned';
   stop: Method[];
   runDir: string;
   env: Record<string, string>;
@@ -75,6 +77,19 @@ export interface Config {
   backup: BackupConfig;
   metrics: MetricsConfig;
   postgres?: PostgresConfig;
+  history: HistoryConfig;
+  status: StatusConfig;
+}
+
+/** history.jsonl rotation (src/state/history.ts). */
+export interface HistoryConfig {
+  maxSizeMB: number;
+  maxAgeDays: number;
+  keep: number;
+}
+/** hactl status: how often cron runs check (a witness silent for 3 of these is stale). */
+export interface StatusConfig {
+  checkEvery: number; // s
 }
 
 export interface MetricsConfig {

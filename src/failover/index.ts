@@ -6,7 +6,7 @@ import type { RunContext, RunRecord } from '../context.js';
 import { loadState, saveState } from '../context.js';
 import { EXIT } from '../errors.js';
 import type { PgAction, Requester } from '../core/model.js';
-import { observePair } from './observe.js';
+import { learnedConfig, observePair } from './observe.js';
 import { decideFailback, decideFailover } from './plan.js';
 import { describeStep } from './describe.js';
 import { Runner } from './run.js';
@@ -76,7 +76,8 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
 
 /** hactl failover / failback: plan from the recorded state, print it (--dry-run) or run it, fold, record, alert. */
 export async function movePair(ctx: RunContext, name: 'failover' | 'failback', req: Requester): Promise<RunRecord> {
-  const { config, out, clock, opts } = ctx;
+  const { out, clock, opts } = ctx;
+  const config = await learnedConfig(ctx.config, (m) => out.error(m)); // order: learned (learned.ts)
   checkGateways(config);
   let state = await loadState(config, clock.now(), !!opts.dryRun);
   const decide = name === 'failover' ? decideFailover : decideFailback;

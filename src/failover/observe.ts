@@ -9,6 +9,7 @@ import { Gateway } from '../adapters/gateway.js';
 import type { Observation, Observations } from '../core/model.js';
 import { HactlError } from '../errors.js';
 import { confirmObservation, shouldRetry } from './retry.js';
+import { wantsLearned, withLearnedOrder } from './learned.js';
 
 export function openSession(config: Config, host: HostConfig): Promise<SshSession> {
   return SshSession.open(host, config.thresholds.connectTimeout, config.thresholds.commandTimeout);
@@ -77,5 +78,18 @@ export async function observePair(
     return { primary, standby };
   } finally {
     await prober.close();
+  }
+}
+
+/** order: learned: the config with start methods ordered by measured success (a read of the history). */
+export async function learnedConfig(config: Config, warn: (m: string) => void): Promise<Config> {
+  if (!wantsLearned(config)) return config;
+  try {
+    const { allTimeStats, moveLines } = await import('../state/history.js');
+    const { stats } = await allTimeStats(`${config.stateDir}/history.jsonl`, config.pair, moveLines);
+    return withLearnedOrder(config, stats.methods);
+  } catch (e) {
+    warn(`hactl: warning: order: learned: cannot read the history (${(e as Error).message}); configured order used`);
+    return config;
   }
 }

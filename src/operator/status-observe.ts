@@ -1,0 +1,61 @@
+// hactl status, observe: reads the state directory's files, nothing else. No SSH, no network,
+// no lock taken, nothing written: status must answer at once even while a failover holds the
+// cluster lock or a host hangs. Each file is read on its own; one that cannot be read is a
+// finding, never a crash.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/types.js';
+import type { ClusterState } from '../core/model.js';
+import { readJson } from '../state/files.js';
+import { isStale } from '../state/lock.js';
+import { allTimeStats } from '../state/history.js';
+import { readPause } from './pause-file.js';
+import { readMemoryRecord } from '../memory/record.js';
+import { readBackupRecord } from '../backup/record.js';
+import type { LockView, PendingView, StatusInput } from './status.js';
+
+async function attempt<T>(fn: () => Promise<T> | T): Promise<{ ok: T } | { error: string }> {
+  try {
+    return { ok: await fn() };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** Command locks (cluster.lock, memory.lock, backup-*.lock); a file's short section lock (x.json.lock) is not one. */
+function readLocks(stateDir: string, now: Date): LockView[] {
+  let names: string[];
+  try {
+    names = readdirSync(stateDir);
+  } catch {
+    return [];
+  }
+  const out: LockView[] = [];
+  for (const n of names.filter((x) => x.endsWith('.lock') && !/\.jsonl?\.lock$/.test(x)).sort()) {
+    try {
+      const h = JSON.parse(readFileSync(join(stateDir, n), 'utf8'));
+      if (typeof h?.pid !== 'number') continue;
+      out.push({ name: n.slice(0, -5), ...h, stale: isStale(h, now.getTime()) });
+    } catch {
+      /* released meanwhile, or being written */
+    }
+  }
+  return out;
+}
+
+export async function observeStatus(config: Config, now: Date): Promise<StatusInput> {
+  const dir = config.stateDir;
+  return {
+    now,
+    state: await attempt(() => readJson<ClusterState>(join(dir, 'state.json'), 'state')),
+    pause: await attempt(() => readPause(config)),
+    outbox: await attempt(async () => {
+      const box = await readJson<{ pending: PendingView[] }>(join(dir, 'outbox.json'), 'outbox');
+      return (box?.pending ?? []).map((p) => ({ at: p.at, tries: p.tries, lastError: p.lastError }));
+    }),
+    locks: readLocks(dir, now),
+    memory: await attempt(() => readMemoryRecord(config)),
+    backup: await attempt(() => readBackupRecord(config)),
+    history: await attempt(async () => (await allTimeStats(join(dir, 'history.jsonl'), config.pair)).stats),
+  };
+}
