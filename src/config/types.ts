@@ -72,7 +72,25 @@ export interface Config {
   validate: ValidateConfig;
   backup: BackupConfig;
   metrics: MetricsConfig;
+  heartbeat: HeartbeatConfig;
+  resources: ResourcesConfig;
   postgres?: PostgresConfig;
+}
+
+/** Heartbeat files on the hosts (src/health): an operator signal, never a failover reason. */
+export interface HeartbeatConfig {
+  /** Relative to the SSH login's home, or absolute; unset: <gateway.runDir>/heartbeat. */
+  path?: string;
+  warning: number; // seconds
+  critical: number; // seconds
+  required: boolean;
+}
+/** Resource warnings read by check (src/health): warnings only. */
+export interface ResourcesConfig {
+  enabled: boolean;
+  diskFreePercent: number;
+  memoryPercent: number;
+  loadPercent: number;
 }
 
 export interface MetricsConfig {
