@@ -130,7 +130,7 @@ export function buildProgram(run: Runner): Command {
     .command('heartbeat')
     .description("write this host's heartbeat file (from each gateway host's cron); check reads its age")
     .option('--path <file>', 'the file to write (default: heartbeat.path, else <gateway.runDir>/heartbeat)')
-    .option('--host <name>', "which configured host this is (its gateway.runDir), when a config is present")
+    .option('--host <name>', 'which configured host this is (its gateway.runDir), when a config is present')
     .action(lazy(() => import('./commands/heartbeat.js')));
   program
     .command('doctor')

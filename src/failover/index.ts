@@ -62,7 +62,12 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
   const code = memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode;
   return {
     exitCode: code === EXIT.UNKNOWN ? code : Math.max(code, pg?.exitCode ?? 0, hr.exitCode),
-    summary: [`check: ${assessment.line}`, memWarn && `WARNING: ${memWarn}`, pg && pg.level !== 'ok' && pg.line, hr.line]
+    summary: [
+      `check: ${assessment.line}`,
+      memWarn && `WARNING: ${memWarn}`,
+      pg && pg.level !== 'ok' && pg.line,
+      hr.line,
+    ]
       .filter(Boolean)
       .join('; '),
     data: {

@@ -18,8 +18,10 @@ export function localHeartbeatPath(opts: { path?: string; host?: string }, confi
   if (config) {
     const host = opts.host ? config.hosts[opts.host] : undefined;
     if (opts.host && !host)
-      throw new UsageError(`heartbeat --host ${opts.host}: no such host in ${config.file} (hosts: ` +
-        `${Object.keys(config.hosts).join(', ')})`);
+      throw new UsageError(
+        `heartbeat --host ${opts.host}: no such host in ${config.file} (hosts: ` +
+          `${Object.keys(config.hosts).join(', ')})`,
+      );
     const runDir = (host?.gateway ?? config.gateway).runDir.replace(/\/+$/, '');
     p = config.heartbeat.path ?? `${runDir}/heartbeat`;
   }

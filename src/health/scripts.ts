@@ -38,7 +38,7 @@ export function healthScript(config: Config, host: HostConfig): string {
       'echo "ncpu $(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null)"',
       'if [ -r /proc/loadavg ]; then echo "load $(cut -d" " -f1-3 /proc/loadavg)"; ' +
         `else echo "load $(sysctl -n vm.loadavg 2>/dev/null | tr -d '{}')"; fi`,
-      "[ -r /proc/meminfo ] && awk '/^MemTotal:/{t=$2} /^MemAvailable:/{a=$2} END{print \"mem\", t, a}' /proc/meminfo",
+      '[ -r /proc/meminfo ] && awk \'/^MemTotal:/{t=$2} /^MemAvailable:/{a=$2} END{print "mem", t, a}\' /proc/meminfo',
       diskLine('memory', config.memory.root),
       diskLine('runDir', host.gateway.runDir),
     );

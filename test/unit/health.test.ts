@@ -10,7 +10,7 @@ const HB = { warning: 180, critical: 300, required: false };
 const RES = { enabled: true, diskFreePercent: 10, memoryPercent: 85, loadPercent: 80 };
 const NOW = 2_000_000_000;
 
-describe('heartbeat age by the host\'s own clock (seed 004: <3m ok, 3-5m warning, >5m critical)', () => {
+describe("heartbeat age by the host's own clock (seed 004: <3m ok, 3-5m warning, >5m critical)", () => {
   const rows: Array<[string, number | null | undefined, string, object?]> = [
     ['written now', NOW, 'ok'],
     ['2m59s old', NOW - 179, 'ok'],
@@ -42,10 +42,14 @@ describe('heartbeat age by the host\'s own clock (seed 004: <3m ok, 3-5m warning
 
 describe('resources (seed 003: memory 85 %, CPU 80 %; disk free 10 %): warnings only', () => {
   const rows: Array<[string, object, Array<[string, string]>]> = [
-    ['all fine', { mem: { totalKB: 1000, availKB: 500 }, load: [0.5, 0.5, 0.5], ncpu: 2 }, [
-      ['memory', 'ok'],
-      ['load', 'ok'],
-    ]],
+    [
+      'all fine',
+      { mem: { totalKB: 1000, availKB: 500 }, load: [0.5, 0.5, 0.5], ncpu: 2 },
+      [
+        ['memory', 'ok'],
+        ['load', 'ok'],
+      ],
+    ],
     ['memory 86 % in use', { mem: { totalKB: 1000, availKB: 140 } }, [['memory', 'warning']]],
     ['memory exactly 85 %', { mem: { totalKB: 1000, availKB: 150 } }, [['memory', 'ok']]],
     ['load 1.7 on 2 cores (85 %)', { load: [3, 1.7, 1], ncpu: 2 }, [['load', 'warning']]],
@@ -87,17 +91,37 @@ describe('summarizeHealth: the worst level, its exit code, the problems in one l
 
 describe('parseHealth: what the remote read prints', () => {
   const rows: Array<[string, string, object]> = [
-    ['a Linux host', 'now 100\nhb 90\nncpu 4\nload 0.10 0.20 0.30\nmem 1000 400\ndisk memory 2048 1024\n', {
-      hostNow: 100, heartbeat: 90, ncpu: 4, load: [0.1, 0.2, 0.3], mem: { totalKB: 1000, availKB: 400 },
-      disks: [{ label: 'memory', sizeKB: 2048, availKB: 1024 }],
-    }],
+    [
+      'a Linux host',
+      'now 100\nhb 90\nncpu 4\nload 0.10 0.20 0.30\nmem 1000 400\ndisk memory 2048 1024\n',
+      {
+        hostNow: 100,
+        heartbeat: 90,
+        ncpu: 4,
+        load: [0.1, 0.2, 0.3],
+        mem: { totalKB: 1000, availKB: 400 },
+        disks: [{ label: 'memory', sizeKB: 2048, availKB: 1024 }],
+      },
+    ],
     ['no heartbeat file', 'now 100\nhb none\n', { hostNow: 100, heartbeat: null, disks: [] }],
-    ['a macOS load line, no meminfo', 'now 5\nhb 4\nncpu 8\nload  1.5 1.6 1.7 \n', {
-      hostNow: 5, heartbeat: 4, ncpu: 8, load: [1.5, 1.6, 1.7], disks: [],
-    }],
-    ['garbage and empty df output are left unknown', 'now x\nhb \nload 1 2\nmem 0 1\ndisk memory\nncpu 0\n', {
-      disks: [],
-    }],
+    [
+      'a macOS load line, no meminfo',
+      'now 5\nhb 4\nncpu 8\nload  1.5 1.6 1.7 \n',
+      {
+        hostNow: 5,
+        heartbeat: 4,
+        ncpu: 8,
+        load: [1.5, 1.6, 1.7],
+        disks: [],
+      },
+    ],
+    [
+      'garbage and empty df output are left unknown',
+      'now x\nhb \nload 1 2\nmem 0 1\ndisk memory\nncpu 0\n',
+      {
+        disks: [],
+      },
+    ],
   ];
   for (const [name, out, want] of rows) {
     test(name, () => {
