@@ -130,6 +130,18 @@ export function buildProgram(run: Runner): Command {
     .option('--force', 'replace an existing file (the old one is kept as FILE.bak-<time>)')
     .action(lazy(() => import('./commands/init.js')));
   // --- end operator commands ---
+  // --- heartbeat and doctor (issue 13, items 4 and 8): additive block ---
+  program
+    .command('heartbeat')
+    .description("write this host's heartbeat file (from each gateway host's cron); check reads its age")
+    .option('--path <file>', 'the file to write (default: heartbeat.path, else <gateway.runDir>/heartbeat)')
+    .option('--host <name>', 'which configured host this is (its gateway.runDir), when a config is present')
+    .action(lazy(() => import('./commands/heartbeat.js')));
+  program
+    .command('doctor')
+    .description('check the config, keys, known_hosts, SSH reach, remote commands and clocks; print each fix')
+    .action(lazy(() => import('./commands/doctor.js')));
+  // --- end heartbeat and doctor ---
 
   // --- status and history (issue 13 items 1-2): additive block ---
   program

@@ -1,6 +1,6 @@
 // Strict host-key checking for ssh2, which has none built in. Reads OpenSSH
 // known_hosts: plain names, patterns (* ?, !negation), [host]:port, hashed
-// |1|salt|hmac entries and @revoked markers.
+// |1|salt|hmac entries, @revoked markers, and @cert-authority lines (read, never trusted).
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -42,25 +42,48 @@ function hostsFieldMatches(field: string, token: string): boolean {
   return matched;
 }
 
-/** Keys listed for this host, or a thrown error when the file cannot be read. */
-export function knownKeysFor(file: string, address: string, port: number): KnownKey[] {
+export interface KnownLine {
+  line: number;
+  marker: 'cert-authority' | 'revoked' | null;
+  hashed: boolean;
+  type: string;
+  blob: string;
+}
+
+/**
+ * Every entry of a known_hosts text that names this host, in file order, with its marker:
+ * plain and hashed entries, @revoked and @cert-authority lines. Pure.
+ */
+export function knownLinesFor(text: string, address: string, port: number): KnownLine[] {
   const token = hostToken(address, port);
-  const keys: KnownKey[] = [];
-  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+  const out: KnownLine[] = [];
+  text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
+    if (!line || line.startsWith('#')) return;
     const parts = line.split(/\s+/);
-    let revoked = false;
+    let marker: KnownLine['marker'] = null;
     if (parts[0]!.startsWith('@')) {
-      const marker = parts.shift();
-      if (marker === '@cert-authority') continue; // certificates are not supported: ignore, never trust
-      revoked = marker === '@revoked';
+      const m = parts.shift();
+      if (m === '@cert-authority') marker = 'cert-authority';
+      else if (m === '@revoked') marker = 'revoked';
+      else return; // an unknown marker: OpenSSH skips the line too
     }
     const [field, type, blob] = parts;
-    if (!field || !type || !blob) continue;
-    if (hostsFieldMatches(field, token)) keys.push({ type, blob, revoked });
-  }
-  return keys;
+    if (!field || !type || !blob) return;
+    if (hostsFieldMatches(field, token)) out.push({ line: i + 1, marker, hashed: field.startsWith('|1|'), type, blob });
+  });
+  return out;
+}
+
+/**
+ * Keys listed for this host, or a thrown error when the file cannot be read. A
+ * @cert-authority line is never a host key: ssh2 cannot check host certificates, so
+ * such a line is read (hactl doctor reports it) but never trusted here.
+ */
+export function knownKeysFor(file: string, address: string, port: number): KnownKey[] {
+  return knownLinesFor(readFileSync(file, 'utf8'), address, port)
+    .filter((l) => l.marker !== 'cert-authority')
+    .map((l) => ({ type: l.type, blob: l.blob, revoked: l.marker === 'revoked' }));
 }
 
 /** The wire-format key ssh2 hands the verifier starts with its type name. */

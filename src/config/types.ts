@@ -76,6 +76,8 @@ export interface Config {
   validate: ValidateConfig;
   backup: BackupConfig;
   metrics: MetricsConfig;
+  heartbeat: HeartbeatConfig;
+  resources: ResourcesConfig;
   postgres?: PostgresConfig;
   history: HistoryConfig;
   status: StatusConfig;
@@ -90,6 +92,22 @@ export interface HistoryConfig {
 /** hactl status: how often cron runs check (a witness silent for 3 of these is stale). */
 export interface StatusConfig {
   checkEvery: number; // s
+}
+
+/** Heartbeat files on the hosts (src/health): an operator signal, never a failover reason. */
+export interface HeartbeatConfig {
+  /** Relative to the SSH login's home, or absolute; unset: <gateway.runDir>/heartbeat. */
+  path?: string;
+  warning: number; // seconds
+  critical: number; // seconds
+  required: boolean;
+}
+/** Resource warnings read by check (src/health): warnings only. */
+export interface ResourcesConfig {
+  enabled: boolean;
+  diskFreePercent: number;
+  memoryPercent: number;
+  loadPercent: number;
 }
 
 export interface MetricsConfig {

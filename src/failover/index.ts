@@ -34,7 +34,8 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
   checkGateways(config);
   const state = await loadState(config, clock.now(), !!ctx.opts.dryRun);
   out.progress(`probing ${config.pair.primary} and ${config.pair.standby}`);
-  const obs = await observePair(config, state.serving, clock, (m) => out.progress(m));
+  const health = new (await import('../health/observe.js')).HealthReader(config); // issue 13: heartbeat, resources
+  const obs = await observePair(config, state.serving, clock, (m) => out.progress(m), health.read);
   for (const r of ['primary', 'standby'] as const) {
     out.detail(`  ${r.padEnd(8)} ${config.pair[r].padEnd(12)} ${obs[r].status.padEnd(15)} ${obs[r].detail}`);
   }
@@ -55,13 +56,22 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
     ? await (await import('../postgres/steps.js')).checkReplication(config, next.serving, obs)
     : null;
   if (pg) out.detail(`  ${pg.line}`);
+  // Heartbeats and resources (issue 13): warnings, a stale heartbeat critical; never a failover reason.
+  const hr = health.report();
+  hr.findings.forEach((f) => out.detail(`  ${f.level.padEnd(8)} ${f.message}`));
   const code = memWarn && assessment.exitCode === 0 ? 1 : assessment.exitCode;
   return {
-    exitCode: code === EXIT.UNKNOWN ? code : Math.max(code, pg?.exitCode ?? 0),
-    summary: [`check: ${assessment.line}`, memWarn && `WARNING: ${memWarn}`, pg && pg.level !== 'ok' && pg.line]
+    exitCode: code === EXIT.UNKNOWN ? code : Math.max(code, pg?.exitCode ?? 0, hr.exitCode),
+    summary: [
+      `check: ${assessment.line}`,
+      memWarn && `WARNING: ${memWarn}`,
+      pg && pg.level !== 'ok' && pg.line,
+      hr.line,
+    ]
       .filter(Boolean)
       .join('; '),
     data: {
+      health: { level: hr.level, findings: hr.findings },
       postgres: pg,
       memoryWarning: memWarn,
       level: assessment.level,

@@ -11,6 +11,9 @@ import { HactlError } from '../errors.js';
 import { confirmObservation, shouldRetry } from './retry.js';
 import { wantsLearned, withLearnedOrder } from './learned.js';
 
+/** Reads more over a host's open session after its probe (heartbeat, resources: src/health). */
+export type SessionHook = (role: Role, session: SshSession) => Promise<void>;
+
 export function openSession(config: Config, host: HostConfig): Promise<SshSession> {
   return SshSession.open(host, config.thresholds.connectTimeout, config.thresholds.commandTimeout);
 }
@@ -25,6 +28,7 @@ export class Prober {
   constructor(
     private readonly config: Config,
     private readonly clock: Clock,
+    private readonly onSession?: SessionHook, // health (issue 13): src/health/observe.ts
   ) {}
 
   async observe(role: Role): Promise<Observation> {
@@ -36,6 +40,7 @@ export class Prober {
     try {
       session ??= await openSession(this.config, host);
       const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
+      await this.onSession?.(role, session); // never throws, never changes the status
       if (!r.healthy) {
         this.sessions.set(role, session);
         session = undefined;
@@ -63,8 +68,9 @@ export async function observePair(
   serving: Role,
   clock: Clock,
   progress: (m: string) => void,
+  onSession?: SessionHook,
 ): Promise<Observations> {
-  const prober = new Prober(config, clock);
+  const prober = new Prober(config, clock, onSession);
   const confirm = async (role: Role): Promise<Observation> => {
     const first = await prober.observe(role);
     if (!shouldRetry(role, serving, first)) return first;

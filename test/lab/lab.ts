@@ -36,6 +36,8 @@ export interface HostSpec {
 export class LabHost {
   sshd?: ChildProcess;
   hang?: { server: Server; sockets: Socket[] };
+  /** The PATH sshd gives logins here, instead of the lab's (a host missing a program). */
+  path?: string;
   constructor(
     readonly lab: Lab,
     readonly name: string,
@@ -53,7 +55,7 @@ export class LabHost {
 
   writeSshdConfig(): void {
     const extra = this.lab.extraPath ? this.lab.extraPath + ':' : '';
-    const path = `${join(this.home, 'bin')}:${extra}/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`;
+    const path = this.path ?? `${join(this.home, 'bin')}:${extra}/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`;
     writeFileSync(
       join(this.dir, 'sshd_config'),
       [
@@ -298,6 +300,9 @@ export class Lab {
           lockLease: 120,
         },
         alerts: { prefix: '[lab]', telegram: { chatId: 4242, apiRoot: this.telegram.url, timeout: 2 } },
+        // The lab shares a loaded machine: load and disk warnings would change every check's exit
+        // code. Tests of resource warnings switch them on (test/e2e/operator-health.test.ts).
+        resources: { enabled: false },
       },
       overrides,
     );
