@@ -110,8 +110,8 @@ function secondView(config: Config, serving: Role, s: Observation): Decision | u
 
 /**
  * With guards (config.guard), a host the witness cannot reach keeps serving until its lease is
- * stale and its guard ran once more: lease + interval after the last renewal, the host has fenced
- * itself (or its peer still answers it, which the second view would have seen). No renewal recorded:
+ * stale and its guard ran once more and stopped it: lease + interval + the guard's run (connectTimeout +
+ * stopDeadline) after the last renewal, the host has fenced itself (or its peer still answers it, which the second view would have seen). No renewal recorded:
  * its guard never had a fresh lease from this witness, nothing to wait for.
  */
 function guardWait(
@@ -124,11 +124,14 @@ function guardWait(
   const g = config.guard;
   const renewed = state.lease?.[serving];
   if (!g || isReachable(s.status) || !renewed) return undefined;
-  const left = g.lease + g.interval - age(now, renewed);
+  // The guard's own run is waited out too: its peer check (connectTimeout), then its stop (stopDeadline).
+  const run = config.thresholds.connectTimeout + config.thresholds.stopDeadline;
+  const left = g.lease + g.interval + run - age(now, renewed);
   if (left <= 0) return undefined;
   return wait(
     `${label(config, serving)} unreachable: waiting ${Math.ceil(left)} s more for its guard to fence it ` +
-      `(lease ${g.lease} s + guard interval ${g.interval} s after the last renewal at ${renewed})`,
+      `(lease ${g.lease} s + guard interval ${g.interval} s + its run ${run} s after the last renewal ` +
+      `at ${renewed})`,
   );
 }
 // --- end partitions ---
