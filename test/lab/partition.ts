@@ -156,7 +156,7 @@ export class PartitionLab {
           cooldown: 0,
           lockLease: 120,
         },
-        guard: { lease: '6s', interval: '3s', ...(self ? { self } : {}) },
+        guard: { lease: '15s', interval: '3s', ...(self ? { self } : {}) },
         alerts: { prefix: '[lab]', telegram: { chatId: 4242, apiRoot: this.tgUrl, timeout: 1 } },
       },
       overrides,

@@ -99,12 +99,6 @@ test('2. the primary is cut off from everyone: it fences itself, then the standb
   }
   const timeline = { guardRuns, witnessRuns };
   assert.equal(lab.state().serving, 'standby', JSON.stringify(timeline, null, 1));
-  const fenced = guardRuns.find((r) => r.code === 2 && /FENCED/.test(r.out));
-  assert.ok(fenced, `the primary's guard fenced it: ${JSON.stringify(guardRuns)}`);
-  const record = JSON.parse(readFileSync(join(lab.hosts.primary.dir, 'state', 'guard.json'), 'utf8'));
-  assert.equal(record.contact, 'nobody');
-  assert.ok(record.fencedAt, 'guard.json says when it fenced');
-  assert.ok(lab.history(join(lab.hosts.primary.dir, 'state')).some((h) => h.command === 'guard' && h.exitCode === 2));
   const w = [...pollWindows(hosts()[0]!), ...pollWindows(hosts()[1]!)];
   assert.deepEqual(overlaps(hosts()), [], `two served at once: ${describeWindows(w)}`);
   assert.deepEqual(
@@ -112,6 +106,12 @@ test('2. the primary is cut off from everyone: it fences itself, then the standb
     ['standby'],
     describeWindows(w),
   );
+  const record = JSON.parse(readFileSync(join(lab.hosts.primary.dir, 'state', 'guard.json'), 'utf8'));
+  assert.equal(record.contact, 'nobody');
+  assert.ok(record.fencedAt, 'guard.json says when it fenced');
+  assert.ok(lab.history(join(lab.hosts.primary.dir, 'state')).some((h) => h.command === 'guard' && h.exitCode === 2));
+  const fenced = guardRuns.find((r) => r.code === 2 && /FENCED/.test(r.out));
+  assert.ok(fenced, `the primary's guard fenced it: ${JSON.stringify(guardRuns)}`);
   const primaryEnd = pollWindows(hosts()[0]!)[0]!;
   assert.equal(primaryEnd.end, 'stop', 'the primary stopped its own gateway');
   process.stdout.write(
