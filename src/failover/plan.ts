@@ -111,7 +111,8 @@ function secondView(config: Config, serving: Role, s: Observation): Decision | u
 /**
  * With guards (config.guard), a host the witness cannot reach keeps serving until its lease is
  * stale and its guard ran once more and stopped it: lease + interval + the guard's run (connectTimeout +
- * stopDeadline) after the last renewal, the host has fenced itself (or its peer still answers it, which the second view would have seen). No renewal recorded:
+ * stopDeadline) after the last renewal, the host has fenced itself (or its peer still answers it,
+ * which the second view would have seen). No renewal recorded:
  * its guard never had a fresh lease from this witness, nothing to wait for.
  */
 function guardWait(

@@ -458,7 +458,7 @@ describe('plan: decideFailover across a partition (#16)', () => {
       kind: 'failover',
     },
     {
-      name: 'guard: renewed 100 s ago, lease 90 s + interval 60 s + its run 40 s: wait 90 s more for it to fence itself',
+      name: 'guard: renewed 100 s ago, lease 90 s + interval 60 s + its run 40 s: wait 90 s more for its fence',
       cfg: GUARD,
       st: cutOff({ seen: false, renewedAgo: 100 }),
       act: false,
