@@ -156,6 +156,14 @@ export function buildProgram(run: Runner): Command {
     .option('--limit <n>', 'entries printed (newest), default 50; 0: stats only')
     .action(lazy(() => import('./commands/history.js')));
   // --- end status and history ---
+  // --- partitions (issue 16): additive block ---
+  program
+    .command('guard')
+    .description('on a gateway host: stop its own gateway when it reaches neither the witness (lease) nor its peer')
+    .option('--host <name>', 'this host, a name in pair (default: guard.self)')
+    .option('-n, --dry-run', 'say what it would do, change nothing')
+    .action(lazy(() => import('./commands/guard.js')));
+  // --- end partitions ---
 
   program.addOption(new Option('--no-color').hideHelp());
   addHelpFooters(program);

@@ -96,7 +96,7 @@ export function checkGatewayConfig(host: string, gw: GatewayConfig): void {
 /** One host's gateway, reached through an open SSH session. */
 export class Gateway {
   constructor(
-    private readonly s: SshSession,
+    private readonly s: Pick<SshSession, 'run' | 'host'>,
     readonly gw: GatewayConfig,
     private readonly t: Thresholds,
     private readonly clock: Clock,

@@ -29,6 +29,8 @@ export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
   { path: '/status/checkEvery', unit: 's' },
   { path: '/heartbeat/warning', unit: 's' },
   { path: '/heartbeat/critical', unit: 's' },
+  { path: '/guard/lease', unit: 's' },
+  { path: '/guard/interval', unit: 's' },
 ];
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };

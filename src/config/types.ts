@@ -36,6 +36,8 @@ export interface HostConfig {
   user: string;
   key: string;
   knownHosts: string;
+  /** The address its peer uses across the LAN (second view, guard); default: address. */
+  lanAddress?: string;
   gateway: GatewayConfig;
 }
 export interface Thresholds {
@@ -108,6 +110,15 @@ export interface ResourcesConfig {
   diskFreePercent: number;
   memoryPercent: number;
   loadPercent: number;
+  /** Self-fencing (src/guard, docs/partitions.md); unset: no lease, no guard, no wait. */
+  guard?: GuardConfig;
+}
+
+export interface GuardConfig {
+  /** The host this config is installed on (hactl guard; --host overrides). */
+  self?: string;
+  lease: number; // seconds
+  interval: number; // seconds
 }
 
 export interface MetricsConfig {

@@ -11,6 +11,17 @@ export interface Observation {
   confirmed: boolean; // a failure seen twice, retryDelay apart (always true for healthy / config problems)
   transient?: boolean; // failed once, fine on the retry
   ms?: number;
+  /** The other host's view of this one's gateway across the LAN (asked when the witness cannot reach it). */
+  seenBy?: SecondView;
+  /** When the witness renewed this host's guard lease during the check (its clock; guard configured). */
+  leaseRenewedAt?: string;
+}
+
+/** What the idle host saw when it probed the serving host's gateway across the LAN. */
+export interface SecondView {
+  role: Role;
+  serving: boolean;
+  detail: string;
 }
 export type Observations = Record<Role, Observation>;
 
@@ -42,6 +53,8 @@ export interface ClusterState {
   rebuiltAt?: string;
   /** Where the corrupt file was set aside. */
   rebuiltFrom?: string;
+  /** The last successful guard lease renewal on each host, by the witness's clock (src/guard). */
+  lease?: Partial<Record<Role, string>>;
 }
 
 export interface Attempts {

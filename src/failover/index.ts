@@ -11,6 +11,7 @@ import { decideFailback, decideFailover } from './plan.js';
 import { describeStep } from './describe.js';
 import { Runner } from './run.js';
 import { foldCheck, foldHold, foldMove } from './fold.js';
+import { foldWitnessView } from '../guard/witness.js';
 import { checkGatewayConfig } from '../adapters/gateway.js';
 import type { Config } from '../config/types.js';
 
@@ -39,7 +40,11 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
   for (const r of ['primary', 'standby'] as const) {
     out.detail(`  ${r.padEnd(8)} ${config.pair[r].padEnd(12)} ${obs[r].status.padEnd(15)} ${obs[r].detail}`);
   }
-  const { state: next, assessment, alerts } = foldCheck(config, state, obs, clock.now());
+  const checked = foldCheck(config, state, obs, clock.now());
+  // Partitions (#16): lease renewals, and the witness cut off from a host its peer sees serving.
+  const viewed = foldWitnessView(config, checked.state, obs, checked.assessment, clock.now());
+  const { state: next, assessment } = viewed;
+  const alerts = [...checked.alerts, ...viewed.alerts];
   saveState(config, next);
   const alertError = await deliver(ctx, alerts);
   // Memory sync and backups: a last good run that is too old is a warning.

@@ -10,6 +10,8 @@ import type { Observation, Observations } from '../core/model.js';
 import { HactlError } from '../errors.js';
 import { confirmObservation, shouldRetry } from './retry.js';
 import { wantsLearned, withLearnedOrder } from './learned.js';
+import { isConfigProblem, isReachable } from '../core/model.js';
+import { renewLease, secondView } from '../guard/remote.js';
 
 /** Reads more over a host's open session after its probe (heartbeat, resources: src/health). */
 export type SessionHook = (role: Role, session: SshSession) => Promise<void>;
@@ -41,11 +43,13 @@ export class Prober {
       session ??= await openSession(this.config, host);
       const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
       await this.onSession?.(role, session); // never throws, never changes the status
-      if (!r.healthy) {
-        this.sessions.set(role, session);
-        session = undefined;
-      }
-      return { status: r.healthy ? 'healthy' : 'gateway-down', detail: r.detail, confirmed: true, ms: ms() };
+      const lease = this.config.guard ? await renewLease(this.config, session, this.clock) : {};
+      // Kept for the confirming retry and for the second view (src/guard/remote.ts); closed by close().
+      this.sessions.set(role, session);
+      session = undefined;
+      const detail = lease.error ? `${r.detail}; ${lease.error}` : r.detail;
+      const status = r.healthy ? ('healthy' as const) : ('gateway-down' as const);
+      return { status, detail, confirmed: true, ms: ms(), ...(lease.at ? { leaseRenewedAt: lease.at } : {}) };
     } catch (e) {
       if (e instanceof HactlError) throw e; // a configuration error is never a host's state
       if (e instanceof SshError) return { status: e.kind, detail: e.message, confirmed: true, ms: ms() };
@@ -53,6 +57,11 @@ export class Prober {
     } finally {
       await session?.close();
     }
+  }
+
+  /** The open session to a host that answered in this run, if any. */
+  sessionOf(role: Role): SshSession | undefined {
+    return this.sessions.get(role);
   }
 
   async close(): Promise<void> {
@@ -81,7 +90,16 @@ export async function observePair(
   };
   try {
     const [primary, standby] = await Promise.all([confirm('primary'), confirm('standby')]);
-    return { primary, standby };
+    const obs = { primary, standby };
+    // The witness cannot reach the serving host: ask the idle one, over its session, what it sees (#16).
+    const idle = serving === 'primary' ? 'standby' : 'primary';
+    const viewer = prober.sessionOf(idle);
+    if (!isReachable(obs[serving].status) && !isConfigProblem(obs[serving].status) && viewer) {
+      progress(`asking ${idle} ${config.pair[idle]} whether ${config.pair[serving]} serves`);
+      const target = config.hosts[config.pair[serving]]!;
+      obs[serving] = { ...obs[serving], seenBy: await secondView(config, viewer, idle, target) };
+    }
+    return obs;
   } finally {
     await prober.close();
   }

@@ -4,7 +4,7 @@
 // words in docs/decisions.md.
 import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
-import type { Attempts, ClusterState, Decision, Requester, Step } from '../core/model.js';
+import type { Attempts, ClusterState, Decision, Observation, Requester, Step } from '../core/model.js';
 import { adoptPlan, failbackPlan, failoverPlan, returnPlan } from './moves.js';
 import { awaitingConfirmation, isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { escalationText } from '../alerts/messages.js';
@@ -97,6 +97,46 @@ function retryBudget(
   return wait(`cooldown: last attempt ${Math.round(since)} s ago (${budget})`);
 }
 
+// --- partitions (issue 16, docs/partitions.md) ---
+/** The witness cannot reach the serving host, but the idle host sees its gateway serving: a cut, not a death. */
+function secondView(config: Config, serving: Role, s: Observation): Decision | undefined {
+  if (isReachable(s.status) || !s.seenBy?.serving) return undefined;
+  return wait(
+    `the witness cannot reach ${label(config, serving)} (${s.status}), but the ${label(config, s.seenBy.role)} ` +
+      `sees its gateway serving (${s.seenBy.detail}): not failing over`,
+    EXIT.WARNING,
+  );
+}
+
+/**
+ * With guards (config.guard), a host the witness cannot reach keeps serving until its lease is
+ * stale and its guard ran once more and stopped it: lease + interval + the guard's run (connectTimeout +
+ * stopDeadline) after the last renewal, the host has fenced itself (or its peer still answers it,
+ * which the second view would have seen). No renewal recorded:
+ * its guard never had a fresh lease from this witness, nothing to wait for.
+ */
+function guardWait(
+  config: Config,
+  state: ClusterState,
+  serving: Role,
+  s: Observation,
+  now: Date,
+): Decision | undefined {
+  const g = config.guard;
+  const renewed = state.lease?.[serving];
+  if (!g || isReachable(s.status) || !renewed) return undefined;
+  // The guard's own run is waited out too: its peer check (connectTimeout), then its stop (stopDeadline).
+  const run = config.thresholds.connectTimeout + config.thresholds.stopDeadline;
+  const left = g.lease + g.interval + run - age(now, renewed);
+  if (left <= 0) return undefined;
+  return wait(
+    `${label(config, serving)} unreachable: waiting ${Math.ceil(left)} s more for its guard to fence it ` +
+      `(lease ${g.lease} s + guard interval ${g.interval} s + its run ${run} s after the last renewal ` +
+      `at ${renewed})`,
+  );
+}
+// --- end partitions ---
+
 /**
  * failover: by hand, move to the standby now. With --auto, act on fresh confirmed state only,
  * outside cooldown and under max attempts: move away from a serving side that is down
@@ -152,6 +192,8 @@ export function decideFailover(
       EXIT.CRITICAL,
     );
   }
+  const partition = secondView(config, serving, s) ?? guardWait(config, state, serving, s, now);
+  if (partition) return partition;
   const budget = retryBudget(config, state.failover, now, 'failover');
   if (budget) return budget;
   if (i.status === 'healthy') return { act: true, plan: adoptPlan(config, serving, req, s) };

@@ -4,7 +4,8 @@
 //   gateway run            foreground HTTP listener: /healthz, /readyz, /startupz; / is a 200 HTML page
 //   gateway start|stop     "Gateway service disabled." exit 1, unless the lab enables a service
 //   gateway status         "Runtime: unknown", exit 0 (up or down); --require-rpc: 0 up / 1 down
-// Settings come from $HOME/.openclaw/fake.json (written by the lab). Every call is logged.
+// Settings come from $HOME/.openclaw/fake.json (written by the lab; bind: the listen address, default
+// 127.0.0.1). Every call is logged.
 // Faults: while $HOME/.openclaw/fake-hang exists, the gateway accepts connections and never
 // answers (a hung process); FAKE_STARTUP_MS in the environment overrides startupMs (a slow
 // start by one start method only); while $HOME/.openclaw/fake-flaky holds N > 0, the next N
@@ -108,7 +109,7 @@ async function main() {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><title>OpenClaw Control</title>');
     });
-    server.listen(port, '127.0.0.1', () =>
+    server.listen(port, cfg.bind ?? '127.0.0.1', () =>
       console.log(`gateway listening on 127.0.0.1:${port} (${process.env.LAB_HOST})`),
     );
     server.on('error', (e) => {

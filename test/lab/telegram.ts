@@ -25,7 +25,8 @@ export class FakeTelegram {
   private server!: Server;
   url = '';
 
-  async start(): Promise<this> {
+  /** host: where it listens (a partition lab's Telegram node listens on its lab address). */
+  async start(host = '127.0.0.1', port = 0): Promise<this> {
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (d) => (body += d));
@@ -78,8 +79,8 @@ export class FakeTelegram {
         }, this.delayMs),
       );
     });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => this.server.listen(port, host, r));
+    this.url = `http://${host}:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
 

@@ -406,6 +406,106 @@ describe('plan: decideFailover', () => {
   ]);
 });
 
+// Partitions (issue 16, docs/partitions.md): the standby's view of the primary, and the guard's lease wait.
+const GUARD = { guard: { lease: '90s', interval: '1m' } };
+/** The primary unreachable from the witness (confirmed twice), the standby ready; seenBy / lease as given. */
+const cutOff = (o: { seen?: boolean; status?: string; renewedAgo?: number } = {}) => {
+  const st = state({ check: [o.status ?? 'unreachable', 'gateway-down'], failures: 2 });
+  if (o.seen !== undefined)
+    st.lastCheck.hosts.primary.seenBy = { role: 'standby', serving: o.seen, detail: 'http://10.0.0.1:18789/ HTTP 200' };
+  if (o.renewedAgo !== undefined) st.lease = { primary: at(-o.renewedAgo).toISOString() };
+  return st;
+};
+
+describe('plan: decideFailover across a partition (#16)', () => {
+  runPlanTable(decideFailover, [
+    {
+      name: 'the witness cannot reach the primary but the standby sees it serving: no failover, warning',
+      st: cutOff({ seen: true }),
+      act: false,
+      exit: 1,
+      reason: /witness cannot reach primary pc1 \(unreachable\), but the standby pc2 sees its gateway serving/,
+    },
+    {
+      name: 'the same for an SSH timeout',
+      st: cutOff({ seen: true, status: 'ssh-timeout' }),
+      act: false,
+      exit: 1,
+      reason: /cannot reach primary pc1 \(ssh-timeout\)/,
+    },
+    {
+      name: 'the standby does not see it serving either: failover',
+      st: cutOff({ seen: false }),
+      act: true,
+      kind: 'failover',
+    },
+    {
+      name: 'no second view recorded (the standby could not be asked): failover as before',
+      st: cutOff(),
+      act: true,
+      kind: 'failover',
+    },
+    {
+      name: 'a reachable primary with its gateway down is fenced over SSH: the second view does not hold it',
+      st: (() => {
+        const st = cutOff({ seen: true, status: 'gateway-down' });
+        return st;
+      })(),
+      act: true,
+      kind: 'failover',
+    },
+    {
+      name: 'by hand: the second view does not hold an operator',
+      st: cutOff({ seen: true }),
+      req: HAND,
+      act: true,
+      kind: 'failover',
+    },
+    {
+      name: 'guard: renewed 100 s ago, lease 90 s + interval 60 s + its run 40 s: wait 90 s more for its fence',
+      cfg: GUARD,
+      st: cutOff({ seen: false, renewedAgo: 100 }),
+      act: false,
+      exit: 0,
+      reason: /waiting 90 s more for its guard to fence it \(lease 90 s \+ guard interval 60 s \+ its run 40 s/,
+    },
+    {
+      name: 'guard: renewed 190 s ago (lease + interval + its run): failover',
+      cfg: GUARD,
+      st: cutOff({ seen: false, renewedAgo: 190 }),
+      act: true,
+      kind: 'failover',
+    },
+    {
+      name: 'guard: no renewal recorded: nothing to wait for',
+      cfg: GUARD,
+      st: cutOff({ seen: false }),
+      act: true,
+      kind: 'failover',
+    },
+    {
+      name: 'guard: the second view comes first (a primary that serves is never waited out)',
+      cfg: GUARD,
+      st: cutOff({ seen: true, renewedAgo: 1000 }),
+      act: false,
+      exit: 1,
+    },
+    {
+      name: 'guard: a reachable primary with its gateway down is fenced over SSH, no lease wait',
+      cfg: GUARD,
+      st: cutOff({ status: 'gateway-down', renewedAgo: 10 }),
+      act: true,
+      kind: 'failover',
+    },
+    {
+      name: 'no guard section: a recorded renewal is ignored',
+      st: cutOff({ seen: false, renewedAgo: 10 }),
+      act: true,
+      kind: 'failover',
+    },
+  ]);
+});
+
 const FAILBACK_OPS = ['sync-back', 'preflight', 'stop', 'settle', 'start', 'verify', 'record'];
 const BACK = ['gateway-down', 'healthy'] as [string, string];
 

@@ -1,0 +1,142 @@
+// Issue 16's acceptance scenarios 1-3, on real partitions (test/lab/netns.ts, test/lab/partition.ts):
+// each party in its own network namespace, real sshd per host, the stand-in gateway, the Telegram
+// stand-in on its own node; a cut is an nftables drop, an isolated host a pulled cable. Never two
+// serving is read from the stand-in gateways' logs of polling windows (test/lab/windows.ts).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PartitionLab } from '../lab/partition.ts';
+import { describeWindows, overlaps, pollWindows, serving } from '../lab/windows.ts';
+import type { LabHost } from '../lab/lab.ts';
+
+let lab: PartitionLab;
+const hosts = () => [lab.hosts.primary, lab.hosts.standby] as unknown as LabHost[];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  lab = new PartitionLab();
+  await lab.start();
+});
+after(() => lab?.destroy());
+
+/** Primary serving, a good check made (it renewed both leases). */
+async function healthy(): Promise<void> {
+  await lab.reset();
+  await lab.startGateway('primary');
+  const c = await lab.hactl(['check']);
+  assert.equal(c.code, 0, c.stdout + c.stderr);
+  assert.ok(lab.state().lease?.primary, 'the check renewed the primary lease');
+}
+
+test('the lab is sealed: no default route anywhere, nothing outside it routable', () => {
+  assert.deepEqual(lab.net.leaks(), []);
+});
+
+test('1. the witness is cut off from the primary only: no failover, one warning', async () => {
+  await healthy();
+  lab.net.cut('witness', 'primary');
+  assert.equal(await lab.net.canConnect('witness', lab.hosts.primary.address, 2222, 800), false, 'cut');
+  assert.equal(await lab.net.canConnect('standby', lab.hosts.primary.address, 2222, 800), true, 'peer link up');
+  for (let i = 0; i < 2; i++) {
+    const c = await lab.hactl(['check']);
+    assert.equal(c.code, 1, c.stdout + c.stderr);
+    assert.match(c.stdout, /witness cannot reach the primary; the standby sees it serving/);
+    const f = await lab.hactl(['failover', '--auto']);
+    assert.equal(f.code, 1, f.stdout + f.stderr);
+    assert.match(f.stdout, /nothing done: the witness cannot reach primary .* sees its gateway serving/);
+  }
+  const st = lab.state();
+  assert.equal(st.serving, 'primary');
+  assert.equal(st.lastCheck.hosts.primary.seenBy.serving, true);
+  assert.equal(st.lastCheck.hosts.primary.seenBy.role, 'standby');
+  const warned = lab.sent().filter((t) => /cannot reach/.test(t));
+  assert.equal(warned.length, 1, `one warning: ${JSON.stringify(lab.sent())}`);
+  assert.match(warned[0]!, /the witness cannot reach the primary .* the standby sees its gateway serving/);
+  const held = lab.history().filter((h) => h.command === 'failover');
+  assert.equal(held.length, 2);
+  assert.ok(held.every((h) => h.exitCode === 1 && /cannot reach primary/.test(h.summary)));
+  // The primary's guard keeps it: its lease goes stale (the witness cannot renew it) but its peer answers.
+  const g = await lab.guard('primary', { HACTL_NOW: new Date(Date.now() + 60_000).toISOString() });
+  assert.equal(g.code, 1, g.stdout + g.stderr);
+  assert.match(g.stdout, /peer standby answers/);
+  assert.deepEqual(
+    serving(hosts()).map((w) => w.host),
+    ['primary'],
+  );
+  assert.ok(lab.net.dropped('witness') > 0, 'the witness tried and its packets were dropped');
+  assert.deepEqual(lab.net.leaks(), []);
+});
+
+test('2. the primary cut off from everyone fences itself, then the standby starts; never two serve', async () => {
+  await healthy();
+  lab.net.isolate('primary');
+  assert.equal(await lab.net.canConnect('standby', lab.hosts.primary.address, 2222, 800), false, 'isolated');
+  const t0 = Date.now();
+  // The primary's own cron: hactl guard at each tick of its interval (3 s; a tick is skipped while a run lasts).
+  let guarding = true;
+  const guardRuns: Array<{ at: number; code: number; out: string }> = [];
+  const guardLoop = (async () => {
+    for (let i = 0; i < 30 && guarding; i++) {
+      const g = await lab.guard('primary');
+      guardRuns.push({ at: Date.now() - t0, code: g.code, out: g.stdout.trim() });
+      await sleep(3000 - ((Date.now() - t0) % 3000));
+    }
+  })();
+  // The witness's cron: check, then failover --auto, until it moved (bounded).
+  const witnessRuns: Array<{ at: number; code: number; out: string }> = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      await lab.hactl(['check']);
+      const f = await lab.hactl(['failover', '--auto']);
+      witnessRuns.push({ at: Date.now() - t0, code: f.code, out: f.stdout.trim() });
+      if (lab.state().serving === 'standby') break;
+      await sleep(500);
+    }
+  } finally {
+    guarding = false;
+    await guardLoop;
+  }
+  const timeline = { guardRuns, witnessRuns };
+  assert.equal(lab.state().serving, 'standby', JSON.stringify(timeline, null, 1));
+  const w = [...pollWindows(hosts()[0]!), ...pollWindows(hosts()[1]!)];
+  assert.deepEqual(overlaps(hosts()), [], `two served at once: ${describeWindows(w)}`);
+  assert.deepEqual(
+    serving(hosts()).map((x) => x.host),
+    ['standby'],
+    describeWindows(w),
+  );
+  const record = JSON.parse(readFileSync(join(lab.hosts.primary.dir, 'state', 'guard.json'), 'utf8'));
+  assert.equal(record.contact, 'nobody');
+  assert.ok(record.fencedAt, 'guard.json says when it fenced');
+  assert.ok(lab.history(join(lab.hosts.primary.dir, 'state')).some((h) => h.command === 'guard' && h.exitCode === 2));
+  const fenced = guardRuns.find((r) => r.code === 2 && /FENCED/.test(r.out));
+  assert.ok(fenced, `the primary's guard fenced it: ${JSON.stringify(guardRuns)}`);
+  const primaryEnd = pollWindows(hosts()[0]!)[0]!;
+  assert.equal(primaryEnd.end, 'stop', 'the primary stopped its own gateway');
+  process.stdout.write(
+    `# timeline (ms from the cut): ${JSON.stringify({
+      primaryStopped: primaryEnd.to - t0,
+      standbyServing: pollWindows(hosts()[1]!)[0]!.from - t0,
+      guard: guardRuns.map((r) => `${r.at}:${r.code}`),
+      witness: witnessRuns.map((r) => `${r.at}:${r.code}:${/waiting/.test(r.out) ? 'wait' : r.out.slice(0, 40)}`),
+    })}\n`,
+  );
+  assert.deepEqual(lab.net.leaks(), []);
+});
+
+test('3. the witness is killed: nothing stops serving', async () => {
+  await healthy();
+  lab.net.isolate('witness'); // gone: no more checks, no lease renewals
+  const later = new Date(Date.now() + 600_000).toISOString(); // long past the lease
+  for (const role of ['primary', 'standby'] as const) {
+    const g = await lab.guard(role, { HACTL_NOW: later });
+    assert.equal(g.code, 1, g.stdout + g.stderr);
+    assert.match(g.stdout, /answers.*keeping the gateway; is the witness down\?/);
+  }
+  assert.deepEqual(
+    serving(hosts()).map((w) => w.host),
+    ['primary'],
+  );
+  assert.deepEqual(overlaps(hosts()), []);
+});
