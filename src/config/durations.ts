@@ -13,7 +13,10 @@ export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
   ...['connectTimeout', 'commandTimeout', 'retryDelay', 'verifyDeadline', 'stopDeadline', 'settle', 'pollInterval'].map(
     (k) => ({ path: `/thresholds/${k}`, unit: 's' as const }),
   ),
-  ...['cooldown', 'stateMaxAge', 'lockLease'].map((k) => ({ path: `/thresholds/${k}`, unit: 's' as const })),
+  ...['cooldown', 'stateMaxAge', 'lockLease', 'watchInterval', 'watchWindow'].map((k) => ({
+    path: `/thresholds/${k}`,
+    unit: 's' as const,
+  })),
   { path: '/alerts/telegram/timeout', unit: 's' },
   ...['interval', 'deadline', 'lastChanceDeadline', 'ioTimeout', 'fullPushEvery'].map((k) => ({
     path: `/memory/${k}`,
