@@ -52,7 +52,7 @@ export default defineConfig([
       'src/core/**/*.ts',
       'src/alerts/**/*.ts',
       // The other pure files of each domain: decisions, wording and parsing, no effects.
-      'src/failover/{moves,retry,describe,learned}.ts',
+      'src/failover/{moves,retry,describe,learned,watch-plan}.ts',
       'src/memory/gate.ts',
       'src/backup/{restore-plan,retention,types}.ts',
       'src/postgres/{sql,model}.ts',

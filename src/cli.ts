@@ -46,6 +46,10 @@ export function buildProgram(run: Runner): Command {
   program
     .command('check')
     .description('probe the primary and the standby over SSH, confirm failures once, record what was seen')
+    // check --watch (issue 12): keep probing inside the cron window, hand a confirmed failure to failover --auto.
+    .option('--watch', 'probe again every interval until the window is over; fail over as soon as it is confirmed')
+    .option('--interval <duration>', 'with --watch: time between probes (default: thresholds.watchInterval, 30s)')
+    .option('--window <duration>', 'with --watch: no probe starts after this (default: thresholds.watchWindow, 100s)')
     .action(lazy(() => import('./commands/check.js')));
 
   program

@@ -35,17 +35,17 @@ export interface RunRecord {
   data?: Record<string, unknown>;
 }
 
-/** Load config, take the lock (unless dry-run), run, append history. */
+/** Load config, take the lock (unless dry-run), run, append history. `out`: check --watch's own reporter. */
 export async function runCommand(
   command: string,
   opts: GlobalOptions,
   lockName: string | null,
   body: (ctx: RunContext) => Promise<RunRecord>,
   clock: Clock = systemClock(),
+  out: Reporter = new Reporter(opts),
 ): Promise<number> {
   const t0 = clock.ms();
   const at = clock.now().toISOString();
-  const out = new Reporter(opts);
   const config = await loadGuarded(opts, clock);
   const { Alerts } = await import('./adapters/telegram.js');
   // Knows whether the run sent anything (a send delivers everything pending too).

@@ -16,6 +16,8 @@ export interface ProbeResult {
 export interface MethodResult {
   ok: boolean;
   detail: string;
+  /** The method cannot work on this host (program not found, `requires` failed): it did not run. */
+  absent?: boolean;
 }
 
 function urlOf(p: HttpProbe, gw: GatewayConfig): string {
@@ -144,8 +146,8 @@ export class Gateway {
   /** The script of a start or stop method. */
   private methodScript(m: Method): string {
     const env = { ...this.gw.env, ...(m.env ?? {}) };
-    if (m.run) return scripts.runCommand(m.run, env);
-    if (m.detached) return scripts.detachedStart(m.detached, this.gw.runDir, env);
+    if (m.run) return scripts.runCommand(m.run, env, needsOf(m));
+    if (m.detached) return scripts.detachedStart(m.detached, this.gw.runDir, env, needsOf(m));
     if (m.portOwner) return scripts.portOwnerStop(this.gw.port, this.t.stopDeadline);
     return scripts.pidfileStop(this.gw.runDir, this.t.stopDeadline);
   }
@@ -154,6 +156,11 @@ export class Gateway {
   async runMethod(m: Method, extra = 0): Promise<MethodResult> {
     const r = await this.s.run(this.methodScript(m), this.t.commandTimeout + extra);
     const out = (r.stdout + r.stderr).trim();
+    const absent = r.code === 3 ? out.split('\n').find((l) => l.startsWith(scripts.ABSENT_MARK)) : undefined;
+    if (absent !== undefined) {
+      const why = absent.slice(scripts.ABSENT_MARK.length).trim() || 'its requires test failed';
+      return { ok: false, absent: true, detail: `${m.name}: absent (${why})` };
+    }
     if (r.code === 0) return { ok: true, detail: `${m.name}: ok${out ? ` (${lastLine(out)})` : ''}` };
     return {
       ok: false,
@@ -227,6 +234,16 @@ export class Gateway {
     const note = missing.length ? `; not found: ${missing.join(', ')}` : '';
     return { ok: true, detail: `the host answers, ${this.gw.runDir} writable${note}` };
   }
+}
+
+/**
+ * What a start or stop method needs on the host before it runs: its `requires` test, and the
+ * program of a one-command method (a command of several parts may set PATH itself first).
+ */
+export function needsOf(m: Method): scripts.Needs {
+  const command = m.run ?? m.detached;
+  const single = command !== undefined && !/;|&&|\|\||\n/.test(command);
+  return { program: single ? programOf(command) : undefined, requires: m.requires };
 }
 
 /** The program a method's command runs: the first word of its last `;`/`&&` part, when it is a plain word. */

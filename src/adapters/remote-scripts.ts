@@ -69,17 +69,46 @@ export function probeCommand(run: string, env: Record<string, string>): string {
   return script(envExports(env), `sh -c ${shq(run)}`);
 }
 
+/** Printed, with the reason, when a method is absent on the host (its program or its `requires` fails). */
+export const ABSENT_MARK = 'HACTL_ABSENT:';
+
+/** What a method needs on the host before it runs: a program found on PATH, a `requires` test that passes. */
+export interface Needs {
+  program?: string;
+  requires?: string;
+}
+
+/**
+ * The lines that stop a method at once, before it runs, when it cannot work on this host:
+ * its program is not on PATH, or its `requires` test fails (absent, not a timeout or a failure).
+ */
+function absentLines(needs: Needs = {}): string[] {
+  const lines: string[] = [];
+  if (needs.program) {
+    const why = `${ABSENT_MARK} ${needs.program} not found on PATH`;
+    lines.push(`command -v ${shq(needs.program)} >/dev/null 2>&1 || { echo ${shq(why)}; exit 3; }`);
+  }
+  if (needs.requires) {
+    lines.push(
+      `why=$(sh -c ${shq(needs.requires)} </dev/null 2>&1) || {`,
+      `  echo "${ABSENT_MARK} $(printf '%s' "$why" | tail -n 1 | cut -c1-200)"; exit 3; }`,
+    );
+  }
+  return lines;
+}
+
 /** A `run` start or stop method: the operator's command from the login's home. */
-export function runCommand(run: string, env: Record<string, string>): string {
-  return script('cd "$HOME" || exit 1', envExports(env), `sh -c ${shq(run)}`);
+export function runCommand(run: string, env: Record<string, string>, needs?: Needs): string {
+  return script('cd "$HOME" || exit 1', envExports(env), ...absentLines(needs), `sh -c ${shq(run)}`);
 }
 
 /** A `detached` start: own session (setsid) so a stop can signal the group; pid and log in runDir. */
-export function detachedStart(command: string, runDir: string, env: Record<string, string>): string {
+export function detachedStart(command: string, runDir: string, env: Record<string, string>, needs?: Needs): string {
   const dir = runDirOf(runDir);
   return script(
     'cd "$HOME" || exit 1',
     envExports(env),
+    ...absentLines(needs),
     `mkdir -p ${dir} || exit 1`,
     `setsid nohup sh -c ${shq(`exec ${command}`)} </dev/null >>${dir}/gateway.log 2>&1 &`,
     `echo $! > ${dir}/gateway.pid`,

@@ -13,7 +13,7 @@ export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
   ...['connectTimeout', 'commandTimeout', 'retryDelay', 'verifyDeadline', 'stopDeadline', 'settle', 'pollInterval'].map(
     (k) => ({ path: `/thresholds/${k}`, unit: 's' as const }),
   ),
-  ...['cooldown', 'stateMaxAge', 'lockLease', 'healthyFor'].map((k) => ({
+  ...['cooldown', 'stateMaxAge', 'lockLease', 'healthyFor', 'watchInterval', 'watchWindow'].map((k) => ({
     path: `/thresholds/${k}`,
     unit: 's' as const,
   })),

@@ -16,6 +16,8 @@ export interface Method {
   pidfile?: boolean;
   portOwner?: boolean;
   env?: Record<string, string>;
+  /** A shell test run first on the host; when it fails, the method is absent there and is not run. */
+  requires?: string;
 }
 export interface GatewayConfig {
   port: number;
@@ -56,6 +58,10 @@ export interface Thresholds {
   maxAttempts: number;
   stateMaxAge: number;
   lockLease: number;
+  /** check --watch: seconds between probes inside one cron window. */
+  watchInterval: number;
+  /** check --watch: seconds after its start in which a probe may still begin (the cron cadence minus a margin). */
+  watchWindow: number;
 }
 export interface TelegramConfig {
   chatId: string | number;

@@ -142,7 +142,7 @@ export type Step = { reason: string; onFail: OnFail } & (
   | { op: 'sync-last-chance'; from: Role; to: Role }
   | { op: 'sync-back'; from: Role; to: Role; unreachable: 'continue' | 'fail' }
   | { op: 'fence' | 'stop'; role: Role; unreachable: 'stopped' | 'fail' }
-  | { op: 'settle'; seconds: number }
+  | { op: 'settle'; seconds: number; role?: Role } // role: the side just stopped, watched until gone
   | { op: 'start'; role: Role; methods: string[]; missed: 'stop-then-next' }
   | { op: 'verify'; role: Role }
   | { op: 'record'; serving: Role }
@@ -193,6 +193,7 @@ export interface MethodRun {
   name: string;
   ok: boolean;
   ms: number; // the method's own command on the host (not the wait for ready)
+  absent?: boolean; // not run: its program or its `requires` test is missing on the host
 }
 
 export interface RunResult {

@@ -19,7 +19,9 @@ export function describeStep(config: Config, s: Step): string {
       case 'stop':
         return `stop the gateway on ${h(s.role)} and verify it is gone`;
       case 'settle':
-        return `wait ${s.seconds} s`;
+        return s.role
+          ? `wait until the gateway on ${h(s.role)} is gone and its port free (at most ${s.seconds} s)`
+          : `wait ${s.seconds} s`;
       case 'start':
         return `start the gateway on ${h(s.role)}: try ${s.methods.join(', then ')}`;
       case 'verify':

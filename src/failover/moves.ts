@@ -73,8 +73,9 @@ function move(
   steps.push({
     op: 'settle',
     seconds: config.thresholds.settle,
+    role: from,
     onFail: 'abort',
-    reason: 'Telegram allows one poller per bot token',
+    reason: `Telegram allows one poller per bot token: until ${L(from)}'s gateway is seen gone and its port free`,
   });
   steps.push(...bringUp(config, to, o.onStartFail, `${L(to)} takes over`));
   steps.push({ op: 'record', serving: to, onFail: 'abort', reason: `${L(to)} serves from now on` });

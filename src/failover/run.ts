@@ -70,7 +70,7 @@ export class Runner {
   /** Runs the plan; on a failure whose onFail is 'rollback', runs the plan's rollback. */
   async run(plan: Plan): Promise<RunResult> {
     // Open the sessions the plan needs in parallel, ahead of its steps (errors surface in the step).
-    for (const st of plan.steps) if ('role' in st) this.session(st.role).catch(() => undefined);
+    for (const st of plan.steps) if ('role' in st && st.role) this.session(st.role).catch(() => undefined);
     const main = await this.sequence(plan.steps);
     if (main.ok || main.failed?.policy !== 'rollback' || !plan.rollback.length) {
       return { ok: main.ok, outcomes: main.outcomes, failed: main.failed?.outcome, gapMs: main.gapMs };
@@ -128,8 +128,7 @@ export class Runner {
       case 'stop':
         return this.fence(step);
       case 'settle':
-        await sleep(step.seconds * 1000);
-        return { ok: true, detail: `waited ${step.seconds} s`, waitMs: step.seconds * 1000 };
+        return this.settle(step);
       case 'start':
         return this.start(step);
       case 'verify': {
@@ -186,6 +185,7 @@ export class Runner {
     for (const m of gw.gw.stop) {
       const r = await gw.runMethod(m, t.stopDeadline);
       tried.push(r.detail);
+      if (r.absent) continue; // nothing ran: nothing to wait for
       const w = await gw.waitGone(r.ok ? t.stopDeadline : 0.01);
       waitMs += w.ms;
       if (w.gone) return { ok: true, detail: `stopped by ${m.name}, verified gone [${tried.join('; ')}]`, waitMs };
@@ -195,6 +195,48 @@ export class Runner {
       ok: false,
       detail: `cannot stop the gateway: ${still.detail} after every stop method [${tried.join('; ')}]`,
       waitMs,
+    };
+  }
+
+  /**
+   * Settle: from the moment the stopped side's gateway process is seen gone and its port free,
+   * bounded by the configured seconds. A side that cannot be observed (its host does not
+   * answer) is given the whole bound.
+   */
+  private async settle(step: Extract<Step, { op: 'settle' }>): Promise<Done> {
+    const bound = step.seconds;
+    const t0 = this.clock.ms();
+    const waited = (): number => Math.round(this.clock.ms() - t0);
+    const full = async (why: string): Promise<Done> => {
+      await sleep(Math.max(0, bound * 1000 - waited()));
+      return { ok: true, detail: `waited the whole ${bound} s: ${why}`, waitMs: waited() };
+    };
+    if (step.role === undefined) return full('no side to watch');
+    let gw: Gateway;
+    try {
+      gw = await this.gateway(step.role);
+    } catch (e) {
+      if (isDown(e)) return full(`${label(this.config, step.role)} cannot be observed (${e.kind})`);
+      throw e;
+    }
+    const L = label(this.config, step.role);
+    let g: { gone: boolean; detail: string };
+    try {
+      g = await gw.waitGone(bound);
+    } catch (e) {
+      return full(`${L} cannot be observed (${e instanceof SshError ? e.kind : (e as Error).message})`);
+    }
+    const s = (waited() / 1000).toFixed(1);
+    if (g.gone) {
+      const detail = `${L}'s gateway gone and port ${gw.gw.port} free after ${s} s (bound ${bound} s)`;
+      return { ok: true, detail, waitMs: waited() };
+    }
+    // Verified gone by the stop, running again now (a supervisor restarted it?): never two pollers.
+    return {
+      ok: false,
+      role: step.role,
+      detail: `${L}'s gateway is back after its stop: ${g.detail}`,
+      waitMs: waited(),
     };
   }
 
@@ -219,7 +261,7 @@ export class Runner {
       this.io.progress(`${L}: start method ${m.name}`);
       const m0 = this.clock.ms();
       const r = await gw.runMethod(m);
-      methods.push({ name: m.name, ok: r.ok, ms: Math.round(this.clock.ms() - m0) });
+      methods.push({ name: m.name, ok: r.ok, ms: Math.round(this.clock.ms() - m0), ...(r.absent && { absent: true }) });
       if (!r.ok) {
         tried.push(r.detail);
         continue;

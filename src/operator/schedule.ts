@@ -2,6 +2,8 @@
 // systemd OnCalendar expressions, so the two installs cannot drift apart.
 // Pure: no node: module, no adapter.
 //
+// The cluster chain's check watches (check --watch): it probes every thresholds.watchInterval
+// inside its 2-minute window and hands a confirmed failure to failover --auto at once.
 // Staggering: the cluster chain (check; failover --auto; failback --auto) owns the
 // even minutes; sync-memory starts on an odd minute; each backup tier on its own
 // odd minute, spread over the hour, so tiers never start together and a backup's
@@ -81,7 +83,11 @@ export function planJobs(input: ScheduleInput): Job[] {
       id: 'cluster',
       what: 'observe, then act only on what was confirmed (each runs even when the one before exits non-zero)',
       when: { minuteStart: 0, minuteStep: 2, hourStart: null, hourStep: null },
-      runs: [['check'], ['failover', '--auto'], ['failback', '--auto']],
+      runs: [
+        ['check', '--watch'],
+        ['failover', '--auto'],
+        ['failback', '--auto'],
+      ],
       log: 'cluster.log',
     },
   ];

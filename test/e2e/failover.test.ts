@@ -175,8 +175,13 @@ describe('failover', () => {
     assert.equal(lab.state().serving, 'standby');
   });
 
-  test('start method 1 failing and method 2 working', async () => {
+  test('start method 1 failing and method 2 working', async (t) => {
     S().setFake({ service: true }); // systemctl --user fails in the lab; `openclaw gateway start` works
+    // A service is installed: its unit file is there (without one, both methods are absent at once).
+    const units = join(S().home, '.config', 'systemd', 'user');
+    mkdirSync(units, { recursive: true });
+    writeFileSync(join(units, 'openclaw-gateway.service'), '[Service]\nExecStart=openclaw gateway run\n');
+    t.after(() => rmSync(join(S().home, '.config'), { recursive: true, force: true }));
     P().crashGateway();
     await lab.hactl(['check']);
     const f = await lab.hactl(['failover', '--auto']);

@@ -90,7 +90,7 @@ describe('hactl cron', () => {
     const stamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /;
     assert.deepEqual(
       lines.map((l) => l.replace(stamp, '')),
-      [`ran check config=${cfg}`, `ran failover --auto config=${cfg}`, `ran failback --auto config=${cfg}`],
+      [`ran check --watch config=${cfg}`, `ran failover --auto config=${cfg}`, `ran failback --auto config=${cfg}`],
     );
     assert.ok(
       lines.every((l) => stamp.test(l)),
@@ -155,7 +155,7 @@ describe('hactl cron', () => {
     assert.equal(v.status, 0, v.stderr);
     assert.match(
       readFileSync(join(units, 'hactl-cluster.service'), 'utf8'),
-      /^ExecStart=-".*\/odd 50%%\/hactl" check$/m,
+      /^ExecStart=-".*\/odd 50%%\/hactl" check --watch$/m,
     );
   });
 

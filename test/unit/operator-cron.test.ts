@@ -76,7 +76,11 @@ describe('planJobs staggers the jobs', () => {
       jobs.map((j) => cronFields(j.when)),
       ['*/2 * * * *', '1-59/5 * * * *', '3 * * * *', '33 * * * *'],
     );
-    assert.deepEqual(jobs[0]!.runs, [['check'], ['failover', '--auto'], ['failback', '--auto']]);
+    assert.deepEqual(jobs[0]!.runs, [
+      ['check', '--watch'],
+      ['failover', '--auto'],
+      ['failback', '--auto'],
+    ]);
     const off = planJobs({ memory: { enabled: false, intervalMinutes: 5 }, tiers: [] });
     assert.deepEqual(
       off.map((j) => j.id),
@@ -123,7 +127,7 @@ describe('crontab lines', () => {
       ],
     );
     const svc = units[0]!.text;
-    assert.match(svc, /^ExecStart=-\/opt\/hactl\/bin\/hactl check$/m);
+    assert.match(svc, /^ExecStart=-\/opt\/hactl\/bin\/hactl check --watch$/m);
     assert.match(svc, /^ExecStart=-\/opt\/hactl\/bin\/hactl failover --auto$/m);
     assert.match(svc, /^ExecStart=\/opt\/hactl\/bin\/hactl failback --auto$/m);
     assert.match(svc, /HACTL_CONFIG=\/etc\/hactl\/50%%\$\$\.yaml/);
