@@ -14,6 +14,7 @@ export const LEAD_EMOJI = ['⚠️', '🔴', '✅', '🆘', 'ℹ️', '⏸️', 
 interface Rule {
   emoji: string;
   re: RegExp;
+  /** The incident; `$1` is replaced by the first group (a backup tier's name). */
   key: string;
   phase: Phase;
   severity: Severity;
@@ -24,7 +25,13 @@ interface Rule {
 const RULES: Rule[] = [
   { emoji: '🆘', re: /^ESCALATION: \d+ (failover|failback) attempts /, key: 'service', phase: 'open', ...crit() },
   { emoji: '🔴', re: /^TWO GATEWAYS: /, key: 'service', phase: 'open', ...crit() },
-  { emoji: '🔴', re: /^(FAILOVER FAILED|FAILBACK FAILED|RETURN TO \S+ FAILED) /, key: 'service', phase: 'open', ...crit() },
+  {
+    emoji: '🔴',
+    re: /^(FAILOVER FAILED|FAILBACK FAILED|RETURN TO \S+ FAILED) /,
+    key: 'service',
+    phase: 'open',
+    ...crit(),
+  },
   { emoji: '🔴', re: /^CRITICAL(, still, for [^:]+)?: .* both down /, key: 'both-down', phase: 'open', ...both() },
   { emoji: '✅', re: /^no longer both down: /, key: 'both-down', phase: 'resolve', ...back('resolved') },
   { emoji: '⚠️', re: /^\S+ OFFLINE \(/, key: 'service', phase: 'open', severity: 'high', event: 'failover' },
@@ -35,6 +42,12 @@ const RULES: Rule[] = [
   { emoji: '🔴', re: /^(still, for [^:]+: )?config .+ stopped loading: /, key: 'config', phase: 'open', ...cfg() },
   { emoji: '✅', re: /^config .+ loads again /, key: 'config', phase: 'resolve', ...back('resolved') },
   { emoji: '⚠️', re: /^.+ was corrupt \(/, key: '', phase: 'notice', severity: 'high', event: 'problem' },
+  // The memory sync and each backup tier: a problem is alerted once by their folds, its end once.
+  { emoji: '⚠️', re: /^memory (sync|\S+ failed)\b/, key: 'memory', phase: 'open', ...med() },
+  { emoji: '✅', re: /^memory sync OK again: /, key: 'memory', phase: 'resolve', ...back('resolved') },
+  { emoji: 'ℹ️', re: /^memory sync OK again: /, key: 'memory', phase: 'resolve', ...back('resolved') },
+  { emoji: '⚠️', re: /^backup tier ([^\s:]+)/, key: 'backup:$1', phase: 'open', ...med() },
+  { emoji: '✅', re: /^backup tier (\S+) OK again: /, key: 'backup:$1', phase: 'resolve', ...back('resolved') },
 ];
 function crit() {
   return { severity: 'critical' as const, event: 'failed' as const };
@@ -61,7 +74,7 @@ const BY_EMOJI: Record<string, { severity: Severity; event: AlertEvent }> = {
   '🆘': { severity: 'critical', event: 'failed' },
   '⚠️': { severity: 'medium', event: 'problem' },
   '✅': { severity: 'low', event: 'resolved' },
-  'ℹ️': { severity: 'low', event: 'info' },
+  ℹ️: { severity: 'low', event: 'info' },
   '⏸️': { severity: 'low', event: 'info' },
   '▶️': { severity: 'low', event: 'info' },
   '🔁': { severity: 'medium', event: 'problem' },
@@ -89,7 +102,8 @@ export function classify(text: string): Signal {
   const { emoji, message } = splitLead(text);
   const rule = RULES.find((r) => r.emoji === emoji && r.re.test(message));
   if (rule && rule.phase !== 'notice') {
-    const { key, phase, severity, event } = rule;
+    const { phase, severity, event } = rule;
+    const key = rule.key.replace('$1', rule.re.exec(message)?.[1] ?? '');
     return { key, phase, severity, event, message, text };
   }
   const sev = rule ?? (emoji ? BY_EMOJI[emoji]! : { severity: 'medium' as const, event: 'problem' as const });

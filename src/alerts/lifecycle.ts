@@ -142,7 +142,8 @@ export function decideSignal(ledger: Ledger, sig: Signal, now: Date, policy: Ale
     if (sig.phase === 'update') throw new Error('unreachable: an update with no incident is a notice');
     return { ledger: { ...ledger, [sig.key]: fresh() }, send: [out(sig, sig.key, 'opened')], verdict: 'sent' };
   }
-  const cont: LedgerEntry = { ...e, last, resolving: undefined };
+  // A reminder repeats what the incident is (its latest opening words), not a passing update.
+  const cont: LedgerEntry = { ...e, last: sig.phase === 'open' ? last : e.last, resolving: undefined };
   delete cont.resolving;
   if (RANK[sig.severity] > RANK[e.worst]) {
     // Worse news is never held back.

@@ -33,7 +33,13 @@ export interface Pending {
   /** Queued, not yet through the lifecycle (src/alerts/lifecycle.ts): the next run with a config decides. */
   raw?: true;
   /** What the lifecycle made of it: the seed's fields besides the text. */
-  alert?: { severity: Severity; event: AlertEvent; message: string; source: string; context: Record<string, ContextValue> };
+  alert?: {
+    severity: Severity;
+    event: AlertEvent;
+    message: string;
+    source: string;
+    context: Record<string, ContextValue>;
+  };
   /** Channels it was delivered to; it leaves the outbox when every configured channel has it. */
   done?: string[];
 }
@@ -132,7 +138,13 @@ export class Outbox {
     const next: Pending[] = [];
     const entry = (o: Outgoing, id = randomBytes(6).toString('hex')): Pending => {
       const alert = { severity: o.severity, event: o.event, message: redact(o.message), source: life.source };
-      return { id, at: life.now.toISOString(), text: redact(o.text), tries: 0, alert: { ...alert, context: o.context } };
+      return {
+        id,
+        at: life.now.toISOString(),
+        text: redact(o.text),
+        tries: 0,
+        alert: { ...alert, context: o.context },
+      };
     };
     for (const m of box.pending) {
       if (!m.raw) {
