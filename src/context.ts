@@ -56,7 +56,7 @@ export async function runCommand(
       return super.send(text);
     }
   }
-  const alerts = new RunAlerts(config, !!opts.dryRun);
+  const alerts = new RunAlerts(config, !!opts.dryRun, clock, `hactl ${command} on ${hostname()}`);
   // A token source that cannot work is said on every run, not discovered in the
   // middle of the night when the first alert is due. It does not stop the run:
   // an alerting mistake must never block a failover. Alerts wait in the outbox.
@@ -68,6 +68,11 @@ export async function runCommand(
       tokenProblem = `${config.file}: alerts.telegram: ${problem}; alerts wait in the outbox until it is fixed`;
       out.error(`hactl: warning: ${tokenProblem}`);
     }
+  }
+  if (config.alerts.webhooks?.length) {
+    const { webhookProblems } = await import('./adapters/alerts.js');
+    for (const w of webhookProblems(config))
+      out.error(`hactl: warning: ${config.file}: ${w}; alerts wait in the outbox until it is fixed`);
   }
   // One history line per run, whether it ended with a record or with an error.
   const history = async (exitCode: number, rest: Record<string, unknown>) => {
@@ -83,6 +88,7 @@ export async function runCommand(
     await appendHistory(join(config.stateDir, 'history.jsonl'), { ...line, ...rest }, rotate);
   };
   let lock: Lock | undefined;
+  let exitCode: number | undefined;
   try {
     if (lockName && !opts.dryRun)
       lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
@@ -98,6 +104,7 @@ export async function runCommand(
   }
   try {
     const rec = await body({ config, out, opts, clock, now: () => clock.now(), alerts });
+    exitCode = rec.exitCode;
     const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };
     out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...data });
     if (!opts.dryRun) {
@@ -107,6 +114,7 @@ export async function runCommand(
     return rec.exitCode;
   } catch (e) {
     const err = e as { exitCode?: number; message?: string };
+    exitCode = err.exitCode;
     if (!opts.dryRun && typeof err.exitCode === 'number') {
       try {
         await history(err.exitCode, { error: err.message });
@@ -123,6 +131,12 @@ export async function runCommand(
       if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
     }
     lock?.release();
+    // The operator's dead-man monitor hears from a good run only, after everything else.
+    if (!opts.dryRun && config.alerts.deadman) {
+      const { pingAfterRun } = await import('./adapters/deadman.js');
+      const w = await pingAfterRun(config.alerts.deadman, command, exitCode);
+      if (w) out.error(`hactl: warning: ${w}`);
+    }
   }
 }
 

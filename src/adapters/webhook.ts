@@ -33,14 +33,20 @@ export function registerWebhookSecret(url: string): void {
   }
 }
 
-export async function postWebhook(url: string, payload: unknown, timeoutSeconds: number): Promise<WebhookResult> {
+export async function postWebhook(
+  url: string,
+  payload: unknown,
+  timeoutSeconds: number,
+  headers: Record<string, string> = {},
+): Promise<WebhookResult> {
   registerWebhookSecret(url);
+  for (const v of Object.values(headers)) addSecret(v);
   const where = describeUrl(url);
   let res: Response;
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'hactl' },
+      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'hactl' },
       body: JSON.stringify(payload),
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutSeconds * 1000),

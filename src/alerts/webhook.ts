@@ -118,8 +118,32 @@ export function slackPayload(a: Alert): SlackPayload {
   return { text: cut(`${emojiFor(a)} ${a.severity.toUpperCase()}: ${a.message}`, 3000), blocks };
 }
 
-export type WebhookFormat = 'discord' | 'slack';
+/** Any other receiver: the seed's fields as they are, plus the event and its emoji. */
+export interface GenericPayload {
+  source: string;
+  message: string;
+  severity: Severity;
+  timestamp: string;
+  context: Record<string, ContextValue>;
+  event: AlertEvent | null;
+  emoji: string;
+}
 
-export function webhookPayload(format: WebhookFormat, a: Alert): DiscordPayload | SlackPayload {
+export function genericPayload(a: Alert): GenericPayload {
+  return {
+    source: a.source,
+    message: a.message,
+    severity: a.severity,
+    timestamp: a.at,
+    context: a.context ?? {},
+    event: a.event ?? null,
+    emoji: emojiFor(a),
+  };
+}
+
+export type WebhookFormat = 'discord' | 'slack' | 'generic';
+
+export function webhookPayload(format: WebhookFormat, a: Alert): DiscordPayload | SlackPayload | GenericPayload {
+  if (format === 'generic') return genericPayload(a);
   return format === 'discord' ? discordPayload(a) : slackPayload(a);
 }

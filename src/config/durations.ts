@@ -18,6 +18,10 @@ export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
     unit: 's' as const,
   })),
   { path: '/alerts/telegram/timeout', unit: 's' },
+  ...['repeatEvery', 'resolveAfter', 'deadman/timeout', 'webhooks/*/timeout'].map((k) => ({
+    path: `/alerts/${k}`,
+    unit: 's' as const,
+  })),
   ...['interval', 'deadline', 'lastChanceDeadline', 'ioTimeout', 'fullPushEvery'].map((k) => ({
     path: `/memory/${k}`,
     unit: 's' as const,

@@ -70,6 +70,36 @@ export interface TelegramConfig {
   apiRoot: string;
   timeout: number;
 }
+export interface WebhookConfig {
+  /** The webhook URL (a secret: its token is redacted everywhere), or the variable holding it. */
+  url?: string;
+  urlEnv?: string;
+  format: 'discord' | 'slack' | 'generic';
+  /** A variable whose value is sent as "Authorization: Bearer <value>". */
+  secretEnv?: string;
+  /** Extra request headers; their values are treated as secrets. */
+  headers?: Record<string, string>;
+  timeout: number;
+}
+export interface DeadmanConfig {
+  url?: string;
+  urlEnv?: string;
+  timeout: number;
+  /** Ping after exit 1 (a warning: hactl ran and judged) as well as after 0. */
+  onWarning: boolean;
+  /** The commands whose good runs ping (default: check, the one cron runs every minute). */
+  commands: string[];
+}
+export interface AlertsConfig {
+  prefix: string;
+  telegram?: TelegramConfig;
+  webhooks?: WebhookConfig[];
+  deadman?: DeadmanConfig;
+  /** The incident lifecycle (src/alerts/lifecycle.ts); seconds. Optional: code built before them has none. */
+  repeatEvery?: number;
+  maxRepeats?: number;
+  resolveAfter?: number;
+}
 export interface Config {
   file: string;
   version: 1;
@@ -79,7 +109,7 @@ export interface Config {
   gateway: GatewayConfig; // defaults; each host has its merged copy
   thresholds: Thresholds;
   failback: { policy: 'auto' | 'manual' };
-  alerts: { prefix: string; telegram?: TelegramConfig };
+  alerts: AlertsConfig;
   memory: MemoryConfig;
   validate: ValidateConfig;
   backup: BackupConfig;

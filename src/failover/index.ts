@@ -123,7 +123,7 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
   const { runMemoryStep } = await import('../memory/steps.js');
   // The memory steps queue their alerts without delivering them (no channel in their copy of
   // the config): they are delivered with this run's own alert, after the action.
-  const quiet = { ...config, alerts: { ...config.alerts, telegram: undefined } };
+  const quiet = { ...config, alerts: { ...config.alerts, telegram: undefined, webhooks: undefined } };
   const postgres = async (action: PgAction) =>
     (await import('../postgres/steps.js')).postgresStep(config, action, clock);
   const runner = new Runner(config, out, clock, (step) => runMemoryStep(quiet, step, out), postgres);

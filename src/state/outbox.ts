@@ -11,6 +11,9 @@ import { ensureDir, readJson, writeJson } from './files.js';
 import { withFileLock } from './lock.js';
 import { redact } from '../output.js';
 import { setAsideText } from '../alerts/protection.js';
+import { classify } from '../alerts/classify.js';
+import { decideSignal, tick, type AlertPolicy, type Ledger, type Outgoing } from '../alerts/lifecycle.js';
+import type { AlertEvent, ContextValue, Severity } from '../alerts/webhook.js';
 
 export const MAX_PENDING = 20;
 const SECTION_WAIT_MS = 30_000;
@@ -27,11 +30,39 @@ export interface Pending {
   tries: number;
   lastError?: string;
   claim?: { by: string; until: string };
+  /** Queued, not yet through the lifecycle (src/alerts/lifecycle.ts): the next run with a config decides. */
+  raw?: true;
+  /** What the lifecycle made of it: the seed's fields besides the text. */
+  alert?: {
+    severity: Severity;
+    event: AlertEvent;
+    message: string;
+    source: string;
+    context: Record<string, ContextValue>;
+  };
+  /** Channels it was delivered to; it leaves the outbox when every configured channel has it. */
+  done?: string[];
 }
 interface Box {
   version: 1;
   pending: Pending[];
-  notBefore?: string;
+  /** Per channel: nothing is sent to it before this time (Telegram's 429 retry_after). A string: Telegram's. */
+  notBefore?: string | Record<string, string>;
+  /** The lifecycle's open incidents and recent notices. */
+  incidents?: Ledger;
+}
+
+/** What the lifecycle needs inside the section: its policy, the clock's time, who raises the alerts. */
+export interface LifecycleInput {
+  policy: AlertPolicy;
+  now: Date;
+  source: string;
+}
+
+/** Until when a channel must not be sent to, in ms (0: now). */
+export function channelNotBefore(box: Pick<Box, 'notBefore'>, channel: string): number {
+  const nb = typeof box.notBefore === 'string' ? { telegram: box.notBefore } : (box.notBefore ?? {});
+  return nb[channel] ? new Date(nb[channel]).getTime() : 0;
 }
 
 export interface Claim {
@@ -39,6 +70,8 @@ export interface Claim {
   messages: Pending[];
   /** Wall time (ms) until which these messages are ours. */
   until: number;
+  /** Channels that asked us to wait (429): nothing goes to them this run. */
+  blocked: string[];
 }
 
 const key = (m: Pending): string => m.id ?? `${m.at}\u0000${m.text}`;
@@ -88,57 +121,107 @@ export class Outbox {
     }
   }
 
+  /** Queue a text; the lifecycle decides at the next claim (a run with the config's policy). */
   add(text: string): Promise<void> {
     return this.update((box) => this.push(box, text));
   }
 
   private push(box: Box, text: string): void {
     const id = randomBytes(6).toString('hex');
-    box.pending.push({ id, at: new Date().toISOString(), text: redact(text), tries: 0 });
+    box.pending.push({ id, at: new Date().toISOString(), text: redact(text), tries: 0, raw: true });
+    capPending(box);
+  }
+
+  /** Runs every raw text through the lifecycle, in order, then lets time pass (reminders, ends). */
+  private decide(box: Box, life: LifecycleInput): void {
+    let ledger = box.incidents ?? {};
+    const next: Pending[] = [];
+    const entry = (o: Outgoing, id = randomBytes(6).toString('hex')): Pending => {
+      const alert = { severity: o.severity, event: o.event, message: redact(o.message), source: life.source };
+      return {
+        id,
+        at: life.now.toISOString(),
+        text: redact(o.text),
+        tries: 0,
+        alert: { ...alert, context: o.context },
+      };
+    };
+    for (const m of box.pending) {
+      if (!m.raw) {
+        next.push(m);
+        continue;
+      }
+      const step = decideSignal(ledger, classify(m.text), life.now, life.policy);
+      ledger = step.ledger;
+      step.send.forEach((o, i) => next.push(entry(o, i === 0 ? m.id : undefined)));
+    }
+    const t = tick(ledger, life.now, life.policy);
+    for (const o of t.send) next.push(entry(o));
+    box.pending = next;
+    box.incidents = t.ledger;
     capPending(box);
   }
 
   /**
-   * Claims every message nobody else is sending, oldest first, for `perMessageMs` each
-   * (plus a margin), after queuing `text` if given (one section for both). Nothing is
-   * claimed while the channel asked us to wait (429 retry_after).
+   * Decides what is raw (after queuing `text` if given; one section for all), then claims every
+   * message nobody else is sending, oldest first, for `perMessageMs` each (plus a margin).
+   * Nothing is claimed when no channel may be sent to now (429 retry_after), or `take` is false.
    */
-  async claim(perMessageMs: number, text?: string): Promise<Claim> {
+  async claim(perMessageMs: number, text?: string, life?: LifecycleInput, channels = ['telegram'], take = true) {
     const by = `${process.pid}.${randomBytes(4).toString('hex')}`;
     let until = 0;
+    let blocked: string[] = [];
     const messages = await this.update((box) => {
       const now = Date.now(); // inside the section: the wait for it must not eat the lease
       if (text !== undefined) this.push(box, text);
-      if (box.notBefore && new Date(box.notBefore).getTime() > now) return [];
-      const free = box.pending.filter((m) => !m.claim || new Date(m.claim.until).getTime() < now);
+      if (life) this.decide(box, life);
+      blocked = channels.filter((c) => channelNotBefore(box, c) > now);
+      if (!take || blocked.length === channels.length) return [];
+      const free = box.pending.filter((m) => !m.raw && (!m.claim || new Date(m.claim.until).getTime() < now));
       until = now + free.length * perMessageMs + CLAIM_MARGIN_MS + 10_000;
       for (const m of free) m.claim = { by, until: new Date(until).toISOString() };
       return free.map((m) => ({ ...m }));
     });
-    return { by, messages, until };
+    return { by, messages, until, blocked } satisfies Claim;
   }
 
-  /** One message of `claim` was delivered: it leaves the outbox now, before the next is sent. */
-  delivered(_claim: Claim, m: Pending): Promise<void> {
+  /** One message of `claim` reached `channel`: recorded now; it leaves once all of `channels` have it. */
+  delivered(_claim: Claim, m: Pending, channel: string, channels: string[]): Promise<void> {
     return this.update((box) => {
-      // Whoever holds the message now, it was delivered: it goes.
-      box.pending = box.pending.filter((p) => key(p) !== key(m));
+      // Whoever holds the message now, it was delivered there.
+      const p = box.pending.find((x) => key(x) === key(m));
+      if (!p) return;
+      p.done = [...new Set([...(p.done ?? []), channel])];
+      if (channels.every((c) => p.done!.includes(c))) box.pending = box.pending.filter((x) => x !== p);
     });
   }
 
-  /** Gives back what was not delivered, with the reason; returns how many are pending. */
-  release(claim: Claim, failure?: string, retryAfterSec?: number): Promise<number> {
+  /**
+   * Gives back what was not delivered, with each failed channel's reason and 429 wait; returns
+   * how many are pending.
+   */
+  release(claim: Claim, failures: Record<string, { message: string; retryAfter?: number }> = {}): Promise<number> {
     return this.update((box) => {
+      const failed = Object.entries(failures);
       for (const p of box.pending) {
         if (p.claim?.by !== claim.by) continue;
         delete p.claim;
-        if (failure) {
+        const missed = failed.filter(([c]) => !p.done?.includes(c));
+        if (missed.length) {
           p.tries++;
-          p.lastError = failure;
+          p.lastError = missed.map(([c, f]) => `${c}: ${f.message}`).join('; ');
         }
       }
-      if (retryAfterSec) box.notBefore = new Date(Date.now() + retryAfterSec * 1000).toISOString();
-      else if (!failure && claim.messages.length) delete box.notBefore;
+      const nb: Record<string, string> =
+        typeof box.notBefore === 'string' ? { telegram: box.notBefore } : { ...(box.notBefore ?? {}) };
+      for (const [c, f] of failed) {
+        if (f.retryAfter) nb[c] = new Date(Date.now() + f.retryAfter * 1000).toISOString();
+      }
+      for (const c of Object.keys(nb)) {
+        if (!failures[c] && !claim.blocked.includes(c) && claim.messages.length) delete nb[c];
+      }
+      if (Object.keys(nb).length) box.notBefore = nb;
+      else delete box.notBefore;
       return box.pending.length;
     });
   }

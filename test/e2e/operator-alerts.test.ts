@@ -1,0 +1,201 @@
+// Issue 13, item 3: alerts, one per incident. The built hactl against the lab's sshd hosts,
+// the Bot API stand-in and a local webhook / dead-man receiver on 127.0.0.1. Time moves by
+// HACTL_NOW (the one clock), one cron minute per chain (check; failover --auto; failback --auto).
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab, TOKEN, type HactlResult } from '../lab/lab.ts';
+import { Receiver } from '../lab/receiver.ts';
+import { writeMem } from '../lab/memory.ts';
+
+let lab: Lab;
+let rx: Receiver;
+const P = () => lab.host('primary');
+const T0 = Date.parse('2026-12-01T10:00:00Z');
+const at = (min: number) => new Date(T0 + min * 60_000).toISOString();
+const DISCORD = '/api/webhooks/1234/DISCORD-token-0123456789abcdef';
+const SLACK = '/services/T0001/B0002/SLACKtoken0123456789xyz';
+const DEADMAN = '/ping/5f2c-DEADMAN-token-9a8b7c6d5e4f';
+const runs: HactlResult[] = [];
+
+before(async () => {
+  lab = await Lab.start();
+  rx = await new Receiver().start();
+});
+after(async () => {
+  await lab?.stop();
+  await rx?.stop();
+});
+beforeEach(async () => {
+  await lab.reset();
+  rx.got.length = 0;
+  rx.mode = 'ok';
+  await P().startGateway();
+});
+
+/** One cron minute: the cluster chain, at HACTL_NOW = minute `min`. */
+async function chain(min: number, env: Record<string, string> = {}): Promise<HactlResult[]> {
+  const out: HactlResult[] = [];
+  for (const args of [['check'], ['failover', '--auto'], ['failback', '--auto']]) {
+    const r = await lab.hactl(args, { HACTL_NOW: at(min), ...env });
+    runs.push(r);
+    out.push(r);
+  }
+  return out;
+}
+
+/** Every file hactl wrote in its state dir, but the copy of the config (config-last-good.json). */
+function stateFiles(): string[] {
+  const dir = join(lab.dir, 'state');
+  return readdirSync(dir)
+    .filter((n) => n !== 'config-last-good.json' && statSync(join(dir, n)).isFile())
+    .map((n) => readFileSync(join(dir, n), 'utf8'));
+}
+
+const SECRETS = [TOKEN, 'DISCORD-token-0123456789abcdef', 'SLACKtoken0123456789xyz', 'DEADMAN-token-9a8b7c6d5e4f'];
+const HOOK_SECRET = 'generic-bearer-secret-42';
+/** No secret in any output of this file's runs, nor in a state file (the config's own copy aside). */
+function noSecret(): void {
+  for (const text of [...runs.flatMap((r) => [r.stdout, r.stderr]), ...stateFiles()]) {
+    for (const s of [...SECRETS, HOOK_SECRET]) assert.ok(!text.includes(s), `a secret leaked: ${s}\n${text}`);
+  }
+}
+
+describe('a flapping primary', () => {
+  test('10 minutes of failing/recovering every check: one incident message, bounded reminders, one resolved', async () => {
+    lab.writeConfig({ alerts: { repeatEvery: '4m', maxRepeats: 2, resolveAfter: '3m' } });
+    writeMem(P(), { 'workspace/MEMORY.md': 'the agents remember' });
+    const t0 = Date.now();
+    // A check every 2 minutes, the primary's gateway down at one, back (started by the lab) at the next.
+    for (let m = 0; m < 10; m += 2) {
+      if (m % 4 === 0) P().crashGateway();
+      else if (!P().gatewayPid()) await P().startGateway();
+      await chain(m);
+    }
+    const during = lab.telegram.texts();
+    let m = 10;
+    // Then steady: cron goes on until the end was said (once the primary serves, only check has work).
+    for (; m < 30 && !lab.telegram.texts().some((t) => t.includes('✅')); m += 2) {
+      if (lab.state().serving === 'standby') await chain(m);
+      else runs.push(await lab.hactl(['check'], { HACTL_NOW: at(m) }));
+    }
+    const texts = lab.telegram.texts();
+    console.log(`# flapping: ${texts.length} messages, ${runs.length} runs, ${Date.now() - t0} ms, until minute ${m}`);
+    console.log(texts.map((t) => `#   ${t}`).join('\n'));
+    const acted = lab.history().filter((h) => h.acted && h.ok);
+    assert.ok(acted.length >= 3, `the primary flapped hactl into action: ${acted.length} actions`);
+    assert.match(texts[0]!, /primary OFFLINE \(gateway-down\) — standby takes over/, 'the first message opens it');
+    const reminders = texts.filter((t) => t.includes('🔁'));
+    assert.ok(reminders.length <= 2, `reminders capped at maxRepeats: ${reminders.length}`);
+    const resolved = texts.filter((t) => t.includes('✅'));
+    assert.equal(resolved.length, 1, texts.join('\n'));
+    assert.match(resolved[0]!, /primary ONLINE .*held back/);
+    assert.equal(texts.at(-1), resolved[0], 'resolved comes last');
+    assert.equal(texts.length, 1 + reminders.length + 1, texts.join('\n'));
+    assert.ok(during.length <= 3, `during the flapping: ${during.join('\n')}`);
+    assert.equal(lab.telegram.texts().length, texts.length);
+    noSecret();
+  });
+});
+
+describe('channels', () => {
+  test('Discord-, Slack- and generic-shaped webhooks get each alert once; a failing one blocks no other', async () => {
+    lab.writeConfig({
+      alerts: {
+        webhooks: [
+          { url: rx.url + DISCORD, format: 'discord' },
+          { urlEnv: 'HACTL_SLACK_URL', format: 'slack', timeout: '2s' },
+          { url: `${rx.url}/generic`, format: 'generic', secretEnv: 'HACTL_HOOK_SECRET' },
+        ],
+      },
+    });
+    const env = { HACTL_SLACK_URL: rx.url + SLACK, HACTL_HOOK_SECRET: HOOK_SECRET };
+    rx.failing.add(SLACK);
+    P().crashGateway();
+    const [check, failover] = await chain(0, env);
+    assert.equal(check!.code, 2, check!.stdout + check!.stderr);
+    assert.equal(failover!.code, 0, failover!.stdout + failover!.stderr);
+    assert.match(failover!.stderr, /webhook-[0-9a-f]{8}: webhook http:\/\/127\.0\.0\.1:\d+\/\*\*\*: HTTP 500/);
+    // Discord: {content, embeds}, the seed's fields in the embed.
+    const [d, ...moreD] = rx.at(DISCORD);
+    assert.equal(moreD.length, 0, 'once');
+    assert.equal(d!.method, 'POST');
+    assert.match(d!.body.content, /^⚠️ \*\*HIGH\*\*: primary OFFLINE \(gateway-down\) — standby takes over/);
+    const e = d!.body.embeds[0];
+    assert.match(e.title, /HIGH · failover/);
+    assert.match(e.description, /^primary OFFLINE/);
+    assert.ok(e.timestamp.startsWith('2026-12-01T10:00:'), e.timestamp);
+    assert.match(e.footer.text, /^hactl failover on /);
+    const fields = Object.fromEntries(e.fields.map((f: any) => [f.name, f.value]));
+    assert.equal(fields.incident, 'service');
+    assert.equal(fields.phase, 'opened');
+    assert.deepEqual(d!.body.allowed_mentions, { parse: [] });
+    // Generic: the seed's five fields as they are, and the bearer secret.
+    const [g, ...moreG] = rx.at('/generic');
+    assert.equal(moreG.length, 0);
+    assert.equal(g!.headers.authorization, `Bearer ${HOOK_SECRET}`);
+    assert.deepEqual(Object.keys(g!.body).sort(), [
+      'context',
+      'emoji',
+      'event',
+      'message',
+      'severity',
+      'source',
+      'timestamp',
+    ]);
+    assert.equal(g!.body.severity, 'high');
+    assert.equal(g!.body.emoji, '⚠️');
+    assert.equal(g!.body.context.incident, 'service');
+    assert.equal(rx.at(SLACK).length, 0, 'the failing Slack hook');
+    assert.equal(lab.telegram.texts().length, 1, 'Telegram was not blocked by it');
+    // The next run delivers Slack's missed alert, once, and sends nothing twice elsewhere.
+    rx.failing.delete(SLACK);
+    const r = await lab.hactl(['check'], { HACTL_NOW: at(1), ...env });
+    runs.push(r);
+    const [s, ...moreS] = rx.at(SLACK);
+    assert.equal(moreS.length, 0);
+    assert.match(s!.body.text, /^⚠️ HIGH: primary OFFLINE/);
+    assert.equal(s!.body.blocks[0].type, 'section');
+    assert.match(s!.body.blocks[0].text.text, /^⚠️ \*HIGH\*: primary OFFLINE \(gateway-down\) — standby takes over/);
+    assert.match(s!.body.blocks.at(-1).elements[0].text, /hactl failover on .* · 2026-12-01T10:00:/);
+    assert.equal(rx.at(DISCORD).length, 1);
+    assert.equal(rx.at('/generic').length, 1);
+    assert.equal(lab.telegram.texts().length, 1);
+    assert.deepEqual(JSON.parse(readFileSync(join(lab.dir, 'state', 'outbox.json'), 'utf8')).pending, []);
+    noSecret();
+  });
+});
+
+describe('the dead-man URL', () => {
+  test('pinged after each good check (0, and 1 a warning), never after a failed one; a dead monitor fails nothing', async () => {
+    lab.writeConfig({ alerts: { deadman: { url: rx.url + DEADMAN, timeout: '1s' } } });
+    const pings = () => rx.at(DEADMAN).length;
+    const run = async (args: string[]) => {
+      const r = await lab.hactl(args);
+      runs.push(r);
+      return r;
+    };
+    assert.equal((await run(['check'])).code, 0);
+    assert.equal(pings(), 1, 'after exit 0');
+    assert.equal(rx.at(DEADMAN)[0]!.method, 'GET');
+    assert.equal((await run(['failover', '--auto'])).code, 0);
+    assert.equal(pings(), 1, 'only the configured commands (check) ping');
+    await lab.host('standby').kill();
+    const warn = await run(['check']);
+    assert.equal(warn.code, 1, warn.stdout);
+    assert.equal(pings(), 2, 'after exit 1 (degraded: hactl ran and judged)');
+    P().crashGateway();
+    const bad = await run(['check']);
+    assert.equal(bad.code, 2, bad.stdout);
+    assert.equal(pings(), 2, 'not after exit 2');
+    await P().startGateway();
+    await lab.host('standby').startSshd();
+    rx.mode = 'hang';
+    const hung = await run(['check']);
+    assert.equal(hung.code, 0, hung.stdout + hung.stderr);
+    assert.match(hung.stderr, /warning: dead-man ping http:\/\/127\.0\.0\.1:\d+\/\*\*\* failed: no answer within 1 s/);
+    rx.mode = 'ok';
+    noSecret();
+  });
+});
