@@ -2,12 +2,10 @@
 // subcommand (so `hactl --version` and `--help` load almost nothing). Errors become
 // exit codes in src/exit.ts.
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { EXIT } from './errors.js';
 import { exitCodeFor } from './exit.js';
 import type { GlobalOptions } from './context.js';
-
-const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+import { VERSION } from './version.js';
 
 type Action = (program: Command, cmd: Command, args: unknown[]) => Promise<number | void>;
 
