@@ -2,14 +2,12 @@
 // subcommand (so `hactl --version` and `--help` load almost nothing). Errors become
 // exit codes in src/exit.ts.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { EXIT } from './errors.js';
 import { failureOf } from './exit.js';
 import { beginInvocation, writeEnvelope } from './output.js';
 import { addHelpFooters } from './help.js';
 import type { GlobalOptions } from './context.js';
-
-const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+import { VERSION } from './version.js';
 
 type Action = (program: Command, cmd: Command, args: unknown[]) => Promise<number | void>;
 

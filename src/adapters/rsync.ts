@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type { HostConfig } from '../config/types.js';
 import { runProcess, type ProcessResult } from './process.js';
+import { shareOptions, type SshShare } from './ssh-master.js';
 
 const require = createRequire(import.meta.url);
 
@@ -33,6 +34,8 @@ export interface RsyncJob {
   /** Hard deadline for the whole run; the process group is killed after it. */
   deadline: number;
   onLine?: (line: string) => void;
+  /** OpenSSH connection sharing (src/adapters/ssh-master.ts); absent: a connection of its own. */
+  share?: SshShare;
 }
 
 export interface RsyncResult extends ProcessResult {
@@ -44,7 +47,7 @@ export interface RsyncResult extends ProcessResult {
  * `-F none`: no ~/.ssh/config nor /etc/ssh/ssh_config, which hactl's own SSH (ssh2) never reads either,
  * so both reach the same host with the same settings (a Host block's Port or ProxyCommand would not).
  */
-export function sshArgv(host: HostConfig, connectTimeout: number): string[] {
+export function sshArgv(host: HostConfig, connectTimeout: number, share?: SshShare): string[] {
   return [
     'ssh',
     '-F',
@@ -69,6 +72,7 @@ export function sshArgv(host: HostConfig, connectTimeout: number): string[] {
     'ServerAliveInterval=5',
     '-o',
     'ServerAliveCountMax=2',
+    ...shareOptions(share),
     '-l',
     host.user,
   ];
@@ -78,8 +82,8 @@ export function sshArgv(host: HostConfig, connectTimeout: number): string[] {
  * rsync's -e value is split by rsync itself on whitespace (it honours quotes), not by a shell.
  * Anything in it that is not plain is refused rather than escaped.
  */
-function rshValue(host: HostConfig, connectTimeout: number): string {
-  const parts = sshArgv(host, connectTimeout);
+function rshValue(host: HostConfig, connectTimeout: number, share?: SshShare): string {
+  const parts = sshArgv(host, connectTimeout, share);
   for (const p of parts) {
     if (!/^[A-Za-z0-9_./=:@+,-]+$/.test(p))
       throw new Error(
@@ -122,7 +126,7 @@ export function rsyncArgv(job: RsyncJob): string[] {
   const remote = job.from.host ?? job.to.host;
   if (job.from.host && job.to.host)
     throw new Error('rsync cannot copy between two remote hosts: run it on one of them');
-  if (remote) argv.push(`--rsh=${rshValue(remote, job.connectTimeout)}`);
+  if (remote) argv.push(`--rsh=${rshValue(remote, job.connectTimeout, job.share)}`);
   argv.push('--', endpoint(job.from), endpoint(job.to));
   return argv;
 }

@@ -5,7 +5,9 @@
 // retention prunes the rest. The decisions are in plan.ts; the record in fold.ts.
 import type { Config } from '../config/types.js';
 import type { Reporter } from '../output.js';
-import { lastLine, localPlace, lazyPlace, openPlaces, type Place } from './places.js';
+import type { HostConfig } from '../config/types.js';
+import { prepareShare, runThroughMaster, type SshShare } from '../adapters/ssh-master.js';
+import { lastLine, localPlace, openPlaces, type Place } from './places.js';
 import { arrived, destState, guardSaid, sourceState } from './observe.js';
 import * as plan from './plan.js';
 import { readBackupRecord } from './record.js';
@@ -29,15 +31,29 @@ interface Sides {
 }
 
 /**
+ * The destination over OpenSSH through the master rsync's ssh opened for the copy: the count check and the
+ * commit need no handshake, no ssh2 module and no second connection competing with rsync (issue 12 #7).
+ */
+function masterPlace(config: Config, host: HostConfig, share: SshShare | undefined): Place {
+  const t = config.thresholds.connectTimeout;
+  return {
+    host,
+    label: host.name,
+    exec: (script, timeoutSec) => runThroughMaster(host, share, t, `cd "$HOME" && ${script}`, timeoutSec),
+    close: async () => undefined,
+  };
+}
+
+/**
  * Pushing from the witness to a remote destination (the fast path): the copy
  * starts at once, with the destination's guards in rsync's own connection
- * (scripts.guardedRsyncPath), while hactl's SSH session, needed only after the
- * copy, opens alongside. Every other shape prepares the destination first.
+ * (scripts.guardedRsyncPath); the steps after the copy reuse that connection.
+ * Every other shape prepares the destination first.
  */
-async function openSides(config: Config, hop: Resolved, fast: boolean): Promise<Sides> {
+async function openSides(config: Config, hop: Resolved, fast: boolean, share?: SshShare): Promise<Sides> {
   if (fast) {
-    const dst = lazyPlace(config, hop.dst.host!);
-    return { src: localPlace(), dst: dst.get, prefetch: dst.prefetch, close: dst.close };
+    const dst = masterPlace(config, hop.dst.host!, share);
+    return { src: localPlace(), dst: async () => dst, prefetch: () => undefined, close: dst.close };
   }
   const both = await openPlaces(config, hop);
   return { src: both.src, dst: async () => both.dst, prefetch: () => undefined, close: both.close };
@@ -53,7 +69,8 @@ export async function runTier(deps: TierDeps, hop: Resolved, dryRun: boolean): P
   const stale = plan.planUpstream(up, up && records[up.name], startedAt);
   const warnings = stale ? [stale] : [];
   const fast = !dryRun && !hop.src.host && !!hop.dst.host;
-  const sides = await openSides(config, hop, fast);
+  const share = fast ? await prepareShare(config.stateDir, hop.dst.host!) : undefined;
+  const sides = await openSides(config, hop, fast, share);
   try {
     const refused = plan.planSource(await sourceState(sides.src, hop.src.path, timeout), hop);
     if (refused) return refused;
@@ -81,7 +98,7 @@ export async function runTier(deps: TierDeps, hop: Resolved, dryRun: boolean): P
     const linkDest = fast ? '../latest' : snap.prev ? `../${snap.prev}` : undefined;
     const guard = fast ? { rsyncPath: sh.guardedRsyncPath(hop.dst.path, tier.minFreeMB) } : {};
     const at = fast ? localPlace() : await sides.dst();
-    const running = transfer(config, hop, `${hop.dst.path}/${tmp}`, { linkDest, filters, ...guard }, at);
+    const running = transfer(config, hop, `${hop.dst.path}/${tmp}`, { linkDest, filters, share, ...guard }, at);
     sides.prefetch();
     const copy = await running;
     let prev = snap.prev;

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { shArgs } from '../adapters/shell.js';
 import { runRsync, rsyncExitMeaning, sshArgv } from '../adapters/rsync.js';
 import { parseItemized } from '../adapters/rsync-itemize.js';
+import type { SshShare } from '../adapters/ssh-master.js';
 import type { Place } from './places.js';
 import { rsyncStats } from './plan.js';
 import type { Resolved } from './types.js';
@@ -36,6 +37,8 @@ export interface TransferJob {
   /** Checksum and dry-run: a deep verify. */
   verify?: boolean;
   rsyncPath?: string;
+  /** rsync's ssh shares its connection (src/adapters/ssh-master.ts) with the steps after the copy. */
+  share?: SshShare;
 }
 
 interface Raw {
@@ -97,6 +100,7 @@ export async function transfer(
       connectTimeout: config.thresholds.connectTimeout,
       ioTimeout: b.ioTimeout,
       deadline: b.deadline,
+      share: job.share,
     });
     return result(res, b.deadline);
   }

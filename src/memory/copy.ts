@@ -2,6 +2,7 @@
 // its itemized result. The only place memory sync touches rsync.
 import type { Config, HostConfig } from '../config/types.js';
 import { runRsync, rsyncExitMeaning, type RsyncResult } from '../adapters/rsync.js';
+import { prepareShare } from '../adapters/ssh-master.js';
 import { parseItemized, rsyncFailure, type Itemized } from '../adapters/rsync-itemize.js';
 import type { CopyObservation } from './gate.js';
 import { filterRules } from './plan.js';
@@ -36,6 +37,8 @@ export async function copy(
   const values: Array<[string, string]> = [['rsync-path', 'cd "$HOME" && rsync']];
   if (m.bwlimit > 0) values.push(['bwlimit', String(m.bwlimit)]);
   if (maxDelete !== undefined) values.push(['max-delete', String(maxDelete)]);
+  const remote = job.from.host ?? job.to.host;
+  const share = remote ? await prepareShare(config.stateDir, remote) : undefined;
   const res = await runRsync({
     from: job.from,
     to: job.to,
@@ -46,6 +49,7 @@ export async function copy(
     connectTimeout: config.thresholds.connectTimeout,
     ioTimeout: m.ioTimeout,
     deadline,
+    share,
   });
   const items = parseItemized(res.stdout);
   // 24: files vanished while copying live data; what was copied is whole.

@@ -20,7 +20,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Problem } from './problem.js';
 import type { checkBytes } from './check.js';
 import type { CompiledRules } from './rules.js';
-import { openCache } from './cache.js';
+import { openCache, type DirCache, type Listing } from './cache.js';
 import { checkInParallel } from './pool.js';
 
 export interface ValidateReport {
@@ -67,11 +67,21 @@ function kindOf(e: Dirent<Buffer> | Stats): string {
 const MEMORY_EXT = /\.(?:json|ya?ml|md|markdown)$/i;
 
 /** Every regular file under root (relative, '/'-separated, sorted), and what was not read, and why. */
-export function walk(root: string, ignore: (p: string) => boolean = () => false): Walked {
+export function walk(root: string, ignore: (p: string) => boolean = () => false, dirCache?: DirCache): Walked {
   const out: Walked = { files: [], problems: [], warnings: [] };
   const stack: string[] = [''];
   while (stack.length) {
     const rel = stack.pop()!;
+    const under = (name: string) => (rel ? `${rel}/${name}` : name);
+    const hit = dirCache?.get(rel);
+    if (hit) {
+      for (const f of hit.files) out.files.push(under(f));
+      for (const d of hit.dirs) stack.push(under(d));
+      continue;
+    }
+    // Cached only when everything in it is a plain file or directory: anything reported is reported every run.
+    const listing: Listing | undefined = dirCache ? { files: [], dirs: [] } : undefined;
+    const reported = out.problems.length + out.warnings.length;
     let entries: Dirent<Buffer>[];
     try {
       entries = readdirSync(join(root, rel), { withFileTypes: true, encoding: 'buffer' });
@@ -111,9 +121,13 @@ export function walk(root: string, ignore: (p: string) => boolean = () => false)
             warning: true,
           });
         stack.push(path);
-      } else if (st.isFile()) out.files.push(path);
-      else out.warnings.push({ file: path, line: 1, col: 1, message: `${kindOf(st)}: not read`, warning: true });
+        listing?.dirs.push(name);
+      } else if (st.isFile()) {
+        out.files.push(path);
+        listing?.files.push(name);
+      } else out.warnings.push({ file: path, line: 1, col: 1, message: `${kindOf(st)}: not read`, warning: true });
     }
+    if (listing && out.problems.length + out.warnings.length === reported) dirCache!.put(rel, listing);
   }
   out.files.sort();
   return out;
@@ -199,13 +213,13 @@ export async function validateTree(
 ): Promise<ValidateReport> {
   const t0 = performance.now();
   const maxFileMB = opts.maxFileMB ?? DEFAULT_MAX_FILE_MB;
-  let w: Walked;
   const only = opts.only?.filter((f) => !compiled.ignore(f));
-  // A changed file that is not a regular file where rsync put it: trust nothing, check the whole tree.
-  if (only && (opts.exact || only.every((f) => isRegular(join(root, f)))))
-    w = { files: only, problems: [], warnings: [] };
-  else w = walk(root, compiled.ignore);
   const cache = opts.cacheDir ? openCache(opts.cacheDir, root, compiled, maxFileMB) : undefined;
+  // A changed file that is not a regular file where rsync put it: trust nothing, check the whole tree.
+  const w: Walked =
+    only && (opts.exact || only.every((f) => isRegular(join(root, f))))
+      ? { files: only, problems: [], warnings: [] }
+      : walk(root, compiled.ignore, cache?.dirs);
   const todo = cache ? w.files.filter((f) => !cache.fresh(f)) : w.files;
   const r = await checkInParallel(root, todo, compiled, maxFileMB * 1024 * 1024);
   const problems = [...w.problems, ...r.problems];

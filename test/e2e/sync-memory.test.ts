@@ -365,7 +365,7 @@ describe('sync-memory: exit codes', () => {
     assert.equal(sync.code, 0, sync.stdout + sync.stderr);
     const r = await lab.hactl(['check']);
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stdout, /WARNING: last good memory sync 16 min ago \(more than 3 intervals of 5 min/);
+    assert.match(r.stdout, /WARNING: last good memory sync 16 min ago \(more than 3 intervals of 1 min/);
   });
 });
 

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../lab/lab.ts';
@@ -229,5 +229,26 @@ describe('hactl validate: both cores and a warm cache (issue 12 #5)', () => {
     const changed = hactl(['-c', 'hactl.yaml', 'validate', 'tree'], dir);
     assert.equal(changed.code, 1);
     assert.match(changed.stdout, /^tree\/a\.json:\d+:\d+: invalid JSON/m);
+  });
+
+  test('a warm run reuses unchanged directories only: added files, new folders and swapped-in links are seen', () => {
+    const dir = setup();
+    mkdirSync(join(dir, 'tree', 'd1', 'd2'), { recursive: true });
+    writeFileSync(join(dir, 'tree', 'd1', 'a.json'), '{"a": 1}');
+    writeFileSync(join(dir, 'tree', 'd1', 'd2', 'b.yaml'), 'b: 1\n');
+    const first = hactl(['-c', 'hactl.yaml', 'validate', 'tree'], dir);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.equal(hactl(['-c', 'hactl.yaml', 'validate', 'tree'], dir).code, 0, 'warm and unchanged');
+    // Into cached directories: a new invalid file, a new folder with one, a valid file swapped for a link.
+    writeFileSync(join(dir, 'tree', 'd1', 'd2', 'new.json'), '{"x": ]');
+    mkdirSync(join(dir, 'tree', 'd1', 'fresh'));
+    writeFileSync(join(dir, 'tree', 'd1', 'fresh', 'c.yaml'), 'c: [');
+    symlinkSync('/etc/hostname', join(dir, 'tree', 'd1', 'link.tmp'));
+    renameSync(join(dir, 'tree', 'd1', 'link.tmp'), join(dir, 'tree', 'd1', 'a.json'));
+    const r = hactl(['-c', 'hactl.yaml', '--json', 'validate', 'tree'], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.invalid, ['tree/d1/d2/new.json', 'tree/d1/fresh/c.yaml']);
+    assert.match(JSON.stringify(j), /d1\/a\.json[^}]*symbolic link/);
   });
 });

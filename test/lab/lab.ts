@@ -98,10 +98,22 @@ export class LabHost {
   async stopSshd(): Promise<void> {
     const c = this.sshd;
     if (!c || c.exitCode !== null || c.signalCode) return;
+    const sessions = c.pid ? sshdSessions(c.pid) : [];
     const done = new Promise((r) => c.once('exit', r));
     c.kill('SIGTERM');
     await done;
     this.sshd = undefined;
+    // A host that dies, or restarts sshd with a new key, takes its open connections with it. SIGTERM
+    // stops only sshd's listener; the connections it forked (an OpenSSH ControlMaster's among them)
+    // would keep the "dead" host reachable, which no real power loss does. The programs started in a
+    // session of their own (a detached gateway) are not connections and stay.
+    for (const pid of sessions) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
 
   /** The gateway's own pid, if it runs. */
@@ -389,6 +401,21 @@ export class Lab {
     await this.telegram.stop();
     if (!process.env.HACTL_LAB_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The connection processes sshd `listener` forked ("sshd: user@notty" and the like), by pid. */
+function sshdSessions(listener: number): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const ppid = /PPid:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      if (Number(ppid) === listener && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sshd:'))
+        out.push(Number(pid));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
 }
 
 export function deepMerge(a: any, b: any): any {
