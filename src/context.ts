@@ -76,6 +76,11 @@ export async function runCommand(
     await appendHistory(join(config.stateDir, 'history.jsonl'), { ...line, ...rest });
   };
   let lock: Lock | undefined;
+  // Several witnesses (coordination.etcd): only the leader acts (src/coordination/); null otherwise.
+  const coord =
+    config.coordination?.etcd && !opts.dryRun
+      ? (await import('./coordination/index.js')).coordinated(config, command, lockName, out)
+      : null;
   try {
     if (lockName && !opts.dryRun)
       lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
@@ -90,7 +95,8 @@ export async function runCommand(
     throw e;
   }
   try {
-    const rec = await body({ config, out, opts, clock, now: () => clock.now(), alerts });
+    const ctx = { config, out, opts, clock, now: () => clock.now(), alerts };
+    const rec = coord ? await coord.run(ctx, body) : await body(ctx);
     const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };
     out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...data });
     if (!opts.dryRun) {
@@ -109,6 +115,7 @@ export async function runCommand(
     }
     throw e;
   } finally {
+    await coord?.close(); // resign: the lead is free for the next run of any witness
     // Act first, then deliver: alerts kept from earlier runs go out after the command did its
     // job, so an alert channel's deadline never delays an action.
     if (!opts.dryRun && !alerts.used) {

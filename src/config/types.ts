@@ -73,6 +73,19 @@ export interface Config {
   backup: BackupConfig;
   metrics: MetricsConfig;
   postgres?: PostgresConfig;
+  coordination?: { etcd?: EtcdConfig };
+}
+
+/** Several witnesses through etcd (src/coordination/); absent: one witness, local files. */
+export interface EtcdConfig {
+  endpoints: string[];
+  ca?: string;
+  cert?: string;
+  key?: string;
+  leaseTTL: number; // seconds
+  timeout: number; // seconds
+  prefix?: string;
+  name?: string;
 }
 
 export interface MetricsConfig {
