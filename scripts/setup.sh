@@ -10,6 +10,8 @@ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-serve
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
+# The partition lab (test/lab/netns.ts) cuts links with nftables inside its namespaces.
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v fuser >/dev/null 2>&1 || need+=(psmisc)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
