@@ -127,12 +127,17 @@ export class EtcdCoordinator {
 
   /**
    * Writes the changed records in one transaction: each record's mod revision must be the one
-   * read, and the leader key must still be ours. False: another witness acted (or we lost the lead).
+   * read, and (asLeader) the leader key must still be ours. False: another witness acted (or we
+   * lost the lead).
    */
-  async write(changes: Array<{ name: string; text: string; rev: string }>): Promise<boolean> {
-    if (!this.createRev) return false;
-    let txn = this.client.if(this.leaderKey, 'Create', '==', this.createRev);
-    for (const c of changes) txn = txn.and(this.recordKey(c.name), 'Mod', '==', c.rev);
+  async write(changes: Array<{ name: string; text: string; rev: string }>, asLeader = true): Promise<boolean> {
+    if (asLeader && !this.createRev) return false;
+    const [first, ...rest] = changes;
+    if (!first) return true;
+    let txn = asLeader
+      ? this.client.if(this.leaderKey, 'Create', '==', this.createRev!).and(this.recordKey(first.name), 'Mod', '==', first.rev)
+      : this.client.if(this.recordKey(first.name), 'Mod', '==', first.rev);
+    for (const c of rest) txn = txn.and(this.recordKey(c.name), 'Mod', '==', c.rev);
     const r = await within(
       txn.then(...changes.map((c) => this.client.put(this.recordKey(c.name)).value(c.text))).commit(),
       this.ms,

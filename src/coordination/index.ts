@@ -7,7 +7,7 @@ import type { RunContext, RunRecord } from '../context.js';
 import { EXIT, HactlError } from '../errors.js';
 import type { Reporter } from '../output.js';
 import { EtcdCoordinator, NoQuorumError } from './etcd.js';
-import { decideRun, kindOf } from './plan.js';
+import { campaigns, decideRun, kindOf } from './plan.js';
 import { EtcdStore } from './store.js';
 
 export const witnessName = (cfg: EtcdConfig): string => cfg.name ?? hostname();
@@ -19,9 +19,10 @@ export interface Coordination {
   close(): Promise<void>;
 }
 
-function noQuorum(cfg: EtcdConfig, e: unknown): HactlError {
+function noQuorum(cfg: EtcdConfig, e: unknown): unknown {
+  if (!(e instanceof NoQuorumError)) return e;
   return new HactlError(
-    `unknown: no quorum: ${(e as Error).message}; this witness acts on nothing`,
+    `unknown: no quorum: ${e.message}; this witness acts on nothing`,
     EXIT.UNKNOWN,
     `check this witness's links to the etcd members: etcdctl --endpoints=${cfg.endpoints.join(',')} endpoint health`,
   );
@@ -34,41 +35,46 @@ export function coordinated(config: Config, command: string, lockName: string | 
   if (!cfg || kind === 'local') return null;
   const name = witnessName(cfg);
   let etcd: EtcdCoordinator | undefined;
+  const stop = (why: string) => {
+    // The lease may expire on the server any moment now and another witness take over: stop
+    // acting at once (Patroni's watchdog; a kill -9 leaves no worse a state, the next leader carries on).
+    out.error(`hactl: ${command}: lost the lead mid-run (${why}); stopping so that only one witness acts`);
+    process.exit(EXIT.UNKNOWN);
+  };
   return {
     async run(ctx, body) {
       let store: EtcdStore;
       let verdict;
-      let holder: string;
+      let holder = name;
       try {
         etcd = await EtcdCoordinator.open(cfg, config.file, pairPrefix(config, cfg), name);
-        const lead = await etcd.campaign((why) => {
-          // The lease may expire on the server any moment now, and another witness take over:
-          // stop acting at once (a kill -9 leaves no worse a state; the next leader carries on).
-          out.error(`hactl: ${command}: lost the lead mid-run (${why}); stopping so that only one witness acts`);
-          process.exit(EXIT.UNKNOWN);
-        });
-        holder = lead.holder;
-        verdict = decideRun(kind, command, lead.leader, lead.holder);
-        if (verdict.run === 'not-leader') return notLeader(verdict.summary, name, holder);
+        let leader = false;
+        if (campaigns(kind)) ({ leader, holder } = await etcd.campaign(stop));
+        verdict = decideRun(kind, command, leader, holder);
+        if (verdict.run === 'not-leader') {
+          const coordination = { witness: name, leader: holder, leading: false };
+          return { exitCode: EXIT.LOCKED, summary: verdict.summary, data: { acted: false, coordination } };
+        }
         store = new EtcdStore(config, etcd);
         await store.pull();
       } catch (e) {
-        throw e instanceof NoQuorumError ? noQuorum(cfg, e) : e;
+        throw noQuorum(cfg, e);
       }
       if (verdict.run !== 'body') return body(ctx);
-      out.progress(verdict.push ? `witness ${name} leads` : `witness ${holder} leads; ${name} records locally`);
+      if (verdict.push !== 'record-only')
+        out.progress(leads(verdict.push) ? `witness ${name} leads` : `witness ${holder} leads; ${name} only records`);
       const { Alerts } = await import('../adapters/telegram.js');
       // A witness that does not lead observes without alerting: the leader alerts for the pair.
       const run = verdict.muteAlerts ? { ...ctx, alerts: new Alerts(config, true) } : ctx;
       const rec = await body(run);
-      const coordination = { witness: name, leader: holder, leading: verdict.push };
+      const coordination = { witness: name, leader: holder, leading: leads(verdict.push) };
       rec.data = { ...rec.data, coordination };
-      if (!verdict.push) return rec;
+      if (verdict.push === 'no') return rec;
       let pushed: boolean;
       try {
-        pushed = await store.push();
+        pushed = await store.push(verdict.push === 'as-leader');
       } catch (e) {
-        throw e instanceof NoQuorumError ? noQuorum(cfg, e) : e;
+        throw noQuorum(cfg, e);
       }
       if (pushed) return rec;
       const lost = 'another witness wrote the shared records meanwhile: theirs kept, this run’s dropped';
@@ -82,7 +88,4 @@ export function coordinated(config: Config, command: string, lockName: string | 
   };
 }
 
-function notLeader(summary: string, name: string, holder: string): RunRecord {
-  return { exitCode: EXIT.OK, summary, data: { acted: false, coordination: { witness: name, leader: holder, leading: false } } };
-}
-
+const leads = (push: string): boolean => push === 'as-leader';

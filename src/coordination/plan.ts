@@ -7,29 +7,39 @@ export const SHARED_RECORDS = ['state.json', 'pause.json', 'memory.json', 'backu
 /**
  * - act: changes the pair or the shared records; only the leader runs it.
  * - observe: check; runs everywhere (recorded locally), the leader's result is shared.
+ * - write: pause and resume; an operator's word is taken on any witness, even while a leader
+ *   acts (as the local lock never held them back): its record alone is compared-and-swapped.
  * - local: touches nothing shared (validate, restore, cron, init, listings).
  */
-export type Kind = 'act' | 'observe' | 'local';
+export type Kind = 'act' | 'observe' | 'write' | 'local';
 
-const ACTING = new Set(['failover', 'failback', 'sync-memory', 'backup-tier', 'pause', 'resume']);
+const ACTING = new Set(['failover', 'failback', 'sync-memory', 'backup-tier']);
 
 export function kindOf(command: string, lockName: string | null): Kind {
   if (command === 'check') return 'observe';
+  if (command === 'pause' || command === 'resume') return 'write';
   // backup-tier --list takes no lock and writes nothing.
-  if (ACTING.has(command) && (lockName !== null || command === 'pause' || command === 'resume')) return 'act';
-  return 'local';
+  return ACTING.has(command) && lockName !== null ? 'act' : 'local';
 }
+
+/** Whether a run of this kind campaigns for the lead first. */
+export const campaigns = (kind: Kind): boolean => kind === 'act' || kind === 'observe';
 
 export type Verdict =
   | { run: 'skip' }
-  | { run: 'body'; push: boolean; muteAlerts: boolean }
+  | { run: 'body'; push: 'no' | 'as-leader' | 'record-only'; muteAlerts: boolean }
   | { run: 'not-leader'; summary: string };
 
-/** After the campaign: whether the body runs, whether its records are shared, whether it alerts. */
+/**
+ * After the campaign: whether the body runs, whether its records are shared, whether it alerts.
+ * The lead is held only while a run works, so "another witness leads" is the pair-wide form of
+ * "another run holds the lock": the same answer, exit 75, and the next cron tick tries again.
+ */
 export function decideRun(kind: Kind, command: string, leader: boolean, holder: string): Verdict {
   if (kind === 'local') return { run: 'skip' };
-  if (leader) return { run: 'body', push: true, muteAlerts: false };
-  if (kind === 'observe') return { run: 'body', push: false, muteAlerts: true };
+  if (kind === 'write') return { run: 'body', push: 'record-only', muteAlerts: false };
+  if (leader) return { run: 'body', push: 'as-leader', muteAlerts: false };
+  if (kind === 'observe') return { run: 'body', push: 'no', muteAlerts: true };
   return { run: 'not-leader', summary: `${command}: nothing done: witness ${holder} leads (it acts)` };
 }
 

@@ -20,7 +20,7 @@ export interface StateStore {
   /** Bring the shared records into the working files. */
   pull(): Promise<void>;
   /** Write back what the run changed. False: another witness wrote first (the shared copy is pulled again). */
-  push(): Promise<boolean>;
+  push(asLeader?: boolean): Promise<boolean>;
 }
 
 /** One witness: the files are the store. */
@@ -55,11 +55,11 @@ export class EtcdStore implements StateStore {
     }
   }
 
-  async push(): Promise<boolean> {
+  async push(asLeader = true): Promise<boolean> {
     const now = new Map([...SHARED_RECORDS].map((n) => [n, readText(this.file(n))] as const));
     const changes = changedRecords(this.pulled, now);
     if (!changes.length) return true;
-    if (await this.etcd.write(changes)) return true;
+    if (await this.etcd.write(changes, asLeader)) return true;
     await this.pull();
     return false;
   }
