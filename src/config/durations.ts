@@ -23,8 +23,6 @@ export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
   { path: '/backup/ioTimeout', unit: 's' },
   { path: '/backup/tiers/*/interval', unit: 'm' },
   { path: '/postgres/timeout', unit: 's' },
-  { path: '/coordination/etcd/leaseTTL', unit: 's' },
-  { path: '/coordination/etcd/timeout', unit: 's' },
 ];
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };

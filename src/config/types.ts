@@ -82,8 +82,9 @@ export interface EtcdConfig {
   ca?: string;
   cert?: string;
   key?: string;
-  leaseTTL: number; // seconds
-  timeout: number; // seconds
+  /** Durations, read by src/coordination/plan.ts etcdTimes (a bare number is seconds). */
+  leaseTTL: number | string;
+  timeout: number | string;
   prefix?: string;
   name?: string;
 }

@@ -36,25 +36,27 @@ export class EtcdCoordinator {
   private createRev?: string;
   /** Until when the lease is surely alive on the server: the send time of the last renewal + TTL. */
   validUntil = 0;
-  private readonly ms: number;
-  private readonly ttl: number;
-
   private constructor(
     private readonly client: Etcd3,
-    readonly cfg: EtcdConfig,
     readonly prefix: string,
     readonly name: string,
-  ) {
-    this.ms = cfg.timeout * 1000;
-    this.ttl = Math.max(1, Math.ceil(cfg.leaseTTL));
-  }
+    private readonly ttl: number,
+    private readonly ms: number,
+  ) {}
 
-  static async open(cfg: EtcdConfig, configFile: string, prefix: string, name: string): Promise<EtcdCoordinator> {
+  /** times: the lease TTL (whole seconds) and the deadline of each call (src/coordination/plan.ts etcdTimes). */
+  static async open(
+    cfg: EtcdConfig,
+    times: { ttl: number; timeoutMs: number },
+    configFile: string,
+    prefix: string,
+    name: string,
+  ): Promise<EtcdCoordinator> {
     const { Etcd3 } = await import('etcd3');
     const base = dirname(resolve(configFile));
     const pem = (p?: string) => (p ? readFileSync(isAbsolute(p) ? p : resolve(base, p)) : undefined);
     const ca = pem(cfg.ca);
-    const ms = cfg.timeout * 1000;
+    const ms = times.timeoutMs;
     const client = new Etcd3({
       hosts: cfg.endpoints,
       dialTimeout: ms,
@@ -62,7 +64,7 @@ export class EtcdCoordinator {
       // Unary calls carry a deadline; streams (keepalive) are bounded by the lease watchdog.
       defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + ms }),
     });
-    return new EtcdCoordinator(client, cfg, prefix, name);
+    return new EtcdCoordinator(client, prefix, name, times.ttl, ms);
   }
 
   private get leaderKey(): string {
@@ -135,7 +137,9 @@ export class EtcdCoordinator {
     const [first, ...rest] = changes;
     if (!first) return true;
     let txn = asLeader
-      ? this.client.if(this.leaderKey, 'Create', '==', this.createRev!).and(this.recordKey(first.name), 'Mod', '==', first.rev)
+      ? this.client
+          .if(this.leaderKey, 'Create', '==', this.createRev!)
+          .and(this.recordKey(first.name), 'Mod', '==', first.rev)
       : this.client.if(this.recordKey(first.name), 'Mod', '==', first.rev);
     for (const c of rest) txn = txn.and(this.recordKey(c.name), 'Mod', '==', c.rev);
     const r = await within(

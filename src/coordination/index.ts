@@ -4,10 +4,10 @@
 import { hostname } from 'node:os';
 import type { Config, EtcdConfig } from '../config/types.js';
 import type { RunContext, RunRecord } from '../context.js';
-import { EXIT, HactlError } from '../errors.js';
+import { ConfigError, EXIT, HactlError } from '../errors.js';
 import type { Reporter } from '../output.js';
 import { EtcdCoordinator, NoQuorumError } from './etcd.js';
-import { campaigns, decideRun, kindOf } from './plan.js';
+import { campaigns, decideRun, etcdTimes, kindOf } from './plan.js';
 import { EtcdStore } from './store.js';
 
 export const witnessName = (cfg: EtcdConfig): string => cfg.name ?? hostname();
@@ -29,11 +29,18 @@ function noQuorum(cfg: EtcdConfig, e: unknown): unknown {
 }
 
 /** Null for a command that touches nothing shared. Nothing is dialled until run(). */
-export function coordinated(config: Config, command: string, lockName: string | null, out: Reporter): Coordination | null {
+export function coordinated(
+  config: Config,
+  command: string,
+  lockName: string | null,
+  out: Reporter,
+): Coordination | null {
   const cfg = config.coordination?.etcd;
   const kind = kindOf(command, lockName);
   if (!cfg || kind === 'local') return null;
   const name = witnessName(cfg);
+  const times = etcdTimes(cfg);
+  if ('problems' in times) throw new ConfigError(times.problems.map((p) => `${config.file}: ${p}`));
   let etcd: EtcdCoordinator | undefined;
   const stop = (why: string) => {
     // The lease may expire on the server any moment now and another witness take over: stop
@@ -47,7 +54,7 @@ export function coordinated(config: Config, command: string, lockName: string | 
       let verdict;
       let holder = name;
       try {
-        etcd = await EtcdCoordinator.open(cfg, config.file, pairPrefix(config, cfg), name);
+        etcd = await EtcdCoordinator.open(cfg, times, config.file, pairPrefix(config, cfg), name);
         let leader = false;
         if (campaigns(kind)) ({ leader, holder } = await etcd.campaign(stop));
         verdict = decideRun(kind, command, leader, holder);

@@ -1,5 +1,6 @@
 // What coordination means for each command, and what a run does with the election's answer.
 // Pure: no I/O. Tested as tables (test/unit/coordination.test.ts).
+import { parseDuration } from '../config/durations.js';
 
 /** The records every witness must agree on: role and streaks, attempts and cooldown, pause, last syncs. */
 export const SHARED_RECORDS = ['state.json', 'pause.json', 'memory.json', 'backup.json'] as const;
@@ -61,4 +62,30 @@ export function changedRecords(
     out.push({ name, text, rev: before.rev });
   }
   return out;
+}
+
+const LIMITS = { leaseTTL: 300, timeout: 60 } as const;
+
+/**
+ * The section's two durations in seconds (a bare number is seconds), or the problems. They are
+ * read here rather than by the loader so the optional section stays out of the annotated example.
+ * etcd grants leases in whole seconds, at least 1.
+ */
+export function etcdTimes(cfg: {
+  leaseTTL: number | string;
+  timeout: number | string;
+}): { ttl: number; timeoutMs: number } | { problems: string[] } {
+  const problems: string[] = [];
+  const sec = (key: keyof typeof LIMITS): number => {
+    const v = cfg[key];
+    const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+    if (ms === undefined || !(ms > 0) || ms > LIMITS[key] * 1000)
+      problems.push(
+        `/coordination/etcd/${key} is ${JSON.stringify(v)}: a duration above 0 and at most ${LIMITS[key]}s`,
+      );
+    return (ms ?? 0) / 1000;
+  };
+  const ttl = Math.max(1, Math.ceil(sec('leaseTTL')));
+  const timeoutMs = Math.round(sec('timeout') * 1000);
+  return problems.length ? { problems } : { ttl, timeoutMs };
 }
