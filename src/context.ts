@@ -89,6 +89,11 @@ export async function runCommand(
   };
   let lock: Lock | undefined;
   let exitCode: number | undefined;
+  // Several witnesses (coordination.etcd): only the leader acts (src/coordination/); null otherwise.
+  const coord =
+    config.coordination?.etcd && !opts.dryRun
+      ? (await import('./coordination/index.js')).coordinated(config, command, lockName, out)
+      : null;
   try {
     if (lockName && !opts.dryRun)
       lock = acquireLock(config.stateDir, lockName, `hactl ${command}`, config.thresholds.lockLease);
@@ -103,7 +108,8 @@ export async function runCommand(
     throw e;
   }
   try {
-    const rec = await body({ config, out, opts, clock, now: () => clock.now(), alerts });
+    const ctx = { config, out, opts, clock, now: () => clock.now(), alerts };
+    const rec = coord ? await coord.run(ctx, body) : await body(ctx);
     exitCode = rec.exitCode;
     const data = { ...rec.data, ...(tokenProblem ? { tokenProblem } : {}) };
     out.summary(rec.summary, { command, exitCode: rec.exitCode, summary: rec.summary, dryRun: !!opts.dryRun, ...data });
@@ -124,6 +130,7 @@ export async function runCommand(
     }
     throw e;
   } finally {
+    await coord?.close(); // resign: the lead is free for the next run of any witness
     // Act first, then deliver: alerts kept from earlier runs go out after the command did its
     // job, so an alert channel's deadline never delays an action.
     if (!opts.dryRun && !alerts.used) {

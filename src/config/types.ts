@@ -119,6 +119,9 @@ export interface Config {
   postgres?: PostgresConfig;
   history: HistoryConfig;
   status: StatusConfig;
+  /** Self-fencing (src/guard, docs/partitions.md); unset: no lease, no guard, no wait. */
+  guard?: GuardConfig;
+  coordination?: { etcd?: EtcdConfig };
 }
 
 /** history.jsonl rotation (src/state/history.ts). */
@@ -146,8 +149,6 @@ export interface ResourcesConfig {
   diskFreePercent: number;
   memoryPercent: number;
   loadPercent: number;
-  /** Self-fencing (src/guard, docs/partitions.md); unset: no lease, no guard, no wait. */
-  guard?: GuardConfig;
 }
 
 export interface GuardConfig {
@@ -155,6 +156,19 @@ export interface GuardConfig {
   self?: string;
   lease: number; // seconds
   interval: number; // seconds
+}
+
+/** Several witnesses through etcd (src/coordination/); absent: one witness, local files. */
+export interface EtcdConfig {
+  endpoints: string[];
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Durations, read by src/coordination/plan.ts etcdTimes (a bare number is seconds). */
+  leaseTTL: number | string;
+  timeout: number | string;
+  prefix?: string;
+  name?: string;
 }
 
 export interface MetricsConfig {

@@ -1,0 +1,164 @@
+// The etcd adapter (etcd3, gRPC): the only module that talks to etcd. Leadership is a
+// lease-bound key created only if absent (a create-revision compare), so a dead or cut-off
+// leader's key vanishes with its lease; every shared write is one transaction that also
+// compares the leader key's create revision with ours, so a witness that lost leadership can
+// never write. Every call has a deadline: a witness that cannot reach a quorum learns it
+// within `timeout`, never hangs.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Etcd3, Lease } from 'etcd3';
+import type { EtcdConfig } from '../config/types.js';
+import type { SharedRecord } from './store.js';
+
+export class NoQuorumError extends Error {}
+
+/** Rejects with NoQuorumError when the promise is not settled within ms. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NoQuorumError(`${what}: no answer within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([p, late])
+    .catch((e: unknown) => {
+      throw e instanceof NoQuorumError ? e : new NoQuorumError(`${what}: ${(e as Error).message.split('\n')[0]}`);
+    })
+    .finally(() => clearTimeout(timer));
+}
+
+export interface Leadership {
+  leader: boolean;
+  /** Who holds the key (this witness when leader). */
+  holder: string;
+}
+
+export class EtcdCoordinator {
+  private lease?: Lease;
+  private createRev?: string;
+  /** Until when the lease is surely alive on the server: the send time of the last renewal + TTL. */
+  validUntil = 0;
+  private constructor(
+    private readonly client: Etcd3,
+    readonly prefix: string,
+    readonly name: string,
+    private readonly ttl: number,
+    private readonly ms: number,
+  ) {}
+
+  /** times: the lease TTL (whole seconds) and the deadline of each call (src/coordination/plan.ts etcdTimes). */
+  static async open(
+    cfg: EtcdConfig,
+    times: { ttl: number; timeoutMs: number },
+    configFile: string,
+    prefix: string,
+    name: string,
+  ): Promise<EtcdCoordinator> {
+    const { Etcd3 } = await import('etcd3');
+    const base = dirname(resolve(configFile));
+    const pem = (p?: string) => (p ? readFileSync(isAbsolute(p) ? p : resolve(base, p)) : undefined);
+    const ca = pem(cfg.ca);
+    const ms = times.timeoutMs;
+    const client = new Etcd3({
+      hosts: cfg.endpoints,
+      dialTimeout: ms,
+      credentials: ca ? { rootCertificate: ca, privateKey: pem(cfg.key), certChain: pem(cfg.cert) } : undefined,
+      // Unary calls carry a deadline; streams (keepalive) are bounded by the lease watchdog.
+      defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + ms }),
+    });
+    return new EtcdCoordinator(client, prefix, name, times.ttl, ms);
+  }
+
+  private get leaderKey(): string {
+    return `${this.prefix}/leader`;
+  }
+  private recordKey(name: string): string {
+    return `${this.prefix}/records/${name}`;
+  }
+
+  /** One try: the key is ours if nobody holds it. Not the leader: the lease is revoked at once. */
+  async campaign(onLost: (why: string) => void): Promise<Leadership> {
+    const lease = this.client.lease(this.ttl, { autoKeepAlive: true });
+    this.lease = lease;
+    lease.on('lost', () => undefined); // the watchdog below decides, on our own clock
+    let firedAt = Date.now();
+    lease.on('keepaliveFired', () => (firedAt = Date.now()));
+    lease.on('keepaliveSucceeded', () => (this.validUntil = firedAt + this.ttl * 1000));
+    const sentAt = Date.now();
+    const id = await within(lease.grant(), this.ms, 'etcd: lease grant');
+    this.validUntil = sentAt + this.ttl * 1000;
+    const r = await within(
+      this.client
+        .if(this.leaderKey, 'Create', '==', 0)
+        .then(this.client.put(this.leaderKey).value(this.name).lease(id))
+        .else(this.client.get(this.leaderKey))
+        .commit(),
+      this.ms,
+      'etcd: campaign',
+    );
+    if (r.succeeded) {
+      this.createRev = String(r.header.revision);
+      this.watchdog(onLost);
+      return { leader: true, holder: this.name };
+    }
+    const kv = r.responses[0]?.response_range?.kvs?.[0];
+    await this.resign();
+    return { leader: false, holder: kv ? Buffer.from(kv.value).toString() : '(gone)' };
+  }
+
+  /** Patroni's rule: a leader that cannot renew stops before its lease can expire on the server. */
+  private watchdog(onLost: (why: string) => void): void {
+    const tick = () => {
+      if (!this.createRev) return;
+      const left = this.validUntil - Date.now();
+      if (left <= 250) return onLost(`etcd: the leader lease was not renewed for ${this.ttl}s`);
+      setTimeout(tick, Math.min(left - 200, 1000)).unref();
+    };
+    setTimeout(tick, 200).unref();
+  }
+
+  /** The shared records (name -> text and mod revision). */
+  async read(names: string[]): Promise<Map<string, SharedRecord>> {
+    const res = await within(this.client.getAll().prefix(`${this.prefix}/records/`).exec(), this.ms, 'etcd: read');
+    const out = new Map<string, SharedRecord>();
+    for (const n of names) out.set(n, { text: null, rev: '0' });
+    for (const kv of res.kvs) {
+      const name = Buffer.from(kv.key).toString().slice(`${this.prefix}/records/`.length);
+      if (out.has(name)) out.set(name, { text: Buffer.from(kv.value).toString(), rev: String(kv.mod_revision) });
+    }
+    return out;
+  }
+
+  /**
+   * Writes the changed records in one transaction: each record's mod revision must be the one
+   * read, and (asLeader) the leader key must still be ours. False: another witness acted (or we
+   * lost the lead).
+   */
+  async write(changes: Array<{ name: string; text: string; rev: string }>, asLeader = true): Promise<boolean> {
+    if (asLeader && !this.createRev) return false;
+    const [first, ...rest] = changes;
+    if (!first) return true;
+    let txn = asLeader
+      ? this.client
+          .if(this.leaderKey, 'Create', '==', this.createRev!)
+          .and(this.recordKey(first.name), 'Mod', '==', first.rev)
+      : this.client.if(this.recordKey(first.name), 'Mod', '==', first.rev);
+    for (const c of rest) txn = txn.and(this.recordKey(c.name), 'Mod', '==', c.rev);
+    const r = await within(
+      txn.then(...changes.map((c) => this.client.put(this.recordKey(c.name)).value(c.text))).commit(),
+      this.ms,
+      'etcd: compare-and-swap',
+    );
+    return r.succeeded;
+  }
+
+  /** Gives the lead back at once (the next run of any witness may take it). */
+  async resign(): Promise<void> {
+    this.createRev = undefined;
+    const lease = this.lease;
+    this.lease = undefined;
+    if (lease) await within(lease.revoke(), this.ms, 'etcd: resign').catch(() => undefined);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,98 @@
+// Several witnesses, one actor: around each command's body (src/context.ts runCommand), campaign
+// for the lead, pull the shared records, run, push what changed, resign. Without
+// coordination.etcd none of this loads, and one witness works on its local files as before.
+import { hostname } from 'node:os';
+import type { Config, EtcdConfig } from '../config/types.js';
+import type { RunContext, RunRecord } from '../context.js';
+import { ConfigError, EXIT, HactlError } from '../errors.js';
+import type { Reporter } from '../output.js';
+import { EtcdCoordinator, NoQuorumError } from './etcd.js';
+import { campaigns, decideRun, etcdTimes, kindOf } from './plan.js';
+import { EtcdStore } from './store.js';
+
+export const witnessName = (cfg: EtcdConfig): string => cfg.name ?? hostname();
+export const pairPrefix = (config: Config, cfg: EtcdConfig): string =>
+  cfg.prefix ?? `/hactl/${config.pair.primary}-${config.pair.standby}`;
+
+export interface Coordination {
+  run(ctx: RunContext, body: (ctx: RunContext) => Promise<RunRecord>): Promise<RunRecord>;
+  close(): Promise<void>;
+}
+
+function noQuorum(cfg: EtcdConfig, e: unknown): unknown {
+  if (!(e instanceof NoQuorumError)) return e;
+  return new HactlError(
+    `unknown: no quorum: ${e.message}; this witness acts on nothing`,
+    EXIT.UNKNOWN,
+    `check this witness's links to the etcd members: etcdctl --endpoints=${cfg.endpoints.join(',')} endpoint health`,
+  );
+}
+
+/** Null for a command that touches nothing shared. Nothing is dialled until run(). */
+export function coordinated(
+  config: Config,
+  command: string,
+  lockName: string | null,
+  out: Reporter,
+): Coordination | null {
+  const cfg = config.coordination?.etcd;
+  const kind = kindOf(command, lockName);
+  if (!cfg || kind === 'local') return null;
+  const name = witnessName(cfg);
+  const times = etcdTimes(cfg);
+  if ('problems' in times) throw new ConfigError(times.problems.map((p) => `${config.file}: ${p}`));
+  let etcd: EtcdCoordinator | undefined;
+  const stop = (why: string) => {
+    // The lease may expire on the server any moment now and another witness take over: stop
+    // acting at once (Patroni's watchdog; a kill -9 leaves no worse a state, the next leader carries on).
+    out.error(`hactl: ${command}: lost the lead mid-run (${why}); stopping so that only one witness acts`);
+    process.exit(EXIT.UNKNOWN);
+  };
+  return {
+    async run(ctx, body) {
+      let store: EtcdStore;
+      let verdict;
+      let holder = name;
+      try {
+        etcd = await EtcdCoordinator.open(cfg, times, config.file, pairPrefix(config, cfg), name);
+        let leader = false;
+        if (campaigns(kind)) ({ leader, holder } = await etcd.campaign(stop));
+        verdict = decideRun(kind, command, leader, holder);
+        if (verdict.run === 'not-leader') {
+          const coordination = { witness: name, leader: holder, leading: false };
+          return { exitCode: EXIT.LOCKED, summary: verdict.summary, data: { acted: false, coordination } };
+        }
+        store = new EtcdStore(config, etcd);
+        await store.pull();
+      } catch (e) {
+        throw noQuorum(cfg, e);
+      }
+      if (verdict.run !== 'body') return body(ctx);
+      if (verdict.push !== 'record-only')
+        out.progress(leads(verdict.push) ? `witness ${name} leads` : `witness ${holder} leads; ${name} only records`);
+      const { Alerts } = await import('../adapters/telegram.js');
+      // A witness that does not lead observes without alerting: the leader alerts for the pair.
+      const run = verdict.muteAlerts ? { ...ctx, alerts: new Alerts(config, true) } : ctx;
+      const rec = await body(run);
+      const coordination = { witness: name, leader: holder, leading: leads(verdict.push) };
+      rec.data = { ...rec.data, coordination };
+      if (verdict.push === 'no') return rec;
+      let pushed: boolean;
+      try {
+        pushed = await store.push(verdict.push === 'as-leader');
+      } catch (e) {
+        throw noQuorum(cfg, e);
+      }
+      if (pushed) return rec;
+      const lost = 'another witness wrote the shared records meanwhile: theirs kept, this run’s dropped';
+      return { ...rec, exitCode: Math.max(rec.exitCode, EXIT.UNKNOWN), summary: `${rec.summary}; ${lost}` };
+    },
+    async close() {
+      if (!etcd) return;
+      await etcd.resign();
+      etcd.close();
+    },
+  };
+}
+
+const leads = (push: string): boolean => push === 'as-leader';

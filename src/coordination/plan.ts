@@ -1,0 +1,91 @@
+// What coordination means for each command, and what a run does with the election's answer.
+// Pure: no I/O. Tested as tables (test/unit/coordination.test.ts).
+import { parseDuration } from '../config/durations.js';
+
+/** The records every witness must agree on: role and streaks, attempts and cooldown, pause, last syncs. */
+export const SHARED_RECORDS = ['state.json', 'pause.json', 'memory.json', 'backup.json'] as const;
+
+/**
+ * - act: changes the pair or the shared records; only the leader runs it.
+ * - observe: check; runs everywhere (recorded locally), the leader's result is shared.
+ * - write: pause and resume; an operator's word is taken on any witness, even while a leader
+ *   acts (as the local lock never held them back): its record alone is compared-and-swapped.
+ * - local: touches nothing shared (validate, restore, cron, init, listings).
+ */
+export type Kind = 'act' | 'observe' | 'write' | 'local';
+
+const ACTING = new Set(['failover', 'failback', 'sync-memory', 'backup-tier']);
+
+export function kindOf(command: string, lockName: string | null): Kind {
+  if (command === 'check') return 'observe';
+  if (command === 'pause' || command === 'resume') return 'write';
+  // backup-tier --list takes no lock and writes nothing.
+  return ACTING.has(command) && lockName !== null ? 'act' : 'local';
+}
+
+/** Whether a run of this kind campaigns for the lead first. */
+export const campaigns = (kind: Kind): boolean => kind === 'act' || kind === 'observe';
+
+export type Verdict =
+  | { run: 'skip' }
+  | { run: 'body'; push: 'no' | 'as-leader' | 'record-only'; muteAlerts: boolean }
+  | { run: 'not-leader'; summary: string };
+
+/**
+ * After the campaign: whether the body runs, whether its records are shared, whether it alerts.
+ * The lead is held only while a run works, so "another witness leads" is the pair-wide form of
+ * "another run holds the lock": the same answer, exit 75, and the next cron tick tries again.
+ */
+export function decideRun(kind: Kind, command: string, leader: boolean, holder: string): Verdict {
+  if (kind === 'local') return { run: 'skip' };
+  if (kind === 'write') return { run: 'body', push: 'record-only', muteAlerts: false };
+  if (leader) return { run: 'body', push: 'as-leader', muteAlerts: false };
+  if (kind === 'observe') return { run: 'body', push: 'no', muteAlerts: true };
+  return { run: 'not-leader', summary: `${command}: nothing done: witness ${holder} leads (it acts)` };
+}
+
+export interface Change {
+  name: string;
+  text: string;
+  rev: string;
+}
+
+/** The records whose file differs from what was pulled (a file that vanished is not shared: kept). */
+export function changedRecords(
+  pulled: ReadonlyMap<string, { text: string | null; rev: string }>,
+  now: ReadonlyMap<string, string | null>,
+): Change[] {
+  const out: Change[] = [];
+  for (const [name, text] of now) {
+    const before = pulled.get(name);
+    if (text === null || !before || before.text === text) continue;
+    out.push({ name, text, rev: before.rev });
+  }
+  return out;
+}
+
+const LIMITS = { leaseTTL: 300, timeout: 60 } as const;
+
+/**
+ * The section's two durations in seconds (a bare number is seconds), or the problems. They are
+ * read here rather than by the loader so the optional section stays out of the annotated example.
+ * etcd grants leases in whole seconds, at least 1.
+ */
+export function etcdTimes(cfg: {
+  leaseTTL: number | string;
+  timeout: number | string;
+}): { ttl: number; timeoutMs: number } | { problems: string[] } {
+  const problems: string[] = [];
+  const sec = (key: keyof typeof LIMITS): number => {
+    const v = cfg[key];
+    const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+    if (ms === undefined || !(ms > 0) || ms > LIMITS[key] * 1000)
+      problems.push(
+        `/coordination/etcd/${key} is ${JSON.stringify(v)}: a duration above 0 and at most ${LIMITS[key]}s`,
+      );
+    return (ms ?? 0) / 1000;
+  };
+  const ttl = Math.max(1, Math.ceil(sec('leaseTTL')));
+  const timeoutMs = Math.round(sec('timeout') * 1000);
+  return problems.length ? { problems } : { ttl, timeoutMs };
+}

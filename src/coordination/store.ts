@@ -1,0 +1,66 @@
+// The StateStore port: where the records every witness must agree on live. Locally (the
+// default, one witness) they are the files in stateDir and nothing moves. With etcd, the
+// files are this witness's working copy: pulled from etcd before a run, and pushed back after
+// an acting run with compare-and-swap, so the plan/fold code reads and writes files as ever.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/types.js';
+import { writeAtomic } from '../state/files.js';
+import type { EtcdCoordinator } from './etcd.js';
+import { changedRecords, SHARED_RECORDS } from './plan.js';
+
+export interface SharedRecord {
+  /** The file's text; null when there is none. */
+  text: string | null;
+  /** etcd's mod revision of the record ('0': absent); '' for local files. */
+  rev: string;
+}
+
+export interface StateStore {
+  /** Bring the shared records into the working files. */
+  pull(): Promise<void>;
+  /** Write back what the run changed. False: another witness wrote first (the shared copy is pulled again). */
+  push(asLeader?: boolean): Promise<boolean>;
+}
+
+/** One witness: the files are the store. */
+export const localStore: StateStore = { pull: async () => undefined, push: async () => true };
+
+const readText = (file: string): string | null => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+};
+
+export class EtcdStore implements StateStore {
+  private pulled = new Map<string, SharedRecord>();
+  constructor(
+    private readonly config: Config,
+    private readonly etcd: EtcdCoordinator,
+  ) {}
+
+  private file(name: string): string {
+    return join(this.config.stateDir, name);
+  }
+
+  async pull(): Promise<void> {
+    const shared = await this.etcd.read([...SHARED_RECORDS]);
+    for (const [name, rec] of shared) {
+      // An empty etcd keeps the local file: the first leader's records seed the pair's (migration).
+      if (rec.text !== null && rec.text !== readText(this.file(name))) writeAtomic(this.file(name), rec.text);
+      this.pulled.set(name, rec);
+    }
+  }
+
+  async push(asLeader = true): Promise<boolean> {
+    const now = new Map([...SHARED_RECORDS].map((n) => [n, readText(this.file(n))] as const));
+    const changes = changedRecords(this.pulled, now);
+    if (!changes.length) return true;
+    if (await this.etcd.write(changes, asLeader)) return true;
+    await this.pull();
+    return false;
+  }
+}
