@@ -80,7 +80,8 @@ try {
   say(row('`hactl sync-memory`, no change (gate included)', m.hactl!));
   say(row('raw `rsync` pull through a warm ControlMaster of its own (for comparison)', m.shared!));
   say(
-    `\nsync-memory no change: ${x(m.hactl!, m.raw!)} of raw rsync (goal <= 1.2x); ${x(m.hactl!, m.shared!)} of raw rsync sharing a master too\n`,
+    `\nsync-memory no change: ${x(m.hactl!, m.raw!)} of raw rsync (goal <= 1.2x); ` +
+      `${x(m.hactl!, m.shared!)} of raw rsync sharing a master too\n`,
   );
 
   // 3. The primary's CPU for one no-change scan of the 10k files: the remote rsync (sender) under GNU time.
@@ -95,7 +96,8 @@ try {
   const c = stats(cpu);
   say(
     `Primary CPU per no-change scan of 10,000 files (remote rsync sender, user+sys): ${ms(c.median)} ` +
-      `(${ms(c.min)}-${ms(c.max)}, 5 runs); every minute that is ${((c.median / 60000) * 100).toFixed(2)}% of one core.\n`,
+      `(${ms(c.min)}-${ms(c.max)}, 5 runs); ` +
+      `every minute that is ${((c.median / 60000) * 100).toFixed(2)}% of one core.\n`,
   );
 
   // 4. A healthy two-host check.
