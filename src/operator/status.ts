@@ -218,7 +218,9 @@ export function render(s: Status, now: Date): string[] {
   for (const b of s.backup)
     row(
       'backup',
-      `${b.tier}: last snapshot ${b.snapshot ?? 'none'} ${when(now, b.lastOkAt)}, last run ${b.lastResult}`,
+      b.snapshot
+        ? `${b.tier}: last snapshot ${b.snapshot}, good ${when(now, b.lastOkAt)}, last run ${b.lastResult}`
+        : `${b.tier}: no snapshot yet, last run ${b.lastResult}`,
     );
   const p = s.pendingAlerts;
   row(
