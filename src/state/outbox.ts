@@ -200,7 +200,13 @@ export class Outbox {
    * Gives back what was not delivered, with each failed channel's reason and 429 wait; returns
    * how many are pending.
    */
-  release(claim: Claim, failures: Record<string, { message: string; retryAfter?: number }> = {}): Promise<number> {
+  release(
+    claim: Claim,
+    failed: string | Record<string, { message: string; retryAfter?: number }> = {},
+    retryAfterSec?: number,
+  ): Promise<number> {
+    // A string: the old form, one channel (Telegram) failed.
+    const failures = typeof failed === 'string' ? { telegram: { message: failed, retryAfter: retryAfterSec } } : failed;
     return this.update((box) => {
       const failed = Object.entries(failures);
       for (const p of box.pending) {
