@@ -215,7 +215,7 @@ export class Outbox {
         const missed = failed.filter(([c]) => !p.done?.includes(c));
         if (missed.length) {
           p.tries++;
-          p.lastError = missed.map(([c, f]) => `${c}: ${f.message}`).join('; ');
+          p.lastError = redact(missed.map(([c, f]) => `${c}: ${f.message}`).join('; '));
         }
       }
       const nb: Record<string, string> =
