@@ -23,7 +23,7 @@ export interface AlertReport {
   errors: string[];
 }
 
-export const DEFAULT_POLICY: AlertPolicy = { repeatEvery: 3600, maxRepeats: 3, resolveAfter: 0 };
+export const DEFAULT_POLICY: AlertPolicy = { repeatEvery: 6 * 3600, maxRepeats: 3, resolveAfter: 0 };
 
 export function policyOf(config: Config): AlertPolicy {
   const a = config.alerts;

@@ -200,7 +200,13 @@ export class Outbox {
    * Gives back what was not delivered, with each failed channel's reason and 429 wait; returns
    * how many are pending.
    */
-  release(claim: Claim, failures: Record<string, { message: string; retryAfter?: number }> = {}): Promise<number> {
+  release(
+    claim: Claim,
+    failed: string | Record<string, { message: string; retryAfter?: number }> = {},
+    retryAfterSec?: number,
+  ): Promise<number> {
+    // A string: the old form, one channel (Telegram) failed.
+    const failures = typeof failed === 'string' ? { telegram: { message: failed, retryAfter: retryAfterSec } } : failed;
     return this.update((box) => {
       const failed = Object.entries(failures);
       for (const p of box.pending) {
@@ -209,7 +215,7 @@ export class Outbox {
         const missed = failed.filter(([c]) => !p.done?.includes(c));
         if (missed.length) {
           p.tries++;
-          p.lastError = missed.map(([c, f]) => `${c}: ${f.message}`).join('; ');
+          p.lastError = redact(missed.map(([c, f]) => `${c}: ${f.message}`).join('; '));
         }
       }
       const nb: Record<string, string> =

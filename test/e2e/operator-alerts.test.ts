@@ -31,6 +31,9 @@ beforeEach(async () => {
   await lab.reset();
   rx.got.length = 0;
   rx.mode = 'ok';
+  rx.failing.clear();
+  // The agents' memory on the primary: a sync has something to copy (an empty tree is refused, and alerted).
+  writeMem(P(), { 'workspace/MEMORY.md': 'the agents remember' });
   await P().startGateway();
 });
 
@@ -65,7 +68,6 @@ function noSecret(): void {
 describe('a flapping primary', () => {
   test('10 minutes of failing/recovering every check: one incident message, bounded reminders, one resolved', async () => {
     lab.writeConfig({ alerts: { repeatEvery: '4m', maxRepeats: 2, resolveAfter: '3m' } });
-    writeMem(P(), { 'workspace/MEMORY.md': 'the agents remember' });
     const t0 = Date.now();
     // A check every 2 minutes, the primary's gateway down at one, back (started by the lab) at the next.
     for (let m = 0; m < 10; m += 2) {
@@ -148,6 +150,9 @@ describe('channels', () => {
     assert.equal(g!.body.emoji, '⚠️');
     assert.equal(g!.body.context.incident, 'service');
     assert.equal(rx.at(SLACK).length, 0, 'the failing Slack hook');
+    const box = JSON.parse(readFileSync(join(lab.dir, 'state', 'outbox.json'), 'utf8'));
+    assert.match(box.pending[0].lastError, /webhook-[0-9a-f]{8}: webhook http:\/\/127\.0\.0\.1:\d+\/\*\*\*: HTTP 500: no such hook/);
+    noSecret(); // the receiver's answer echoed the URL: redacted in the output and in the outbox
     assert.equal(lab.telegram.texts().length, 1, 'Telegram was not blocked by it');
     // The next run delivers Slack's missed alert, once, and sends nothing twice elsewhere.
     rx.failing.delete(SLACK);
