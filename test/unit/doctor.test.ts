@@ -84,7 +84,8 @@ describe('key file and state directory modes', () => {
 
 describe('known_hosts lines for a host', () => {
   const salt = Buffer.from('0123456789abcdefghij');
-  const hashed = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update('[192.0.2.2]:2222').digest('base64')}`;
+  const hmac = createHmac('sha1', salt).update('[192.0.2.2]:2222').digest('base64');
+  const hashed = `|1|${salt.toString('base64')}|${hmac}`;
   const text = [
     '# comment',
     '[192.0.2.2]:2222 ssh-ed25519 AAAAplain',
