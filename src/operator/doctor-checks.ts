@@ -145,6 +145,8 @@ export function reachResult(h: HostConfig, failure: { kind: string; message: str
   return r('fail', h.name, 'ssh', failure.message, (REACH_FIX[failure.kind] ?? REACH_FIX.unreachable!)(h));
 }
 
+const WRAPPERS = ['exec', 'env', 'nohup', 'sudo', 'setsid', 'command'];
+
 /** The program words of a shell command: the first word of each simple command, env settings skipped. */
 export function commandWords(text: string): string[] {
   const words: string[] = [];
@@ -153,8 +155,8 @@ export function commandWords(text: string): string[] {
       .trim()
       .split(/\s+/)
       .filter((t) => t && t !== 'export' && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(t));
-    const w = toks[0];
-    if (w && /^[A-Za-z0-9_./+-]+$/.test(w) && !['exec', 'env', 'nohup', 'sudo'].includes(w)) words.push(w);
+    const w = toks.find((t) => !WRAPPERS.includes(t)); // `nohup openclaw run` needs openclaw
+    if (w && /^[A-Za-z0-9_./+-]+$/.test(w)) words.push(w);
   }
   return [...new Set(words)];
 }

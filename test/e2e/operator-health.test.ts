@@ -187,7 +187,10 @@ describe('hactl doctor', () => {
       await setPath(sb, pathWithout(sb, ['timeout']));
       r = await doctor();
       assert.equal(r.code, 2, r.stdout);
-      assert.match(line(r, 'FAIL', 'standby', 'commands'), /`timeout` is not .*-- fix: install coreutils/);
+      assert.match(
+        line(r, 'FAIL', 'standby', 'commands'),
+        /`timeout` is not .*every remote command hactl runs.*-- fix: install coreutils/,
+      );
     } finally {
       await setPath(sb, undefined);
     }

@@ -117,7 +117,7 @@ describe('parseHealth: what the remote read prints', () => {
     ],
     [
       'garbage and empty df output are left unknown',
-      'now x\nhb \nload 1 2\nmem 0 1\ndisk memory\nncpu 0\n',
+      'now x\nhb \nload 1 2\nmem 0 1\ndisk memory\nncpu 0\ndisk m 0 0\n',
       {
         disks: [],
       },
