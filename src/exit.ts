@@ -38,7 +38,7 @@ export function failureOf(err: unknown, debug: boolean, json: boolean, command =
       code: ERROR_CODES[err.name] ?? 'error',
       message: redact(err.message),
       hint: err.hint ?? null,
-      where: err.where ?? null,
+      where: err.where ?? (err.exitCode === EXIT.USAGE ? command : null),
       ...(err instanceof ConfigError ? { problems: err.problems.map(redact) } : {}),
     };
     return { exitCode: err.exitCode, error };

@@ -15,7 +15,8 @@ const EXAMPLES: Record<string, string[]> = {
   check: ['hactl check', 'hactl check --json | jq .hosts'],
   failover: [
     'hactl failover --dry-run      # the plan, nothing changed',
-    'hactl failover --yes         # by hand, no questions',
+    'hactl failover                # in a terminal: the plan, then y/N',
+    'hactl failover --yes          # by hand, no questions (scripts, ssh without a terminal)',
   ],
   failback: ['hactl failback --dry-run', 'hactl failback              # shows the plan and asks (y/N) in a terminal'],
   'sync-memory': ['hactl sync-memory --dry-run'],

@@ -42,6 +42,9 @@ function envelopeOf(r: HactlResult, what: string): any {
   return j;
 }
 
+const OWN = new Set(['check', 'failover', 'failback', 'sync-memory', 'validate', 'backup-tier', 'cron', 'pause']);
+OWN.add('resume').add('init');
+
 /** How to run each command once so it does its job (a command not listed runs bare). */
 function invocations(): Record<string, string[]> {
   const tree = join(lab.dir, 'tree');
@@ -59,7 +62,38 @@ function invocations(): Record<string, string[]> {
     pause: ['pause', '--for', '5m', '--reason', 'json test'],
     resume: ['resume'],
     init: ['init', join(lab.dir, 'init', 'hactl.yaml')],
+    // Commands of other issues, when they exist (a name that is not a command is ignored).
+    status: ['status'],
+    history: ['history'],
+    doctor: ['doctor'],
   };
+}
+
+/**
+ * A command this file does not know yet (added by another issue): run bare, killed after `ms`
+ * (a long-running one such as a watch loop must not hang the suite); null when it was killed.
+ */
+function runBounded(args: string[], ms: number): Promise<HactlResult | null> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [join(ROOT, 'bin/hactl'), ...args], {
+      cwd: lab.dir,
+      env: { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      c.kill('SIGKILL');
+    }, ms);
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(killed ? null : { code: code ?? -1, stdout, stderr, ms: 0 });
+    });
+  });
 }
 
 /** Holds the cluster lock in another process until released. */
@@ -118,18 +152,27 @@ describe('--json: one envelope for every command, validated against schema/outpu
     assert.ok(!validate(good), "check's data (hosts, serving, level, streaks) is required");
   });
 
-  test('every command of the program, run for real', { timeout: 120_000 }, async () => {
+  test('every command of the program, run for real', { timeout: 240_000 }, async (t) => {
     const program = buildProgram(async () => undefined);
     const names = program.commands.map((c) => c.name()).filter((n) => n !== 'help');
     const runs = invocations();
     assert.ok(names.includes('check') && names.includes('init'), names.join(' '));
     // check first: the others read its state.
     for (const name of ['check', ...names.filter((n) => n !== 'check')]) {
+      // Its usage error first: the envelope names the command.
+      const u = await lab.hactl([name, '--no-such-option', '--json']);
+      assert.equal(u.code, 64, `${name}: ${u.stdout}${u.stderr}`);
+      assert.equal(envelopeOf(u, `${name} --no-such-option`).command, name);
       const args = runs[name] ?? [name];
-      const r = await lab.hactl([...args, '--json']);
+      const r = runs[name] ? await lab.hactl([...args, '--json']) : await runBounded([...args, '--json'], 30_000);
+      if (!r) {
+        t.diagnostic(`hactl ${name} --json ran 30 s: add its one-shot invocation to invocations()`);
+        continue;
+      }
       const j = envelopeOf(r, `hactl ${args.join(' ')} --json`);
       assert.equal(j.command, name);
-      if (runs[name] && name !== 'restore') assert.ok(r.code <= 2, `${name}: exit ${r.code}\n${r.stdout}`);
+      // This issue's commands do their job here (restore has no tier to read: its error is the case).
+      if (OWN.has(name)) assert.ok(r.code <= 2, `${name}: exit ${r.code}\n${r.stdout}`);
     }
   });
 
