@@ -25,7 +25,12 @@ export async function renewLease(
   const script =
     'umask 077; d="$HOME/.hactl"; mkdir -p "$d" && ' +
     `printf '%s\\n' ${shq(body)} > "$d/lease.tmp.$$" && mv -f "$d/lease.tmp.$$" "$d/lease"`;
-  const r = await session.run(remoteDeadline(script, t), t + 1);
+  let r;
+  try {
+    r = await session.run(remoteDeadline(script, t), t + 1);
+  } catch (e) {
+    return { error: `lease not renewed: ${(e as Error).message}` }; // the probe's verdict stands
+  }
   // The time after the write: the witness's wait never starts before the host saw the renewal.
   if (r.code === 0) return { at: clock.now().toISOString() };
   return { error: `lease not renewed: exit ${r.code ?? r.signal} ${r.stderr.trim().slice(0, 120)}` };
@@ -50,7 +55,16 @@ export async function secondView(
   const t = config.thresholds.commandTimeout;
   const url = lanUrl(target);
   const probe = target.gateway.probe.http ?? target.gateway.alive;
-  const r = await viewer.run(remoteDeadline(httpGet(url, Math.max(1, Math.floor(t - 1))), t), t + 1);
+  let r;
+  try {
+    r = await viewer.run(remoteDeadline(httpGet(url, Math.max(1, Math.floor(t - 1))), t), t + 1);
+  } catch (e) {
+    return {
+      role: viewerRole,
+      serving: false,
+      detail: `${url}: the ${viewerRole} could not be asked: ${(e as Error).message}`,
+    };
+  }
   if (r.code === 124 || r.code === 137)
     return { role: viewerRole, serving: false, detail: `${url}: probe timed out on the ${viewerRole}` };
   const j = judgeHttp(probe, url, r.stdout, r.stderr);

@@ -199,8 +199,10 @@ describe('hactl.example.yaml', () => {
         .slice(1)
         .reduce((o: any, k: string) => (o && k !== '*' ? o[k] : undefined), raw);
       if (v !== undefined && typeof v !== 'string') bare.push(path);
-      // The postgres section is optional and shown commented out: a copied example must not switch it on.
-      if (v === undefined && !path.includes('*') && !path.startsWith('/postgres/')) bare.push(`${path} (missing)`);
+      // The postgres and guard sections are optional and shown commented out: a copied example must not
+      // switch them on.
+      const optional = path.startsWith('/postgres/') || path.startsWith('/guard/');
+      if (v === undefined && !path.includes('*') && !optional) bare.push(`${path} (missing)`);
     }
     assert.deepEqual(bare, []);
     assert.deepEqual(c.hosts['pc-a'].gateway.probe, d.hosts.a.gateway.probe);

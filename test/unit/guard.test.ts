@@ -154,3 +154,34 @@ describe('second view: lanUrl', () => {
     assert.match(lanUrl(cfg.hosts.pc2), /^http:\/\/192\.0\.2\.2:18789\//);
   });
 });
+
+describe('hactl guard: which host it guards', () => {
+  const run = async (guard: Record<string, unknown> | undefined, args: string[]) => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const { stringify } = await import('yaml');
+    const { BASE } = await import('./helpers.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-guard-'));
+    const file = join(dir, 'hactl.yaml');
+    writeFileSync(file, stringify({ ...BASE, stateDir: join(dir, 'state'), ...(guard ? { guard } : {}) }));
+    const bin = new URL('../../bin/hactl', import.meta.url).pathname;
+    return spawnSync(process.execPath, [bin, '--config', file, 'guard', ...args], { encoding: 'utf8' });
+  };
+  test('no guard section: exit 78, naming the fix', async () => {
+    const r = await run(undefined, ['--host', 'pc1']);
+    assert.equal(r.status, 78, r.stderr);
+    assert.match(r.stderr, /no guard section/);
+  });
+  test('a host not in pair: exit 78', async () => {
+    const r = await run({ lease: '90s' }, ['--host', 'nope']);
+    assert.equal(r.status, 78, r.stderr);
+    assert.match(r.stderr, /guard.self: 'nope' is not in pair/);
+  });
+  test('neither --host nor guard.self: exit 78', async () => {
+    const r = await run({ lease: '90s' }, []);
+    assert.equal(r.status, 78, r.stderr);
+    assert.match(r.stderr, /guard.self: not set/);
+  });
+});
