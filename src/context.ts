@@ -115,7 +115,6 @@ export async function runCommand(
     }
     throw e;
   } finally {
-    await coord?.close(); // resign: the lead is free for the next run of any witness
     // Act first, then deliver: alerts kept from earlier runs go out after the command did its
     // job, so an alert channel's deadline never delays an action.
     if (!opts.dryRun && !alerts.used) {
@@ -123,6 +122,7 @@ export async function runCommand(
       if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
     }
     lock?.release();
+    await coord?.close(); // resign: the lead is free for the next run of any witness
   }
 }
 
