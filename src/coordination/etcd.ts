@@ -163,13 +163,12 @@ export class EtcdCoordinator {
     if (lease && this.granted) await within(lease.revoke(), this.ms, 'etcd: resign').catch(() => undefined);
   }
 
-  /**
-   * Closes the client. grpc-js keeps a connection attempt to a member that drops packets open
-   * after close() (until the kernel gives up, minutes later), which would keep this process
-   * alive: once the run's work is done, that attempt may not hold the exit (nothing hangs).
-   */
   close(): void {
     this.client.close();
-    setTimeout(() => process.exit(), 1000).unref();
+  }
+
+  /** The lease's id (decimal), for tests and messages. */
+  async leaseId(): Promise<string | undefined> {
+    return this.lease?.grant();
   }
 }

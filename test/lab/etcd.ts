@@ -85,7 +85,8 @@ export class EtcdLab {
         this.etcdctl(['endpoint', 'health'], members);
         return;
       } catch (e) {
-        if (Date.now() - t0 > ms) throw new Error(`etcd not healthy after ${ms} ms: ${(e as Error).message}`);
+        if (Date.now() - t0 > ms)
+          throw new Error(`etcd not healthy after ${ms} ms: ${(e as Error).message}`, { cause: e });
         await new Promise((r) => setTimeout(r, 200));
       }
     }
