@@ -21,6 +21,9 @@ command -v setsid >/dev/null 2>&1 || need+=(util-linux)
 command -v script >/dev/null 2>&1 || need+=(bsdutils) # the pseudo-terminal of the by-hand test
 # The postgres e2e starts two real clusters from Debian's binaries.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+# The partition tests and the demo start real etcd members (coordination.etcd); Debian ships 3.4.
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} (the lab's hosts)" >&2
   export DEBIAN_FRONTEND=noninteractive

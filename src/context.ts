@@ -130,7 +130,6 @@ export async function runCommand(
     }
     throw e;
   } finally {
-    await coord?.close(); // resign: the lead is free for the next run of any witness
     // Act first, then deliver: alerts kept from earlier runs go out after the command did its
     // job, so an alert channel's deadline never delays an action.
     if (!opts.dryRun && !alerts.used) {
@@ -138,6 +137,7 @@ export async function runCommand(
       if (r.sent) out.progress(`delivered ${r.sent} alert(s) kept from an earlier run`);
     }
     lock?.release();
+    await coord?.close(); // resign: the lead is free for the next run of any witness
     // The operator's dead-man monitor hears from a good run only, after everything else.
     if (!opts.dryRun && config.alerts.deadman) {
       const { pingAfterRun } = await import('./adapters/deadman.js');

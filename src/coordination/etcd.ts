@@ -36,6 +36,7 @@ export class EtcdCoordinator {
   private createRev?: string;
   /** Until when the lease is surely alive on the server: the send time of the last renewal + TTL. */
   validUntil = 0;
+  private granted = false;
   private constructor(
     private readonly client: Etcd3,
     readonly prefix: string,
@@ -61,8 +62,10 @@ export class EtcdCoordinator {
       hosts: cfg.endpoints,
       dialTimeout: ms,
       credentials: ca ? { rootCertificate: ca, privateKey: pem(cfg.key), certChain: pem(cfg.cert) } : undefined,
-      // Unary calls carry a deadline; streams (keepalive) are bounded by the lease watchdog.
-      defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + ms }),
+      // Each try of a unary call has a third of the deadline: a member that drops packets (cut
+      // off, or alone without quorum) costs one try, and the client's retries go to the others
+      // within the deadline. Streams (lease keepalive) are bounded by the leader's watchdog.
+      defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + Math.max(300, ms / 3) }),
     });
     return new EtcdCoordinator(client, prefix, name, times.ttl, ms);
   }
@@ -84,6 +87,7 @@ export class EtcdCoordinator {
     lease.on('keepaliveSucceeded', () => (this.validUntil = firedAt + this.ttl * 1000));
     const sentAt = Date.now();
     const id = await within(lease.grant(), this.ms, 'etcd: lease grant');
+    this.granted = true;
     this.validUntil = sentAt + this.ttl * 1000;
     const r = await within(
       this.client
@@ -155,10 +159,16 @@ export class EtcdCoordinator {
     this.createRev = undefined;
     const lease = this.lease;
     this.lease = undefined;
-    if (lease) await within(lease.revoke(), this.ms, 'etcd: resign').catch(() => undefined);
+    // A lease never granted (etcd out of reach) has nothing to give back.
+    if (lease && this.granted) await within(lease.revoke(), this.ms, 'etcd: resign').catch(() => undefined);
   }
 
   close(): void {
     this.client.close();
+  }
+
+  /** The lease's id (decimal), for tests and messages. */
+  async leaseId(): Promise<string | undefined> {
+    return this.lease?.grant();
   }
 }

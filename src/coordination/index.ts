@@ -91,6 +91,10 @@ export function coordinated(
       if (!etcd) return;
       await etcd.resign();
       etcd.close();
+      // grpc-js keeps a connection attempt to a member that drops packets open after close()
+      // (until the kernel gives up, minutes later), which would keep this process alive. This is
+      // the run's last step: such an attempt may not hold the exit (nothing hangs).
+      setTimeout(() => process.exit(), 1000).unref();
     },
   };
 }

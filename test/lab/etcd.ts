@@ -15,22 +15,36 @@ export interface Member {
   proc?: ChildProcess;
 }
 
+/**
+ * Where the members run. By default on 127.0.3.1..n with free ports, in this namespace. In the
+ * partition lab (test/lab/netns.ts), each member gets a node's address and the standard ports,
+ * and wrap() runs a member (or, for member null, the test's etcdctl) inside a namespace.
+ */
+export interface Placement {
+  addresses?: string[];
+  wrap?: (member: string | null, argv: string[]) => string[];
+}
+
 export class EtcdLab {
   private constructor(
     readonly dir: string,
     readonly members: Member[],
     private readonly cluster: string,
+    private readonly wrap: (member: string | null, argv: string[]) => string[],
   ) {}
 
-  static async start(n = 3, base = '127.0.3.'): Promise<EtcdLab> {
+  static async start(n = 3, place: Placement = {}): Promise<EtcdLab> {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-etcd-'));
     const members: Member[] = [];
     for (let i = 1; i <= n; i++) {
-      const address = `${base}${i}`;
-      members.push({ name: `m${i}`, address, clientPort: await freePort(address), peerPort: await freePort(address) });
+      const address = place.addresses?.[i - 1] ?? `127.0.3.${i}`;
+      const [clientPort, peerPort] = place.addresses
+        ? [2379, 2380]
+        : [await freePort(address), await freePort(address)];
+      members.push({ name: `m${i}`, address, clientPort, peerPort });
     }
     const cluster = members.map((m) => `${m.name}=http://${m.address}:${m.peerPort}`).join(',');
-    const lab = new EtcdLab(dir, members, cluster);
+    const lab = new EtcdLab(dir, members, cluster, place.wrap ?? ((_m, argv) => argv));
     process.once('exit', () => lab.killAll());
     for (const m of members) lab.spawnMember(m);
     await lab.waitHealthy();
@@ -52,17 +66,15 @@ export class EtcdLab {
   private spawnMember(m: Member): void {
     const log = openSync(join(this.dir, `${m.name}.log`), 'a');
     const peer = `http://${m.address}:${m.peerPort}`;
-    m.proc = spawn(
+    const [file, ...args] = this.wrap(m.name, [
       'etcd',
-      [
-        ...['--name', m.name, '--data-dir', join(this.dir, m.name)],
-        ...['--listen-client-urls', this.url(m), '--advertise-client-urls', this.url(m)],
-        ...['--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer],
-        ...['--initial-cluster', this.cluster, '--initial-cluster-state', 'new'],
-        ...['--initial-cluster-token', `hactl-${process.pid}`, '--logger', 'zap', '--log-outputs', 'stderr'],
-      ],
-      { stdio: ['ignore', log, log] },
-    );
+      ...['--name', m.name, '--data-dir', join(this.dir, m.name)],
+      ...['--listen-client-urls', this.url(m), '--advertise-client-urls', this.url(m)],
+      ...['--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer],
+      ...['--initial-cluster', this.cluster, '--initial-cluster-state', 'new'],
+      ...['--initial-cluster-token', `hactl-${process.pid}`, '--logger', 'zap', '--log-outputs', 'stderr'],
+    ]);
+    m.proc = spawn(file!, args, { stdio: ['ignore', log, log] });
   }
 
   /** etcdctl endpoint health on the given members (all by default), each within 2 s; retried for up to ms. */
@@ -73,14 +85,19 @@ export class EtcdLab {
         this.etcdctl(['endpoint', 'health'], members);
         return;
       } catch (e) {
-        if (Date.now() - t0 > ms) throw new Error(`etcd not healthy after ${ms} ms: ${(e as Error).message}`);
+        if (Date.now() - t0 > ms)
+          throw new Error(`etcd not healthy after ${ms} ms: ${(e as Error).message}`, { cause: e });
         await new Promise((r) => setTimeout(r, 200));
       }
     }
   }
 
   etcdctl(args: string[], members = this.members.filter((m) => m.proc)): string {
-    return execFileSync('etcdctl', ['--endpoints', members.map((m) => this.url(m)).join(','), ...args], {
+    const [file, ...argv] = this.wrap(null, [
+      'etcdctl',
+      ...['--endpoints', members.map((m) => this.url(m)).join(','), ...args],
+    ]);
+    return execFileSync(file!, argv, {
       env: { ...process.env, ETCDCTL_API: '3' },
       encoding: 'utf8',
       timeout: 5000,

@@ -165,3 +165,50 @@ describe('three witnesses, one etcd cluster', () => {
     );
   });
 });
+
+describe('shared records: compare-and-swap on their revision, fenced by the leader key', () => {
+  test('a leader whose lease expired behind its back cannot write; a stale record cannot overwrite', async () => {
+    const { EtcdCoordinator } = await import('../../dist/coordination/etcd.js');
+    const { EtcdStore } = await import('../../dist/coordination/store.js');
+    const { readFileSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const cfg = { endpoints: etcd.endpoints, leaseTTL: 2, timeout: 5 };
+    const times = { ttl: 2, timeoutMs: 5000 };
+    const open = (name: string) => EtcdCoordinator.open(cfg, times, configOf('w1'), prefix, name);
+    const dir = (n: string) => {
+      const d = join(lab.dir, `cas-${n}-${round}`);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const put = (d: string, name: string, text: string) => writeFileSync(join(d, name), text);
+    const [a, b, c] = [await open('a'), await open('b'), await open('c')];
+    const [da, db, dc] = [dir('a'), dir('b'), dir('c')];
+    try {
+      assert.equal((await a.campaign(() => undefined)).leader, true);
+      const storeA = new EtcdStore({ stateDir: da }, a);
+      await storeA.pull();
+      const storeC = new EtcdStore({ stateDir: dc }, c); // an operator's pause, read now, written late
+      await storeC.pull();
+      // a stalls (a long pause, a frozen VM): its lease is revoked as expiry would, and b takes over.
+      etcd.etcdctl(['lease', 'revoke', BigInt((await a.leaseId())!).toString(16)]);
+      assert.equal((await b.campaign(() => undefined)).leader, true, 'b leads once a’s lease is gone');
+      const storeB = new EtcdStore({ stateDir: db }, b);
+      await storeB.pull();
+      put(db, 'pause.json', '{"by":"b"}\n');
+      assert.equal(await storeB.push(), true);
+      // a's record is one b never touched: only the leader fence can refuse it.
+      put(da, 'state.json', '{"by":"a"}\n');
+      assert.equal(await storeA.push(), false, 'a no longer leads: its write is refused');
+      assert.equal(shared('state.json'), null);
+      // c's pause was read before b's: its revision is stale.
+      put(dc, 'pause.json', '{"by":"c"}\n');
+      assert.equal(await storeC.push(false), false, 'a stale revision is refused');
+      assert.deepEqual(shared('pause.json'), { by: 'b' });
+      assert.equal(readFileSync(join(dc, 'pause.json'), 'utf8'), '{"by":"b"}\n', 'c re-read the shared record');
+    } finally {
+      for (const x of [a, b, c]) {
+        await x.resign();
+        x.close();
+      }
+    }
+  });
+});
