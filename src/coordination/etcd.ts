@@ -70,15 +70,15 @@ export class EtcdCoordinator {
     return new EtcdCoordinator(client, prefix, name, times.ttl, ms);
   }
 
-  private get leaderKey(): string {
-    return `${this.prefix}/leader`;
-  }
+  /** The lead of one domain: PREFIX/leader/<lock name> (cluster, memory, backup-<tier>). */
+  private leaderKey = '';
   private recordKey(name: string): string {
     return `${this.prefix}/records/${name}`;
   }
 
   /** One try: the key is ours if nobody holds it. Not the leader: the lease is revoked at once. */
-  async campaign(onLost: (why: string) => void): Promise<Leadership> {
+  async campaign(domain: string, onLost: (why: string) => void): Promise<Leadership> {
+    this.leaderKey = `${this.prefix}/leader/${domain}`;
     const lease = this.client.lease(this.ttl, { autoKeepAlive: true });
     this.lease = lease;
     lease.on('lost', () => undefined); // the watchdog below decides, on our own clock

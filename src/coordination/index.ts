@@ -56,7 +56,7 @@ export function coordinated(
       try {
         etcd = await EtcdCoordinator.open(cfg, times, config.file, pairPrefix(config, cfg), name);
         let leader = false;
-        if (campaigns(kind)) ({ leader, holder } = await etcd.campaign(stop));
+        if (campaigns(kind)) ({ leader, holder } = await etcd.campaign(lockName ?? command, stop));
         verdict = decideRun(kind, command, leader, holder);
         if (verdict.run === 'not-leader') {
           const coordination = { witness: name, leader: holder, leading: false };

@@ -37,7 +37,7 @@ function shared(name: string): any {
   const out = etcd.etcdctl(['get', `${prefix}/records/${name}`, '--print-value-only']).trim();
   return out ? JSON.parse(out) : null;
 }
-const leaderKey = () => etcd.etcdctl(['get', `${prefix}/leader`, '--print-value-only']).trim();
+const leaderKey = () => etcd.etcdctl(['get', `${prefix}/leader/cluster`, '--print-value-only']).trim();
 const starts = () =>
   S()
     .calls()
@@ -183,14 +183,19 @@ describe('shared records: compare-and-swap on their revision, fenced by the lead
     const [a, b, c] = [await open('a'), await open('b'), await open('c')];
     const [da, db, dc] = [dir('a'), dir('b'), dir('c')];
     try {
-      assert.equal((await a.campaign(() => undefined)).leader, true);
+      assert.equal((await a.campaign('cluster', () => undefined)).leader, true);
       const storeA = new EtcdStore({ stateDir: da }, a);
       await storeA.pull();
       const storeC = new EtcdStore({ stateDir: dc }, c); // an operator's pause, read now, written late
       await storeC.pull();
       // a stalls (a long pause, a frozen VM): its lease is revoked as expiry would, and b takes over.
       etcd.etcdctl(['lease', 'revoke', BigInt((await a.leaseId())!).toString(16)]);
-      assert.equal((await b.campaign(() => undefined)).leader, true, 'b leads once a’s lease is gone');
+      assert.equal((await b.campaign('cluster', () => undefined)).leader, true, 'b leads once a’s lease is gone');
+      // The lead is per domain, as the local locks are: a memory sync never holds back a failover.
+      const m = await open('m');
+      assert.equal((await m.campaign('memory', () => undefined)).leader, true, 'memory has its own lead');
+      await m.resign();
+      m.close();
       const storeB = new EtcdStore({ stateDir: db }, b);
       await storeB.pull();
       put(db, 'pause.json', '{"by":"b"}\n');
