@@ -110,6 +110,16 @@ function timeline(lab: Lab, crash: number): Timeline {
 }
 
 const PHASES = (n: number) => Array.from({ length: n }, (_, i) => Math.round(((i + 0.5) * 30_000) / n));
+/** Crash -> start step (detection, confirmation, memory, fence, settle) and the gateway's own start-up. */
+function parts(ts: Timeline[]): string {
+  const before = ts.filter((t) => t.start !== undefined).map((t) => t.start!);
+  const up = ts.filter((t) => t.ready !== undefined && t.start !== undefined).map((t) => t.ready! - t.start!);
+  if (!before.length) return '';
+  return (
+    ` Crash -> start step: median ${s(median(before))} s, worst ${s(Math.max(...before))} s; ` +
+    `start step (start methods, gateway start-up, ready): median ${s(median(up))} s, worst ${s(Math.max(...up))} s.`
+  );
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const HEAD =
   '| trial | crash after the first probe (phi) | detection | confirmation | fence | start | ready (hactl) | ' +
@@ -125,6 +135,7 @@ function row(i: number, phi: number, t: Timeline, rto: number, rpo: string): str
 async function gatewayCrash(): Promise<void> {
   const { lab, openclaw } = await realLab();
   const rtos: number[] = [];
+  const tls: Timeline[] = [];
   const failed: string[] = [];
   try {
     lab.writeConfig({ thresholds: DEFAULTS });
@@ -161,6 +172,7 @@ async function gatewayCrash(): Promise<void> {
       }
       const kept = readFileSync(join(S.openclawDir, 'workspace', 'MEMORY.md'), 'utf8').includes(note);
       rtos.push(ready - crash);
+      tls.push(timeline(lab, crash));
       say(row(i + 1, phi, timeline(lab, crash), ready - crash, kept ? '0 (last-chance sync)' : 'LOST'));
     }
   } finally {
@@ -169,7 +181,7 @@ async function gatewayCrash(): Promise<void> {
   say('');
   say(
     `RTO median **${s(median(rtos))} s**, worst **${s(Math.max(...rtos))} s** over ${rtos.length} trials` +
-      `${failed.length ? `; ${failed.length} failed` : ''}; load average at the end: ${load()}.`,
+      `${failed.length ? `; ${failed.length} failed` : ''}; load average at the end: ${load()}.${parts(tls)}`,
   );
   say('');
 }
@@ -177,6 +189,7 @@ async function gatewayCrash(): Promise<void> {
 async function hostDeath(): Promise<void> {
   const lab = await Lab.start();
   const rtos: number[] = [];
+  const tls: Timeline[] = [];
   const failed: string[] = [];
   const rpos: number[] = [];
   try {
@@ -240,6 +253,7 @@ async function hostDeath(): Promise<void> {
         : [];
       const rpo = notes.length ? crash - Math.max(...notes) : crash - t0;
       rtos.push(ready - crash);
+      tls.push(timeline(lab, crash));
       rpos.push(rpo);
       say(row(i + 1, phi, timeline(lab, crash), ready - crash, `${s(rpo)} s`));
     }
@@ -250,7 +264,7 @@ async function hostDeath(): Promise<void> {
   say(
     `RTO median **${s(median(rtos))} s**, worst **${s(Math.max(...rtos))} s**; ` +
       `RPO median **${s(median(rpos))} s**, worst **${s(Math.max(...rpos))} s** over ${rtos.length} trials` +
-      `${failed.length ? `; ${failed.length} failed` : ''}; load average at the end: ${load()}.`,
+      `${failed.length ? `; ${failed.length} failed` : ''}; load average at the end: ${load()}.${parts(tls)}`,
   );
   say('');
 }
