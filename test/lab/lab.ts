@@ -107,13 +107,12 @@ export class LabHost {
     // stops only sshd's listener; the connections it forked (an OpenSSH ControlMaster's among them)
     // would keep the "dead" host reachable, which no real power loss does. The programs started in a
     // session of their own (a detached gateway) are not connections and stay.
-    for (const pid of sessions) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    killAll(sessions);
+  }
+
+  /** Closes every open SSH connection to this host (hactl's shared masters end with them). */
+  dropConnections(): void {
+    if (this.sshd?.pid) killAll(sshdSessions(this.sshd.pid));
   }
 
   /** The gateway's own pid, if it runs. */
@@ -369,6 +368,8 @@ export class Lab {
       await h.startSshd();
     }
     this.writeKnownHosts();
+    // A fresh state directory loses hactl's master sockets: their connections go too.
+    for (const h of this.hosts.values()) h.dropConnections();
     rmSync(join(this.dir, 'state'), { recursive: true, force: true });
     this.telegram.sent.length = 0;
     this.telegram.mode = 'ok';
@@ -386,6 +387,7 @@ export class Lab {
       }
     }
     for (const h of this.hosts.values()) {
+      h.dropConnections();
       try {
         h.sshd?.kill('SIGKILL');
       } catch {
@@ -400,6 +402,16 @@ export class Lab {
     for (const h of this.hosts.values()) await h.stopHang();
     await this.telegram.stop();
     if (!process.env.HACTL_LAB_KEEP) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
 }
 
