@@ -19,6 +19,7 @@ interface Rule {
   phase: Phase;
   severity: Severity;
   event: AlertEvent;
+  force?: true;
 }
 
 /** The bot's service (failover, fence, failback) is one incident; both-down and the config are their own. */
@@ -49,8 +50,9 @@ const RULES: Rule[] = [
   { emoji: '⚠️', re: /^backup tier ([^\s:]+)/, key: 'backup:$1', phase: 'open', ...med() },
   { emoji: '✅', re: /^backup tier (\S+) OK again: /, key: 'backup:$1', phase: 'resolve', ...back('resolved') },
 ];
+/** A failed action or an escalation: never held (the retry budget bounds them; lost protection is never silent). */
 function crit() {
-  return { severity: 'critical' as const, event: 'failed' as const };
+  return { severity: 'critical' as const, event: 'failed' as const, force: true as const };
 }
 function both() {
   return { severity: 'critical' as const, event: 'both-down' as const };
@@ -102,9 +104,9 @@ export function classify(text: string): Signal {
   const { emoji, message } = splitLead(text);
   const rule = RULES.find((r) => r.emoji === emoji && r.re.test(message));
   if (rule && rule.phase !== 'notice') {
-    const { phase, severity, event } = rule;
+    const { phase, severity, event, force } = rule;
     const key = rule.key.replace('$1', rule.re.exec(message)?.[1] ?? '');
-    return { key, phase, severity, event, message, text };
+    return { key, phase, severity, event, message, text, ...(force ? { force } : {}) };
   }
   const sev = rule ?? (emoji ? BY_EMOJI[emoji]! : { severity: 'medium' as const, event: 'problem' as const });
   return { key: `notice:${shortHash(text)}`, phase: 'notice', severity: sev.severity, event: sev.event, message, text };

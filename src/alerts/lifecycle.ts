@@ -28,6 +28,8 @@ export interface Signal {
   message: string;
   /** The whole text as Telegram shows it. */
   text: string;
+  /** Never held: a failed action or an escalation (bounded by the retry budget, not by reminders). */
+  force?: true;
 }
 
 export interface LedgerEntry {
@@ -145,9 +147,10 @@ export function decideSignal(ledger: Ledger, sig: Signal, now: Date, policy: Ale
   // A reminder repeats what the incident is (its latest opening words), not a passing update.
   const cont: LedgerEntry = { ...e, last: sig.phase === 'open' ? last : e.last, resolving: undefined };
   delete cont.resolving;
-  if (RANK[sig.severity] > RANK[e.worst]) {
-    // Worse news is never held back.
-    const next = { ...cont, worst: sig.severity, lastSentAt: at, sent: e.sent + 1 };
+  if (RANK[sig.severity] > RANK[e.worst] || sig.force) {
+    // Worse news is never held back, nor a failed action.
+    const worst = RANK[sig.severity] > RANK[e.worst] ? sig.severity : e.worst;
+    const next = { ...cont, worst, lastSentAt: at, sent: e.sent + 1 };
     return { ledger: { ...ledger, [sig.key]: next }, send: [out(sig, sig.key, 'escalated')], verdict: 'escalated' };
   }
   if (secs(e.lastSentAt, now) >= policy.repeatEvery && e.repeats < policy.maxRepeats) {

@@ -60,13 +60,22 @@ describe('one lifecycle', () => {
       ],
     },
     {
-      name: 'worse news is never held: a failed failover inside the incident goes out at once',
+      name: 'worse news and failed actions are never held: each failed attempt goes out',
       script: [
         [0, OPEN],
         [1, FAIL],
         [2, FAIL],
       ],
-      want: [/^0: .*OFFLINE/, /^1: .*FAILOVER FAILED/],
+      want: [/^0: .*OFFLINE/, /^1: .*FAILOVER FAILED/, /^2: .*FAILOVER FAILED/],
+    },
+    {
+      name: 'an escalation inside the incident goes out; a fence inside it is held',
+      script: [
+        [0, FAIL],
+        [1, FENCE],
+        [2, `${P} 🆘 ESCALATION: 2 failover attempts to pc-b failed; hactl stops retrying. A human is needed.`],
+      ],
+      want: [/^0: .*FAILOVER FAILED/, /^2: .*ESCALATION/],
     },
     {
       name: 'reminders by time alone while it lasts, at most maxRepeats',
