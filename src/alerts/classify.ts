@@ -37,8 +37,10 @@ const RULES: Rule[] = [
   { emoji: '✅', re: /^no longer both down: /, key: 'both-down', phase: 'resolve', ...back('resolved') },
   { emoji: '⚠️', re: /^\S+ OFFLINE \(/, key: 'service', phase: 'open', severity: 'high', event: 'failover' },
   { emoji: '⚠️', re: /^failover by hand: /, key: 'service', phase: 'open', severity: 'high', event: 'failover' },
-  { emoji: '⚠️', re: /^\S+ [A-Z-]+ while serving — back to /, key: 'service', phase: 'open', ...high() },
-  { emoji: '⚠️', re: /^.+? runs a gateway while \S+ serves: stopping it /, key: 'service', phase: 'update', ...med() },
+  { emoji: '⚠️', re: /^\S+ [A-Z-]+ while serving — back to /, key: 'service', phase: 'open', ...high(), force: true },
+  // A second gateway stopped (a notice: said each time, the same words not twice within repeatEvery),
+  // and a return to the primary: actions that change who polls, never held.
+  { emoji: '⚠️', re: /^.+? runs a gateway while \S+ serves: stopping it /, key: '', phase: 'notice', ...med() },
   { emoji: '✅', re: /^\S+ ONLINE — /, key: 'service', phase: 'resolve', ...back('failback') },
   { emoji: '🔴', re: /^(still, for [^:]+: )?config .+ stopped loading: /, key: 'config', phase: 'open', ...cfg() },
   { emoji: '✅', re: /^config .+ loads again /, key: 'config', phase: 'resolve', ...back('resolved') },

@@ -9,6 +9,10 @@
 // incident, or is a notice when none is open. No I/O, no clock: `now` is given.
 import type { AlertEvent, ContextValue, Severity } from './webhook.js';
 import { duration } from './incident.js';
+import { shortHash } from './classify.js';
+
+/** Notices remembered (for their repeatEvery window), at most: a burst of distinct ones must not grow the state. */
+export const MAX_NOTICES = 50;
 
 export interface AlertPolicy {
   repeatEvery: number; // seconds
@@ -120,7 +124,7 @@ export function decideSignal(ledger: Ledger, sig: Signal, now: Date, policy: Ale
   });
   if (sig.phase === 'notice' || ((sig.phase === 'update' || sig.phase === 'resolve') && (!e || e.notice))) {
     // An event with no incident to belong to: once; the same words again within repeatEvery are held.
-    const k = sig.phase === 'notice' ? sig.key : `notice:${sig.text}`;
+    const k = sig.phase === 'notice' ? sig.key : `notice:${shortHash(sig.text)}`;
     const n = ledger[k];
     if (n && secs(n.lastSentAt, now) < policy.repeatEvery) {
       return { ledger: { ...ledger, [k]: { ...n, held: n.held + 1 } }, send: [], verdict: 'held' };
@@ -180,6 +184,11 @@ export function tick(ledger: Ledger, now: Date, policy: AlertPolicy): { ledger: 
       const text = reminderText(upd, now, upd.repeats, policy.maxRepeats);
       send.push(out({ ...e.last, text }, key, 'repeat', { repeat: upd.repeats }));
     }
+  }
+  const notices = Object.entries(next).filter(([, e]) => e.notice);
+  if (notices.length > MAX_NOTICES) {
+    notices.sort(([, a], [, b]) => a.lastSentAt.localeCompare(b.lastSentAt));
+    for (const [key] of notices.slice(0, notices.length - MAX_NOTICES)) next = without(next, key);
   }
   return { ledger: next, send };
 }

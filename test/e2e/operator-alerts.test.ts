@@ -66,13 +66,14 @@ function noSecret(): void {
 }
 
 describe('a flapping primary', () => {
-  test('10 minutes failing/recovering every check: one incident message, capped reminders, one resolved', async () => {
+  test('10 minutes failing and recovering: one incident message, capped reminders, one resolved', async () => {
     lab.writeConfig({ alerts: { repeatEvery: '4m', maxRepeats: 2, resolveAfter: '3m' } });
     const t0 = Date.now();
-    // A check every 2 minutes, the primary's gateway down at one, back (started by the lab) at the next.
+    // A check every 2 minutes for 10 minutes; the primary's gateway dies whenever it serves at a 4th minute.
     for (let m = 0; m < 10; m += 2) {
-      if (m % 4 === 0) P().crashGateway();
-      else if (!P().gatewayPid()) await P().startGateway();
+      // Down at one check, back at the next: hactl's failback starts it again (the lab never starts a
+      // second gateway beside a serving standby; that fence is an action, always said).
+      if (m % 4 === 0 && P().gatewayPid()) P().crashGateway();
       await chain(m);
     }
     const during = lab.telegram.texts();

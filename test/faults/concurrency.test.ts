@@ -51,10 +51,12 @@ function unparsable(dir: string): string[] {
   for (const name of readdirSync(dir)) {
     const f = join(dir, name);
     if (name === 'memory' && dir === stateDir()) continue; // the staging copy of the agent's own files
-    if (statSync(f).isDirectory()) {
+    const st = statSync(f);
+    if (st.isDirectory()) {
       bad.push(...unparsable(f));
       continue;
     }
+    if (st.isSocket()) continue; // OpenSSH's shared-connection sockets (<stateDir>/cm): not read by a run
     const text = readFileSync(f, 'utf8');
     try {
       if (name.endsWith('.jsonl')) {

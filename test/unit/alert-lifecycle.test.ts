@@ -39,7 +39,6 @@ describe('one lifecycle', () => {
         [0, OPEN],
         [2, BACK],
         [4, OPEN],
-        [5, FENCE],
         [6, BACK],
         [8, OPEN],
         [10, BACK],
@@ -69,13 +68,13 @@ describe('one lifecycle', () => {
       want: [/^0: .*OFFLINE/, /^1: .*FAILOVER FAILED/, /^2: .*FAILOVER FAILED/],
     },
     {
-      name: 'an escalation inside the incident goes out; a fence inside it is held',
+      name: 'an escalation and a fence (a notice) inside the incident go out',
       script: [
         [0, FAIL],
         [1, FENCE],
         [2, `${P} 🆘 ESCALATION: 2 failover attempts to pc-b failed; hactl stops retrying. A human is needed.`],
       ],
-      want: [/^0: .*FAILOVER FAILED/, /^2: .*ESCALATION/],
+      want: [/^0: .*FAILOVER FAILED/, /^1: .*runs a gateway/, /^2: .*ESCALATION/],
     },
     {
       name: 'reminders by time alone while it lasts, at most maxRepeats',
@@ -99,7 +98,7 @@ describe('one lifecycle', () => {
       want: [/^0: /, new RegExp(`^1: ${BACK.replace(/[()[\]]/g, '\\$&')}$`)],
     },
     {
-      name: 'a fence with no open incident is a notice; repeated within repeatEvery it is held',
+      name: 'a fence is a notice: said each time, the same words within repeatEvery held',
       script: [
         [0, FENCE],
         [3, FENCE],
@@ -139,6 +138,18 @@ describe('one lifecycle', () => {
       c.want.forEach((re, i) => assert.match(sent[i]!, re, sent.join('\n')));
     });
   }
+});
+
+test('distinct notices are remembered up to MAX_NOTICES, the newest kept', async () => {
+  const { MAX_NOTICES } = await import('../../dist/alerts/lifecycle.js');
+  let ledger: Record<string, any> = {};
+  const day = { ...POLICY, repeatEvery: 86400 };
+  for (let i = 0; i < MAX_NOTICES + 10; i++) {
+    ledger = tick(decideSignal(ledger, classify(`note ${i}`), t(i), day).ledger, t(i), day).ledger;
+  }
+  const kept = Object.values(ledger).map((e) => e.last.text);
+  assert.equal(kept.length, MAX_NOTICES);
+  assert.ok(kept.includes(`note ${MAX_NOTICES + 9}`) && !kept.includes('note 0'));
 });
 
 describe('classify: the words messages.ts writes', () => {
