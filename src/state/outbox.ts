@@ -84,8 +84,9 @@ export class Outbox {
 
   // Sections are a read, a change and an atomic write: milliseconds each. The wait is long
   // because 50 runs starting at once on two cores queue here; an alert must not be lost to it.
-  private update<T>(fn: (box: Box) => T): Promise<T> {
+  private async update<T>(fn: (box: Box) => T): Promise<T> {
     ensureDir(this.stateDir);
+    await import('./recover.js'); // loaded before the section, not while 49 other runs wait for it
     return withFileLock(
       this.file,
       async () => {
