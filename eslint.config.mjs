@@ -58,7 +58,9 @@ export default defineConfig([
       'src/postgres/{sql,model}.ts',
       'src/validate/{check,text,report,problem}.ts',
       'src/config/durations.ts',
-      'src/operator/{schedule,crontab-block,metrics,pause,init,history-stats,status}.ts',
+      'src/operator/{schedule,crontab-block,metrics,pause,init,history-stats,status,doctor-checks}.ts',
+      'src/health/{judge,parse}.ts',
+      'src/guard/witness.ts',
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
