@@ -20,6 +20,8 @@ interface Rule {
   severity: Severity;
   event: AlertEvent;
   force?: true;
+  /** A different cause inside the open incident is news (its fold alerts once per cause). */
+  news?: true;
 }
 
 /** The bot's service (failover, fence, failback) is one incident; both-down and the config are their own. */
@@ -46,10 +48,10 @@ const RULES: Rule[] = [
   { emoji: '✅', re: /^config .+ loads again /, key: 'config', phase: 'resolve', ...back('resolved') },
   { emoji: '⚠️', re: /^.+ was corrupt \(/, key: '', phase: 'notice', severity: 'high', event: 'problem' },
   // The memory sync and each backup tier: a problem is alerted once by their folds, its end once.
-  { emoji: '⚠️', re: /^memory (sync|\S+ failed)\b/, key: 'memory', phase: 'open', ...med() },
+  { emoji: '⚠️', re: /^memory (sync|\S+ failed)\b/, key: 'memory', phase: 'open', ...med(), news: true },
   { emoji: '✅', re: /^memory sync OK again: /, key: 'memory', phase: 'resolve', ...back('resolved') },
   { emoji: 'ℹ️', re: /^memory sync OK again: /, key: 'memory', phase: 'resolve', ...back('resolved') },
-  { emoji: '⚠️', re: /^backup tier ([^\s:]+)/, key: 'backup:$1', phase: 'open', ...med() },
+  { emoji: '⚠️', re: /^backup tier ([^\s:]+)/, key: 'backup:$1', phase: 'open', ...med(), news: true },
   { emoji: '✅', re: /^backup tier (\S+) OK again: /, key: 'backup:$1', phase: 'resolve', ...back('resolved') },
 ];
 /** A failed action or an escalation: never held (the retry budget bounds them; lost protection is never silent). */
@@ -106,9 +108,9 @@ export function classify(text: string): Signal {
   const { emoji, message } = splitLead(text);
   const rule = RULES.find((r) => r.emoji === emoji && r.re.test(message));
   if (rule && rule.phase !== 'notice') {
-    const { phase, severity, event, force } = rule;
+    const { phase, severity, event, force, news } = rule;
     const key = rule.key.replace('$1', rule.re.exec(message)?.[1] ?? '');
-    return { key, phase, severity, event, message, text, ...(force ? { force } : {}) };
+    return { key, phase, severity, event, message, text, ...(force ? { force } : {}), ...(news ? { news } : {}) };
   }
   const sev = rule ?? (emoji ? BY_EMOJI[emoji]! : { severity: 'medium' as const, event: 'problem' as const });
   return { key: `notice:${shortHash(text)}`, phase: 'notice', severity: sev.severity, event: sev.event, message, text };

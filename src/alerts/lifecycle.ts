@@ -34,6 +34,11 @@ export interface Signal {
   text: string;
   /** Never held: a failed action or an escalation (bounded by the retry budget, not by reminders). */
   force?: true;
+  /**
+   * A different cause (its words, numbers aside) is sent even inside the open incident: the memory
+   * sync's and a backup tier's folds raise a problem once per cause, so these are already bounded.
+   */
+  news?: true;
 }
 
 export interface LedgerEntry {
@@ -65,7 +70,7 @@ export interface LifecycleStep {
   ledger: Ledger;
   send: Outgoing[];
   /** What happened to the signal, for tests and the run's output. */
-  verdict: 'sent' | 'repeated' | 'escalated' | 'held' | 'resolving' | 'resolved';
+  verdict: 'sent' | 'repeated' | 'escalated' | 'changed' | 'held' | 'resolving' | 'resolved';
 }
 
 export const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
@@ -106,6 +111,9 @@ function resolvedOut(key: string, e: LedgerEntry, text: string, message: string,
   const s = { text: text + note, message: message + note, severity: 'low' as const, event: 'resolved' as const };
   return out(s, key, 'resolved', { lastedSeconds: Math.round(secs(e.openedAt, now)), held: e.held });
 }
+
+/** What a problem is, its numbers aside ("only 12 MB free" and "only 9 MB free" are one cause). */
+const cause = (message: string): string => message.replace(/\d+(\.\d+)?/g, '#');
 
 /** One signal. */
 export function decideSignal(ledger: Ledger, sig: Signal, now: Date, policy: AlertPolicy): LifecycleStep {
@@ -156,6 +164,10 @@ export function decideSignal(ledger: Ledger, sig: Signal, now: Date, policy: Ale
     const worst = RANK[sig.severity] > RANK[e.worst] ? sig.severity : e.worst;
     const next = { ...cont, worst, lastSentAt: at, sent: e.sent + 1 };
     return { ledger: { ...ledger, [sig.key]: next }, send: [out(sig, sig.key, 'escalated')], verdict: 'escalated' };
+  }
+  if (sig.news && sig.phase === 'open' && cause(sig.message) !== cause(e.last.message)) {
+    const next = { ...cont, lastSentAt: at, sent: e.sent + 1 };
+    return { ledger: { ...ledger, [sig.key]: next }, send: [out(sig, sig.key, 'changed')], verdict: 'changed' };
   }
   if (secs(e.lastSentAt, now) >= policy.repeatEvery && e.repeats < policy.maxRepeats) {
     const next = { ...cont, lastSentAt: at, sent: e.sent + 1, repeats: e.repeats + 1 };

@@ -107,6 +107,23 @@ describe('one lifecycle', () => {
       want: [/^0: .*runs a gateway/, /^11: .*runs a gateway/],
     },
     {
+      name: 'a backup tier: a new cause inside the open incident is said, the same cause with other numbers held',
+      script: [
+        [0, `${P} ⚠️ backup tier t1 refused: source server:data is missing`],
+        [1, `${P} ⚠️ backup tier t1 refused: only 12 MB free at pca:b, below the floor`],
+        [2, `${P} ⚠️ backup tier t1 refused: only 9 MB free at pca:b, below the floor`],
+      ],
+      want: [/^0: .*is missing/, /^1: .*only 12 MB free/],
+    },
+    {
+      name: 'the service incident holds a different cause: a flapping host does not speak per cause',
+      script: [
+        [0, OPEN],
+        [1, OPEN.replace('gateway-down', 'unreachable')],
+      ],
+      want: [/^0: .*OFFLINE \(gateway-down/],
+    },
+    {
       name: 'a failback with no open incident is still said',
       script: [[0, BACK]],
       want: [/^0: .*ONLINE/],
