@@ -124,7 +124,7 @@ describe('hactl history', () => {
     await run(['check'], 0);
     await flakyCheck();
     await incident(); // standby: systemd-user and openclaw-cli fail (no service in the lab), detached works
-    await run(['failback'], 0);
+    await run(['failback', '--yes'], 0);
     await run(['check'], 0);
     await flakyCheck();
     await incident(); // learned: detached first on the standby
