@@ -412,7 +412,11 @@ const GUARD = { guard: { lease: '90s', interval: '1m' } };
 const cutOff = (o: { seen?: boolean; status?: string; renewedAgo?: number } = {}) => {
   const st = state({ check: [o.status ?? 'unreachable', 'gateway-down'], failures: 2 });
   if (o.seen !== undefined)
-    st.lastCheck.hosts.primary.seenBy = { role: 'standby', serving: o.seen, detail: 'http://192.0.2.1:18789/ HTTP 200' };
+    st.lastCheck.hosts.primary.seenBy = {
+      role: 'standby',
+      serving: o.seen,
+      detail: 'http://192.0.2.1:18789/ HTTP 200',
+    };
   if (o.renewedAgo !== undefined) st.lease = { primary: at(-o.renewedAgo).toISOString() };
   return st;
 };
