@@ -100,6 +100,13 @@ function endpoint(e: RsyncEndpoint): string {
   return `${e.host.address.includes(':') ? `[${e.host.address}]` : e.host.address}:${e.path}`;
 }
 
+/**
+ * rsync's quick check compares whole seconds by default: a file rewritten with the same size within
+ * the second of the last copy would be skipped, and the stale copy kept (a memory file, a snapshot).
+ * A negative window makes it compare nanoseconds too (receivers from rsync 3.1.3, 2018).
+ */
+export const EXACT_TIMES = '--modify-window=-1';
+
 /** The argv (after 'rsync') for a job. Exported for tests: what reaches rsync, exactly. */
 export function rsyncArgv(job: RsyncJob): string[] {
   const Rsync = require('rsync') as new () => {
@@ -122,7 +129,7 @@ export function rsyncArgv(job: RsyncJob): string[] {
     argv.push(`--${k}=${v}`);
   }
   for (const f of job.filters ?? []) argv.push(`--filter=${f}`);
-  argv.push('--protect-args', `--timeout=${Math.max(1, Math.ceil(job.ioTimeout))}`);
+  argv.push('--protect-args', EXACT_TIMES, `--timeout=${Math.max(1, Math.ceil(job.ioTimeout))}`);
   const remote = job.from.host ?? job.to.host;
   if (job.from.host && job.to.host)
     throw new Error('rsync cannot copy between two remote hosts: run it on one of them');

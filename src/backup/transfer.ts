@@ -6,7 +6,7 @@
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { shArgs } from '../adapters/shell.js';
-import { runRsync, rsyncExitMeaning, sshArgv } from '../adapters/rsync.js';
+import { EXACT_TIMES, runRsync, rsyncExitMeaning, sshArgv } from '../adapters/rsync.js';
 import { parseItemized } from '../adapters/rsync-itemize.js';
 import type { SshShare } from '../adapters/ssh-master.js';
 import type { Place } from './places.js';
@@ -106,7 +106,8 @@ export async function transfer(
   }
   // Both on one host, or two remote hosts: rsync runs on the destination host.
   const argv = ['rsync', '-a', ...opts.map((o) => `--${o}`), ...values.map(([k, v]) => `--${k}=${v}`)];
-  argv.push(...job.filters.map((f) => `--filter=${f}`), '--protect-args', `--timeout=${Math.ceil(b.ioTimeout)}`);
+  argv.push(...job.filters.map((f) => `--filter=${f}`), '--protect-args', EXACT_TIMES);
+  argv.push(`--timeout=${Math.ceil(b.ioTimeout)}`);
   let from = `${r.src.path}/`;
   if (!sameHost) {
     const a = r.src.host!.address;

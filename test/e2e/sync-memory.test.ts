@@ -3,7 +3,7 @@
 // state directory, a local Bot API server for alerts.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
@@ -133,6 +133,21 @@ describe('sync-memory: primary serving', () => {
     assert.equal(fixed.code, 0, fixed.stdout);
     assert.equal(readMem(S())['workspace/memory/2026-09-06.md'], 'a valid new note\n');
     assert.match(lab.telegram.texts()[1]!, /OK again/);
+  });
+
+  test('a file rewritten with the same size within the same second still reaches the standby', async () => {
+    // rsync's quick check compares whole seconds unless told otherwise: the second write below has the
+    // size and the second of the first, only its nanoseconds differ (as a rewrite 0.4 s later would).
+    const file = join(memRoot(P()), 'workspace/memory/facts.yaml');
+    writeMem(P(), { 'workspace/memory/facts.yaml': 'mood: calm\n' });
+    utimesSync(file, 1_790_000_000.1, 1_790_000_000.1);
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    assert.equal(readMem(S())['workspace/memory/facts.yaml'], 'mood: calm\n');
+    writeMem(P(), { 'workspace/memory/facts.yaml': 'mood: glad\n' });
+    utimesSync(file, 1_790_000_000.6, 1_790_000_000.6);
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(readMem(S())['workspace/memory/facts.yaml'], 'mood: glad\n', 'the new words, not the stale copy');
   });
 
   test('source directory missing: nothing deleted on the standby, alert, exit 2', async () => {
