@@ -10,40 +10,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
+import { ROOT, TOKEN } from '../test/lab/lab.ts';
+import { startBackupLab } from './lib/backup-lab.ts';
 import { sshArgv } from '../src/adapters/rsync.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-const lab = await Lab.start([
-  { name: 'pca', address: '127.0.0.2' },
-  { name: 'pcb', address: '127.0.0.3' },
-]);
+const { lab, src, bytes } = await startBackupLab();
 try {
-  const src = join(lab.dir, 'source');
-  let bytes = 0;
-  for (let i = 0; i < 10_000; i++) {
-    const d = join(src, `agent${i % 20}`, `d${i % 50}`);
-    mkdirSync(d, { recursive: true });
-    const b = Buffer.alloc(20_000 + (i % 7) * 100, i % 251);
-    writeFileSync(join(d, `f${i}.bin`), b);
-    bytes += b.length;
-  }
-  lab.writeConfig({
-    pair: { primary: 'pca', standby: 'pcb' },
-    memory: { enabled: false },
-    backup: {
-      tiers: [
-        {
-          name: 'bench',
-          source: src,
-          destination: 'pcb:bench',
-          minFreeMB: 1,
-          deepVerifyEvery: 0,
-          retention: { hourly: 1000, daily: 0, weekly: 0 },
-        },
-      ],
-    },
-  });
   const env = { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') };
   let clock = Date.parse('2026-11-22T00:00:00Z');
   const hactl = (extra: Record<string, string> = {}, root = ROOT) => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
 import { filterRules } from '../src/memory/plan.ts';
 import { sshArgv } from '../src/adapters/rsync.ts';
+import { startBackupLab } from './lib/backup-lab.ts';
 import { interleave, ms, ratio, row, run, stats, time, type Series } from './lib/measure.ts';
 
 const RUNS = Number(process.argv[2] ?? 11);
@@ -112,33 +113,8 @@ try {
 }
 
 // 5. Backup no-change against raw rsync --link-dest.
-const blab = await Lab.start([
-  { name: 'pca', address: '127.0.0.2' },
-  { name: 'pcb', address: '127.0.0.3' },
-]);
+const { lab: blab, src } = await startBackupLab();
 try {
-  const src = join(blab.dir, 'source');
-  for (let i = 0; i < 10_000; i++) {
-    const d = join(src, `agent${i % 20}`, `d${i % 50}`);
-    mkdirSync(d, { recursive: true });
-    writeFileSync(join(d, `f${i}.bin`), Buffer.alloc(20_000 + (i % 7) * 100, i % 251));
-  }
-  blab.writeConfig({
-    pair: { primary: 'pca', standby: 'pcb' },
-    memory: { enabled: false },
-    backup: {
-      tiers: [
-        {
-          name: 'bench',
-          source: src,
-          destination: 'pcb:bench',
-          minFreeMB: 1,
-          deepVerifyEvery: 0,
-          retention: { hourly: 1000, daily: 0, weekly: 0 },
-        },
-      ],
-    },
-  });
   const env = { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(blab.dir, 'hactl.yaml') };
   let clock = Date.parse('2026-11-22T00:00:00Z');
   const backup = () => {
