@@ -18,6 +18,10 @@ const external = Object.keys((await import(`${root}package.json`, { with: { type
   .filter((d) => !BUNDLED.has(d))
   .flatMap((d) => [d, `${d}/*`]);
 
+const BANNER = [
+  "import { createRequire as __hactlRequire } from 'node:module';",
+  'const require = __hactlRequire(import.meta.url);',
+].join('\n');
 const out = `${root}dist/bundle`;
 rmSync(out, { recursive: true, force: true });
 await build({
@@ -33,9 +37,7 @@ await build({
   chunkNames: '[name]-[hash]',
   sourcemap: 'linked', // read by node only under --debug (bin/hactl)
   // The bundled CommonJS packages require node's built-ins; ESM has no `require` of its own.
-  banner: {
-    js: "import { createRequire as __hactlRequire } from 'node:module';\nconst require = __hactlRequire(import.meta.url);",
-  },
+  banner: { js: BANNER },
   logLevel: 'warning',
 });
 const nested = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory());
