@@ -35,7 +35,9 @@ await build({
   target: 'node20',
   external,
   chunkNames: '[name]-[hash]',
-  sourcemap: 'linked', // read by node only under --debug (bin/hactl)
+  // Read by node only under --debug (bin/hactl): stack traces name src/ files and lines.
+  sourcemap: 'linked',
+  sourcesContent: false,
   // The bundled CommonJS packages require node's built-ins; ESM has no `require` of its own.
   banner: { js: BANNER },
   logLevel: 'warning',
