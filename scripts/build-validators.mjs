@@ -1,9 +1,12 @@
 // Precompiles every schema/*.schema.json into a standalone ajv validator under
 // dist/validators/, so a run loads ~4 ms of generated code instead of
-// compiling schemas (~80 ms) at every start.
+// compiling schemas (~80 ms) at every start. Minified (esbuild): the config's validator is
+// ~330 kB of generated code as written, ~250 kB minified, and every run that reads the config
+// compiles it (~1-2 ms less to require, ~1-2 ms less on its first call).
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import { transformSync } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,5 +29,6 @@ for (const file of readdirSync(join(root, 'schema')).filter((f) => f.endsWith('.
   // Annotation only: the unit a bare number of a duration key is in (s or m); see src/config/durations.ts.
   ajv.addKeyword({ keyword: 'x-unit', schemaType: 'string' });
   const validate = ajv.compile(schema);
-  writeFileSync(join(out, `${name}.cjs`), standaloneCode.default(ajv, validate));
+  const code = transformSync(standaloneCode.default(ajv, validate), { minify: true, target: 'node20' }).code;
+  writeFileSync(join(out, `${name}.cjs`), code);
 }

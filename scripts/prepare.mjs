@@ -6,12 +6,14 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-if (!existsSync(`${root}node_modules/typescript`)) {
-  if (existsSync(`${root}dist/cli.js`)) {
-    console.error('prepare: typescript is not installed (dev dependencies omitted); keeping the existing dist/');
+// The build needs typescript (type check, dist/) and esbuild (dist/bundle/, what bin/hactl runs).
+const tools = ['typescript', 'esbuild'].filter((t) => !existsSync(`${root}node_modules/${t}`));
+if (tools.length) {
+  if (existsSync(`${root}dist/bundle/cli.js`)) {
+    console.error(`prepare: ${tools.join(', ')} not installed (dev dependencies omitted); keeping the existing dist/`);
     process.exit(0);
   }
-  console.error('prepare: cannot build: typescript is not installed; run npm install without --omit=dev');
+  console.error(`prepare: cannot build: ${tools.join(', ')} not installed; run npm install without --omit=dev`);
   process.exit(1);
 }
 execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });

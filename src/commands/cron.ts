@@ -11,6 +11,7 @@ import type { GlobalOptions } from '../context.js';
 import type { Config } from '../config/types.js';
 import { EXIT, UsageError, ActionError } from '../errors.js';
 import { Reporter } from '../output.js';
+import { packageFile } from '../paths.js';
 import { planJobs, type ScheduleInput } from '../operator/schedule.js';
 import { crontabLines, jobPath, logrotateSnippet, systemdUnits, type InstallPaths } from '../operator/cron.js';
 import { mergeCrontab } from '../operator/crontab-block.js';
@@ -36,7 +37,7 @@ function hactlPath(explicit?: string): string {
   if (explicit) return resolve(explicit);
   const argv1 = process.argv[1];
   if (argv1 && isAbsolute(argv1) && /(^|\/)hactl$/.test(argv1)) return argv1;
-  return fileURLToPath(new URL('../../bin/hactl', import.meta.url));
+  return fileURLToPath(packageFile('bin/hactl'));
 }
 
 function groupName(gid: number, fallback: string): string {

@@ -3,11 +3,11 @@
 // gateway host has no hactl state directory. A config is read only when one is given
 // (--config, HACTL_CONFIG) or found at a default path; without one the default path is used.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import type { GlobalOptions } from '../context.js';
 import { systemClock } from '../adapters/clock.js';
 import { Reporter } from '../output.js';
 import { EXIT } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { Config } from '../config/types.js';
 
 interface HeartbeatOptions extends GlobalOptions {
@@ -31,8 +31,7 @@ export default async function heartbeat(_p: Command, cmd: Command): Promise<numb
   const { localHeartbeatPath, writeHeartbeat } = await import('../health/heartbeat.js');
   const file = localHeartbeatPath(opts, config);
   const now = systemClock().now();
-  const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
-  writeHeartbeat(file, now, version);
+  writeHeartbeat(file, now, VERSION);
   const summary = `heartbeat: ${file} at ${now.toISOString()}`;
   new Reporter(opts).summary(summary, { command: 'heartbeat', exitCode: EXIT.OK, summary, file, at: now });
   return EXIT.OK;

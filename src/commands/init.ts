@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { GlobalOptions } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { Reporter } from '../output.js';
+import { packageFile } from '../paths.js';
 import { writeAtomic } from '../state/files.js';
 import { systemClock } from '../adapters/clock.js';
 import { starterConfig } from '../operator/init.js';
@@ -17,7 +18,7 @@ interface InitOptions extends GlobalOptions {
   force?: boolean;
 }
 
-const asset = (rel: string) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
+const asset = (rel: string) => fileURLToPath(packageFile(rel));
 
 export default async function init(_p: Command, cmd: Command, args: unknown[]): Promise<number> {
   const o = cmd.optsWithGlobals() as InitOptions;

@@ -9,11 +9,16 @@ import type { GlobalOptions } from '../context.js';
 import type { ValidateConfig } from '../config/types.js';
 import { InputMissingError, ConfigError } from '../errors.js';
 import { Reporter } from '../output.js';
+// Imported with the command, not one by one after each other: this module is itself loaded only for
+// `validate`, and one module graph loads in one go (issue 12 #5: the warm run is mostly start-up).
+import { findConfigPath, loadConfig } from '../config/load.js';
+import { compileRules } from '../validate/rules.js';
+import { validatePath } from '../validate/tree.js';
+import { validateResult } from '../validate/report.js';
 
 const DEFAULTS: ValidateConfig = { rules: [], ignore: ['.~tmp~/**', '**/.~tmp~/**'] };
 
 async function rulesConfig(opts: GlobalOptions): Promise<{ cfg: ValidateConfig; file?: string; stateDir?: string }> {
-  const { findConfigPath, loadConfig } = await import('../config/load.js');
   let file: string;
   try {
     file = findConfigPath(opts.config);
@@ -40,9 +45,6 @@ export default async function validate(_p: Command, cmd: Command, args: unknown[
   const out = new Reporter(opts);
   if (!exists(path)) throw new InputMissingError(path);
   const { cfg, file, stateDir } = await rulesConfig(opts);
-  const { compileRules } = await import('../validate/rules.js');
-  const { validatePath } = await import('../validate/tree.js');
-  const { validateResult } = await import('../validate/report.js');
   let compiled;
   try {
     compiled = await compileRules(cfg, file);

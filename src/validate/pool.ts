@@ -44,6 +44,8 @@ export async function checkInParallel(
 ): Promise<Checked> {
   if (files.length === 0) return { problems: [], warnings: [], bytes: 0 }; // warm: the parsers are not even loaded
   const { checkBytes: check } = await import('./check.js');
+  // A sibling of this code wherever it runs: dist/validate/worker.js (tsc), dist/bundle/worker.js (the
+  // bundle's chunks and its worker entry sit flat in one folder: scripts/bundle.mjs).
   const script = new URL('./worker.js', import.meta.url);
   // From sources (tsx), there is no compiled worker: everything runs here.
   if (small(root, files) || !existsSync(fileURLToPath(script)))
