@@ -101,7 +101,39 @@ export function rsyncFailure(
   meaning: (c: number) => string,
 ): string {
   if (res.timedOut) return `${what}: no result within the ${deadline} s deadline; rsync was stopped`;
-  const err = res.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
+  const err = rsyncSaid(res.stderr);
   const how = res.code === null ? `killed by ${res.signal}` : `exit ${res.code} (${meaning(res.code)})`;
   return `${what}: rsync ${how}${err ? `: ${err}` : ''}`;
+}
+
+/** ssh's own words about why the connection failed (host key, auth, refused, timed out). */
+const SSH_SAID = new RegExp(
+  [
+    'host key',
+    'IDENTIFICATION HAS CHANGED',
+    'Permission denied',
+    'Connection (refused|timed out|closed by)',
+    'No route to host',
+    'Could not resolve',
+    'kex_exchange_identification',
+    'banner exchange',
+    '^ssh: ',
+  ].join('|'),
+  'i',
+);
+
+/**
+ * What a failed rsync said, for one line: ssh's own diagnosis when there is one, then rsync's last
+ * line. rsync's exit code and last lines depend on when it noticed its ssh had died (255 or 12,
+ * "connection unexpectedly closed"), so the last lines alone may not name the cause.
+ */
+export function rsyncSaid(stderr: string): string {
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const ssh = lines.filter((l) => SSH_SAID.test(l) && !/^rsync/.test(l)).slice(0, 2);
+  const rest = lines.filter((l) => !ssh.includes(l)).slice(ssh.length ? -1 : -2);
+  return [...ssh, ...rest].join(' / ');
 }

@@ -9,7 +9,7 @@ import type { Config } from '../config/types.js';
 import type { Reporter } from '../output.js';
 import { ActionError, InputMissingError, UsageError } from '../errors.js';
 import { runRsync, rsyncExitMeaning } from '../adapters/rsync.js';
-import { parseItemized } from '../adapters/rsync-itemize.js';
+import { parseItemized, rsyncSaid } from '../adapters/rsync-itemize.js';
 import { openPlaces, type Place } from './places.js';
 import { parseSnapshot } from './retention.js';
 import { arg, readLinkScript } from './scripts.js';
@@ -128,7 +128,7 @@ export async function restoreFrom(config: Config, out: Reporter, req: RestoreReq
     deadline: config.backup.deadline,
   });
   if (res.code !== 0) {
-    const said = res.stderr.trim().split('\n').pop();
+    const said = rsyncSaid(res.stderr);
     throw new ActionError(`restore: rsync exit ${res.code} (${rsyncExitMeaning(res.code)}): ${said}`);
   }
   return { snapshot: seen.snap, to, files: parseItemized(res.stdout).changed, skippedLinks: skipped };

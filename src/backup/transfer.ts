@@ -7,7 +7,7 @@ import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { shArgs } from '../adapters/shell.js';
 import { EXACT_TIMES, runRsync, rsyncExitMeaning, sshArgv } from '../adapters/rsync.js';
-import { parseItemized } from '../adapters/rsync-itemize.js';
+import { parseItemized, rsyncSaid } from '../adapters/rsync-itemize.js';
 import type { SshShare } from '../adapters/ssh-master.js';
 import type { Place } from './places.js';
 import { rsyncStats } from './plan.js';
@@ -53,7 +53,7 @@ function result(raw: Raw, deadline: number): TransferResult {
   const { code, stdout, stderr, timedOut } = raw;
   const ok = !timedOut && (code === 0 || code === 24);
   const items = parseItemized(stdout);
-  const err = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
+  const err = rsyncSaid(stderr);
   const why = code === null ? `killed by ${raw.signal}` : `exit ${code} (${rsyncExitMeaning(code)})`;
   const late = `no result within the ${deadline} s deadline; rsync was stopped`;
   const detail = ok ? 'ok' : timedOut ? late : `rsync ${why}${err ? `: ${err}` : ''}`;
