@@ -188,7 +188,16 @@ function commandOf(program: Command, argv: string[]): string {
  * written here and only here, once, with the final exit code: for every command, its errors and
  * commander's usage errors alike; --help and --version print their text.
  */
+/** A reader that went away (`hactl ... | head`) must not turn the run into a crash: its exit code stays. */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  ignoreClosedPipes();
   let code: number = EXIT.OK;
   let debug = argv.includes('--debug');
   const json = argv.includes('--json');
