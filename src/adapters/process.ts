@@ -11,6 +11,8 @@ export interface ProcessJob {
   onLine?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Stops the process group early, as the deadline does (the caller says why). */
+  signal?: AbortSignal;
 }
 
 export interface ProcessResult {
@@ -53,6 +55,13 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
       killer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), job.killAfterMs ?? 3000);
       killer.unref();
     }, job.deadline * 1000);
+    const abort = () => {
+      killGroup(child.pid, 'SIGTERM');
+      killer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), job.killAfterMs ?? 3000);
+      killer.unref();
+    };
+    if (job.signal?.aborted) abort();
+    else job.signal?.addEventListener('abort', abort, { once: true });
     child.stdout.on('data', (d: Buffer) => {
       const s = d.toString();
       stdout += s;
@@ -67,11 +76,13 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     });
     child.on('error', (e) => {
       clearTimeout(timer);
+      job.signal?.removeEventListener('abort', abort);
       clearTimeout(killer);
       reject(e);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      job.signal?.removeEventListener('abort', abort);
       if (pending && job.onLine) job.onLine(pending);
       resolve({ code, signal, stdout, stderr, ms: performance.now() - t0, timedOut });
     });
