@@ -49,13 +49,15 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     let pending = '';
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
+    let stopped = false;
     const timer = setTimeout(() => {
-      timedOut = true;
+      timedOut = stopped = true;
       killGroup(child.pid, 'SIGTERM');
       killer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), job.killAfterMs ?? 3000);
       killer.unref();
     }, job.deadline * 1000);
     const abort = () => {
+      stopped = true;
       killGroup(child.pid, 'SIGTERM');
       killer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), job.killAfterMs ?? 3000);
       killer.unref();
@@ -73,6 +75,13 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
+    });
+    // A stopped ssh may have passed our pipes on (an OpenSSH mux client hands them to its master, which
+    // keeps them until its own connection gives up): once the process we started is gone, we stop reading.
+    child.on('exit', () => {
+      if (!stopped) return;
+      child.stdout.destroy();
+      child.stderr.destroy();
     });
     child.on('error', (e) => {
       clearTimeout(timer);

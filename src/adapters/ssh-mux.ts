@@ -6,12 +6,15 @@
 // A transport failure through the master (ssh exit 255, no answer, the local deadline) sets its socket
 // aside: the confirming retry then opens a fresh connection (ssh2), a second independent transport.
 // Neither ssh2 nor anything heavy is loaded here: this is the warm path.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { HostConfig } from '../config/types.js';
 import { runProcess } from './process.js';
 import { sshArgv } from './rsync.js';
 import { remoteDeadline } from './shell.js';
 import { SshError, type RemoteSession, type RunResult } from './ssh.js';
-import { controlPathFor, masterAnswers, setAside, sshFailureKind } from './ssh-master.js';
+import { CONTROL_PERSIST, controlPathFor, masterAnswers, setAside, sshFailureKind } from './ssh-master.js';
 
 /** The first line every command prints on the host: proof that the shared connection still carries. */
 const MARK = 'hactl-mux-up';
@@ -88,5 +91,29 @@ export class MuxSession implements RemoteSession {
     if (this.asideDone) return;
     this.asideDone = true;
     setAside(this.controlPath);
+  }
+}
+
+/**
+ * After a check that found no master for a host it reached: opens one in the background for the next
+ * probes (check --watch probes every 30 s; sync-memory without changes never reaches the standby), and
+ * does not wait for it. It is the ssh rsync runs (strict host keys, ControlMaster=auto: a master that
+ * appeared meanwhile is used, not doubled); its handshake is bounded by `timeout` as well as ConnectTimeout.
+ */
+export function leaveMaster(stateDir: string, host: HostConfig, connectTimeout: number): void {
+  const controlPath = controlPathFor(stateDir, host);
+  if (!controlPath) return;
+  const ssh = sshArgv(host, connectTimeout, { controlPath, persist: CONTROL_PERSIST });
+  const bound = String(Math.ceil(connectTimeout) + 10);
+  try {
+    mkdirSync(dirname(controlPath), { recursive: true, mode: 0o700 });
+    const c = spawn('timeout', ['-s', 'KILL', bound, ...ssh, '--', host.address, 'true'], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    c.on('error', () => undefined);
+    c.unref();
+  } catch {
+    /* no master this time: the next check opens a connection of its own, as this one did */
   }
 }

@@ -5,7 +5,7 @@ import type { Config, HostConfig, Role } from '../config/types.js';
 import type { Clock } from '../adapters/clock.js';
 import { sleep } from '../adapters/clock.js';
 import { SshError, SshSession, type RemoteSession } from '../adapters/ssh.js';
-import { MuxSession } from '../adapters/ssh-mux.js';
+import { leaveMaster, MuxSession } from '../adapters/ssh-mux.js';
 import { Gateway } from '../adapters/gateway.js';
 import type { Observation, Observations } from '../core/model.js';
 import { HactlError } from '../errors.js';
@@ -58,6 +58,8 @@ export class Prober {
       const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
       (await reading)?.();
       const lease = this.config.guard ? await renewLease(this.config, session, this.clock) : {};
+      if (!(session instanceof MuxSession))
+        leaveMaster(this.config.stateDir, host, this.config.thresholds.connectTimeout);
       // Kept for the confirming retry and for the second view (src/guard/remote.ts); closed by close().
       this.sessions.set(role, session);
       session = undefined;
