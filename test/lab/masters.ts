@@ -3,6 +3,7 @@
 // connections while an existing one lives on (a killed listener) or silence an existing one (stopped
 // connection processes).
 import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, LabHost } from './lab.ts';
@@ -72,4 +73,13 @@ function signal(pid: number, s: NodeJS.Signals): void {
   } catch {
     /* gone */
   }
+}
+
+/**
+ * Waits (bounded: 5 s) for the masters a check leaves in the background (one per host it reached), then
+ * ends them all (`ssh -O exit`): the next check opens connections of its own.
+ */
+export async function endMastersLeft(lab: Lab, hosts = 2): Promise<void> {
+  for (let i = 0; i < 50 && sockets(lab).map(masterPid).filter(Boolean).length < hosts; i++) await sleep(100);
+  for (const s of sockets(lab)) spawnSync('ssh', ['-F', 'none', '-o', `ControlPath=${s}`, '-O', 'exit', 'x']);
 }
