@@ -50,6 +50,7 @@ export class MuxSession implements RemoteSession {
    */
   async run(script: string, timeoutSec = this.commandTimeout): Promise<RunResult> {
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
+    if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
     const mux = ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`];
     const remote = `printf '%s\\n' ${MARK}; ${remoteDeadline(script, timeoutSec)}`;
     const argv = [...sshArgv(this.host, this.connectTimeout).slice(1), ...mux, '--', this.host.address, remote];
