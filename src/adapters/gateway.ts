@@ -1,10 +1,10 @@
 // Everything hactl does to a gateway on one host: probe it, run a start or stop
 // method, wait for it to be ready or gone. The shell text is in remote-scripts.ts;
-// this module runs it over an SshSession and reads the answers.
+// this module runs it over a RemoteSession (ssh2 or a shared OpenSSH master) and reads the answers.
 import type { GatewayConfig, HttpProbe, Method, Thresholds } from '../config/types.js';
 import type { Clock } from './clock.js';
 import { sleep } from './clock.js';
-import type { SshSession } from './ssh.js';
+import type { RemoteSession } from './ssh.js';
 import * as scripts from './remote-scripts.js';
 import { ConfigError } from '../errors.js';
 
@@ -98,7 +98,7 @@ export function checkGatewayConfig(host: string, gw: GatewayConfig): void {
 /** One host's gateway, reached through an open SSH session. */
 export class Gateway {
   constructor(
-    private readonly s: Pick<SshSession, 'run' | 'host'>,
+    private readonly s: Pick<RemoteSession, 'run' | 'host'>,
     readonly gw: GatewayConfig,
     private readonly t: Thresholds,
     private readonly clock: Clock,

@@ -11,6 +11,8 @@ export interface ProcessJob {
   onLine?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Stops the process group early, as the deadline does (the caller says why). */
+  signal?: AbortSignal;
 }
 
 export interface ProcessResult {
@@ -47,12 +49,21 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     let pending = '';
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
+    let stopped = false;
     const timer = setTimeout(() => {
-      timedOut = true;
+      timedOut = stopped = true;
       killGroup(child.pid, 'SIGTERM');
       killer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), job.killAfterMs ?? 3000);
       killer.unref();
     }, job.deadline * 1000);
+    const abort = () => {
+      stopped = true;
+      killGroup(child.pid, 'SIGTERM');
+      killer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), job.killAfterMs ?? 3000);
+      killer.unref();
+    };
+    if (job.signal?.aborted) abort();
+    else job.signal?.addEventListener('abort', abort, { once: true });
     child.stdout.on('data', (d: Buffer) => {
       const s = d.toString();
       stdout += s;
@@ -65,13 +76,22 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
+    // A stopped ssh may have passed our pipes on (an OpenSSH mux client hands them to its master, which
+    // keeps them until its own connection gives up): once the process we started is gone, we stop reading.
+    child.on('exit', () => {
+      if (!stopped) return;
+      child.stdout.destroy();
+      child.stderr.destroy();
+    });
     child.on('error', (e) => {
       clearTimeout(timer);
+      job.signal?.removeEventListener('abort', abort);
       clearTimeout(killer);
       reject(e);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      job.signal?.removeEventListener('abort', abort);
       if (pending && job.onLine) job.onLine(pending);
       resolve({ code, signal, stdout, stderr, ms: performance.now() - t0, timedOut });
     });

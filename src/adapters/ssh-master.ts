@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { HostConfig } from '../config/types.js';
+import type { SshFailure } from './ssh.js';
 
 export interface SshShare {
   controlPath: string;
@@ -73,17 +74,29 @@ export async function prepareShare(stateDir: string, host: HostConfig): Promise<
   if (!controlPath) return undefined;
   mkdirSync(join(resolve(stateDir), 'cm'), { recursive: true, mode: 0o700 });
   const state = await masterAnswers(controlPath);
-  if (state !== 'yes') {
-    // Renamed, not only removed: a wedged master keeps its listener, and ssh must find the name free.
-    const aside = `${controlPath}.stale`;
-    try {
-      renameSync(controlPath, aside);
-      rmSync(aside, { force: true });
-    } catch {
-      /* no socket there: nothing to move */
-    }
-  }
+  if (state !== 'yes') setAside(controlPath);
   return { controlPath, persist: CONTROL_PERSIST };
+}
+
+/**
+ * Moves a socket out of the way, so the next ssh finds the name free and opens a new master (a new
+ * connection). Renamed, not only removed: a wedged master keeps its listener.
+ */
+export function setAside(controlPath: string): void {
+  const aside = `${controlPath}.stale`;
+  try {
+    renameSync(controlPath, aside);
+    rmSync(aside, { force: true });
+  } catch {
+    /* no socket there: nothing to move */
+  }
+}
+
+/** What an OpenSSH client's exit 255 (its own failure, not the remote command's) says, as SshError's kind. */
+export function sshFailureKind(stderr: string): SshFailure {
+  if (/host key|IDENTIFICATION/i.test(stderr)) return 'hostkey-failure';
+  if (/Permission denied/i.test(stderr)) return 'auth-failure';
+  return /timed out/i.test(stderr) ? 'ssh-timeout' : 'unreachable';
 }
 
 /** ssh options that share one connection per host (appended to the strict options of sshArgv). */
@@ -141,14 +154,7 @@ export async function runThroughMaster(
     );
   if (r.code === 255) {
     const said = r.stderr.trim().split('\n').pop() ?? '';
-    const kind = /host key|IDENTIFICATION/i.test(r.stderr)
-      ? 'hostkey-failure'
-      : /Permission denied/i.test(r.stderr)
-        ? 'auth-failure'
-        : /timed out/i.test(r.stderr)
-          ? 'ssh-timeout'
-          : 'unreachable';
-    throw new SshError(kind, host.name, `${label}: ssh: ${said} (known_hosts: ${host.knownHosts})`);
+    throw new SshError(sshFailureKind(r.stderr), host.name, `${label}: ssh: ${said} (known_hosts: ${host.knownHosts})`);
   }
   return { code: r.code, signal: r.signal ?? undefined, stdout: r.stdout, stderr: r.stderr, ms: r.ms };
 }

@@ -27,6 +27,16 @@ export interface RunResult {
   ms: number;
 }
 
+/**
+ * What the probes need of a connection to a host: run a script under a deadline, and let go.
+ * SshSession (ssh2, its own connection) and MuxSession (a warm OpenSSH master, ssh-mux.ts) are both one.
+ */
+export interface RemoteSession {
+  readonly host: HostConfig;
+  run(script: string, timeoutSec?: number): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
 interface Stream {
   on(ev: string, fn: (...a: never[]) => void): unknown;
   stderr: { on(ev: string, fn: (d: Buffer) => void): unknown };
@@ -49,7 +59,7 @@ const HOST_KEY_ALGOS = [
   'ssh-rsa',
 ];
 
-export class SshSession {
+export class SshSession implements RemoteSession {
   private constructor(
     private readonly conn: Conn,
     readonly host: HostConfig,

@@ -4,7 +4,8 @@
 import type { Config, HostConfig, Role } from '../config/types.js';
 import type { Clock } from '../adapters/clock.js';
 import { sleep } from '../adapters/clock.js';
-import { SshError, SshSession } from '../adapters/ssh.js';
+import { SshError, SshSession, type RemoteSession } from '../adapters/ssh.js';
+import { leaveMaster, MuxSession } from '../adapters/ssh-mux.js';
 import { Gateway } from '../adapters/gateway.js';
 import type { Observation, Observations } from '../core/model.js';
 import { HactlError } from '../errors.js';
@@ -13,11 +14,21 @@ import { wantsLearned, withLearnedOrder } from './learned.js';
 import { isConfigProblem, isReachable } from '../core/model.js';
 import { renewLease, secondView } from '../guard/remote.js';
 
-/** Reads more over a host's open session after its probe (heartbeat, resources: src/health). */
-export type SessionHook = (role: Role, session: SshSession) => Promise<void>;
+/**
+ * Reads more over a host's open session while its probe runs (heartbeat, resources: src/health). Never
+ * rejects; resolves to what records the reading, called only when the probe reached the host.
+ */
+export type SessionHook = (role: Role, session: RemoteSession) => Promise<() => void>;
 
 export function openSession(config: Config, host: HostConfig): Promise<SshSession> {
   return SshSession.open(host, config.thresholds.connectTimeout, config.thresholds.commandTimeout);
+}
+
+/** For the probes: through the host's warm OpenSSH master when one answers (ssh-mux.ts), else ssh2. */
+export async function openProbeSession(config: Config, host: HostConfig): Promise<RemoteSession> {
+  const t = config.thresholds;
+  const mux = await MuxSession.attach(config.stateDir, host, t.connectTimeout, t.commandTimeout);
+  return mux ?? openSession(config, host);
 }
 
 /**
@@ -26,7 +37,7 @@ export function openSession(config: Config, host: HostConfig): Promise<SshSessio
  * session still proves the host answers: opening a channel needs the server.
  */
 export class Prober {
-  private sessions = new Map<Role, SshSession>();
+  private sessions = new Map<Role, RemoteSession>();
   constructor(
     private readonly config: Config,
     private readonly clock: Clock,
@@ -40,10 +51,15 @@ export class Prober {
     let session = this.sessions.get(role);
     this.sessions.delete(role);
     try {
-      session ??= await openSession(this.config, host);
+      session ??= await openProbeSession(this.config, host);
+      // The health read runs beside the probe, over the same connection: it never throws, and never
+      // changes the status; a host the probe did not reach keeps no reading.
+      const reading = this.onSession?.(role, session);
       const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
-      await this.onSession?.(role, session); // never throws, never changes the status
+      (await reading)?.();
       const lease = this.config.guard ? await renewLease(this.config, session, this.clock) : {};
+      if (!(session instanceof MuxSession))
+        leaveMaster(this.config.stateDir, host, this.config.thresholds.connectTimeout);
       // Kept for the confirming retry and for the second view (src/guard/remote.ts); closed by close().
       this.sessions.set(role, session);
       session = undefined;
@@ -60,7 +76,7 @@ export class Prober {
   }
 
   /** The open session to a host that answered in this run, if any. */
-  sessionOf(role: Role): SshSession | undefined {
+  sessionOf(role: Role): RemoteSession | undefined {
     return this.sessions.get(role);
   }
 

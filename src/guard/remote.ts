@@ -4,7 +4,7 @@
 // probe the serving host's gateway across the LAN (the second point of view).
 import type { Config, HostConfig } from '../config/types.js';
 import type { Clock } from '../adapters/clock.js';
-import type { SshSession } from '../adapters/ssh.js';
+import type { RemoteSession } from '../adapters/ssh.js';
 import type { Role } from '../config/types.js';
 import type { SecondView } from '../core/model.js';
 import { judgeHttp } from '../adapters/gateway.js';
@@ -17,7 +17,7 @@ export const LEASE_FILE = '.hactl/lease';
 /** Writes the lease (temp file + rename); returns when it was renewed by the witness's clock, or the error. */
 export async function renewLease(
   config: Config,
-  session: Pick<SshSession, 'run'>,
+  session: Pick<RemoteSession, 'run'>,
   clock: Clock,
 ): Promise<{ at?: string; error?: string }> {
   const t = config.thresholds.commandTimeout;
@@ -48,7 +48,7 @@ export function lanUrl(host: HostConfig): string {
 /** Asks `viewer` (a host the witness reaches) whether `role`'s gateway serves, across the LAN. */
 export async function secondView(
   config: Config,
-  viewer: Pick<SshSession, 'run'>,
+  viewer: Pick<RemoteSession, 'run'>,
   viewerRole: Role,
   target: HostConfig,
 ): Promise<SecondView> {

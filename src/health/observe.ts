@@ -1,10 +1,10 @@
 // Reading the operator's health signals during check: one remote command per host over the
-// session the gateway probe already opened (src/failover/observe.ts calls `read`), and the
+// session the gateway probe opened, beside the probe (src/failover/observe.ts calls `read`), and the
 // witness's own state directory. Never throws and never changes a host's status: a read
 // that fails is a warning, not a failover reason.
 import { statfsSync } from 'node:fs';
 import type { Config, Role } from '../config/types.js';
-import type { SshSession } from '../adapters/ssh.js';
+import type { RemoteSession } from '../adapters/ssh.js';
 import { healthScript, heartbeatPath } from './scripts.js';
 import { parseHealth, type HealthReading } from './parse.js';
 import { judgeDisk, judgeHeartbeat, judgeResources, summarizeHealth, type HealthFinding } from './judge.js';
@@ -24,16 +24,21 @@ export class HealthReader {
   private readonly readings = new Map<Role, HealthReading>();
   constructor(private readonly config: Config) {}
 
-  /** Called with each host's open session after its probe; the last read of a role wins. */
-  read = async (role: Role, session: SshSession): Promise<void> => {
+  /**
+   * Called with each host's open session while its probe runs; resolves to what records the reading
+   * (the prober calls it once the probe reached the host). The last recorded read of a role wins.
+   */
+  read = async (role: Role, session: RemoteSession): Promise<() => void> => {
     const host = this.config.hosts[this.config.pair[role]]!;
     const timeout = Math.min(this.config.thresholds.commandTimeout, READ_TIMEOUT);
+    let reading: HealthReading;
     try {
       const r = await session.run(healthScript(this.config, host), timeout);
-      this.readings.set(role, parseHealth(r.stdout));
+      reading = parseHealth(r.stdout);
     } catch {
-      this.readings.set(role, { disks: [] }); // judged "could not be read"
+      reading = { disks: [] }; // judged "could not be read"
     }
+    return () => this.readings.set(role, reading);
   };
 
   report(): HealthReport {

@@ -18,13 +18,18 @@ before(async () => {
   lab = await Lab.start();
 });
 after(async () => {
-  try {
-    execFileSync('umount', [mnt]);
-  } catch {
-    /* not mounted */
+  // First the lab: its hosts' connections go, and with them the OpenSSH masters check leaves (their
+  // sockets are in the state dir on this mount and keep it busy until they exit).
+  await lab?.stop();
+  for (let i = 0; i < 50; i++) {
+    try {
+      execFileSync('umount', [mnt], { stdio: 'ignore' });
+      break;
+    } catch {
+      execFileSync('sleep', ['0.1']); // busy for a moment more, or not mounted
+    }
   }
   rmSync(mnt, { recursive: true, force: true });
-  await lab?.stop();
 });
 
 /** Fill the file system with one file until ENOSPC. */
