@@ -120,6 +120,25 @@ export interface MasterRun {
   ms: number;
 }
 
+/** The last stderr line of a script run over OpenSSH: its own exit status (see withExitStatus). */
+const DONE = 'hactl-ssh-exit';
+const DONE_LINE = new RegExp(`(^|\\n)${DONE} (\\d+)\\n?$`);
+
+/**
+ * ssh exits 255 both when it fails and when the remote script does: the script's status is printed
+ * last on stderr, so a 255 without that line is ssh's own failure (refused, host key, a dead link).
+ */
+export function withExitStatus(remote: string): string {
+  // In a subshell: an `exit` in `remote` ends only it, and the status line still comes.
+  return `(${remote}); hactl_s=$?; printf '%s %s\\n' ${DONE} "$hactl_s" >&2; exit "$hactl_s"`;
+}
+
+/** Whether the script finished on the host (its status line came), and stderr without that line. */
+export function exitStatusOf(stderr: string): { finished: boolean; stderr: string } {
+  const m = DONE_LINE.exec(stderr);
+  return m ? { finished: true, stderr: stderr.slice(0, m.index + m[1]!.length) } : { finished: false, stderr };
+}
+
 /**
  * One remote script over OpenSSH through the shared master (opened by rsync just before, so no handshake),
  * with the same strict options as rsync's ssh, a remote deadline (`timeout -k` there) and a local one.
@@ -142,9 +161,10 @@ export async function runThroughMaster(
     ...sshArgv(host, connectTimeout, share).slice(1),
     '--',
     host.address,
-    remoteDeadline(script, timeoutSec),
+    withExitStatus(remoteDeadline(script, timeoutSec)),
   ];
   const r = await runProcess('ssh', argv, { deadline: timeoutSec + 7 });
+  const done = exitStatusOf(r.stderr);
   const label = `${host.name} (${host.user}@${host.address}:${host.port})`;
   if (r.timedOut)
     throw new SshError(
@@ -152,9 +172,9 @@ export async function runThroughMaster(
       host.name,
       `${label}: remote command did not finish within ${timeoutSec + 7} s (local deadline)`,
     );
-  if (r.code === 255) {
+  if (r.code === 255 && !done.finished) {
     const said = r.stderr.trim().split('\n').pop() ?? '';
     throw new SshError(sshFailureKind(r.stderr), host.name, `${label}: ssh: ${said} (known_hosts: ${host.knownHosts})`);
   }
-  return { code: r.code, signal: r.signal ?? undefined, stdout: r.stdout, stderr: r.stderr, ms: r.ms };
+  return { code: r.code, signal: r.signal ?? undefined, stdout: r.stdout, stderr: done.stderr, ms: r.ms };
 }

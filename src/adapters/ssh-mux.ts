@@ -14,7 +14,15 @@ import { runProcess } from './process.js';
 import { sshArgv } from './rsync.js';
 import { remoteDeadline } from './shell.js';
 import { SshError, type RemoteSession, type RunResult } from './ssh.js';
-import { CONTROL_PERSIST, controlPathFor, masterAnswers, setAside, sshFailureKind } from './ssh-master.js';
+import {
+  CONTROL_PERSIST,
+  controlPathFor,
+  exitStatusOf,
+  masterAnswers,
+  setAside,
+  sshFailureKind,
+  withExitStatus,
+} from './ssh-master.js';
 
 /** The first line every command prints on the host: proof that the shared connection still carries. */
 const MARK = 'hactl-mux-up';
@@ -52,7 +60,7 @@ export class MuxSession implements RemoteSession {
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
     if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
     const mux = ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`];
-    const remote = `printf '%s\\n' ${MARK}; ${remoteDeadline(script, timeoutSec)}`;
+    const remote = withExitStatus(`printf '%s\\n' ${MARK}; ${remoteDeadline(script, timeoutSec)}`);
     const argv = [...sshArgv(this.host, this.connectTimeout).slice(1), ...mux, '--', this.host.address, remote];
     const silent = new AbortController();
     const quiet = setTimeout(() => silent.abort(), this.connectTimeout * 1000);
@@ -75,12 +83,13 @@ export class MuxSession implements RemoteSession {
     if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
     if (r.timedOut) throw fail('ssh-timeout', `remote command did not finish within ${localSec} s (local deadline)`);
     if (!up && silent.signal.aborted) throw fail('ssh-timeout', `no answer within ${this.connectTimeout} s`);
-    if (r.code === 255) {
+    const { finished, stderr } = exitStatusOf(r.stderr);
+    if (r.code === 255 && !finished) {
       const said = r.stderr.trim().split('\n').pop() ?? '';
       throw fail(sshFailureKind(r.stderr), `ssh: ${said} (known_hosts: ${this.host.knownHosts})`);
     }
     const stdout = up ? r.stdout.slice(MARK.length + 1) : r.stdout;
-    return { code: r.code, signal: r.signal ?? undefined, stdout, stderr: r.stderr, ms: Math.round(r.ms) };
+    return { code: r.code, signal: r.signal ?? undefined, stdout, stderr, ms: Math.round(r.ms) };
   }
 
   /** Stops the commands still running (each is an ssh process of its own); the master stays. */

@@ -86,6 +86,20 @@ test('with warm masters check makes no new SSH connection and concludes what a c
   assert.equal(none.hosts.standby.status, 'unreachable', none.out);
 });
 
+test("a probe command that exits 255 is the gateway's answer, not ssh's: gateway-down, the master kept", async () => {
+  await warmMasters();
+  // ssh exits 255 when the remote command does: through a master that must not read as a transport
+  // failure (here it would even read as an auth failure, a config problem that holds failover back).
+  const run = "echo 'Permission denied (publickey).' >&2; exit 255";
+  lab.writeConfig({ hosts: { primary: { gateway: { probe: { command: { run } } } } } });
+  const sock = controlPathFor(join(lab.dir, 'state'), { ...lab.config().hosts.primary, name: 'primary' })!;
+  const pid = masterPid(sock);
+  assert.ok(pid > 0, 'the primary has a master');
+  const c = await check();
+  assert.equal(c.hosts.primary.status, 'gateway-down', c.out);
+  assert.equal(masterPid(sock), pid, 'the socket was not set aside: the same master answers on it');
+});
+
 test('a cold check leaves a master per host it reached, which the next check uses', async () => {
   const cold = await check();
   assert.equal(cold.code, 0, cold.out);
