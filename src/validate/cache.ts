@@ -74,7 +74,7 @@ class OldFiles {
   /** The entry's array and offset, or undefined. */
   find(dir: string, name: string): [Array<string | number>, number] | undefined {
     let idx = this.index.get(dir);
-    const arr = this.byDir[dir];
+    const arr = Object.hasOwn(this.byDir, dir) ? this.byDir[dir] : undefined;
     if (!Array.isArray(arr)) return undefined;
     if (!idx) {
       idx = new Map();
@@ -108,7 +108,8 @@ export function openCache(stateDir: string, root: string, compiled: CompiledRule
   const seen: string[] = []; // every file asked about, in order
   const misses = new Map<string, Key | null>(); // changed or new (its key now), or gone (null)
   const dirKeys = new Map<string, Key>();
-  const nowDirs: CacheFile['dirs'] = {};
+  // No prototype: a directory named `constructor` or `__proto__` is a key like any other.
+  const nowDirs: CacheFile['dirs'] = Object.create(null);
   let hits = 0;
   let dirMisses = 0;
   const dirs: DirCache = {
@@ -116,7 +117,7 @@ export function openCache(stateDir: string, root: string, compiled: CompiledRule
       const st = lstatSync(rel ? `${abs}/${rel}` : abs, { throwIfNoEntry: false });
       if (!st?.isDirectory()) return undefined;
       dirKeys.set(rel, keyOf(st)); // taken before the walk reads it: a change in between misses next time
-      const o = oldDirs[rel];
+      const o = Object.hasOwn(oldDirs, rel) ? oldDirs[rel] : undefined;
       if (o && same(o.key, st) && Array.isArray(o.files) && Array.isArray(o.dirs)) {
         nowDirs[rel] = o;
         return { files: o.files, dirs: o.dirs };
@@ -153,7 +154,7 @@ export function openCache(stateDir: string, root: string, compiled: CompiledRule
       // Every file a hit, and as many as before: an unchanged tree, nothing to write.
       const sameDirs = dirMisses === 0 && Object.keys(nowDirs).length === Object.keys(oldDirs).length;
       if (sameDirs && misses.size === 0 && hits === old.count()) return;
-      const files: CacheFile['files'] = {};
+      const files: CacheFile['files'] = Object.create(null);
       for (const rel of seen) {
         if (notValid.has(rel)) continue;
         const [dir, name] = split(rel);

@@ -126,3 +126,36 @@ describe('validate cache', () => {
     assert.deepEqual(run(l), FILES);
   });
 });
+
+describe('validate cache: names that are also Object.prototype keys', () => {
+  // A directory named `constructor` or `__proto__` once made save() throw (a lookup found the
+  // prototype's member instead of nothing), so `hactl validate` crashed on such a tree.
+  const NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+  function protoLab() {
+    const d = mkdtempSync(join(tmpdir(), 'hactl-vcache-'));
+    made.push(d);
+    const files: string[] = [];
+    for (const n of NAMES) {
+      mkdirSync(join(d, 'tree', n, n), { recursive: true });
+      writeFileSync(join(d, 'tree', n, `${n}.md`), `# ${n}\n`);
+      writeFileSync(join(d, 'tree', n, n, 'x.json'), '{"x": 1}');
+      files.push(`${n}/${n}.md`, `${n}/${n}/x.json`);
+    }
+    return { l: { tree: join(d, 'tree'), state: join(d, 'state') }, files };
+  }
+
+  test('they are cached and found like any name', () => {
+    const { l, files } = protoLab();
+    assert.deepEqual(run(l, files), [], 'cold: nothing is fresh');
+    assert.deepEqual(run(l, files), files, 'warm: every file is fresh');
+  });
+
+  test('a whole tree of them validates cold and warm', async () => {
+    const { l, files } = protoLab();
+    for (const pass of ['cold', 'warm']) {
+      const r = await validateTree(l.tree, compiled, { cacheDir: l.state });
+      assert.equal(r.files, files.length, pass);
+      assert.deepEqual(r.problems, [], pass);
+    }
+  });
+});
