@@ -3,6 +3,7 @@
 // compiling schemas (~80 ms) at every start. Minified (esbuild): the config's validator is
 // ~330 kB of generated code as written, ~250 kB minified, and every run that reads the config
 // compiles it (~1-2 ms less to require, ~1-2 ms less on its first call).
+import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -10,7 +11,7 @@ import { transformSync } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'dist', 'validators');
 mkdirSync(out, { recursive: true });
 for (const file of readdirSync(join(root, 'schema')).filter((f) => f.endsWith('.schema.json'))) {

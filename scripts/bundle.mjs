@@ -6,10 +6,11 @@
 // it is: the tests and scripts import its modules one by one.
 // Chunks sit flat in dist/bundle/: src/paths.ts finds the package root from there, and
 // the validate worker is a sibling entry (src/validate/pool.ts: './worker.js').
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 // Bundled: pure JavaScript on the start-up path. Every other package stays a plain import
 // from node_modules: ssh2 (optional native parts), etcd3 (grpc loads .proto files from its
 // own directory), ajv (the precompiled validators require its runtime from node_modules).

@@ -2,10 +2,11 @@
 // gets a built dist/. npm installs the dev dependencies for it; an install that
 // omits them (npm ci --omit=dev) on a checkout that is already built keeps the
 // existing dist/ instead of failing.
+import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 // The build needs typescript (type check, dist/) and esbuild (dist/bundle/, what bin/hactl runs).
 const tools = ['typescript', 'esbuild'].filter((t) => !existsSync(`${root}node_modules/${t}`));
 if (tools.length) {
