@@ -348,15 +348,23 @@ describe('failback', () => {
 
 describe('safety', () => {
   test('two runs at once: the second exits 75 and names the holder', async () => {
-    lab.writeConfig({ thresholds: { settle: 3 } });
+    lab.writeConfig({ thresholds: { verifyDeadline: 30 } });
     P().crashGateway();
     await lab.hactl(['check']);
+    // The standby's gateway answers nothing until released, so the first run is still in its start step,
+    // holding the lock, whatever the machine's speed; the second starts once the lock names the first.
+    const hang = join(S().openclawDir, 'fake-hang');
+    writeFileSync(hang, '');
     const first = lab.hactl(['failover', '--auto']);
-    await new Promise((r) => setTimeout(r, 1000));
+    const lock = join(lab.dir, 'state', 'cluster.lock');
+    const held = () => existsSync(lock) && /hactl failover/.test(readFileSync(lock, 'utf8'));
+    for (let i = 0; i < 300 && !held(); i++) await new Promise((r) => setTimeout(r, 100));
     const second = await lab.hactl(['failover', '--auto']);
-    assert.equal(second.code, 75, second.stdout + second.stderr);
+    rmSync(hang, { force: true });
+    const f = await first;
+    assert.equal(second.code, 75, `${second.stdout}${second.stderr}\nfirst: ${f.stdout}${f.stderr}`);
     assert.match(second.stderr, /held by pid \d+ .*\(hactl failover/);
-    assert.equal((await first).code, 0);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
   });
 
   test('a corrupt state file: set aside as it was, said in one line, no failover on a guess (#15)', async () => {
