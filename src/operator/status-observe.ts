@@ -2,12 +2,12 @@
 // no lock taken, nothing written: status must answer at once even while a failover holds the
 // cluster lock or a host hangs. Each file is read on its own; one that cannot be read is a
 // finding, never a crash.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { ClusterState } from '../core/model.js';
 import { readJson } from '../state/files.js';
-import { isStale } from '../state/lock.js';
+import { isHeld, readHolder } from '../state/lock.js';
 import { allTimeStats } from '../state/history.js';
 import { readPause } from './pause-file.js';
 import { readMemoryRecord } from '../memory/record.js';
@@ -22,8 +22,12 @@ async function attempt<T>(fn: () => Promise<T> | T): Promise<{ ok: T } | { error
   }
 }
 
-/** Command locks (cluster.lock, memory.lock, backup-*.lock); a file's short section lock (x.json.lock) is not one. */
-function readLocks(stateDir: string, now: Date): LockView[] {
+/**
+ * Command locks (cluster.lock, memory.lock, backup-*.lock) held now, by the kernel's word (flock,
+ * /proc/locks), named by their record; a file's short section lock (x.json.lock) is not one.
+ * A record left by a killed run is no lock: the kernel released it with the run.
+ */
+function readLocks(stateDir: string): LockView[] {
   let names: string[];
   try {
     names = readdirSync(stateDir);
@@ -32,13 +36,9 @@ function readLocks(stateDir: string, now: Date): LockView[] {
   }
   const out: LockView[] = [];
   for (const n of names.filter((x) => x.endsWith('.lock') && !/\.jsonl?\.lock$/.test(x)).sort()) {
-    try {
-      const h = JSON.parse(readFileSync(join(stateDir, n), 'utf8'));
-      if (typeof h?.pid !== 'number') continue;
-      out.push({ name: n.slice(0, -5), ...h, stale: isStale(h, now.getTime()) });
-    } catch {
-      /* released meanwhile, or being written */
-    }
+    const f = join(stateDir, n);
+    const h = isHeld(f) ? readHolder(f) : undefined;
+    if (h) out.push({ name: n.slice(0, -5), ...h, stale: false });
   }
   return out;
 }
@@ -53,7 +53,7 @@ export async function observeStatus(config: Config, now: Date): Promise<StatusIn
       const box = await readJson<{ pending: PendingView[] }>(join(dir, 'outbox.json'), 'outbox');
       return (box?.pending ?? []).map((p) => ({ at: p.at, tries: p.tries, lastError: p.lastError }));
     }),
-    locks: readLocks(dir, now),
+    locks: readLocks(dir),
     memory: await attempt(() => readMemoryRecord(config)),
     backup: await attempt(() => readBackupRecord(config)),
     history: await attempt(async () => (await allTimeStats(join(dir, 'history.jsonl'), config.pair)).stats),

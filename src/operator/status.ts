@@ -25,7 +25,6 @@ export interface LockView {
   host: string;
   command: string;
   since: string;
-  leaseUntil: string;
   stale: boolean;
 }
 export interface PendingView {

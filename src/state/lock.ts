@@ -1,234 +1,211 @@
-// One lock file per name in the state directory, holding the holder's pid,
-// host, command and lease. A second run exits 75 naming the holder.
-// - Created whole: the record is written to a temp file and link()ed into
-//   place (atomic, fails if the lock exists), so no run ever sees half a lock.
-// - Stale when the holder's lease has run out, or at once when the holder was
-//   on this host and its pid is gone (kill -9 blocks nobody).
-// - Taken over atomically: under a short guard file, the lock is re-read and
-//   replaced by rename() only if it still names the stale holder.
-// - Renewed while held (every third of the lease), so a run longer than its
-//   lease (a backup with a 3600 s deadline) is never overtaken while alive.
-// proper-lockfile was weighed and not used: its staleness is mtime age only
-// (a killed holder blocks for `stale`), its takeover is rmdir+mkdir (two late
-// runs can both win), and it records no holder to name. See docs/reliability.md.
+// Same-host mutual exclusion: one mechanism, flock(2). Command locks (cluster, memory,
+// backup-<tier>: acquireLock) and the short sections over shared files (outbox, history,
+// backup record, last good config: withFileLock) all take an exclusive flock on a lock file.
+// - The kernel decides: one open file description holds the lock, every other is refused. No
+//   clock, no lease, no takeover: a holder killed with SIGKILL loses the lock when the kernel
+//   closes its files, and a live holder keeps it whatever any clock says (a VM resume, a step).
+// - Taken with util-linux flock(1) on a descriptor this process opened and passes to it as
+//   fd 3 (`flock -xn 3`): the lock belongs to the open file description, so it stays with this
+//   process after flock(1) exits, and goes when this process closes the fd or dies. Node opens
+//   files with O_CLOEXEC, so no other child (ssh, rsync) inherits it. Why flock(1) and not the
+//   fs-ext addon: docs/decisions.md.
+// - The file stays in place (unlinking a lock file lets a late opener lock a removed inode).
+//   After taking the lock the holder writes its record (pid, host, command, since) into it, only
+//   to name the holder in the exit-75 message and in `hactl status`; the record decides nothing.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { LockedError } from '../errors.js';
-import { alive, cleanTemps, ensureDir, tempPath, writeFileSynced } from './files.js';
+import { EXIT, HactlError, LockedError } from '../errors.js';
+import { cleanTemps, ensureDir } from './files.js';
 
-interface Holder {
+export interface Holder {
   pid: number;
   host: string;
   command: string;
   since: string;
-  leaseUntil: string;
 }
 
 export interface Lock {
   release(): void;
 }
 
-function readHolder(file: string): Holder | undefined | 'absent' {
+/** flock(1)'s exit status when the lock is held by another (`-E`); any other failure is an error. */
+const CONFLICT = 75;
+const FLOCK_HINT = 'hactl takes its locks with flock(1) from util-linux: install util-linux';
+
+function open(file: string): number {
+  return openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+}
+
+/** flock(1)'s answer: true (ours), false (held by another), or an error it is not ours to hide. */
+function verdict(file: string, status: number | null, error: Error | undefined, stderr: string): boolean {
+  if (status === 0) return true;
+  if (status === CONFLICT) return false;
+  const why = error ? error.message : `exit ${status ?? 'by signal'}: ${stderr.trim().split('\n')[0]}`;
+  throw new HactlError(`${file}: cannot take the lock with flock(1): ${why}`, EXIT.CONFIG, FLOCK_HINT);
+}
+
+/** One try, no wait. */
+function tryFlock(file: string, fd: number): boolean {
+  const r = spawnSync('flock', ['-x', '-n', '-E', String(CONFLICT), '3'], {
+    stdio: ['ignore', 'ignore', 'pipe', fd],
+    encoding: 'utf8',
+  });
+  return verdict(file, r.status, r.error, r.stderr ?? '');
+}
+
+/**
+ * Waits up to `ms`: the timer that ends the wait is Node's, on the monotonic clock. flock(1)'s
+ * own -w (a second later) only bounds an orphan, should this process die while it waits.
+ */
+function waitFlock(file: string, fd: number, ms: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const secs = (ms / 1000 + 1).toFixed(3);
+    const c = spawn('flock', ['-x', '-w', secs, '-E', String(CONFLICT), '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+    });
+    const err: Buffer[] = [];
+    c.stderr!.on('data', (d: Buffer) => err.push(d));
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      c.kill('SIGKILL');
+    }, ms);
+    let failed: Error | undefined;
+    c.on('error', (e) => (failed = e));
+    c.on('close', (status) => {
+      clearTimeout(timer);
+      // Killed at the deadline: it may have taken the lock just before; the caller closes the fd.
+      if (late) return resolve(false);
+      try {
+        resolve(verdict(file, status, failed, Buffer.concat(err).toString('utf8')));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/** Writes the holder's record over the file's content (the lock is ours). */
+function record(fd: number, h: Holder): void {
+  ftruncateSync(fd, 0);
+  writeSync(fd, JSON.stringify(h) + '\n', 0);
+}
+
+function unlockAndClose(fd: number): void {
+  try {
+    ftruncateSync(fd, 0); // a released lock names nobody
+  } catch {
+    /* closing releases the lock anyway */
+  }
+  closeSync(fd);
+}
+
+/** The record in a lock file, if it holds a readable one (the holder may not have written it yet). */
+export function readHolder(file: string): Holder | undefined {
   try {
     const h = JSON.parse(readFileSync(file, 'utf8')) as Holder;
     return typeof h?.pid === 'number' ? h : undefined;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : undefined;
-  }
-}
-
-const same = (a: Holder, b: Holder): boolean => a.pid === b.pid && a.host === b.host && a.since === b.since;
-const ageMs = (file: string): number => {
-  try {
-    return Date.now() - statSync(file).mtimeMs;
   } catch {
-    return 0;
-  }
-};
-
-/** A holder that cannot hold any more: its lease ran out, or it was on this host and its process is gone. */
-export function isStale(h: Holder, now: number): boolean {
-  return new Date(h.leaseUntil).getTime() < now || (h.host === hostname() && !alive(h.pid));
-}
-
-/** Link a complete record into place; false when the file already exists. */
-function linkNew(file: string, h: Holder): boolean {
-  const tmp = tempPath(file);
-  try {
-    writeFileSynced(tmp, JSON.stringify(h) + '\n', 0o600, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* never created */
-    }
-    throw e;
-  }
-  try {
-    linkSync(tmp, file);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return false;
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* gone */
-    }
+    return undefined;
   }
 }
 
 /**
- * Replace `file` with `next` if it still holds `expected` (undefined: an unreadable record),
- * under `file.guard`, itself a link()ed holder record that is stale like any lock.
+ * Whether someone holds an flock on `file` now, read from /proc/locks (the kernel's own list),
+ * without taking anything: a status read never turns a real taker away. Matched by inode.
  */
-function replaceIf(file: string, expected: Holder | undefined, next: Holder): boolean {
-  const guard = `${file}.guard`;
-  const me: Holder = { ...next, command: 'lock takeover', leaseUntil: new Date(Date.now() + 10_000).toISOString() };
-  if (!linkNew(guard, me)) {
-    // Only a guard whose holder died inside this short section is removed (a kill -9 in the
-    // microseconds it is held); a guard that is merely gone is taken by link(), never unlinked.
-    const g = readHolder(guard);
-    if (g !== 'absent' && !(g ? isStale(g, Date.now()) : ageMs(guard) > 5000)) return false;
-    if (g !== 'absent')
-      try {
-        unlinkSync(guard);
-      } catch {
-        /* another run removed it */
-      }
-    if (!linkNew(guard, me)) return false;
-  }
+export function isHeld(file: string): boolean {
+  let ino: number;
+  let locks: string;
   try {
-    const cur = readHolder(file);
-    if (cur === 'absent') return linkNew(file, next);
-    if (expected ? !cur || !same(cur, expected) : cur !== undefined) return false;
-    const tmp = tempPath(file);
-    try {
-      writeFileSynced(tmp, JSON.stringify(next) + '\n', 0o600, file);
-      renameSync(tmp, file);
-    } catch (e) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* never created */
-      }
-      throw e;
+    ino = statSync(file).ino;
+    locks = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return false;
+  }
+  return locks
+    .split('\n')
+    .some((l) => !l.includes('->') && /\bFLOCK\b/.test(l) && l.split(/\s+/).some((w) => w.endsWith(`:${ino}`)));
+}
+
+function describe(file: string): string {
+  const h = readHolder(file);
+  return h
+    ? `${file} is held by pid ${h.pid} on ${h.host} (${h.command}, since ${h.since})`
+    : `${file} is held by another run (taking it right now)`;
+}
+
+function take(file: string, command: string): { fd: number; got: boolean } {
+  const fd = open(file);
+  try {
+    if (!tryFlock(file, fd)) {
+      closeSync(fd);
+      return { fd, got: false };
     }
-    return true;
-  } finally {
-    try {
-      unlinkSync(guard);
-    } catch {
-      /* gone */
-    }
+    record(fd, { pid: process.pid, host: hostname(), command, since: new Date().toISOString() });
+    return { fd, got: true };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
   }
 }
 
-function describe(file: string, h: Holder): string {
-  return `${file} is held by pid ${h.pid} on ${h.host} (${h.command}, since ${h.since}, lease until ${h.leaseUntil})`;
-}
-
-/** Take `name.lock` in `stateDir`, or throw LockedError naming the holder. Renewed while held. */
-export function acquireLock(
-  stateDir: string,
-  name: string,
-  command: string,
-  leaseSeconds: number,
-  now = new Date(),
-): Lock {
+/**
+ * Take `name.lock` in `stateDir` at once, or throw LockedError (exit 75) naming the holder.
+ * `_leaseSeconds` is kept for the callers and means nothing now: a lock lives as long as its holder.
+ */
+export function acquireLock(stateDir: string, name: string, command: string, _leaseSeconds?: number): Lock {
   ensureDir(stateDir);
   cleanTemps(stateDir);
   const file = join(stateDir, `${name}.lock`);
-  const lease = (t: number) => new Date(t + leaseSeconds * 1000).toISOString();
-  const since = now.toISOString();
-  let me: Holder = { pid: process.pid, host: hostname(), command, since, leaseUntil: lease(now.getTime()) };
-  let got = false;
-  for (let attempt = 0; attempt < 3 && !got; attempt++) {
-    if (linkNew(file, me)) {
-      got = true;
-      break;
-    }
-    const h = readHolder(file);
-    if (h === 'absent') continue; // released meanwhile
-    // An unreadable record cannot come from this hactl (records are linked in whole); an old one is stale.
-    if (!h && ageMs(file) < 5000) throw new LockedError(`${file} is being taken by another run right now`);
-    if (h && !isStale(h, now.getTime())) throw new LockedError(describe(file, h));
-    got = replaceIf(file, h, me);
-  }
-  if (!got) {
-    const h = readHolder(file);
-    throw new LockedError(h && h !== 'absent' ? describe(file, h) : `${file}: another run took the lock over first`);
-  }
+  const { fd, got } = take(file, command);
+  if (!got) throw new LockedError(describe(file));
   let released = false;
-  // Renew a third of the way into each lease. unref: the renewal never keeps a finished run alive.
-  const renew = setInterval(
-    () => {
-      const next = { ...me, leaseUntil: lease(Date.now()) };
-      try {
-        if (replaceIf(file, me, next)) me = next;
-      } catch {
-        /* next tick tries again */
-      }
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      unlockAndClose(fd);
     },
-    Math.max(1000, (leaseSeconds * 1000) / 3),
-  );
-  renew.unref();
-  const release = () => {
-    if (released) return;
-    released = true;
-    clearInterval(renew);
-    process.removeListener('exit', release);
-    const cur = readHolder(file);
-    if (cur && cur !== 'absent' && same(cur, me)) {
-      try {
-        unlinkSync(file);
-      } catch {
-        /* gone already */
-      }
-    }
   };
-  process.once('exit', release);
-  return { release };
 }
 
 /**
- * A short critical section over a small shared file (read-modify-write), for
- * runs that hold different command locks. Waits up to `waitMs`. The section's
- * lock is a holder record like any lock: a holder killed inside it (its pid gone
- * on this host) is taken over at once; one on another host after `staleMs`.
+ * A short critical section over a small shared file (read-modify-write), for runs that hold
+ * different command locks: the lock is `file.lock`. Waits up to `waitMs` for it (a deadline on
+ * the monotonic clock), then throws LockedError. `_staleMs` is kept for the callers and means
+ * nothing now: a holder killed inside the section frees it at once, a live one is waited for.
  */
-export async function withFileLock<T>(file: string, fn: () => Promise<T>, waitMs = 5000, staleMs = 15000): Promise<T> {
+export async function withFileLock<T>(
+  file: string,
+  fn: () => Promise<T>,
+  waitMs = 5000,
+  _staleMs?: number,
+): Promise<T> {
   const lock = `${file}.lock`;
-  const until = Date.now() + waitMs;
   ensureDir(dirname(file));
-  let me: Holder;
-  for (;;) {
-    const t = Date.now();
-    me = {
-      pid: process.pid,
-      host: hostname(),
-      command: `update ${basename(file)}`,
-      since: new Date(t).toISOString() + `#${Math.random().toString(36).slice(2, 8)}`,
-      leaseUntil: new Date(t + staleMs).toISOString(),
-    };
-    if (linkNew(lock, me)) break;
-    const h = readHolder(lock);
-    if (h === 'absent') continue;
-    const stale = h ? isStale(h, t) : ageMs(lock) > 5000;
-    if (stale && replaceIf(lock, h, me)) break;
-    if (Date.now() > until) throw new LockedError(`${lock} is held by another run for more than ${waitMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+  const command = `update ${basename(file)}`;
+  const until = performance.now() + waitMs;
+  let { fd, got } = take(lock, command);
+  if (!got) {
+    fd = open(lock);
+    try {
+      got = await waitFlock(lock, fd, Math.max(0, until - performance.now()));
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    if (!got) {
+      closeSync(fd);
+      throw new LockedError(`${describe(lock)}, for more than ${waitMs / 1000} s`);
+    }
+    record(fd, { pid: process.pid, host: hostname(), command, since: new Date().toISOString() });
   }
   try {
     return await fn();
   } finally {
-    try {
-      const cur = readHolder(lock);
-      if (cur && cur !== 'absent' && same(cur, me)) unlinkSync(lock);
-    } catch {
-      /* gone */
-    }
+    unlockAndClose(fd);
   }
 }

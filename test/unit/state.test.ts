@@ -2,7 +2,7 @@
 // acting on a lie.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -70,9 +70,10 @@ describe('lock', () => {
     );
     a.release();
     acquireLock(d, 'cluster', 'hactl check', 60).release();
-    assert.equal(existsSync(join(d, 'cluster.lock')), false);
+    // The file stays (flock: unlinking it would let a late opener lock a removed inode); it names nobody.
+    assert.equal(readFileSync(join(d, 'cluster.lock'), 'utf8'), '');
   });
-  test('an expired lease is taken over', () => {
+  test('a record left in the file decides nothing: an old holder on another host blocks nobody', () => {
     const d = tmp();
     writeFileSync(
       join(d, 'cluster.lock'),
@@ -81,34 +82,16 @@ describe('lock', () => {
         host: 'elsewhere',
         command: 'hactl failover',
         since: '2026-01-01T00:00:00Z',
-        leaseUntil: '2026-01-01T00:15:00Z',
+        leaseUntil: new Date(Date.now() + 3600e3).toISOString(),
       }),
     );
     const l = acquireLock(d, 'cluster', 'hactl check', 60);
     assert.match(readFileSync(join(d, 'cluster.lock'), 'utf8'), /hactl check/);
     l.release();
   });
-  test('a dead holder on this machine is taken over', () => {
+  test('a half-written record blocks nobody', () => {
     const d = tmp();
-    const hostname = () => execFileSync('hostname').toString().trim();
-    writeFileSync(
-      join(d, 'cluster.lock'),
-      JSON.stringify({
-        pid: 2 ** 22 + 1,
-        host: hostname(),
-        command: 'hactl failover',
-        since: new Date().toISOString(),
-        leaseUntil: new Date(Date.now() + 3600e3).toISOString(),
-      }),
-    );
-    acquireLock(d, 'cluster', 'hactl check', 60).release();
-  });
-  test('a half-written lock is held while fresh and stale when old', () => {
-    const d = tmp();
-    const f = join(d, 'cluster.lock');
-    writeFileSync(f, '');
-    assert.throws(() => acquireLock(d, 'cluster', 'hactl check', 60), LockedError);
-    utimesSync(f, new Date(Date.now() - 60e3), new Date(Date.now() - 60e3));
+    writeFileSync(join(d, 'cluster.lock'), '{"pid":');
     acquireLock(d, 'cluster', 'hactl check', 60).release();
   });
 });
@@ -144,7 +127,7 @@ function child(code: string): Promise<{ pid: number; kill(): Promise<void>; out:
   });
 }
 
-describe('lock after kill -9, renewal, takeover', () => {
+describe('lock after kill -9, past its lease', () => {
   test('a command lock whose holder was killed is taken over at once', async () => {
     const d = tmp();
     const c = await child(
@@ -188,7 +171,7 @@ describe('lock after kill -9, renewal, takeover', () => {
       [],
     );
   });
-  test('a lock held past its lease is renewed, not overtaken', async () => {
+  test('a lock held past its lease is still held (a lock lives as long as its holder)', async () => {
     const d = tmp();
     const c = await child(
       `S.acquireLock('${d}', 'backup', 'hactl backup-tier', 2); console.log('ready'); setInterval(() => {}, 1000);`,
@@ -203,31 +186,7 @@ describe('lock after kill -9, renewal, takeover', () => {
       await c.kill();
     }
   });
-  test('20 runs taking over one expired lock at the same instant: exactly one wins (3 rounds)', async () => {
-    for (let round = 0; round < 3; round++) {
-      const d = tmp();
-      writeFileSync(
-        join(d, 'cluster.lock'),
-        JSON.stringify({
-          pid: 1,
-          host: 'elsewhere',
-          command: 'hactl failover',
-          since: '2026-01-01T00:00:00Z',
-          leaseUntil: '2026-01-01T00:15:00Z',
-        }),
-      );
-      const start = Date.now() + 2000; // every child has loaded by then: they race for real
-      const runs = [...Array(20)].map(() =>
-        child(`console.log('ready'); await new Promise((r) => setTimeout(r, ${start} - Date.now()));
-        try { S.acquireLock('${d}', 'cluster', 'hactl check', 60); console.log('GOT');
-          await new Promise((r) => setTimeout(r, 5000)); }
-        catch (e) { console.log(e.constructor.name, e.message); }`),
-      );
-      const outs = await Promise.all((await Promise.all(runs)).map((r) => r.out));
-      assert.equal(outs.filter((o) => o.includes('GOT')).length, 1, outs.join(' | '));
-      assert.equal(outs.filter((o) => o.includes('LockedError')).length, 19, outs.join(' | '));
-    }
-  });
+  // 20 simultaneous takers under CPU stress: test/faults/lock-stress.test.ts.
 });
 
 describe('known_hosts', () => {
