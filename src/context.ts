@@ -27,6 +27,11 @@ export interface RunContext {
   clock: Clock;
   now: () => Date;
   alerts: import('./adapters/telegram.js').Alerts;
+  /**
+   * Aborted when this run may no longer act (with coordination.etcd: the lead was lost mid-run).
+   * Runners look at it before each effect (src/failover/run.ts); absent: nothing can stop the run.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunRecord {

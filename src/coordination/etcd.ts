@@ -5,6 +5,7 @@
 // never write. Every call has a deadline: a witness that cannot reach a quorum learns it
 // within `timeout`, never hangs.
 import { readFileSync } from 'node:fs';
+import net, { type Socket } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Etcd3, Lease } from 'etcd3';
 import type { EtcdConfig } from '../config/types.js';
@@ -25,6 +26,48 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     .finally(() => clearTimeout(timer));
 }
 
+/** "host:port" of an endpoint URL (etcd's default port 2379). */
+const target = (endpoint: string): string => {
+  const u = new URL(endpoint.includes('://') ? endpoint : `http://${endpoint}`);
+  return `${u.hostname.replace(/^\[|\]$/g, '')}:${u.port || 2379}`;
+};
+
+/** TCP connects to etcd endpoints still under way, and how many open clients use each endpoint. */
+const attempts = new Set<{ socket: Socket; target: string }>();
+const users = new Map<string, number>();
+let wrapped = false;
+
+/** Ends the connects to endpoints no open client uses. */
+function endAttempts(): void {
+  for (const a of attempts) if (!users.get(a.target)) a.socket.destroy();
+}
+
+/**
+ * Each net.connect() to an etcd endpoint is noted until it connects or closes; one to an
+ * endpoint no open client uses (grpc-js starting a reconnect after close()) is ended at once.
+ * grpc-js calls net.connect({ host, port }) on the shared module object; every other connect
+ * passes untouched.
+ */
+function watchConnects(targets: Set<string>): void {
+  for (const t of targets) users.set(t, (users.get(t) ?? 0) + 1);
+  if (wrapped) return;
+  wrapped = true;
+  const connect = net.connect.bind(net) as (...a: unknown[]) => Socket;
+  net.connect = ((...args: unknown[]) => {
+    const socket = connect(...args);
+    const o = args[0] as { host?: string; port?: number } | undefined;
+    const t = typeof o === 'object' && o ? `${o.host ?? 'localhost'}:${o.port}` : '';
+    if (users.has(t)) {
+      const a = { socket, target: t };
+      attempts.add(a);
+      const done = () => attempts.delete(a);
+      socket.once('connect', done).once('close', done);
+      if (!users.get(t)) socket.destroy();
+    }
+    return socket;
+  }) as typeof net.connect;
+}
+
 export interface Leadership {
   leader: boolean;
   /** Who holds the key (this witness when leader). */
@@ -43,6 +86,7 @@ export class EtcdCoordinator {
     readonly name: string,
     private readonly ttl: number,
     private readonly ms: number,
+    private readonly targets = new Set<string>(),
   ) {}
 
   /** times: the lease TTL (whole seconds) and the deadline of each call (src/coordination/plan.ts etcdTimes). */
@@ -67,7 +111,9 @@ export class EtcdCoordinator {
       // within the deadline. Streams (lease keepalive) are bounded by the leader's watchdog.
       defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + Math.max(300, ms / 3) }),
     });
-    return new EtcdCoordinator(client, prefix, name, times.ttl, ms);
+    const targets = new Set(cfg.endpoints.map(target));
+    watchConnects(targets);
+    return new EtcdCoordinator(client, prefix, name, times.ttl, ms, targets);
   }
 
   /** The lead of one domain: PREFIX/leader/<lock name> (cluster, memory, backup-<tier>). */
@@ -163,9 +209,22 @@ export class EtcdCoordinator {
     if (lease && this.granted) await within(lease.revoke(), this.ms, 'etcd: resign').catch(() => undefined);
   }
 
+  /**
+   * Closes the client, and every connection attempt still under way. grpc-js (1.14,
+   * transport.js tcpConnect) does not keep the socket of a TCP connect it started, its
+   * shutdown() closes sessions only, and it may start one more attempt after close(): an attempt
+   * to a member that drops packets stays open until the kernel gives up its SYN retries (about 2
+   * minutes), and a connect request keeps the process alive whatever unref() says (the old
+   * process.exit timer). Here such attempts are ended, and later ones at once (watchConnects).
+   */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.client.close();
+    for (const t of this.targets) users.set(t, (users.get(t) ?? 1) - 1);
+    endAttempts();
   }
+  private closed = false;
 
   /** The lease's id (decimal), for tests and messages. */
   async leaseId(): Promise<string | undefined> {

@@ -42,12 +42,24 @@ export function coordinated(
   const times = etcdTimes(cfg);
   if ('problems' in times) throw new ConfigError(times.problems.map((p) => `${config.file}: ${p}`));
   let etcd: EtcdCoordinator | undefined;
+  // The lease may expire on the server any moment now and another witness take over: this run
+  // stops acting (Patroni's watchdog). The runners look at the signal before each effect, the
+  // push is refused by the leader compare anyway, and the run ends with exit 3 (lostLead below):
+  // no process.exit here, where a whole check --watch would die with its run.
+  const lead = new AbortController();
   const stop = (why: string) => {
-    // The lease may expire on the server any moment now and another witness take over: stop
-    // acting at once (Patroni's watchdog; a kill -9 leaves no worse a state, the next leader carries on).
-    out.error(`hactl: ${command}: lost the lead mid-run (${why}); stopping so that only one witness acts`);
-    process.exit(EXIT.UNKNOWN);
+    if (lead.signal.aborted) return;
+    out.error(
+      `hactl: ${command}: lost the lead mid-run (${why}); no further step starts, so that only one witness acts`,
+    );
+    lead.abort(`lost the etcd lead (${why})`);
   };
+  const lostLead = () =>
+    new HactlError(
+      `unknown: ${command}: ${String(lead.signal.reason)}; this run stopped before its next step and shared nothing`,
+      EXIT.UNKNOWN,
+      "the next leader carries on from the shared records; check this witness's links to the etcd members",
+    );
   return {
     async run(ctx, body) {
       let store: EtcdStore;
@@ -72,8 +84,9 @@ export function coordinated(
         out.progress(leads(verdict.push) ? `witness ${name} leads` : `witness ${holder} leads; ${name} only records`);
       const { Alerts } = await import('../adapters/telegram.js');
       // A witness that does not lead observes without alerting: the leader alerts for the pair.
-      const run = verdict.muteAlerts ? { ...ctx, alerts: new Alerts(config, true) } : ctx;
+      const run = { ...ctx, signal: lead.signal, ...(verdict.muteAlerts ? { alerts: new Alerts(config, true) } : {}) };
       const rec = await body(run);
+      if (lead.signal.aborted) throw lostLead();
       const coordination = { witness: name, leader: holder, leading: leads(verdict.push) };
       rec.data = { ...rec.data, coordination };
       if (verdict.push === 'no') return rec;
@@ -91,10 +104,7 @@ export function coordinated(
       if (!etcd) return;
       await etcd.resign();
       etcd.close();
-      // grpc-js keeps a connection attempt to a member that drops packets open after close()
-      // (until the kernel gives up, minutes later), which would keep this process alive. This is
-      // the run's last step: such an attempt may not hold the exit (nothing hangs).
-      setTimeout(() => process.exit(), 1000).unref();
+      etcd = undefined;
     },
   };
 }

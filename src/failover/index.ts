@@ -126,7 +126,8 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
   const quiet = { ...config, alerts: { ...config.alerts, telegram: undefined, webhooks: undefined } };
   const postgres = async (action: PgAction) =>
     (await import('../postgres/steps.js')).postgresStep(config, action, clock);
-  const runner = new Runner(config, out, clock, (step) => runMemoryStep(quiet, step, out), postgres);
+  const io = { progress: (m: string) => out.progress(m), detail: (m: string) => out.detail(m), signal: ctx.signal };
+  const runner = new Runner(config, io, clock, (step) => runMemoryStep(quiet, step, out), postgres);
   const startedAt = clock.now();
   let res;
   try {

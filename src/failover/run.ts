@@ -14,6 +14,8 @@ import { openSession } from './observe.js';
 export interface RunIO {
   progress(msg: string): void;
   detail(msg: string): void;
+  /** Aborted: this run may no longer act (the etcd lead was lost); no further step starts, no rollback. */
+  signal?: AbortSignal;
 }
 
 /** The memory steps are carried out by the memory domain. */
@@ -72,7 +74,7 @@ export class Runner {
     // Open the sessions the plan needs in parallel, ahead of its steps (errors surface in the step).
     for (const st of plan.steps) if ('role' in st && st.role) this.session(st.role).catch(() => undefined);
     const main = await this.sequence(plan.steps);
-    if (main.ok || main.failed?.policy !== 'rollback' || !plan.rollback.length) {
+    if (main.ok || main.failed?.policy !== 'rollback' || !plan.rollback.length || this.io.signal?.aborted) {
       return { ok: main.ok, outcomes: main.outcomes, failed: main.failed?.outcome, gapMs: main.gapMs };
     }
     this.io.progress('rolling back');
@@ -91,6 +93,11 @@ export class Runner {
     let stoppedAt: number | undefined;
     let gapMs: number | undefined;
     for (const step of steps) {
+      if (this.io.signal?.aborted) {
+        const o: Outcome = { op: step.op, ok: false, detail: `not started: ${String(this.io.signal.reason)}`, ms: 0 };
+        outcomes.push(o);
+        return { ok: false, outcomes, failed: { outcome: o, policy: 'abort' as const }, gapMs };
+      }
       this.io.detail(`- ${describeStep(this.config, step)}`);
       const t0 = this.clock.ms();
       let r: Done;
