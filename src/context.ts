@@ -27,6 +27,8 @@ export interface RunContext {
   clock: Clock;
   now: () => Date;
   alerts: import('./adapters/telegram.js').Alerts;
+  /** With coordination.etcd: whether this run leads (only a leader grants serving permits); unset: one witness. */
+  leading?: boolean;
 }
 
 export interface RunRecord {

@@ -72,7 +72,9 @@ export function coordinated(
         out.progress(leads(verdict.push) ? `witness ${name} leads` : `witness ${holder} leads; ${name} only records`);
       const { Alerts } = await import('../adapters/telegram.js');
       // A witness that does not lead observes without alerting: the leader alerts for the pair.
-      const run = verdict.muteAlerts ? { ...ctx, alerts: new Alerts(config, true) } : ctx;
+      // Only the leader is the authority over serving permits (src/fencing/rule.ts mayGrant).
+      const led = { ...ctx, leading: leads(verdict.push) };
+      const run = verdict.muteAlerts ? { ...led, alerts: new Alerts(config, true) } : led;
       const rec = await body(run);
       const coordination = { witness: name, leader: holder, leading: leads(verdict.push) };
       rec.data = { ...rec.data, coordination };

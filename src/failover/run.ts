@@ -10,6 +10,8 @@ import type { MethodRun, Outcome, Plan, RunResult, Step } from '../core/model.js
 import { label } from '../core/model.js';
 import { describeStep } from './describe.js';
 import { openSession } from './observe.js';
+import { beforeStart, markRevoked, permittedNow, revokeBefore, unconfirmed, type RunFencing } from './permits.js';
+import type { Lock } from '../state/lock.js';
 
 export interface RunIO {
   progress(msg: string): void;
@@ -30,12 +32,14 @@ const isDown = (e: unknown): e is SshError =>
 
 export class Runner {
   private sessions = new Map<Role, Promise<SshSession>>();
+  private memoryLock: Lock | undefined;
   constructor(
     private readonly config: Config,
     private readonly io: RunIO,
     private readonly clock: Clock,
     private readonly memory: MemoryStep,
     private readonly postgres: PostgresStep,
+    private readonly fencing?: RunFencing,
   ) {}
 
   /** One SSH session per role, opened once (a failed open stays failed for this run: no second wait). */
@@ -55,16 +59,11 @@ export class Runner {
   }
 
   async close(): Promise<void> {
+    this.memoryLock?.release();
+    this.memoryLock = undefined;
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(
-      all.map((p) =>
-        p.then(
-          (s) => s.close(),
-          () => undefined,
-        ),
-      ),
-    );
+    await Promise.all(all.map((p) => p.then((s) => s.close()).catch(() => undefined)));
   }
 
   /** Runs the plan; on a failure whose onFail is 'rollback', runs the plan's rollback. */
@@ -163,12 +162,14 @@ export class Runner {
     try {
       gw = await this.gateway(role);
     } catch (e) {
-      if (isDown(e) && step.unreachable === 'stopped') {
-        return { ok: true, role, unreachable: true, detail: `not fenced: host does not answer (${e.kind})` };
-      }
+      if (isDown(e) && step.unreachable === 'stopped') return unconfirmed(this.config, this.fencing, role, e, this.io);
       throw e;
     }
-    return { ...(await this.stopGateway(gw)), role };
+    // The permit goes first: from here the host's own guard stops its gateway too.
+    const revoked = this.fencing ? await revokeBefore(this.config, this.fencing, await this.session(role)) : '';
+    const r = await this.stopGateway(gw);
+    if (r.ok) markRevoked(this.fencing, role);
+    return { ...r, detail: `${r.detail}${revoked}`, role };
   }
 
   /**
@@ -256,8 +257,16 @@ export class Runner {
       waitMs,
       methods,
     });
+    // The memory domain, then the permit: no push lands here once it starts (src/failover/permits.ts).
+    const io = { progress: (m: string) => this.io.progress(m), ms: () => this.clock.ms() };
+    const pre = await beforeStart(this.config, this.fencing, role, () => this.session(role), io, this.memoryLock);
+    this.memoryLock ??= pre.lock;
+    if (pre.error) return fail(`${L} not started: ${pre.error}`);
     for (const name of step.methods) {
       const m = gw.gw.start.find((x) => x.name === name) as Method;
+      const denied =
+        pre.token === undefined ? null : await permittedNow(this.config, await this.session(role), pre.token);
+      if (denied) return fail(`${L} not started: ${denied}`);
       this.io.progress(`${L}: start method ${m.name}`);
       const m0 = this.clock.ms();
       const r = await gw.runMethod(m);

@@ -1,7 +1,8 @@
 // hactl guard's decision and record, and the check's partition fold, as tables (docs/partitions.md).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideGuard, leaseFresh } from '../../dist/guard/plan.js';
+import { decideGuard } from '../../dist/guard/plan.js';
+import { permitLeft } from '../../dist/fencing/rule.js';
 import { foldGuard } from '../../dist/guard/fold.js';
 import { foldWitnessView, witnessCutOff } from '../../dist/guard/witness.js';
 import { lanUrl } from '../../dist/guard/remote.js';
@@ -10,10 +11,17 @@ import { config } from './helpers.ts';
 
 const G = { lease: 90, interval: 60 };
 const NOW = new Date('2026-12-01T12:00:00Z');
+const BOOT = 'host-boot';
+/** A permit written at host uptime 1000 s for `lease` s, judged at host uptime 1000 + age. */
+const permit = (age: number | null, o: { boot?: string; lease?: number } = {}) =>
+  permitLeft(age === null ? null : { token: 4, lease: o.lease ?? 90, boot: o.boot ?? BOOT, uptime: 1000 }, {
+    boot: BOOT,
+    uptime: 1000 + (age ?? 0),
+  });
 const seen = (o: Record<string, unknown> = {}) => ({
   self: 'pc1',
   peer: 'pc2',
-  leaseAge: 10,
+  permit: permit(10),
   peerAnswers: true,
   peerDetail: '192.0.2.2:22 accepts',
   running: true,
@@ -21,38 +29,46 @@ const seen = (o: Record<string, unknown> = {}) => ({
   ...o,
 });
 
-describe('guard: decideGuard', () => {
+describe('guard: decideGuard (serve only with a live permit, src/fencing/rule.ts)', () => {
   const rows: Array<[string, Record<string, unknown>, string, string, number, RegExp]> = [
-    ['fresh lease, peer answers', {}, 'none', 'witness', 0, /lease 10 s old \(lease 90 s\): the witness reaches pc1/],
-    ['fresh lease, peer silent: the witness is enough', { peerAnswers: false }, 'none', 'witness', 0, /witness/],
-    ['lease exactly 90 s old: still fresh', { leaseAge: 90, peerAnswers: false }, 'none', 'witness', 0, /90 s old/],
-    ['stale lease, peer answers: keep, warn', { leaseAge: 91 }, 'none', 'peer', 1, /peer pc2 answers .*witness down/],
-    ['no lease file, peer answers: keep, warn', { leaseAge: null }, 'none', 'peer', 1, /no lease file/],
+    ['live permit, peer answers', {}, 'none', 'witness', 0, /permit 4 live for 80 s more: pc1 may serve/],
+    ['live permit, peer silent: the permit is enough', { peerAnswers: false }, 'none', 'witness', 0, /may serve/],
+    ['permit 89.5 s old: still live', { permit: permit(89.5), peerAnswers: false }, 'none', 'witness', 0, /live/],
+    ['permit exactly 90 s old: expired', { permit: permit(90) }, 'stop', 'nobody', 2, /expired 0 s ago/],
     [
-      'stale lease, peer silent, gateway runs: stop',
-      { leaseAge: 91, peerAnswers: false },
+      'item 1: expired permit, peer answers: the answer is no permit, stop',
+      { permit: permit(91) },
       'stop',
       'nobody',
       2,
-      /pc1 isolated/,
+      /no live permit .*peer pc2 answers .*no permit.*stopping its gateway/,
     ],
-    ['no lease file, peer silent: stop', { leaseAge: null, peerAnswers: false }, 'stop', 'nobody', 2, /isolated/],
+    ['no permit, gateway runs: stop', { permit: permit(null) }, 'stop', 'nobody', 2, /no permit/],
     [
-      'isolated, no gateway: nothing to stop, still critical',
-      { leaseAge: 500, peerAnswers: false, running: false },
+      'item 11: cannot tell whether a gateway runs: as running, stop',
+      { permit: permit(200), running: true, runningUnknown: true, runningDetail: 'unknown: ss failed' },
+      'stop',
+      'nobody',
+      2,
+      /cannot tell whether a gateway runs \(unknown: ss failed\)/,
+    ],
+    [
+      'a permit of another boot (the host rebooted) is expired',
+      { permit: permit(5, { boot: 'old-boot' }) },
+      'stop',
+      'nobody',
+      2,
+      /another boot/,
+    ],
+    [
+      'expired permit, no gateway: nothing to stop, still critical',
+      { permit: permit(500), peerAnswers: false, running: false },
       'none',
       'nobody',
       2,
-      /no gateway runs/,
+      /isolated: permit 4 expired .* no gateway runs/,
     ],
-    [
-      'an mtime far in the future is not trusted',
-      { leaseAge: -1000, peerAnswers: false },
-      'stop',
-      'nobody',
-      2,
-      /isolated/,
-    ],
+    ['no permit, no gateway: the idle side, ok', { permit: permit(null), running: false }, 'none', 'nobody', 0, /idle/],
   ];
   for (const [name, o, action, contact, exit, reason] of rows) {
     test(name, () => {
@@ -63,17 +79,16 @@ describe('guard: decideGuard', () => {
       assert.match(p.reason, reason);
     });
   }
-  test('leaseFresh: a small skew backwards still counts', () => assert.equal(leaseFresh(G, -5), true));
 });
 
 describe('guard: foldGuard', () => {
-  const stopPlan = decideGuard(G, seen({ leaseAge: 200, peerAnswers: false }) as any);
+  const stopPlan = decideGuard(G, seen({ permit: permit(200), peerAnswers: false }) as any);
   test('stopped: exit 2, FENCED, fencedAt set, an alert', () => {
     const f = foldGuard(undefined, seen() as any, stopPlan, { ok: true, detail: 'stopped by x' }, NOW, '[t]');
     assert.equal(f.exitCode, 2);
-    assert.match(f.summary, /^guard: FENCED: pc1 isolated/);
+    assert.match(f.summary, /^guard: FENCED: pc1 holds no live permit/);
     assert.equal(f.record.fencedAt, NOW.toISOString());
-    assert.match(f.alert!, /^\[t\] .*pc1 lost the witness and its peer/);
+    assert.match(f.alert!, /^\[t\] .*pc1 holds no live serving permit: its guard stopped its gateway/);
   });
   test('could not stop: exit 2, critical alert, no fencedAt', () => {
     const f = foldGuard(undefined, seen() as any, stopPlan, { ok: false, detail: 'still pid 42' }, NOW, '[t]');
@@ -84,7 +99,7 @@ describe('guard: foldGuard', () => {
   });
   test('still isolated next run: fencedAt kept, no new alert', () => {
     const prior = foldGuard(undefined, seen() as any, stopPlan, { ok: true, detail: 'x' }, NOW, '[t]').record;
-    const idle = decideGuard(G, seen({ leaseAge: 300, peerAnswers: false, running: false }) as any);
+    const idle = decideGuard(G, seen({ permit: permit(300), peerAnswers: false, running: false }) as any);
     const f = foldGuard(prior, seen() as any, idle, null, new Date(NOW.getTime() + 60_000), '[t]');
     assert.equal(f.record.fencedAt, NOW.toISOString());
     assert.equal(f.alert, null);
@@ -133,12 +148,16 @@ describe('check: foldWitnessView', () => {
     assert.equal(a.assessment.exitCode, 2);
     assert.deepEqual(a.alerts, []);
   });
-  test('lease renewals are kept per host; a host not renewed keeps its last time', async () => {
-    const t1 = '2026-12-01T11:59:00.000Z';
-    const obs: any = { primary: ob('healthy', { leaseRenewedAt: t1 }), standby: ob('gateway-down') };
-    const st: any = { ...initialState(NOW), lease: { standby: '2026-12-01T11:00:00.000Z' } };
+  test('permits: a grant replaces the record, a revocation marks it, a host not touched keeps its own', async () => {
+    const g = { token: 5, lease: 90, by: 'w', at: 100 };
+    const obs: any = { primary: ob('healthy', { permit: g }), standby: ob('gateway-down', { permitRevoked: true }) };
+    const old = { token: 4, lease: 90, by: 'w', at: 10 };
+    const st: any = { ...initialState(NOW), permits: { primary: old, standby: old } };
     const a = foldWitnessView(await config(), st, obs, ASSESS as any, NOW);
-    assert.deepEqual(a.state.lease, { primary: t1, standby: '2026-12-01T11:00:00.000Z' });
+    assert.deepEqual(a.state.permits, { primary: g, standby: { ...old, revoked: true } });
+    const none: any = { primary: ob('unreachable'), standby: ob('gateway-down') };
+    const b = foldWitnessView(await config(), a.state, none, ASSESS as any, NOW);
+    assert.deepEqual(b.state.permits, a.state.permits);
   });
 });
 
