@@ -8,16 +8,17 @@ import { EXIT } from '../errors.js';
 import type { ClusterState, PgAction, Requester } from '../core/model.js';
 import { learnedConfig, observePair, type PermitDuty } from './observe.js';
 import { hostname } from 'node:os';
-import { dateGrants, mayGrant, nextToken } from '../fencing/rule.js';
+import { dateGrants, guardBound, mayGrant, nextToken, startAllowed } from '../fencing/rule.js';
+import { other } from '../core/model.js';
 import { machineStamp } from '../guard/local.js';
 import { decideFailback, decideFailover } from './plan.js';
 import { describeStep } from './describe.js';
 import { Runner } from './run.js';
-import type { RunFencing } from './permits.js';
+import { journal, withJournal, type RunFencing } from './permits.js';
 import { foldCheck, foldHold, foldMove } from './fold.js';
 import { foldWitnessView } from '../guard/witness.js';
 import { checkGatewayConfig } from '../adapters/gateway.js';
-import type { Config } from '../config/types.js';
+import type { Config, Role } from '../config/types.js';
 
 /** Refuses, before anything runs, gateway settings that cannot reach a shell safely (exit 78). */
 function checkGateways(config: Config): void {
@@ -26,14 +27,21 @@ function checkGateways(config: Config): void {
 
 /** The permits this check grants and revokes: only with a guard section, and only as the authority. */
 function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefined {
-  const g = ctx.config.guard;
+  const { config } = ctx;
+  const g = config.guard;
   if (!g || ctx.opts.dryRun || !mayGrant(ctx.leading)) return undefined;
+  const here = machineStamp();
+  const grants = withJournal(config, state.permits, here);
+  const idle = other(state.serving);
+  const idleOver = startAllowed(grants[idle], here, guardBound(config, idle), false).ok;
   return {
     serving: state.serving,
-    token: nextToken(state.permits),
+    token: nextToken(grants),
     lease: g.lease,
     by: hostname(),
     here: machineStamp,
+    idleOver,
+    journal: (grant) => journal(config, state.serving, grant),
   };
 }
 
@@ -43,8 +51,11 @@ function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefine
  */
 function datedState(config: Config, state: ClusterState): ClusterState {
   if (!config.guard) return state;
-  const d = dateGrants(state.permits, [state.serving], config.guard.lease, machineStamp());
-  return d.changed ? { ...state, permits: d.grants } : state;
+  const here = machineStamp();
+  const merged = withJournal(config, state.permits, here);
+  const d = dateGrants(merged, ['primary', 'standby'], config.guard.lease, here);
+  const same = JSON.stringify(d.grants) === JSON.stringify(state.permits ?? {});
+  return same ? state : { ...state, permits: d.grants };
 }
 
 /** Sends the alerts of a run; returns the delivery problems (an alert waits in the outbox then). */
@@ -180,6 +191,7 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
   }
   const fold = foldMove(config, state, plan, res, startedAt, clock.now());
   state = fencing ? { ...fold.state, permits: { ...(fold.state.permits ?? {}), ...fencing.changes } } : fold.state;
+  for (const [r, g] of Object.entries(fencing?.changes ?? {})) journal(config, r as Role, g);
   saveState(config, state);
   const alertError = await deliver(ctx, fold.alerts);
   const waitMs = res.outcomes.reduce((a, s) => a + (s.waitMs ?? 0), 0);

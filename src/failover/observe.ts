@@ -13,7 +13,7 @@ import { confirmObservation, shouldRetry } from './retry.js';
 import { wantsLearned, withLearnedOrder } from './learned.js';
 import { isConfigProblem, isReachable } from '../core/model.js';
 import { grantPermit, revokePermit, secondView } from '../guard/remote.js';
-import type { Stamp } from '../fencing/rule.js';
+import type { Grant, Stamp } from '../fencing/rule.js';
 
 /**
  * What this check does with the serving permits (src/fencing/rule.ts), when it is the authority
@@ -27,6 +27,10 @@ export interface PermitDuty {
   by: string;
   /** This witness's monotonic stamp, read after each attempt. */
   here: () => Stamp;
+  /** Whether the idle host's latest grant is over (revoked, or expired with its guard's bound). */
+  idleOver: boolean;
+  /** Written to this witness's own journal before the attempt (dated at its latest landing) and after. */
+  journal: (g: Grant) => void;
 }
 
 /**
@@ -63,30 +67,48 @@ export class Prober {
     private readonly duty?: PermitDuty,
   ) {}
 
-  /** Grants the serving host its permit, revokes the idle one's; the grant's stamp is taken after it. */
-  private async permit(role: Role, session: RemoteSession): Promise<string | undefined> {
+  /** Settled once the idle host's turn is over: whether its permit was revoked in this run. */
+  private idleDone!: (revoked: boolean) => void;
+  private readonly idleRevoked = new Promise<boolean>((r) => (this.idleDone = r));
+
+  /**
+   * Revokes the idle host's permit (unless its gateway serves: that is a second gateway, which the
+   * failover fences), then grants the serving host its permit, only once the idle one's is over
+   * (src/fencing/rule.ts grantAllowed: never two live permits). The grant's stamp is taken after it.
+   */
+  private async permit(role: Role, session: RemoteSession | undefined, healthy: boolean): Promise<string | undefined> {
     const d = this.duty;
     if (!d) return undefined;
     if (role !== d.serving) {
+      let revoked = false;
       try {
-        await revokePermit(this.config, session);
-        this.revoked.add(role);
+        if (session && !healthy) await revokePermit(this.config, session);
+        revoked = !!session && !healthy;
+        if (revoked) this.revoked.add(role);
         return undefined;
       } catch (e) {
         return (e as Error).message;
+      } finally {
+        this.idleDone(revoked);
       }
     }
+    if (!session) return undefined;
+    if (!d.idleOver && !(await this.idleRevoked))
+      return 'permit not renewed: the idle host may still hold a live permit (src/fencing/rule.ts)';
+    const t = this.config.thresholds;
+    const now = d.here(); // dated at the latest the attempt can land
+    d.journal(this.grantOf(d.token, { ...now, uptime: now.uptime + t.commandTimeout + t.connectTimeout + 1 }));
     const r = await grantPermit(this.config, session, d.token, d.lease, d.by);
     // Recorded whether or not it answered: a write that timed out may still have landed.
     const at = d.here();
-    this.permits.set(role, {
-      token: r.token ?? d.token,
-      lease: d.lease,
-      by: at.boot,
-      at: at.uptime,
-      ...(r.error ? { error: r.error } : {}),
-    });
+    const g = this.grantOf(r.token ?? d.token, at);
+    d.journal(g);
+    this.permits.set(role, { ...g, ...(r.error ? { error: r.error } : {}) });
     return r.error;
+  }
+
+  private grantOf(token: number, at: Stamp): Grant {
+    return { token, lease: this.duty!.lease, by: at.boot, at: at.uptime };
   }
 
   async observe(role: Role): Promise<Observation> {
@@ -102,7 +124,7 @@ export class Prober {
       const reading = this.onSession?.(role, session);
       const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
       (await reading)?.();
-      const permitError = await this.permit(role, session);
+      const permitError = await this.permit(role, session, r.healthy);
       if (!(session instanceof MuxSession))
         leaveMaster(this.config.stateDir, host, this.config.thresholds.connectTimeout);
       // Kept for the confirming retry and for the second view (src/guard/remote.ts); closed by close().
@@ -116,6 +138,7 @@ export class Prober {
       if (e instanceof SshError) return { status: e.kind, detail: e.message, confirmed: true, ms: ms() };
       return { status: 'unreachable', detail: `${host.name}: ${(e as Error).message}`, confirmed: true, ms: ms() };
     } finally {
+      if (this.duty && role !== this.duty.serving) this.idleDone(false); // no-op once settled
       await session?.close();
     }
   }

@@ -6,7 +6,19 @@ import { sleep } from '../adapters/clock.js';
 import type { SshError, SshSession } from '../adapters/ssh.js';
 import type { Outcome } from '../core/model.js';
 import { label } from '../core/model.js';
-import { guardBound, nextToken, recordGrant, startAllowed, type Grants, type Stamp } from '../fencing/rule.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  guardBound,
+  mergeGrants,
+  nextToken,
+  recordGrant,
+  startAllowed,
+  type Grant,
+  type Grants,
+  type Stamp,
+} from '../fencing/rule.js';
+import { writeJson } from '../state/files.js';
 import { grantPermit, remotePermit, revokePermit } from '../guard/remote.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import { EXIT } from '../errors.js';
@@ -75,8 +87,13 @@ export async function grantBefore(
 ): Promise<{ token?: number; error?: string }> {
   const token = nextToken({ ...f.grants, ...f.changes });
   const lease = config.guard!.lease;
+  const other = role === 'primary' ? 'standby' : 'primary';
+  const v = startAllowed({ ...f.grants, ...f.changes }[other], f.here(), guardBound(config, other), false);
+  if (!v.ok) return { error: `the other side may still hold a live permit: ${v.why}` };
+  journal(config, role, pendingGrant(config, token, lease, f.here()));
   const r = await grantPermit(config, session, token, lease, f.by);
   f.changes[role] = recordGrant(r.token ?? token, lease, f.here()); // the attempt may have landed
+  journal(config, role, f.changes[role]!);
   return r;
 }
 
@@ -131,4 +148,36 @@ export async function beforeStart(
   if (!f) return { lock: mem };
   const g = await grantBefore(config, f, await session(), role);
   return { lock: mem, ...(g.error || g.token === undefined ? { error: g.error ?? 'no token' } : { token: g.token }) };
+}
+
+/**
+ * This witness's own journal of its grant attempts (permits.json in its state directory, never
+ * shared): written BEFORE each attempt, so that a run killed between a grant landing and the state
+ * being saved (or a shared state that a pull replaced) never hides a grant from this witness. A
+ * pending attempt is dated at its latest possible landing: now + its deadline.
+ */
+export const journalFile = (config: Config): string => join(config.stateDir, 'permits.json');
+
+export function readJournal(config: Config): Grants {
+  try {
+    const j = JSON.parse(readFileSync(journalFile(config), 'utf8')) as Grants;
+    return j && typeof j === 'object' ? j : {};
+  } catch {
+    return {};
+  }
+}
+
+export function journal(config: Config, role: Role, g: Grant): void {
+  writeJson(journalFile(config), { ...readJournal(config), [role]: g });
+}
+
+/** The state's grants merged with this witness's journal (the later ending of each wins). */
+export function withJournal(config: Config, grants: Grants | undefined, here: Stamp): Grants {
+  return mergeGrants(grants, readJournal(config), here);
+}
+
+/** A grant about to be attempted, dated at the latest it can land (its remote deadline and SSH's). */
+export function pendingGrant(config: Config, token: number, lease: number, here: Stamp): Grant {
+  const t = config.thresholds;
+  return recordGrant(token, lease, { ...here, uptime: here.uptime + t.commandTimeout + t.connectTimeout + 1 });
 }

@@ -182,6 +182,43 @@ export function startAllowed(
   return { ok: false, left, why: `${what}: ${Math.ceil(left)} s more` };
 }
 
+/**
+ * Of two records of grants to one host (the shared state's and this witness's own journal, written
+ * before each attempt), the one that ends later by this witness's clock; one it cannot date wins.
+ */
+export function laterGrant(a: Grant | undefined, b: Grant | undefined, here: Stamp): Grant | undefined {
+  if (!a || !b) return a ?? b;
+  const fa = a.revoked ? -Infinity : (grantFrom(a, here) ?? Infinity);
+  const fb = b.revoked ? -Infinity : (grantFrom(b, here) ?? Infinity);
+  if (fa === fb) return a.token >= b.token ? a : b;
+  return fa + a.lease > fb + b.lease ? a : b;
+}
+
+export function mergeGrants(a: Grants | undefined, b: Grants | undefined, here: Stamp): Grants {
+  const out: Grants = {};
+  for (const r of ['primary', 'standby'] as const) {
+    const g = laterGrant(a?.[r], b?.[r], here);
+    if (g) out[r] = g;
+  }
+  return out;
+}
+
+/**
+ * Whether `role` may be granted a permit now: never while the other host may hold a live one. The
+ * other's latest grant was revoked (fencing confirmed its gateway stopped), or revoked in this very
+ * run (`revokedNow`), or it expired by this witness's clock with its guard's bound.
+ */
+export function grantAllowed(
+  grants: Grants | undefined,
+  role: Role,
+  here: Stamp,
+  otherBound: number,
+  revokedNow: boolean,
+): StartVerdict {
+  const other: Role = role === 'primary' ? 'standby' : 'primary';
+  return startAllowed(grants?.[other], here, otherBound, revokedNow);
+}
+
 /** A memory push (or any write of the idle side's data) may not land on a host holding a live permit. */
 export function pushAllowed(target: PermitView): { ok: boolean; why: string } {
   if (target.live) return { ok: false, why: `the target holds a permit to serve (${target.why})` };
