@@ -159,7 +159,7 @@ describe('serving permits: properties over random fault sequences', () => {
 const HERE = { boot: 'w', uptime: 10_000 };
 
 describe('serving permits: the issue 21 cases', () => {
-  test('item 1: witness-primary cut, LAN up, loopback gateway: the primary fences before the standby runs', async () => {
+  test('item 1: witness-primary cut, LAN up, loopback gateway: the primary fences before the standby', async () => {
     const w = await run({ witnesses: 1, etcd: false }, []);
     w.apply({ k: 'check', w: 0, lead: true, kill: 9 });
     w.apply({ k: 'cut', from: 'W0', to: 'P' });
