@@ -130,20 +130,29 @@ export function grantFrom(g: Grant, here: Stamp): number | null {
  * How long, after the permit expired by the host's clock, its guard may take to see it and stop
  * the gateway: one guard tick (`guard.interval`), the guard's observation (the gone check; the peer
  * connect runs beside it), then every stop method in turn: its run (commandTimeout + stopDeadline,
- * the deadline that also cuts a `systemctl stop` short of systemd's own TimeoutStopSec) and its
- * wait for the process to go (stopDeadline + one poll). Plus START_SLACK for node's start.
+ * the deadline that also cuts a `systemctl stop` short of systemd's own TimeoutStopSec, plus the
+ * KILL_GRACE before SIGKILL) and its wait for the process to go (stopDeadline + one poll). Plus
+ * START_SLACK for node's start. A `systemctl --user stop` cut short leaves systemd's stop job
+ * going; the later methods (openclaw-cli, port-owner's SIGTERM then SIGKILL) end the gateway within
+ * their own deadlines: the bound holds while the last method can kill what listens on the port.
  */
 export function fenceBound(config: Pick<Config, 'guard' | 'thresholds'> & { stopMethods: number }): number {
   const t: Thresholds = config.thresholds;
   const tick = config.guard?.interval ?? 60;
   const observe = Math.max(t.connectTimeout, t.commandTimeout);
-  const perMethod = t.commandTimeout + t.stopDeadline + t.stopDeadline + t.pollInterval;
+  const perMethod = t.commandTimeout + t.stopDeadline + KILL_GRACE + t.stopDeadline + t.pollInterval;
   return tick + START_SLACK + observe + Math.max(1, config.stopMethods) * perMethod;
 }
 
 /** fenceBound for the host that holds `role` in the pair (its own stop methods). */
 export const guardBound = (config: Config, role: Role): number =>
   fenceBound({ ...config, stopMethods: config.hosts[config.pair[role]]!.gateway.stop.length });
+
+/**
+ * Seconds between a deadline's SIGTERM and its SIGKILL (runProcess's killAfterMs 3 s locally,
+ * `timeout -k 5` on a host): a stop method's run may last its deadline plus this.
+ */
+export const KILL_GRACE = 5;
 
 /** Seconds for a node process to start and read its files (the guard's run before it observes). */
 export const START_SLACK = 5;

@@ -204,3 +204,71 @@ describe('hactl guard: which host it guards', () => {
     assert.match(r.stderr, /guard.self: not set/);
   });
 });
+
+// Item 11 of issue 21: fencing fails closed. A host whose `ss` fails (an old iproute2 without -H)
+// cannot say "no listener": that is unknown, never "gone", and the guard then stops (and says it
+// could not verify), it never reports "was not running".
+describe('fencing fails closed when ss fails (issue 21 item 11)', () => {
+  const fakeBin = async (ssBody: string) => {
+    const { mkdtempSync, mkdirSync, writeFileSync, chmodSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-ss-'));
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'ss'), `#!/bin/sh\n${ssBody}\n`);
+    chmodSync(join(dir, 'bin', 'ss'), 0o755);
+    return dir;
+  };
+  const gone = async (ssBody: string) => {
+    const { gatewayGone } = await import('../../dist/adapters/remote-scripts.js');
+    const { spawnSync } = await import('node:child_process');
+    const dir = await fakeBin(ssBody);
+    const env = { ...process.env, HOME: dir, PATH: `${dir}/bin:${process.env.PATH}` };
+    return spawnSync('sh', ['-c', gatewayGone(18999, '.openclaw/hactl', 'http://127.0.0.1:18999/')], {
+      env,
+      encoding: 'utf8',
+    });
+  };
+  test('ss fails: exit 2, unknown (not 0, gone)', async () => {
+    const r = await gone('echo "ss: invalid option -- \'H\'" >&2; exit 255');
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /unknown: ss failed, cannot tell whether port 18999 has a listener/);
+  });
+  test('ss without -H: read without it, its header dropped', async () => {
+    const hdr = 'State Recv-Q Send-Q Local Address:Port Peer Address:Port';
+    const noH = (rows: string) => `case "$1" in -H*) exit 1;; esac; echo "${hdr}"; ${rows}`;
+    const idle = await gone(noH('true'));
+    assert.equal(idle.status, 0, idle.stdout);
+    const busy = await gone(noH('echo "LISTEN 0 511 127.0.0.1:18999 0.0.0.0:*"'));
+    assert.equal(busy.status, 1, busy.stdout);
+    assert.match(busy.stdout, /still running: a listener on port 18999/);
+  });
+  test('hactl guard with a failing ss and no permit: it tries to stop and says it could not verify (exit 2)', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const { stringify } = await import('yaml');
+    const { BASE } = await import('./helpers.ts');
+    const dir = await fakeBin('echo "ss: invalid option" >&2; exit 255');
+    const file = join(dir, 'hactl.yaml');
+    const gateway = {
+      port: 18999,
+      start: [{ name: 'none', run: 'true' }],
+      stop: [{ name: 'noop', run: 'true' }],
+    };
+    const hosts = {
+      pc1: { ...BASE.hosts.pc1, address: '127.0.0.1', gateway },
+      pc2: { ...BASE.hosts.pc2, address: '127.0.0.1', port: 9, gateway },
+    };
+    const thresholds = { connectTimeout: 1, commandTimeout: 2, stopDeadline: 1, pollInterval: 1 };
+    const guard = { self: 'pc1', lease: '30s', interval: '10s' };
+    writeFileSync(file, stringify({ ...BASE, hosts, thresholds, stateDir: join(dir, 'state'), guard }));
+    const bin = new URL('../../bin/hactl', import.meta.url).pathname;
+    const env = { ...process.env, HOME: dir, PATH: `${dir}/bin:${process.env.PATH}` };
+    const r = spawnSync(process.execPath, [bin, '--config', file, 'guard'], { encoding: 'utf8', env });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /cannot tell whether a gateway runs \(unknown: ss failed/);
+    assert.match(r.stdout, /could not stop the gateway/);
+    assert.doesNotMatch(r.stdout, /was not running|no gateway runs/);
+  });
+});
