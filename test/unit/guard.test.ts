@@ -272,3 +272,78 @@ describe('fencing fails closed when ss fails (issue 21 item 11)', () => {
     assert.doesNotMatch(r.stdout, /was not running|no gateway runs/);
   });
 });
+
+// The guard's own loop (issue 21): inside one cron run, --watch runs every guard.interval, so a
+// permit that runs out during the minute stops the gateway at the next tick, not at the next minute.
+describe('guard --watch', () => {
+  test('guardTicks: every interval, until the cron minute is over (or --window)', async () => {
+    const { guardTicks } = await import('../../dist/commands/guard.js');
+    assert.deepEqual(guardTicks(10, undefined), { everyMs: 10_000, windowMs: 50_000 });
+    assert.deepEqual(guardTicks(60, undefined), { everyMs: 60_000, windowMs: 0 });
+    assert.deepEqual(guardTicks(2, 5000), { everyMs: 2000, windowMs: 5000 });
+  });
+  test('a permit that runs out mid-watch: the same run stops the gateway (a real listener, portOwner)', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawn, spawnSync } = await import('node:child_process');
+    const { createServer } = await import('node:net');
+    const { stringify } = await import('yaml');
+    const { BASE } = await import('./helpers.ts');
+    const port = await new Promise<number>((res) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => res(p));
+      });
+    });
+    const gwProc = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer(()=>{}).listen(${port},'127.0.0.1'); setTimeout(()=>{}, 60000)`],
+      { stdio: 'ignore' },
+    );
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'hactl-gwatch-'));
+      // A live permit for 3 s more, by this machine's own boot_id and uptime (as the witness writes it).
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+      mkdirSync(join(dir, '.hactl'));
+      writeFileSync(join(dir, '.hactl', 'permit'), JSON.stringify({ token: 5, lease: 3, boot, uptime, by: 'test' }));
+      const gateway = {
+        port,
+        alive: { url: `http://127.0.0.1:${port}/` },
+        start: [{ name: 'none', run: 'true' }],
+        stop: [{ name: 'port-owner', portOwner: true }],
+      };
+      const hosts = {
+        pc1: { ...BASE.hosts.pc1, address: '127.0.0.1', gateway },
+        pc2: { ...BASE.hosts.pc2, address: '127.0.0.1', port: 9, gateway },
+      };
+      const thresholds = { connectTimeout: 1, commandTimeout: 3, stopDeadline: 2, pollInterval: 1 };
+      const guard = { self: 'pc1', lease: '3s', interval: '1s' };
+      const file = join(dir, 'hactl.yaml');
+      writeFileSync(file, stringify({ ...BASE, hosts, thresholds, stateDir: join(dir, 'state'), guard }));
+      await new Promise((r) => setTimeout(r, 300)); // the listener is up
+      const bin = new URL('../../bin/hactl', import.meta.url).pathname;
+      const args = [bin, '--config', file, 'guard', '--watch', '--window', '8s', '--json'];
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, HOME: dir } });
+      const out = JSON.parse(r.stdout);
+      const codes = out.runs.map((x: { code: number }) => x.code);
+      assert.equal(codes[0], 0, r.stdout); // live permit: serves
+      assert.ok(
+        out.runs.some((x: { summary: string }) => /FENCED: .*permit 5 expired/.test(x.summary)),
+        r.stdout,
+      );
+      assert.equal(r.status, 2);
+      const ended =
+        gwProc.exitCode !== null ||
+        gwProc.signalCode !== null ||
+        (await Promise.race([
+          new Promise((res) => gwProc.once('exit', () => res(true))),
+          new Promise((res) => setTimeout(() => res(false), 2000)),
+        ]));
+      assert.equal(ended, true, 'the listener was stopped by its guard');
+    } finally {
+      gwProc.kill('SIGKILL');
+    }
+  });
+});
