@@ -243,7 +243,7 @@ describe('fencing fails closed when ss fails (issue 21 item 11)', () => {
     assert.equal(busy.status, 1, busy.stdout);
     assert.match(busy.stdout, /still running: a listener on port 18999/);
   });
-  test('hactl guard with a failing ss and no permit: it tries to stop and says it could not verify (exit 2)', async () => {
+  test('hactl guard with a failing ss and no permit: it stops and says it could not verify (exit 2)', async () => {
     const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { spawnSync } = await import('node:child_process');
