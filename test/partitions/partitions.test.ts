@@ -128,7 +128,7 @@ async function fencedThenMoved(cut: () => void): Promise<void> {
   assert.deepEqual(lab.net.leaks(), []);
 }
 
-test('1b (issue 21 item 1). the witness cut from the primary, LAN up, gateway bound to loopback: never two serve', async () => {
+test('1b (issue 21 item 1). witness-primary cut, LAN up, gateway on loopback: never two serve', async () => {
   await healthy('127.0.0.1');
   await fencedThenMoved(() => lab.net.cut('witness', 'primary'));
   // The peer link stayed up all along: the primary stopped on its permit alone.
@@ -140,7 +140,7 @@ test('2. the primary cut off from everyone fences itself, then the standby start
   await fencedThenMoved(() => lab.net.isolate('primary'));
 });
 
-test('3. the witness is killed: no authority, no permit: the primary stops when its permit runs out, and says so', async () => {
+test('3. the witness is killed: no authority, no permit: the primary stops when its permit ends', async () => {
   await healthy();
   lab.net.isolate('witness'); // gone: no more checks, no grants
   const t0 = Date.now();
