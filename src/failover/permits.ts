@@ -36,7 +36,7 @@ export interface RunFencing {
 
 type Done = Omit<Outcome, 'ms' | 'op'>;
 
-/** Revokes the host's permit before its stop; the words to add to the step's detail. */
+/** Revokes the host's permit before its stop (from then on its own guard stops it too); words for the detail. */
 export async function revokeBefore(config: Config, _f: RunFencing, session: SshSession): Promise<string> {
   try {
     await revokePermit(config, session);
@@ -48,7 +48,11 @@ export async function revokeBefore(config: Config, _f: RunFencing, session: SshS
 
 /** After a confirmed stop: the host's grant is recorded as revoked (no wait for it any more). */
 export function markRevoked(f: RunFencing | undefined, role: Role): void {
-  if (f) f.changes[role] = { ...(f.grants[role] ?? { token: 0, lease: 0, by: '', at: 0 }), revoked: true };
+  if (f)
+    f.changes[role] = {
+      ...(f.changes[role] ?? f.grants[role] ?? { token: 0, lease: 0, by: '', at: 0 }),
+      revoked: true,
+    };
 }
 
 /**
@@ -180,4 +184,24 @@ export function withJournal(config: Config, grants: Grants | undefined, here: St
 export function pendingGrant(config: Config, token: number, lease: number, here: Stamp): Grant {
   const t = config.thresholds;
   return recordGrant(token, lease, { ...here, uptime: here.uptime + t.commandTimeout + t.connectTimeout + 1 });
+}
+
+/**
+ * After a failed start: a start that failed leaves no permit behind once its gateway is verified
+ * gone (a rollback may then start the other side); else the permit stays on record and is waited out.
+ */
+export async function revokeIfGone(
+  config: Config,
+  f: RunFencing | undefined,
+  role: Role,
+  on: { gateway: () => Promise<{ gone(): Promise<{ gone: boolean }> }>; session: () => Promise<SshSession> },
+): Promise<void> {
+  if (!f?.changes[role] || f.changes[role]!.revoked) return;
+  try {
+    if (!(await (await on.gateway()).gone()).gone) return;
+    await revokePermit(config, await on.session());
+    markRevoked(f, role);
+  } catch {
+    /* the permit stays on record: the other side waits it out */
+  }
 }

@@ -1,6 +1,6 @@
-// Carries out a plan (plan.ts) through the adapters and returns what each step
-// did. It decides nothing: the order, the fallbacks and the rollback are in the
-// plan. Configured waits (settle, polling) are counted apart from hactl's own time.
+// Carries out a plan (plan.ts) through the adapters and returns what each step did. It decides
+// nothing: the order, the fallbacks and the rollback are in the plan; the serving permits' effects
+// are in permits.ts. Configured waits (settle, polling) are counted apart from hactl's own time.
 import type { Config, Method, Role } from '../config/types.js';
 import type { Clock } from '../adapters/clock.js';
 import { sleep } from '../adapters/clock.js';
@@ -10,8 +10,8 @@ import type { MethodRun, Outcome, Plan, RunResult, Step } from '../core/model.js
 import { label } from '../core/model.js';
 import { describeStep } from './describe.js';
 import { openSession } from './observe.js';
-import { beforeStart, markRevoked, permittedNow, revokeBefore, unconfirmed, type RunFencing } from './permits.js';
-import type { Lock } from '../state/lock.js';
+import { beforeStart, markRevoked, permittedNow, revokeBefore, revokeIfGone, unconfirmed } from './permits.js';
+import type { RunFencing } from './permits.js';
 
 export interface RunIO {
   progress(msg: string): void;
@@ -32,7 +32,7 @@ const isDown = (e: unknown): e is SshError =>
 
 export class Runner {
   private sessions = new Map<Role, Promise<SshSession>>();
-  private memoryLock: Lock | undefined;
+  private memoryLock: Awaited<ReturnType<typeof beforeStart>>['lock'];
   constructor(
     private readonly config: Config,
     private readonly io: RunIO,
@@ -128,11 +128,14 @@ export class Runner {
         return this.fence(step);
       case 'settle':
         return this.settle(step);
-      case 'start':
-        return this.start(step);
+      case 'start': {
+        const r = await this.start(step);
+        const on = { gateway: () => this.gateway(step.role), session: () => this.session(step.role) };
+        if (!r.ok) await revokeIfGone(this.config, this.fencing, step.role, on);
+        return r;
+      }
       case 'verify': {
-        // The start step already waited for `started` and the probe; this is the independent
-        // re-check of the probe alone, on the recorded side, right before it is recorded.
+        // The independent re-check of the probe alone, on the recorded side, right before it is recorded.
         const r = await (await this.gateway(step.role)).probe();
         return { ok: r.healthy, role: step.role, detail: r.detail };
       }
@@ -165,7 +168,6 @@ export class Runner {
       if (isDown(e) && step.unreachable === 'stopped') return unconfirmed(this.config, this.fencing, role, e, this.io);
       throw e;
     }
-    // The permit goes first: from here the host's own guard stops its gateway too.
     const revoked = this.fencing ? await revokeBefore(this.config, this.fencing, await this.session(role)) : '';
     const r = await this.stopGateway(gw);
     if (r.ok) markRevoked(this.fencing, role);
