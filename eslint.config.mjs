@@ -61,6 +61,7 @@ export default defineConfig([
       'src/operator/{schedule,crontab-block,metrics,pause,init,history-stats,status,doctor-checks}.ts',
       'src/health/{judge,parse}.ts',
       'src/guard/witness.ts',
+      'src/fencing/**/*.ts', // the serving-permit rule (issue 21)
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -161,8 +161,10 @@ export function buildProgram(run: Runner): Command {
   // --- partitions (issue 16): additive block ---
   program
     .command('guard')
-    .description('on a gateway host: stop its own gateway when it reaches neither the witness (lease) nor its peer')
+    .description('on a gateway host: stop its own gateway when it holds no live serving permit from the witness')
     .option('--host <name>', 'this host, a name in pair (default: guard.self)')
+    .option('--watch', 'run every guard.interval until the cron minute is over (60 s - interval)')
+    .option('--window <duration>', 'with --watch: how long a run may still start (default 60 s - guard.interval)')
     .option('-n, --dry-run', 'say what it would do, change nothing')
     .action(lazy(() => import('./commands/guard.js')));
   // --- end partitions ---

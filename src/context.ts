@@ -32,6 +32,8 @@ export interface RunContext {
    * Runners look at it before each effect (src/failover/run.ts); absent: nothing can stop the run.
    */
   signal?: AbortSignal;
+  /** With coordination.etcd: whether this run leads (only a leader grants serving permits); unset: one witness. */
+  leading?: boolean;
 }
 
 export interface RunRecord {

@@ -192,12 +192,14 @@ export class Gateway {
   }
 
   /** Whether the gateway's process is gone (whatever its HTTP answer); else what still runs. */
-  async gone(): Promise<{ gone: boolean; detail: string }> {
+  async gone(): Promise<{ gone: boolean; detail: string; unknown?: boolean }> {
     const r = await this.s.run(
       scripts.gatewayGone(this.gw.port, this.gw.runDir, urlOf(this.gw.alive, this.gw)),
       this.t.commandTimeout,
     );
     if (r.code === 0) return { gone: true, detail: 'no gateway process' };
+    // Exit 2: the host cannot tell (ss failed): unknown, never "gone" (fencing fails closed).
+    if (r.code === 2) return { gone: false, unknown: true, detail: lastLine(r.stdout + r.stderr) || 'unknown' };
     return { gone: false, detail: lastLine(r.stdout + r.stderr) || `gone check exited ${r.code ?? r.signal}` };
   }
 

@@ -184,7 +184,8 @@ export function portOwnerStop(port: number, stopWait: number): string {
 /**
  * Whether the gateway's process is gone, whatever its HTTP answer: nothing listens on
  * its port (ss, else fuser, else a connect to its liveness URL: curl exit 7 is "refused")
- * and the run hactl started is not alive. Prints what still runs; exits 0 only when gone.
+ * and the run hactl started is not alive. Prints what still runs; exits 0 only when gone, 2 when
+ * it cannot tell (fail closed).
  */
 export function gatewayGone(port: number, runDir: string, aliveUrl: string): string {
   const sport = shq(`sport = :${port}`);
@@ -192,8 +193,13 @@ export function gatewayGone(port: number, runDir: string, aliveUrl: string): str
   return script(
     UP_FN,
     'left=',
+    // ss that fails (an old iproute2 without -H, no /proc/net access) cannot say "no listener":
+    // without -H and its header, then "unknown" (exit 2), never "gone" (issue 21 item 11).
     'if command -v ss >/dev/null 2>&1; then',
-    `  [ -n "$(ss -Hltn ${sport} 2>/dev/null)" ] && left=${shq(`a listener on port ${port}`)}`,
+    `  if o=$(ss -Hltn ${sport} 2>/dev/null); then :`,
+    `  elif o=$(ss -ltn ${sport} 2>/dev/null); then o=$(printf '%s\\n' "$o" | sed 1d)`,
+    `  else echo ${shq(`unknown: ss failed, cannot tell whether port ${port} has a listener`)}; exit 2; fi`,
+    `  [ -n "$o" ] && left=${shq(`a listener on port ${port}`)}`,
     'elif command -v fuser >/dev/null 2>&1; then',
     `  fuser -n tcp ${shq(String(port))} >/dev/null 2>&1 && left=${shq(`a listener on port ${port}`)}`,
     'else',

@@ -5,6 +5,7 @@
 // the state it reads then: two watchers, or a watcher and cron's own failover --auto, cannot
 // both act (the lock serializes them; the first one's record makes the second one's decision).
 import type { Command } from 'commander';
+import { machineStamp } from '../guard/local.js';
 import { EXIT, UsageError } from '../errors.js';
 import { Reporter, redact } from '../output.js';
 import { loadState, runCommand, type GlobalOptions, type RunContext, type RunRecord } from '../context.js';
@@ -73,7 +74,7 @@ export async function watchPair(opts: WatchOptions, clock: Clock = systemClock()
       // What failover --auto would make of the state just recorded (read, never rebuilt, here).
       const state = await loadState(ctx.config, ctx.clock.now(), true);
       const pause = await (await import('../operator/pause-file.js')).readPause(ctx.config);
-      go = handOver(ctx.config, state, requester(auto), ctx.clock.now(), pause);
+      go = handOver(ctx.config, state, requester(auto), ctx.clock.now(), pause, machineStamp());
       return r;
     };
     try {

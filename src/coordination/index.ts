@@ -84,7 +84,9 @@ export function coordinated(
         out.progress(leads(verdict.push) ? `witness ${name} leads` : `witness ${holder} leads; ${name} only records`);
       const { Alerts } = await import('../adapters/telegram.js');
       // A witness that does not lead observes without alerting: the leader alerts for the pair.
-      const run = { ...ctx, signal: lead.signal, ...(verdict.muteAlerts ? { alerts: new Alerts(config, true) } : {}) };
+      // Only the leader is the authority over serving permits (src/fencing/rule.ts mayGrant).
+      const led = { ...ctx, signal: lead.signal, leading: leads(verdict.push) };
+      const run = verdict.muteAlerts ? { ...led, alerts: new Alerts(config, true) } : led;
       const rec = await body(run);
       if (lead.signal.aborted) throw lostLead();
       const coordination = { witness: name, leader: holder, leading: leads(verdict.push) };

@@ -15,6 +15,10 @@ export interface Observation {
   seenBy?: SecondView;
   /** When the witness renewed this host's guard lease during the check (its clock; guard configured). */
   leaseRenewedAt?: string;
+  /** The serving permit this check granted (or tried to) on this host (src/fencing/rule.ts). */
+  permit?: { token: number; lease: number; by: string; at: number; error?: string };
+  /** This check revoked this (idle) host's permit. */
+  permitRevoked?: boolean;
 }
 
 /** What the idle host saw when it probed the serving host's gateway across the LAN. */
@@ -55,6 +59,8 @@ export interface ClusterState {
   rebuiltFrom?: string;
   /** The last successful guard lease renewal on each host, by the witness's clock (src/guard). */
   lease?: Partial<Record<Role, string>>;
+  /** The authority's latest serving-permit grant to each host, by its monotonic clock (src/fencing/rule.ts). */
+  permits?: import('../fencing/rule.js').Grants;
 }
 
 export interface Attempts {

@@ -5,19 +5,57 @@
 import type { RunContext, RunRecord } from '../context.js';
 import { loadState, saveState } from '../context.js';
 import { EXIT } from '../errors.js';
-import type { PgAction, Requester } from '../core/model.js';
-import { learnedConfig, observePair } from './observe.js';
+import type { ClusterState, PgAction, Requester } from '../core/model.js';
+import { learnedConfig, observePair, type PermitDuty } from './observe.js';
+import { hostname } from 'node:os';
+import { dateGrants, guardBound, mayGrant, nextToken, startAllowed } from '../fencing/rule.js';
+import { other } from '../core/model.js';
+import { machineStamp } from '../guard/local.js';
 import { decideFailback, decideFailover } from './plan.js';
 import { describeStep } from './describe.js';
 import { Runner } from './run.js';
+import { journal, withJournal, type RunFencing } from './permits.js';
 import { foldCheck, foldHold, foldMove } from './fold.js';
 import { foldWitnessView } from '../guard/witness.js';
 import { checkGatewayConfig } from '../adapters/gateway.js';
-import type { Config } from '../config/types.js';
+import type { Config, Role } from '../config/types.js';
 
 /** Refuses, before anything runs, gateway settings that cannot reach a shell safely (exit 78). */
 function checkGateways(config: Config): void {
   for (const name of [config.pair.primary, config.pair.standby]) checkGatewayConfig(name, config.hosts[name]!.gateway);
+}
+
+/** The permits this check grants and revokes: only with a guard section, and only as the authority. */
+function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefined {
+  const { config } = ctx;
+  const g = config.guard;
+  if (!g || ctx.opts.dryRun || !mayGrant(ctx.leading)) return undefined;
+  const here = machineStamp();
+  const grants = withJournal(config, state.permits, here);
+  const idle = other(state.serving);
+  const idleOver = startAllowed(grants[idle], here, guardBound(config, idle), false).ok;
+  return {
+    serving: state.serving,
+    token: nextToken(grants),
+    lease: g.lease,
+    by: hostname(),
+    here: machineStamp,
+    idleOver,
+    journal: (grant) => journal(config, state.serving, grant),
+  };
+}
+
+/**
+ * The serving side's permit as this witness can date it (src/fencing/rule.ts dateGrants): a grant
+ * it cannot date counts from its first sight, which is saved so that the wait goes on from there.
+ */
+function datedState(config: Config, state: ClusterState): ClusterState {
+  if (!config.guard) return state;
+  const here = machineStamp();
+  const merged = withJournal(config, state.permits, here);
+  const d = dateGrants(merged, ['primary', 'standby'], config.guard.lease, here);
+  const same = JSON.stringify(d.grants) === JSON.stringify(state.permits ?? {});
+  return same ? state : { ...state, permits: d.grants };
 }
 
 /** Sends the alerts of a run; returns the delivery problems (an alert waits in the outbox then). */
@@ -36,14 +74,22 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
   const state = await loadState(config, clock.now(), !!ctx.opts.dryRun);
   out.progress(`probing ${config.pair.primary} and ${config.pair.standby}`);
   const health = new (await import('../health/observe.js')).HealthReader(config); // issue 13: heartbeat, resources
-  const obs = await observePair(config, state.serving, clock, (m) => out.progress(m), health.read);
+  const obs = await observePair(
+    config,
+    state.serving,
+    clock,
+    (m) => out.progress(m),
+    health.read,
+    permitDuty(ctx, state),
+  );
   for (const r of ['primary', 'standby'] as const) {
     out.detail(`  ${r.padEnd(8)} ${config.pair[r].padEnd(12)} ${obs[r].status.padEnd(15)} ${obs[r].detail}`);
   }
   const checked = foldCheck(config, state, obs, clock.now());
   // Partitions (#16): lease renewals, and the witness cut off from a host its peer sees serving.
   const viewed = foldWitnessView(config, checked.state, obs, checked.assessment, clock.now());
-  const { state: next, assessment } = viewed;
+  const { assessment } = viewed;
+  const next = datedState(config, viewed.state);
   const alerts = [...checked.alerts, ...viewed.alerts];
   saveState(config, next);
   const alertError = await deliver(ctx, alerts);
@@ -94,10 +140,15 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
   const { out, clock, opts } = ctx;
   const config = await learnedConfig(ctx.config, (m) => out.error(m)); // order: learned (learned.ts)
   checkGateways(config);
-  let state = await loadState(config, clock.now(), !!opts.dryRun);
-  const decide = name === 'failover' ? decideFailover : decideFailback;
+  const loaded = await loadState(config, clock.now(), !!opts.dryRun);
+  let state = datedState(config, loaded);
+  if (state !== loaded && !opts.dryRun) saveState(config, state);
   const pause = req.auto ? await (await import('../operator/pause-file.js')).readPause(config) : undefined;
-  const decision = decide(config, state, req, clock.now(), pause);
+  const here = machineStamp();
+  const decision =
+    name === 'failover'
+      ? decideFailover(config, state, req, clock.now(), pause, here)
+      : decideFailback(config, state, req, clock.now(), pause);
   if (!decision.act) {
     if (!opts.dryRun) {
       const held = foldHold(state, decision, clock.now());
@@ -126,8 +177,12 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
   const quiet = { ...config, alerts: { ...config.alerts, telegram: undefined, webhooks: undefined } };
   const postgres = async (action: PgAction) =>
     (await import('../postgres/steps.js')).postgresStep(config, action, clock);
+  // Serving permits (src/fencing/rule.ts): only with a guard section; a failover runs as the leader.
+  const fencing: RunFencing | undefined = config.guard
+    ? { grants: state.permits ?? {}, here: machineStamp, by: hostname(), changes: {} }
+    : undefined;
   const io = { progress: (m: string) => out.progress(m), detail: (m: string) => out.detail(m), signal: ctx.signal };
-  const runner = new Runner(config, io, clock, (step) => runMemoryStep(quiet, step, out), postgres);
+  const runner = new Runner(config, io, clock, (step) => runMemoryStep(quiet, step, out), postgres, fencing);
   const startedAt = clock.now();
   let res;
   try {
@@ -136,7 +191,8 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
     await runner.close();
   }
   const fold = foldMove(config, state, plan, res, startedAt, clock.now());
-  state = fold.state;
+  state = fencing ? { ...fold.state, permits: { ...(fold.state.permits ?? {}), ...fencing.changes } } : fold.state;
+  for (const [r, g] of Object.entries(fencing?.changes ?? {})) journal(config, r as Role, g);
   saveState(config, state);
   const alertError = await deliver(ctx, fold.alerts);
   const waitMs = res.outcomes.reduce((a, s) => a + (s.waitMs ?? 0), 0);

@@ -12,7 +12,26 @@ import { HactlError } from '../errors.js';
 import { confirmObservation, shouldRetry } from './retry.js';
 import { wantsLearned, withLearnedOrder } from './learned.js';
 import { isConfigProblem, isReachable } from '../core/model.js';
-import { renewLease, secondView } from '../guard/remote.js';
+import { grantPermit, revokePermit, secondView } from '../guard/remote.js';
+import type { Grant, Stamp } from '../fencing/rule.js';
+
+/**
+ * What this check does with the serving permits (src/fencing/rule.ts), when it is the authority
+ * (the single witness, or the etcd leader) and the config has a guard section: grant `token` to
+ * the serving host, revoke the idle host's. A run that is not the authority gets none of this.
+ */
+export interface PermitDuty {
+  serving: Role;
+  token: number;
+  lease: number;
+  by: string;
+  /** This witness's monotonic stamp, read after each attempt. */
+  here: () => Stamp;
+  /** Whether the idle host's latest grant is over (revoked, or expired with its guard's bound). */
+  idleOver: boolean;
+  /** Written to this witness's own journal before the attempt (dated at its latest landing) and after. */
+  journal: (g: Grant) => void;
+}
 
 /**
  * Reads more over a host's open session while its probe runs (heartbeat, resources: src/health). Never
@@ -38,11 +57,59 @@ export async function openProbeSession(config: Config, host: HostConfig): Promis
  */
 export class Prober {
   private sessions = new Map<Role, RemoteSession>();
+  /** The last grant attempt and revocation per host: kept even when a later probe fails. */
+  readonly permits = new Map<Role, NonNullable<Observation['permit']>>();
+  readonly revoked = new Set<Role>();
   constructor(
     private readonly config: Config,
     private readonly clock: Clock,
     private readonly onSession?: SessionHook, // health (issue 13): src/health/observe.ts
+    private readonly duty?: PermitDuty,
   ) {}
+
+  /** Settled once the idle host's turn is over: whether its permit was revoked in this run. */
+  private idleDone!: (revoked: boolean) => void;
+  private readonly idleRevoked = new Promise<boolean>((r) => (this.idleDone = r));
+
+  /**
+   * Revokes the idle host's permit (unless its gateway serves: that is a second gateway, which the
+   * failover fences), then grants the serving host its permit, only once the idle one's is over
+   * (src/fencing/rule.ts grantAllowed: never two live permits). The grant's stamp is taken after it.
+   */
+  private async permit(role: Role, session: RemoteSession | undefined, healthy: boolean): Promise<string | undefined> {
+    const d = this.duty;
+    if (!d) return undefined;
+    if (role !== d.serving) {
+      let revoked = false;
+      try {
+        if (session && !healthy) await revokePermit(this.config, session);
+        revoked = !!session && !healthy;
+        if (revoked) this.revoked.add(role);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      } finally {
+        this.idleDone(revoked);
+      }
+    }
+    if (!session) return undefined;
+    if (!d.idleOver && !(await this.idleRevoked))
+      return 'permit not renewed: the idle host may still hold a live permit (src/fencing/rule.ts)';
+    const t = this.config.thresholds;
+    const now = d.here(); // dated at the latest the attempt can land
+    d.journal(this.grantOf(d.token, { ...now, uptime: now.uptime + t.commandTimeout + t.connectTimeout + 1 }));
+    const r = await grantPermit(this.config, session, d.token, d.lease, d.by);
+    // Recorded whether or not it answered: a write that timed out may still have landed.
+    const at = d.here();
+    const g = this.grantOf(r.token ?? d.token, at);
+    d.journal(g);
+    this.permits.set(role, { ...g, ...(r.error ? { error: r.error } : {}) });
+    return r.error;
+  }
+
+  private grantOf(token: number, at: Stamp): Grant {
+    return { token, lease: this.duty!.lease, by: at.boot, at: at.uptime };
+  }
 
   async observe(role: Role): Promise<Observation> {
     const host = this.config.hosts[this.config.pair[role]]!;
@@ -57,20 +124,21 @@ export class Prober {
       const reading = this.onSession?.(role, session);
       const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
       (await reading)?.();
-      const lease = this.config.guard ? await renewLease(this.config, session, this.clock) : {};
+      const permitError = await this.permit(role, session, r.healthy);
       if (!(session instanceof MuxSession))
         leaveMaster(this.config.stateDir, host, this.config.thresholds.connectTimeout);
       // Kept for the confirming retry and for the second view (src/guard/remote.ts); closed by close().
       this.sessions.set(role, session);
       session = undefined;
-      const detail = lease.error ? `${r.detail}; ${lease.error}` : r.detail;
+      const detail = permitError ? `${r.detail}; ${permitError}` : r.detail;
       const status = r.healthy ? ('healthy' as const) : ('gateway-down' as const);
-      return { status, detail, confirmed: true, ms: ms(), ...(lease.at ? { leaseRenewedAt: lease.at } : {}) };
+      return { status, detail, confirmed: true, ms: ms() };
     } catch (e) {
       if (e instanceof HactlError) throw e; // a configuration error is never a host's state
       if (e instanceof SshError) return { status: e.kind, detail: e.message, confirmed: true, ms: ms() };
       return { status: 'unreachable', detail: `${host.name}: ${(e as Error).message}`, confirmed: true, ms: ms() };
     } finally {
+      if (this.duty && role !== this.duty.serving) this.idleDone(false); // no-op once settled
       await session?.close();
     }
   }
@@ -94,8 +162,9 @@ export async function observePair(
   clock: Clock,
   progress: (m: string) => void,
   onSession?: SessionHook,
+  duty?: PermitDuty,
 ): Promise<Observations> {
-  const prober = new Prober(config, clock, onSession);
+  const prober = new Prober(config, clock, onSession, duty);
   const confirm = async (role: Role): Promise<Observation> => {
     const first = await prober.observe(role);
     if (!shouldRetry(role, serving, first)) return first;
@@ -107,6 +176,11 @@ export async function observePair(
   try {
     const [primary, standby] = await Promise.all([confirm('primary'), confirm('standby')]);
     const obs = { primary, standby };
+    for (const r of ['primary', 'standby'] as const) {
+      const p = prober.permits.get(r);
+      if (p) obs[r] = { ...obs[r], permit: p };
+      if (prober.revoked.has(r)) obs[r] = { ...obs[r], permitRevoked: true };
+    }
     // The witness cannot reach the serving host: ask the idle one, over its session, what it sees (#16).
     const idle = serving === 'primary' ? 'standby' : 'primary';
     const viewer = prober.sessionOf(idle);

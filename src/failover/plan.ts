@@ -9,6 +9,7 @@ import { adoptPlan, failbackPlan, failoverPlan, returnPlan } from './moves.js';
 import { awaitingConfirmation, isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { escalationText } from '../alerts/messages.js';
 import { pauseVerdict, type PauseRecord } from '../operator/pause.js';
+import { guardBound, startAllowed, type Stamp } from '../fencing/rule.js';
 
 const age = (now: Date, iso: string | null): number =>
   iso ? (now.getTime() - new Date(iso).getTime()) / 1000 : Infinity;
@@ -109,31 +110,25 @@ function secondView(config: Config, serving: Role, s: Observation): Decision | u
 }
 
 /**
- * With guards (config.guard), a host the witness cannot reach keeps serving until its lease is
- * stale and its guard ran once more and stopped it: lease + interval + the guard's run (connectTimeout +
- * stopDeadline) after the last renewal, the host has fenced itself (or its peer still answers it,
- * which the second view would have seen). No renewal recorded:
- * its guard never had a fresh lease from this witness, nothing to wait for.
+ * With guards (config.guard), the other side starts only when fencing confirmed the serving side
+ * stopped (the fence step does, over SSH, when the host answers) or when the latest permit granted
+ * to it expired by this witness's monotonic clock and its guard had its bound to stop
+ * (src/fencing/rule.ts startAllowed). A grant this witness cannot date was dated at first sight
+ * (dateGrants, before this decision): the full wait, never none.
  */
-function guardWait(
+function permitWait(
   config: Config,
   state: ClusterState,
   serving: Role,
   s: Observation,
-  now: Date,
+  here: Stamp | undefined,
 ): Decision | undefined {
-  const g = config.guard;
-  const renewed = state.lease?.[serving];
-  if (!g || isReachable(s.status) || !renewed) return undefined;
-  // The guard's own run is waited out too: its peer check (connectTimeout), then its stop (stopDeadline).
-  const run = config.thresholds.connectTimeout + config.thresholds.stopDeadline;
-  const left = g.lease + g.interval + run - age(now, renewed);
-  if (left <= 0) return undefined;
-  return wait(
-    `${label(config, serving)} unreachable: waiting ${Math.ceil(left)} s more for its guard to fence it ` +
-      `(lease ${g.lease} s + guard interval ${g.interval} s + its run ${run} s after the last renewal ` +
-      `at ${renewed})`,
-  );
+  if (!config.guard || isReachable(s.status)) return undefined;
+  const S = label(config, serving);
+  if (!here) return wait(`${S} unreachable: this witness cannot date its permit (no monotonic stamp): waiting`);
+  const v = startAllowed(state.permits?.[serving], here, guardBound(config, serving), false);
+  if (v.ok) return undefined;
+  return wait(`${S} unreachable: waiting for its serving permit to run out and its guard to fence it: ${v.why}`);
 }
 // --- end partitions ---
 
@@ -148,6 +143,7 @@ export function decideFailover(
   req: Requester,
   now: Date,
   pause?: PauseRecord,
+  here?: Stamp,
 ): Decision {
   if (!req.auto) {
     if (state.serving === 'standby')
@@ -192,7 +188,7 @@ export function decideFailover(
       EXIT.CRITICAL,
     );
   }
-  const partition = secondView(config, serving, s) ?? guardWait(config, state, serving, s, now);
+  const partition = secondView(config, serving, s) ?? permitWait(config, state, serving, s, here);
   if (partition) return partition;
   const budget = retryBudget(config, state.failover, now, 'failover');
   if (budget) return budget;

@@ -1,6 +1,6 @@
-// Carries out a plan (plan.ts) through the adapters and returns what each step
-// did. It decides nothing: the order, the fallbacks and the rollback are in the
-// plan. Configured waits (settle, polling) are counted apart from hactl's own time.
+// Carries out a plan (plan.ts) through the adapters and returns what each step did. It decides
+// nothing: the order, the fallbacks and the rollback are in the plan; the serving permits' effects
+// are in permits.ts. Configured waits (settle, polling) are counted apart from hactl's own time.
 import type { Config, Method, Role } from '../config/types.js';
 import type { Clock } from '../adapters/clock.js';
 import { sleep } from '../adapters/clock.js';
@@ -10,6 +10,8 @@ import type { MethodRun, Outcome, Plan, RunResult, Step } from '../core/model.js
 import { label } from '../core/model.js';
 import { describeStep } from './describe.js';
 import { openSession } from './observe.js';
+import { beforeStart, markRevoked, permittedNow, revokeBefore, revokeIfGone, unconfirmed } from './permits.js';
+import type { RunFencing } from './permits.js';
 
 export interface RunIO {
   progress(msg: string): void;
@@ -32,12 +34,14 @@ const isDown = (e: unknown): e is SshError =>
 
 export class Runner {
   private sessions = new Map<Role, Promise<SshSession>>();
+  private memoryLock: Awaited<ReturnType<typeof beforeStart>>['lock'];
   constructor(
     private readonly config: Config,
     private readonly io: RunIO,
     private readonly clock: Clock,
     private readonly memory: MemoryStep,
     private readonly postgres: PostgresStep,
+    private readonly fencing?: RunFencing,
   ) {}
 
   /** One SSH session per role, opened once (a failed open stays failed for this run: no second wait). */
@@ -57,16 +61,11 @@ export class Runner {
   }
 
   async close(): Promise<void> {
+    this.memoryLock?.release();
+    this.memoryLock = undefined;
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(
-      all.map((p) =>
-        p.then(
-          (s) => s.close(),
-          () => undefined,
-        ),
-      ),
-    );
+    await Promise.all(all.map((p) => p.then((s) => s.close()).catch(() => undefined)));
   }
 
   /** Runs the plan; on a failure whose onFail is 'rollback', runs the plan's rollback. */
@@ -136,11 +135,14 @@ export class Runner {
         return this.fence(step);
       case 'settle':
         return this.settle(step);
-      case 'start':
-        return this.start(step);
+      case 'start': {
+        const r = await this.start(step);
+        const on = { gateway: () => this.gateway(step.role), session: () => this.session(step.role) };
+        if (!r.ok) await revokeIfGone(this.config, this.fencing, step.role, on);
+        return r;
+      }
       case 'verify': {
-        // The start step already waited for `started` and the probe; this is the independent
-        // re-check of the probe alone, on the recorded side, right before it is recorded.
+        // The independent re-check of the probe alone, on the recorded side, right before it is recorded.
         const r = await (await this.gateway(step.role)).probe();
         return { ok: r.healthy, role: step.role, detail: r.detail };
       }
@@ -170,12 +172,13 @@ export class Runner {
     try {
       gw = await this.gateway(role);
     } catch (e) {
-      if (isDown(e) && step.unreachable === 'stopped') {
-        return { ok: true, role, unreachable: true, detail: `not fenced: host does not answer (${e.kind})` };
-      }
+      if (isDown(e) && step.unreachable === 'stopped') return unconfirmed(this.config, this.fencing, role, e, this.io);
       throw e;
     }
-    return { ...(await this.stopGateway(gw)), role };
+    const revoked = this.fencing ? await revokeBefore(this.config, this.fencing, await this.session(role)) : '';
+    const r = await this.stopGateway(gw);
+    if (r.ok) markRevoked(this.fencing, role);
+    return { ...r, detail: `${r.detail}${revoked}`, role };
   }
 
   /**
@@ -263,8 +266,16 @@ export class Runner {
       waitMs,
       methods,
     });
+    // The memory domain, then the permit: no push lands here once it starts (src/failover/permits.ts).
+    const io = { progress: (m: string) => this.io.progress(m), ms: () => this.clock.ms() };
+    const pre = await beforeStart(this.config, this.fencing, role, () => this.session(role), io, this.memoryLock);
+    this.memoryLock ??= pre.lock;
+    if (pre.error) return fail(`${L} not started: ${pre.error}`);
     for (const name of step.methods) {
       const m = gw.gw.start.find((x) => x.name === name) as Method;
+      const denied =
+        pre.token === undefined ? null : await permittedNow(this.config, await this.session(role), pre.token);
+      if (denied) return fail(`${L} not started: ${denied}`);
       this.io.progress(`${L}: start method ${m.name}`);
       const m0 = this.clock.ms();
       const r = await gw.runMethod(m);

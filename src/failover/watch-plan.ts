@@ -6,6 +6,7 @@ import { EXIT } from '../errors.js';
 import type { ClusterState, Requester } from '../core/model.js';
 import type { PauseRecord } from '../operator/pause.js';
 import { decideFailover } from './plan.js';
+import { dateGrants, type Stamp } from '../fencing/rule.js';
 
 export interface WatchWindow {
   /** Between the starts of two probes. */
@@ -33,8 +34,11 @@ export function handOver(
   req: Requester,
   now: Date,
   pause: PauseRecord | undefined,
+  here?: Stamp,
 ): { go: boolean; reason: string } {
-  const d = decideFailover(config, state, req, now, pause);
+  const g =
+    config.guard && here ? dateGrants(state.permits, [state.serving], config.guard.lease, here).grants : undefined;
+  const d = decideFailover(config, g ? { ...state, permits: g } : state, req, now, pause, here);
   if (d.act) return { go: true, reason: d.plan.reason };
   return { go: !!d.escalate, reason: d.reason };
 }

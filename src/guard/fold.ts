@@ -10,6 +10,7 @@ export interface GuardRecord {
   contact: GuardPlan['contact'];
   action: GuardPlan['action'];
   reason: string;
+  /** Seconds past the permit's expiry by this host's clock (negative: left); null: none, or another boot's. */
   leaseAge: number | null;
   peer: string;
   peerAnswers: boolean;
@@ -43,7 +44,7 @@ export function foldGuard(
     contact: plan.contact,
     action: plan.action,
     reason: plan.reason,
-    leaseAge: o.leaseAge === null ? null : Math.round(o.leaseAge),
+    leaseAge: Number.isFinite(o.permit.left) ? Math.round(-o.permit.left) : null,
     peer: o.peer,
     peerAnswers: o.peerAnswers,
     stopped: stop ? stop.ok : null,
@@ -55,7 +56,7 @@ export function foldGuard(
     ? `guard: FENCED: ${plan.reason}; ${stop.detail}`
     : `guard: CRITICAL: could not stop the gateway: ${plan.reason}; ${stop.detail}`;
   const alert = stop.ok
-    ? `${prefix} 🛑 ${o.self} lost the witness and its peer: its guard stopped its gateway (${stop.detail})`
-    : `${prefix} 🚨 ${o.self} is isolated and its guard could NOT stop its gateway: ${stop.detail}`;
+    ? `${prefix} 🛑 ${o.self} holds no live serving permit: its guard stopped its gateway (${stop.detail})`
+    : `${prefix} 🚨 ${o.self} holds no live serving permit and its guard could NOT stop its gateway: ${stop.detail}`;
   return { record, exitCode: EXIT.CRITICAL, summary, alert };
 }

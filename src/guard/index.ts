@@ -1,7 +1,7 @@
-// hactl guard, end to end, on a gateway host: observe (lease age by this host's clock, the peer,
-// the local gateway) -> plan (plan.ts, pure) -> run (stop the gateway locally, when isolated) ->
-// fold (fold.ts, pure) -> record (guard.json in the state directory; the history line and the
-// alert through the run context).
+// hactl guard, end to end, on a gateway host: observe (the serving permit, aged by this host's
+// boot_id and uptime; the peer, for the message; the local gateway) -> plan (plan.ts, pure) ->
+// run (stop the gateway locally, without a live permit) -> fold (fold.ts, pure) -> record
+// (guard.json in the state directory; the history line and the alert through the run context).
 import { join } from 'node:path';
 import type { RunContext, RunRecord } from '../context.js';
 import type { Config, HostConfig, Thresholds } from '../config/types.js';
@@ -10,7 +10,8 @@ import { Gateway } from '../adapters/gateway.js';
 import { readJson, writeJson } from '../state/files.js';
 import { decideGuard, type GuardObservation } from './plan.js';
 import { foldGuard, type GuardRecord } from './fold.js';
-import { LocalShell, leaseMtime, peerAnswers } from './local.js';
+import { LocalShell, machineStamp, peerAnswers, readPermit } from './local.js';
+import { permitLeft } from '../fencing/rule.js';
 
 /** This host and its peer in the pair, from --host or guard.self; exit 78 when they cannot be told. */
 export function guardHosts(config: Config, host: string | undefined): { self: HostConfig; peer: HostConfig } {
@@ -46,18 +47,19 @@ export async function guardHost(ctx: RunContext, host: string | undefined): Prom
   const { self, peer } = guardHosts(config, host);
   const g = config.guard!;
   const gw = new Gateway(new LocalShell(self), self.gateway, config.thresholds, clock);
-  const [mtime, reach, gone] = [
-    leaseMtime(),
-    await peerAnswers(peer, config.thresholds.connectTimeout),
-    await gw.gone(),
-  ];
+  // The peer connect runs beside the gone check (it only informs): the guard's run stays within
+  // max(connectTimeout, commandTimeout) before it stops anything (src/fencing/rule.ts fenceBound).
+  const [reach, gone] = await Promise.all([peerAnswers(peer, config.thresholds.connectTimeout), gw.gone()]);
+  // The permit is judged after the observation, with the stamp read last: never older than the run.
+  const permit = permitLeft(readPermit(), machineStamp());
   const o: GuardObservation = {
     self: self.name,
     peer: peer.name,
-    leaseAge: mtime === null ? null : (clock.now().getTime() - mtime) / 1000,
+    permit,
     peerAnswers: reach.answers,
     peerDetail: reach.detail,
     running: !gone.gone,
+    ...(gone.unknown ? { runningUnknown: true } : {}),
     runningDetail: gone.detail,
   };
   const plan = decideGuard(g, o);

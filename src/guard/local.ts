@@ -1,13 +1,14 @@
 // The guard's adapters: it runs on the gateway host itself, so the gateway's scripts run locally
 // (sh, with a hard deadline) instead of over SSH; the lease is a local file; the peer is a TCP connect.
-import { statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { HostConfig } from '../config/types.js';
 import type { RunResult } from '../adapters/ssh.js';
 import { runProcess } from '../adapters/process.js';
-import { LEASE_FILE } from './remote.js';
+import { PERMIT_FILE } from './remote.js';
+import type { Permit, Stamp } from '../fencing/rule.js';
 
 /** The part of an SshSession the Gateway adapter uses, on this machine. */
 export class LocalShell {
@@ -25,13 +26,37 @@ export class LocalShell {
   }
 }
 
-/** The lease file's mtime in ms (this host's clock), or null when there is none. */
-export function leaseMtime(home = process.env.HOME || homedir()): number | null {
+/** The permit file on this host, or null when there is none or it cannot be read as one. */
+export function readPermit(home = process.env.HOME || homedir()): Permit | null {
+  let text: string;
   try {
-    return statSync(join(home, LEASE_FILE)).mtimeMs;
+    text = readFileSync(join(home, PERMIT_FILE), 'utf8');
   } catch {
     return null;
   }
+  try {
+    const p = JSON.parse(text) as Partial<Permit>;
+    return {
+      token: Number(p.token),
+      lease: Number(p.lease),
+      boot: String(p.boot ?? ''),
+      uptime: Number(p.uptime),
+      by: p.by,
+    };
+  } catch {
+    return { token: NaN, lease: NaN, boot: '', uptime: NaN }; // unreadable: no live permit
+  }
+}
+
+/**
+ * This machine's monotonic clock: boot_id and /proc/uptime (CLOCK_BOOTTIME: it counts a suspend,
+ * which can only age a permit sooner). Never the wall clock: a clock stepped back or forward
+ * changes nothing here.
+ */
+export function machineStamp(): Stamp {
+  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return { boot, uptime };
 }
 
 function tcp(address: string, port: number, ms: number): Promise<string | null> {

@@ -1,68 +1,71 @@
-// hactl guard's decision, pure (docs/partitions.md): a gateway host keeps its gateway serving only
-// while it can reach another party, the witness (a fresh lease) or its peer (it answers). Isolated
-// past the lease, it stops its own gateway: the witness starts the other side only lease + interval
-// after it last renewed this host's lease, by when this host has fenced itself. No I/O, no clock.
+// hactl guard's decision, pure (docs/partitions.md, docs/decisions.md "Who may serve"): a gateway
+// host keeps its gateway only while it holds a live serving permit (src/fencing/rule.ts), aged by
+// this host's own monotonic clock. Without one, a running gateway is stopped, whoever else answers:
+// the witness starts the other side only after the permit it granted here expired by its own clock
+// and this guard had its bound to stop. A gateway whose presence cannot be told counts as running.
+// No I/O, no clock.
 import type { GuardConfig } from '../config/types.js';
 import { EXIT } from '../errors.js';
+import type { PermitView } from '../fencing/rule.js';
 
 export interface GuardObservation {
   self: string;
   peer: string;
-  /** Seconds since the lease file's mtime, by this host's clock; null: no lease file. */
-  leaseAge: number | null;
+  /** The permit on this host, judged by this host's boot_id and uptime. */
+  permit: PermitView;
+  /** Informative only: the peer's answer never keeps a gateway (it is no permit). */
   peerAnswers: boolean;
   peerDetail: string;
-  /** Whether a gateway process runs here (whatever its HTTP answer). */
+  /** Whether a gateway process runs here (whatever its HTTP answer); true when it cannot be told. */
   running: boolean;
+  /** The gone check could not tell (e.g. `ss` failed): fail closed, as running. */
+  runningUnknown?: boolean;
   runningDetail: string;
 }
 
 export interface GuardPlan {
   action: 'none' | 'stop';
-  /** Whom this host still reaches. */
+  /** What keeps this host serving: its permit, or nothing. */
   contact: 'witness' | 'peer' | 'nobody';
   exitCode: number;
   reason: string;
 }
 
-/** A lease is fresh when renewed at most `lease` seconds ago (an mtime far in the future is not trusted). */
-export const leaseFresh = (g: GuardConfig, age: number | null): boolean =>
-  age !== null && age >= -g.lease && age <= g.lease;
-
-const ageText = (age: number | null): string => (age === null ? 'no lease file' : `lease ${Math.round(age)} s old`);
-
-export function decideGuard(g: GuardConfig, o: GuardObservation): GuardPlan {
-  if (leaseFresh(g, o.leaseAge)) {
+export function decideGuard(_g: GuardConfig, o: GuardObservation): GuardPlan {
+  const p = o.permit;
+  if (p.live) {
     return {
       action: 'none',
       contact: 'witness',
       exitCode: EXIT.OK,
-      reason: `${ageText(o.leaseAge)} (lease ${g.lease} s): the witness reaches ${o.self}`,
+      reason: `${p.why}: ${o.self} may serve`,
     };
   }
-  const stale = `${ageText(o.leaseAge)} (lease ${g.lease} s)`;
-  if (o.peerAnswers) {
+  const peer = o.peerAnswers
+    ? `peer ${o.peer} answers (${o.peerDetail}), but an answer is no permit; is the witness down?`
+    : `peer ${o.peer} does not answer (${o.peerDetail})`;
+  if (o.running) {
+    const what = o.runningUnknown ? `cannot tell whether a gateway runs (${o.runningDetail})` : 'a gateway runs';
     return {
-      action: 'none',
-      contact: 'peer',
-      exitCode: EXIT.WARNING,
-      reason: `${stale}, but peer ${o.peer} answers (${o.peerDetail}): keeping the gateway; is the witness down?`,
+      action: 'stop',
+      contact: 'nobody',
+      exitCode: EXIT.CRITICAL,
+      reason: `${o.self} holds no live permit (${p.why}) and ${what}; ${peer}: stopping its gateway`,
     };
   }
-  if (!o.running) {
+  // No permit and nothing runs: the idle side's normal state, unless a permit expired here (cut off).
+  if (p.token === null && p.why === 'no permit') {
     return {
       action: 'none',
       contact: 'nobody',
-      exitCode: EXIT.CRITICAL,
-      reason: `${o.self} isolated: ${stale} and peer ${o.peer} does not answer (${o.peerDetail}); no gateway runs`,
+      exitCode: EXIT.OK,
+      reason: `${o.self} idle: no permit, no gateway runs`,
     };
   }
   return {
-    action: 'stop',
+    action: 'none',
     contact: 'nobody',
     exitCode: EXIT.CRITICAL,
-    reason:
-      `${o.self} isolated: ${stale} and peer ${o.peer} does not answer (${o.peerDetail}): ` +
-      'stopping its gateway (the witness may start the other side)',
+    reason: `${o.self} isolated: ${p.why}; ${peer}; no gateway runs`,
   };
 }

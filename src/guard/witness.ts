@@ -1,4 +1,4 @@
-// The check's side of the partition defences, pure (docs/partitions.md): record the lease renewals
+// The check's side of the partition defences, pure (docs/partitions.md): record the permits granted
 // of this check, and say it — once, as an incident — when the witness cannot reach the serving host
 // while the idle host sees it serving. No I/O, no clock, no adapter.
 import type { Config, Role } from '../config/types.js';
@@ -7,6 +7,7 @@ import type { ClusterState, Observations } from '../core/model.js';
 import { isReachable, label, other } from '../core/model.js';
 import type { Assessment } from '../failover/fold.js';
 import { duration, stepIncident, type IncidentPolicy } from '../alerts/incident.js';
+import type { Grants } from '../fencing/rule.js';
 
 export const CUT_OFF_POLICY: IncidentPolicy = { repeatEvery: 6 * 3600, maxRepeats: 3 };
 const KEY = 'witness-cut-off';
@@ -23,7 +24,7 @@ export interface WitnessFold {
   alerts: string[];
 }
 
-/** After foldCheck: lease renewals into the state; the cut-off incident, its alert and a warning verdict. */
+/** After foldCheck: the permits granted and revoked; the cut-off incident, its alert and a warning verdict. */
 export function foldWitnessView(
   config: Config,
   state: ClusterState,
@@ -31,10 +32,12 @@ export function foldWitnessView(
   assessment: Assessment,
   now: Date,
 ): WitnessFold {
-  const lease = { ...(state.lease ?? {}) };
+  // The permits this check granted or revoked (only the authority does: src/failover/observe.ts).
+  const permits: Grants = { ...(state.permits ?? {}) };
   for (const r of ['primary', 'standby'] as const) {
-    const at = obs[r].leaseRenewedAt;
-    if (at) lease[r] = at;
+    const p = obs[r].permit;
+    if (p) permits[r] = { token: p.token, lease: p.lease, by: p.by, at: p.at };
+    else if (obs[r].permitRevoked && permits[r]) permits[r] = { ...permits[r]!, revoked: true };
   }
   const serving = state.serving;
   const S = label(config, serving);
@@ -51,7 +54,7 @@ export function foldWitnessView(
   const next: ClusterState = {
     ...state,
     incidents: step.incidents,
-    ...(Object.keys(lease).length ? { lease } : {}),
+    ...(Object.keys(permits).length ? { permits } : {}),
   };
   if (!cut) return { state: next, assessment, alerts: step.alert ? [step.alert] : [] };
   const line = `WARNING: the witness cannot reach the ${S}; the ${I} sees it serving [${why}]`;

@@ -177,6 +177,9 @@ export async function pushMemory(
   }
   if (opts.servingNow && (await opts.servingNow()) !== 'primary')
     return { kind: 'skipped', mode, line: 'the standby started serving during this run: nothing pushed' };
+  // A push never lands on a host that holds a permit to serve (issue 21; src/fencing/rule.ts).
+  const refused = config.guard ? await (await import('../guard/remote.js')).pushRefused(config, 'standby') : null;
+  if (refused) return { kind: 'skipped', mode, line: refused };
   say(`pushing to ${S}`);
   const real = await copy(config, `pushing to ${S}`, push, deadline, dry.items.deletions);
   if (!real.ok)

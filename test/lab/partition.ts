@@ -119,9 +119,10 @@ export class PartitionLab {
     throw new Error(`nothing listens on ${address}:${port} in the lab`);
   }
 
-  setFake(h: PHost): void {
+  /** The stand-in gateway's settings; `bind` 127.0.0.1: its peer never sees it serving (issue 21 item 1). */
+  setFake(h: PHost, bind = '0.0.0.0'): void {
     mkdirSync(h.openclawDir, { recursive: true });
-    const fake = { port: GW_PORT, bind: '0.0.0.0', startupMs: 300 };
+    const fake = { port: GW_PORT, bind, startupMs: 300 };
     writeFileSync(join(h.openclawDir, 'fake.json'), JSON.stringify(fake));
   }
 

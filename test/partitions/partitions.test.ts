@@ -20,13 +20,14 @@ before(async () => {
 });
 after(() => lab?.destroy());
 
-/** Primary serving, a good check made (it renewed both leases). */
-async function healthy(): Promise<void> {
+/** Primary serving, a good check made (it granted the primary its serving permit). */
+async function healthy(bind = '0.0.0.0'): Promise<void> {
   await lab.reset();
+  lab.setFake(lab.hosts.primary, bind);
   await lab.startGateway('primary');
   const c = await lab.hactl(['check']);
   assert.equal(c.code, 0, c.stdout + c.stderr);
-  assert.ok(lab.state().lease?.primary, 'the check renewed the primary lease');
+  assert.ok(lab.state().permits?.primary?.token > 0, 'the check granted the primary its permit');
 }
 
 test('the lab is sealed: no default route anywhere, nothing outside it routable', () => {
@@ -56,10 +57,10 @@ test('1. the witness is cut off from the primary only: no failover, one warning'
   const held = lab.history().filter((h) => h.command === 'failover');
   assert.equal(held.length, 2);
   assert.ok(held.every((h) => h.exitCode === 1 && /cannot reach primary/.test(h.summary)));
-  // The primary's guard keeps it: its lease goes stale (the witness cannot renew it) but its peer answers.
-  const g = await lab.guard('primary', { HACTL_NOW: new Date(Date.now() + 60_000).toISOString() });
-  assert.equal(g.code, 1, g.stdout + g.stderr);
-  assert.match(g.stdout, /peer standby answers/);
+  // The primary's guard keeps it while its permit lives (an answering peer is no permit: case 1b).
+  const g = await lab.guard('primary');
+  assert.equal(g.code, 0, g.stdout + g.stderr);
+  assert.match(g.stdout, /permit \d+ live/);
   assert.deepEqual(
     serving(hosts()).map((w) => w.host),
     ['primary'],
@@ -68,16 +69,18 @@ test('1. the witness is cut off from the primary only: no failover, one warning'
   assert.deepEqual(lab.net.leaks(), []);
 });
 
-test('2. the primary cut off from everyone fences itself, then the standby starts; never two serve', async () => {
-  await healthy();
-  lab.net.isolate('primary');
-  assert.equal(await lab.net.canConnect('standby', lab.hosts.primary.address, 2222, 800), false, 'isolated');
+/**
+ * A cut, then each party's cron as it runs (the primary's guard every 3 s, the witness's check and
+ * failover --auto) until the standby serves; never two serving, the primary stopped by its guard.
+ */
+async function fencedThenMoved(cut: () => void): Promise<void> {
+  cut();
   const t0 = Date.now();
   // The primary's own cron: hactl guard at each tick of its interval (3 s; a tick is skipped while a run lasts).
   let guarding = true;
   const guardRuns: Array<{ at: number; code: number; out: string }> = [];
   const guardLoop = (async () => {
-    for (let i = 0; i < 30 && guarding; i++) {
+    for (let i = 0; i < 40 && guarding; i++) {
       const g = await lab.guard('primary');
       guardRuns.push({ at: Date.now() - t0, code: g.code, out: g.stdout.trim() });
       await sleep(3000 - ((Date.now() - t0) % 3000));
@@ -86,12 +89,12 @@ test('2. the primary cut off from everyone fences itself, then the standby start
   // The witness's cron: check, then failover --auto, until it moved (bounded).
   const witnessRuns: Array<{ at: number; code: number; out: string }> = [];
   try {
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 40; i++) {
       await lab.hactl(['check']);
       const f = await lab.hactl(['failover', '--auto']);
       witnessRuns.push({ at: Date.now() - t0, code: f.code, out: f.stdout.trim() });
       if (lab.state().serving === 'standby') break;
-      await sleep(500);
+      await sleep(1000);
     }
   } finally {
     guarding = false;
@@ -123,20 +126,33 @@ test('2. the primary cut off from everyone fences itself, then the standby start
     })}\n`,
   );
   assert.deepEqual(lab.net.leaks(), []);
+}
+
+test('1b (issue 21 item 1). witness-primary cut, LAN up, gateway on loopback: never two serve', async () => {
+  await healthy('127.0.0.1');
+  await fencedThenMoved(() => lab.net.cut('witness', 'primary'));
+  // The peer link stayed up all along: the primary stopped on its permit alone.
+  assert.equal(await lab.net.canConnect('standby', lab.hosts.primary.address, 2222, 800), true, 'peer link up');
 });
 
-test('3. the witness is killed: nothing stops serving', async () => {
+test('2. the primary cut off from everyone fences itself, then the standby starts; never two serve', async () => {
   await healthy();
-  lab.net.isolate('witness'); // gone: no more checks, no lease renewals
-  const later = new Date(Date.now() + 600_000).toISOString(); // long past the lease
-  for (const role of ['primary', 'standby'] as const) {
-    const g = await lab.guard(role, { HACTL_NOW: later });
-    assert.equal(g.code, 1, g.stdout + g.stderr);
-    assert.match(g.stdout, /answers.*keeping the gateway; is the witness down\?/);
+  await fencedThenMoved(() => lab.net.isolate('primary'));
+});
+
+test('3. the witness is killed: no authority, no permit: the primary stops when its permit ends', async () => {
+  await healthy();
+  lab.net.isolate('witness'); // gone: no more checks, no grants
+  const t0 = Date.now();
+  let g;
+  for (let i = 0; i < 15; i++) {
+    g = await lab.guard('primary');
+    if (g.code === 2) break;
+    await sleep(3000);
   }
-  assert.deepEqual(
-    serving(hosts()).map((w) => w.host),
-    ['primary'],
-  );
+  assert.equal(g!.code, 2, g!.stdout + g!.stderr);
+  assert.match(g!.stdout, /FENCED: primary holds no live permit .*peer standby answers .*is the witness down\?/);
+  assert.ok(Date.now() - t0 >= 14_000, 'not before its permit (15 s) ran out');
+  assert.deepEqual(serving(hosts()), []);
   assert.deepEqual(overlaps(hosts()), []);
 });

@@ -79,6 +79,8 @@ interface PlanRow {
   req?: typeof AUTO;
   now?: Date;
   pause?: Record<string, unknown>;
+  /** This witness's monotonic stamp (src/fencing/rule.ts). */
+  here?: { boot: string; uptime: number };
   act: boolean;
   exit?: number;
   kind?: string;
@@ -93,7 +95,7 @@ function runPlanTable(decide: typeof decideFailover, rows: PlanRow[]): void {
   for (const r of rows) {
     test(r.name, async () => {
       const cfg = await config(r.cfg ?? {});
-      const d: any = decide(cfg, r.st, r.req ?? AUTO, r.now ?? NOW, r.pause as any);
+      const d: any = (decide as any)(cfg, r.st, r.req ?? AUTO, r.now ?? NOW, r.pause as any, r.here);
       assert.equal(d.act, r.act, JSON.stringify(d));
       if (r.exit !== undefined) assert.equal(d.exitCode, r.exit);
       if (r.kind) assert.equal(d.plan.kind, r.kind);
@@ -406,10 +408,14 @@ describe('plan: decideFailover', () => {
   ]);
 });
 
-// Partitions (issue 16, docs/partitions.md): the standby's view of the primary, and the guard's lease wait.
+// Partitions (issue 16, docs/partitions.md): the standby's view of the primary, and the serving
+// permit's wait (issue 21, src/fencing/rule.ts): lease 90 s, guard interval 60 s, the default
+// thresholds and the default four stop methods: a guard bound of 60 + 5 + 20 + 4 x (20 + 30 + 5 + 30 + 1)
+// = 429 s; the wait is lease x 1.01 + bound = 519.9 s after the grant.
 const GUARD = { guard: { lease: '90s', interval: '1m' } };
-/** The primary unreachable from the witness (confirmed twice), the standby ready; seenBy / lease as given. */
-const cutOff = (o: { seen?: boolean; status?: string; renewedAgo?: number } = {}) => {
+const HERE = { boot: 'w-boot', uptime: 10_000 };
+/** The primary unreachable from the witness (confirmed twice), the standby ready; seenBy / grant as given. */
+const cutOff = (o: { seen?: boolean; status?: string; grantedAgo?: number; by?: string } = {}) => {
   const st = state({ check: [o.status ?? 'unreachable', 'gateway-down'], failures: 2 });
   if (o.seen !== undefined)
     st.lastCheck.hosts.primary.seenBy = {
@@ -417,7 +423,8 @@ const cutOff = (o: { seen?: boolean; status?: string; renewedAgo?: number } = {}
       serving: o.seen,
       detail: 'http://192.0.2.1:18789/ HTTP 200',
     };
-  if (o.renewedAgo !== undefined) st.lease = { primary: at(-o.renewedAgo).toISOString() };
+  if (o.grantedAgo !== undefined)
+    st.permits = { primary: { token: 7, lease: 90, by: o.by ?? HERE.boot, at: HERE.uptime - o.grantedAgo } };
   return st;
 };
 
@@ -466,44 +473,65 @@ describe('plan: decideFailover across a partition (#16)', () => {
       kind: 'failover',
     },
     {
-      name: 'guard: renewed 100 s ago, lease 90 s + interval 60 s + its run 40 s: wait 90 s more for its fence',
+      name: 'permit granted 100 s ago: wait 420 s more (lease 90 s + guard bound 429 s)',
       cfg: GUARD,
-      st: cutOff({ seen: false, renewedAgo: 100 }),
+      here: HERE,
+      st: cutOff({ seen: false, grantedAgo: 100 }),
       act: false,
       exit: 0,
-      reason: /waiting 90 s more for its guard to fence it \(lease 90 s \+ guard interval 60 s \+ its run 40 s/,
+      reason:
+        /waiting for its serving permit .*permit 7 \(granted 100 s ago; lease 90 s \+ guard bound 429 s\): 420 s more/,
     },
     {
-      name: 'guard: renewed 190 s ago (lease + interval + its run): failover',
+      name: 'permit granted 520 s ago (past lease x 1.01 + bound): failover',
       cfg: GUARD,
-      st: cutOff({ seen: false, renewedAgo: 190 }),
+      here: HERE,
+      st: cutOff({ seen: false, grantedAgo: 520 }),
       act: true,
       kind: 'failover',
     },
     {
-      name: 'guard: no renewal recorded: nothing to wait for',
+      name: 'item 3: no grant on record is no reason to skip the wait',
       cfg: GUARD,
+      here: HERE,
       st: cutOff({ seen: false }),
-      act: true,
-      kind: 'failover',
+      act: false,
+      reason: /no grant on record/,
+    },
+    {
+      name: 'a grant by another boot (another witness, a reboot) that this witness never dated: the full wait',
+      cfg: GUARD,
+      here: HERE,
+      st: cutOff({ seen: false, grantedAgo: 5000, by: 'other-boot' }),
+      act: false,
+      reason: /cannot be dated/,
+    },
+    {
+      name: 'no monotonic stamp: the permit cannot be dated, no failover',
+      cfg: GUARD,
+      st: cutOff({ seen: false, grantedAgo: 5000 }),
+      act: false,
+      reason: /cannot date/,
     },
     {
       name: 'guard: the second view comes first (a primary that serves is never waited out)',
       cfg: GUARD,
-      st: cutOff({ seen: true, renewedAgo: 1000 }),
+      here: HERE,
+      st: cutOff({ seen: true, grantedAgo: 1000 }),
       act: false,
       exit: 1,
     },
     {
-      name: 'guard: a reachable primary with its gateway down is fenced over SSH, no lease wait',
+      name: 'guard: a reachable primary with its gateway down is fenced over SSH, no permit wait',
       cfg: GUARD,
-      st: cutOff({ status: 'gateway-down', renewedAgo: 10 }),
+      here: HERE,
+      st: cutOff({ status: 'gateway-down', grantedAgo: 10 }),
       act: true,
       kind: 'failover',
     },
     {
-      name: 'no guard section: a recorded renewal is ignored',
-      st: cutOff({ seen: false, renewedAgo: 10 }),
+      name: 'no guard section: a recorded grant is ignored',
+      st: cutOff({ seen: false, grantedAgo: 10 }),
       act: true,
       kind: 'failover',
     },

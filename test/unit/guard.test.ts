@@ -1,7 +1,8 @@
 // hactl guard's decision and record, and the check's partition fold, as tables (docs/partitions.md).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideGuard, leaseFresh } from '../../dist/guard/plan.js';
+import { decideGuard } from '../../dist/guard/plan.js';
+import { permitLeft } from '../../dist/fencing/rule.js';
 import { foldGuard } from '../../dist/guard/fold.js';
 import { foldWitnessView, witnessCutOff } from '../../dist/guard/witness.js';
 import { lanUrl } from '../../dist/guard/remote.js';
@@ -10,10 +11,17 @@ import { config } from './helpers.ts';
 
 const G = { lease: 90, interval: 60 };
 const NOW = new Date('2026-12-01T12:00:00Z');
+const BOOT = 'host-boot';
+/** A permit written at host uptime 1000 s for `lease` s, judged at host uptime 1000 + age. */
+const permit = (age: number | null, o: { boot?: string; lease?: number } = {}) =>
+  permitLeft(age === null ? null : { token: 4, lease: o.lease ?? 90, boot: o.boot ?? BOOT, uptime: 1000 }, {
+    boot: BOOT,
+    uptime: 1000 + (age ?? 0),
+  });
 const seen = (o: Record<string, unknown> = {}) => ({
   self: 'pc1',
   peer: 'pc2',
-  leaseAge: 10,
+  permit: permit(10),
   peerAnswers: true,
   peerDetail: '192.0.2.2:22 accepts',
   running: true,
@@ -21,38 +29,46 @@ const seen = (o: Record<string, unknown> = {}) => ({
   ...o,
 });
 
-describe('guard: decideGuard', () => {
+describe('guard: decideGuard (serve only with a live permit, src/fencing/rule.ts)', () => {
   const rows: Array<[string, Record<string, unknown>, string, string, number, RegExp]> = [
-    ['fresh lease, peer answers', {}, 'none', 'witness', 0, /lease 10 s old \(lease 90 s\): the witness reaches pc1/],
-    ['fresh lease, peer silent: the witness is enough', { peerAnswers: false }, 'none', 'witness', 0, /witness/],
-    ['lease exactly 90 s old: still fresh', { leaseAge: 90, peerAnswers: false }, 'none', 'witness', 0, /90 s old/],
-    ['stale lease, peer answers: keep, warn', { leaseAge: 91 }, 'none', 'peer', 1, /peer pc2 answers .*witness down/],
-    ['no lease file, peer answers: keep, warn', { leaseAge: null }, 'none', 'peer', 1, /no lease file/],
+    ['live permit, peer answers', {}, 'none', 'witness', 0, /permit 4 live for 80 s more: pc1 may serve/],
+    ['live permit, peer silent: the permit is enough', { peerAnswers: false }, 'none', 'witness', 0, /may serve/],
+    ['permit 89.5 s old: still live', { permit: permit(89.5), peerAnswers: false }, 'none', 'witness', 0, /live/],
+    ['permit exactly 90 s old: expired', { permit: permit(90) }, 'stop', 'nobody', 2, /expired 0 s ago/],
     [
-      'stale lease, peer silent, gateway runs: stop',
-      { leaseAge: 91, peerAnswers: false },
+      'item 1: expired permit, peer answers: the answer is no permit, stop',
+      { permit: permit(91) },
       'stop',
       'nobody',
       2,
-      /pc1 isolated/,
+      /no live permit .*peer pc2 answers .*no permit.*stopping its gateway/,
     ],
-    ['no lease file, peer silent: stop', { leaseAge: null, peerAnswers: false }, 'stop', 'nobody', 2, /isolated/],
+    ['no permit, gateway runs: stop', { permit: permit(null) }, 'stop', 'nobody', 2, /no permit/],
     [
-      'isolated, no gateway: nothing to stop, still critical',
-      { leaseAge: 500, peerAnswers: false, running: false },
+      'item 11: cannot tell whether a gateway runs: as running, stop',
+      { permit: permit(200), running: true, runningUnknown: true, runningDetail: 'unknown: ss failed' },
+      'stop',
+      'nobody',
+      2,
+      /cannot tell whether a gateway runs \(unknown: ss failed\)/,
+    ],
+    [
+      'a permit of another boot (the host rebooted) is expired',
+      { permit: permit(5, { boot: 'old-boot' }) },
+      'stop',
+      'nobody',
+      2,
+      /another boot/,
+    ],
+    [
+      'expired permit, no gateway: nothing to stop, still critical',
+      { permit: permit(500), peerAnswers: false, running: false },
       'none',
       'nobody',
       2,
-      /no gateway runs/,
+      /isolated: permit 4 expired .* no gateway runs/,
     ],
-    [
-      'an mtime far in the future is not trusted',
-      { leaseAge: -1000, peerAnswers: false },
-      'stop',
-      'nobody',
-      2,
-      /isolated/,
-    ],
+    ['no permit, no gateway: the idle side, ok', { permit: permit(null), running: false }, 'none', 'nobody', 0, /idle/],
   ];
   for (const [name, o, action, contact, exit, reason] of rows) {
     test(name, () => {
@@ -63,17 +79,16 @@ describe('guard: decideGuard', () => {
       assert.match(p.reason, reason);
     });
   }
-  test('leaseFresh: a small skew backwards still counts', () => assert.equal(leaseFresh(G, -5), true));
 });
 
 describe('guard: foldGuard', () => {
-  const stopPlan = decideGuard(G, seen({ leaseAge: 200, peerAnswers: false }) as any);
+  const stopPlan = decideGuard(G, seen({ permit: permit(200), peerAnswers: false }) as any);
   test('stopped: exit 2, FENCED, fencedAt set, an alert', () => {
     const f = foldGuard(undefined, seen() as any, stopPlan, { ok: true, detail: 'stopped by x' }, NOW, '[t]');
     assert.equal(f.exitCode, 2);
-    assert.match(f.summary, /^guard: FENCED: pc1 isolated/);
+    assert.match(f.summary, /^guard: FENCED: pc1 holds no live permit/);
     assert.equal(f.record.fencedAt, NOW.toISOString());
-    assert.match(f.alert!, /^\[t\] .*pc1 lost the witness and its peer/);
+    assert.match(f.alert!, /^\[t\] .*pc1 holds no live serving permit: its guard stopped its gateway/);
   });
   test('could not stop: exit 2, critical alert, no fencedAt', () => {
     const f = foldGuard(undefined, seen() as any, stopPlan, { ok: false, detail: 'still pid 42' }, NOW, '[t]');
@@ -84,7 +99,7 @@ describe('guard: foldGuard', () => {
   });
   test('still isolated next run: fencedAt kept, no new alert', () => {
     const prior = foldGuard(undefined, seen() as any, stopPlan, { ok: true, detail: 'x' }, NOW, '[t]').record;
-    const idle = decideGuard(G, seen({ leaseAge: 300, peerAnswers: false, running: false }) as any);
+    const idle = decideGuard(G, seen({ permit: permit(300), peerAnswers: false, running: false }) as any);
     const f = foldGuard(prior, seen() as any, idle, null, new Date(NOW.getTime() + 60_000), '[t]');
     assert.equal(f.record.fencedAt, NOW.toISOString());
     assert.equal(f.alert, null);
@@ -133,12 +148,16 @@ describe('check: foldWitnessView', () => {
     assert.equal(a.assessment.exitCode, 2);
     assert.deepEqual(a.alerts, []);
   });
-  test('lease renewals are kept per host; a host not renewed keeps its last time', async () => {
-    const t1 = '2026-12-01T11:59:00.000Z';
-    const obs: any = { primary: ob('healthy', { leaseRenewedAt: t1 }), standby: ob('gateway-down') };
-    const st: any = { ...initialState(NOW), lease: { standby: '2026-12-01T11:00:00.000Z' } };
+  test('permits: a grant replaces the record, a revocation marks it, a host not touched keeps its own', async () => {
+    const g = { token: 5, lease: 90, by: 'w', at: 100 };
+    const obs: any = { primary: ob('healthy', { permit: g }), standby: ob('gateway-down', { permitRevoked: true }) };
+    const old = { token: 4, lease: 90, by: 'w', at: 10 };
+    const st: any = { ...initialState(NOW), permits: { primary: old, standby: old } };
     const a = foldWitnessView(await config(), st, obs, ASSESS as any, NOW);
-    assert.deepEqual(a.state.lease, { primary: t1, standby: '2026-12-01T11:00:00.000Z' });
+    assert.deepEqual(a.state.permits, { primary: g, standby: { ...old, revoked: true } });
+    const none: any = { primary: ob('unreachable'), standby: ob('gateway-down') };
+    const b = foldWitnessView(await config(), a.state, none, ASSESS as any, NOW);
+    assert.deepEqual(b.state.permits, a.state.permits);
   });
 });
 
@@ -183,5 +202,148 @@ describe('hactl guard: which host it guards', () => {
     const r = await run({ lease: '90s' }, []);
     assert.equal(r.status, 78, r.stderr);
     assert.match(r.stderr, /guard.self: not set/);
+  });
+});
+
+// Item 11 of issue 21: fencing fails closed. A host whose `ss` fails (an old iproute2 without -H)
+// cannot say "no listener": that is unknown, never "gone", and the guard then stops (and says it
+// could not verify), it never reports "was not running".
+describe('fencing fails closed when ss fails (issue 21 item 11)', () => {
+  const fakeBin = async (ssBody: string) => {
+    const { mkdtempSync, mkdirSync, writeFileSync, chmodSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-ss-'));
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'ss'), `#!/bin/sh\n${ssBody}\n`);
+    chmodSync(join(dir, 'bin', 'ss'), 0o755);
+    return dir;
+  };
+  const gone = async (ssBody: string) => {
+    const { gatewayGone } = await import('../../dist/adapters/remote-scripts.js');
+    const { spawnSync } = await import('node:child_process');
+    const dir = await fakeBin(ssBody);
+    const env = { ...process.env, HOME: dir, PATH: `${dir}/bin:${process.env.PATH}` };
+    return spawnSync('sh', ['-c', gatewayGone(18999, '.openclaw/hactl', 'http://127.0.0.1:18999/')], {
+      env,
+      encoding: 'utf8',
+    });
+  };
+  test('ss fails: exit 2, unknown (not 0, gone)', async () => {
+    const r = await gone('echo "ss: invalid option -- \'H\'" >&2; exit 255');
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /unknown: ss failed, cannot tell whether port 18999 has a listener/);
+  });
+  test('ss without -H: read without it, its header dropped', async () => {
+    const hdr = 'State Recv-Q Send-Q Local Address:Port Peer Address:Port';
+    const noH = (rows: string) => `case "$1" in -H*) exit 1;; esac; echo "${hdr}"; ${rows}`;
+    const idle = await gone(noH('true'));
+    assert.equal(idle.status, 0, idle.stdout);
+    const busy = await gone(noH('echo "LISTEN 0 511 127.0.0.1:18999 0.0.0.0:*"'));
+    assert.equal(busy.status, 1, busy.stdout);
+    assert.match(busy.stdout, /still running: a listener on port 18999/);
+  });
+  test('hactl guard with a failing ss and no permit: it stops and says it could not verify (exit 2)', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const { stringify } = await import('yaml');
+    const { BASE } = await import('./helpers.ts');
+    const dir = await fakeBin('echo "ss: invalid option" >&2; exit 255');
+    const file = join(dir, 'hactl.yaml');
+    const gateway = {
+      port: 18999,
+      start: [{ name: 'none', run: 'true' }],
+      stop: [{ name: 'noop', run: 'true' }],
+    };
+    const hosts = {
+      pc1: { ...BASE.hosts.pc1, address: '127.0.0.1', gateway },
+      pc2: { ...BASE.hosts.pc2, address: '127.0.0.1', port: 9, gateway },
+    };
+    const thresholds = { connectTimeout: 1, commandTimeout: 2, stopDeadline: 1, pollInterval: 1 };
+    const guard = { self: 'pc1', lease: '30s', interval: '10s' };
+    writeFileSync(file, stringify({ ...BASE, hosts, thresholds, stateDir: join(dir, 'state'), guard }));
+    const bin = new URL('../../bin/hactl', import.meta.url).pathname;
+    const env = { ...process.env, HOME: dir, PATH: `${dir}/bin:${process.env.PATH}` };
+    const r = spawnSync(process.execPath, [bin, '--config', file, 'guard'], { encoding: 'utf8', env });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /cannot tell whether a gateway runs \(unknown: ss failed/);
+    assert.match(r.stdout, /could not stop the gateway/);
+    assert.doesNotMatch(r.stdout, /was not running|no gateway runs/);
+  });
+});
+
+// The guard's own loop (issue 21): inside one cron run, --watch runs every guard.interval, so a
+// permit that runs out during the minute stops the gateway at the next tick, not at the next minute.
+describe('guard --watch', () => {
+  test('guardTicks: every interval, until the cron minute is over (or --window)', async () => {
+    const { guardTicks } = await import('../../dist/commands/guard.js');
+    assert.deepEqual(guardTicks(10, undefined), { everyMs: 10_000, windowMs: 50_000 });
+    assert.deepEqual(guardTicks(60, undefined), { everyMs: 60_000, windowMs: 0 });
+    assert.deepEqual(guardTicks(2, 5000), { everyMs: 2000, windowMs: 5000 });
+  });
+  test('a permit that runs out mid-watch: the same run stops the gateway (a real listener, portOwner)', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawn, spawnSync } = await import('node:child_process');
+    const { createServer } = await import('node:net');
+    const { stringify } = await import('yaml');
+    const { BASE } = await import('./helpers.ts');
+    const port = await new Promise<number>((res) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => res(p));
+      });
+    });
+    const gwProc = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer(()=>{}).listen(${port},'127.0.0.1'); setTimeout(()=>{}, 60000)`],
+      { stdio: 'ignore' },
+    );
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'hactl-gwatch-'));
+      // A live permit for 3 s more, by this machine's own boot_id and uptime (as the witness writes it).
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+      mkdirSync(join(dir, '.hactl'));
+      writeFileSync(join(dir, '.hactl', 'permit'), JSON.stringify({ token: 5, lease: 3, boot, uptime, by: 'test' }));
+      const gateway = {
+        port,
+        alive: { url: `http://127.0.0.1:${port}/` },
+        start: [{ name: 'none', run: 'true' }],
+        stop: [{ name: 'port-owner', portOwner: true }],
+      };
+      const hosts = {
+        pc1: { ...BASE.hosts.pc1, address: '127.0.0.1', gateway },
+        pc2: { ...BASE.hosts.pc2, address: '127.0.0.1', port: 9, gateway },
+      };
+      const thresholds = { connectTimeout: 1, commandTimeout: 3, stopDeadline: 2, pollInterval: 1 };
+      const guard = { self: 'pc1', lease: '3s', interval: '1s' };
+      const file = join(dir, 'hactl.yaml');
+      writeFileSync(file, stringify({ ...BASE, hosts, thresholds, stateDir: join(dir, 'state'), guard }));
+      await new Promise((r) => setTimeout(r, 300)); // the listener is up
+      const bin = new URL('../../bin/hactl', import.meta.url).pathname;
+      const args = [bin, '--config', file, 'guard', '--watch', '--window', '8s', '--json'];
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, HOME: dir } });
+      const out = JSON.parse(r.stdout);
+      const codes = out.runs.map((x: { code: number }) => x.code);
+      assert.equal(codes[0], 0, r.stdout); // live permit: serves
+      assert.ok(
+        out.runs.some((x: { summary: string }) => /FENCED: .*permit 5 expired/.test(x.summary)),
+        r.stdout,
+      );
+      assert.equal(r.status, 2);
+      const ended =
+        gwProc.exitCode !== null ||
+        gwProc.signalCode !== null ||
+        (await Promise.race([
+          new Promise((res) => gwProc.once('exit', () => res(true))),
+          new Promise((res) => setTimeout(() => res(false), 2000)),
+        ]));
+      assert.equal(ended, true, 'the listener was stopped by its guard');
+    } finally {
+      gwProc.kill('SIGKILL');
+    }
   });
 });
