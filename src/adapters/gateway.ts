@@ -7,6 +7,7 @@ import { sleep } from './clock.js';
 import type { RemoteSession } from './ssh.js';
 import * as scripts from './remote-scripts.js';
 import { ConfigError } from '../errors.js';
+import { formatBytes, OutputCapError } from './bytes.js';
 
 export interface ProbeResult {
   healthy: boolean;
@@ -109,9 +110,22 @@ export class Gateway {
   private async http(p: HttpProbe): Promise<ProbeResult> {
     const u = urlOf(p, this.gw);
     const timeout = this.t.commandTimeout;
-    const r = await this.s.run(scripts.httpGet(u, Math.max(1, Math.floor(timeout - 1))), timeout);
+    const over = `${u}: body over ${formatBytes(scripts.HTTP_BODY_CAP)} cap`;
+    let r;
+    try {
+      // The body's cap and a little more for curl's own lines: a body past it was not cut by curl.
+      const cap = scripts.HTTP_BODY_CAP + 4096;
+      r = await this.s.run(scripts.httpGet(u, Math.max(1, Math.floor(timeout - 1))), timeout, {
+        cap,
+        what: `GET ${u}`,
+      });
+    } catch (e) {
+      if (e instanceof OutputCapError) return { healthy: false, detail: `${over} (read stopped there)` };
+      throw e;
+    }
     if (r.code === 124 || r.code === 137)
       return { healthy: false, detail: `${u}: probe timed out on the host after ${timeout} s` };
+    if (r.code === scripts.BODY_OVER_CAP) return { healthy: false, detail: over };
     return judgeHttp(p, u, r.stdout, r.stderr);
   }
 
@@ -125,7 +139,16 @@ export class Gateway {
       details.push(r.detail);
     }
     if (command) {
-      const r = await this.s.run(scripts.probeCommand(command.run, this.gw.env), this.t.commandTimeout);
+      let r;
+      try {
+        r = await this.s.run(scripts.probeCommand(command.run, this.gw.env), this.t.commandTimeout, {
+          what: `\`${command.run}\``,
+        });
+      } catch (e) {
+        // The host answered; its probe printed more than any probe should: the gateway's failure, not the host's.
+        if (e instanceof OutputCapError) return { healthy: false, detail: e.message };
+        throw e;
+      }
       const out = r.stdout + r.stderr;
       if (r.code !== 0)
         return {

@@ -1,7 +1,10 @@
 // The one way hactl runs a local program: shell:false, both pipes drained,
 // a hard deadline after which the whole process group gets SIGTERM, then
 // SIGKILL. rsync and the witness's own scripts both come through here.
+// Output is kept as bytes and decoded once at the end (a character split across two reads stays whole),
+// and each stream has a cap: past it the process group is stopped and nothing more is read.
 import { spawn } from 'node:child_process';
+import { ByteCollector, LineSplitter, OutputCapError, PROCESS_OUTPUT_CAP } from './bytes.js';
 
 export interface ProcessJob {
   /** Seconds until the process group is stopped (SIGTERM, SIGKILL `killAfterMs` later). */
@@ -13,6 +16,10 @@ export interface ProcessJob {
   cwd?: string;
   /** Stops the process group early, as the deadline does (the caller says why). */
   signal?: AbortSignal;
+  /** Bytes each of stdout and stderr may hold (default PROCESS_OUTPUT_CAP, 64 MiB); past it: OutputCapError. */
+  cap?: number;
+  /** What the cap's error names (default: the program and its first argument). */
+  what?: string;
 }
 
 export interface ProcessResult {
@@ -33,7 +40,10 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/** Runs `file argv` (no shell) in its own process group; rejects only when it cannot start. */
+/**
+ * Runs `file argv` (no shell) in its own process group; rejects when it cannot start, and with
+ * OutputCapError when it printed more than the cap (it is stopped then, and the rest is not read).
+ */
 export function runProcess(file: string, argv: readonly string[], job: ProcessJob): Promise<ProcessResult> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -44,9 +54,10 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
       env: job.env,
       cwd: job.cwd,
     });
-    let stdout = '';
-    let stderr = '';
-    let pending = '';
+    const cap = job.cap ?? PROCESS_OUTPUT_CAP;
+    const out = new ByteCollector(cap);
+    const err = new ByteCollector(cap);
+    const lines = job.onLine ? new LineSplitter(job.onLine) : undefined;
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
     let stopped = false;
@@ -64,17 +75,18 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     };
     if (job.signal?.aborted) abort();
     else job.signal?.addEventListener('abort', abort, { once: true });
+    /** Past the cap: stop the group and read nothing more (its pipes are closed here). */
+    const overCap = () => {
+      abort();
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
     child.stdout.on('data', (d: Buffer) => {
-      const s = d.toString();
-      stdout += s;
-      if (!job.onLine) return;
-      pending += s;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const l of lines) job.onLine(l);
+      if (!out.push(d)) return overCap();
+      lines?.push(d);
     });
     child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
+      if (!err.push(d)) overCap();
     });
     // A stopped ssh may have passed our pipes on (an OpenSSH mux client hands them to its master, which
     // keeps them until its own connection gives up): once the process we started is gone, we stop reading.
@@ -92,8 +104,9 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       job.signal?.removeEventListener('abort', abort);
-      if (pending && job.onLine) job.onLine(pending);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - t0, timedOut });
+      if (out.over || err.over) return reject(new OutputCapError(cap, job.what ?? `${file} ${argv[0] ?? ''}`.trim()));
+      lines?.end();
+      resolve({ code, signal, stdout: out.text(), stderr: err.text(), ms: performance.now() - t0, timedOut });
     });
   });
 }

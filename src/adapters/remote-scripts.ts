@@ -38,26 +38,42 @@ const UP_FN = script(
   '}',
 );
 
-/** The node fallback of httpGet, run as `node -e`: prints the body, then the marker and status. */
+/** The most of a probe's HTTP body that is read (curl --max-filesize; the node fallback stops there too). */
+export const HTTP_BODY_CAP = 512 * 1024;
+/** curl's exit when the body is over --max-filesize; the node fallback exits with it too. */
+export const BODY_OVER_CAP = 63;
+
+/** The node fallback of httpGet, run as `node -e`: prints the body (bytes as they came), then the marker and status. */
 function nodeGet(timeoutSec: number): string {
   return script(
     'const u = process.argv[1];',
     "const lib = require(u.startsWith('https') ? 'https' : 'http');",
     `const r = lib.get(u, { timeout: ${timeoutSec * 1000} }, (res) => {`,
-    "  let b = '';",
-    "  res.on('data', (d) => (b += d));",
-    `  res.on('end', () => process.stdout.write(b + '\\n${HTTP_MARK}' + res.statusCode + '\\n'));`,
+    '  const b = []; let n = 0;',
+    "  res.on('data', (d) => {",
+    `    n += d.length;`,
+    `    if (n > ${HTTP_BODY_CAP}) { process.stderr.write('body over cap\\n'); process.exit(${BODY_OVER_CAP}); }`,
+    '    b.push(d);',
+    '  });',
+    `  const end = Buffer.from('\\n${HTTP_MARK}' + res.statusCode + '\\n');`,
+    "  res.on('end', () => process.stdout.write(Buffer.concat([...b, end])));",
     '});',
     "r.on('timeout', () => r.destroy(new Error('timeout')));",
     `r.on('error', (e) => { process.stdout.write('\\n${HTTP_MARK}000 ' + e.message + '\\n'); process.exit(7); });`,
   );
 }
 
-/** GET `url` on the host (curl, else node): the body, then HTTP_MARK and the status. */
+/**
+ * GET `url` on the host (curl, else node): the body, then HTTP_MARK and the status. curl reads no
+ * ~/.curlrc (-q, which must come first): a host's own settings (a proxy, an output file) are not the
+ * probe's. A body over HTTP_BODY_CAP is refused (exit 63); curl before 8.4 checks only a Content-Length,
+ * and the run's own output cap stops the rest (src/adapters/gateway.ts names both).
+ */
 export function httpGet(url: string, timeoutSec: number): string {
   return script(
     'if command -v curl >/dev/null 2>&1; then',
-    `  curl -sS -m ${timeoutSec} -w ${shq(`\\n${HTTP_MARK}%{http_code}\\n`)} ${shq(url)}`,
+    `  curl -q -sS -m ${timeoutSec} --max-filesize ${HTTP_BODY_CAP} \\`,
+    `    -w ${shq(`\\n${HTTP_MARK}%{http_code}\\n`)} ${shq(url)}`,
     'else',
     `  node -e ${shq(nodeGet(timeoutSec))} ${shq(url)}`,
     'fi',
@@ -203,7 +219,7 @@ export function gatewayGone(port: number, runDir: string, aliveUrl: string): str
     'elif command -v fuser >/dev/null 2>&1; then',
     `  fuser -n tcp ${shq(String(port))} >/dev/null 2>&1 && left=${shq(`a listener on port ${port}`)}`,
     'else',
-    `  curl -s -o /dev/null -m 2 ${url}; [ $? -eq 7 ] || left=${shq(`a listener on port ${port}`)}`,
+    `  curl -q -s -o /dev/null -m 2 ${url}; [ $? -eq 7 ] || left=${shq(`a listener on port ${port}`)}`,
     'fi',
     `p=$(cat ${runDirOf(runDir)}/gateway.pid 2>/dev/null)`,
     'case "$p" in \'\'|*[!0-9]*) ;; *) up "$p" && left="$left${left:+, }the run hactl started (pid $p)";; esac',

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { HostConfig } from '../config/types.js';
-import type { SshFailure } from './ssh.js';
+import { describeCommand, OUTPUT_CAP } from './bytes.js';
 
 export interface SshShare {
   controlPath: string;
@@ -92,12 +92,7 @@ export function setAside(controlPath: string): void {
   }
 }
 
-/** What an OpenSSH client's exit 255 (its own failure, not the remote command's) says, as SshError's kind. */
-export function sshFailureKind(stderr: string): SshFailure {
-  if (/host key|IDENTIFICATION/i.test(stderr)) return 'hostkey-failure';
-  if (/Permission denied/i.test(stderr)) return 'auth-failure';
-  return /timed out/i.test(stderr) ? 'ssh-timeout' : 'unreachable';
-}
+export { sshFailureKind } from './remote-run.js';
 
 /** ssh options that share one connection per host (appended to the strict options of sshArgv). */
 export function shareOptions(share: SshShare | undefined): string[] {
@@ -120,25 +115,6 @@ export interface MasterRun {
   ms: number;
 }
 
-/** The last stderr line of a script run over OpenSSH: its own exit status (see withExitStatus). */
-const DONE = 'hactl-ssh-exit';
-const DONE_LINE = new RegExp(`(^|\\n)${DONE} (\\d+)\\n?$`);
-
-/**
- * ssh exits 255 both when it fails and when the remote script does: the script's status is printed
- * last on stderr, so a 255 without that line is ssh's own failure (refused, host key, a dead link).
- */
-export function withExitStatus(remote: string): string {
-  // In a subshell: an `exit` in `remote` ends only it, and the status line still comes.
-  return `(${remote}); hactl_s=$?; printf '%s %s\\n' ${DONE} "$hactl_s" >&2; exit "$hactl_s"`;
-}
-
-/** Whether the script finished on the host (its status line came), and stderr without that line. */
-export function exitStatusOf(stderr: string): { finished: boolean; stderr: string } {
-  const m = DONE_LINE.exec(stderr);
-  return m ? { finished: true, stderr: stderr.slice(0, m.index + m[1]!.length) } : { finished: false, stderr };
-}
-
 /**
  * One remote script over OpenSSH through the shared master (opened by rsync just before, so no handshake),
  * with the same strict options as rsync's ssh, a remote deadline (`timeout -k` there) and a local one.
@@ -151,20 +127,22 @@ export async function runThroughMaster(
   script: string,
   timeoutSec: number,
 ): Promise<MasterRun> {
-  const [{ sshArgv }, { runProcess }, { remoteDeadline }, { SshError }] = await Promise.all([
+  const [{ sshArgv }, { runProcess }, { remoteDeadline }, { SshError }, run] = await Promise.all([
     import('./rsync.js'),
     import('./process.js'),
     import('./shell.js'),
     import('./ssh.js'),
+    import('./remote-run.js'),
   ]);
+  const nonce = run.newNonce();
   const argv = [
     ...sshArgv(host, connectTimeout, share).slice(1),
     '--',
     host.address,
-    withExitStatus(remoteDeadline(script, timeoutSec)),
+    run.withExitStatus(remoteDeadline(script, timeoutSec), nonce),
   ];
-  const r = await runProcess('ssh', argv, { deadline: timeoutSec + 7 });
-  const done = exitStatusOf(r.stderr);
+  const what = `${host.name} ${describeCommand(script)}`;
+  const r = await runProcess('ssh', argv, { deadline: timeoutSec + 7, what, cap: OUTPUT_CAP });
   const label = `${host.name} (${host.user}@${host.address}:${host.port})`;
   if (r.timedOut)
     throw new SshError(
@@ -172,9 +150,10 @@ export async function runThroughMaster(
       host.name,
       `${label}: remote command did not finish within ${timeoutSec + 7} s (local deadline)`,
     );
-  if (r.code === 255 && !done.finished) {
-    const said = r.stderr.trim().split('\n').pop() ?? '';
-    throw new SshError(sshFailureKind(r.stderr), host.name, `${label}: ssh: ${said} (known_hosts: ${host.knownHosts})`);
-  }
-  return { code: r.code, signal: r.signal ?? undefined, stdout: r.stdout, stderr: done.stderr, ms: r.ms };
+  const done = run.settleRun(
+    { transport: 'openssh', code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr },
+    nonce,
+  );
+  if (!done.ok) throw new SshError(done.kind, host.name, `${label}: ${done.why} (known_hosts: ${host.knownHosts})`);
+  return { code: done.code, signal: done.signal, stdout: done.stdout, stderr: done.stderr, ms: r.ms };
 }

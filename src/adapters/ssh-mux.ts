@@ -13,16 +13,10 @@ import type { HostConfig } from '../config/types.js';
 import { runProcess } from './process.js';
 import { sshArgv } from './rsync.js';
 import { remoteDeadline } from './shell.js';
-import { SshError, type RemoteSession, type RunResult } from './ssh.js';
-import {
-  CONTROL_PERSIST,
-  controlPathFor,
-  exitStatusOf,
-  masterAnswers,
-  setAside,
-  sshFailureKind,
-  withExitStatus,
-} from './ssh-master.js';
+import { SshError, type RemoteSession, type RunOptions, type RunResult } from './ssh.js';
+import { CONTROL_PERSIST, controlPathFor, masterAnswers, setAside } from './ssh-master.js';
+import { newNonce, settleRun, withExitStatus } from './remote-run.js';
+import { describeCommand, OUTPUT_CAP } from './bytes.js';
 
 /** The first line every command prints on the host: proof that the shared connection still carries. */
 const MARK = 'hactl-mux-up';
@@ -56,11 +50,12 @@ export class MuxSession implements RemoteSession {
    * the master's keepalives give up (10-15 s): the command must print MARK within the connect timeout,
    * the deadline a new connection has for its handshake, or it is an ssh-timeout.
    */
-  async run(script: string, timeoutSec = this.commandTimeout): Promise<RunResult> {
+  async run(script: string, timeoutSec = this.commandTimeout, opts: RunOptions = {}): Promise<RunResult> {
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
     if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
     const mux = ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`];
-    const remote = withExitStatus(`printf '%s\\n' ${MARK}; ${remoteDeadline(script, timeoutSec)}`);
+    const nonce = newNonce();
+    const remote = withExitStatus(`printf '%s\\n' ${MARK}; ${remoteDeadline(script, timeoutSec)}`, nonce);
     const argv = [...sshArgv(this.host, this.connectTimeout).slice(1), ...mux, '--', this.host.address, remote];
     const silent = new AbortController();
     const quiet = setTimeout(() => silent.abort(), this.connectTimeout * 1000);
@@ -70,7 +65,15 @@ export class MuxSession implements RemoteSession {
     const localSec = timeoutSec + 7;
     let r;
     try {
-      r = await runProcess('ssh', argv, { deadline: localSec, onLine, signal: silent.signal });
+      const what = `${this.host.name} ${opts.what ?? describeCommand(script)}`;
+      // The cap counts MARK's line too: a few bytes more than the script's own.
+      r = await runProcess('ssh', argv, {
+        deadline: localSec,
+        onLine,
+        signal: silent.signal,
+        cap: opts.cap ?? OUTPUT_CAP,
+        what,
+      });
     } finally {
       clearTimeout(quiet);
       this.stop.signal.removeEventListener('abort', stopAll);
@@ -83,13 +86,11 @@ export class MuxSession implements RemoteSession {
     if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
     if (r.timedOut) throw fail('ssh-timeout', `remote command did not finish within ${localSec} s (local deadline)`);
     if (!up && silent.signal.aborted) throw fail('ssh-timeout', `no answer within ${this.connectTimeout} s`);
-    const { finished, stderr } = exitStatusOf(r.stderr);
-    if (r.code === 255 && !finished) {
-      const said = r.stderr.trim().split('\n').pop() ?? '';
-      throw fail(sshFailureKind(r.stderr), `ssh: ${said} (known_hosts: ${this.host.knownHosts})`);
-    }
     const stdout = up ? r.stdout.slice(MARK.length + 1) : r.stdout;
-    return { code: r.code, signal: r.signal ?? undefined, stdout, stderr, ms: Math.round(r.ms) };
+    const raw = { transport: 'openssh' as const, code: r.code, signal: r.signal, stdout, stderr: r.stderr };
+    const done = settleRun(raw, nonce);
+    if (!done.ok) throw fail(done.kind, `${done.why} (known_hosts: ${this.host.knownHosts})`);
+    return { code: done.code, signal: done.signal, stdout: done.stdout, stderr: done.stderr, ms: Math.round(r.ms) };
   }
 
   /** Stops the commands still running (each is an ssh process of its own); the master stays. */

@@ -6,8 +6,10 @@ import { accessSync, constants } from 'node:fs';
 import type { HostConfig } from '../config/types.js';
 import { remoteDeadline } from './shell.js';
 import { knownKeysFor, verifyHostKey, type KnownKey } from './knownhosts.js';
+import { ByteCollector, describeCommand, OUTPUT_CAP, OutputCapError } from './bytes.js';
+import { newNonce, settleRun, withExitStatus, type SshFailureKind } from './remote-run.js';
 
-export type SshFailure = 'unreachable' | 'ssh-timeout' | 'auth-failure' | 'hostkey-failure';
+export type SshFailure = SshFailureKind;
 
 export class SshError extends Error {
   constructor(
@@ -27,13 +29,22 @@ export interface RunResult {
   ms: number;
 }
 
+/** How much a run may print, and what its cap's error names. */
+export interface RunOptions {
+  /** Bytes each of stdout and stderr may hold (default OUTPUT_CAP, 1 MiB); past it: OutputCapError. */
+  cap?: number;
+  /** The command as the cap's error names it (default: the script's first line). */
+  what?: string;
+}
+
 /**
  * What the probes need of a connection to a host: run a script under a deadline, and let go.
- * SshSession (ssh2, its own connection) and MuxSession (a warm OpenSSH master, ssh-mux.ts) are both one.
+ * SshSession (ssh2, its own connection) and MuxSession (a warm OpenSSH master, ssh-mux.ts) are both one;
+ * both wrap the script the same way and read its end with the one classifier (remote-run.ts).
  */
 export interface RemoteSession {
   readonly host: HostConfig;
-  run(script: string, timeoutSec?: number): Promise<RunResult>;
+  run(script: string, timeoutSec?: number, opts?: RunOptions): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -138,10 +149,13 @@ export class SshSession implements RemoteSession {
    * request cannot hold the run. The exit status is read from the channel's `close`
    * arguments (ssh2 keeps it on the channel): an `exit` listener attached after the
    * spawn resolved misses a status that arrived in the same TCP segment as the channel's
-   * confirmation, as it does behind a relay that coalesces writes.
+   * confirmation, as it does behind a relay that coalesces writes. Output is kept as bytes and decoded
+   * once at the end; past the cap the channel is closed and the run fails with OutputCapError.
    */
-  run(script: string, timeoutSec = this.commandTimeout): Promise<RunResult> {
+  run(script: string, timeoutSec = this.commandTimeout, opts: RunOptions = {}): Promise<RunResult> {
     const started = Date.now();
+    const nonce = newNonce();
+    const cap = opts.cap ?? OUTPUT_CAP;
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
     const localSec = timeoutSec + 7;
     return new Promise<RunResult>((resolve, reject) => {
@@ -173,24 +187,36 @@ export class SshSession implements RemoteSession {
         );
         stop(stream);
       }, localSec * 1000);
-      this.conn.spawn(remoteDeadline(script, timeoutSec), null).then(
+      this.conn.spawn(withExitStatus(remoteDeadline(script, timeoutSec), nonce), null).then(
         (s) => {
           if (settled) return stop(s); // the local deadline passed while the channel opened
           stream = s;
-          let stdout = '';
-          let stderr = '';
+          const out = new ByteCollector(cap);
+          const err = new ByteCollector(cap);
+          const overCap = () =>
+            settle(() => {
+              stop(s);
+              reject(new OutputCapError(cap, `${this.host.name} ${opts.what ?? describeCommand(script)}`));
+            });
           s.on('data', (d: Buffer) => {
-            stdout += d.toString();
+            if (!out.push(d)) overCap();
           });
           s.stderr.on('data', (d: Buffer) => {
-            stderr += d.toString();
+            if (!err.push(d)) overCap();
           });
           s.on('close', (code?: number | null, signal?: string) =>
             settle(() => {
-              // No exit-status and no exit-signal before the channel closed: the link went away.
-              const lost = `${label}: connection lost during a remote command`;
-              if (code === undefined) reject(new SshError('unreachable', this.host.name, lost));
-              else resolve({ code, signal: signal ?? undefined, stdout, stderr, ms: Date.now() - started });
+              const raw = { transport: 'ssh2' as const, code, signal, stdout: out.text(), stderr: err.text() };
+              const r = settleRun(raw, nonce);
+              if (!r.ok) reject(new SshError(r.kind, this.host.name, `${label}: ${r.why}`));
+              else
+                resolve({
+                  code: r.code,
+                  signal: r.signal,
+                  stdout: r.stdout,
+                  stderr: r.stderr,
+                  ms: Date.now() - started,
+                });
             }),
           );
           s.on('error', (e: Error) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))));

@@ -3,7 +3,36 @@
 // next run), no redirects (a webhook that redirects could hand the alert to
 // another host). A Discord or Slack webhook URL is itself the secret: it is
 // registered for redaction, and every message names only its origin.
+import { StringDecoder } from 'node:string_decoder';
 import { addSecret, redact } from '../output.js';
+import { formatBytes } from './bytes.js';
+
+/** The most of a webhook's answer that is read: only its first words go into the error. */
+export const WEBHOOK_BODY_CAP = 4096;
+
+/** Up to `cap` bytes of a response body, then the rest is cancelled, not read; decoded once, whole characters. */
+async function readCapped(res: Response, cap: number): Promise<{ text: string; over: boolean }> {
+  const reader = res.body?.getReader();
+  if (!reader) return { text: '', over: false };
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  let over = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      n += value.length;
+      if (n > cap) {
+        over = true;
+        break;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return { text: new StringDecoder('utf8').write(Buffer.concat(parts).subarray(0, cap)), over };
+}
 
 export interface WebhookResult {
   ok: boolean;
@@ -61,7 +90,9 @@ export async function postWebhook(
   }
   let body = '';
   try {
-    body = (await res.text()).slice(0, 200).replace(/\s+/g, ' ').trim();
+    const read = await readCapped(res, WEBHOOK_BODY_CAP);
+    body = read.text.slice(0, 200).replace(/\s+/g, ' ').trim();
+    if (read.over) body += ` (answer over ${formatBytes(WEBHOOK_BODY_CAP)} cap, the rest not read)`;
   } catch {
     /* the deadline ran out while reading: the status is what counts */
   }

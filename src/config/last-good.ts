@@ -14,7 +14,7 @@ import { writeJson } from '../state/files.js';
 import { withFileLock } from '../state/lock.js';
 import { stepIncident, duration, type Incidents, type IncidentPolicy } from '../alerts/incident.js';
 import { configBackText, configBrokenRepeatText, configBrokenText } from '../alerts/protection.js';
-import { expandPath, findConfigPath, parseConfig } from './load.js';
+import { expandPath, findConfigPath } from './load.js';
 import { loadValidator } from '../validators.js';
 import { readConfigBytes } from './read.js';
 import { redact } from '../output.js';
@@ -93,6 +93,7 @@ async function lastGoodOf(file: string): Promise<Config | undefined> {
     const copy = readLoose<Copy>(copyPath(dir));
     if (copy?.path !== path || typeof copy.text !== 'string') continue;
     try {
+      const { parseConfig } = await import('./parse.js'); // only when a config broke: not on every run
       return parseConfig(copy.text, copy.path, await loadValidator('hactl'));
     } catch {
       return undefined; // a copy this hactl no longer reads (an upgrade): nothing to alert through

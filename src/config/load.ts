@@ -1,22 +1,17 @@
-// Config: find and read the file (I/O: read.ts), then parse and validate it (pure).
-// Every problem is reported at once as file:line:col: key, value found, what is allowed,
-// capped at MAX_PROBLEMS lines so a hostile file cannot flood the terminal or take minutes.
+// Config: find and read the file (I/O: read.ts); a config that loaded before comes from the cache
+// (cache.ts), any other is parsed and validated by parse.ts, loaded only then: the YAML parser and the
+// schema are most of what a run without SSH would load (issue 25).
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { describeAjvError, loadValidator, type AjvError, type Validator } from '../validators.js';
-import type { Config, GatewayConfig, HostConfig } from './types.js';
+import { loadValidator } from '../validators.js';
+import type { Config } from './types.js';
 import { decodeConfig, readConfigBytes } from './read.js';
-import { ruleProblems, type ReadSchema } from './rules.js';
-import { DURATION_HELP, durationAt, formatDuration, normalizeDurations, UNIT_OF } from './durations.js';
-import { readYaml } from './yaml.js';
-import { offsetOf, valueFound } from './locate.js';
-import { pairProblems, tierProblems, type Finding } from './cross.js';
+import { readSchemaFile } from './rules.js';
+import { cachedConfig } from './cache.js';
 
 export const DEFAULT_PATHS = ['./hactl.yaml', '/etc/hactl/hactl.yaml'];
-/** More lines than this help nobody: the first ones are shown, then a count of the rest. */
-export const MAX_PROBLEMS = 50;
 
 export function findConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (explicit) return explicit;
@@ -32,134 +27,28 @@ export async function loadConfig(explicit?: string): Promise<Config> {
   const file = findConfigPath(explicit);
   const text = decodeConfig(readConfigBytes(file), file);
   const warn = (line: string) => process.stderr.write(`hactl: warning: ${line}\n`);
-  return parseConfig(text, file, await loadValidator('hactl'), { warn });
-}
-
-export interface ParseOptions {
-  /** How rule schema files are read (the one I/O here; tests inject it). */
-  readSchema?: ReadSchema;
-  /** Deprecations and other warnings, each one line with file:line:col; they never stop a run. */
-  warn?: (line: string) => void;
-}
-
-const lineOf = (p: string): number => {
-  const m = /:(\d+):(\d+): /.exec(p);
-  return m ? Number(m[1]) * 100000 + Number(m[2]) : 0;
-};
-
-/** Pure (but for rule schema files, read through opts.readSchema): text -> Config, or ConfigError. */
-export function parseConfig(text: string, file: string, validate: Validator, opts: ParseOptions = {}): Config {
-  const { doc, data: parsed, at } = readYaml(text, file);
-  const data = parsed === null || parsed === undefined ? {} : parsed;
-  const place = ({ path, msg }: Finding) => `${at(offsetOf(doc, { instancePath: path }))}: ${path} ${msg}`;
-  const problems: string[] = [];
-  let more = 0;
-  // Only the lines shown are located (locating is the costly part for a file of 30,000 keys).
-  const add = <T>(items: T[], say: (item: T) => string) => {
-    const room = Math.max(0, MAX_PROBLEMS - problems.length);
-    problems.push(...items.slice(0, room).map(say));
-    more += Math.max(0, items.length - room);
+  // The same config as a run that loaded it before: that run's Config (src/config/cache.ts, issue 25).
+  const parse = async () => {
+    const warnings: string[] = [];
+    const schemas: Array<[string, string]> = [];
+    const readSchema = (p: string) => {
+      const b = readSchemaFile(p);
+      schemas.push([p, b.toString('utf8')]);
+      return b;
+    };
+    const [validate, { parseConfig }] = await Promise.all([loadValidator('hactl'), import('./parse.js')]);
+    try {
+      const config = parseConfig(text, file, validate, { warn: (l) => warnings.push(l), readSchema });
+      return { config, warnings, schemas };
+    } catch (e) {
+      for (const w of warnings) warn(w);
+      throw e;
+    }
   };
-  const durations = normalizeDurations(data);
-  add(durations.problems, place);
-  for (const w of durations.warnings) opts.warn?.(place(w));
-  const valid = validate(data);
-  const told = new Set(durations.problems.map((p) => p.path));
-  // A bad duration string is already said in words; ajv's pattern error would only repeat it.
-  // propertyNames repeats the pattern error just before it.
-  const shown = (e: AjvError) => !told.has(e.instancePath) && e.keyword !== 'propertyNames';
-  const errors = valid ? [] : relevantErrors(validate.errors ?? []).filter(shown);
-  add(errors, (err) => `${at(offsetOf(doc, locator(err)))}: ${describeError(err)}${valueFound(doc, err)}`);
-  // Cross-field checks run even when the schema failed, so every problem is reported at once.
-  const hosts = (data as { hosts?: unknown }).hosts;
-  const hostNames = hosts && typeof hosts === 'object' ? Object.keys(hosts) : [];
-  add(pairProblems(data, hostNames), place);
-  const rules = (data as { validate?: { rules?: unknown } }).validate?.rules;
-  const atKey = (path: string) => at(offsetOf(doc, { instancePath: path }));
-  add(ruleProblems(rules, file, opts.readSchema), ({ path, msg }) => `${atKey(path)}: ${path}: ${msg}`);
-  add(tierProblems(data, hostNames), place);
-  problems.sort((a, b) => lineOf(a) - lineOf(b));
-  if (more) problems.push(`${file}: ... and ${more} more problem${more === 1 ? '' : 's'} (fix these first)`);
-  if (problems.length || !valid) throw new ConfigError(problems);
-  return assemble(data as RawConfig, file);
-}
-
-type RawConfig = Omit<Config, 'file' | 'hosts'> & {
-  hosts: Record<string, Omit<HostConfig, 'name' | 'gateway'> & { gateway?: Partial<GatewayConfig> }>;
-};
-
-/** Validated data -> Config: per-host gateway settings merged, paths made absolute. */
-function assemble(raw: RawConfig, file: string): Config {
-  const base = dirname(resolve(file));
-  const path = (p: string) => expandPath(p, base);
-  const hosts: Record<string, HostConfig> = {};
-  for (const [name, h] of Object.entries(raw.hosts)) {
-    const gateway = { ...raw.gateway, ...(h.gateway ?? {}) } as GatewayConfig;
-    hosts[name] = { ...h, name, key: path(h.key), knownHosts: path(h.knownHosts), gateway };
-  }
-  const tg = raw.alerts.telegram;
-  return {
-    ...raw,
-    file,
-    stateDir: path(raw.stateDir),
-    hosts,
-    alerts: {
-      ...raw.alerts,
-      telegram: tg ? { ...tg, tokenFile: tg.tokenFile ? path(tg.tokenFile) : undefined } : undefined,
-    },
-  } as Config;
+  return (await cachedConfig(file, text, parse, warn)).config;
 }
 
 export function expandPath(p: string, base: string): string {
   if (p === '~' || p.startsWith('~/')) return resolve(homedir(), p.slice(2));
   return isAbsolute(p) ? p : resolve(base, p);
-}
-
-type NamedError = AjvError & { propertyName?: string };
-
-const NAME_RULES: Array<[RegExp, string]> = [
-  [/\/env$/, 'which is not a shell identifier (letters, digits and _, not starting with a digit)'],
-  [/^\/hosts$/, 'which is not a host name (letters, digits, _ . -, starting with a letter or digit, at most 63)'],
-];
-const PATTERN_WORDS: Array<[RegExp, string]> = [
-  [/^\/alerts\/telegram\/apiRoot$/, 'must be an http(s) URL: scheme, host, optional port, path (no query, no spaces)'],
-  [/^\/alerts\/telegram\/tokenEnv$/, 'must be an environment variable name (letters, digits, _; no leading digit)'],
-];
-
-/** A bad key name (propertyNames) is located at the key itself. */
-function locator(err: NamedError): NamedError {
-  if (err.propertyName === undefined) return err;
-  return { ...err, keyword: 'additionalProperties', params: { additionalProperty: err.propertyName } };
-}
-
-/** ajv's message, said in the key's own terms: durations in their unit, names and patterns in words. */
-function describeError(err: NamedError): string {
-  if (err.propertyName !== undefined) {
-    const rule = NAME_RULES.find(([re]) => re.test(err.instancePath));
-    const why = rule?.[1] ?? `whose name ${err.message ?? 'is not allowed'}`;
-    return `${err.instancePath || '/'} has the key '${err.propertyName.slice(0, 60)}', ${why}`;
-  }
-  const words = err.keyword === 'pattern' && PATTERN_WORDS.find(([re]) => re.test(err.instancePath))?.[1];
-  if (words) return `${err.instancePath} ${words}`;
-  const d = durationAt(err.instancePath);
-  if (!d) return describeAjvError(err);
-  const unit = UNIT_OF[d.unit];
-  if (err.keyword === 'type') return `${err.instancePath} must be ${DURATION_HELP}, or a number of ${unit.name}`;
-  const { limit, comparison } = err.params;
-  if (typeof limit === 'number' && typeof comparison === 'string') {
-    const human = limit > 0 ? ` (${formatDuration(limit * unit.ms)})` : '';
-    return `${err.instancePath} must be ${comparison} ${limit} ${unit.name}${human}`;
-  }
-  return describeAjvError(err);
-}
-
-// With allErrors, a failed oneOf/anyOf reports each branch too; keep what helps a person.
-function relevantErrors(errors: AjvError[]): AjvError[] {
-  const seen = new Set<string>();
-  return errors.filter((e) => {
-    const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

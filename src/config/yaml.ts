@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.js';
 export const MAX_DEPTH = 64;
 /** Alias expansions allowed while building the data (yaml's own guard, kept low). */
 const MAX_ALIAS_COUNT = 100;
-/** As MAX_PROBLEMS in load.ts: the first lines, then a count. */
+/** As MAX_PROBLEMS in parse.ts: the first lines, then a count. */
 const MAX_LINES = 50;
 
 export interface ParsedYaml {

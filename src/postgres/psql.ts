@@ -21,6 +21,8 @@ export class PsqlError extends Error {
 
 const INLINE_MAX = 48 * 1024; // bytes of SQL sent inside the script itself
 const PIECE_CHARS = 16 * 1024; // shq may make one char four; UTF-8 up to four bytes
+/** psql's answers may be row data and digests of whole tables: more than a probe's 1 MiB, still bounded. */
+const OUTPUT = { cap: 256 * 1024 * 1024 };
 
 export function psqlArgv(c: PostgresConfig, host: string): string[] {
   return c.hosts[host]?.psql ?? c.psql;
@@ -47,7 +49,7 @@ export class Psql {
     const t = this.c.timeout;
     let r;
     if (Buffer.byteLength(sql) <= INLINE_MAX) {
-      r = await this.session.run(`printf '%s' ${shq(sql)} | ${this.command()}`, t);
+      r = await this.session.run(`printf '%s' ${shq(sql)} | ${this.command()}`, t, OUTPUT);
     } else {
       const made = await this.session.run('umask 077 && mktemp "${TMPDIR:-/tmp}/hactl-sql.XXXXXXXX"', t);
       const file = made.stdout.trim();
@@ -57,7 +59,7 @@ export class Psql {
           const w = await this.session.run(`printf '%s' ${shq(sql.slice(i, i + PIECE_CHARS))} >> ${shq(file)}`, t);
           if (w.code !== 0) throw this.fail(`cannot write ${file}: ${w.stderr.trim()}`, w.code);
         }
-        r = await this.session.run(`${this.command()} < ${shq(file)}`, t);
+        r = await this.session.run(`${this.command()} < ${shq(file)}`, t, OUTPUT);
       } finally {
         await this.session.run(`rm -f ${shq(file)}`, t).catch(() => undefined);
       }

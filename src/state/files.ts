@@ -20,7 +20,6 @@ import {
   readSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ActionError, StateError } from '../errors.js';
 import { describeAjvError, loadValidator } from '../validators.js';
 import { redact } from '../output.js';
@@ -38,9 +37,15 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** A temp name beside `file`: `.NAME.PID.RAND.tmp`. The pid lets cleanTemps tell a dead writer's leftovers. */
+let temps = 0;
+/**
+ * A temp name beside `file`: `.NAME.PID.RAND.tmp`. The pid lets cleanTemps tell a dead writer's leftovers;
+ * RAND, a count within this process, keeps two writes of one process apart (not node:crypto, whose loading
+ * cost every run about 13 ms of CPU, issue 25; the directory is private, the name needs no secret).
+ */
 export function tempPath(file: string): string {
-  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const n = (temps++ >>> 0).toString(16).padStart(8, '0');
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${n}.tmp`);
 }
 
 // `.NAME.PID.RAND.tmp` (RAND: 8 hex digits), or `.NAME.PID.tmp` as earlier versions wrote them.

@@ -80,7 +80,7 @@ describe('config', () => {
       '',
     ].join('\n');
     const { loadValidator } = await import('../../dist/validators.js');
-    const { parseConfig } = await import('../../dist/config/load.js');
+    const { parseConfig } = await import('../../dist/config/parse.js');
     const v = await loadValidator('hactl');
     const ps = problems(() => parseConfig(text, 'x.yaml', v));
     assert.ok(
@@ -103,7 +103,7 @@ describe('config', () => {
 
   test('backup tiers are checked with the rest: hosts, via, upstream, unique names', async () => {
     const { loadValidator } = await import('../../dist/validators.js');
-    const { parseConfig } = await import('../../dist/config/load.js');
+    const { parseConfig } = await import('../../dist/config/parse.js');
     const text = [
       'hosts:',
       '  a: {address: x, user: u, key: /k, knownHosts: /kh}',
@@ -142,7 +142,7 @@ describe('config', () => {
 
   test('YAML syntax errors name the line', async () => {
     const { loadValidator } = await import('../../dist/validators.js');
-    const { parseConfig } = await import('../../dist/config/load.js');
+    const { parseConfig } = await import('../../dist/config/parse.js');
     const v = await loadValidator('hactl');
     const e = problems(() => parseConfig('hosts:\n  a: [1, 2\nb: 3\n', 'y.yaml', v));
     assert.match(e[0]!, /^y\.yaml:\d+:\d+: /);
@@ -158,7 +158,7 @@ describe('hactl.example.yaml', () => {
   test('the annotated example is valid and its values are the defaults it claims', async () => {
     const { readFileSync } = await import('node:fs');
     const { loadValidator } = await import('../../dist/validators.js');
-    const { parseConfig } = await import('../../dist/config/load.js');
+    const { parseConfig } = await import('../../dist/config/parse.js');
     const text = readFileSync(new URL('../../hactl.example.yaml', import.meta.url), 'utf8');
     const warnings: string[] = [];
     const c = parseConfig(text, 'hactl.example.yaml', await loadValidator('hactl'), {
@@ -412,7 +412,7 @@ describe('config validate rules', () => {
   };
   async function parseRules(rules: string): Promise<string[]> {
     const { loadValidator } = await import('../../dist/validators.js');
-    const { parseConfig } = await import('../../dist/config/load.js');
+    const { parseConfig } = await import('../../dist/config/parse.js');
     const v = await loadValidator('hactl');
     try {
       parseConfig(HEAD + rules, '/etc/hactl/r.yaml', v, { readSchema: read });
@@ -521,7 +521,7 @@ describe('config validate rules', () => {
 describe('config durations', () => {
   async function load(text: string) {
     const { loadValidator } = await import('../../dist/validators.js');
-    const { parseConfig } = await import('../../dist/config/load.js');
+    const { parseConfig } = await import('../../dist/config/parse.js');
     const warnings: string[] = [];
     const head =
       'hosts: {a: {address: x, user: u, key: /k, knownHosts: /kh}, ' +

@@ -147,10 +147,10 @@ describe('the remote read script', () => {
     assert.equal(heartbeatPath({ ...config, heartbeat: { ...HB, path: 'hb' } }, host), 'hb');
     const s = healthScript(config, host);
     assert.ok(s.includes(`f='/var/run/o c/heartbeat'`), s);
-    assert.ok(s.includes(`d="$HOME"/'.openclaw/it'\\''s'`), s);
+    assert.ok(s.includes(`d1="$HOME"/'.openclaw/it'\\''s'`), s);
   });
   test('resources off: only the clock and the heartbeat are read', () => {
     const s = healthScript({ ...config, resources: { ...RES, enabled: false } }, host);
-    assert.ok(s.includes('now $(date +%s)') && !s.includes('df -Pk') && !s.includes('meminfo'), s);
+    assert.ok(s.includes('now="$(date +%s)"') && !s.includes('df -Pk') && s.includes('res=0'), s);
   });
 });

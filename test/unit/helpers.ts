@@ -1,6 +1,6 @@
 // Unit tests exercise the built modules (scripts/test builds first): the
 // config schema is compiled to dist/validators at build time.
-import { parseConfig } from '../../dist/config/load.js';
+import { parseConfig } from '../../dist/config/parse.js';
 import { loadValidator } from '../../dist/validators.js';
 import { stringify } from 'yaml';
 

@@ -1,0 +1,91 @@
+// What the commands without SSH cost, as CPU time (task-clock: user + system of every thread, from
+// `perf stat`), side by side with `node -e 0` and with another build of hactl (issue 25: status, history,
+// pause, resume, cron <= 1.3x node -e 0). CPU time, not wall: the machine this runs on is shared, and
+// wall-clock figures there say more about the neighbours than about hactl. Cases run interleaved
+// (A B C ... then reversed), medians reported with the ratio to `node -e 0`.
+//   node --import tsx bench/startup-cpu.mts [runs] [other-package-root]
+// Without perf (or without permission for it) it falls back to wall time, and says so.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stats, time } from './lib/measure.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const runs = Number(process.argv[2] ?? 15);
+const builds: Record<string, string> = { 'this build': ROOT };
+if (process.argv[3]) builds['other build'] = process.argv[3];
+
+const dir = mkdtempSync(join(tmpdir(), 'hactl-bench-cpu-'));
+const cfg = join(dir, 'hactl.yaml');
+writeFileSync(
+  cfg,
+  [
+    `stateDir: ${dir}/state`,
+    'pair: {primary: a, standby: b}',
+    'hosts:',
+    '  a: {address: 127.0.0.1, user: x, key: /nonexistent, knownHosts: /nonexistent}',
+    '  b: {address: 127.0.0.2, user: x, key: /nonexistent, knownHosts: /nonexistent}',
+  ].join('\n') + '\n',
+);
+// Each build keeps its parsed config in a cache of its own (src/config/cache.ts), as a deployed one would.
+const env = (name: string) => ({ ...process.env, HACTL_CONFIG: cfg, XDG_CACHE_HOME: join(dir, `cache-${name}`) });
+
+const perf = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', 'true'], { encoding: 'utf8' });
+const usePerf = perf.status === 0 && /task-clock/.test(perf.stderr);
+
+/** Milliseconds of CPU (or of wall, without perf) one run of argv takes; throws on an exit code not in ok. */
+function measure(argv: string[], e: NodeJS.ProcessEnv, ok = [0, 1, 3]): number {
+  if (!usePerf) {
+    let status: number | null = 0;
+    const ms = time(() => (status = spawnSync(argv[0]!, argv.slice(1), { env: e, stdio: 'ignore' }).status));
+    if (!ok.includes(status!)) throw new Error(`${argv.join(' ')}: exit ${status}`);
+    return ms;
+  }
+  const out = join(dir, 'perf.txt');
+  const r = spawnSync('perf', ['stat', '-x,', '-o', out, '-e', 'task-clock', '--', ...argv], {
+    env: e,
+    stdio: 'ignore',
+  });
+  if (!ok.includes(r.status!)) throw new Error(`${argv.join(' ')}: exit ${r.status}`);
+  const line = readFileSync(out, 'utf8')
+    .split('\n')
+    .find((l) => l.includes('task-clock'))!;
+  return Number(line.split(',')[0]);
+}
+
+const node = process.execPath;
+const cases: Record<string, () => number> = { 'node -e 0': () => measure([node, '-e', '0'], process.env) };
+const commands: string[][] = [
+  ['status'],
+  ['history'],
+  ['pause', '--for', '1h', '--reason', 'bench'],
+  ['resume'],
+  ['cron'],
+];
+for (const [name, root] of Object.entries(builds))
+  for (const c of commands) cases[`${name}: ${c[0]}`] = () => measure([node, join(root, 'bin/hactl'), ...c], env(name));
+
+const seen: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+const names = Object.keys(cases);
+const load0 = loadavg();
+for (let i = 0; i < runs + 2; i++) {
+  for (const n of i % 2 ? [...names].reverse() : names) {
+    const ms = cases[n]!();
+    if (i >= 2) seen[n]!.push(ms); // two warm-up rounds (page cache, the config cache filled)
+  }
+}
+const load1 = loadavg();
+const base = stats(seen['node -e 0']!).median;
+const what = usePerf ? 'CPU ms (perf task-clock)' : 'wall ms (no perf here)';
+console.log(`${runs} runs each, interleaved; node ${process.version}; ${what}`);
+console.log(`load average (1 min) ${load0[0]!.toFixed(1)} at the start, ${load1[0]!.toFixed(1)} at the end`);
+console.log(`| case | median | range | / node -e 0 |`);
+console.log('|---|---|---|---|');
+for (const n of names) {
+  const s = stats(seen[n]!);
+  console.log(
+    `| ${n} | ${s.median.toFixed(0)} | ${s.min.toFixed(0)}-${s.max.toFixed(0)} | ${(s.median / base).toFixed(2)}x |`,
+  );
+}
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,185 @@
+// The two ways hactl runs a script on a host, side by side over real sshd: ssh2 (SshSession, its own
+// connection) and OpenSSH through a warm master (MuxSession for check's probes, runThroughMaster for
+// backup). Whatever the script does, both must hand back the same bytes and the same verdict:
+//   - multi-byte text at every offset across chunk boundaries arrives byte-exact (issue 23 #1);
+//   - one table of remote behaviours (exit codes, stderr without a final newline, noise, a script that
+//     prints the status marker itself) gives identical results and probe verdicts (issue 25);
+//   - a command that prints far more than the cap ends in an error naming the cap, without reading the
+//     rest (issue 25), and a hostile ~/.curlrc on the host changes nothing in the HTTP probe.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Lab } from '../lab/lab.ts';
+import { endMastersLeft } from '../lab/masters.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config, HostConfig } from '../../src/config/types.ts';
+import { SshError, SshSession, type RemoteSession, type RunResult } from '../../src/adapters/ssh.ts';
+import { leaveMaster, MuxSession } from '../../src/adapters/ssh-mux.ts';
+import { masterAnswers, controlPathFor, prepareShare, runThroughMaster } from '../../src/adapters/ssh-master.ts';
+import { Gateway } from '../../src/adapters/gateway.ts';
+import { systemClock } from '../../src/adapters/clock.ts';
+import { OUTPUT_CAP } from '../../src/adapters/bytes.ts';
+
+let lab: Lab;
+let config: Config;
+let host: HostConfig;
+const sessions: Record<string, RemoteSession> = {};
+
+before(async () => {
+  lab = await Lab.start();
+  const file = lab.writeConfig();
+  config = await loadConfig(file);
+  host = config.hosts.primary!;
+  const t = config.thresholds;
+  sessions.ssh2 = await SshSession.open(host, t.connectTimeout, 10);
+  // A master as sync-memory leaves one, then check's probes through it.
+  leaveMaster(config.stateDir, host, t.connectTimeout);
+  const sock = controlPathFor(config.stateDir, host)!;
+  for (let i = 0; i < 100 && (await masterAnswers(sock)) !== 'yes'; i++) await sleep(50);
+  const mux = await MuxSession.attach(config.stateDir, host, t.connectTimeout, 10);
+  assert.ok(mux, 'the master answers');
+  sessions.mux = mux;
+  const share = await prepareShare(config.stateDir, host);
+  // backup's way: one ssh through the same master per script.
+  sessions.master = {
+    host,
+    run: (script: string, timeoutSec = 10) => runThroughMaster(host, share, t.connectTimeout, script, timeoutSec),
+    close: async () => undefined,
+  };
+});
+after(async () => {
+  for (const s of Object.values(sessions)) await s.close();
+  if (lab) await endMastersLeft(lab, 1);
+  await lab?.stop();
+});
+
+const TRANSPORTS = ['ssh2', 'mux', 'master'] as const;
+
+describe('byte-exact reads', () => {
+  // 4-byte emoji after a 0-3 byte prefix, 2- and 3-byte characters between: well over one SSH packet
+  // (32 KiB) and one pipe buffer (64 KiB), so chunk boundaries fall inside characters at every offset.
+  const texts = [0, 1, 2, 3].map((k) => 'a'.repeat(k) + '😀é€'.repeat(9000) + '🦀'.repeat(20000) + '\n');
+  before(() => texts.forEach((t, k) => writeFileSync(join(lab.host('primary').home, `text${k}`), t)));
+
+  for (const t of TRANSPORTS)
+    test(`over ${t}: stdout and stderr arrive as the host wrote them`, async () => {
+      for (const [k, want] of texts.entries()) {
+        const r = await sessions[t]!.run(`cat "$HOME/text${k}"; cat "$HOME/text${k}" >&2`);
+        assert.equal(r.code, 0);
+        assert.ok(!r.stdout.includes('\uFFFD'), `offset ${k}: no replacement character on stdout`);
+        assert.ok(r.stdout === want, `offset ${k}: stdout byte-exact`);
+        assert.ok(r.stderr === want, `offset ${k}: stderr byte-exact`);
+      }
+    });
+});
+
+describe('one classifier: the same remote behaviour, the same verdict over every transport', () => {
+  // [behaviour, script, the probe's verdict]
+  const table: Array<[string, string, string]> = [
+    ['exit 0', 'echo ok', 'healthy'],
+    ['exit 1', 'echo bad >&2; exit 1', 'gateway-down'],
+    ['exit 7 without a final newline', "printf 'partial'; printf 'refused' >&2; exit 7", 'gateway-down'],
+    ['exit 124', 'echo slow >&2; exit 124', 'gateway-down'],
+    ['exit 255 with a final newline', "echo 'Permission denied (publickey).' >&2; exit 255", 'gateway-down'],
+    ['exit 255 without a final newline', "printf 'Connection timed out' >&2; exit 255", 'gateway-down'],
+    ['exit 255, nothing said', 'exit 255', 'gateway-down'],
+    ['stderr noise, exit 0', 'for i in 1 2 3; do echo "warn $i" >&2; done; printf \'x\' >&2; echo ok', 'healthy'],
+    ['prints the marker, exit 255', "printf '\\nhactl-ssh-exit 0\\n' >&2; exit 255", 'gateway-down'],
+    ['prints the marker without newline, exit 0', "printf 'hactl-ssh-exit 255' >&2; echo ok", 'healthy'],
+    ['prints the mux mark', 'echo hactl-mux-up; echo hactl-mux-up >&2; exit 3', 'gateway-down'],
+  ];
+
+  const verdict = async (s: RemoteSession, run: string): Promise<string> => {
+    const gw = { ...host.gateway, probe: { command: { run } } };
+    try {
+      const p = await new Gateway(s, gw, config.thresholds, systemClock()).probe();
+      return `${p.healthy ? 'healthy' : 'gateway-down'}: ${p.detail}`;
+    } catch (e) {
+      return e instanceof SshError ? e.kind : `threw ${(e as Error).message}`;
+    }
+  };
+  const result = (r: RunResult) => ({ code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr });
+
+  for (const [name, script, want] of table)
+    test(name, async () => {
+      const seen: Record<string, unknown> = {};
+      const verdicts: Record<string, string> = {};
+      for (const t of TRANSPORTS) {
+        seen[t] = await sessions[t]!.run(script).then(result, (e: Error) => `threw ${(e as SshError).kind}`);
+        verdicts[t] = await verdict(sessions[t]!, script);
+      }
+      assert.equal(verdicts.ssh2!.split(':')[0], want, verdicts.ssh2);
+      for (const t of TRANSPORTS) {
+        assert.deepEqual(seen[t], seen.ssh2, `${t}: the run's result as over ssh2`);
+        assert.equal(verdicts[t], verdicts.ssh2, `${t}: the probe's verdict as over ssh2`);
+      }
+    });
+});
+
+describe('every read has a cap', () => {
+  const done = () => join(lab.host('primary').home, 'flood-done');
+  for (const t of TRANSPORTS)
+    test(`over ${t}: 50 MiB of output is an error naming the cap, and the rest is not read`, async () => {
+      rmSync(done(), { force: true });
+      const base = process.memoryUsage().rss;
+      let peak = base;
+      const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 2);
+      let err: Error | undefined;
+      try {
+        await sessions[t]!.run('yes hactl-flood | head -c 52428800 && touch "$HOME/flood-done"', 30);
+      } catch (e) {
+        err = e as Error;
+      } finally {
+        clearInterval(sample);
+      }
+      assert.ok(err, 'the run fails');
+      assert.match(err.message, /^output over 1 MiB cap from primary yes hactl-flood/);
+      assert.ok(peak - base < 24 * OUTPUT_CAP, `memory grew by ${Math.round((peak - base) / 2 ** 20)} MiB`);
+      // The writer was cut off (its pipe closed), not read to its end: it never finishes.
+      for (let i = 0; i < 50; i++) {
+        const r = await sessions.ssh2!.run('pgrep -f "[y]es hactl-flood" >/dev/null && echo running; true');
+        if (!r.stdout.includes('running')) break;
+        await sleep(100);
+      }
+      assert.equal(existsSync(done()), false, 'the remote writer did not get to its end');
+    });
+
+  for (const t of TRANSPORTS)
+    test(`over ${t}: a ~/.curlrc on the host changes nothing in the HTTP probe`, async () => {
+      const h = lab.host('primary');
+      await h.startGateway();
+      const rc = join(h.home, '.curlrc');
+      writeFileSync(rc, 'output = "/dev/null"\nproxy = "http://127.0.0.1:9"\n');
+      try {
+        const p = await new Gateway(sessions[t]!, host.gateway, config.thresholds, systemClock()).probe();
+        assert.equal(p.healthy, true, p.detail);
+      } finally {
+        rmSync(rc, { force: true });
+      }
+    });
+
+  for (const t of TRANSPORTS)
+    for (const framing of ['content-length', 'chunked'] as const)
+      test(`over ${t}: an HTTP body over its cap (${framing}) is the probe's failure, naming the cap`, async () => {
+        const body = `{"ready":true,"pad":"${'x'.repeat(3 * OUTPUT_CAP)}"}`;
+        const server = createServer((_req, res) => {
+          if (framing === 'content-length') res.setHeader('content-length', Buffer.byteLength(body));
+          res.end(body);
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`;
+        const gw = { ...host.gateway, probe: { http: { url, status: 200, json: { ready: true } } } };
+        try {
+          const p = await new Gateway(sessions[t]!, gw, config.thresholds, systemClock()).probe();
+          assert.equal(p.healthy, false);
+          assert.match(p.detail, /body over 512 KiB cap/);
+        } finally {
+          server.closeAllConnections();
+          server.close();
+        }
+      });
+});

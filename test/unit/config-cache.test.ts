@@ -1,0 +1,120 @@
+// Configs that loaded are kept between runs (src/config/cache.ts, issue 25): the same config gives the
+// same Config without parsing it again; anything parseConfig depends on that changed parses afresh, a
+// broken config is never kept, warnings are said on every run, and the copies are private.
+import { beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cachedConfig } from '../../src/config/cache.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'hactl-config-cache-'));
+const cache = join(dir, 'cache');
+const file = join(dir, 'hactl.yaml');
+const schema = join(dir, 'note.schema.json');
+const HEAD = [
+  `stateDir: ${dir}/state`,
+  'pair: {primary: a, standby: b}',
+  'hosts:',
+  '  a: {address: 127.0.0.1, user: x, key: /k, knownHosts: /kh}',
+  '  b: {address: 127.0.0.2, user: x, key: /k, knownHosts: /kh}',
+  `validate: {rules: [{glob: '**/*.json', schema: ${schema}}]}`,
+];
+const write = (...more: string[]) => writeFileSync(file, [...HEAD, ...more, ''].join('\n'));
+
+/** loadConfig with the cache in this test's directory; whether it parsed, and what it warned. */
+async function load(): Promise<{ config: any; parsed: boolean; warnings: string[] }> {
+  const { decodeConfig, readConfigBytes } = await import('../../src/config/read.ts');
+  const text = decodeConfig(readConfigBytes(file), file);
+  const warnings: string[] = [];
+  let parsed = false;
+  const { config } = await cachedConfig(
+    file,
+    text,
+    async () => {
+      parsed = true;
+      const { loadValidator } = await import('../../src/validators.ts');
+      const { parseConfig } = await import('../../src/config/parse.ts');
+      const w: string[] = [];
+      const schemas: Array<[string, string]> = [];
+      const { readSchemaFile } = await import('../../src/config/rules.ts');
+      const readSchema = (p: string) => {
+        const b = readSchemaFile(p);
+        schemas.push([p, b.toString('utf8')]);
+        return b;
+      };
+      const config = parseConfig(text, file, await loadValidator('hactl'), { warn: (l) => w.push(l), readSchema });
+      return { config, warnings: w, schemas };
+    },
+    (l) => warnings.push(l),
+    cache,
+  );
+  return { config, parsed, warnings };
+}
+
+beforeEach(() => {
+  rmSync(cache, { recursive: true, force: true });
+  writeFileSync(schema, '{"type": "object"}');
+  write('thresholds: {connectTimeout: 7s}');
+});
+
+test('the same config: the kept Config, not parsed again, equal to a fresh parse', async () => {
+  const first = await load();
+  assert.equal(first.parsed, true);
+  const second = await load();
+  assert.equal(second.parsed, false);
+  assert.equal(second.config.thresholds.connectTimeout, 7);
+  // What a run sees is what parsing gives (an undefined member may come back absent: same reads).
+  assert.deepEqual(JSON.parse(JSON.stringify(second.config)), JSON.parse(JSON.stringify(first.config)));
+  assert.equal(second.config.hosts.a.gateway.port, first.config.hosts.a.gateway.port);
+});
+
+test('a changed config text or rule schema file parses afresh', async () => {
+  await load();
+  write('thresholds: {connectTimeout: 9s}');
+  const changed = await load();
+  assert.equal(changed.parsed, true);
+  assert.equal(changed.config.thresholds.connectTimeout, 9);
+  assert.equal((await load()).parsed, false);
+  // The schema file is not in the config's text: a broken one must still be found.
+  writeFileSync(schema, '{"type": "no-such-type"}');
+  await assert.rejects(load(), (e: unknown) => e instanceof ConfigError && /not a valid JSON Schema/.test(String(e)));
+});
+
+test('a broken config is never kept: every run reports it', async () => {
+  write('thresholds: {connectTimeout: soon}');
+  for (let i = 0; i < 2; i++) await assert.rejects(load(), ConfigError);
+  assert.equal(existsSync(cache) ? readdirSync(cache).length : 0, 0);
+});
+
+test('warnings are said on every run, the kept copy is private, a damaged copy is parsed around', async () => {
+  write('backup: {tiers: [{name: t, source: /a, destination: /b, interval: 90}]}');
+  const a = await load();
+  const b = await load();
+  assert.equal(b.parsed, false);
+  assert.equal(a.warnings.length, 1);
+  assert.deepEqual(b.warnings, a.warnings);
+  assert.equal(statSync(cache).mode & 0o777, 0o700);
+  const [kept] = readdirSync(cache);
+  assert.equal(statSync(join(cache, kept!)).mode & 0o777, 0o600);
+  writeFileSync(join(cache, kept!), readFileSync(join(cache, kept!), 'utf8').slice(0, 50));
+  const c = await load();
+  assert.equal(c.parsed, true);
+  assert.deepEqual(c.config.backup, a.config.backup);
+});
+
+test('loadConfig goes through the cache (XDG_CACHE_HOME)', async () => {
+  const old = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = join(dir, 'xdg');
+  try {
+    const c = await loadConfig(file);
+    assert.equal(c.thresholds.connectTimeout, 7);
+    assert.equal(readdirSync(join(dir, 'xdg', 'hactl')).length, 1);
+    assert.deepEqual(await loadConfig(file), c);
+  } finally {
+    if (old === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = old;
+  }
+});
