@@ -3,7 +3,18 @@
 // state directory, a local Bot API server for alerts.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
@@ -424,6 +435,53 @@ describe('sync-memory: no injection through paths or filters', () => {
         [],
         `no marker file in ${d}`,
       );
+  });
+});
+
+describe('sync-memory: any path works everywhere (issue 24 #1)', () => {
+  test('key, known_hosts with spaces, quotes, $, %; state dir, root with spaces: sync, failover and back', async () => {
+    const dir = join(lab.dir, `my keys/it's "Application Support" $HOME 100%`);
+    mkdirSync(dir, { recursive: true });
+    const key = join(dir, 'my key');
+    const knownHosts = join(dir, "known hosts 'lab'");
+    copyFileSync(join(lab.dir, 'client_ed25519'), key);
+    chmodSync(key, 0o600);
+    copyFileSync(join(lab.dir, 'known_hosts'), knownHosts);
+    const root = '.open claw';
+    const stateDir = join(lab.dir, 'state with space');
+    const paths = { key, knownHosts };
+    lab.writeConfig({ stateDir, hosts: { primary: paths, standby: paths }, memory: { root } });
+    const doctor = await lab.hactl(['doctor', '--json']);
+    const rsyncSsh = JSON.parse(doctor.stdout).results.filter((x: any) => x.check === 'rsync-ssh');
+    assert.deepEqual(
+      rsyncSsh.map((x: any) => x.level),
+      ['pass', 'pass'],
+      `doctor runs rsync's ssh with these paths: ${doctor.stdout}`,
+    );
+
+    writeMem(P(), seedTree(3), root);
+    await P().startGateway();
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(readMem(S(), root), readMem(P(), root));
+
+    writeMem(P(), { 'workspace/memory/2026-09-04.md': 'last words\n' }, root);
+    P().crashGateway();
+    await lab.hactl(['check']);
+    const f = await lab.hactl(['failover', '--yes', '--json']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    const steps = JSON.parse(f.stdout).steps;
+    assert.equal(steps[0].op, 'sync-last-chance');
+    assert.match(steps[0].detail, /sync-last-chance: .*1 copied/, 'the last-chance sync ran, not skipped');
+    assert.equal(readMem(S(), root)['workspace/memory/2026-09-04.md'], 'last words\n');
+
+    await sleep(1100); // mtimes are compared in whole seconds
+    writeMem(S(), { 'workspace/memory/2026-09-05.md': 'from the standby\n' }, root);
+    const b = await lab.hactl(['failback', '--yes', '--json']);
+    assert.equal(b.code, 0, b.stdout + b.stderr);
+    assert.match(JSON.parse(b.stdout).steps[0].detail, /sent back 1 file\(s\)/);
+    assert.equal(readMem(P(), root)['workspace/memory/2026-09-05.md'], 'from the standby\n');
+    assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).serving, 'primary');
   });
 });
 
