@@ -249,6 +249,31 @@ describe('sync-memory: primary serving', () => {
     assert.deepEqual(readMem(S()), readMem(P()));
   });
 
+  test('a corrupt memory.json is set aside and rebuilt with one alert; the sync goes on (issue 24 #2)', async () => {
+    writeMem(P(), seedTree(3));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const file = join(lab.dir, 'state', 'memory.json');
+    const garbage = '{"version": 1, "lastRunAt": "2026-12-0';
+    writeFileSync(file, garbage); // a torn write, a bad disk
+    const c = await lab.hactl(['check']);
+    assert.match(c.stdout + c.stderr, /memory\.json is corrupt .*the next sync-memory sets it aside/);
+    writeMem(P(), { 'workspace/memory/2026-09-04.md': 'after the corruption\n' });
+    const r = await lab.hactl(['sync-memory', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.result, 'ok');
+    assert.match(j.summary, /memory\.json was corrupt: set aside as .*memory\.json\.corrupt-/);
+    assert.equal(readMem(S())['workspace/memory/2026-09-04.md'], 'after the corruption\n');
+    assert.equal(readFileSync(j.recordSetAside.to, 'utf8'), garbage, 'the corrupt bytes are kept for inspection');
+    assert.equal(memRecord().lastResult, 'ok', 'memory.json rebuilt');
+    const alerts = () => lab.telegram.texts().filter((t) => /memory\.json was corrupt/.test(t));
+    assert.equal(alerts().length, 1, lab.telegram.texts().join('\n'));
+    assert.match(alerts()[0]!, /set aside as .*memory sync record started afresh/);
+    const again = await lab.hactl(['sync-memory']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.equal(alerts().length, 1, 'one alert, not one per run');
+  });
+
   test('--dry-run changes nothing on the standby nor on the witness record', async () => {
     writeMem(P(), seedTree(3));
     const r = await lab.hactl(['sync-memory', '--dry-run']);
