@@ -207,6 +207,40 @@ describe('sync-memory: primary serving', () => {
     assert.equal(Object.keys(readMem(S())).length, 23);
   });
 
+  test('the guard counts what the standby would really lose, not files it never had (issue 24 #3)', async () => {
+    writeMem(P(), seedTree(2)); // 6 files
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const bad: Record<string, string | null> = {};
+    for (let i = 0; i < 80; i++) bad[`workspace/memory/bad-${i}.json`] = '{"broken": ';
+    writeMem(P(), bad);
+    const invalid = await lab.hactl(['sync-memory']);
+    assert.equal(invalid.code, 1, invalid.stdout + invalid.stderr);
+    assert.equal(Object.keys(readMem(S())).length, 6, 'the invalid files never reached the standby');
+    // The 80 are deleted on the primary: the standby never had them, it loses nothing.
+    for (const k of Object.keys(bad)) bad[k] = null;
+    writeMem(P(), bad);
+    const r = await lab.hactl(['sync-memory', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(JSON.parse(r.stdout).result, 'ok');
+    assert.deepEqual(readMem(S()), readMem(P()));
+    assert.equal(Object.keys(readMem(S())).length, 6);
+    // A real mass delete is still refused, with the real numbers, and --allow-mass-delete reports them.
+    writeMem(P(), seedTree(26)); // 30 files: limit 6
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const del: Record<string, null> = {};
+    for (let i = 1; i <= 10; i++) del[`workspace/memory/2026-09-${String(i).padStart(2, '0')}.md`] = null;
+    writeMem(P(), del);
+    const refused = await lab.hactl(['sync-memory']);
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+    assert.match(refused.stdout, /REFUSED: the push would delete 10 of 30 memory files \(limit 6.*\) on standby;/);
+    assert.equal(Object.keys(readMem(S())).length, 30, 'nothing deleted');
+    const allowed = await lab.hactl(['sync-memory', '--allow-mass-delete', '--json']);
+    assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+    assert.equal(JSON.parse(allowed.stdout).deleted, 10);
+    assert.match(JSON.parse(allowed.stdout).summary, /10 deleted on standby/);
+    assert.equal(Object.keys(readMem(S())).length, 20);
+  });
+
   test('rsync killed in the middle of the push: the live copy is intact, the next run completes', async () => {
     writeMem(P(), seedTree(5));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
@@ -304,10 +338,7 @@ describe("sync-memory: the witness's staging copy is guarded too (issue 11 #1)",
     const one = await lab.hactl(['sync-memory']);
     assert.equal(staged(), 500, "the witness's staging copy kept every file");
     assert.equal(one.code, 2, one.stdout + one.stderr);
-    assert.match(
-      one.stdout,
-      /REFUSED: the push would delete 499 of 500 memory files .* on standby and the witness's copy; nothing deleted/,
-    );
+    assert.match(one.stdout, /REFUSED: the push would delete 499 of 500 memory files .* on standby; nothing deleted/);
     assert.deepEqual(readMem(S()), good);
     // Now nothing at all (an unmounted disk): still nothing deleted anywhere.
     rmSync(join(memRoot(P()), 'workspace'), { recursive: true });
