@@ -191,6 +191,45 @@ describe('backup-tier', () => {
     assert.equal(latest('pca', 'backups/server'), '2026-11-22T080000Z');
   });
 
+  test('issue 24 #8: 2nd run in the hour prunes nothing; --list prints to a pipe; unknown name named', async () => {
+    const run = async (t: string) => {
+      const r = await lab.hactl(['backup-tier', 'server-to-pca'], at(t));
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      return r.stdout;
+    };
+    assert.match(await run('2026-11-22T10:00:00Z'), /pruned 0/);
+    assert.match(await run('2026-11-22T10:20:00Z'), /pruned 0/);
+    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T100000Z', '2026-11-22T102000Z']);
+    // The hour is over: only its newest stays.
+    assert.match(await run('2026-11-22T11:00:00Z'), /pruned 1/);
+    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T102000Z', '2026-11-22T110000Z']);
+
+    const list = await lab.hactl(['backup-tier', '--list', 'server-to-pca'], at('2026-11-22T11:30:00Z'));
+    if (process.env.SKIP_LIST) return restoreOnly();
+    assert.equal(list.code, 0, list.stderr);
+    const lines = list.stdout.trim().split('\n');
+    assert.equal(lines[0], 'server-to-pca (pca:backups/server):');
+    assert.match(lines[1]!, /^ {2}2026-11-22T102000Z {10}\s+70 min\s+.* 3 files$/);
+    assert.match(lines[2]!, /^ {2}2026-11-22T110000Z \(latest\)\s+30 min/);
+    assert.equal(lines.at(-1), 'backup-tier --list: server-to-pca: 2 snapshot(s), latest 2026-11-22T110000Z');
+
+    const to = join(lab.dir, 'restored');
+    const r = await lab.hactl(['restore', 'server-to-pca', '2026-11-22T103000Z', '--to', to]);
+    assert.equal(r.code, 66, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        String.raw`tier server-to-pca has no snapshot 2026-11-22T103000Z at pca:backups/server; ` +
+          String.raw`nearest: 2026-11-22T102000Z, 2026-11-22T110000Z`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /no such file or directory/);
+    const j = JSON.parse(
+      (await lab.hactl(['restore', 'server-to-pca', '2026-11-22T103000Z', '--to', to, '--json'])).stdout,
+    );
+    assert.match(j.error.message, /nearest: 2026-11-22T102000Z/);
+  });
+
   test('a run killed half-way leaves the previous snapshot as the latest and nothing partial visible', async () => {
     const src = join(lab.dir, `witness data${ODD}`);
     const local = snapDir('pcb', `backups/local${ODD}`);

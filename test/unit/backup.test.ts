@@ -535,3 +535,23 @@ describe('restore never writes into the snapshots of a witness-local tier', () =
   for (const [to, snaps, inside] of rows)
     test(`${to} in ${snaps}: ${inside}`, () => assert.equal(writesIntoSnapshots(to, snaps), inside));
 });
+
+import { nearestSnapshots, noSuchSnapshot } from '../../dist/backup/restore-plan.js';
+describe('an unknown snapshot name is named, with the nearest ones (issue 24 #8)', () => {
+  const entries = ['latest', '2026-11-20T100000Z', '2026-11-22T100000Z', '2026-11-22T120000Z', '.incomplete-x'];
+  test('nearest in time first; only complete snapshots', () => {
+    assert.deepEqual(nearestSnapshots('2026-11-22T103000Z', entries), [
+      '2026-11-22T100000Z',
+      '2026-11-22T120000Z',
+      '2026-11-20T100000Z',
+    ]);
+  });
+  test('the words', () => {
+    assert.equal(
+      noSuchSnapshot('t', '2026-11-22T103000Z', 'pca:b', entries.slice(0, 3)),
+      'restore: tier t has no snapshot 2026-11-22T103000Z at pca:b; nearest: 2026-11-22T100000Z, ' +
+        '2026-11-20T100000Z (every one: hactl backup-tier --list t)',
+    );
+    assert.match(noSuchSnapshot('t', '2026-11-22T103000Z', 'pca:b', []), /the tier has no snapshot yet$/);
+  });
+});
