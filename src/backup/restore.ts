@@ -7,7 +7,7 @@ import { existsSync, lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Reporter } from '../output.js';
-import { ActionError, EXIT, HactlError, InputMissingError, UsageError } from '../errors.js';
+import { ActionError, InputMissingError, UsageError } from '../errors.js';
 import { runRsync, rsyncExitMeaning } from '../adapters/rsync.js';
 import { parseItemized, rsyncSaid } from '../adapters/rsync-itemize.js';
 import { openPlaces, type Place } from './places.js';
@@ -74,9 +74,11 @@ async function observeSnapshot(dst: Place, dir: string, req: RestoreRequest, tim
   if ((await dst.exec(isDirScript(top), timeout)).stdout.trim() !== 'YES') {
     // A name that is not there: said by name, with the nearest ones (not "no such file or directory").
     const entries = (await dst.exec(entriesScript(dir), timeout)).stdout.split('\n').filter(Boolean);
-    const e = new HactlError(noSuchSnapshot(req.tier, snap, label, entries), EXIT.NOINPUT, 'pick one of those');
-    e.where = snap;
-    throw e;
+    const message = noSuchSnapshot(req.tier, snap, label, entries);
+    throw Object.assign(new InputMissingError(`${label}/${snap}`), {
+      message,
+      hint: "restore one of those, or 'latest'",
+    });
   }
   const src = req.path === '.' ? top : `${top}/${req.path}`;
   const probe = (await dst.exec(probeScript(passedThrough(top, req.path), src), timeout)).stdout;

@@ -231,6 +231,7 @@ describe('backup-tier', () => {
       (await lab.hactl(['restore', 'server-to-pca', '2026-11-22T103000Z', '--to', to, '--json'])).stdout,
     );
     assert.match(j.error.message, /nearest: 2026-11-22T102000Z/);
+    assert.equal(j.error.code, 'input-missing');
   });
 
   test('issue 24 #1: keys, known_hosts at paths with spaces, quotes, $, %: backups and restore work', async () => {
