@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type { HostConfig } from '../config/types.js';
 import { runProcess, type ProcessResult } from './process.js';
+import { rshWord, sshPathProblem, sshPathValue } from './shell.js';
 import { shareOptions, type SshShare } from './ssh-master.js';
 
 const require = createRequire(import.meta.url);
@@ -46,22 +47,33 @@ export interface RsyncResult extends ProcessResult {
  * The ssh command rsync runs: strict host keys, our key and known_hosts, BatchMode, a connect timeout.
  * `-F none`: no ~/.ssh/config nor /etc/ssh/ssh_config, which hactl's own SSH (ssh2) never reads either,
  * so both reach the same host with the same settings (a Host block's Port or ProxyCommand would not).
+ * An argv for ssh itself (no shell): the key and known_hosts are option values, quoted for OpenSSH
+ * (shell.ts sshPathValue), so a path with spaces, quotes, $ or % reaches ssh as it is. The key goes
+ * as `-o IdentityFile=`, not `-i`: ssh expands %-tokens in both, and only an option value can
+ * escape them. A path ssh cannot take at all is refused at config load (config/ssh-paths.ts).
  */
 export function sshArgv(host: HostConfig, connectTimeout: number, share?: SshShare): string[] {
+  for (const [what, p] of [
+    ['key', host.key],
+    ['knownHosts', host.knownHosts],
+  ] as const) {
+    const why = sshPathProblem(p);
+    if (why) throw new Error(`hosts.${host.name}.${what}: ${JSON.stringify(p)} ${why}`);
+  }
   return [
     'ssh',
     '-F',
     'none',
     '-p',
     String(host.port),
-    '-i',
-    host.key,
+    '-o',
+    `IdentityFile=${sshPathValue(host.key)}`,
     '-o',
     'BatchMode=yes',
     '-o',
     'StrictHostKeyChecking=yes',
     '-o',
-    `UserKnownHostsFile=${host.knownHosts}`,
+    `UserKnownHostsFile=${sshPathValue(host.knownHosts)}`,
     '-o',
     'GlobalKnownHostsFile=/dev/null',
     '-o',
@@ -79,19 +91,11 @@ export function sshArgv(host: HostConfig, connectTimeout: number, share?: SshSha
 }
 
 /**
- * rsync's -e value is split by rsync itself on whitespace (it honours quotes), not by a shell.
- * Anything in it that is not plain is refused rather than escaped.
+ * rsync's -e value: rsync splits it on spaces itself (no shell), honouring quotes; each word of the
+ * ssh argv is quoted for that (shell.ts rshWord), so any path reaches ssh as the one argument it is.
  */
-function rshValue(host: HostConfig, connectTimeout: number, share?: SshShare): string {
-  const parts = sshArgv(host, connectTimeout, share);
-  for (const p of parts) {
-    if (!/^[A-Za-z0-9_./=:@+,-]+$/.test(p))
-      throw new Error(
-        `cannot pass ${JSON.stringify(p)} to rsync's ssh command: only plain paths are allowed ` +
-          'for the key and known_hosts (letters, digits, _ . / = : @ + , -)',
-      );
-  }
-  return parts.join(' ');
+export function rshValue(argv: readonly string[]): string {
+  return argv.map(rshWord).join(' ');
 }
 
 function endpoint(e: RsyncEndpoint): string {
@@ -133,7 +137,7 @@ export function rsyncArgv(job: RsyncJob): string[] {
   const remote = job.from.host ?? job.to.host;
   if (job.from.host && job.to.host)
     throw new Error('rsync cannot copy between two remote hosts: run it on one of them');
-  if (remote) argv.push(`--rsh=${rshValue(remote, job.connectTimeout, job.share)}`);
+  if (remote) argv.push(`--rsh=${rshValue(sshArgv(remote, job.connectTimeout, job.share))}`);
   argv.push('--', endpoint(job.from), endpoint(job.to));
   return argv;
 }

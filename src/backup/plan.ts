@@ -72,7 +72,7 @@ export function planSnapshot(now: Date, dest: { entries: string[]; latest: strin
 }
 
 export function planDryRun(r: Resolved, p: SnapshotPlan, warnings: string[]): Outcome {
-  const { prune } = planRetention([...p.existing, p.name], r.tier.retention);
+  const { prune } = planRetention([...p.existing, p.name], r.tier.retention, p.name);
   const link = p.prev ? ` (unchanged files hard-linked to ${p.prev})` : ' (first snapshot)';
   const pruned = prune.length ? prune.join(', ') : 'nothing';
   const line = `--dry-run: would snapshot ${where(r.src)} to ${where(r.dst)}/${p.name}${link}; would prune ${pruned}`;
@@ -131,7 +131,7 @@ export function planCommit(
   }
   const taken = entries.includes(name);
   const final = taken ? snapshotName(new Date(parseSnapshot(name)!.getTime() + 1000)) : name;
-  return { commit: true, name: final, prune: planRetention([...entries, final], retention).prune };
+  return { commit: true, name: final, prune: planRetention([...entries, final], retention, final).prune };
 }
 
 export function rejected(r: Resolved, name: string, why: string, prev: string | null): Outcome {

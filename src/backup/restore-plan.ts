@@ -2,7 +2,7 @@
 // refused when it could leave the snapshot.
 import { UsageError } from '../errors.js';
 import { rsyncLiteral } from './plan.js';
-import { parseSnapshot } from './retention.js';
+import { parseSnapshot, snapshots } from './retention.js';
 
 export interface RestoreRequest {
   tier: string;
@@ -80,3 +80,21 @@ export function writesIntoSnapshots(to: string, snapshots: string): boolean {
 
 /** rsync filter rules that leave the named paths out (each matched literally, from the root). */
 export const excludeExactly = (paths: string[]): string[] => paths.map((p) => `- /${rsyncLiteral(p)}`);
+
+/** The snapshots nearest in time to `name` (a well-formed name that is not there), nearest first. */
+export function nearestSnapshots(name: string, entries: string[], n = 3): string[] {
+  const at = parseSnapshot(name)?.getTime() ?? 0;
+  const dist = (s: string) => Math.abs(parseSnapshot(s)!.getTime() - at);
+  return snapshots(entries)
+    .sort((a, b) => dist(a) - dist(b) || b.localeCompare(a))
+    .slice(0, n);
+}
+
+/** What restore says when a tier has no snapshot of that name: the name, where, and the nearest ones. */
+export function noSuchSnapshot(tier: string, name: string, where: string, entries: string[]): string {
+  const near = nearestSnapshots(name, entries);
+  const have = near.length
+    ? `nearest: ${near.join(', ')} (every one: hactl backup-tier --list ${tier})`
+    : 'the tier has no snapshot yet';
+  return `restore: tier ${tier} has no snapshot ${name} at ${where}; ${have}`;
+}

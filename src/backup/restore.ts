@@ -12,10 +12,11 @@ import { runRsync, rsyncExitMeaning } from '../adapters/rsync.js';
 import { parseItemized, rsyncSaid } from '../adapters/rsync-itemize.js';
 import { openPlaces, type Place } from './places.js';
 import { parseSnapshot } from './retention.js';
-import { arg, readLinkScript } from './scripts.js';
+import { arg, isDirScript, readLinkScript } from './scripts.js';
 import { findTier } from './tiers.js';
 import {
   excludeExactly,
+  noSuchSnapshot,
   passedThrough,
   unsafeLinks,
   writesIntoSnapshots,
@@ -40,6 +41,9 @@ function probeScript(folders: string[], target: string): string {
     `elif [ -e ${t} ]; then echo KIND FILE; else echo KIND NONE; fi`
   );
 }
+
+/** The entries of the tier's folder (nothing when it is missing). */
+const entriesScript = (dir: string) => `cd -- ${arg(dir)} 2>/dev/null && ls -1A || true`;
 
 /** The links in a restore's source: path (relative to the folder) and target, NUL-separated. */
 const linksScript = (dir: string) => `find ${arg(`${dir}/`)} -type l -printf '%P\\0%l\\0'`;
@@ -67,6 +71,15 @@ async function observeSnapshot(dst: Place, dir: string, req: RestoreRequest, tim
     if (!parseSnapshot(snap)) throw new InputMissingError(`${label}/latest (tier ${req.tier} has no snapshot yet)`);
   }
   const top = `${dir}/${snap}`;
+  if ((await dst.exec(isDirScript(top), timeout)).stdout.trim() !== 'YES') {
+    // A name that is not there: said by name, with the nearest ones (not "no such file or directory").
+    const entries = (await dst.exec(entriesScript(dir), timeout)).stdout.split('\n').filter(Boolean);
+    const message = noSuchSnapshot(req.tier, snap, label, entries);
+    throw Object.assign(new InputMissingError(`${label}/${snap}`), {
+      message,
+      hint: "restore one of those, or 'latest'",
+    });
+  }
   const src = req.path === '.' ? top : `${top}/${req.path}`;
   const probe = (await dst.exec(probeScript(passedThrough(top, req.path), src), timeout)).stdout;
   const through = /^LINK (.*)$/m.exec(probe)?.[1];

@@ -43,19 +43,26 @@ export interface Retention {
 
 /**
  * Which snapshots to keep: the newest of each of the last `hourly` hours,
- * `daily` days and `weekly` ISO weeks that have a snapshot (as rsnapshot and
- * borg prune do), and always the newest one. Returns [keep, prune], oldest first.
+ * `daily` days and `weekly` ISO weeks that have a snapshot (as borg prune does),
+ * always the newest one, and always `taken` (the snapshot this run just made,
+ * whatever its name sorts as: a clock stepped back must not prune it).
+ * A period still running has no newest yet (issue 24 #8): every snapshot of the
+ * newest one, at the finest level kept (hours, else days, else weeks), stays
+ * until that period is over; a second run within the hour prunes nothing, and
+ * the next hour's run keeps only the newest of it. Returns [keep, prune], oldest first.
  */
-export function planRetention(names: string[], r: Retention): { keep: string[]; prune: string[] } {
+export function planRetention(names: string[], r: Retention, taken?: string): { keep: string[]; prune: string[] } {
   const all = snapshots(names);
   const keep = new Set<string>();
   if (all.length) keep.add(all[all.length - 1]!);
+  if (taken !== undefined && all.includes(taken)) keep.add(taken);
   const newestFirst = [...all].reverse();
-  for (const [n, key] of [
+  const levels = [
     [r.hourly, hourKey],
     [r.daily, dayKey],
     [r.weekly, weekKey],
-  ] as const) {
+  ] as const;
+  for (const [n, key] of levels) {
     const seen = new Set<string>();
     for (const s of newestFirst) {
       if (seen.size >= n) break;
@@ -64,6 +71,11 @@ export function planRetention(names: string[], r: Retention): { keep: string[]; 
       seen.add(k);
       keep.add(s);
     }
+  }
+  const finest = levels.find(([n]) => n > 0);
+  if (finest && all.length) {
+    const open = finest[1](parseSnapshot(all[all.length - 1]!)!);
+    for (const s of all) if (finest[1](parseSnapshot(s)!) === open) keep.add(s);
   }
   return { keep: all.filter((s) => keep.has(s)), prune: all.filter((s) => !keep.has(s)) };
 }

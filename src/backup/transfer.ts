@@ -5,15 +5,13 @@
 // two remote hosts).
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
-import { shArgs } from '../adapters/shell.js';
-import { EXACT_TIMES, runRsync, rsyncExitMeaning, sshArgv } from '../adapters/rsync.js';
+import { shArgs, sshPathProblem } from '../adapters/shell.js';
+import { EXACT_TIMES, rshValue, runRsync, rsyncExitMeaning, sshArgv } from '../adapters/rsync.js';
 import { parseItemized, rsyncSaid } from '../adapters/rsync-itemize.js';
 import type { SshShare } from '../adapters/ssh-master.js';
 import type { Place } from './places.js';
 import { rsyncStats } from './plan.js';
 import type { Resolved } from './types.js';
-
-const PLAIN = /^[A-Za-z0-9_./=:@+,-]+$/;
 
 export interface TransferResult {
   ok: boolean;
@@ -62,19 +60,24 @@ function result(raw: Raw, deadline: number): TransferResult {
   return { ok, code, timedOut, stderr, vanished, ...stats, sent: items.bytes, changed: items.changed, detail };
 }
 
-/** The ssh rsync runs on the destination host to pull from the source host: the tier's `via` key there. */
+/**
+ * The ssh rsync runs on the destination host to pull from the source host: the tier's `via` key there.
+ * Quoted for rsync's -e like every rsync's ssh (adapters/rsync.ts rshValue), then as a whole for the
+ * destination's shell (shArgs). A path OpenSSH cannot take is refused at config load; this is the
+ * last word for a config that reached here another way.
+ */
 function hopRsh(config: Config, r: Resolved): string {
   const src = r.src.host!;
   const via = r.tier.via!;
-  const ssh = sshArgv({ ...src, key: via.key, knownHosts: via.knownHosts }, config.thresholds.connectTimeout);
-  for (const p of ssh) {
-    if (PLAIN.test(p)) continue;
-    throw new ConfigError([
-      `${config.file}: backup tier ${r.tier.name}: '${p}' cannot be passed to rsync's ssh on ` +
-        `${r.dst.host!.name}: only plain paths (letters, digits, _ . / = : @ + , -) for via.key and via.knownHosts`,
-    ]);
+  for (const [what, p] of [
+    ['key', via.key],
+    ['knownHosts', via.knownHosts],
+  ] as const) {
+    const why = sshPathProblem(p);
+    if (why)
+      throw new ConfigError([`${config.file}: backup tier ${r.tier.name}: via.${what} ${JSON.stringify(p)} ${why}`]);
   }
-  return ssh.join(' ');
+  return rshValue(sshArgv({ ...src, key: via.key, knownHosts: via.knownHosts }, config.thresholds.connectTimeout));
 }
 
 /** rsync from the tier's source into `destDir` (a path at the destination). */

@@ -5,6 +5,7 @@
 // read once when the run starts: it names the snapshot and dates the record.
 import type { Command } from 'commander';
 import { runCommand, type GlobalOptions, type RunContext, type RunRecord } from '../context.js';
+import { Reporter } from '../output.js';
 import { EXIT, UsageError } from '../errors.js';
 import { systemClock, type Clock } from '../adapters/clock.js';
 import { findTier } from '../backup/tiers.js';
@@ -21,22 +22,32 @@ const EXIT_FOR: Record<TierResult, number> = {
   failed: EXIT.CRITICAL,
 };
 
-async function list(ctx: RunContext, now: Date, only: string[]): Promise<RunRecord> {
-  const { config, out } = ctx;
+/**
+ * --list: the snapshots of each tier, then the summary line. The list is what a script reads, so it is
+ * printed with or without a terminal (a read-only command: no lock, no history line). --json: the
+ * summary line and every snapshot in data.tiers.
+ */
+async function list(opts: GlobalOptions, now: Date, only: string[]): Promise<number> {
+  const out = new Reporter(opts);
+  const { loadConfig } = await import('../config/load.js');
+  const config = await loadConfig(opts.config);
   const names = only.length ? only : config.backup.tiers.map((tier) => tier.name);
   const tiers = await listSnapshots(config, names, now);
+  const lines: string[] = [];
   for (const name of names) {
     const destination = config.backup.tiers.find((tier) => tier.name === name)!.destination;
-    for (const line of listingLines(name, destination, tiers[name]!)) out.detail(line);
+    lines.push(...listingLines(name, destination, tiers[name]!));
   }
-  const summary = names
+  const summary = `backup-tier --list: ${names
     .map((name) => {
       const snaps = tiers[name]!;
       const latest = snaps.length ? `, latest ${snaps.find((snap) => snap.latest)?.name ?? 'none'}` : '';
       return `${name}: ${snaps.length} snapshot(s)${latest}`;
     })
-    .join('; ');
-  return { exitCode: EXIT.OK, summary: `backup-tier --list: ${summary}`, data: { tiers } };
+    .join('; ')}`;
+  const text = out.json ? summary : [...lines, summary].join('\n');
+  out.summary(text, { command: 'backup-tier', exitCode: EXIT.OK, summary, dryRun: !!opts.dryRun, tiers });
+  return EXIT.OK;
 }
 
 async function backup(
@@ -90,7 +101,7 @@ export default async function backupTier(_program: Command, cmd: Command, args: 
   const name = args[0] as string | undefined;
   const clock = systemClock();
   const startedAt = clock.now();
-  if (opts.list) return runCommand('backup-tier', opts, null, (ctx) => list(ctx, startedAt, name ? [name] : []));
+  if (opts.list) return list(opts, startedAt, name ? [name] : []);
   if (!name) {
     throw new UsageError('backup-tier needs a tier name (or --list); the tiers are under backup.tiers in the config');
   }

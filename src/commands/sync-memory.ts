@@ -15,7 +15,7 @@ import { awaitingConfirmation } from '../core/model.js';
 import { systemClock } from '../adapters/clock.js';
 import { pullStandby, pushMemory } from '../memory/sync.js';
 import { nextRecord, type SyncOutcome } from '../memory/fold.js';
-import { readMemoryRecord, writeMemoryRecord } from '../memory/record.js';
+import { loadMemoryRecord, writeMemoryRecord } from '../memory/record.js';
 import { rulesOf } from '../memory/staging.js';
 
 const EXIT_FOR: Record<SyncOutcome['kind'], number> = {
@@ -45,7 +45,8 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
         'sync-memory: WARNING: state.json was rebuilt; waiting for hactl check to confirm which side serves';
       return { exitCode: EXIT.WARNING, summary, data: { result: 'skipped' } };
     }
-    const prev = await readMemoryRecord(config);
+    // A corrupt memory.json is set aside (alerted once) and the sync goes on as a first run.
+    const { rec: prev, setAside } = await loadMemoryRecord(config, clock.now(), !!opts.dryRun);
     const sopts = {
       dryRun: !!opts.dryRun,
       allowMassDelete: !!opts.allowMassDelete,
@@ -68,9 +69,11 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
       }
     }
     const head = o.kind === 'ok' || o.kind === 'skipped' ? '' : `${o.kind.toUpperCase()}: `;
+    const moved = setAside?.to ? `set aside as ${setAside.to}, record started afresh` : 'would be set aside';
+    const aside = setAside ? `; memory.json was corrupt: ${moved}` : '';
     return {
       exitCode: EXIT_FOR[o.kind],
-      summary: `sync-memory: ${head}${o.line}`,
+      summary: `sync-memory: ${head}${o.line}${aside}`,
       data: {
         result: o.kind,
         mode: o.mode,
@@ -82,6 +85,7 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
         warnings: o.warnings ?? [],
         pushed: o.pushed ?? false,
         alertError: alertError ?? null,
+        recordSetAside: setAside ? { file: setAside.file, to: setAside.to, why: setAside.why } : null,
       },
     };
   });

@@ -10,6 +10,7 @@ import { DURATION_HELP, durationAt, formatDuration, normalizeDurations, UNIT_OF 
 import { readYaml } from './yaml.js';
 import { offsetOf, valueFound } from './locate.js';
 import { pairProblems, tierProblems, type Finding } from './cross.js';
+import { sshPathProblems } from './ssh-paths.js';
 import { expandPath } from './load.js';
 
 /** More lines than this help nobody: the first ones are shown, then a count of the rest. */
@@ -58,6 +59,7 @@ export function parseConfig(text: string, file: string, validate: Validator, opt
   const atKey = (path: string) => at(offsetOf(doc, { instancePath: path }));
   add(ruleProblems(rules, file, opts.readSchema), ({ path, msg }) => `${atKey(path)}: ${path}: ${msg}`);
   add(tierProblems(data, hostNames), place);
+  add(sshPathProblems(data), place);
   problems.sort((a, b) => lineOf(a) - lineOf(b));
   if (more) problems.push(`${file}: ... and ${more} more problem${more === 1 ? '' : 's'} (fix these first)`);
   if (problems.length || !valid) throw new ConfigError(problems);

@@ -14,6 +14,11 @@ export interface CopyObservation {
   created: number;
   deleted: number; // regular files it would delete on the receiver
   undecodable: string[]; // names that are not UTF-8 (refused by name)
+  /**
+   * When the copy the guard protects is not this copy's receiver (a pull to the witness on the way to
+   * the standby): what that target would really lose and holds, counted on the target itself.
+   */
+  target?: { deleted: number; held: number };
 }
 
 export type CopyVerdict =
@@ -42,7 +47,7 @@ export function decideCopy(
   if (o.missingSource)
     return { go: false, kind: 'refused', why: 'missing', reason: `${m.root} is missing on ${words.source}` };
   if (!o.ok) return { go: false, kind: 'failed', why: 'failed', reason: o.problem ?? 'rsync failed' };
-  const have = receiverCount(o);
+  const have = o.target?.held ?? receiverCount(o);
   if (o.sourceFiles === 0)
     return { go: false, kind: 'refused', why: 'empty', reason: `no memory files on ${words.source} under ${m.root}` };
   if (o.undecodable.length) {
@@ -54,7 +59,7 @@ export function decideCopy(
       reason: `${o.undecodable.length} name(s) on ${words.source} are not UTF-8 (${shown})`,
     };
   }
-  const v = deletionVerdict(o.deleted, have, m);
+  const v = deletionVerdict(o.target?.deleted ?? o.deleted, have, m);
   if (!v.ok && !allowMassDelete)
     return { go: false, kind: 'refused', why: 'mass-delete', reason: `${words.verb} ${v.reason} on ${words.receiver}` };
   return { go: true, receiverFiles: have };

@@ -32,9 +32,10 @@ export async function runMemoryStep(config: Config, step: Step, out: Reporter): 
   }
   try {
     const clock = systemClock();
-    const { readMemoryRecord, writeMemoryRecord } = await import('./record.js');
+    const { loadMemoryRecord, writeMemoryRecord } = await import('./record.js');
     const { nextRecord } = await import('./fold.js');
-    const prev = await readMemoryRecord(config).catch(() => undefined);
+    // A corrupt memory.json is set aside and alerted once, not overwritten unseen.
+    const prev = (await loadMemoryRecord(config, clock.now()).catch(() => undefined))?.rec;
     const deadline = lastChance ? config.memory.lastChanceDeadline : config.memory.deadline;
     const opts = { progress: (m: string) => out.progress(m), deadline, clock };
     let o: SyncOutcome;

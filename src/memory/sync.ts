@@ -47,6 +47,14 @@ export function stagingDirs(config: Config) {
 export const hostOf = (config: Config, role: Role): HostConfig => config.hosts[config.pair[role]]!;
 export const remoteRoot = (config: Config) => `${config.memory.root.replace(/\/+$/, '')}/`;
 
+/**
+ * What a pull's deletions would really delete on the copy the guard protects, when that copy is not the
+ * pull's receiver: counted on the target, never from the source's history (issue 24 #3).
+ */
+export type TargetCount = (
+  pull: Itemized,
+) => Promise<{ deleted: string[]; held: number; receiver: string } | { problem: string }>;
+
 export interface GuardedPull {
   stop?: SyncOutcome;
   obs?: CopyObservation;
@@ -62,6 +70,7 @@ export async function guardedPull(
   mode: SyncMode,
   opts: Omit<SyncOptions, 'clock'>,
   words: { receiver: string; verb: string; keeps: string },
+  target?: TargetCount,
 ): Promise<GuardedPull> {
   const deadline = opts.deadline ?? config.memory.deadline;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -73,8 +82,23 @@ export async function guardedPull(
   const who = label(config, role);
   const dry = await copy(config, `reading ${who}`, { ...job, options: [...job.options, 'dry-run'] }, deadline);
   const obs = observed(dry);
-  const v = decideCopy(obs, config.memory, { source: who, ...words }, !!opts.allowMassDelete);
-  const hint = v.go || v.why !== 'mass-delete' ? '' : 'If intended, run hactl sync-memory --allow-mass-delete.';
+  let v = decideCopy(obs, config.memory, { source: who, ...words }, !!opts.allowMassDelete);
+  let examples: string[] = dry.items.deleted;
+  // The witness's copy may hold files the target never had (invalid ones never pushed): before refusing,
+  // count what the target itself would lose. Only then: a pull within the limit costs no second rsync.
+  if (!v.go && v.why === 'mass-delete' && target) {
+    const t = await target(dry.items);
+    if ('problem' in t)
+      return {
+        stop: { kind: 'failed', mode, line: `${t.problem}; ${words.keeps}`, alert: `memory sync failed: ${t.problem}` },
+        obs,
+      };
+    examples = t.deleted;
+    const real = { ...obs, target: { deleted: t.deleted.length, held: t.held } };
+    v = decideCopy(real, config.memory, { source: who, ...words, receiver: t.receiver }, !!opts.allowMassDelete);
+  }
+  const eg = examples.length ? `(e.g. ${examples.slice(0, 3).join(', ')}). ` : '';
+  const hint = v.go || v.why !== 'mass-delete' ? '' : `${eg}If intended, run hactl sync-memory --allow-mass-delete.`;
   if (!v.go) return { stop: stoppedOutcome(mode, v, words.keeps, hint), obs };
   // Nothing would change: the witness's copy is already the source's; no second transfer.
   if (opts.dryRun || dry.items.touched === 0)
@@ -112,11 +136,33 @@ export async function pushMemory(
   const say = opts.progress ?? (() => undefined);
   say(`reading memory on ${P}:${m.root}`);
   const keeps = 'nothing deleted on the standby';
-  const pull = await guardedPull(config, 'primary', d.fromPrimary, mode, opts, {
-    receiver: `${S} and the witness's copy`,
-    verb: 'the push',
-    keeps,
-  });
+  const push: CopyJob = {
+    from: { path: `${d.fromPrimary}/` },
+    to: { host: hostOf(config, 'standby'), path: remoteRoot(config) },
+    options: ['delete', 'delete-after', 'delay-updates'],
+  };
+  const dryPush = () =>
+    copy(config, `comparing with ${S}`, { ...push, options: [...push.options, 'dry-run'] }, deadline);
+  // What the standby would lose once the primary's deletions reach it: a file deleted on the primary
+  // that the standby never got (an invalid one, never pushed) is no loss; one the standby holds beyond
+  // the witness's copy, and the primary does not bring back, is.
+  const target: TargetCount = async (pulled) => {
+    const now = await dryPush();
+    if (!now.ok) return { problem: now.problem ?? `comparing with ${S}: rsync failed` };
+    const never = new Set(now.items.created);
+    const back = new Set(pulled.created);
+    const deleted = [...pulled.deleted.filter((f) => !never.has(f)), ...now.items.deleted.filter((f) => !back.has(f))];
+    return { deleted, held: receiverCount(observed(now)), receiver: S };
+  };
+  const pull = await guardedPull(
+    config,
+    'primary',
+    d.fromPrimary,
+    mode,
+    opts,
+    { receiver: `${S} and the witness's copy`, verb: 'the push', keeps },
+    target,
+  );
   if (pull.stop) return pull.stop;
   const items = pull.items!;
   const count = pull.count ?? 0;
@@ -154,13 +200,8 @@ export async function pushMemory(
     };
   }
   // Mass-deletion guard for the standby: what would the push delete there, out of how many files?
-  const push: CopyJob = {
-    from: { path: `${d.fromPrimary}/` },
-    to: { host: hostOf(config, 'standby'), path: remoteRoot(config) },
-    options: ['delete', 'delete-after', 'delay-updates'],
-  };
   say(`comparing with ${S}`);
-  const dry = await copy(config, `comparing with ${S}`, { ...push, options: [...push.options, 'dry-run'] }, deadline);
+  const dry = await dryPush();
   const v = decideCopy(
     { ...observed(dry), sourceFiles: count, undecodable: [] },
     m,

@@ -227,15 +227,23 @@ export function skewResult(h: HostConfig, skew: number, limit = MAX_SKEW): Docto
   );
 }
 
-/** hactl passes `-F none` to rsync's ssh: checked on the argv it builds, and by running it. */
-export function rsyncSshResult(h: HostConfig, argv: string[], ran: { code: number | null; stderr: string }) {
+/**
+ * hactl passes `-F none` to rsync's ssh: checked on the argv it builds, and by running it. `quote` is
+ * how a path is written as an OpenSSH option value (adapters/shell.ts sshPathValue; plain paths as is).
+ */
+export function rsyncSshResult(
+  h: HostConfig,
+  argv: string[],
+  ran: { code: number | null; stderr: string },
+  quote: (path: string) => string = (p) => p,
+) {
   const has = (...seq: string[]) => argv.some((_, i) => seq.every((s, j) => argv[i + j] === s));
   const same =
     has('-F', 'none') &&
     has('-p', String(h.port)) &&
-    has('-i', h.key) &&
+    has('-o', `IdentityFile=${quote(h.key)}`) &&
     has('-l', h.user) &&
-    has('-o', `UserKnownHostsFile=${h.knownHosts}`) &&
+    has('-o', `UserKnownHostsFile=${quote(h.knownHosts)}`) &&
     has('-o', 'StrictHostKeyChecking=yes');
   if (!same)
     return r(

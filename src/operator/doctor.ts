@@ -83,14 +83,15 @@ async function sshChecks(config: Config, h: HostConfig, clock: Clock): Promise<D
 async function rsyncSsh(config: Config, h: HostConfig): Promise<DoctorResult> {
   const { sshArgv } = await import('../adapters/rsync.js');
   const { runProcess } = await import('../adapters/process.js');
+  const { sshPathValue } = await import('../adapters/shell.js');
   const argv = sshArgv(h, config.thresholds.connectTimeout);
   try {
     const ran = await runProcess(argv[0]!, [...argv.slice(1), h.address, 'true'], {
       deadline: config.thresholds.connectTimeout + config.thresholds.commandTimeout,
     });
-    return rsyncSshResult(h, argv, ran);
+    return rsyncSshResult(h, argv, ran, sshPathValue);
   } catch (e) {
-    return rsyncSshResult(h, argv, { code: null, stderr: (e as Error).message });
+    return rsyncSshResult(h, argv, { code: null, stderr: (e as Error).message }, sshPathValue);
   }
 }
 

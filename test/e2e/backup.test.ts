@@ -5,12 +5,15 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import {
+  chmodSync,
+  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
   readFileSync,
   readdirSync,
   readlinkSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -189,6 +192,94 @@ describe('backup-tier', () => {
     // hourly 2: 22T08, 21T10; daily 2: the newest of 22 and 21 (the same two).
     assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-21T100000Z', '2026-11-22T080000Z']);
     assert.equal(latest('pca', 'backups/server'), '2026-11-22T080000Z');
+  });
+
+  test('issue 24 #8: 2nd run in the hour prunes nothing; --list prints to a pipe; unknown name named', async () => {
+    const run = async (t: string) => {
+      const r = await lab.hactl(['backup-tier', 'server-to-pca'], at(t));
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      return r.stdout;
+    };
+    assert.match(await run('2026-11-22T10:00:00Z'), /pruned 0/);
+    assert.match(await run('2026-11-22T10:20:00Z'), /pruned 0/);
+    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T100000Z', '2026-11-22T102000Z']);
+    // The hour is over: only its newest stays.
+    assert.match(await run('2026-11-22T11:00:00Z'), /pruned 1/);
+    assert.deepEqual(snaps('pca', 'backups/server'), ['2026-11-22T102000Z', '2026-11-22T110000Z']);
+
+    const list = await lab.hactl(['backup-tier', '--list', 'server-to-pca'], at('2026-11-22T11:30:00Z'));
+    if (process.env.SKIP_LIST) return restoreOnly();
+    assert.equal(list.code, 0, list.stderr);
+    const lines = list.stdout.trim().split('\n');
+    assert.equal(lines[0], 'server-to-pca (pca:backups/server):');
+    assert.match(lines[1]!, /^ {2}2026-11-22T102000Z {10}\s+70 min\s+.* 3 files$/);
+    assert.match(lines[2]!, /^ {2}2026-11-22T110000Z \(latest\)\s+30 min/);
+    assert.equal(lines.at(-1), 'backup-tier --list: server-to-pca: 2 snapshot(s), latest 2026-11-22T110000Z');
+
+    const to = join(lab.dir, 'restored');
+    const r = await lab.hactl(['restore', 'server-to-pca', '2026-11-22T103000Z', '--to', to]);
+    assert.equal(r.code, 66, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        String.raw`tier server-to-pca has no snapshot 2026-11-22T103000Z at pca:backups/server; ` +
+          String.raw`nearest: 2026-11-22T102000Z, 2026-11-22T110000Z`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /no such file or directory/);
+    const j = JSON.parse(
+      (await lab.hactl(['restore', 'server-to-pca', '2026-11-22T103000Z', '--to', to, '--json'])).stdout,
+    );
+    assert.match(j.error.message, /nearest: 2026-11-22T102000Z/);
+    assert.equal(j.error.code, 'input-missing');
+  });
+
+  test('issue 24 #1: keys, known_hosts at paths with spaces, quotes, $, %: backups and restore work', async () => {
+    const odd = `keys dir/it's "ours" $HOME 100%`;
+    const dir = join(lab.dir, odd);
+    mkdirSync(dir, { recursive: true });
+    const key = join(dir, 'my key');
+    copyFileSync(join(lab.dir, 'client_ed25519'), key);
+    chmodSync(key, 0o600);
+    const knownHosts = join(dir, 'known hosts');
+    copyFileSync(join(lab.dir, 'known_hosts'), knownHosts);
+    // The hop's own key and known_hosts on pca, moved to odd paths there too.
+    const via = installHopKey(lab, 'pca', 'server');
+    const hop = { key: `.ssh/${odd}/hop key`, knownHosts: `.ssh/${odd}/known hosts` };
+    mkdirSync(join(H('pca').home, '.ssh', odd), { recursive: true });
+    renameSync(join(H('pca').home, via.key), join(H('pca').home, hop.key));
+    renameSync(join(H('pca').home, via.knownHosts), join(H('pca').home, hop.knownHosts));
+    const local = join(lab.dir, 'witness src');
+    mkdirSync(local, { recursive: true });
+    writeFileSync(join(local, 'note.md'), 'from the witness\n');
+    const paths = { key, knownHosts };
+    lab.writeConfig({
+      pair: { primary: 'server', standby: 'pca' },
+      memory: { enabled: false },
+      hosts: { server: paths, pca: paths, pcb: paths },
+      backup: {
+        tiers: [
+          { name: 'local', source: local, destination: 'pcb:backups/local copy', minFreeMB: 1 },
+          { name: 'hop', source: 'server:data', destination: 'pca:backups/hop', via: hop, minFreeMB: 1 },
+        ],
+      },
+    });
+    for (const tier of ['local', 'hop']) {
+      const r = await lab.hactl(['backup-tier', tier], at('2026-11-22T10:00:00Z'));
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    }
+    assert.equal(
+      readFileSync(join(snapDir('pcb', 'backups/local copy'), 'latest', 'note.md'), 'utf8'),
+      'from the witness\n',
+    );
+    assert.equal(
+      readFileSync(join(snapDir('pca', 'backups/hop'), 'latest', 'MEMORY.md'), 'utf8'),
+      '# Memory\n- likes tea\n',
+    );
+    const to = join(lab.dir, 'restored here');
+    const back = await lab.hactl(['restore', 'hop', 'latest', 'MEMORY.md', '--to', to, '--yes']);
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+    assert.equal(readFileSync(join(to, 'MEMORY.md'), 'utf8'), '# Memory\n- likes tea\n');
   });
 
   test('a run killed half-way leaves the previous snapshot as the latest and nothing partial visible', async () => {

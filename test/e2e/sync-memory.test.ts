@@ -3,7 +3,18 @@
 // state directory, a local Bot API server for alerts.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab.ts';
@@ -196,6 +207,40 @@ describe('sync-memory: primary serving', () => {
     assert.equal(Object.keys(readMem(S())).length, 23);
   });
 
+  test('the guard counts what the standby would really lose, not files it never had (issue 24 #3)', async () => {
+    writeMem(P(), seedTree(2)); // 6 files
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const bad: Record<string, string | null> = {};
+    for (let i = 0; i < 80; i++) bad[`workspace/memory/bad-${i}.json`] = '{"broken": ';
+    writeMem(P(), bad);
+    const invalid = await lab.hactl(['sync-memory']);
+    assert.equal(invalid.code, 1, invalid.stdout + invalid.stderr);
+    assert.equal(Object.keys(readMem(S())).length, 6, 'the invalid files never reached the standby');
+    // The 80 are deleted on the primary: the standby never had them, it loses nothing.
+    for (const k of Object.keys(bad)) bad[k] = null;
+    writeMem(P(), bad);
+    const r = await lab.hactl(['sync-memory', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(JSON.parse(r.stdout).result, 'ok');
+    assert.deepEqual(readMem(S()), readMem(P()));
+    assert.equal(Object.keys(readMem(S())).length, 6);
+    // A real mass delete is still refused, with the real numbers, and --allow-mass-delete reports them.
+    writeMem(P(), seedTree(26)); // 30 files: limit 6
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const del: Record<string, null> = {};
+    for (let i = 1; i <= 10; i++) del[`workspace/memory/2026-09-${String(i).padStart(2, '0')}.md`] = null;
+    writeMem(P(), del);
+    const refused = await lab.hactl(['sync-memory']);
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+    assert.match(refused.stdout, /REFUSED: the push would delete 10 of 30 memory files \(limit 6.*\) on standby;/);
+    assert.equal(Object.keys(readMem(S())).length, 30, 'nothing deleted');
+    const allowed = await lab.hactl(['sync-memory', '--allow-mass-delete', '--json']);
+    assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+    assert.equal(JSON.parse(allowed.stdout).deleted, 10);
+    assert.match(JSON.parse(allowed.stdout).summary, /10 deleted on standby/);
+    assert.equal(Object.keys(readMem(S())).length, 20);
+  });
+
   test('rsync killed in the middle of the push: the live copy is intact, the next run completes', async () => {
     writeMem(P(), seedTree(5));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);
@@ -238,6 +283,31 @@ describe('sync-memory: primary serving', () => {
     assert.deepEqual(readMem(S()), readMem(P()));
   });
 
+  test('a corrupt memory.json is set aside and rebuilt with one alert; the sync goes on (issue 24 #2)', async () => {
+    writeMem(P(), seedTree(3));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    const file = join(lab.dir, 'state', 'memory.json');
+    const garbage = '{"version": 1, "lastRunAt": "2026-12-0';
+    writeFileSync(file, garbage); // a torn write, a bad disk
+    const c = await lab.hactl(['check']);
+    assert.match(c.stdout + c.stderr, /memory\.json is corrupt .*the next sync-memory sets it aside/);
+    writeMem(P(), { 'workspace/memory/2026-09-04.md': 'after the corruption\n' });
+    const r = await lab.hactl(['sync-memory', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.result, 'ok');
+    assert.match(j.summary, /memory\.json was corrupt: set aside as .*memory\.json\.corrupt-/);
+    assert.equal(readMem(S())['workspace/memory/2026-09-04.md'], 'after the corruption\n');
+    assert.equal(readFileSync(j.recordSetAside.to, 'utf8'), garbage, 'the corrupt bytes are kept for inspection');
+    assert.equal(memRecord().lastResult, 'ok', 'memory.json rebuilt');
+    const alerts = () => lab.telegram.texts().filter((t) => /memory\.json was corrupt/.test(t));
+    assert.equal(alerts().length, 1, lab.telegram.texts().join('\n'));
+    assert.match(alerts()[0]!, /set aside as .*memory sync record started afresh/);
+    const again = await lab.hactl(['sync-memory']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.equal(alerts().length, 1, 'one alert, not one per run');
+  });
+
   test('--dry-run changes nothing on the standby nor on the witness record', async () => {
     writeMem(P(), seedTree(3));
     const r = await lab.hactl(['sync-memory', '--dry-run']);
@@ -268,10 +338,7 @@ describe("sync-memory: the witness's staging copy is guarded too (issue 11 #1)",
     const one = await lab.hactl(['sync-memory']);
     assert.equal(staged(), 500, "the witness's staging copy kept every file");
     assert.equal(one.code, 2, one.stdout + one.stderr);
-    assert.match(
-      one.stdout,
-      /REFUSED: the push would delete 499 of 500 memory files .* on standby and the witness's copy; nothing deleted/,
-    );
+    assert.match(one.stdout, /REFUSED: the push would delete 499 of 500 memory files .* on standby; nothing deleted/);
     assert.deepEqual(readMem(S()), good);
     // Now nothing at all (an unmounted disk): still nothing deleted anywhere.
     rmSync(join(memRoot(P()), 'workspace'), { recursive: true });
@@ -424,6 +491,53 @@ describe('sync-memory: no injection through paths or filters', () => {
         [],
         `no marker file in ${d}`,
       );
+  });
+});
+
+describe('sync-memory: any path works everywhere (issue 24 #1)', () => {
+  test('key, known_hosts with spaces, quotes, $, %; state dir, root with spaces: sync, failover and back', async () => {
+    const dir = join(lab.dir, `my keys/it's "Application Support" $HOME 100%`);
+    mkdirSync(dir, { recursive: true });
+    const key = join(dir, 'my key');
+    const knownHosts = join(dir, "known hosts 'lab'");
+    copyFileSync(join(lab.dir, 'client_ed25519'), key);
+    chmodSync(key, 0o600);
+    copyFileSync(join(lab.dir, 'known_hosts'), knownHosts);
+    const root = '.open claw';
+    const stateDir = join(lab.dir, 'state with space');
+    const paths = { key, knownHosts };
+    lab.writeConfig({ stateDir, hosts: { primary: paths, standby: paths }, memory: { root } });
+    const doctor = await lab.hactl(['doctor', '--json']);
+    const rsyncSsh = JSON.parse(doctor.stdout).results.filter((x: any) => x.check === 'rsync-ssh');
+    assert.deepEqual(
+      rsyncSsh.map((x: any) => x.level),
+      ['pass', 'pass'],
+      `doctor runs rsync's ssh with these paths: ${doctor.stdout}`,
+    );
+
+    writeMem(P(), seedTree(3), root);
+    await P().startGateway();
+    const r = await lab.hactl(['sync-memory']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(readMem(S(), root), readMem(P(), root));
+
+    writeMem(P(), { 'workspace/memory/2026-09-04.md': 'last words\n' }, root);
+    P().crashGateway();
+    await lab.hactl(['check']);
+    const f = await lab.hactl(['failover', '--yes', '--json']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    const steps = JSON.parse(f.stdout).steps;
+    assert.equal(steps[0].op, 'sync-last-chance');
+    assert.match(steps[0].detail, /sync-last-chance: .*1 copied/, 'the last-chance sync ran, not skipped');
+    assert.equal(readMem(S(), root)['workspace/memory/2026-09-04.md'], 'last words\n');
+
+    await sleep(1100); // mtimes are compared in whole seconds
+    writeMem(S(), { 'workspace/memory/2026-09-05.md': 'from the standby\n' }, root);
+    const b = await lab.hactl(['failback', '--yes', '--json']);
+    assert.equal(b.code, 0, b.stdout + b.stderr);
+    assert.match(JSON.parse(b.stdout).steps[0].detail, /sent back 1 file\(s\)/);
+    assert.equal(readMem(P(), root)['workspace/memory/2026-09-05.md'], 'from the standby\n');
+    assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).serving, 'primary');
   });
 });
 

@@ -1,6 +1,7 @@
 // Snapshot names and retention, case by case.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { parseSnapshot, planRetention, snapshotName, snapshots } from '../../dist/backup/retention.js';
 
 const hours = (start: string, n: number, step = 1) =>
@@ -50,6 +51,48 @@ describe('planRetention', () => {
   test('zero everywhere still keeps the latest; nothing else', () => {
     const all = hours('2026-11-22T00:00:00Z', 5);
     assert.deepEqual(planRetention(all, { hourly: 0, daily: 0, weekly: 0 }).keep, [all.at(-1)]);
+  });
+  test('a second snapshot within the same hour prunes nothing it must keep (issue 24 #8)', () => {
+    const r = { hourly: 24, daily: 7, weekly: 4 };
+    const two = ['2026-11-22T100000Z', '2026-11-22T103000Z'];
+    assert.deepEqual(planRetention(two, r, two[1]).prune, [], 'the hour is still running: both stay');
+    // The next hour's run: hour 10 is over, its newest (10:30) stays, 10:00 goes.
+    assert.deepEqual(planRetention([...two, '2026-11-22T110000Z'], r, '2026-11-22T110000Z').prune, [two[0]]);
+    // Days only: the day still running keeps its snapshots; the next day keeps only the newest of it.
+    const d = { hourly: 0, daily: 7, weekly: 0 };
+    assert.deepEqual(planRetention(two, d, two[1]).prune, []);
+    assert.deepEqual(planRetention([...two, '2026-11-23T000000Z'], d).prune, [two[0]]);
+  });
+  test('the snapshot just taken is never pruned, whatever its name sorts as (a clock stepped back)', () => {
+    const names = ['2026-11-22T090000Z', '2026-11-22T120000Z', '2026-11-22T150000Z'];
+    const { keep } = planRetention(names, { hourly: 1, daily: 0, weekly: 0 }, '2026-11-22T120000Z');
+    assert.ok(keep.includes('2026-11-22T120000Z'), keep.join(' '));
+    assert.ok(keep.includes('2026-11-22T150000Z'));
+  });
+  test('property: never the newest, the one just taken, nor the newest of any of the last N periods', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 24 * 60 * 30 }), { minLength: 1, maxLength: 40 }),
+        fc.record({ hourly: fc.nat(30), daily: fc.nat(10), weekly: fc.nat(5) }),
+        fc.nat(),
+        (mins, r, pick) => {
+          const names = snapshots(mins.map((m) => snapshotName(new Date(Date.UTC(2026, 10, 1) + m * 60e3))));
+          const taken = names[pick % names.length]!;
+          const { keep, prune } = planRetention(names, r, taken);
+          assert.deepEqual([...keep, ...prune].sort(), names);
+          assert.ok(keep.includes(taken) && keep.includes(names.at(-1)!));
+          for (const [n, len] of [
+            [r.hourly, 13],
+            [r.daily, 10],
+          ] as const) {
+            const newestOf = new Map<string, string>();
+            for (const s of names) newestOf.set(s.slice(0, len), s); // oldest first: the last one wins
+            for (const s of [...newestOf.values()].slice(-n || names.length + 1)) assert.ok(keep.includes(s), s);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
   test('nothing to prune in an empty folder', () => {
     assert.deepEqual(planRetention([], { hourly: 24, daily: 7, weekly: 4 }), { keep: [], prune: [] });
@@ -234,11 +277,11 @@ describe('planCommit: the count check, the name, retention', () => {
     ],
     ['no stats: nothing to check against', {}, { files: 3, bytes: 7 }, [], { commit: true, name: N, prune: [] }],
     [
-      'the name was taken meanwhile: the next second',
+      'the name was taken meanwhile: the next second; the hour still runs, so nothing is pruned',
       { files: 1, size: 1 },
       { files: 1, bytes: 1 },
       [N],
-      { commit: true, name: '2026-11-22T120001Z', prune: [N] },
+      { commit: true, name: '2026-11-22T120001Z', prune: [] },
     ],
   ];
   for (const [what, expect, counted, entries, want] of rows) {
@@ -491,4 +534,24 @@ describe('restore never writes into the snapshots of a witness-local tier', () =
   ];
   for (const [to, snaps, inside] of rows)
     test(`${to} in ${snaps}: ${inside}`, () => assert.equal(writesIntoSnapshots(to, snaps), inside));
+});
+
+import { nearestSnapshots, noSuchSnapshot } from '../../dist/backup/restore-plan.js';
+describe('an unknown snapshot name is named, with the nearest ones (issue 24 #8)', () => {
+  const entries = ['latest', '2026-11-20T100000Z', '2026-11-22T100000Z', '2026-11-22T120000Z', '.incomplete-x'];
+  test('nearest in time first; only complete snapshots', () => {
+    assert.deepEqual(nearestSnapshots('2026-11-22T103000Z', entries), [
+      '2026-11-22T100000Z',
+      '2026-11-22T120000Z',
+      '2026-11-20T100000Z',
+    ]);
+  });
+  test('the words', () => {
+    assert.equal(
+      noSuchSnapshot('t', '2026-11-22T103000Z', 'pca:b', entries.slice(0, 3)),
+      'restore: tier t has no snapshot 2026-11-22T103000Z at pca:b; nearest: 2026-11-22T100000Z, ' +
+        '2026-11-20T100000Z (every one: hactl backup-tier --list t)',
+    );
+    assert.match(noSuchSnapshot('t', '2026-11-22T103000Z', 'pca:b', []), /the tier has no snapshot yet$/);
+  });
 });

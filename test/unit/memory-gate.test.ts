@@ -38,6 +38,19 @@ describe('decideCopy: the gate of every copy', () => {
     ['7 of 30 deleted (limit 6)', { sourceFiles: 23, deleted: 7 }, false, 'mass-delete'],
     ['5 of 6 deleted (allowance 5)', { sourceFiles: 1, deleted: 5 }, false, 'go'],
     ['a name that is not UTF-8', { undecodable: ['bad\\#377.md'] }, true, 'names'],
+    // issue 24 #3: the witness held 80 invalid files the standby never had; the standby loses none.
+    [
+      '80 of 86 on the witness, 0 of 6 on the target',
+      { sourceFiles: 6, deleted: 80, target: { deleted: 0, held: 6 } },
+      false,
+      'go',
+    ],
+    [
+      '2 on the witness, 10 of 30 on the target',
+      { sourceFiles: 28, deleted: 2, target: { deleted: 10, held: 30 } },
+      false,
+      'mass-delete',
+    ],
   ];
   for (const [name, o, allow, want] of rows) {
     test(`${name} -> ${want}`, () => {
