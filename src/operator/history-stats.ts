@@ -37,6 +37,10 @@ export interface HistoryStats {
   lastFailback: LastMove | null;
   /** Carried across lines (and across a rotation): the first confirmed failure of an incident still open. */
   openFailureAt: string | null;
+  /** The last recovery's time (first confirmed failure to verified start), ms; absent in older files. */
+  lastRecoveryMs?: number | null;
+  /** Each command's last exit code (metrics: hactl_last_exit_code); absent in older files. */
+  lastExit?: Record<string, number>;
 }
 
 export type Pair = { primary: string; standby: string };
@@ -59,6 +63,8 @@ export function emptyStats(): HistoryStats {
     lastFailover: null,
     lastFailback: null,
     openFailureAt: null,
+    lastRecoveryMs: null,
+    lastExit: {},
   };
 }
 
@@ -98,7 +104,8 @@ function countMethods(methods: HistoryStats['methods'], e: Entry, pair: Pair): H
     const host = o.role === 'primary' || o.role === 'standby' ? pair[o.role as 'primary' | 'standby'] : undefined;
     if (!host) continue;
     for (const m of o.methods) {
-      if (typeof m?.name !== 'string') continue;
+      // A method the host does not have (no systemd unit, no CLI) was not tried: not a 0/1.
+      if (typeof m?.name !== 'string' || m.absent === true) continue;
       if (out === methods) out = { ...methods };
       const prev = out[host]?.[m.name] ?? { tried: 0, ok: 0 };
       out[host] = { ...out[host], [m.name]: { tried: prev.tried + 1, ok: prev.ok + (m.ok ? 1 : 0) } };
@@ -112,6 +119,8 @@ export function foldEntry(s: HistoryStats, e: Entry, pair: Pair): HistoryStats {
   if (!e || typeof e !== 'object' || Number.isNaN(ms(e.at))) return s;
   const n: HistoryStats = { ...s, entries: s.entries + 1, first: s.first ?? e.at, last: e.at };
   const kind = kindOf(e);
+  if (typeof e.command === 'string' && Number.isInteger(e.exitCode) && e.command.length <= 32)
+    n.lastExit = { ...s.lastExit, [e.command]: e.exitCode };
   if (kind === 'check' && e.hosts && typeof e.hosts === 'object') {
     n.checks++;
     for (const o of Object.values(e.hosts) as Entry[]) if (o?.transient) n.falseAlarms++;
@@ -136,6 +145,7 @@ export function foldEntry(s: HistoryStats, e: Entry, pair: Pair): HistoryStats {
       if (took >= 0) {
         n.recoveries++;
         n.recoveryMsTotal += took;
+        n.lastRecoveryMs = took;
       }
       n.openFailureAt = null;
     }
