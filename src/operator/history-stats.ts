@@ -12,6 +12,8 @@ export interface Count {
 export interface MethodCount {
   tried: number;
   ok: number;
+  /** Runs where the host did not have the method (no systemd unit, no CLI): not tried, not a 0%. */
+  absent?: number;
 }
 export interface LastMove {
   at: string;
@@ -104,11 +106,16 @@ function countMethods(methods: HistoryStats['methods'], e: Entry, pair: Pair): H
     const host = o.role === 'primary' || o.role === 'standby' ? pair[o.role as 'primary' | 'standby'] : undefined;
     if (!host) continue;
     for (const m of o.methods) {
-      // A method the host does not have (no systemd unit, no CLI) was not tried: not a 0/1.
-      if (typeof m?.name !== 'string' || m.absent === true) continue;
+      if (typeof m?.name !== 'string') continue;
       if (out === methods) out = { ...methods };
       const prev = out[host]?.[m.name] ?? { tried: 0, ok: 0 };
-      out[host] = { ...out[host], [m.name]: { tried: prev.tried + 1, ok: prev.ok + (m.ok ? 1 : 0) } };
+      // A method the host does not have (no systemd unit, no CLI) was not tried: counted apart,
+      // so history does not show it as 0/1 (0%) and learned order still puts it last.
+      const next: MethodCount =
+        m.absent === true
+          ? { ...prev, absent: (prev.absent ?? 0) + 1 }
+          : { ...prev, tried: prev.tried + 1, ok: prev.ok + (m.ok ? 1 : 0) };
+      out[host] = { ...out[host], [m.name]: next };
     }
   }
   return out;
@@ -163,11 +170,15 @@ export const meanRecoverySeconds = (s: HistoryStats): number | null =>
   s.recoveries ? Math.round(s.recoveryMsTotal / s.recoveries / 100) / 10 : null;
 
 /** Success rate per start method, all hosts together and per host. */
-export function methodRates(s: HistoryStats): Array<{ host: string; method: string; tried: number; ok: number }> {
-  const rows: Array<{ host: string; method: string; tried: number; ok: number }> = [];
+export function methodRates(
+  s: HistoryStats,
+): Array<{ host: string; method: string; tried: number; ok: number; absent: number }> {
+  const rows: Array<{ host: string; method: string; tried: number; ok: number; absent: number }> = [];
   for (const [host, ms] of Object.entries(s.methods))
-    for (const [method, c] of Object.entries(ms)) rows.push({ host, method, ...c });
-  return rows.sort((a, b) => a.host.localeCompare(b.host) || b.ok / b.tried - a.ok / a.tried);
+    for (const [method, c] of Object.entries(ms))
+      rows.push({ host, method, tried: c.tried, ok: c.ok, absent: c.absent ?? 0 });
+  const rate = (r: { tried: number; ok: number }) => (r.tried ? r.ok / r.tried : -1);
+  return rows.sort((a, b) => a.host.localeCompare(b.host) || rate(b) - rate(a));
 }
 
 /** An entry filter: --since (an instant) and --kind (a set). */

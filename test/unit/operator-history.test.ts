@@ -101,7 +101,13 @@ describe('history stats (pure fold)', () => {
       ],
     };
     const t = foldEntries(emptyStats(), [move(100, 'failback', true, 1000, [absent])], PAIR);
-    assert.deepEqual(t.methods.pc1, { detached: { tried: 1, ok: 1 } });
+    assert.deepEqual(t.methods.pc1, { 'systemd-user': { tried: 0, ok: 0, absent: 1 }, detached: { tried: 1, ok: 1 } });
+    // Learned order still puts the method the host does not have after the one that works.
+    assert.deepEqual(orderMethods(['systemd-user', 'openclaw-cli', 'detached'], t.methods.pc1), [
+      'detached',
+      'openclaw-cli',
+      'systemd-user',
+    ]);
   });
 
   test('folding in any two parts gives the same stats as folding all (what rotation relies on)', () => {
