@@ -209,6 +209,8 @@ describe('hactl cron', () => {
     assert.equal(hactl(['cron', '--install', '--log-dir', moved]).code, 0);
     const now = readFileSync(store, 'utf8');
     assert.ok(now.includes(`>>'${moved}/cluster.log'`) && now.includes(`'${bin}' check --watch`), now);
+    // --logrotate rotates the directory the block writes to.
+    assert.match(hactl(['cron', '--logrotate']).stdout, new RegExp(`^${moved}/\\*\\.log \\{$`, 'm'));
   });
 
   test('--env-file: the printed line exports its secrets to hactl under /bin/sh; an open file is refused', () => {
