@@ -110,8 +110,9 @@ export function buildProgram(run: Runner): Command {
     .option('--remove', "remove hactl's block from the crontab; other lines stay")
     .option('--logrotate', 'print a logrotate snippet for the log directory')
     .option('--systemd <dir>', 'write .service/.timer units into DIR instead (e.g. /etc/systemd/system)')
-    .option('--log-dir <dir>', 'where the jobs append their logs', '/var/log/hactl')
-    .option('--bin <path>', 'the hactl executable the jobs run (default: this one)')
+    .option('--log-dir <dir>', 'where the jobs append their logs (default /var/log/hactl; --install keeps it)')
+    .option('--bin <path>', 'the hactl executable the jobs run (default: this one; --install keeps it)')
+    .option('--env-file <file>', "NAME='value' lines (mode 0600) with the token and webhook URLs the jobs need")
     .action(lazy(() => import('./commands/cron.js')));
   program
     .command('pause')

@@ -55,8 +55,8 @@ export class UsageError extends HactlError {
 }
 
 export class InputMissingError extends HactlError {
-  constructor(path: string) {
-    super(`${path}: no such file or directory`, EXIT.NOINPUT, 'check the path');
+  constructor(path: string, message = `${path}: no such file or directory`, hint = 'check the path') {
+    super(message, EXIT.NOINPUT, hint);
     this.where = path;
   }
 }

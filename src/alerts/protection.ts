@@ -12,7 +12,7 @@ export const STATE_REBUILT =
 export function configBrokenText(prefix: string, file: string, firstLine: string): string {
   return (
     `${prefix} 🔴 config ${file} stopped loading: ${firstLine.slice(0, 300)} — every hactl run exits 78, ` +
-    'NOTHING is checked or failed over until it is fixed (hactl validate shows every problem)'
+    'NOTHING is checked or failed over until it is fixed (hactl doctor shows every problem)'
   );
 }
 

@@ -40,10 +40,26 @@ export async function moveByHand(name: Move, cmd: Command): Promise<number> {
     );
   }
   let planned: RunRecord | undefined;
-  const code = await runCommand(name, { ...opts, dryRun: true }, 'cluster', async (ctx) => {
-    planned = await body(ctx);
-    return planned;
-  });
+  // The plan's steps are shown, then the question: not the dry run's own summary ("failover
+  // --dry-run: would failover"), which reads as if the person had asked for a dry run. When there
+  // is nothing to do, its line says why and no question follows.
+  const dry = { ...opts, dryRun: true };
+  class PlanThenAsk extends Reporter {
+    override summary(line: string, data: unknown): void {
+      if (!(data as { plan?: unknown } | null)?.plan) super.summary(line, data);
+    }
+  }
+  const code = await runCommand(
+    name,
+    dry,
+    'cluster',
+    async (ctx) => {
+      planned = await body(ctx);
+      return planned;
+    },
+    undefined,
+    new PlanThenAsk(dry),
+  );
   if (!planned?.data?.plan) return code; // nothing to do: the dry run said why
   if (await ask(`Carry out this ${name} now? [y/N] `)) return runCommand(name, opts, 'cluster', body);
   new Reporter(opts).summary(`${name}: not confirmed; nothing done`, null);

@@ -59,8 +59,11 @@ function statsLines(title: string, s: ReturnType<typeof statsView>): string[] {
       `${s.failbacks.failed} failed`,
     `  mean time to recover ${mttr}; ${s.falseAlarmsAvoided} single failures not confirmed (false alarms avoided)`,
   ];
-  for (const m of s.methods)
-    out.push(`  start method ${m.method} on ${m.host}: ${m.ok}/${m.tried} (${Math.round((m.rate ?? 0) * 100)}%)`);
+  for (const m of s.methods) {
+    const none = m.absent ? `not on the host (${m.absent} run(s))` : '';
+    const rate = m.tried ? `${m.ok}/${m.tried} (${Math.round((m.rate ?? 0) * 100)}%)` : '';
+    out.push(`  start method ${m.method} on ${m.host}: ${[rate, none].filter(Boolean).join('; ')}`);
+  }
   if (s.incidentOpenSince) out.push(`  an incident is open since ${s.incidentOpenSince}`);
   return out;
 }

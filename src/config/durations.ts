@@ -6,6 +6,7 @@
 // (seconds, or minutes for a tier's interval), so nothing past the loader changes.
 // Pure: no I/O.
 
+import { secretAt } from './locate.js';
 export type Unit = 's' | 'm';
 
 /** Every duration key, by JSON pointer ('*' for any array index or map key); schema: "x-unit". */
@@ -99,8 +100,10 @@ export function normalizeDurations(data: unknown): { problems: DurationFinding[]
       const v = holder[key];
       if (typeof v === 'string') {
         const ms = parseDuration(v);
-        const found = JSON.stringify(v.slice(0, 40));
-        const msg = `must be ${DURATION_HELP}, or a number of ${unit.name} (found ${found})`;
+        const found = secretAt(path.split('/').slice(1), v)
+          ? 'value not shown: it may hold a secret'
+          : `found ${JSON.stringify(v.slice(0, 40))}`;
+        const msg = `must be ${DURATION_HELP}, or a number of ${unit.name} (${found})`;
         if (ms === undefined) problems.push({ path, msg });
         else holder[key] = ms / unit.ms;
       } else if (typeof v === 'number' && d.unit !== 's' && Number.isFinite(v) && v > 0) {

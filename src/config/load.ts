@@ -19,7 +19,7 @@ export function findConfigPath(explicit: string | undefined, env: NodeJS.Process
   for (const p of DEFAULT_PATHS) if (existsSync(p)) return p;
   throw new ConfigError(
     [`no config file: none given with --config or HACTL_CONFIG, and none at ${DEFAULT_PATHS.join(' or ')}`],
-    'copy hactl.example.yaml to /etc/hactl/hactl.yaml and edit it',
+    'run `hactl init` to write /etc/hactl/hactl.yaml (or give --config), then edit it',
   );
 }
 

@@ -30,11 +30,31 @@ export function offsetOf(doc: Document, err: Located): number | undefined {
   return undefined;
 }
 
-/** " (found 70000)" for a scalar at the error's path; "" for maps, lists and absent keys. */
+// Keys whose values are secrets or may carry one (a webhook URL holds its token in its path).
+const SECRET_KEY = /url|token|secret|pass|auth|cred|cookie|header|apikey|api_key|dsn|webhook/i;
+// A value that looks like a URL or a bot token, whatever key holds it (a URL typed under `format`).
+const SECRET_VALUE = /^[a-z][a-z0-9+.-]*:\/\/|^\d{6,}:[\w-]{20,}/i;
+
+/**
+ * True when the value at this path must never be printed: its key names a secret-bearing
+ * field (URLs, tokens, headers...), a parent is `headers`, or the value itself looks like a
+ * URL or a token. Config errors go to stderr, cron logs, --json and the last-good alert.
+ */
+export function secretAt(segs: string[], value: unknown): boolean {
+  if (segs.some((s) => SECRET_KEY.test(s))) return true;
+  return typeof value === 'string' && SECRET_VALUE.test(value.trim());
+}
+
+/**
+ * " (found 70000)" for a scalar at the error's path; "" for maps, lists and absent keys, and
+ * for a value that may hold a secret (secretAt): the line names the key, never the value.
+ */
 export function valueFound(doc: Document, err: AjvError): string {
   if (['required', 'additionalProperties', 'oneOf'].includes(err.keyword)) return '';
-  const v = doc.getIn(segments(err.instancePath));
+  const segs = segments(err.instancePath);
+  const v = doc.getIn(segs);
   if (v === undefined || (typeof v === 'object' && v !== null)) return '';
+  if (secretAt(segs, v)) return ' (value not shown: it may hold a secret)';
   if (typeof v === 'number' && !Number.isFinite(v)) return ` (found ${String(v)})`;
   const shown = JSON.stringify(v);
   return ` (found ${shown.length > 80 ? `${shown.slice(0, 77)}..."` : shown})`;

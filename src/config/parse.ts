@@ -1,6 +1,7 @@
 // Config: parse and validate (pure but for rule schema files). Every problem is reported at once as
 // file:line:col: key, value found, what is allowed, capped at MAX_PROBLEMS lines so a hostile file cannot
 // flood the terminal or take minutes. Loaded by load.ts only for a config not in the cache (cache.ts).
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { describeAjvError, type AjvError, type Validator } from '../validators.js';
@@ -12,6 +13,9 @@ import { offsetOf, valueFound } from './locate.js';
 import { pairProblems, tierProblems, type Finding } from './cross.js';
 import { sshPathProblems } from './ssh-paths.js';
 import { expandPath } from './load.js';
+import { keysAt, nearestKey } from './suggest.js';
+import { packageFile } from '../paths.js';
+import { segments } from './locate.js';
 
 /** More lines than this help nobody: the first ones are shown, then a count of the rest. */
 export const MAX_PROBLEMS = 50;
@@ -21,6 +25,54 @@ export interface ParseOptions {
   readSchema?: ReadSchema;
   /** Deprecations and other warnings, each one line with file:line:col; they never stop a run. */
   warn?: (line: string) => void;
+  /** The config's JSON Schema, for "did you mean" (read from schema/hactl.schema.json when a key is unknown). */
+  schema?: Record<string, unknown>;
+}
+
+let schemaCache: Record<string, unknown> | null | undefined;
+/** schema/hactl.schema.json, read once and only when a key is unknown; null when it cannot be read. */
+function configSchema(): Record<string, unknown> | null {
+  if (schemaCache === undefined) {
+    try {
+      schemaCache = JSON.parse(readFileSync(packageFile('schema/hactl.schema.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+    } catch {
+      schemaCache = null;
+    }
+  }
+  return schemaCache;
+}
+
+/**
+ * A mistyped key gets "did you mean"; when the key it means is required there, the two ajv
+ * errors (an extra key, a missing one) become one line: `chatID` is not two unrelated problems.
+ */
+function linkTypos(errors: AjvError[], schema: () => Record<string, unknown> | null): AjvError[] {
+  const extra = errors.filter((e) => e.keyword === 'additionalProperties');
+  if (!extra.length) return errors;
+  const root = schema();
+  if (!root) return errors;
+  const meant = new Map<AjvError, string>();
+  for (const e of extra) {
+    const key = String(e.params.additionalProperty);
+    const near = nearestKey(key, keysAt(root, segments(e.instancePath)));
+    if (near) meant.set(e, near);
+  }
+  const covered = (r: AjvError) =>
+    r.keyword === 'required' &&
+    [...meant].some(([e, near]) => e.instancePath === r.instancePath && near === r.params.missingProperty);
+  return errors
+    .filter((e) => !covered(e))
+    .map((e) => {
+      const near = meant.get(e);
+      if (!near) return e;
+      const required = errors.some(
+        (r) => r.keyword === 'required' && r.instancePath === e.instancePath && r.params.missingProperty === near,
+      );
+      return { ...e, params: { ...e.params, didYouMean: near, ...(required && { required: true }) } };
+    });
 }
 
 const lineOf = (p: string): number => {
@@ -49,7 +101,8 @@ export function parseConfig(text: string, file: string, validate: Validator, opt
   // A bad duration string is already said in words; ajv's pattern error would only repeat it.
   // propertyNames repeats the pattern error just before it.
   const shown = (e: AjvError) => !told.has(e.instancePath) && e.keyword !== 'propertyNames';
-  const errors = valid ? [] : relevantErrors(validate.errors ?? []).filter(shown);
+  const schema = () => opts.schema ?? configSchema();
+  const errors = valid ? [] : linkTypos(relevantErrors(validate.errors ?? []).filter(shown), schema);
   add(errors, (err) => `${at(offsetOf(doc, locator(err)))}: ${describeError(err)}${valueFound(doc, err)}`);
   // Cross-field checks run even when the schema failed, so every problem is reported at once.
   const hosts = (data as { hosts?: unknown }).hosts;
@@ -115,6 +168,11 @@ function describeError(err: NamedError): string {
     const rule = NAME_RULES.find(([re]) => re.test(err.instancePath));
     const why = rule?.[1] ?? `whose name ${err.message ?? 'is not allowed'}`;
     return `${err.instancePath || '/'} has the key '${err.propertyName.slice(0, 60)}', ${why}`;
+  }
+  if (typeof err.params.didYouMean === 'string') {
+    const near = err.params.didYouMean;
+    const req = err.params.required ? ` (a required key, missing)` : '';
+    return `${describeAjvError(err)}: did you mean '${near}'?${req}`;
   }
   const words = err.keyword === 'pattern' && PATTERN_WORDS.find(([re]) => re.test(err.instancePath))?.[1];
   if (words) return `${err.instancePath} ${words}`;

@@ -18,7 +18,7 @@ function kind(st: Stats): string {
   return 'not a regular file';
 }
 
-const HINT = 'give --config (or HACTL_CONFIG) a regular YAML file, e.g. a copy of hactl.example.yaml';
+const HINT = 'give --config (or HACTL_CONFIG) a regular YAML file; hactl init writes a starting one';
 
 /** Why a file cannot be read, in words (no path): the caller says which file it was. */
 export class Unreadable extends Error {}

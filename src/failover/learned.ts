@@ -10,7 +10,8 @@ import type { MethodCount } from '../operator/history-stats.js';
 export function orderMethods(methods: string[], stats: Record<string, MethodCount> | undefined): string[] {
   const rate = (m: string): number | undefined => {
     const c = stats?.[m];
-    return c && c.tried > 0 ? c.ok / c.tried : undefined;
+    if (c && c.tried > 0) return c.ok / c.tried;
+    return c?.absent ? 0 : undefined; // never there on this host: last, like a method that never works
   };
   const slots = methods.map((m, i) => ({ m, i, r: rate(m) }));
   const tried = slots.filter((s) => s.r !== undefined).sort((a, b) => b.r! - a.r! || a.i - b.i);

@@ -221,7 +221,17 @@ export function decideFailback(
   const P = label(config, 'primary');
   const rebuilt = req.auto ? rebuiltHold(state) : undefined;
   if (rebuilt) return rebuilt;
-  if (state.serving === 'primary') return wait(`${P} already serves`);
+  if (state.serving === 'primary') {
+    // Words only: "already serves" when the last check saw its gateway healthy; otherwise nothing serves.
+    const o = state.lastCheck?.hosts.primary;
+    const seen = !o || o.status === 'healthy';
+    return wait(
+      seen
+        ? `${P} already serves`
+        : `${P} is recorded as serving but its gateway was ${o.status} at the last check (${o.detail}): ` +
+            'failback moves service from the standby, and it does not serve; see hactl check and hactl failover',
+    );
+  }
   if (!req.auto) return { act: true, plan: failbackPlan(config, req, `failback by hand (${req.who})`) };
   const paused = pausedAuto(pause, now);
   if (paused) return paused;
@@ -230,18 +240,21 @@ export function decideFailback(
   const stale = staleness(config, state, now, '');
   if (stale) return stale;
   const back = state.streaks.primary.reachable;
-  if (back < t.successesBeforeFailback) return wait(`${P} back for ${back}/${t.successesBeforeFailback} checks`);
+  if (back < t.successesBeforeFailback)
+    return wait(`${P} reachable, gateway idle, for ${back}/${t.successesBeforeFailback} checks (ready to take back)`);
   // Back for a duration, not only a count: checks run by hand seconds apart must not hurry it.
   const since = state.streaks.primary.reachableSince;
   const forS = since ? age(now, since) : 0;
   if (forS < t.healthyFor) {
     const from = since ? ` (since ${since})` : '';
-    return wait(`${P} back for ${Math.floor(forS)} s of ${t.healthyFor} s (thresholds.healthyFor)${from}`);
+    return wait(
+      `${P} reachable, gateway idle, for ${Math.floor(forS)} s of ${t.healthyFor} s (thresholds.healthyFor)${from}`,
+    );
   }
   return (
     retryBudget(config, state.failback, now, 'failback') ?? {
       act: true,
-      plan: failbackPlan(config, req, `${P} back for ${back} checks over ${Math.round(forS)} s`),
+      plan: failbackPlan(config, req, `${P} reachable, gateway idle, for ${back} checks over ${Math.round(forS)} s`),
     }
   );
 }

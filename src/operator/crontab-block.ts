@@ -86,3 +86,25 @@ export function mergeCrontab(existing: string, block: string[] | null): MergeRes
   if (spans.length > 1) notes.push(`${spans.length} hactl blocks were found; one is left`);
   return { ok: true, text, changed: text !== existing, notes };
 }
+
+const OPTIONS = '# hactl cron options: ';
+
+/** The block's line that keeps the options given to `hactl cron --install` (--log-dir, --bin, --env-file). */
+export function optionsLine(options: Record<string, string>): string {
+  return OPTIONS + JSON.stringify(options);
+}
+
+/** The options the crontab's hactl block was installed with ({} when none, or no block). */
+export function rememberedOptions(crontab: string): Record<string, string> {
+  for (const line of crontab.split('\n')) {
+    if (!line.startsWith(OPTIONS)) continue;
+    try {
+      const v: unknown = JSON.parse(line.slice(OPTIONS.length));
+      if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+      return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    } catch {
+      return {};
+    }
+  }
+  return {};
+}

@@ -24,6 +24,7 @@ import {
   type DoctorResult,
   type FileFacts,
 } from './doctor-checks.js';
+import { channelResult, type ChannelFacts } from './doctor-channels.js';
 
 function facts(file: string): FileFacts | null {
   try {
@@ -107,6 +108,75 @@ async function hostChecks(config: Config, h: HostConfig, clock: Clock): Promise<
   return [keyFileResult(h, facts(h.key)), knownHostsResult(h, known), ...ssh, rsync];
 }
 
+/** One request that sends no message; the answer's status, or why there was none. Never throws. */
+async function ask(url: string, timeoutSec: number, headers: Record<string, string> = {}) {
+  try {
+    const res = await fetch(url, {
+      headers: { ...headers, 'user-agent': 'hactl doctor' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutSec * 1000),
+    });
+    const body = await res.text().catch(() => '');
+    return { status: res.status, body };
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    const why =
+      err.name === 'TimeoutError'
+        ? `no answer within ${timeoutSec} s`
+        : (err.cause?.code ?? err.cause?.message ?? err.message);
+    return { error: why };
+  }
+}
+
+/**
+ * Every configured alert channel: its secret is set (token, URL, secretEnv), and it answers a
+ * request that sends nothing (Telegram getMe; a GET of the webhook URL). Names only, never a
+ * token or a URL's path.
+ */
+async function channelChecks(config: Config): Promise<DoctorResult[]> {
+  const { redact } = await import('../output.js');
+  const { webhookUrl } = await import('../adapters/alerts.js');
+  const { describeUrl } = await import('../adapters/webhook.js');
+  const facts: Array<Promise<ChannelFacts>> = [];
+  const tg = config.alerts.telegram;
+  if (tg) {
+    const { resolveToken } = await import('../adapters/telegram.js');
+    const { token, problem } = resolveToken(config);
+    const name = 'alerts.telegram';
+    if (problem || !token) facts.push(Promise.resolve({ name, problem: problem ?? 'no bot token' }));
+    else {
+      const { addSecret } = await import('../output.js');
+      addSecret(token);
+      const root = (tg.apiRoot ?? 'https://api.telegram.org').replace(/\/$/, '');
+      facts.push(
+        ask(`${root}/bot${token}/getMe`, tg.timeout).then((a) => {
+          let detail: string | undefined;
+          try {
+            const u = (JSON.parse(a.body ?? '') as { result?: { username?: string } }).result?.username;
+            if (u) detail = `bot @${u}`;
+          } catch {
+            /* not JSON: the status says enough */
+          }
+          return { name, answer: { status: a.status, error: a.error && redact(a.error), detail } };
+        }),
+      );
+    }
+  }
+  (config.alerts.webhooks ?? []).forEach((w, i) => {
+    const url = webhookUrl(w);
+    const name = `alerts.webhooks[${i}] (${w.format}${url ? `, ${describeUrl(url)}` : ''})`;
+    if (!url) return facts.push(Promise.resolve({ name, problem: `no URL: set ${w.urlEnv ?? 'url'}` }));
+    const secret = w.secretEnv ? process.env[w.secretEnv]?.trim() : undefined;
+    if (w.secretEnv && !secret)
+      return facts.push(Promise.resolve({ name, problem: `${w.secretEnv} is not set (secretEnv)` }));
+    const headers = { ...(w.headers ?? {}), ...(secret ? { authorization: `Bearer ${secret}` } : {}) };
+    facts.push(
+      ask(url, w.timeout ?? 5, headers).then((a) => ({ name, answer: { ...a, error: a.error && redact(a.error) } })),
+    );
+  });
+  return (await Promise.all(facts)).map(channelResult);
+}
+
 export async function runDoctor(opts: GlobalOptions, clock: Clock = systemClock()): Promise<number> {
   const out = new Reporter(opts);
   const { loadConfig } = await import('../config/load.js');
@@ -118,8 +188,12 @@ export async function runDoctor(opts: GlobalOptions, clock: Clock = systemClock(
   const tokenFile = config.alerts.telegram?.tokenFile;
   if (tokenFile) results.push(secretFileResult(tokenFile, facts(tokenFile)));
   out.progress(`checking ${Object.keys(config.hosts).join(', ')}`);
-  for (const rs of await Promise.all(Object.values(config.hosts).map((h) => hostChecks(config, h, clock))))
-    results.push(...rs);
+  const [hosts, channels] = await Promise.all([
+    Promise.all(Object.values(config.hosts).map((h) => hostChecks(config, h, clock))),
+    channelChecks(config),
+  ]);
+  for (const rs of hosts) results.push(...rs);
+  results.push(...channels);
   const { exitCode, counts, line } = summarizeDoctor(results);
   const shown = opts.quiet ? results.filter((x) => x.level !== 'pass') : results;
   out.summary([...shown.map(formatResult), line].join('\n'), {

@@ -12,6 +12,8 @@ export interface Count {
 export interface MethodCount {
   tried: number;
   ok: number;
+  /** Runs where the host did not have the method (no systemd unit, no CLI): not tried, not a 0%. */
+  absent?: number;
 }
 export interface LastMove {
   at: string;
@@ -37,6 +39,10 @@ export interface HistoryStats {
   lastFailback: LastMove | null;
   /** Carried across lines (and across a rotation): the first confirmed failure of an incident still open. */
   openFailureAt: string | null;
+  /** The last recovery's time (first confirmed failure to verified start), ms; absent in older files. */
+  lastRecoveryMs?: number | null;
+  /** Each command's last exit code (metrics: hactl_last_exit_code); absent in older files. */
+  lastExit?: Record<string, number>;
 }
 
 export type Pair = { primary: string; standby: string };
@@ -59,6 +65,8 @@ export function emptyStats(): HistoryStats {
     lastFailover: null,
     lastFailback: null,
     openFailureAt: null,
+    lastRecoveryMs: null,
+    lastExit: {},
   };
 }
 
@@ -101,7 +109,13 @@ function countMethods(methods: HistoryStats['methods'], e: Entry, pair: Pair): H
       if (typeof m?.name !== 'string') continue;
       if (out === methods) out = { ...methods };
       const prev = out[host]?.[m.name] ?? { tried: 0, ok: 0 };
-      out[host] = { ...out[host], [m.name]: { tried: prev.tried + 1, ok: prev.ok + (m.ok ? 1 : 0) } };
+      // A method the host does not have (no systemd unit, no CLI) was not tried: counted apart,
+      // so history does not show it as 0/1 (0%) and learned order still puts it last.
+      const next: MethodCount =
+        m.absent === true
+          ? { ...prev, absent: (prev.absent ?? 0) + 1 }
+          : { ...prev, tried: prev.tried + 1, ok: prev.ok + (m.ok ? 1 : 0) };
+      out[host] = { ...out[host], [m.name]: next };
     }
   }
   return out;
@@ -112,6 +126,8 @@ export function foldEntry(s: HistoryStats, e: Entry, pair: Pair): HistoryStats {
   if (!e || typeof e !== 'object' || Number.isNaN(ms(e.at))) return s;
   const n: HistoryStats = { ...s, entries: s.entries + 1, first: s.first ?? e.at, last: e.at };
   const kind = kindOf(e);
+  if (typeof e.command === 'string' && Number.isInteger(e.exitCode) && e.command.length <= 32)
+    n.lastExit = { ...s.lastExit, [e.command]: e.exitCode };
   if (kind === 'check' && e.hosts && typeof e.hosts === 'object') {
     n.checks++;
     for (const o of Object.values(e.hosts) as Entry[]) if (o?.transient) n.falseAlarms++;
@@ -136,6 +152,7 @@ export function foldEntry(s: HistoryStats, e: Entry, pair: Pair): HistoryStats {
       if (took >= 0) {
         n.recoveries++;
         n.recoveryMsTotal += took;
+        n.lastRecoveryMs = took;
       }
       n.openFailureAt = null;
     }
@@ -153,11 +170,15 @@ export const meanRecoverySeconds = (s: HistoryStats): number | null =>
   s.recoveries ? Math.round(s.recoveryMsTotal / s.recoveries / 100) / 10 : null;
 
 /** Success rate per start method, all hosts together and per host. */
-export function methodRates(s: HistoryStats): Array<{ host: string; method: string; tried: number; ok: number }> {
-  const rows: Array<{ host: string; method: string; tried: number; ok: number }> = [];
+export function methodRates(
+  s: HistoryStats,
+): Array<{ host: string; method: string; tried: number; ok: number; absent: number }> {
+  const rows: Array<{ host: string; method: string; tried: number; ok: number; absent: number }> = [];
   for (const [host, ms] of Object.entries(s.methods))
-    for (const [method, c] of Object.entries(ms)) rows.push({ host, method, ...c });
-  return rows.sort((a, b) => a.host.localeCompare(b.host) || b.ok / b.tried - a.ok / a.tried);
+    for (const [method, c] of Object.entries(ms))
+      rows.push({ host, method, tried: c.tried, ok: c.ok, absent: c.absent ?? 0 });
+  const rate = (r: { tried: number; ok: number }) => (r.tried ? r.ok / r.tried : -1);
+  return rows.sort((a, b) => a.host.localeCompare(b.host) || rate(b) - rate(a));
 }
 
 /** An entry filter: --since (an instant) and --kind (a set). */

@@ -1,22 +1,71 @@
 // Writes the metrics textfile (metrics.textfile) after a run: reads what hactl
 // recorded, renders it (metrics.ts), replaces the file atomically so
-// node_exporter never scrapes half a file. Mode 0644: node_exporter runs as
-// another user, and the file holds no secret (names, counts and times).
+// node_exporter never scrapes half a file. Mode 0644 whatever the umask (cron's
+// line sets umask 077): node_exporter runs as another user, and the file holds
+// no secret (names, counts and times). The mode is set on the temp file before
+// the rename, so the file is never seen with another mode.
 // A metrics problem never fails a run: the caller gets a line to print.
+import { chmodSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { ClusterState } from '../core/model.js';
-import { readJson, writeAtomic } from '../state/files.js';
+import { ensureDir, readJson, tempPath, writeFileSynced } from '../state/files.js';
 import { readMemoryRecord } from '../memory/record.js';
 import { readBackupRecord } from '../backup/record.js';
-import { renderMetrics } from './metrics.js';
-import { join } from 'node:path';
+import { allTimeStats } from '../state/history.js';
+import type { Pending } from '../state/outbox.js';
+import { renderMetrics, type AlertCounts } from './metrics.js';
+import { readPause } from './pause-file.js';
+import { pauseVerdict } from './pause.js';
 
 export interface MetricsWriteResult {
   file?: string;
   problem?: string;
 }
 
-/** Read state, memory.json and backup.json; render; write. Nothing when metrics.textfile is unset. */
+/** Replaces `file` with `text`, mode `mode` exactly (chmod: the umask does not narrow it). */
+export function writePublic(file: string, text: string, mode = 0o644): void {
+  ensureDir(dirname(file));
+  const tmp = tempPath(file);
+  try {
+    writeFileSynced(tmp, text, mode, file);
+    chmodSync(tmp, mode);
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+    throw e;
+  }
+}
+
+/** What outbox.json holds now, per configured channel (the outbox keeps no count of delivered alerts). */
+export function alertCounts(pending: Pending[], channels: string[]): AlertCounts {
+  const byChannel: AlertCounts['byChannel'] = [];
+  for (const channel of channels) {
+    const n = { pending: 0, failed: 0, delivered: 0 };
+    for (const m of pending) {
+      if (m.done?.includes(channel)) n.delivered++;
+      else if (m.tries > 0) n.failed++;
+      else n.pending++;
+    }
+    for (const [result, count] of Object.entries(n)) byChannel.push({ channel, result, n: count });
+  }
+  return { pending: pending.length, byChannel };
+}
+
+async function readAlerts(config: Config): Promise<AlertCounts> {
+  const box = await readJson<{ pending: Pending[] }>(join(config.stateDir, 'outbox.json'), 'outbox').catch(
+    () => undefined, // a corrupt outbox is set aside by the next run that sends
+  );
+  const { channelsOf } = await import('../adapters/alerts.js');
+  const channels = channelsOf(config, '').map((c) => c.id);
+  return alertCounts(box?.pending ?? [], channels);
+}
+
+/** Reads what hactl recorded (state, memory, backup, history, pause, outbox); renders; writes. Unset: nothing. */
 export async function writeMetrics(config: Config, now: Date): Promise<MetricsWriteResult> {
   const file = config.metrics?.textfile;
   if (!file) return {};
@@ -24,7 +73,10 @@ export async function writeMetrics(config: Config, now: Date): Promise<MetricsWr
     const state = await readJson<ClusterState>(join(config.stateDir, 'state.json'), 'state');
     const memory = await readMemoryRecord(config);
     const backup = config.backup.tiers.length ? await readBackupRecord(config) : undefined;
-    writeAtomic(file, renderMetrics({ config, state, memory, backup, now }), 0o644);
+    const { stats } = await allTimeStats(join(config.stateDir, 'history.jsonl'), config.pair);
+    const paused = pauseVerdict(await readPause(config), now).paused;
+    const alerts = await readAlerts(config);
+    writePublic(file, renderMetrics({ config, state, memory, backup, stats, paused, alerts, now }));
     return { file };
   } catch (e) {
     return { file, problem: `metrics not written to ${file}: ${(e as Error).message}` };

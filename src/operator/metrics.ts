@@ -1,14 +1,18 @@
 // Prometheus metrics for node_exporter's textfile collector: what hactl last
-// saw, as gauges. Pure: (config, state, memory record, backup record, now) ->
-// text. The writer is metrics-file.ts.
+// saw, as gauges, and what it did over all time, as counters (from the history
+// stats, which rotation keeps exact). Pure: (config, state, memory record,
+// backup record, history stats, pause, outbox, now) -> text. The writer is
+// metrics-file.ts.
 //
-// Ages are computed at write time, so each family of ages has a timestamp twin
-// (`..._timestamp_seconds`): alert on `time() - x` for an exact age, and on
-// hactl_metrics_written_timestamp_seconds for a witness that stopped running.
+// Times are Unix timestamps (`..._timestamp_seconds`), never ages: an age is
+// `time() - x` in PromQL, exact at query time; an age written here would be
+// stale by the scrape. hactl_metrics_written_timestamp_seconds tells a witness
+// that stopped running.
 import type { Config, Role } from '../config/types.js';
 import type { ClusterState, HostStatus, Level } from '../core/model.js';
 import type { MemoryRecord } from '../memory/fold.js';
 import type { TierRecord } from '../backup/record.js';
+import type { HistoryStats } from './history-stats.js';
 
 type Labels = Record<string, string>;
 interface Sample {
@@ -18,6 +22,7 @@ interface Sample {
 interface Family {
   name: string;
   help: string;
+  type?: 'gauge' | 'counter';
   samples: Sample[];
 }
 
@@ -53,7 +58,7 @@ export function renderFamilies(families: Family[]): string {
   const out: string[] = [];
   for (const f of families) {
     if (!f.samples.length) continue;
-    out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} gauge`);
+    out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type ?? 'gauge'}`);
     for (const s of f.samples) {
       const l = Object.entries(s.labels)
         .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
@@ -70,23 +75,38 @@ const secs = (iso: string | null | undefined): number | undefined => {
   return Number.isNaN(t) ? undefined : t / 1000;
 };
 
+/** Alerts as the outbox holds them now: per channel and result ('pending', 'failed', 'delivered'). */
+export interface AlertCounts {
+  pending: number;
+  byChannel: Array<{ channel: string; result: string; n: number }>;
+}
+
 export interface MetricsInput {
   config: Pick<Config, 'pair' | 'backup'>;
   state?: ClusterState;
   memory?: MemoryRecord;
   backup?: Record<string, TierRecord>;
+  /** All-time history stats (src/state/history.ts allTimeStats). */
+  stats?: HistoryStats;
+  /** Automatic failover and failback paused (hactl pause) at write time. */
+  paused?: boolean;
+  alerts?: AlertCounts;
   now: Date;
 }
 
 /** Pure: the textfile for node_exporter. */
 export function renderMetrics(input: MetricsInput): string {
-  const { config, state, memory, backup, now } = input;
+  const { config, state, memory, backup, stats, now } = input;
   const nowS = now.getTime() / 1000;
-  const fam = (name: string, help: string): Family => ({ name: `hactl_${name}`, help, samples: [] });
+  const fam = (name: string, help: string, type: Family['type'] = 'gauge'): Family => ({
+    name: `hactl_${name}`,
+    help,
+    type,
+    samples: [],
+  });
   const add = (f: Family, labels: Labels, v: number | undefined) => {
     if (v !== undefined) f.samples.push({ labels, value: v });
   };
-  const age = (at: number | undefined) => (at === undefined ? undefined : Math.max(0, Math.round(nowS - at)));
 
   const written = fam(
     'metrics_written_timestamp_seconds',
@@ -107,10 +127,6 @@ export function renderMetrics(input: MetricsInput): string {
       'host_healthy',
       '1 when the host answered SSH and its gateway passed the probe at the last check.',
     );
-    const obsAge = fam(
-      'host_observation_age_seconds',
-      "Age of the host's last observation when this file was written.",
-    );
     const obsAt = fam('host_observation_timestamp_seconds', 'When the host was last observed (Unix time).');
     const checkAt = secs(state.lastCheck?.at);
     for (const r of ROLES) {
@@ -118,7 +134,6 @@ export function renderMetrics(input: MetricsInput): string {
       if (!o) continue;
       for (const s of STATUSES) add(status, { ...host(r), status: s }, o.status === s ? 1 : 0);
       add(healthy, host(r), o.status === 'healthy' ? 1 : 0);
-      add(obsAge, host(r), age(checkAt));
       add(obsAt, host(r), checkAt);
     }
     const streaks = [
@@ -140,28 +155,19 @@ export function renderMetrics(input: MetricsInput): string {
     add(escalated, {}, state.failover.escalatedAt ? 1 : 0);
     const lastAttempt = fam('failover_last_attempt_timestamp_seconds', 'When failover was last attempted (Unix time).');
     add(lastAttempt, {}, secs(state.failover.lastAttemptAt));
-    families.push(serving, since, level, status, healthy, obsAge, obsAt, ...streaks, attempts, escalated, lastAttempt);
+    families.push(serving, since, level, status, healthy, obsAt, ...streaks, attempts, escalated, lastAttempt);
   }
   if (memory) {
     const good = secs(memory.lastGoodAt);
-    const ageF = fam(
-      'memory_sync_last_good_age_seconds',
-      'Age of the last good memory sync when this file was written.',
-    );
-    add(ageF, {}, age(good));
     const at = fam('memory_sync_last_good_timestamp_seconds', 'When the memory sync last succeeded (Unix time).');
     add(at, {}, good);
     const result = fam('memory_sync_last_result', '1 for the result of the last memory sync run.');
     for (const r of MEMORY_RESULTS) add(result, { result: r }, memory.lastResult === r ? 1 : 0);
     const files = fam('memory_sync_files', 'Memory files in the validated copy.');
     add(files, {}, memory.files);
-    families.push(ageF, at, result, files);
+    families.push(at, result, files);
   }
   if (backup) {
-    const ageF = fam(
-      'backup_last_snapshot_age_seconds',
-      "Age of the tier's last good snapshot when this file was written.",
-    );
     const at = fam('backup_last_snapshot_timestamp_seconds', 'When the tier last made a good snapshot (Unix time).');
     const result = fam('backup_last_result', "1 for the result of the tier's last run.");
     const bytes = fam('backup_snapshot_bytes', "Bytes in the tier's last snapshot.");
@@ -170,13 +176,49 @@ export function renderMetrics(input: MetricsInput): string {
       const rec = backup[t.name];
       if (!rec) continue;
       const tier = { tier: t.name };
-      add(ageF, tier, age(secs(rec.lastOkAt)));
       add(at, tier, secs(rec.lastOkAt));
       for (const r of TIER_RESULTS) add(result, { ...tier, result: r }, rec.lastResult === r ? 1 : 0);
       add(bytes, tier, rec.bytes);
       add(files, tier, rec.files);
     }
-    families.push(ageF, at, result, bytes, files);
+    families.push(at, result, bytes, files);
+  }
+  if (stats) {
+    const moves = [
+      fam('failovers_total', 'Failovers (and returns to the primary) that acted, by result, over all time.', 'counter'),
+      fam('failbacks_total', 'Failbacks that acted, by result, over all time.', 'counter'),
+    ] as const;
+    for (const [f, c] of [
+      [moves[0], stats.failovers],
+      [moves[1], stats.failbacks],
+    ] as const) {
+      add(f, { result: 'ok' }, c.ok);
+      add(f, { result: 'failed' }, c.failed);
+    }
+    const rto = fam(
+      'last_recovery_seconds',
+      'The last recovery time (RTO): first confirmed failure to verified start of the other gateway.',
+    );
+    add(rto, {}, typeof stats.lastRecoveryMs === 'number' ? Math.round(stats.lastRecoveryMs) / 1000 : undefined);
+    const exit = fam('last_exit_code', "Each command's last exit code (0 ok, 1 warning, 2 critical, 3 unknown...).");
+    for (const [command, code] of Object.entries(stats.lastExit ?? {}).sort()) add(exit, { command }, code);
+    families.push(...moves, rto, exit);
+  }
+  if (input.paused !== undefined) {
+    const paused = fam('paused', '1 while automatic failover and failback are paused (hactl pause).');
+    add(paused, {}, input.paused ? 1 : 0);
+    families.push(paused);
+  }
+  if (input.alerts) {
+    const pending = fam('alerts_pending', 'Alerts in the outbox not yet delivered to every channel.');
+    add(pending, {}, input.alerts.pending);
+    const total = fam(
+      'alerts_total',
+      'Alerts in the outbox by channel and result (pending, failed: tried and not delivered, delivered: ' +
+        'to this channel, waiting for another). Delivered alerts leave the outbox.',
+    );
+    for (const c of input.alerts.byChannel) add(total, { channel: c.channel, result: c.result }, c.n);
+    families.push(pending, total);
   }
   return renderFamilies(families);
 }

@@ -12,7 +12,17 @@
 export interface ScheduleInput {
   memory: { enabled: boolean; intervalMinutes: number };
   tiers: Array<{ name: string; intervalMinutes: number }>;
+  /**
+   * Seconds each job may run, from the config's own deadlines (systemd's TimeoutStartSec):
+   * the cluster chain its lock lease; sync-memory four rsync runs (a dry run and a real one,
+   * each way) of memory.deadline; a backup tier backup.deadline; each plus MARGIN for the SSH
+   * steps around them. Absent: the job has none of its own (the caller's lease applies).
+   */
+  deadlines?: { lockLease: number; memory: number; backup: number };
 }
+
+/** Seconds added to a job's rsync deadlines for its SSH commands (counts, commit, prune). */
+export const MARGIN = 300;
 
 /** minute = start, start+step, ... < 60 (step null: once an hour); hour likewise (both null: every hour). */
 export interface When {
@@ -31,6 +41,8 @@ export interface Job {
   /** Each is an argv for hactl, run in order; a failing one does not stop the next. */
   runs: string[][];
   log: string; // file name in the log directory
+  /** Seconds the whole job may run (ScheduleInput.deadlines); absent: the caller's lease. */
+  timeoutSec?: number;
 }
 
 const DIVISORS_60 = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60];
@@ -78,6 +90,7 @@ export function tierOffsets(n: number): number[] {
 
 /** Pure: what runs when, from the config's intervals. */
 export function planJobs(input: ScheduleInput): Job[] {
+  const d = input.deadlines;
   const jobs: Job[] = [
     {
       id: 'cluster',
@@ -89,6 +102,7 @@ export function planJobs(input: ScheduleInput): Job[] {
         ['failback', '--auto'],
       ],
       log: 'cluster.log',
+      ...(d && { timeoutSec: d.lockLease }),
     },
   ];
   if (input.memory.enabled) {
@@ -98,6 +112,7 @@ export function planJobs(input: ScheduleInput): Job[] {
       when: whenEvery(input.memory.intervalMinutes, 1),
       runs: [['sync-memory']],
       log: 'sync-memory.log',
+      ...(d && { timeoutSec: Math.ceil(4 * d.memory + MARGIN) }),
     });
   }
   const offsets = tierOffsets(input.tiers.length);
@@ -108,6 +123,7 @@ export function planJobs(input: ScheduleInput): Job[] {
       when: whenEvery(t.intervalMinutes, offsets[i]!),
       runs: [['backup-tier', t.name]],
       log: 'backup.log',
+      ...(d && { timeoutSec: Math.ceil(d.backup + MARGIN) }),
     });
   });
   return jobs;

@@ -61,6 +61,11 @@ export interface HostView {
   failures: number;
   healthy: number;
   reachable: number;
+  /**
+   * The host that does not serve, answering SSH with its gateway cleanly stopped: what it should
+   * be. Shown as "idle, ready", not as a failure (its failure count only says how long it idled).
+   */
+  idle: boolean;
 }
 
 export interface Status {
@@ -151,6 +156,7 @@ export function summarize(config: Config, i: StatusInput): Status {
       failures: s?.failures ?? 0,
       healthy: s?.healthy ?? 0,
       reachable: s?.reachable ?? 0,
+      idle: !!state && state.serving !== role && o?.status === 'gateway-down',
     };
   });
   const worst = (['critical', 'unknown', 'warning'] as const).find((s) => f.some((x) => x.severity === s));
@@ -202,6 +208,10 @@ export function render(s: Status, now: Date): string[] {
   const staleNote = w.stale ? `: STALE (more than ${humanDuration(w.staleAfterSeconds)})` : '';
   row('witness', `last check ${when(now, w.lastCheckAt)}${staleNote}`);
   for (const h of s.hosts) {
+    if (h.idle) {
+      row(h.role, `${h.host.padEnd(12)} ${'idle, ready'.padEnd(15)} reachable for ${h.reachable} check(s)`);
+      continue;
+    }
     const st = h.status ? `${h.status}${h.transient ? ' (transient)' : ''}` : 'not observed';
     const counts = `failures ${h.failures}, healthy ${h.healthy}, reachable ${h.reachable}`;
     row(h.role, `${h.host.padEnd(12)} ${st.padEnd(15)} ${counts}${h.detail ? `: ${h.detail}` : ''}`);

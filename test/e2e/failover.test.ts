@@ -290,7 +290,7 @@ describe('failback', () => {
       assert.equal(c.code, 1, c.stdout);
       const b = await lab.hactl(['failback', '--auto']);
       if (i < 3) {
-        assert.match(b.stdout, new RegExp(`back for ${i}/3`));
+        assert.match(b.stdout, new RegExp(`gateway idle, for ${i}/3`));
         assert.equal(lab.state().serving, 'standby');
       } else {
         assert.equal(b.code, 0, b.stdout + b.stderr);

@@ -170,4 +170,100 @@ describe('hactl cron', () => {
       /^OnCalendar=\*-\*-\* \*:03:00$/m,
     );
   });
+
+  test('--install creates a missing --log-dir 0700; one that cannot be made: exit 66 naming the fix', () => {
+    spawnSync('rm', ['-f', store]);
+    const logs = join(dir, 'new-logs', 'hactl');
+    const r = hactl(['cron', '--install', '--log-dir', logs]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(statSync(logs).mode & 0o777, 0o700);
+    writeFileSync(join(dir, 'a-file'), '');
+    const bad = join(dir, 'a-file', 'logs');
+    const before = readFileSync(store, 'utf8');
+    const j = hactl(['--json', 'cron', '--install', '--log-dir', bad]);
+    assert.equal(j.code, 66, j.stdout + j.stderr);
+    const doc = JSON.parse(j.stdout);
+    assert.equal(doc.error.code, 'input-missing');
+    assert.match(j.stdout, /install -d -m 700 .*--log-dir/);
+    assert.equal(readFileSync(store, 'utf8'), before, 'the crontab is untouched');
+  });
+
+  test('--install keeps --log-dir, --bin and --env-file: running it again without them changes nothing', () => {
+    spawnSync('rm', ['-f', store]);
+    const env = join(dir, 'keep.env');
+    writeFileSync(env, "HACTL_TELEGRAM_TOKEN='1:x'\n", { mode: 0o600 });
+    const logs = join(dir, 'kept-logs');
+    const bin = join(dir, 'bin/fake-hactl');
+    const first = hactl(['cron', '--install', '--log-dir', logs, '--bin', bin, '--env-file', env]);
+    assert.equal(first.code, 0, first.stderr);
+    const text = readFileSync(store, 'utf8');
+    const again = hactl(['--json', 'cron', '--install']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).changed, false, again.stdout);
+    assert.equal(readFileSync(store, 'utf8'), text);
+    assert.ok(text.includes(`>>'${logs}/cluster.log'`), text);
+    assert.ok(text.includes(`'${bin}' check --watch`), text);
+    assert.ok(text.includes(`. '${env}'`), text);
+    // A new --log-dir replaces the kept one; the others stay.
+    const moved = join(dir, 'moved-logs');
+    assert.equal(hactl(['cron', '--install', '--log-dir', moved]).code, 0);
+    const now = readFileSync(store, 'utf8');
+    assert.ok(now.includes(`>>'${moved}/cluster.log'`) && now.includes(`'${bin}' check --watch`), now);
+    // --logrotate rotates the directory the block writes to.
+    assert.match(hactl(['cron', '--logrotate']).stdout, new RegExp(`^${moved}/\\*\\.log \\{$`, 'm'));
+  });
+
+  test('--env-file: the printed line exports its secrets to hactl under /bin/sh; an open file is refused', () => {
+    const env = join(dir, 'secrets.env');
+    const url = 'https://hooks.example.org/services/T0/B0/abc?x=1&y=2';
+    writeFileSync(env, `# secrets for hactl's jobs\nHACTL_TELEGRAM_TOKEN='123:abc'\nSLACK_URL='${url}'\n`, {
+      mode: 0o600,
+    });
+    writeFileSync(join(dir, 'bin/env-hactl'), '#!/bin/sh\necho "token=$HACTL_TELEGRAM_TOKEN url=$SLACK_URL"\n');
+    chmodSync(join(dir, 'bin/env-hactl'), 0o755);
+    const r = hactl(['cron', '--bin', join(dir, 'bin/env-hactl'), '--log-dir', join(dir, 'log'), '--env-file', env]);
+    assert.equal(r.code, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('*/2 '))!;
+    const command = line.split(' ').slice(5).join(' ').replace(/\\%/g, '%');
+    spawnSync('rm', ['-f', join(dir, 'log/cluster.log')]);
+    const sh = spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: dir } });
+    assert.equal(sh.status, 0, sh.stderr);
+    const log = readFileSync(join(dir, 'log/cluster.log'), 'utf8');
+    assert.equal(log.split('\n').filter((l) => l.endsWith(`token=123:abc url=${url}`)).length, 3, log);
+    chmodSync(env, 0o644);
+    const open = hactl(['cron', '--env-file', env]);
+    assert.equal(open.code, 78, open.stderr);
+    assert.match(open.stderr, /chmod 600/);
+    // Node 20 reads a script's own --env-file argument as its option and exits 9 on a missing file
+    // before hactl runs (nodejs/node#54232); after `--` it does not.
+    const missing = spawnSync(
+      process.execPath,
+      ['--', join(ROOT, 'bin/hactl'), '-c', cfg, 'cron', '--env-file', join(dir, 'nope.env')],
+      { encoding: 'utf8', env: { ...process.env, HACTL_CONFIG: undefined } },
+    );
+    assert.equal(missing.status, 66, missing.stderr);
+    assert.match(missing.stderr, /nope\.env does not exist/);
+    chmodSync(env, 0o600);
+  });
+
+  const analyze = spawnSync('systemd-analyze', ['--version']);
+  test(
+    '--systemd --env-file: systemd-analyze verify passes; EnvironmentFile=; a backup unit gets its 1 h deadline',
+    { skip: analyze.status !== 0 && 'systemd-analyze cannot run here (apt-get install systemd)' },
+    () => {
+      const env = join(dir, 'unit.env');
+      writeFileSync(env, "HACTL_TELEGRAM_TOKEN='1:x'\n", { mode: 0o600 });
+      const units = join(dir, 'units-env');
+      const r = hactl(['cron', '--systemd', units, '--env-file', env]);
+      assert.equal(r.code, 0, r.stderr);
+      const files = readdirSync(units).map((f) => join(units, f));
+      const v = spawnSync('systemd-analyze', ['verify', ...files], { encoding: 'utf8' });
+      assert.equal(v.status, 0, v.stderr);
+      for (const f of files.filter((x) => x.endsWith('.service')))
+        assert.match(readFileSync(f, 'utf8'), new RegExp(`^EnvironmentFile=${env}$`, 'm'));
+      const backup = readFileSync(join(units, 'hactl-backup-server-to-pca.service'), 'utf8');
+      const sec = Number(/^TimeoutStartSec=(\d+)$/m.exec(backup)?.[1]);
+      assert.ok(sec >= 3600, `backup TimeoutStartSec=${sec}`);
+    },
+  );
 });

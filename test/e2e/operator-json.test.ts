@@ -250,6 +250,8 @@ describe('safe by hand', () => {
     assert.equal(no.code, 1, no.stdout);
     assert.match(no.stdout, /failover plan \(.*\):[\s\S]*1\. [\s\S]*Carry out this failover now\? \[y\/N\]/);
     assert.match(no.stdout, /not confirmed; nothing done/);
+    // The person did not ask for a dry run: no "failover --dry-run: would failover" before the question.
+    assert.doesNotMatch(no.stdout, /--dry-run|would failover/);
     assert.equal(lab.state().serving, 'primary');
     assert.equal(S().gatewayPid(), 0);
     const yes = await inTerminal(['failover'], 'y\n');
@@ -268,7 +270,10 @@ describe('failback --auto waits thresholds.healthyFor', () => {
     for (let i = 0; i < 3; i++) await lab.hactl(['check']);
     const early = await lab.hactl(['failback', '--auto']);
     assert.equal(early.code, 0, early.stdout + early.stderr);
-    assert.match(early.stdout, /nothing done: primary back for \d+ s of 600 s \(thresholds\.healthyFor\)/);
+    assert.match(
+      early.stdout,
+      /nothing done: primary reachable, gateway idle, for \d+ s of 600 s \(thresholds\.healthyFor\)/,
+    );
     assert.equal(lab.state().serving, 'standby');
     const since = lab.state().streaks.primary.reachableSince;
     // The one clock, moved on by HACTL_NOW: the run of reachable checks began at `since`.

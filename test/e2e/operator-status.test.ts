@@ -153,11 +153,12 @@ describe('hactl history', () => {
     assert.equal(all.incidentOpenSince, null);
     const rate = (host: string, m: string) => {
       const r = all.methods.find((x: any) => x.host === host && x.method === m);
-      return r && `${r.ok}/${r.tried}`;
+      return r && `${r.ok}/${r.tried}${r.absent ? ` absent ${r.absent}` : ''}`;
     };
+    // The lab has no systemd unit and no openclaw CLI: those methods were absent, not tried (issue 24.6).
     assert.deepEqual(
       ['systemd-user', 'openclaw-cli', 'detached'].map((m) => rate('standby', m)),
-      ['0/1', '0/1', '2/2'],
+      ['0/0 absent 1', '0/0 absent 1', '2/2'],
     );
     assert.equal(rate('primary', 'detached'), '1/1');
 
@@ -167,6 +168,8 @@ describe('hactl history', () => {
     assert.equal(text.code, 0);
     assert.match(text.stdout, /all time: \d+ runs/);
     assert.match(text.stdout, /start method detached on standby: 2\/2 \(100%\)/);
+    assert.match(text.stdout, /start method systemd-user on standby: not on the host \(1 run\(s\)\)/);
+    assert.doesNotMatch(text.stdout, /0\/1 \(0%\)/);
     assert.equal((await lab.hactl(['history', '--kind', 'nope'])).code, 64);
     assert.equal((await lab.hactl(['history', '--since', 'yesterday'])).code, 64);
   });

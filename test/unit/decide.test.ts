@@ -619,7 +619,7 @@ describe('plan: decideFailback', () => {
       st: onStandby({ check: BACK, reachable: 3, backFor: 30 }),
       act: false,
       exit: 0,
-      reason: /back for 30 s of 600 s \(thresholds.healthyFor\)/,
+      reason: /reachable, gateway idle, for 30 s of 600 s \(thresholds.healthyFor\)/,
     },
     {
       name: 'auto, healthyFor: back 1 s short of it',

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cronFields, onCalendar, planJobs, tierOffsets, whenEvery } from '../../dist/operator/schedule.js';
-import { BEGIN, END, mergeCrontab } from '../../dist/operator/crontab-block.js';
+import { BEGIN, END, mergeCrontab, rememberedOptions } from '../../dist/operator/crontab-block.js';
 import { crontabLines, jobCommand, logrotateSnippet, systemdUnits } from '../../dist/operator/cron.js';
 
 const PATHS = {
@@ -132,6 +132,38 @@ describe('crontab lines', () => {
     assert.match(svc, /^ExecStart=\/opt\/hactl\/bin\/hactl failback --auto$/m);
     assert.match(svc, /HACTL_CONFIG=\/etc\/hactl\/50%%\$\$\.yaml/);
     assert.match(units[1]!.text, /^OnCalendar=\*-\*-\* \*:00\/2:00$/m);
+  });
+});
+
+describe("each job's own deadline and the env file (issue 24.5, 22)", () => {
+  const jobs = planJobs({
+    memory: { enabled: true, intervalMinutes: 5 },
+    tiers: [{ name: 'nightly', intervalMinutes: 1440 }],
+    deadlines: { lockLease: 900, memory: 600, backup: 3600 },
+  });
+  const units = systemdUnits(jobs, { ...PATHS, envFile: '/etc/hactl/secrets env' });
+  const timeout = (name: string) =>
+    Number(/^TimeoutStartSec=(\d+)$/m.exec(units.find((u) => u.name === name)!.text)?.[1]);
+
+  test("TimeoutStartSec is the job's own: a backup's covers its 1 h deadline, not the 900 s lease", () => {
+    assert.ok(timeout('hactl-backup-nightly.service') >= 3600, String(timeout('hactl-backup-nightly.service')));
+    assert.equal(timeout('hactl-cluster.service'), 900);
+    assert.ok(timeout('hactl-sync-memory.service') >= 4 * 600, 'four rsync runs of memory.deadline');
+  });
+
+  test('EnvironmentFile= in every service; the crontab line sources the file in POSIX sh', () => {
+    for (const u of units.filter((x) => x.name.endsWith('.service')))
+      assert.match(u.text, /^EnvironmentFile="\/etc\/hactl\/secrets env"$/m, u.name);
+    const line = jobCommand(jobs[0]!, { ...PATHS, envFile: '/etc/hactl/secrets' });
+    assert.match(line, /\{ set -a; \. '\/etc\/hactl\/secrets'; set \+a; /);
+    assert.doesNotMatch(line, /<<<|source /, 'sh, not bash');
+  });
+
+  test('the block keeps the options it was installed with', () => {
+    const remember = { logDir: '/srv/log', bin: '/opt/h', envFile: '/etc/hactl/env' };
+    const lines = crontabLines(jobs, { ...PATHS, remember });
+    assert.deepEqual(rememberedOptions([BEGIN, ...lines, END].join('\n')), remember);
+    assert.deepEqual(rememberedOptions('MAILTO=x\n'), {});
   });
 });
 

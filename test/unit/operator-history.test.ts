@@ -90,6 +90,26 @@ describe('history stats (pure fold)', () => {
   ];
   for (const [name, got, want] of rows) test(name, () => assert.deepEqual(got, want));
 
+  test('a start method the host does not have (absent) is not counted as tried: no 0/1 (0%)', () => {
+    const absent = {
+      op: 'start',
+      role: 'primary',
+      ok: true,
+      methods: [
+        { name: 'systemd-user', ok: false, ms: 3, absent: true },
+        { name: 'detached', ok: true, ms: 900 },
+      ],
+    };
+    const t = foldEntries(emptyStats(), [move(100, 'failback', true, 1000, [absent])], PAIR);
+    assert.deepEqual(t.methods.pc1, { 'systemd-user': { tried: 0, ok: 0, absent: 1 }, detached: { tried: 1, ok: 1 } });
+    // Learned order still puts the method the host does not have after the one that works.
+    assert.deepEqual(orderMethods(['systemd-user', 'openclaw-cli', 'detached'], t.methods.pc1), [
+      'detached',
+      'openclaw-cli',
+      'systemd-user',
+    ]);
+  });
+
   test('folding in any two parts gives the same stats as folding all (what rotation relies on)', () => {
     for (let cut = 0; cut <= SEQ.length; cut++) {
       const parts = foldEntries(foldEntries(emptyStats(), SEQ.slice(0, cut), PAIR), SEQ.slice(cut), PAIR);

@@ -3,7 +3,7 @@
 // checked; the writer replaces the file atomically and only when configured.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheus from 'parse-prometheus-text-format';
@@ -68,7 +68,7 @@ describe('renderMetrics', () => {
     assert.ok(p.length >= 15, `${p.length} families`);
     for (const f of p) {
       assert.match(f.name, /^hactl_[a-z_]+$/);
-      assert.equal(f.type, 'GAUGE', f.name);
+      assert.equal(f.type, f.name.endsWith('s_total') && f.name !== 'hactl_alerts_total' ? 'COUNTER' : 'GAUGE', f.name);
       assert.ok(f.help.length > 10, f.name);
       for (const m of f.metrics) assert.ok(Number.isFinite(Number(m.value)), `${f.name} ${m.value}`);
     }
@@ -83,13 +83,16 @@ describe('renderMetrics', () => {
     assert.equal(value(p, 'hactl_host_status', { host: 'pc1', status: 'unreachable' }), 1);
     assert.equal(value(p, 'hactl_host_status', { host: 'pc1', status: 'healthy' }), 0);
     assert.equal(value(p, 'hactl_host_healthy', { host: 'pc2' }), 1);
-    assert.equal(value(p, 'hactl_host_observation_age_seconds', { host: 'pc1' }), 90);
+    assert.equal(value(p, 'hactl_host_observation_timestamp_seconds', { host: 'pc1' }), NOW.getTime() / 1000 - 90);
     assert.equal(value(p, 'hactl_host_consecutive_failures', { host: 'pc1' }), 4);
     assert.equal(value(p, 'hactl_host_consecutive_healthy', { host: 'pc2' }), 12);
     assert.equal(value(p, 'hactl_failover_attempts'), 1);
-    assert.equal(value(p, 'hactl_memory_sync_last_good_age_seconds'), 300);
+    assert.equal(value(p, 'hactl_memory_sync_last_good_timestamp_seconds'), NOW.getTime() / 1000 - 300);
     assert.equal(value(p, 'hactl_memory_sync_last_result', { result: 'invalid' }), 1);
-    assert.equal(value(p, 'hactl_backup_last_snapshot_age_seconds', { tier: 'server-to-pca' }), 1800);
+    assert.equal(
+      value(p, 'hactl_backup_last_snapshot_timestamp_seconds', { tier: 'server-to-pca' }),
+      NOW.getTime() / 1000 - 1800,
+    );
     assert.equal(value(p, 'hactl_backup_snapshot_bytes', { tier: 'server-to-pca' }), 1024);
     assert.equal(value(p, 'hactl_backup_last_result', { tier: 'never-ran' }), undefined);
     assert.equal(value(p, 'hactl_metrics_written_timestamp_seconds'), NOW.getTime() / 1000);
@@ -133,8 +136,8 @@ describe('writeMetrics', () => {
     );
     await writeMetrics(withFile, new Date(NOW.getTime() + 60e3));
     assert.equal(
-      value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_host_observation_age_seconds', { host: 'pc1' }),
-      150,
+      value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_metrics_written_timestamp_seconds'),
+      NOW.getTime() / 1000 + 60,
     );
     assert.ok(existsSync(file));
   });
@@ -142,5 +145,68 @@ describe('writeMetrics', () => {
   test('a relative path or a file not named *.prom is a config error', async () => {
     await assert.rejects(config({ metrics: { textfile: 'hactl.prom' } }), /metrics\/textfile/);
     await assert.rejects(config({ metrics: { textfile: '/var/lib/node_exporter/hactl.txt' } }), /metrics\/textfile/);
+  });
+});
+
+describe('metrics for dashboards (issue 24 item 4)', () => {
+  test('written 0644 under umask 077 (node_exporter runs as another user), no temp file left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-metrics-'));
+    const file = join(dir, 'textfile', 'hactl.prom');
+    const c = await config({ stateDir: join(dir, 'state'), metrics: { textfile: file } });
+    const old = process.umask(0o077);
+    try {
+      assert.deepEqual(await writeMetrics(c, NOW), { file });
+      assert.equal(statSync(file).mode & 0o777, 0o644);
+      await writeMetrics(c, NOW); // replaced: still 0644
+      assert.equal(statSync(file).mode & 0o777, 0o644);
+    } finally {
+      process.umask(old);
+    }
+    assert.deepEqual(readdirSync(join(dir, 'textfile')), ['hactl.prom']);
+  });
+
+  test('failover and failback counts, paused, pending alerts, last exit per command, last RTO; no ages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-metrics-'));
+    const state = join(dir, 'state');
+    const file = join(dir, 'hactl.prom');
+    const c = await config({ stateDir: state, metrics: { textfile: file }, alerts: { telegram: { chatId: 1 } } });
+    mkdirSync(state, { recursive: true });
+    const line = (o: object) => JSON.stringify(o) + '\n';
+    const hosts = (primary: string) => ({
+      primary: { status: primary, confirmed: true },
+      standby: { status: 'healthy', confirmed: true },
+    });
+    writeFileSync(
+      join(state, 'history.jsonl'),
+      line({ at: T(700), command: 'check', exitCode: 2, serving: 'primary', hosts: hosts('unreachable') }) +
+        line({ at: T(640), command: 'failover', exitCode: 0, acted: true, ok: true, kind: 'failover', ms: 20_000 }) +
+        line({ at: T(300), command: 'failback', exitCode: 2, acted: true, ok: false, kind: 'failback' }) +
+        line({ at: T(200), command: 'check', exitCode: 1, serving: 'standby', hosts: hosts('unreachable') }),
+    );
+    writeJson(join(state, 'pause.json'), { version: 1, since: T(60), until: T(-3600), by: 'op', reason: 'x' });
+    writeJson(join(state, 'outbox.json'), {
+      version: 1,
+      pending: [
+        { id: 'a', at: T(10), text: 'one', tries: 0 },
+        { id: 'b', at: T(9), text: 'two', tries: 3, lastError: 'telegram: 500' },
+      ],
+    });
+    assert.deepEqual(await writeMetrics(c, NOW), { file });
+    const p: Parsed = parsePrometheus(readFileSync(file, 'utf8'));
+    assert.equal(value(p, 'hactl_failovers_total', { result: 'ok' }), 1);
+    assert.equal(value(p, 'hactl_failbacks_total', { result: 'failed' }), 1);
+    assert.equal(p.find((f) => f.name === 'hactl_failovers_total')!.type, 'COUNTER');
+    assert.equal(value(p, 'hactl_last_recovery_seconds'), 80);
+    assert.equal(value(p, 'hactl_last_exit_code', { command: 'check' }), 1);
+    assert.equal(value(p, 'hactl_last_exit_code', { command: 'failback' }), 2);
+    assert.equal(value(p, 'hactl_paused'), 1);
+    assert.equal(value(p, 'hactl_alerts_pending'), 2);
+    assert.equal(value(p, 'hactl_alerts_total', { channel: 'telegram', result: 'failed' }), 1);
+    assert.equal(value(p, 'hactl_alerts_total', { channel: 'telegram', result: 'pending' }), 1);
+    assert.deepEqual(
+      p.filter((f) => f.name.endsWith('_age_seconds')).map((f) => f.name),
+      [],
+      'ages repeat the timestamps',
+    );
   });
 });

@@ -118,4 +118,30 @@ describe('status summary (pure)', () => {
     assert.match(text, /primary\s+pc1\s+healthy\s+failures 2, healthy 0, reachable 5/);
     assert.match(text, /pause\s+paused by ann@w/);
   });
+
+  test('the idle standby (gateway cleanly stopped) reads "idle, ready", not "gateway-down failures 12"', () => {
+    const st = state({
+      streaks: {
+        primary: { failures: 0, healthy: 12, reachable: 12 },
+        standby: { failures: 12, healthy: 0, reachable: 12 },
+      },
+    });
+    const s = summarize(config, input({ state: { ok: st } }));
+    assert.deepEqual(
+      s.hosts.map((h: any) => [h.role, h.idle]),
+      [
+        ['primary', false],
+        ['standby', true],
+      ],
+    );
+    const text = render(s, NOW).join('\n');
+    assert.match(text, /standby\s+pc2\s+idle, ready\s+reachable for 12 check\(s\)/);
+    assert.doesNotMatch(text, /gateway-down|failures 12/);
+    // The serving host down is still said as it is.
+    const down = state({
+      lastCheck: { at: ago(30), hosts: { primary: o('gateway-down'), standby: o('gateway-down') } },
+    });
+    const d = render(summarize(config, input({ state: { ok: down } })), NOW).join('\n');
+    assert.match(d, /primary\s+pc1\s+gateway-down\s+failures/);
+  });
 });

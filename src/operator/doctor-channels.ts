@@ -1,0 +1,39 @@
+// hactl doctor, the alert channels (pure): each configured channel has its secret (bot token,
+// webhook URL, secretEnv) and answers a request that sends no message. Facts in (doctor.ts
+// gathers them), one result per channel out, each problem with its fix.
+import type { DoctorResult, DoctorLevel } from './doctor-checks.js';
+
+const r = (level: DoctorLevel, host: string | null, check: string, message: string, fix?: string): DoctorResult =>
+  fix ? { level, host, check, message, fix } : { level, host, check, message };
+
+/** An alert channel as doctor saw it: what keeps it from working, or how it answered. */
+export interface ChannelFacts {
+  /** How the config names it: alerts.telegram, alerts.webhooks[0] (slack, https://hooks.slack.com/***). */
+  name: string;
+  /** A missing secret (no token, no URL, an unset secretEnv), said without any secret value. */
+  problem?: string;
+  /** The channel's answer to a request that sends no message (Telegram getMe, a webhook GET). */
+  answer?: { status?: number; error?: string; detail?: string };
+}
+
+const SECRET_FIX =
+  "put it in the env file the jobs read (NAME='value', mode 0600: hactl cron --env-file FILE, " +
+  "or the systemd units' EnvironmentFile=), and export it in your shell to run hactl by hand";
+
+/** Each configured alert channel: its secret is there, and it answers. */
+export function channelResult(f: ChannelFacts): DoctorResult {
+  if (f.problem) return r('fail', null, 'alerts', `${f.name}: ${f.problem}`, SECRET_FIX);
+  const a = f.answer;
+  if (!a || a.error) return r('fail', null, 'alerts', `${f.name} does not answer: ${a?.error ?? 'not tried'}`);
+  const s = a.status ?? 0;
+  if ([401, 403, 404, 410].includes(s))
+    return r(
+      'fail',
+      null,
+      'alerts',
+      `${f.name} refuses (HTTP ${s}): its token or URL is wrong or was revoked`,
+      'make a new one in the service and update the env file or the config',
+    );
+  if (s >= 500) return r('warn', null, 'alerts', `${f.name} answers HTTP ${s} (a server error); try again later`);
+  return r('pass', null, 'alerts', `${f.name} answers (HTTP ${s}${a.detail ? `, ${a.detail}` : ''})`);
+}
