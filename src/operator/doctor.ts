@@ -119,6 +119,7 @@ export async function runDoctor(opts: GlobalOptions, clock: Clock = systemClock(
   out.progress(`checking ${Object.keys(config.hosts).join(', ')}`);
   for (const rs of await Promise.all(Object.values(config.hosts).map((h) => hostChecks(config, h, clock))))
     results.push(...rs);
+  if (config.postgres) results.push(...(await (await import('../postgres/steps.js')).doctorPostgres(config)));
   const { exitCode, counts, line } = summarizeDoctor(results);
   const shown = opts.quiet ? results.filter((x) => x.level !== 'pass') : results;
   out.summary([...shown.map(formatResult), line].join('\n'), {
