@@ -109,9 +109,9 @@ async function digests(config: Config, session: SshSession): Promise<Digests> {
 
 /** Both sides' rows by key and digest. Throws (SshError, PsqlError) when a side cannot be read. */
 export async function observeRows(config: Config, sessions: PgSessions): Promise<RowsObservation> {
-  const [primary, standby] = await Promise.all([
-    digests(config, sessionOf(sessions, 'primary')),
-    digests(config, sessionOf(sessions, 'standby')),
-  ]);
+  // Both sessions first: a side that did not answer throws before anything is read from the other.
+  const p = sessionOf(sessions, 'primary');
+  const st = sessionOf(sessions, 'standby');
+  const [primary, standby] = await Promise.all([digests(config, p), digests(config, st)]);
   return { primary, standby };
 }

@@ -62,7 +62,12 @@ describe('postgres sync-back', { skip: !havePostgres() && 'PostgreSQL is not ins
     });
   const json = async (args: string[]) => {
     const r = await lab.hactl([...args, '--json']);
-    const j = JSON.parse(r.stdout);
+    let j: any;
+    try {
+      j = JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`hactl ${args.join(' ')}: exit ${r.code}, no JSON: ${r.stdout}${r.stderr}`);
+    }
     return { code: r.code, j, raw: `${j.summary}\n${r.stderr}` };
   };
   const same = (t: string) => pp.copyMd5(t, 'id') === ps.copyMd5(t, 'id');
@@ -96,6 +101,11 @@ describe('postgres sync-back', { skip: !havePostgres() && 'PostgreSQL is not ins
     const b = await json(['failback', '--yes']);
     assert.equal(b.code, 0, b.raw);
     assert.doesNotMatch(b.raw, /CONFLICT/);
+    // Nothing differs once both sides print the same instant the same way: no row moves either way.
+    const moved = b.j.steps
+      .filter((x: any) => x.op === 'postgres')
+      .flatMap((x: any) => x.tables.map((t: any) => t.toPrimary + t.toStandby));
+    assert.deepEqual(moved, [0, 0, 0, 0, 0, 0], b.raw);
     await until(() => ps.sql(`SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL`) !== '0', 'streaming');
   });
 
@@ -162,5 +172,43 @@ describe('postgres sync-back', { skip: !havePostgres() && 'PostgreSQL is not ins
     assert.ok(!existsSync(join(lab.dir, 'state', 'postgres-conflicts.txt')), 'no conflict left');
     pp.sql(`INSERT INTO items (body) VALUES ('primary after failback')`);
     await until(() => same('items'), 'the new row replicated');
+  });
+
+  test('the standby dies while serving; after the return, failback --from-dead-standby copies its rows', async () => {
+    await lab.host('primary').kill();
+    pp.stopSync('fast');
+    const f = await json(['failover', '--yes']);
+    assert.equal(f.code, 0, f.raw);
+    const values = Array.from({ length: 50 }, (_, i) => `(${1000 + i}, 'dead standby ${i} ${EMOJI}')`).join(', ');
+    ps.sql(`INSERT INTO notes (id, body) VALUES ${values};
+      INSERT INTO items (body) SELECT 'dead standby item ' || g FROM generate_series(1, 50) g;
+      UPDATE notes SET body = 'edited while the standby served' WHERE id = 1`);
+    // The standby's host dies (its database keeps its rows); the primary comes back and serves.
+    await lab.host('standby').kill();
+    pp.start();
+    await lab.host('primary').startSshd();
+    // Cron's way: checks confirm the serving standby down, failover --auto returns to the primary (bounded).
+    let r: any;
+    for (let i = 0; i < 5 && lab.state().serving !== 'primary'; i++) {
+      await lab.hactl(['check']);
+      r = await json(['failover', '--auto']);
+    }
+    assert.equal(lab.state().serving, 'primary', r?.raw);
+    assert.equal(pp.sql(`SELECT count(*) FROM notes WHERE id >= 1000`), '0', 'the return could not copy them');
+    // The standby answers again: check is critical (paused replication), the documented way back copies every row.
+    await lab.host('standby').startSshd();
+    const c = await json(['check']);
+    assert.equal(c.j.postgres.level, 'critical', c.j.postgres.line);
+    const dry = await json(['failback', '--from-dead-standby', '--dry-run']);
+    assert.equal(dry.code, 0, dry.raw);
+    assert.equal(pp.sql(`SELECT count(*) FROM notes WHERE id >= 1000`), '0', 'the dry run changed nothing');
+    const back = await json(['failback', '--from-dead-standby', '--yes']);
+    assert.equal(back.code, 0, back.raw);
+    assert.equal(pp.sql(`SELECT count(*) FROM notes WHERE id >= 1000`), '50', '0 rows lost');
+    assert.equal(pp.sql(`SELECT count(*) FROM items WHERE body LIKE 'dead standby item %'`), '50');
+    assert.equal(pp.sql(`SELECT body FROM notes WHERE id = 1`), 'edited while the standby served');
+    for (const t of ['notes', 'items', 'extra']) assert.ok(same(t), `${t}: byte-equal`);
+    const ok = await json(['check']);
+    assert.equal(ok.j.postgres.level, 'ok', ok.j.postgres.line);
   });
 });
