@@ -62,6 +62,10 @@ export function buildProgram(run: Runner): Command {
     .command('failback')
     .description('sync back what the standby wrote, stop it, start and verify the primary, alert')
     .option('--auto', 'act only when the policy is auto and the primary has been back for thresholds.healthyFor')
+    .option(
+      '--from-dead-standby',
+      'the primary serves again after the standby died: copy back its PostgreSQL rows, then resume replication',
+    )
     .option('-n, --dry-run', 'print the plan, change nothing')
     .option('-y, --yes', 'act without asking (by hand: a terminal asks to confirm the plan; no terminal needs --yes)')
     .action(lazy(() => import('./commands/failback.js')));

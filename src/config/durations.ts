@@ -31,6 +31,7 @@ export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
   { path: '/backup/ioTimeout', unit: 's' },
   { path: '/backup/tiers/*/interval', unit: 'm' },
   { path: '/postgres/timeout', unit: 's' },
+  { path: '/postgres/pauseTimeout', unit: 's' },
   { path: '/status/checkEvery', unit: 's' },
   { path: '/heartbeat/warning', unit: 's' },
   { path: '/heartbeat/critical', unit: 's' },

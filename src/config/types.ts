@@ -191,6 +191,10 @@ export interface PostgresConfig {
   tables: PostgresTable[];
   lagWarning: number; // bytes
   timeout: number;
+  /** s: each part of failover's pause step (docs/postgres.md). */
+  pauseTimeout: number;
+  /** At failover the standby's sequences move this far past the largest known value. */
+  sequenceGap: number;
 }
 
 export interface MemoryConfig {

@@ -194,6 +194,7 @@ export async function runDoctor(opts: GlobalOptions, clock: Clock = systemClock(
   ]);
   for (const rs of hosts) results.push(...rs);
   results.push(...channels);
+  if (config.postgres) results.push(...(await (await import('../postgres/steps.js')).doctorPostgres(config)));
   const { exitCode, counts, line } = summarizeDoctor(results);
   const shown = opts.quiet ? results.filter((x) => x.level !== 'pass') : results;
   out.summary([...shown.map(formatResult), line].join('\n'), {

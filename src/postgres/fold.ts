@@ -6,7 +6,9 @@ export interface TableRecord {
   table: string;
   toPrimary: number;
   toStandby: number;
-  conflicts: string[];
+  /** How many keys conflict; the keys themselves are in the conflicts file (base.ts), the first few here. */
+  conflicts: number;
+  conflictKeys: string[];
 }
 export interface SyncFold {
   ok: boolean;
@@ -17,12 +19,14 @@ export interface SyncFold {
   resumedAt: string | null;
 }
 
-export function foldSyncBack(plan: SyncPlan, o: SyncOutcome): SyncFold {
+/** `conflictsFile`: where every conflicting key was written, when any. */
+export function foldSyncBack(plan: SyncPlan, o: SyncOutcome, conflictsFile?: string): SyncFold {
   const tables = plan.tables.map((t, i): TableRecord => ({
     table: t.table,
     toPrimary: o.inserted.primary[i] ?? 0,
     toStandby: o.inserted.standby[i] ?? 0,
-    conflicts: t.conflicts,
+    conflicts: t.conflicts.length,
+    conflictKeys: t.conflicts.slice(0, 5),
   }));
   const moved = tables
     .map((t) => `${t.table} ${t.toPrimary}${plan.mode === 'resume' ? `/${t.toStandby}` : ''}`)
@@ -44,7 +48,8 @@ export function foldSyncBack(plan: SyncPlan, o: SyncOutcome): SyncFold {
       tables,
       resumedAt: null,
       line:
-        `${head}; ${plan.conflicts} row(s) differ on both sides and were NOT overwritten (${which.join('; ')}): ` +
+        `${head}; ${plan.conflicts} row(s) changed on both sides and were NOT overwritten (${which.join('; ')}` +
+        `${conflictsFile ? `; every key in ${conflictsFile}` : ''}): ` +
         'make each pair equal on both sides (or delete one), then run hactl failback again; replication stays paused',
     };
   }

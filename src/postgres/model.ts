@@ -17,6 +17,8 @@ export interface ReplicationObservation {
   primary: Seen<SlotSeen>;
   /** The slot looked for on the primary (the subscription's, else its name). */
   slot: string;
+  /** Tables replication carries (publication on the primary, subscription on the standby), as [schema, name]. */
+  published: Array<[string, string]>;
 }
 /** Per table (config order): key -> md5 of the row's content. */
 export type Digests = Array<Map<string, string>>;

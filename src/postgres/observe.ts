@@ -4,7 +4,7 @@
 import type { Config, Role } from '../config/types.js';
 import { SshError, SshSession } from '../adapters/ssh.js';
 import { Psql, PsqlError } from './psql.js';
-import { rowDigestsSql, slotSql, subscriptionSql } from './sql.js';
+import { publishedSql, rowDigestsSql, slotSql, subscriptionSql } from './sql.js';
 import type { Digests, ReplicationObservation, RowsObservation, Seen, SlotSeen, SubscriptionSeen } from './model.js';
 
 export type { Digests, ReplicationObservation, RowsObservation } from './model.js';
@@ -67,26 +67,51 @@ export async function observeReplication(config: Config, sessions: PgSessions): 
     'reading the subscription',
   );
   const slot = (standby.ok && standby.value.slot) || c.subscription;
+  const published: Array<[string, string]> = [];
   const primary = await seen(
     sessions.primary,
-    async (p) => (await p.json<SlotSeen>(slotSql(slot)))[0]!,
+    async (p) => {
+      const [s] = await p.json<SlotSeen>(slotSql(slot));
+      published.push(...(await p.json<Array<[string, string]>>(publishedSql(c, 'primary')))[0]!);
+      return s!;
+    },
     config,
     'reading the replication slot',
   );
-  return { standby, primary, slot };
+  await seen(
+    sessions.standby,
+    async (p) => published.push(...(await p.json<Array<[string, string]>>(publishedSql(c, 'standby')))[0]!),
+    config,
+    'reading the subscribed tables',
+  );
+  const uniq = new Map(published.map((t) => [JSON.stringify(t), t]));
+  return { standby, primary, slot, published: [...uniq.values()] };
+}
+
+/** Digest lines ([table index, key, md5], one per row: rowDigestsSql) as maps per table. */
+export function parseDigests(text: string, tables: number): Digests {
+  const out: Digests = Array.from({ length: tables }, () => new Map<string, string>());
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const [i, k, h] = JSON.parse(line) as [number, string, string];
+    out[i]?.set(k, h);
+  }
+  return out;
 }
 
 async function digests(config: Config, session: SshSession): Promise<Digests> {
   const p = new Psql(session, config.postgres!, 'reading row digests');
-  const tables = await p.json<Array<[string, string]>>(rowDigestsSql(config.postgres!), config.postgres!.tables.length);
-  return tables.map((pairs) => new Map(pairs));
+  return parseDigests(
+    (await p.bytes(rowDigestsSql(config.postgres!))).toString('utf8'),
+    config.postgres!.tables.length,
+  );
 }
 
 /** Both sides' rows by key and digest. Throws (SshError, PsqlError) when a side cannot be read. */
 export async function observeRows(config: Config, sessions: PgSessions): Promise<RowsObservation> {
-  const [primary, standby] = await Promise.all([
-    digests(config, sessionOf(sessions, 'primary')),
-    digests(config, sessionOf(sessions, 'standby')),
-  ]);
+  // Both sessions first: a side that did not answer throws before anything is read from the other.
+  const p = sessionOf(sessions, 'primary');
+  const st = sessionOf(sessions, 'standby');
+  const [primary, standby] = await Promise.all([digests(config, p), digests(config, st)]);
   return { primary, standby };
 }

@@ -22,8 +22,38 @@ const v = (level: PgLevel, line: string, retry = false): Verdict => ({
   retry,
 });
 
+/**
+ * Tables replication carries that hactl does not know how to sync back (not in
+ * postgres.tables, so no key): failback would leave their standby-only rows
+ * behind, and the slot move would skip them for good. Labels, sorted.
+ */
+export function unlistedTables(config: Config, obs: Pick<ReplicationObservation, 'published'>): string[] {
+  const known = new Set(config.postgres!.tables.map((t) => JSON.stringify([t.schema, t.name])));
+  return (obs.published ?? [])
+    .filter((t) => !known.has(JSON.stringify(t)))
+    .map(([schema, name]) => tableLabel({ schema, name, key: [] }))
+    .sort();
+}
+
+/** The line that refuses unlisted tables, naming each. */
+export function unlistedLine(config: Config, tables: string[]): string {
+  return (
+    `postgres: ${tables.length} replicated table(s) not in postgres.tables: ${tables.join(', ')}: ` +
+    'hactl cannot sync their rows back after a failover (add each with its key columns, ' +
+    `or take it out of publication ${config.postgres!.publication})`
+  );
+}
+
 /** What check reports about replication, given who serves. */
 export function replicationVerdict(config: Config, serving: Role, obs: ReplicationObservation): Verdict {
+  const base = replicationHealth(config, serving, obs);
+  const unlisted = unlistedTables(config, obs);
+  if (!unlisted.length) return base;
+  const line = unlistedLine(config, unlisted);
+  return base.level === 'ok' ? v('warning', line) : { ...base, line: `${base.line}; ${line}` };
+}
+
+function replicationHealth(config: Config, serving: Role, obs: ReplicationObservation): Verdict {
   const c = config.postgres!;
   const sub = `subscription ${c.subscription}`;
   const st = obs.standby;
@@ -61,6 +91,17 @@ export function replicationVerdict(config: Config, serving: Role, obs: Replicati
       `postgres: replication broken: ${sub} is disabled on the standby ` +
         '(ALTER SUBSCRIPTION ... ENABLE, or hactl failback if it was a failover)',
     );
+  // No apply worker: say why when the primary shows it (its database down, or the slot dropped).
+  if (st.value.pid === null && !(pr.ok && pr.value.exists))
+    return !pr.ok
+      ? pr.reachable
+        ? v('critical', `postgres: replication broken: the primary's database does not answer: ${pr.error}`)
+        : v('warning', `postgres: replication not checked (primary: ${pr.error})`)
+      : v(
+          'critical',
+          `postgres: replication broken: slot ${obs.slot} does not exist on the primary ` +
+            '(it was dropped: create the subscription again, docs/postgres.md)',
+        );
   if (st.value.pid === null)
     return v(
       'critical',
@@ -104,17 +145,29 @@ export interface SyncPlan {
   mode: 'copy' | 'resume';
 }
 
-/** Compares rows by key and content digest; which rows move where, which conflict. */
-export function planSyncBack(config: Config, rows: RowsObservation, mode: SyncPlan['mode']): SyncPlan {
+/**
+ * Compares rows by key and content digest; which rows move where, which conflict.
+ * `base`: the standby's rows at the fence (taken when the failover paused
+ * replication). With it, a row both sides hold with different content is a
+ * conflict only when BOTH changed it since the fence: changed only on the
+ * standby, it goes to the primary; changed only on the primary, to the standby
+ * (on resume). Without a base (none was taken), every difference is a conflict.
+ */
+export function planSyncBack(config: Config, rows: RowsObservation, mode: SyncPlan['mode'], base?: Digests): SyncPlan {
   const tables = config.postgres!.tables.map((t, i): TablePlan => {
     const p = rows.primary[i] ?? new Map<string, string>();
     const s = rows.standby[i] ?? new Map<string, string>();
+    const b = base?.[i];
     const tp: TablePlan = { table: tableLabel(t), toPrimary: [], toStandby: [], conflicts: [], same: 0 };
     for (const [k, h] of s) {
       const ph = p.get(k);
+      const bh = b?.get(k);
       if (ph === undefined) tp.toPrimary.push(k);
-      else if (ph !== h) tp.conflicts.push(k);
-      else tp.same++;
+      else if (ph === h) tp.same++;
+      else if (bh !== undefined && ph === bh) tp.toPrimary.push(k);
+      else if (bh !== undefined && h === bh) {
+        if (mode === 'resume') tp.toStandby.push(k);
+      } else tp.conflicts.push(k);
     }
     if (mode === 'resume') for (const k of p.keys()) if (!s.has(k)) tp.toStandby.push(k);
     return tp;

@@ -12,29 +12,71 @@ import { keysFrom, type SyncPlan } from './plan.js';
 import type { SlotSeen, SubscriptionSeen, SyncOutcome } from './model.js';
 import {
   advanceSlotSql,
-  fetchRowsSql,
-  insertRowsSql,
+  columnsSql,
+  copyInHead,
+  copyInTail,
+  copyOutSql,
+  disableSubscriptionSql,
   setSubscriptionSql,
   slotSql,
   subscriptionSql,
   syncSequencesSql,
+  type Columns,
+  type CopyTable,
 } from './sql.js';
+import { dropBase, takeBase } from './base.js';
 
 const psql = (config: Config, s: PgSessions, role: 'primary' | 'standby', what: string) =>
   new Psql(sessionOf(s, role), config.postgres!, what);
 
-/** Disables the subscription on the standby. Returns a line saying what was found and done. */
-export async function pauseReplication(config: Config, sessions: PgSessions): Promise<string> {
+export interface PauseResult {
+  /** Every part done. */
+  ok: boolean;
+  line: string;
+}
+
+/**
+ * Failover's pause on the standby, in three parts, each under its own deadline
+ * (postgres.pauseTimeout, and a lock_timeout inside it) and each tried whatever
+ * became of the one before: disable the subscription; move the sequences past
+ * the largest known key plus postgres.sequenceGap (so the first insert after
+ * the failover cannot collide, even when the subscription could not be
+ * disabled); record the base snapshot in the state dir. Never throws: a part
+ * that fails is named in the line, and ok is false.
+ */
+export async function pauseReplication(config: Config, sessions: PgSessions): Promise<PauseResult> {
   const c = config.postgres!;
-  const p = psql(config, sessions, 'standby', 'pausing replication');
-  const [sub] = await p.json<SubscriptionSeen>(subscriptionSql(c));
-  if (sub!.exists && sub!.enabled) await p.run(setSubscriptionSql(c, false));
-  // Its sequences lag behind the replicated rows: move them on before it hands out keys.
-  await p.run(syncSequencesSql(c));
-  if (!sub!.exists) return `subscription ${c.subscription} does not exist on the standby: nothing to pause`;
-  if (!sub!.enabled) return `subscription ${c.subscription} was already disabled`;
-  const why = "the standby's database takes writes; the primary's changes wait in its slot";
-  return `subscription ${c.subscription} disabled: ${why}`;
+  const t = c.pauseTimeout;
+  const parts: string[] = [];
+  const failed: string[] = [];
+  dropBase(config);
+  const attempt = async (what: string, fn: (p: Psql) => Promise<string>) => {
+    try {
+      parts.push(await fn(psql(config, sessions, 'standby', what).with(what, t)));
+    } catch (e) {
+      failed.push(`${what}: ${(e as Error).message}`);
+    }
+  };
+  await attempt('pausing replication', async (p) => {
+    const [sub] = await p.json<SubscriptionSeen>(subscriptionSql(c));
+    if (!sub!.exists) return `subscription ${c.subscription} does not exist on the standby: nothing to pause`;
+    if (!sub!.enabled) return `subscription ${c.subscription} was already disabled`;
+    await p.run(disableSubscriptionSql(c));
+    const why = "the standby's database takes writes; the primary's changes wait in its slot";
+    return `subscription ${c.subscription} disabled: ${why}`;
+  });
+  await attempt('moving sequences on', async (p) => {
+    await p.run(syncSequencesSql(c, c.sequenceGap));
+    return `sequences moved ${c.sequenceGap} past the largest key`;
+  });
+  await attempt('recording the base snapshot', async (p) => `base of ${await takeBase(config, p)} row(s) recorded`);
+  const line = [...parts, ...failed.map((f) => `FAILED ${f}`)].join('; ');
+  return { ok: failed.length === 0, line };
+}
+
+/** Columns per table (config order), read from the side that receives rows. */
+async function columnsOf(config: Config, p: Psql): Promise<Columns[]> {
+  return p.json<Columns>(columnsSql(config.postgres!), config.postgres!.tables.length);
 }
 
 /** Copies the planned rows; in 'resume' mode (no conflicts) then resumes replication. Never throws. */
@@ -52,17 +94,19 @@ export async function runSyncBack(
       const keys = keysFrom(plan, to);
       if (!keys.some((k) => k.length)) continue;
       const from = to === 'primary' ? 'standby' : 'primary';
-      const rows = await psql(config, sessions, from, `reading rows to copy to the ${to}`).json<unknown>(
-        fetchRowsSql(c, keys),
-        c.tables.length,
+      const target = psql(config, sessions, to, `copying rows from the ${from}`);
+      const cols = await columnsOf(config, target);
+      const tables: CopyTable[] = c.tables
+        .map((table, index) => ({ table, index, cols: cols[index]!, keys: keys[index]! }))
+        .filter((x) => x.keys.length > 0);
+      // Rows stream from the source's COPY TO STDOUT into the target's COPY FROM STDIN, in one transaction.
+      const counts = await target.pipeFrom(
+        psql(config, sessions, from, `reading rows to copy to the ${to}`),
+        copyOutSql(tables),
+        copyInHead(),
+        copyInTail(),
       );
-      const counts = await psql(config, sessions, to, `inserting rows from the ${from}`).run(
-        insertRowsSql(
-          c,
-          rows.map((r) => JSON.stringify(r)),
-        ),
-      );
-      out.inserted[to] = counts.map(Number);
+      tables.forEach((x, i) => (out.inserted[to][x.index] = Number(counts[i] ?? 0)));
       // Keys the standby's sequences handed out now exist on the primary too.
       if (to === 'primary') await psql(config, sessions, to, 'moving sequences on').run(syncSequencesSql(c));
     }

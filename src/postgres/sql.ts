@@ -14,7 +14,17 @@ export const qt = (t: PostgresTable): string => `${qi(t.schema)}.${qi(t.name)}`;
 /** How a table is named in reports: schema omitted when public. */
 export const tableLabel = (t: PostgresTable): string => (t.schema === 'public' ? t.name : `${t.schema}.${t.name}`);
 
-const PRELUDE = 'SET standard_conforming_strings = on;\nSET client_min_messages = warning;\n';
+/**
+ * Every session starts here. Besides quoting, it pins what changes a value's text:
+ * the time zone (a timestamptz prints in the session's zone, which defaults to the
+ * server's: two clusters in different zones would print the same instant
+ * differently), date, interval and float styles, bytea output and the client
+ * encoding. Digests and copies are over this one canonical text on both sides.
+ */
+export const PRELUDE =
+  'SET standard_conforming_strings = on;\nSET client_min_messages = warning;\n' +
+  "SET TimeZone = 'UTC';\nSET DateStyle = 'ISO, YMD';\nSET IntervalStyle = 'postgres';\n" +
+  "SET extra_float_digits = 1;\nSET bytea_output = 'hex';\nSET client_encoding = 'UTF8';\n";
 
 /** A row's key as text: the JSON array of its key columns (same text on both sides). */
 const keyExpr = (t: PostgresTable, alias: string): string =>
@@ -32,6 +42,23 @@ WHERE s.subname = ${ql(c.subscription)}
   AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database());\n`;
 }
 
+/**
+ * The tables replication carries, one JSON line: [[schema, name], ...]. On the
+ * primary, what the publication publishes; on the standby, what the
+ * subscription subscribes to (its copy of the list, readable while the
+ * primary is down).
+ */
+export function publishedSql(c: PostgresConfig, side: 'primary' | 'standby'): string {
+  if (side === 'primary')
+    return `${PRELUDE}SELECT coalesce(json_agg(json_build_array(schemaname, tablename) ORDER BY 1, 2), '[]')
+FROM pg_publication_tables WHERE pubname = ${ql(c.publication)};\n`;
+  return `${PRELUDE}SELECT coalesce(json_agg(json_build_array(n.nspname, k.relname) ORDER BY 1, 2), '[]')
+FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid JOIN pg_class k ON k.oid = r.srrelid
+JOIN pg_namespace n ON n.oid = k.relnamespace
+WHERE s.subname = ${ql(c.subscription)}
+  AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database());\n`;
+}
+
 /** The slot on the primary, one JSON line: {exists, active, lag} (lag in bytes behind the WAL). */
 export function slotSql(slot: string): string {
   return `${PRELUDE}SELECT json_build_object('exists', count(*) > 0, 'active', bool_or(active),
@@ -40,40 +67,99 @@ FROM pg_replication_slots WHERE slot_name = ${ql(slot)};\n`;
 }
 
 /**
- * One line per table, in config order: a JSON array of [key, md5 of the row's
- * content]. Read in one REPEATABLE READ snapshot so the tables agree.
+ * One line per row: the JSON array [table index (config order), key, md5 of the
+ * row's canonical text], every table read in one REPEATABLE READ snapshot so the
+ * tables agree. The text is to_jsonb of the row under PRELUDE's pinned settings
+ * (UTC, ISO dates, shortest exact floats, hex bytea): the same row gives the same
+ * digest on two servers whatever their time zone or locale. One line per row
+ * lets the reader stream it (a base snapshot goes to a file as it comes).
  */
 export function rowDigestsSql(c: PostgresConfig): string {
-  const one = (t: PostgresTable) =>
-    `SELECT coalesce(jsonb_agg(jsonb_build_array(k, h) ORDER BY k), '[]'::jsonb)::text FROM ` +
-    `(SELECT ${keyExpr(t, 'r')} AS k, md5(to_jsonb(r)::text) AS h FROM ${qt(t)} r) x;`;
+  const one = (t: PostgresTable, i: number) =>
+    `SELECT json_build_array(${i}, ${keyExpr(t, 'r')}, md5(to_jsonb(r)::text))::text FROM ${qt(t)} r;`;
   return `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n${c.tables.map(one).join('\n')}\nCOMMIT;\n`;
 }
 
-/** One line per table: a JSON array of the rows (to_jsonb) whose keys are listed. */
-export function fetchRowsSql(c: PostgresConfig, keys: string[][]): string {
-  const one = (t: PostgresTable, i: number) =>
-    `SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY ${keyExpr(t, 'r')}), '[]'::jsonb)::text FROM ${qt(t)} r ` +
-    `WHERE ${keyExpr(t, 'r')} IN (SELECT jsonb_array_elements_text(${ql(JSON.stringify(keys[i] ?? []))}::jsonb));`;
-  return `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n${c.tables.map(one).join('\n')}\nCOMMIT;\n`;
+/** The columns hactl copies in a table: all but GENERATED ones (PostgreSQL computes those itself). */
+export interface Columns {
+  /** Column names, in table order. */
+  copy: string[];
+  /** Copied columns that are GENERATED ALWAYS AS IDENTITY (an UPDATE may not set them). */
+  always: string[];
+}
+
+/** One JSON line per table, config order: {"copy": [...], "always": [...]} from the catalog. */
+export function columnsSql(c: PostgresConfig): string {
+  const one = (t: PostgresTable) =>
+    `SELECT json_build_object(
+  'copy', coalesce(json_agg(attname ORDER BY attnum) FILTER (WHERE attgenerated = ''), '[]'),
+  'always', coalesce(json_agg(attname ORDER BY attnum) FILTER (WHERE attgenerated = '' AND attidentity = 'a'), '[]'))
+FROM pg_attribute WHERE attrelid = ${ql(qt(t))}::regclass AND attnum > 0 AND NOT attisdropped;`;
+  return `${PRELUDE}${c.tables.map(one).join('\n')}\n`;
+}
+
+export interface CopyTable {
+  table: PostgresTable;
+  /** Its position in config order (names the temporary table). */
+  index: number;
+  cols: Columns;
+  /** Keys (keyExpr text) of the rows to send. */
+  keys: string[];
 }
 
 /**
- * Inserts rows (JSON arrays from fetchRowsSql, one per table) in ONE transaction;
- * a row whose key already exists is left alone. One line per table: rows inserted.
- * Tables go in config order, so parents come before children.
+ * What the target psql reads for one table, around the rows: a temporary table
+ * shaped like the copied columns, COPY into it from psql's own input (the rows
+ * follow, ended by a line \.), then one statement that updates the rows whose
+ * key exists and inserts the others, printing how many rows it wrote.
  */
-export function insertRowsSql(c: PostgresConfig, rows: string[]): string {
-  const one = (t: PostgresTable, i: number) => {
-    const same = t.key.map((k) => `t.${qi(k)} = r.${qi(k)}`).join(' AND ');
-    return (
-      `WITH ins AS (INSERT INTO ${qt(t)} OVERRIDING SYSTEM VALUE SELECT r.* FROM ` +
-      `jsonb_populate_recordset(NULL::${qt(t)}, ${ql(rows[i] ?? '[]')}::jsonb) r ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM ${qt(t)} t WHERE ${same}) RETURNING 1) SELECT count(*) FROM ins;`
-    );
-  };
-  return `${PRELUDE}BEGIN;\n${c.tables.map(one).join('\n')}\nCOMMIT;\n`;
+function targetBefore(t: CopyTable): string {
+  const tmp = qi(`hactl_in_${t.index}`);
+  const cols = t.cols.copy.map(qi).join(', ');
+  return (
+    `CREATE TEMP TABLE ${tmp} ON COMMIT DROP AS SELECT ${cols} FROM ${qt(t.table)} WITH NO DATA;\n` +
+    `COPY ${tmp} (${cols}) FROM STDIN;`
+  );
 }
+function targetAfter(t: CopyTable): string {
+  const tmp = qi(`hactl_in_${t.index}`);
+  const cols = t.cols.copy.map(qi).join(', ');
+  const same = (a: string) => t.table.key.map((k) => `${a}.${qi(k)} = r.${qi(k)}`).join(' AND ');
+  const settable = t.cols.copy.filter((x) => !t.table.key.includes(x) && !t.cols.always.includes(x));
+  const up = settable.length
+    ? `UPDATE ${qt(t.table)} x SET ${settable.map((x) => `${qi(x)} = r.${qi(x)}`).join(', ')} FROM ${tmp} r ` +
+      `WHERE ${same('x')} RETURNING 1`
+    : 'SELECT 1 WHERE false';
+  return (
+    `WITH up AS (${up}), ins AS (INSERT INTO ${qt(t.table)} (${cols}) OVERRIDING SYSTEM VALUE ` +
+    `SELECT ${t.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${tmp} r ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM ${qt(t.table)} x WHERE ${same('x')}) RETURNING 1) ` +
+    'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM ins);'
+  );
+}
+
+/**
+ * On the source, in one REPEATABLE READ snapshot: for each table, the target's
+ * statements (printed as values), then `COPY (rows with the listed keys) TO
+ * STDOUT` in text format, then the end-of-data line. The output is the target
+ * psql's input as is, so row bytes go from one host's COPY to the other's
+ * without being decoded or held anywhere. Text format escapes backslash,
+ * newline and tab inside values, so no row can print the line \. that ends the
+ * data (binary format cannot be ended inside a psql script).
+ */
+export function copyOutSql(tables: CopyTable[]): string {
+  const one = (t: CopyTable) =>
+    `SELECT ${ql(targetBefore(t))};\n` +
+    `COPY (SELECT ${t.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${qt(t.table)} r ` +
+    `WHERE ${keyExpr(t.table, 'r')} IN ` +
+    `(SELECT jsonb_array_elements_text(${ql(JSON.stringify(t.keys))}::jsonb))) TO STDOUT;\n` +
+    `SELECT ${ql('\\.')};\nSELECT ${ql(targetAfter(t))};`;
+  return `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n${tables.map(one).join('\n')}\nCOMMIT;\n`;
+}
+
+/** What the target psql reads before the source's output: one transaction for every table. */
+export const copyInHead = (): string => `${PRELUDE}BEGIN;\n`;
+export const copyInTail = (): string => 'COMMIT;\n';
 
 /**
  * Moves every sequence behind a column of the tables (serial, identity) past the
@@ -82,13 +168,22 @@ export function insertRowsSql(c: PostgresConfig, rows: string[]): string {
  * the other side already used. psql's \\gexec runs the statements the catalog
  * query builds (names in them quoted by format's %I/%L and regclass).
  */
-export function syncSequencesSql(c: PostgresConfig): string {
+export function syncSequencesSql(c: PostgresConfig, gap = 0): string {
   const one = (t: PostgresTable) =>
     `SELECT format('SELECT setval(%L, greatest((SELECT max(%I) FROM %s), ` +
-    `(SELECT last_value FROM %s), 1))', s.seq, a.attname, a.attrelid::regclass, s.seq::regclass)\n` +
+    `(SELECT last_value FROM %s), 1) + ${Math.max(0, Math.floor(gap))})', ` +
+    's.seq, a.attname, a.attrelid::regclass, s.seq::regclass)\n' +
     `FROM pg_attribute a, LATERAL (SELECT pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) AS seq) s\n` +
     `WHERE a.attrelid = ${ql(qt(t))}::regclass AND a.attnum > 0 AND NOT a.attisdropped AND s.seq IS NOT NULL\n\\gexec`;
-  return `${PRELUDE}\\o /dev/null\n${c.tables.map(one).join('\n')}\n`;
+  return `${PRELUDE}${lockTimeout(c)}\\o /dev/null\n${c.tables.map(one).join('\n')}\n`;
+}
+
+/** A lock wait ends with an error before the step's deadline, instead of queueing behind a long transaction. */
+const lockTimeout = (c: PostgresConfig): string =>
+  `SET lock_timeout = ${Math.max(100, Math.floor(c.pauseTimeout * 1000 * 0.8))};\n`;
+
+export function disableSubscriptionSql(c: PostgresConfig): string {
+  return `${PRELUDE}${lockTimeout(c)}ALTER SUBSCRIPTION ${qi(c.subscription)} DISABLE;\n`;
 }
 
 export function setSubscriptionSql(c: PostgresConfig, enabled: boolean): string {

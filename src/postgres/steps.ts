@@ -6,9 +6,18 @@
 import type { Config, Role } from '../config/types.js';
 import { sleep, systemClock, type Clock } from '../adapters/clock.js';
 import { closePgSessions, observeReplication, observeRows, openPgSessions } from './observe.js';
-import { describeSyncPlan, planSyncBack, replicationVerdict, type Verdict } from './plan.js';
+import {
+  describeSyncPlan,
+  planSyncBack,
+  replicationVerdict,
+  unlistedLine,
+  unlistedTables,
+  type Verdict,
+} from './plan.js';
 import { pauseReplication, runSyncBack } from './run.js';
 import { foldSyncBack, type TableRecord } from './fold.js';
+import { dropBase, readBase, writeConflicts } from './base.js';
+import { SshSession } from '../adapters/ssh.js';
 
 const answered = (status: string) => status === 'healthy' || status === 'gateway-down';
 
@@ -51,18 +60,26 @@ export async function postgresStep(
   const s = await openPgSessions(config, action === 'pause' ? ['standby'] : ['primary', 'standby']);
   try {
     if (action === 'pause') {
-      try {
-        return { ok: true, detail: `postgres: ${await pauseReplication(config, s)}` };
-      } catch (e) {
-        // The failover goes on (the bot needs an answer); check reports the enabled subscription as critical.
+      // Never fails the failover (the bot needs an answer); a part that failed is a WARNING, and
+      // check reports an enabled subscription as critical on every run until it is disabled.
+      if (!(s.standby instanceof SshSession)) {
+        dropBase(config);
         return {
           ok: true,
-          detail: `WARNING: postgres: could not pause replication on the standby: ${(e as Error).message}`,
+          detail: `WARNING: postgres: could not pause replication on the standby: ${s.standby.message}`,
         };
       }
+      const r = await pauseReplication(config, s);
+      return { ok: true, detail: r.ok ? `postgres: ${r.line}` : `WARNING: postgres: pause incomplete: ${r.line}` };
     }
-    const plan = planSyncBack(config, await observeRows(config, s), action === 'sync-back' ? 'copy' : 'resume');
-    const f = foldSyncBack(plan, await runSyncBack(config, s, plan, clock));
+    const plan = planSyncBack(
+      config,
+      await observeRows(config, s),
+      action === 'sync-back' ? 'copy' : 'resume',
+      readBase(config),
+    );
+    const file = writeConflicts(config, plan);
+    const f = foldSyncBack(plan, await runSyncBack(config, s, plan, clock), file);
     return { ok: f.ok, detail: f.line, tables: f.tables };
   } catch (e) {
     return { ok: false, detail: `postgres ${action} not done: ${(e as Error).message}` };
@@ -76,10 +93,47 @@ export async function previewSyncBack(config: Config): Promise<string[]> {
   if (!config.postgres) return [];
   const s = await openPgSessions(config);
   try {
-    const plan = planSyncBack(config, await observeRows(config, s), 'resume');
+    const plan = planSyncBack(config, await observeRows(config, s), 'resume', readBase(config));
     return describeSyncPlan(plan).map((l) => `postgres ${l}`);
   } catch (e) {
     return [`postgres: cannot compare rows: ${(e as Error).message}`];
+  } finally {
+    await closePgSessions(s);
+  }
+}
+
+/** doctor's PostgreSQL results: every replicated table is one hactl can sync back. */
+export async function doctorPostgres(
+  config: Config,
+): Promise<
+  Array<{ level: 'pass' | 'warn' | 'fail'; host: string | null; check: string; message: string; fix?: string }>
+> {
+  if (!config.postgres) return [];
+  const s = await openPgSessions(config);
+  try {
+    const obs = await observeReplication(config, s);
+    const unlisted = unlistedTables(config, obs);
+    if (unlisted.length)
+      return [
+        {
+          level: 'warn',
+          host: null,
+          check: 'postgres-tables',
+          message: unlistedLine(config, unlisted),
+          fix: `add to postgres.tables: ${unlisted.map((t) => `{name: ${t}, key: [...]}`).join(', ')}`,
+        },
+      ];
+    const seenBy = [obs.primary.ok && 'primary', obs.standby.ok && 'standby'].filter(Boolean).join(' and ');
+    if (!seenBy)
+      return [{ level: 'warn', host: null, check: 'postgres-tables', message: 'postgres: neither database answered' }];
+    return [
+      {
+        level: 'pass',
+        host: null,
+        check: 'postgres-tables',
+        message: `postgres: every replicated table is in postgres.tables (read on the ${seenBy})`,
+      },
+    ];
   } finally {
     await closePgSessions(s);
   }

@@ -3,6 +3,7 @@
 // runs as the `postgres` user (it refuses root); psql connects over TCP to
 // 127.0.0.1, which is how psql on a lab host (sshd as root) reaches "its" cluster.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,8 @@ export class PgCluster {
     return join(this.dir, 'data');
   }
 
-  static async create(name: string): Promise<PgCluster> {
+  /** `settings`: extra postgresql.conf lines, e.g. {timezone: "'Europe/Berlin'"}. */
+  static async create(name: string, settings: Record<string, string> = {}): Promise<PgCluster> {
     if (!BIN) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql (apt-get install postgresql)');
     const dir = mkdtempSync(join(tmpdir(), `hactl-pg-${name}-`));
     chmodSync(dir, 0o755);
@@ -64,6 +66,7 @@ export class PgCluster {
         'max_wal_senders = 10',
         'max_replication_slots = 10',
         "log_min_messages = 'warning'",
+        ...Object.entries(settings).map(([k, v]) => `${k} = ${v}`),
         '',
       ].join('\n'),
     );
@@ -129,6 +132,25 @@ export class PgCluster {
     );
     if (r.status !== 0) throw new Error(`psql on ${this.name}: exit ${r.status}: ${r.stderr}`);
     return r.stdout.trim();
+  }
+
+  /**
+   * md5 of `COPY (SELECT * FROM table ORDER BY key) TO STDOUT`, read as bytes
+   * (never decoded), in UTC: equal on two clusters iff they hold the same bytes.
+   */
+  copyMd5(qualified: string, orderBy: string, db = 'memu'): string {
+    const r = spawnSync(
+      'psql',
+      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', '-d', db],
+      {
+        input: `COPY (SELECT * FROM ${qualified} ORDER BY ${orderBy}) TO STDOUT`,
+        env: { ...process.env, PGTZ: 'UTC' },
+        timeout: 30_000,
+        maxBuffer: 1 << 28,
+      },
+    );
+    if (r.status !== 0) throw new Error(`psql on ${this.name}: exit ${r.status}: ${r.stderr.toString()}`);
+    return createHash('md5').update(r.stdout).digest('hex');
   }
 
   /** One table's rows as sorted JSON lines (content, not counts). */

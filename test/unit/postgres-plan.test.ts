@@ -6,8 +6,9 @@ import { config as makeConfig } from './helpers.ts';
 import { describeSyncPlan, digestsOf, planSyncBack, replicationVerdict } from '../../dist/postgres/plan.js';
 import { foldSyncBack } from '../../dist/postgres/fold.js';
 import {
-  fetchRowsSql,
-  insertRowsSql,
+  columnsSql,
+  copyOutSql,
+  disableSubscriptionSql,
   qi,
   ql,
   qt,
@@ -61,6 +62,22 @@ describe('replicationVerdict', () => {
       'critical',
       /apply worker is not running/,
       true,
+    ],
+    [
+      'no worker, slot dropped: named as such',
+      'primary',
+      sub({ pid: null }),
+      slot({ exists: false, active: null, lag: null }),
+      'critical',
+      /slot memu_sub does not exist on the primary \(it was dropped/,
+    ],
+    [
+      "no worker, primary's database down: named as such",
+      'primary',
+      sub({ pid: null }),
+      dbErr,
+      'critical',
+      /primary's database does not answer/,
     ],
     ['slot inactive', 'primary', sub({}), slot({ active: false }), 'critical', /not active/, true],
     [
@@ -118,6 +135,27 @@ describe('replicationVerdict', () => {
       assert.equal(v.retry, !!retry);
     });
   }
+  test('a replicated table missing from postgres.tables: a warning naming it', async () => {
+    const c = await cfg();
+    const published = [
+      ['public', 'memory_items'],
+      ['public', 'category_items'],
+      ['public', 'extra'],
+      ['memu', 'other'],
+    ];
+    const v = replicationVerdict(c, 'primary', { standby: sub({}), primary: slot({}), slot: 'memu_sub', published });
+    assert.equal(v.level, 'warning', v.line);
+    assert.equal(v.exitCode, 1);
+    assert.match(v.line, /2 replicated table\(s\) not in postgres.tables: extra, memu.other/);
+    const w = replicationVerdict(c, 'primary', {
+      standby: sub({ enabled: false }),
+      primary: slot({}),
+      slot: 'memu_sub',
+      published,
+    });
+    assert.equal(w.level, 'critical', 'a worse verdict stays');
+    assert.match(w.line, /disabled.*not in postgres.tables: extra/);
+  });
 });
 
 describe('planSyncBack: by key and content, never by count', () => {
@@ -125,7 +163,7 @@ describe('planSyncBack: by key and content, never by count', () => {
     primary: digestsOf(p),
     standby: digestsOf(s),
   });
-  const rows: Array<[string, 'copy' | 'resume', any, Array<[string[], string[], string[], number]>]> = [
+  const rows: Array<[string, 'copy' | 'resume', any, Array<[string[], string[], string[], number]>, any?]> = [
     [
       'equal sides',
       'copy',
@@ -180,10 +218,60 @@ describe('planSyncBack: by key and content, never by count', () => {
         [['["m1", 2]'], [], [], 1],
       ],
     ],
+    [
+      'with a base: changed only on the standby goes to the primary',
+      'resume',
+      obs([{ '["a"]': 'h1' }, {}], [{ '["a"]': 'h2' }, {}]),
+      [
+        [['["a"]'], [], [], 0],
+        [[], [], [], 0],
+      ],
+      digestsOf([{ '["a"]': 'h1' }, {}]),
+    ],
+    [
+      'with a base: changed only on the primary goes to the standby on resume, stays put on copy',
+      'resume',
+      obs([{ '["a"]': 'h2' }, {}], [{ '["a"]': 'h1' }, {}]),
+      [
+        [[], ['["a"]'], [], 0],
+        [[], [], [], 0],
+      ],
+      digestsOf([{ '["a"]': 'h1' }, {}]),
+    ],
+    [
+      'with a base: changed only on the primary, copy mode moves nothing',
+      'copy',
+      obs([{ '["a"]': 'h2' }, {}], [{ '["a"]': 'h1' }, {}]),
+      [
+        [[], [], [], 0],
+        [[], [], [], 0],
+      ],
+      digestsOf([{ '["a"]': 'h1' }, {}]),
+    ],
+    [
+      'with a base: changed on both sides is a conflict',
+      'resume',
+      obs([{ '["a"]': 'h2' }, {}], [{ '["a"]': 'h3' }, {}]),
+      [
+        [[], [], ['["a"]'], 0],
+        [[], [], [], 0],
+      ],
+      digestsOf([{ '["a"]': 'h1' }, {}]),
+    ],
+    [
+      'with a base: a key new on both sides with different rows is a conflict',
+      'resume',
+      obs([{}, { '["m", 1]': 'x' }], [{}, { '["m", 1]': 'y' }]),
+      [
+        [[], [], [], 0],
+        [[], [], ['["m", 1]'], 0],
+      ],
+      digestsOf([{}, {}]),
+    ],
   ];
-  for (const [name, mode, o, want] of rows) {
+  for (const [name, mode, o, want, base] of rows) {
     test(name, async () => {
-      const p = planSyncBack(await cfg(), o, mode);
+      const p = planSyncBack(await cfg(), o, mode, base);
       assert.deepEqual(
         p.tables.map((t: any) => [t.toPrimary, t.toStandby, t.conflicts, t.same]),
         want,
@@ -259,7 +347,7 @@ describe('foldSyncBack', () => {
       plan('copy', [['a'], []], [['["m1"]'], []]),
       { inserted: { primary: [1, 0], standby: [0, 0] } },
       false,
-      /1 row\(s\) differ on both sides and were NOT overwritten \(memory_items: .*\["m1"\].*replication stays paused/,
+      /1 row\(s\) changed on both sides and were NOT overwritten \(memory_items: .*\["m1"\].*replication stays paused/,
     ],
     [
       'a failure keeps what was committed',
@@ -301,8 +389,11 @@ describe('SQL quoting: configured names never become SQL', () => {
       subscriptionSql(c),
       slotSql(evil),
       rowDigestsSql(c),
-      fetchRowsSql(c, [[`["${evil}"]`]]),
-      insertRowsSql(c, ['[]']),
+      columnsSql(c),
+      copyOutSql([
+        { table: c.tables[0], index: 0, cols: { copy: [evil, 'x'], always: [evil] }, keys: [`["${evil}"]`] },
+      ]),
+      disableSubscriptionSql(c),
       setSubscriptionSql(c, false),
       syncSequencesSql(c),
     ];
