@@ -10,6 +10,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Etcd3, Lease } from 'etcd3';
 import type { EtcdConfig } from '../config/types.js';
 import type { SharedRecord } from './store.js';
+import { keepaliveAnswered, keepaliveSent, keepaliveStream, leaseGranted, type LeaseLife } from './plan.js';
 
 export class NoQuorumError extends Error {}
 
@@ -68,6 +69,23 @@ function watchConnects(targets: Set<string>): void {
   }) as typeof net.connect;
 }
 
+/**
+ * Follows a lease's keepalives on the monotonic clock: each request's send time, each reply's own
+ * TTL, paired in order (plan.ts keepaliveAnswered). `update` applies a pure step.
+ */
+export function trackLease(
+  lease: Pick<Lease, 'on'>,
+  update: (f: (l: LeaseLife) => LeaseLife) => void,
+  now: () => number = () => performance.now(),
+): void {
+  lease.on('keepaliveEstablished', () => update(keepaliveStream));
+  lease.on('keepaliveFired', () => {
+    const at = now();
+    update((l) => keepaliveSent(l, at));
+  });
+  lease.on('keepaliveSucceeded', (res: { TTL: string }) => update((l) => keepaliveAnswered(l, Number(res.TTL))));
+}
+
 export interface Leadership {
   leader: boolean;
   /** Who holds the key (this witness when leader). */
@@ -77,8 +95,11 @@ export interface Leadership {
 export class EtcdCoordinator {
   private lease?: Lease;
   private createRev?: string;
-  /** Until when the lease is surely alive on the server: the send time of the last renewal + TTL. */
-  validUntil = 0;
+  /** Until when the lease is surely alive on the server, on the monotonic clock (plan.ts LeaseLife). */
+  private life: LeaseLife = { pending: [], validUntil: 0 };
+  get validUntil(): number {
+    return this.life.validUntil;
+  }
   private granted = false;
   private constructor(
     private readonly client: Etcd3,
@@ -128,13 +149,11 @@ export class EtcdCoordinator {
     const lease = this.client.lease(this.ttl, { autoKeepAlive: true });
     this.lease = lease;
     lease.on('lost', () => undefined); // the watchdog below decides, on our own clock
-    let firedAt = Date.now();
-    lease.on('keepaliveFired', () => (firedAt = Date.now()));
-    lease.on('keepaliveSucceeded', () => (this.validUntil = firedAt + this.ttl * 1000));
-    const sentAt = Date.now();
+    const sentAt = performance.now();
+    trackLease(lease, (f) => (this.life = f(this.life)));
     const id = await within(lease.grant(), this.ms, 'etcd: lease grant');
     this.granted = true;
-    this.validUntil = sentAt + this.ttl * 1000;
+    this.life = { ...this.life, validUntil: leaseGranted(sentAt, this.ttl).validUntil };
     const r = await within(
       this.client
         .if(this.leaderKey, 'Create', '==', 0)
@@ -158,7 +177,7 @@ export class EtcdCoordinator {
   private watchdog(onLost: (why: string) => void): void {
     const tick = () => {
       if (!this.createRev) return;
-      const left = this.validUntil - Date.now();
+      const left = this.life.validUntil - performance.now();
       if (left <= 250) return onLost(`etcd: the leader lease was not renewed for ${this.ttl}s`);
       setTimeout(tick, Math.min(left - 200, 1000)).unref();
     };

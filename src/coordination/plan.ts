@@ -89,3 +89,32 @@ export function etcdTimes(cfg: {
   const timeoutMs = Math.round(sec('timeout') * 1000);
   return problems.length ? { problems } : { ttl, timeoutMs };
 }
+
+/**
+ * How long the leader's lease surely lives on the server, on this witness's monotonic clock
+ * (src/coordination/etcd.ts watchdog). A keepalive reply renews the lease as of when etcd got the
+ * request, which is after we sent it: counting its TTL from the send time of the request it answers
+ * is never late. etcd answers a stream's requests in order, so the oldest unanswered request is the
+ * one a reply answers; a new stream forgets the old one's unanswered requests (pairing a reply with
+ * an older request could only understate). The TTL is the reply's own (what etcd says is left),
+ * never the configured one.
+ */
+export interface LeaseLife {
+  /** Send times of the keepalive requests not answered yet, oldest first (ms, monotonic). */
+  pending: number[];
+  /** Until when the lease surely lives (ms, monotonic). */
+  validUntil: number;
+}
+
+export const leaseGranted = (sentAt: number, ttlSeconds: number): LeaseLife => ({
+  pending: [],
+  validUntil: sentAt + ttlSeconds * 1000,
+});
+export const keepaliveSent = (l: LeaseLife, at: number): LeaseLife => ({ ...l, pending: [...l.pending, at] });
+export const keepaliveStream = (l: LeaseLife): LeaseLife => ({ ...l, pending: [] });
+export function keepaliveAnswered(l: LeaseLife, ttlSeconds: number): LeaseLife {
+  const [sentAt, ...pending] = l.pending;
+  if (sentAt === undefined) return l; // a reply we cannot place: it extends nothing
+  const until = ttlSeconds > 0 ? sentAt + ttlSeconds * 1000 : l.validUntil;
+  return { pending, validUntil: Math.max(l.validUntil, until) };
+}

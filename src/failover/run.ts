@@ -71,7 +71,8 @@ export class Runner {
   /** Runs the plan; on a failure whose onFail is 'rollback', runs the plan's rollback. */
   async run(plan: Plan): Promise<RunResult> {
     // Open the sessions the plan needs in parallel, ahead of its steps (errors surface in the step).
-    for (const st of plan.steps) if ('role' in st && st.role) this.session(st.role).catch(() => undefined);
+    if (!this.io.signal?.aborted)
+      for (const st of plan.steps) if ('role' in st && st.role) this.session(st.role).catch(() => undefined);
     const main = await this.sequence(plan.steps);
     if (main.ok || main.failed?.policy !== 'rollback' || !plan.rollback.length || this.io.signal?.aborted) {
       return { ok: main.ok, outcomes: main.outcomes, failed: main.failed?.outcome, gapMs: main.gapMs };

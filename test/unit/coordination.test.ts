@@ -72,3 +72,78 @@ test('the section is optional, and loads with its defaults when given', async ()
   await assert.rejects(config({ coordination: { etcd: { endpoints: ['http://192.0.2.1:2379'], cert: 'c.pem' } } }));
   await assert.rejects(config({ coordination: { etcd: { endpoints: [] } } }));
 });
+
+// The leader's watchdog (issue 21, item 9): how long the lease surely lives, on the monotonic clock.
+// The keepalive events are fed to trackLease as etcd3's Lease emits them, with a fake clock.
+import { EventEmitter } from 'node:events';
+import { trackLease } from '../../dist/coordination/etcd.js';
+import { leaseGranted } from '../../dist/coordination/plan.js';
+
+/** A lease granted at t=0 with `ttl` s; `events` are [time ms, event, reply TTL] in order. */
+function lifeAfter(ttl: number, events: Array<[number, string, number?]>): number {
+  const lease = new EventEmitter();
+  let t = 0;
+  let life = leaseGranted(0, ttl);
+  trackLease(
+    lease as any,
+    (f) => (life = f(life)),
+    () => t,
+  );
+  for (const [at, ev, replyTtl] of events) {
+    t = at;
+    lease.emit(ev, ev === 'keepaliveSucceeded' ? { ID: '1', TTL: String(replyTtl) } : undefined);
+  }
+  return life.validUntil;
+}
+
+test('watchdog: a reply counts from the send time of the request it answers, not the latest', () => {
+  // ttl 3 s, renewals every second. The reply to the request sent at 1000 comes late, at 2500,
+  // after the next request went out at 2000: the lease lives until 1000 + 3000, not 2000 + 3000.
+  const until = lifeAfter(3, [
+    [0, 'keepaliveEstablished'],
+    [0, 'keepaliveFired'],
+    [50, 'keepaliveSucceeded', 3],
+    [1000, 'keepaliveFired'],
+    [2000, 'keepaliveFired'],
+    [2500, 'keepaliveSucceeded', 3],
+  ]);
+  assert.equal(until, 4000);
+});
+
+test("watchdog: the TTL is the reply's own, not the configured one", () => {
+  // etcd says 1 s is left (a lease whose TTL the server holds shorter than asked).
+  assert.equal(
+    lifeAfter(10, [
+      [0, 'keepaliveEstablished'],
+      [100, 'keepaliveFired'],
+      [200, 'keepaliveSucceeded', 1],
+    ]),
+    10_000, // the grant's own 10 s still stand: a reply never shortens what is known
+  );
+  assert.equal(
+    lifeAfter(10, [
+      [0, 'keepaliveEstablished'],
+      [9500, 'keepaliveFired'],
+      [9600, 'keepaliveSucceeded', 1],
+    ]),
+    10_500,
+  );
+});
+
+test('watchdog: requests lost with a broken stream are never paired with a new stream’s replies', () => {
+  // Requests at 1000 and 2000 on a stream that broke unanswered; a new stream at 5000, request at
+  // 5000 answered at 5100: the lease lives until 5000 + 3000.
+  assert.equal(
+    lifeAfter(3, [
+      [0, 'keepaliveEstablished'],
+      [1000, 'keepaliveFired'],
+      [2000, 'keepaliveFired'],
+      [5000, 'keepaliveEstablished'],
+      [5000, 'keepaliveFired'],
+      [5100, 'keepaliveSucceeded', 3],
+    ]),
+    8000,
+  );
+  // A reply with nothing pending extends nothing.
+  assert.equal(lifeAfter(3, [[100, 'keepaliveSucceeded', 3]]), 3000);
+});
