@@ -1,6 +1,7 @@
-// hactl doctor, the alert channels (pure): each configured channel has its secret (bot token,
-// webhook URL, secretEnv) and answers a request that sends no message. Facts in (doctor.ts
-// gathers them), one result per channel out, each problem with its fix.
+// hactl doctor, the alert channels and the metrics file (pure): each configured channel has its
+// secret (bot token, webhook URL, secretEnv) and answers a request that sends no message; the
+// metrics textfile is readable by node_exporter. Facts in (doctor.ts gathers them), one result
+// per check out, each problem with its fix.
 import type { DoctorResult, DoctorLevel } from './doctor-checks.js';
 
 const r = (level: DoctorLevel, host: string | null, check: string, message: string, fix?: string): DoctorResult =>
@@ -36,4 +37,25 @@ export function channelResult(f: ChannelFacts): DoctorResult {
     );
   if (s >= 500) return r('warn', null, 'alerts', `${f.name} answers HTTP ${s} (a server error); try again later`);
   return r('pass', null, 'alerts', `${f.name} answers (HTTP ${s}${a.detail ? `, ${a.detail}` : ''})`);
+}
+
+/** metrics.textfile: node_exporter runs as its own user, so the file must be readable by others. */
+export function metricsFileResult(file: string, mode: number | null): DoctorResult {
+  if (mode === null)
+    return r(
+      'pass',
+      null,
+      'metrics',
+      `metrics file ${file} not written yet (the next run that records writes it 0644)`,
+    );
+  const shown = '0' + (mode & 0o777).toString(8).padStart(3, '0');
+  if (!(mode & 0o004))
+    return r(
+      'warn',
+      null,
+      'metrics',
+      `metrics file ${file} is mode ${shown}: node_exporter (another user) cannot read it`,
+      `chmod 644 ${file} (hactl writes it 0644 from now on)`,
+    );
+  return r('pass', null, 'metrics', `metrics file ${file} is mode ${shown}`);
 }

@@ -24,7 +24,7 @@ import {
   type DoctorResult,
   type FileFacts,
 } from './doctor-checks.js';
-import { channelResult, type ChannelFacts } from './doctor-channels.js';
+import { channelResult, metricsFileResult, type ChannelFacts } from './doctor-channels.js';
 
 function facts(file: string): FileFacts | null {
   try {
@@ -187,6 +187,16 @@ export async function runDoctor(opts: GlobalOptions, clock: Clock = systemClock(
   ];
   const tokenFile = config.alerts.telegram?.tokenFile;
   if (tokenFile) results.push(secretFileResult(tokenFile, facts(tokenFile)));
+  const metrics = config.metrics?.textfile;
+  if (metrics) {
+    let mode: number | null = null;
+    try {
+      mode = statSync(metrics).mode;
+    } catch {
+      /* not written yet */
+    }
+    results.push(metricsFileResult(metrics, mode));
+  }
   out.progress(`checking ${Object.keys(config.hosts).join(', ')}`);
   const [hosts, channels] = await Promise.all([
     Promise.all(Object.values(config.hosts).map((h) => hostChecks(config, h, clock))),

@@ -224,3 +224,16 @@ describe("clock skew, rsync's ssh, the exit code", () => {
     });
   }
 });
+
+describe('doctor: the metrics file (issue 24.4)', () => {
+  test('a textfile node_exporter cannot read is a warning with its fix; 0644 passes', async () => {
+    const { metricsFileResult } = await import('../../dist/operator/doctor-channels.js');
+    const f = '/var/lib/node_exporter/textfile/hactl.prom';
+    const closed = metricsFileResult(f, 0o100600);
+    assert.equal(closed.level, 'warn');
+    assert.match(closed.message, /mode 0600: node_exporter \(another user\) cannot read it/);
+    assert.match(closed.fix!, /chmod 644/);
+    assert.equal(metricsFileResult(f, 0o100644).level, 'pass');
+    assert.equal(metricsFileResult(f, null).level, 'pass');
+  });
+});
