@@ -90,7 +90,7 @@ function webhookChannel(w: WebhookConfig, i: number, config: Config, source: str
     timeoutMs: timeout * 1000,
     problem,
     async send(e) {
-      const payload = redactValues(webhookPayload(w.format, e, config.alerts.prefix, source));
+      const payload = redactValues(webhookPayload(w.format, e, config.alerts.prefix, e.source ?? source));
       const r = await postWebhook(url!, payload, timeout, headers);
       if (r.ok) return { ok: true };
       const message = r.error ?? 'webhook failed';
@@ -159,7 +159,7 @@ export class Alerts {
   async flush(events: HactlEvent[] = []): Promise<AlertReport> {
     const report: AlertReport = { sent: 0, pending: 0, errors: [], channels: {} };
     if (this.dryRun) return report;
-    const life = { policy: policyOf(this.config), now: this.clock.now() };
+    const life = { policy: policyOf(this.config), now: this.clock.now(), source: this.source };
     await this.outbox.prepare(events, life);
     const ids = this.channels.map((c) => c.id);
     const delivered = new Set<string>();

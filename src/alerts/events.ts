@@ -57,6 +57,8 @@ export interface HactlEvent {
   by?: string;
   /** ISO time it happened. */
   at: string;
+  /** Which run raised it ("hactl failover on w1"), set when it is queued. */
+  source?: string;
 }
 
 /** The one severity -> emoji table every channel uses; a resolve is ✅ everywhere. */

@@ -4,8 +4,8 @@
 // - An incident is keyed by what is wrong and where (events.ts KEYS). Its first event goes
 //   out at once. While it is open, an event of a kind already said (the same cause, for the
 //   memory and backup problems) is held, unless it is worse, or a reminder is due
-//   (`repeatEvery` apart, at most `maxRepeats`). A different kind, a worse severity and every
-//   action (a failover, its failure, an escalation, a failback) are never held.
+//   (`repeatEvery` apart, at most `maxRepeats`). A different kind (a failover after an
+//   escalation), a worse severity, a failed action and an escalation are never held.
 // - It resolves when its condition no longer holds, whoever made it so: one "resolved"
 //   carrying how long it lasted, after `resolveAfter` quiet seconds. A resolve with nothing
 //   open is not said, except an action's (a failback is news whatever was open).
@@ -51,7 +51,7 @@ export interface LifecycleStep {
   verdict: Verdict;
 }
 
-/** Actions: each one is news, never held (the retry budget bounds them, not reminders). */
+/** Actions: said even when no incident of theirs is open (a failback is news whatever was open). */
 export const ACTIONS: ReadonlySet<EventKind> = new Set<EventKind>([
   'failover-done',
   'failover-by-hand',
@@ -62,6 +62,19 @@ export const ACTIONS: ReadonlySet<EventKind> = new Set<EventKind>([
   'return-failed',
   'fence-failed',
   'escalation',
+]);
+/**
+ * Never held, not even behind themselves: a failed action, an escalation, a return from a failed
+ * standby (the retry budget bounds them, not reminders). A flapping primary's second failover in
+ * one incident is held (said once), as the same kind already said.
+ */
+export const NEVER_HELD: ReadonlySet<EventKind> = new Set<EventKind>([
+  'failover-failed',
+  'failback-failed',
+  'return-failed',
+  'fence-failed',
+  'escalation',
+  'return-done',
 ]);
 /** Problems whose folds raise them once per cause: a different cause is news inside the incident. */
 const BY_CAUSE: ReadonlySet<EventKind> = new Set<EventKind>(['memory-problem', 'backup-problem']);
@@ -134,7 +147,9 @@ export function decide(ledger: Ledger, ev: HactlEvent, now: Date, policy: AlertP
     if (policy.resolveAfter <= 0) {
       return { ledger: without(ledger, key), send: [ended(key, open, ev, now)], verdict: 'resolved' };
     }
-    const resolving = { since: open.resolving?.since ?? at, event: ev };
+    // An action's end (ONLINE) is what gets said, not a later check's plain "serves again".
+    const keep = open.resolving && ACTIONS.has(open.resolving.event.kind) && !ACTIONS.has(ev.kind);
+    const resolving = { since: open.resolving?.since ?? at, event: keep ? open.resolving!.event : ev };
     return { ledger: { ...ledger, [key]: { ...open, resolving } }, send: [], verdict: 'resolving' };
   }
   if (!open || open.notice) {
@@ -143,7 +158,7 @@ export function decide(ledger: Ledger, ev: HactlEvent, now: Date, policy: AlertP
   const cont: LedgerEntry = { ...open, last: ev };
   delete cont.resolving;
   const worse = RANK[ev.severity] > RANK[open.worst];
-  const news = ACTIONS.has(ev.kind) || !open.said.includes(said(ev));
+  const news = NEVER_HELD.has(ev.kind) || !open.said.includes(said(ev));
   if (worse || news) {
     const next: LedgerEntry = {
       ...cont,

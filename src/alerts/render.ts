@@ -37,12 +37,11 @@ export function cut(s: string, max: number): string {
   return `${out}…`;
 }
 
-/** "(lasted 12 min; 2 held back)", "(automatic: hactl --auto on w1)": the tail every channel shows. */
+/** "(lasted 12 min)", "(automatic: hactl --auto on w1)": the tail every channel shows. */
 export function tailOf(e: HactlEvent): string {
   const parts: string[] = [];
   if (e.phase === 'resolve' && typeof e.facts.lastedSeconds === 'number') {
     parts.push(`lasted ${duration(e.facts.lastedSeconds)}`);
-    if (typeof e.facts.held === 'number' && e.facts.held > 0) parts.push(`${e.facts.held} alert(s) held back`);
   }
   if (e.by) parts.push(e.by);
   return parts.length ? ` (${parts.join('; ')})` : '';

@@ -58,6 +58,8 @@ interface Box {
 export interface LifecycleInput {
   policy: AlertPolicy;
   now: Date;
+  /** Who raises the events queued now ("hactl check on w1"). */
+  source?: string;
 }
 
 /** Until when a channel must not be sent to, in ms (0: now). */
@@ -157,7 +159,7 @@ export class Outbox {
   /** Queues `events`, runs every raw one through the lifecycle in order, then lets time pass. One section. */
   prepare(events: HactlEvent[], life: LifecycleInput): Promise<void> {
     return this.update((box) => {
-      events.forEach((e) => this.push(box, e));
+      events.forEach((e) => this.push(box, life.source && !e.source ? { ...e, source: life.source } : e));
       let ledger = box.incidents ?? {};
       const next: Pending[] = [];
       for (const m of box.pending) {
