@@ -223,6 +223,71 @@ describe('lost protection (issue 22 #3)', () => {
   });
 });
 
+describe('hactl alert (issue 22 #7)', () => {
+  test('--test sends one message per channel and says each result; exit 2 when one failed', async () => {
+    const BAD = '/api/webhooks/9/BAD-token-0123456789abcdef';
+    lab.writeConfig({
+      alerts: {
+        webhooks: [
+          { url: rx.url + DISCORD, format: 'discord' },
+          { url: rx.url + BAD, format: 'discord' },
+        ],
+      },
+    });
+    rx.failing.add(BAD);
+    const all = await lab.hactl(['alert', '--test', '--json']);
+    runs.push(all);
+    assert.equal(all.code, 2, all.stdout + all.stderr);
+    const res = JSON.parse(all.stdout).channels;
+    assert.deepEqual(
+      res.map((r: any) => [r.kind, r.ok]),
+      [
+        ['telegram', true],
+        ['discord', true],
+        ['discord', false],
+      ],
+    );
+    assert.match(res[2].error, /HTTP 500/);
+    assert.match(lab.telegram.texts()[0]!, /^\[lab\] ℹ️ test alert from hactl: telegram works \(by hand: /);
+    assert.equal(rx.at(DISCORD).length, 1);
+    const one = await lab.hactl(['alert', '--test', '--channel', 'telegram']);
+    runs.push(one);
+    assert.equal(one.code, 0, one.stdout + one.stderr);
+    assert.equal(lab.telegram.texts().length, 2);
+    assert.equal(rx.at(DISCORD).length, 1, 'only the channel asked for');
+    assert.equal(
+      JSON.parse(readFileSync(join(lab.dir, 'state', 'outbox.json'), 'utf8')).pending.length,
+      0,
+      'tests skip the outbox',
+    );
+    noSecret();
+  });
+
+  test('pending alerts: listed by alert and status, then retried or dropped by id', async () => {
+    lab.writeConfig({ alerts: { webhooks: [{ url: rx.url + DISCORD, format: 'discord' }] } });
+    rx.failing.add(DISCORD);
+    await lab.host('standby').kill(); // protection lost after 3 checks: one alert, Discord refuses it
+    for (let m = 0; m < 4; m++) runs.push(await lab.hactl(['check'], { HACTL_NOW: at(m) }));
+    const list = await lab.hactl(['alert', '--json']);
+    runs.push(list);
+    const pending = JSON.parse(list.stdout).pending;
+    assert.ok(pending.length >= 1, list.stdout);
+    assert.deepEqual(pending[0].done, ['telegram'], 'Telegram has it; the Discord hook does not');
+    const status = JSON.parse((await lab.hactl(['status', '--json'])).stdout);
+    const listed = status.pendingAlerts.find((a: any) => a.id === pending[0].id);
+    assert.equal(listed.kind, 'standby-lost');
+    assert.deepEqual(listed.done, ['telegram']);
+    rx.failing.delete(DISCORD);
+    const retried = await lab.hactl(['alert', '--retry', pending[0].id]);
+    runs.push(retried);
+    assert.equal(retried.code, 0, retried.stdout + retried.stderr);
+    assert.ok(rx.at(DISCORD).length >= 1);
+    const gone = await lab.hactl(['alert', '--drop', pending[0].id]);
+    assert.equal(gone.code, 1, 'delivered: nothing left to drop');
+    noSecret();
+  });
+});
+
 describe('the dead-man URL', () => {
   test('pinged after each good check (exit 0 or 1), not after a failed one; a dead monitor fails nothing', async () => {
     lab.writeConfig({ alerts: { deadman: { url: rx.url + DEADMAN, timeout: '1s' } } });
