@@ -160,7 +160,11 @@ export class Outbox {
   prepare(events: HactlEvent[], life: LifecycleInput): Promise<void> {
     return this.update((box) => {
       events.forEach((e) => this.push(box, life.source && !e.source ? { ...e, source: life.source } : e));
-      let ledger = box.incidents ?? {};
+      // A ledger written before typed events has no `said`: its incidents were said by that hactl;
+      // they are forgotten (a condition still there opens anew, once) rather than misread.
+      let ledger: Ledger = Object.fromEntries(
+        Object.entries(box.incidents ?? {}).filter(([, e]) => Array.isArray(e.said) && e.last?.facts),
+      );
       const next: Pending[] = [];
       for (const m of box.pending) {
         if (!m.raw) {

@@ -4,7 +4,7 @@
 // up by that channel after a permanent refusal), none twice, none lost, whatever the order.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -77,6 +77,46 @@ describe('outbox: exactly once per channel over random sequences', () => {
         assert.deepEqual(await box.list(), [], 'nothing left, nothing lost');
       }),
       { numRuns: 25 },
+    );
+  });
+});
+
+describe('outbox: from an older hactl', () => {
+  test('a ledger and texts written before typed events: the texts are sent as they were, nothing throws', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-outbox-old-'));
+    dirs.push(dir);
+    const old = {
+      version: 1,
+      pending: [{ id: 'a1', at: '2026-11-30T00:00:00.000Z', text: '[t] 🔴 FAILOVER FAILED — x', tries: 2 }],
+      incidents: {
+        service: {
+          openedAt: '2026-11-30T00:00:00.000Z',
+          lastSentAt: '2026-11-30T00:00:00.000Z',
+          sent: 1,
+          repeats: 0,
+          held: 0,
+          worst: 'critical',
+          last: {
+            text: '[t] 🔴 FAILOVER FAILED — x',
+            message: 'FAILOVER FAILED — x',
+            severity: 'critical',
+            event: 'failed',
+          },
+        },
+      },
+    };
+    writeFileSync(join(dir, 'outbox.json'), JSON.stringify(old));
+    const box = new Outbox(dir);
+    const at = new Date('2026-12-01T10:00:00Z');
+    const offline = event('failover-done', 'high', 'open', 'pc1 OFFLINE', at, { key: 'service' });
+    await box.prepare([offline], { policy: POLICY, now: at });
+    const list = await box.list();
+    assert.deepEqual(
+      list.map((p) => [p.event.kind, p.event.message]),
+      [
+        ['dropped', '[t] 🔴 FAILOVER FAILED — x'],
+        ['failover-done', 'pc1 OFFLINE'],
+      ],
     );
   });
 });
