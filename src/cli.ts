@@ -131,6 +131,15 @@ export function buildProgram(run: Runner): Command {
     .action(lazy(() => import('./commands/resume.js')));
 
   program
+    .command('alert')
+    .description('list the alerts waiting in the outbox; --test each channel; --retry or --drop one')
+    .option('--test', 'send one test message on every channel now and say how each went (exit 2 if any failed)')
+    .option('--channel <name>', 'with --test: only this channel (telegram, discord, slack, webhook, or its id)')
+    .option('--retry <id>', 'send a pending alert again, its failures forgotten')
+    .option('--drop <id>', 'remove a pending alert for every channel')
+    .action(lazy(() => import('./commands/alert.js')));
+
+  program
     .command('init')
     .description('write a starting config (default /etc/hactl/hactl.yaml), mode 0600')
     .argument('[file]', 'where to write it (default: --config, $HACTL_CONFIG, /etc/hactl/hactl.yaml)')

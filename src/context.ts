@@ -1,5 +1,6 @@
 // What every command gets before it runs: the loaded config, the clock, a reporter,
 // the lock; and what it leaves after: one history line, then pending alerts delivered.
+import type { HactlEvent } from './alerts/events.js';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Config } from './config/types.js';
@@ -58,9 +59,9 @@ export async function runCommand(
   // Knows whether the run sent anything (a send delivers everything pending too).
   class RunAlerts extends Alerts {
     used = false;
-    override send(text: string) {
+    override send(events: HactlEvent | HactlEvent[]) {
       this.used = true;
-      return super.send(text);
+      return super.send(events);
     }
   }
   const alerts = new RunAlerts(config, !!opts.dryRun, clock, `hactl ${command} on ${hostname()}`);

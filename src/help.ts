@@ -29,6 +29,11 @@ const EXAMPLES: Record<string, string[]> = {
   cron: ['hactl cron              # print the lines', 'hactl cron --install    # merge them into your crontab'],
   pause: ['hactl pause --for 2h --reason "disk swap on pc-a"'],
   resume: ['hactl resume'],
+  alert: [
+    'hactl alert                   # what waits in the outbox',
+    'hactl alert --test --channel telegram',
+    'hactl alert --drop 3f2a9c1b7e0d',
+  ],
   init: ['hactl init /etc/hactl/hactl.yaml'],
 };
 

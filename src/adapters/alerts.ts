@@ -1,26 +1,36 @@
-// Alerts joins the outbox (state/outbox.ts) to the channels: every text goes
-// through the lifecycle (src/alerts/lifecycle.ts) in the outbox's section, then
-// each claimed message goes to each configured channel that does not have it
-// yet: Telegram and every webhook, each exactly once. A channel that fails is
-// skipped for the rest of this run (the same cause would fail the rest) and
-// retried by the next; the others go on. A message leaves the outbox when every
-// channel has it. Webhook URLs and secrets are registered for redaction first.
+// Alerts joins the outbox (state/outbox.ts) to the channels. Every event goes through
+// the one incident lifecycle (src/alerts/incident.ts) in the outbox's section; then
+// each channel drains its own queue, all channels at once, so one cannot hold up
+// another: Telegram and every webhook, each event exactly once, rendered for that
+// channel (src/alerts/render.ts). On a channel:
+// - a permanent refusal of one event (a 400) sends its short form and moves on;
+// - a temporary failure (429 with retry_after, 5xx) is retried with backoff within the
+//   run, then left for the next run (a timeout is not retried in the run: it already
+//   waited its whole deadline); the channel stops for this run, the others go on.
+// Webhook URLs and secrets are registered for redaction first; the rendered text is redacted
+// on its way out (state keeps events as they are).
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config, WebhookConfig } from '../config/types.js';
-import { addSecret } from '../output.js';
-import { CLAIM_MARGIN_MS, Outbox, type Pending } from '../state/outbox.js';
-import { classify } from '../alerts/classify.js';
-import type { AlertPolicy } from '../alerts/lifecycle.js';
-import { webhookPayload, type Alert } from '../alerts/webhook.js';
+import { LockedError } from '../errors.js';
+import { addSecret, redact } from '../output.js';
+import { redactValues } from '../state/files.js';
+import { Outbox, type DeliveryResult, type Pending } from '../state/outbox.js';
+import { withFileLock } from '../state/lock.js';
+import type { AlertPolicy } from '../alerts/incident.js';
+import type { HactlEvent } from '../alerts/events.js';
+import { fallbackEvent, telegramText, webhookPayload } from '../alerts/render.js';
 import { systemClock, type Clock } from './clock.js';
-import { resolveToken, sendTelegram, type SendFailure } from './telegram.js';
-import { describeUrl, postWebhook, registerWebhookSecret } from './webhook.js';
+import { resolveToken, sendTelegram } from './telegram.js';
+import { postWebhook, registerWebhookSecret } from './webhook.js';
 
 export interface AlertReport {
+  /** Events this run delivered (to at least one channel). */
   sent: number;
   pending: number;
   errors: string[];
+  /** Per channel: what this run delivered and what failed. */
+  channels: Record<string, { sent: number; error?: string }>;
 }
 
 export const DEFAULT_POLICY: AlertPolicy = { repeatEvery: 6 * 3600, maxRepeats: 3, resolveAfter: 0 };
@@ -34,12 +44,17 @@ export function policyOf(config: Config): AlertPolicy {
   };
 }
 
-interface Channel {
+/** A temporary failure, with whether it was a timeout (not retried within the run). */
+type Sent = DeliveryResult & { timeout?: boolean };
+
+export interface Channel {
   id: string;
+  /** What the operator calls it: "telegram", "discord", "slack", "webhook". */
+  name: string;
   timeoutMs: number;
-  /** Set when it cannot work (no token, no URL): every message waits for it. */
+  /** Set when it cannot work (no token, no URL): every event waits for it. */
   problem?: string;
-  send(m: Pending): Promise<SendFailure | undefined>;
+  send(e: HactlEvent): Promise<Sent>;
 }
 
 /** A webhook's URL from the config or its variable; registered as a secret before anything can print it. */
@@ -53,14 +68,10 @@ export function webhookUrl(w: Pick<WebhookConfig, 'url' | 'urlEnv'>, env = proce
 export const webhookId = (url: string | undefined, i: number): string =>
   url ? `webhook-${createHash('sha256').update(url).digest('hex').slice(0, 8)}` : `webhook-${i + 1}`;
 
-/** The structured alert of an outbox message (old messages have only their text). */
-export function alertOf(m: Pending, source: string): Alert {
-  if (m.alert) return { ...m.alert, at: m.at };
-  const s = classify(m.text);
-  return { severity: s.severity, event: s.event, message: s.message, source, at: m.at, context: {} };
-}
+/** A 400 (bad request), 413 (too large) or 422 (unprocessable) is about this event: it will never pass as it is. */
+const permanentStatus = (s: number | undefined) => s === 400 || s === 413 || s === 422;
 
-function webhookChannel(w: WebhookConfig, i: number, source: string, env = process.env): Channel {
+function webhookChannel(w: WebhookConfig, i: number, config: Config, source: string, env = process.env): Channel {
   const url = webhookUrl(w, env);
   const headers: Record<string, string> = { ...(w.headers ?? {}) };
   for (const v of Object.values(headers)) addSecret(v);
@@ -75,11 +86,16 @@ function webhookChannel(w: WebhookConfig, i: number, source: string, env = proce
   const timeout = w.timeout ?? 5;
   return {
     id: webhookId(url, i),
+    name: w.format === 'generic' ? 'webhook' : w.format,
     timeoutMs: timeout * 1000,
     problem,
-    async send(m) {
-      const r = await postWebhook(url!, webhookPayload(w.format, alertOf(m, source)), timeout, headers);
-      return r.ok ? undefined : { message: r.error ?? `webhook ${describeUrl(url!)} failed` };
+    async send(e) {
+      const payload = redactValues(webhookPayload(w.format, e, config.alerts.prefix, e.source ?? source));
+      const r = await postWebhook(url!, payload, timeout, headers);
+      if (r.ok) return { ok: true };
+      const message = r.error ?? 'webhook failed';
+      if (permanentStatus(r.status)) return { ok: false, permanent: true, message };
+      return { ok: false, permanent: false, message, timeout: r.status === undefined && /no answer/.test(message) };
     },
   };
 }
@@ -92,75 +108,129 @@ export function channelsOf(config: Config, source: string, env = process.env): C
     const { token, problem } = resolveToken(config, env);
     out.push({
       id: 'telegram',
+      name: 'telegram',
       timeoutMs: tg.timeout * 1000,
       problem,
-      send: (m) => sendTelegram(config, token!, m.text),
+      send: (e) => sendTelegram(config, token!, redact(telegramText(e, config.alerts.prefix))),
     });
   }
-  (config.alerts.webhooks ?? []).forEach((w, i) => out.push(webhookChannel(w, i, source, env)));
+  (config.alerts.webhooks ?? []).forEach((w, i) => out.push(webhookChannel(w, i, config, source, env)));
   return out;
 }
 
 /** What keeps a webhook from working (no URL, no secret), said on every run like a missing bot token. */
 export function webhookProblems(config: Config, env = process.env): string[] {
-  return (config.alerts.webhooks ?? []).flatMap((w, i) => webhookChannel(w, i, '', env).problem ?? []);
+  return (config.alerts.webhooks ?? []).flatMap((w, i) => webhookChannel(w, i, config, '', env).problem ?? []);
 }
 
+/** In-run retries of a temporary failure (not a timeout), and their backoff. */
+const RETRIES = [500, 1500];
+/** A retry_after longer than this is left to a later run (the channel waits; the others go on). */
+const MAX_INLINE_WAIT_S = 5;
+/** Rounds of "drain, release, look again" one run makes on a channel, at most. */
+const MAX_ROUNDS = 20;
+/** The sender lock's staleness for a holder on another host; on this host a dead holder frees it at once. */
+const SENDER_STALE_MS = 30 * 60_000;
+
 export class Alerts {
-  private readonly outbox: Outbox;
-  private readonly channels: Channel[];
+  readonly outbox: Outbox;
+  readonly channels: Channel[];
   constructor(
     private readonly config: Config,
     private readonly dryRun = false,
     private readonly clock: Clock = systemClock(),
-    private readonly source = `hactl on ${hostname()}`,
+    readonly source = `hactl on ${hostname()}`,
   ) {
     this.outbox = new Outbox(config.stateDir);
     this.channels = channelsOf(config, source);
   }
 
-  /** Queue a message and try to deliver everything pending. */
-  async send(text: string): Promise<AlertReport> {
-    if (this.dryRun) return { sent: 0, pending: 0, errors: [] };
-    return this.flush(text);
+  /** Queue events and try to deliver everything pending. */
+  async send(events: HactlEvent | HactlEvent[]): Promise<AlertReport> {
+    if (this.dryRun) return { sent: 0, pending: 0, errors: [], channels: {} };
+    return this.flush(Array.isArray(events) ? events : [events]);
   }
 
   /**
-   * Decide (the lifecycle, reminders and ends included), then deliver what is pending and not
-   * being sent by another run, oldest first. No lock is held while a message is on the
-   * network; each channel's delivery is recorded as soon as it happened.
+   * Decide (the lifecycle, reminders and ends included), then let every channel drain its
+   * queue. No lock is held while an event is on the network except the channel's own
+   * sender lock; each delivery is recorded as soon as it happened.
    */
-  async flush(text?: string): Promise<AlertReport> {
-    const report: AlertReport = { sent: 0, pending: 0, errors: [] };
+  async flush(events: HactlEvent[] = []): Promise<AlertReport> {
+    const report: AlertReport = { sent: 0, pending: 0, errors: [], channels: {} };
     if (this.dryRun) return report;
     const life = { policy: policyOf(this.config), now: this.clock.now(), source: this.source };
+    await this.outbox.prepare(events, life);
     const ids = this.channels.map((c) => c.id);
-    const perMessageMs = this.channels.reduce((a, c) => a + c.timeoutMs + 1000, 0);
-    const claim = await this.outbox.claim(perMessageMs, text, life, ids, this.channels.length > 0);
-    const failures: Record<string, SendFailure> = {};
-    for (const c of this.channels) if (c.problem) failures[c.id] = { message: c.problem };
-    for (const m of claim.messages) {
-      let reached = false;
-      for (const c of this.channels) {
-        if (failures[c.id] || claim.blocked.includes(c.id) || m.done?.includes(c.id)) continue;
-        // Never start a send that could outlive the claim: another run would then send it too.
-        if (Date.now() + c.timeoutMs + 1000 + CLAIM_MARGIN_MS > claim.until) break;
-        const f = await c.send(m);
-        if (f) failures[c.id] = f;
-        else {
-          await this.outbox.delivered(claim, m, c.id, ids);
-          m.done = [...(m.done ?? []), c.id];
-          reached = true;
-        }
-      }
-      if (reached && ids.every((id) => m.done?.includes(id))) report.sent++;
-    }
-    report.pending = await this.outbox.release(claim, claim.messages.length ? failures : {});
-    const failed = Object.entries(failures);
+    const delivered = new Set<string>();
+    await Promise.all(this.channels.map((c) => this.drain(c, ids, delivered, report)));
+    report.sent = delivered.size;
+    report.pending = ids.length ? await this.outbox.settle(ids) : await this.outbox.pending();
+    const failed = Object.entries(report.channels).filter(([, r]) => r.error);
     if (failed.length && report.pending) {
-      const why = failed.map(([id, f]) => (failed.length > 1 || id !== 'telegram' ? `${id}: ` : '') + f.message);
+      const why = failed.map(([id, f]) => (failed.length > 1 || id !== 'telegram' ? `${id}: ` : '') + f.error);
       report.errors.push(`alert not delivered (kept for the next run, ${report.pending} pending): ${why.join('; ')}`);
     }
     return report;
+  }
+
+  /** One channel: send what it lacks, oldest first, under its sender lock; then look again. */
+  private async drain(c: Channel, ids: string[], delivered: Set<string>, report: AlertReport): Promise<void> {
+    const mine = (report.channels[c.id] = { sent: 0 } as { sent: number; error?: string });
+    if (c.problem) {
+      mine.error = c.problem;
+      return;
+    }
+    const skip = new Set<string>();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      let stop = false;
+      try {
+        await withFileLock(
+          this.outbox.senderLock(c.id),
+          async () => {
+            for (;;) {
+              const m = await this.outbox.nextFor(c.id, skip);
+              if (!m) return;
+              const r = await this.deliver(c, m);
+              await this.outbox.record(m.id, c.id, r, ids);
+              if (r.ok) {
+                mine.sent++;
+                delivered.add(m.id);
+              } else if (r.permanent) {
+                skip.add(m.id);
+                mine.error = r.message;
+              } else {
+                mine.error = r.message;
+                stop = true; // the same cause would fail the rest: the next run retries
+                return;
+              }
+            }
+          },
+          0,
+          SENDER_STALE_MS,
+        );
+      } catch (e) {
+        if (e instanceof LockedError) return; // another run is sending here: it looks again after it releases
+        throw e;
+      }
+      // Released: an event queued while we held the lock (its run found the lock taken) is ours to send.
+      if (stop || !(await this.outbox.nextFor(c.id, skip))) return;
+    }
+  }
+
+  /** One event on one channel: its retries, and its short form when the full one is refused for good. */
+  private async deliver(c: Channel, m: Pending): Promise<DeliveryResult> {
+    let r = await c.send(m.event);
+    for (const backoff of RETRIES) {
+      if (r.ok || r.permanent || r.timeout) break;
+      const wait = r.retryAfter !== undefined ? r.retryAfter * 1000 : backoff;
+      if (wait > MAX_INLINE_WAIT_S * 1000) break;
+      await new Promise((res) => setTimeout(res, wait));
+      r = await c.send(m.event);
+    }
+    if (r.ok) return { ok: true };
+    if (!r.permanent) return { ok: false, permanent: false, message: r.message, retryAfter: r.retryAfter };
+    const short = await c.send(fallbackEvent(m.event, r.message));
+    return short.ok ? { ok: true, shortened: true } : { ok: false, permanent: true, message: r.message };
   }
 }

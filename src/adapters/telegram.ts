@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import { addSecret, redact } from '../output.js';
+import type { DeliveryResult } from '../state/outbox.js';
 
 export function resolveToken(
   config: Config,
@@ -35,25 +36,33 @@ export function resolveToken(
   }
 }
 
-/** A failed delivery, said without the token; `retryAfter` when Telegram asked us to wait (429). */
-export interface SendFailure {
-  message: string;
-  retryAfter?: number;
-}
-
-/** Sends one message; resolves undefined when delivered, or the failure. Never throws. */
-export async function sendTelegram(config: Config, token: string, text: string): Promise<SendFailure | undefined> {
+/**
+ * One sendMessage: delivered, refused for good (a 400: this text will never pass), or a
+ * temporary failure (429 with retry_after, 5xx, 401/403/409 until fixed, a timeout). Never throws.
+ */
+export async function sendTelegram(
+  config: Config,
+  token: string,
+  text: string,
+): Promise<DeliveryResult & { timeout?: boolean }> {
   const tg = config.alerts.telegram!;
   const { Api } = await import('node-telegram-bot-api');
   const api = new Api(token, { apiRoot: tg.apiRoot, timeoutMs: tg.timeout * 1000, maxRetries: 0, maxRetryAfterMs: 0 });
   try {
     await api.sendMessage({ chat_id: tg.chatId, text } as never);
-    return undefined;
+    return { ok: true };
   } catch (e) {
-    const err = e as Error & { retryAfter?: number; parameters?: { retry_after?: number } };
+    const err = e as Error & { errorCode?: number; retryAfter?: number; parameters?: { retry_after?: number } };
     const retryAfter = err.retryAfter ?? err.parameters?.retry_after;
     const message = redact(`${err.name}: ${err.message}`);
-    return { message, retryAfter: typeof retryAfter === 'number' ? retryAfter : undefined };
+    if (err.errorCode === 400) return { ok: false, permanent: true, message };
+    return {
+      ok: false,
+      permanent: false,
+      message,
+      ...(typeof retryAfter === 'number' ? { retryAfter } : {}),
+      ...(err.name === 'TimeoutError' ? { timeout: true } : {}),
+    };
   }
 }
 

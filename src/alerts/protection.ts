@@ -1,25 +1,36 @@
-// The words of the alerts that say protection was lost or came back: a corrupt state
+// The events that say a part of hactl itself was lost or came back: a corrupt state
 // file set aside, a config that stopped loading (and loads again). Pure.
+import { KEYS, event, resolveEvent, type HactlEvent } from './events.js';
 
 /** A state file was unreadable and set aside; `then` says what hactl does about it. */
-export function setAsideText(prefix: string, file: string, why: string, to: string, then: string): string {
-  return `${prefix} ⚠️ ${file} was corrupt (${why.slice(0, 200)}): set aside as ${to}; ${then}`;
+export function setAsideEvent(file: string, why: string, to: string, then: string, at: Date): HactlEvent {
+  return event(
+    'state-set-aside',
+    'high',
+    'notice',
+    `${file} was corrupt (${why.slice(0, 200)}): set aside as ${to}; ${then}`,
+    at,
+    {
+      facts: { file, setAsideAs: to },
+    },
+  );
 }
 
 export const STATE_REBUILT =
   'state rebuilt from observation: no automatic failover or failback until hactl check confirms which side serves';
 
-export function configBrokenText(prefix: string, file: string, firstLine: string): string {
-  return (
-    `${prefix} 🔴 config ${file} stopped loading: ${firstLine.slice(0, 300)} — every hactl run exits 78, ` +
-    'NOTHING is checked or failed over until it is fixed (hactl doctor shows every problem)'
+export function configBrokenEvent(file: string, firstLine: string, at: Date): HactlEvent {
+  return event(
+    'config-broken',
+    'critical',
+    'open',
+    `config ${file} stopped loading: ${firstLine.slice(0, 300)} — every hactl run exits 78, ` +
+      'NOTHING is checked or failed over until it is fixed (hactl doctor shows every problem)',
+    at,
+    { key: KEYS.config(file), facts: { file } },
   );
 }
 
-export function configBrokenRepeatText(prefix: string, file: string, firstLine: string, since: string): string {
-  return configBrokenText(prefix, file, firstLine).replace('🔴 config', `🔴 still, for ${since}: config`);
-}
-
-export function configBackText(prefix: string, file: string, since: string): string {
-  return `${prefix} ✅ config ${file} loads again (after ${since}): hactl runs normally`;
+export function configBackEvent(file: string, at: Date): HactlEvent {
+  return resolveEvent(KEYS.config(file), `config ${file} loads again: hactl runs normally`, at);
 }

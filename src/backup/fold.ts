@@ -2,6 +2,7 @@
 // to send, if any. A problem is alerted once, and its end once; the same
 // problem with other numbers (free MB, snapshot times, ages) is not a new one.
 import type { Outcome, TierRecord } from './types.js';
+import { KEYS, event, resolveEvent, type HactlEvent } from '../alerts/events.js';
 
 /** Two problem texts that differ only in their numbers are the same problem. */
 export function sameProblem(a?: string | null, b?: string | null): boolean {
@@ -27,14 +28,19 @@ export function foldTier(
   prev: TierRecord | undefined,
   o: Outcome,
   at: FoldInput,
-): { record: TierRecord; alert: string | null } {
+): { record: TierRecord; alert: HactlEvent | null } {
   const good = o.result === 'ok' || o.result === 'warning';
   const problem = problemOf(o);
-  let alert: string | null = null;
+  let alert: HactlEvent | null = null;
+  const key = KEYS.backup(at.tier);
   if (problem && !sameProblem(problem, prev?.problem)) {
-    alert = `${at.prefix} ⚠️ ${good ? `backup tier ${at.tier}: ${problem}` : problem}`;
+    const message = good ? `backup tier ${at.tier}: ${problem}` : problem;
+    alert = event('backup-problem', 'medium', 'open', message, at.now, {
+      key,
+      facts: { tier: at.tier, result: o.result },
+    });
   } else if (!problem && prev?.problem) {
-    alert = `${at.prefix} ✅ backup tier ${at.tier} OK again: ${o.line}`;
+    alert = resolveEvent(key, `backup tier ${at.tier} OK again: ${o.line}`, at.now);
   }
   const now = at.now.toISOString();
   const record: TierRecord = {

@@ -2,6 +2,7 @@
 // The decisions (what the record becomes, what is overdue) are pure, in fold.ts
 // and plan.ts; this file only reads and writes.
 import { join } from 'node:path';
+import type { HactlEvent } from '../alerts/events.js';
 import type { Config } from '../config/types.js';
 import { readJson, writeJson } from '../state/files.js';
 import { withFileLock } from '../state/lock.js';
@@ -27,7 +28,7 @@ export async function readBackupRecord(config: Config): Promise<Record<string, T
  * Tiers run under their own locks, possibly at once: each update is a short
  * critical section, and the fold sees the record as it is inside it.
  */
-export async function recordRun(config: Config, o: Outcome, at: FoldInput): Promise<string | null> {
+export async function recordRun(config: Config, o: Outcome, at: FoldInput): Promise<HactlEvent | null> {
   return withFileLock(file(config), async () => {
     const rec = (await readJson<BackupRecord>(file(config), 'backup-state')) ?? { version: 1, tiers: {} };
     const { record, alert } = foldTier(rec.tiers[at.tier], o, at);

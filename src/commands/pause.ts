@@ -2,6 +2,7 @@
 // skipped until the pause ends (on its own, or with hactl resume). Recorded in
 // the history and alerted: losing protection is never silent. No lock: an
 // operator must be able to pause while a long run holds the cluster lock.
+import { event } from '../alerts/events.js';
 import type { Command } from 'commander';
 import { hostname, userInfo } from 'node:os';
 import { runCommand, type GlobalOptions } from '../context.js';
@@ -36,10 +37,8 @@ export default async function pause(_p: Command, cmd: Command): Promise<number> 
     writePause(config, rec);
     const len = humanDuration((new Date(rec.until).getTime() - now.getTime()) / 1000);
     const why = rec.reason ? `: ${rec.reason}` : '';
-    const text =
-      `${config.alerts.prefix} ⏸️ automatic failover and failback paused for ${len} by ${rec.by}${why} ` +
-      `(until ${rec.until}; hactl resume ends it)`;
-    const sent = await alerts.send(text);
+    const text = `automatic failover and failback paused for ${len}${why} (until ${rec.until}; hactl resume ends it)`;
+    const sent = await alerts.send(event('paused', 'medium', 'notice', text, now, { by: `by hand: ${rec.by}` }));
     for (const e of sent.errors) out.error(`hactl: warning: ${e}`);
     const summary = `pause: ${pauseVerdict(rec, now).line}${before.paused ? ' (replaces the earlier pause)' : ''}`;
     return {

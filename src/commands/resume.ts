@@ -1,4 +1,5 @@
 // hactl resume: end a pause now. Recorded in the history and alerted.
+import { event } from '../alerts/events.js';
 import type { Command } from 'commander';
 import { runCommand, type GlobalOptions } from '../context.js';
 import { systemClock } from '../adapters/clock.js';
@@ -22,8 +23,16 @@ export default async function resume(_p: Command, cmd: Command): Promise<number>
       };
     writePause(config, next);
     const sent = await alerts.send(
-      `${config.alerts.prefix} ▶️ automatic failover and failback resumed by ${next.resumedBy} ` +
-        `(paused since ${next.since} by ${next.by})`,
+      event(
+        'resumed',
+        'low',
+        'notice',
+        `automatic failover and failback resumed (paused since ${next.since} by ${next.by})`,
+        now,
+        {
+          by: `by hand: ${next.resumedBy}`,
+        },
+      ),
     );
     for (const e of sent.errors) out.error(`hactl: warning: ${e}`);
     return {

@@ -58,10 +58,10 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
       state.serving === 'standby' ? await pullStandby(config, prev, sopts) : await pushMemory(config, prev, sopts);
     let alertError: string | undefined;
     if (!opts.dryRun) {
-      const { rec, alert } = nextRecord(prev, o, clock.now());
+      const { rec, events } = nextRecord(prev, o, clock.now());
       writeMemoryRecord(config, rec);
-      if (alert) {
-        const r = await alerts.send(`${config.alerts.prefix} ${o.kind === 'ok' ? '✅' : '⚠️'} ${alert}`);
+      if (events.length) {
+        const r = await alerts.send(events);
         if (r.errors.length) {
           alertError = r.errors.join('; ');
           out.error(`hactl: warning: ${alertError}`);

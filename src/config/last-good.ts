@@ -5,23 +5,21 @@
 // its state is) as, in order: the `stateDir:` line read from the broken file as plain text,
 // then the default /var/lib/hactl. A copy counts only if it was taken of the same path: a
 // mistyped --config is a person's mistake at a terminal, not a lost protection.
-// The alert is an incident (src/alerts/incident.ts) kept in config-incident.json: once, then
-// repeats capped, and "loads again" when a run loads the config again.
-import { existsSync, readFileSync } from 'node:fs';
+// The alert is an incident of the one lifecycle (src/alerts/incident.ts, in the good config's
+// outbox): once, then repeats capped, and "loads again" when a run loads the config again.
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from './types.js';
 import { writeJson } from '../state/files.js';
-import { withFileLock } from '../state/lock.js';
-import { stepIncident, duration, type Incidents, type IncidentPolicy } from '../alerts/incident.js';
-import { configBackText, configBrokenRepeatText, configBrokenText } from '../alerts/protection.js';
+import { isOpen } from '../alerts/incident.js';
+import { KEYS } from '../alerts/events.js';
+import { configBackEvent, configBrokenEvent } from '../alerts/protection.js';
 import { expandPath, findConfigPath } from './load.js';
 import { loadValidator } from '../validators.js';
 import { readConfigBytes } from './read.js';
 import { redact } from '../output.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/hactl';
-/** The same cap as any incident of the check: once, then every 6 h, at most 3 repeats. */
-export const CONFIG_POLICY: IncidentPolicy = { repeatEvery: 6 * 3600, maxRepeats: 3 };
 
 interface Copy {
   version: 1;
@@ -29,13 +27,8 @@ interface Copy {
   savedAt: string;
   text: string;
 }
-interface IncidentFile {
-  version: 1;
-  incidents: Incidents;
-}
 
 const copyPath = (dir: string) => join(dir, 'config-last-good.json');
-const incidentPath = (dir: string) => join(dir, 'config-incident.json');
 
 /** Reads one of our small JSON files; anything unreadable counts as absent (these only help alerting). */
 function readLoose<T>(file: string): T | undefined {
@@ -59,18 +52,10 @@ export async function configLoaded(config: Config, now: Date): Promise<void> {
   if (prev?.path !== path || prev.text !== text) {
     writeJson(copyPath(config.stateDir), { version: 1, path, savedAt: now.toISOString(), text } satisfies Copy);
   }
-  const file = incidentPath(config.stateDir);
-  if (!existsSync(file)) return;
-  const alert = await withFileLock(file, async () => {
-    const box = readLoose<IncidentFile>(file) ?? { version: 1, incidents: {} };
-    const step = stepIncident(box.incidents ?? {}, path, false, now, CONFIG_POLICY, {
-      open: '',
-      resolved: (since) => configBackText(config.alerts.prefix, config.file, duration(since)),
-    });
-    if (step.transition === 'resolved') writeJson(file, { ...box, incidents: step.incidents });
-    return step.alert;
-  });
-  if (alert) await new (await import('../state/outbox.js')).Outbox(config.stateDir).add(alert);
+  // Only when its incident is open (a look at the outbox, no section): most runs say nothing.
+  const { Outbox } = await import('../state/outbox.js');
+  const outbox = new Outbox(config.stateDir);
+  if (isOpen((await outbox.peek()).incidents, KEYS.config(path))) await outbox.add(configBackEvent(path, now));
 }
 
 /** The state dir a broken config names, read as plain text (it may not parse as YAML at all). */
@@ -113,21 +98,8 @@ export async function configFailed(explicit: string | undefined, err: Error, now
     const good = await lastGoodOf(file);
     if (!good) return;
     const first = redact(err.message.split('\n')[0] ?? '');
-    const p = good.alerts.prefix;
-    const inc = incidentPath(good.stateDir);
-    const alert = await withFileLock(inc, async () => {
-      const box = readLoose<IncidentFile>(inc) ?? { version: 1, incidents: {} };
-      const step = stepIncident(box.incidents ?? {}, resolve(file), true, now, CONFIG_POLICY, {
-        open: configBrokenText(p, file, first),
-        repeat: (since) => configBrokenRepeatText(p, file, first, duration(since)),
-        resolved: () => '',
-      });
-      if (step.alert) writeJson(inc, { ...box, incidents: step.incidents });
-      return step.alert;
-    });
     const { Alerts } = await import('../adapters/telegram.js');
-    const alerts = new Alerts(good);
-    await (alert ? alerts.send(alert) : alerts.flush());
+    await new Alerts(good).send(configBrokenEvent(resolve(file), first, now));
   } catch {
     /* alerting about a broken config must never hide the config's own error */
   }

@@ -95,7 +95,7 @@ export interface AlertsConfig {
   telegram?: TelegramConfig;
   webhooks?: WebhookConfig[];
   deadman?: DeadmanConfig;
-  /** The incident lifecycle (src/alerts/lifecycle.ts); seconds. Optional: code built before them has none. */
+  /** The incident lifecycle (src/alerts/incident.ts); seconds. Optional: code built before them has none. */
   repeatEvery?: number;
   maxRepeats?: number;
   resolveAfter?: number;

@@ -35,6 +35,8 @@ export interface Streak {
   reachable: number; // consecutive checks with the host answering SSH (gateway up or cleanly down)
   /** The first check of the current reachable run (absent in state files older than it). */
   reachableSince?: string | null;
+  /** Consecutive checks the host did not answer as ready (absent in older state files: 0). */
+  unready?: number;
 }
 
 export interface ClusterState {

@@ -4,8 +4,18 @@ import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import type { Attempts, ClusterState, Decision, Level, Observations, Plan, RunResult } from '../core/model.js';
 import { awaitingConfirmation, inferServing, isConfigProblem, isReachable, label, other } from '../core/model.js';
-import { duration, stepIncident, type IncidentPolicy } from '../alerts/incident.js';
-import { bothDownRepeatText, bothDownResolvedText, bothDownText, moveText } from '../alerts/messages.js';
+import { KEYS, resolveEvent, type HactlEvent } from '../alerts/events.js';
+import {
+  bothDownEvent,
+  bothDownResolved,
+  escalationEvent,
+  hostAccessBack,
+  hostAccessEvent,
+  moveEvent,
+  serviceBack,
+  standbyBack,
+  standbyLostEvent,
+} from '../alerts/messages.js';
 
 export interface Assessment {
   level: Level;
@@ -72,13 +82,50 @@ export function assess(config: Config, serving: Role, obs: Observations): Assess
   return v('critical', EXIT.CRITICAL, 'CRITICAL: nothing serving');
 }
 
-/** Both-down alerts: once when it starts, repeats capped, once when it ends. */
-export const BOTH_DOWN_POLICY: IncidentPolicy = { repeatEvery: 6 * 3600, maxRepeats: 3 };
+/** Checks in a row the idle host may be unable to take over before protection counts as lost. */
+export const STANDBY_LOST_CHECKS = 3;
 
 export interface CheckFold {
   state: ClusterState;
   assessment: Assessment;
-  alerts: string[];
+  /** What this check saw, as events: conditions that hold (open) and that no longer hold (resolve). */
+  alerts: HactlEvent[];
+}
+
+/**
+ * The check's events: every condition it can judge, said each time (the lifecycle opens an
+ * incident once and says its end once, whether or not hactl acted).
+ */
+function checkEvents(
+  config: Config,
+  serving: Role,
+  obs: Observations,
+  streaks: ClusterState['streaks'],
+  assessment: Assessment,
+  now: Date,
+): HactlEvent[] {
+  const events: HactlEvent[] = [];
+  const idle = other(serving);
+  const both = bothDown(serving, obs);
+  events.push(both ? bothDownEvent(config, obs, now) : bothDownResolved(config, assessment.line, now));
+  // The primary serves: whatever opened the service incident (a failover, its failure, an
+  // escalation), it is over, even if it came back by itself.
+  if (serving === 'primary' && obs.primary.status === 'healthy') events.push(serviceBack(config, assessment.line, now));
+  if (obs[idle].status !== 'healthy')
+    events.push(resolveEvent(KEYS.twoGateways, `one gateway again: ${assessment.line}`, now));
+  for (const r of ['primary', 'standby'] as const) {
+    events.push(
+      isConfigProblem(obs[r].status) ? hostAccessEvent(config, r, obs[r], now) : hostAccessBack(config, r, now),
+    );
+  }
+  // Protection: the idle host must be able to take over. Both down is its own incident.
+  const unready = streaks[idle].unready ?? 0;
+  if (!both && !isConfigProblem(obs[idle].status)) {
+    if (unready >= STANDBY_LOST_CHECKS) events.push(standbyLostEvent(config, idle, obs[idle], unready, now));
+    else if (isReachable(obs[idle].status)) events.push(standbyBack(config, idle, now));
+  }
+  events.push(standbyBack(config, serving, now)); // roles swapped: the serving host is nobody's standby
+  return events;
 }
 
 /** Folds one check's observations into the state. */
@@ -89,7 +136,7 @@ export function foldCheck(config: Config, prior: ClusterState, obs: Observations
   for (const r of ['primary', 'standby'] as const) {
     const st = obs[r].status;
     const prev = streaks[r];
-    if (isConfigProblem(st)) streaks[r] = { failures: 0, healthy: 0, reachable: 0, reachableSince: null };
+    if (isConfigProblem(st)) streaks[r] = { failures: 0, healthy: 0, reachable: 0, reachableSince: null, unready: 0 };
     else {
       const reachable = isReachable(st) ? prev.reachable + 1 : 0;
       streaks[r] = {
@@ -99,6 +146,7 @@ export function foldCheck(config: Config, prior: ClusterState, obs: Observations
         // The first check of the run (failback waits thresholds.healthyFor from it); a state from
         // before this field starts its count now, never earlier.
         reachableSince: reachable ? (reachable > 1 && prev.reachableSince) || now.toISOString() : null,
+        unready: reachable ? 0 : (prev.unready ?? 0) + 1,
       };
     }
   }
@@ -106,41 +154,30 @@ export function foldCheck(config: Config, prior: ClusterState, obs: Observations
   const failover = { ...state.failover };
   // The serving side is healthy again: the retry budget starts afresh.
   if (obs[state.serving].status === 'healthy') Object.assign(failover, { attempts: 0, escalatedAt: null });
-  // The check alerts only when no failover can help (both down) and when that ends;
-  // a failover or failback sends its own alerts.
-  const incident = stepIncident(
-    state.incidents ?? {},
-    'both-down',
-    bothDown(state.serving, obs),
-    now,
-    BOTH_DOWN_POLICY,
-    {
-      open: bothDownText(config, obs),
-      repeat: (since) => bothDownRepeatText(config, obs, duration(since)),
-      resolved: (since) => bothDownResolvedText(config, `${assessment.line} (after ${duration(since)})`),
-    },
-  );
+  const alerts = checkEvents(config, state.serving, obs, streaks, assessment, now);
   const next: ClusterState = {
     ...state,
     streaks,
     failover,
     level: assessment.level,
     lastCheck: { at: now.toISOString(), hosts: obs },
-    incidents: incident.incidents,
   };
-  return { state: next, assessment, alerts: incident.alert ? [incident.alert] : [] };
+  delete next.incidents; // kept by hactl before one lifecycle: the outbox's ledger holds them now
+  return { state: next, assessment, alerts };
 }
 
 /** A decision not to act: only an escalation changes the state (once) and alerts. */
 export function foldHold(
+  config: Config,
   state: ClusterState,
   d: Extract<Decision, { act: false }>,
   now: Date,
-): { state: ClusterState; alerts: string[] } {
+): { state: ClusterState; alerts: HactlEvent[] } {
   if (!d.escalate) return { state, alerts: [] };
   const key = d.escalate.what === 'failover' ? 'failover' : 'failback';
   const prev = budgetOf(state, key);
-  return { state: { ...state, [key]: { ...prev, escalatedAt: now.toISOString() } }, alerts: [d.escalate.alert] };
+  const alert = escalationEvent(config, d.escalate.what, prev.attempts, now);
+  return { state: { ...state, [key]: { ...prev, escalatedAt: now.toISOString() } }, alerts: [alert] };
 }
 
 const NO_ATTEMPTS: Attempts = { attempts: 0, lastAttemptAt: null, escalatedAt: null, lastResult: null };
@@ -150,7 +187,7 @@ export interface MoveFold {
   state: ClusterState;
   exitCode: number;
   summary: string;
-  alerts: string[];
+  alerts: HactlEvent[];
   rolledBack: string | null;
 }
 
@@ -190,7 +227,7 @@ export function foldMove(
   }
   const rolledBack = rollbackLine(config, plan, res);
   const memory = memoryNote(plan, res);
-  const text = moveText(config, plan, res, rolledBack, memory);
+  const text = moveEvent(config, plan, res, rolledBack, memory, now);
   if (res.ok) {
     const waitMs = res.outcomes.reduce((a, s) => a + (s.waitMs ?? 0), 0);
     const totalMs = res.outcomes.reduce((a, s) => a + s.ms, 0);

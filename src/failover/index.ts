@@ -19,6 +19,14 @@ import { foldCheck, foldHold, foldMove } from './fold.js';
 import { foldWitnessView } from '../guard/witness.js';
 import { checkGatewayConfig } from '../adapters/gateway.js';
 import type { Config, Role } from '../config/types.js';
+import type { HactlEvent } from '../alerts/events.js';
+import { telegramText } from '../alerts/render.js';
+
+/** The first thing a run has to say, as Telegram shows it (for --json); null when it only saw conditions end. */
+const said = (config: Config, events: HactlEvent[]): string | null => {
+  const e = events.find((x) => x.phase !== 'resolve' || x.kind !== 'resolved');
+  return e ? telegramText(e, config.alerts.prefix) : null;
+};
 
 /** Refuses, before anything runs, gateway settings that cannot reach a shell safely (exit 78). */
 function checkGateways(config: Config): void {
@@ -59,9 +67,8 @@ function datedState(config: Config, state: ClusterState): ClusterState {
 }
 
 /** Sends the alerts of a run; returns the delivery problems (an alert waits in the outbox then). */
-async function deliver(ctx: RunContext, texts: string[]): Promise<string | null> {
-  const errors: string[] = [];
-  for (const text of texts) errors.push(...(await ctx.alerts.send(text)).errors);
+async function deliver(ctx: RunContext, events: HactlEvent[]): Promise<string | null> {
+  const errors = (await ctx.alerts.send(events)).errors;
   const note = errors.length ? errors.join('; ') : null;
   if (note) ctx.out.error(`hactl: warning: ${note}`);
   return note;
@@ -129,7 +136,7 @@ export async function checkPair(ctx: RunContext): Promise<RunRecord> {
       serving: next.serving,
       hosts: obs,
       streaks: next.streaks,
-      alert: alerts[0] ?? null,
+      alert: said(config, alerts),
       alertError,
     },
   };
@@ -151,7 +158,7 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
       : decideFailback(config, state, req, clock.now(), pause);
   if (!decision.act) {
     if (!opts.dryRun) {
-      const held = foldHold(state, decision, clock.now());
+      const held = foldHold(config, state, decision, clock.now());
       if (held.state !== state) saveState(config, held.state);
       await deliver(ctx, held.alerts);
     }
@@ -210,7 +217,7 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
       rollback: res.rollback ?? null,
       timing,
       rolledBack: fold.rolledBack,
-      alert: fold.alerts[0] ?? null,
+      alert: said(config, fold.alerts),
       alertError,
       attempts: state.failover.attempts,
     },

@@ -2,6 +2,7 @@
 // the exit code and the alert. No I/O, no clock.
 import { EXIT } from '../errors.js';
 import type { GuardObservation, GuardPlan } from './plan.js';
+import { event, resolveEvent, type HactlEvent } from '../alerts/events.js';
 
 export interface GuardRecord {
   version: 1;
@@ -24,7 +25,8 @@ export interface GuardFold {
   record: GuardRecord;
   exitCode: number;
   summary: string;
-  alert: string | null;
+  /** What to say: a fence (a notice), a failed stop (critical, an incident), or that failure's end. */
+  alert: HactlEvent | null;
 }
 
 export function foldGuard(
@@ -33,7 +35,7 @@ export function foldGuard(
   plan: GuardPlan,
   stop: { ok: boolean; detail: string } | null,
   now: Date,
-  prefix: string,
+  _prefix: string,
 ): GuardFold {
   const at = now.toISOString();
   const fencedAt = plan.contact !== 'nobody' ? null : stop?.ok ? at : (prior?.fencedAt ?? null);
@@ -51,12 +53,33 @@ export function foldGuard(
     detail: stop?.detail ?? null,
     fencedAt,
   };
-  if (!stop) return { record, exitCode: plan.exitCode, summary: `guard: ${plan.reason}`, alert: null };
+  const key = `guard-stop:${o.self}`;
+  // A stop that failed before and is not needed now (or worked): its incident ends.
+  const over =
+    prior?.stopped === false && !(stop && !stop.ok)
+      ? resolveEvent(key, `${o.self}'s guard no longer fails to stop its gateway: ${plan.reason}`, now, [o.self])
+      : null;
+  if (!stop) return { record, exitCode: plan.exitCode, summary: `guard: ${plan.reason}`, alert: over };
   const summary = stop.ok
     ? `guard: FENCED: ${plan.reason}; ${stop.detail}`
     : `guard: CRITICAL: could not stop the gateway: ${plan.reason}; ${stop.detail}`;
+  const facts = { reason: plan.reason, detail: stop.detail, peer: o.peer };
   const alert = stop.ok
-    ? `${prefix} 🛑 ${o.self} holds no live serving permit: its guard stopped its gateway (${stop.detail})`
-    : `${prefix} 🚨 ${o.self} holds no live serving permit and its guard could NOT stop its gateway: ${stop.detail}`;
+    ? event(
+        'guard-fenced',
+        'high',
+        'notice',
+        `${o.self} holds no live serving permit: its guard stopped its gateway (${stop.detail})`,
+        now,
+        { hosts: [o.self], facts },
+      )
+    : event(
+        'guard-stop-failed',
+        'critical',
+        'open',
+        `${o.self} holds no live serving permit and its guard could NOT stop its gateway: ${stop.detail}`,
+        now,
+        { key, hosts: [o.self], facts },
+      );
   return { record, exitCode: EXIT.CRITICAL, summary, alert };
 }

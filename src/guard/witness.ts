@@ -6,11 +6,8 @@ import { EXIT } from '../errors.js';
 import type { ClusterState, Observations } from '../core/model.js';
 import { isReachable, label, other } from '../core/model.js';
 import type { Assessment } from '../failover/fold.js';
-import { duration, stepIncident, type IncidentPolicy } from '../alerts/incident.js';
+import { KEYS, event, resolveEvent, type HactlEvent } from '../alerts/events.js';
 import type { Grants } from '../fencing/rule.js';
-
-export const CUT_OFF_POLICY: IncidentPolicy = { repeatEvery: 6 * 3600, maxRepeats: 3 };
-const KEY = 'witness-cut-off';
 
 /** Whether the witness is cut off from the serving host that still serves (as the idle host sees it). */
 export function witnessCutOff(serving: Role, obs: Observations): boolean {
@@ -21,7 +18,7 @@ export function witnessCutOff(serving: Role, obs: Observations): boolean {
 export interface WitnessFold {
   state: ClusterState;
   assessment: Assessment;
-  alerts: string[];
+  alerts: HactlEvent[];
 }
 
 /** After foldCheck: the permits granted and revoked; the cut-off incident, its alert and a warning verdict. */
@@ -44,23 +41,29 @@ export function foldWitnessView(
   const I = label(config, other(serving));
   const cut = witnessCutOff(serving, obs);
   const why = `${obs[serving].status}: ${obs[serving].detail}`;
-  const step = stepIncident(state.incidents ?? {}, KEY, cut, now, CUT_OFF_POLICY, {
-    open:
-      `${config.alerts.prefix} ⚠️ the witness cannot reach the ${S} (${why}), but the ${I} sees its gateway ` +
-      `serving (${obs[serving].seenBy?.detail}): no failover. Check the witness's path to the ${S}.`,
-    repeat: (since) => `${config.alerts.prefix} ⚠️ the witness still cannot reach the ${S} (for ${duration(since)})`,
-    resolved: (since) => `${config.alerts.prefix} ✅ the witness reaches the ${S} again (after ${duration(since)})`,
-  });
+  const host = config.pair[serving];
+  // Said each check; the lifecycle (one incident per host) opens it once and says its end once,
+  // so a second cut after the first healed is a new incident, and no "reaches again" comes alone.
+  const alert: HactlEvent = cut
+    ? event(
+        'serving-lost',
+        'high',
+        'open',
+        `the witness cannot reach the ${S} (${why}), but the ${I} sees its gateway ` +
+          `serving (${obs[serving].seenBy?.detail}): no failover. Check the witness's path to the ${S}.`,
+        now,
+        { key: KEYS.servingLost(host), hosts: [host], facts: { status: obs[serving].status } },
+      )
+    : resolveEvent(KEYS.servingLost(host), `the witness reaches the ${S} again`, now, [host]);
   const next: ClusterState = {
     ...state,
-    incidents: step.incidents,
     ...(Object.keys(permits).length ? { permits } : {}),
   };
-  if (!cut) return { state: next, assessment, alerts: step.alert ? [step.alert] : [] };
+  if (!cut) return { state: next, assessment, alerts: [alert] };
   const line = `WARNING: the witness cannot reach the ${S}; the ${I} sees it serving [${why}]`;
   return {
     state: { ...next, level: 'degraded' },
     assessment: { level: 'degraded', exitCode: EXIT.WARNING, line },
-    alerts: step.alert ? [step.alert] : [],
+    alerts: [alert],
   };
 }

@@ -2,6 +2,7 @@
 // the fold of an outcome into memory.json's record with the alert to send (a
 // new problem once, and the recovery). No I/O here.
 import type { CopyVerdict } from './gate.js';
+import { KEYS, event, resolveEvent, type HactlEvent } from '../alerts/events.js';
 
 export type SyncResultKind = 'ok' | 'invalid' | 'refused' | 'failed' | 'skipped';
 export type SyncMode = 'push' | 'pull-standby' | 'sync-back' | 'last-chance';
@@ -95,7 +96,7 @@ export function nextRecord(
   prev: MemoryRecord | undefined,
   o: SyncOutcome,
   now: Date,
-): { rec: MemoryRecord; alert?: string } {
+): { rec: MemoryRecord; alert?: string; events: HactlEvent[] } {
   const at = now.toISOString();
   const good = o.kind === 'ok';
   const keep = (n: number | undefined, old: number | undefined) => (good ? (n ?? 0) : (old ?? 0));
@@ -119,5 +120,17 @@ export function nextRecord(
     alert = o.alert ?? `memory sync: ${o.line}`;
   else if (good && prev?.problem) alert = `memory sync OK again: ${o.line}`;
   if (good && o.alert) alert = alert ? `${alert}\n${o.alert}` : o.alert;
-  return { rec, alert };
+  const events: HactlEvent[] = [];
+  const facts = { result: o.kind, mode: o.mode };
+  if (!good && o.kind !== 'skipped' && rec.problem !== (prev?.problem ?? null)) {
+    const kind = 'memory-problem';
+    const list = o.invalid?.length ? o.invalid : undefined;
+    events.push(
+      event(kind, 'medium', 'open', o.alert ?? `memory sync: ${o.line}`, now, { key: KEYS.memory, facts, list }),
+    );
+  } else if (good && prev?.problem) {
+    events.push(resolveEvent(KEYS.memory, `memory sync OK again: ${o.line}`, now));
+  }
+  if (good && o.alert) events.push(event('memory-ok', 'low', 'notice', o.alert, now, { facts }));
+  return { rec, alert, events };
 }

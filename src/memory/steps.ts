@@ -51,13 +51,11 @@ export async function runMemoryStep(config: Config, step: Step, out: Reporter): 
         alert: `memory ${step.op} failed: ${msg}`,
       };
     }
-    const { rec, alert } = nextRecord(prev, o, clock.now());
+    const { rec, events } = nextRecord(prev, o, clock.now());
     writeMemoryRecord(config, rec);
-    if (alert) {
+    if (events.length) {
       const { Alerts } = await import('../adapters/telegram.js');
-      await new Alerts(config)
-        .send(`${config.alerts.prefix} ${o.kind === 'ok' ? 'ℹ️' : '⚠️'} ${alert}`)
-        .catch(() => undefined);
+      await new Alerts(config).send(events).catch(() => undefined);
     }
     if (o.kind === 'ok') return { ok: true, detail: `${step.op}: ${o.line}` };
     if (lastChance)

@@ -50,8 +50,18 @@ export async function observeStatus(config: Config, now: Date): Promise<StatusIn
     state: await attempt(() => readJson<ClusterState>(join(dir, 'state.json'), 'state')),
     pause: await attempt(() => readPause(config)),
     outbox: await attempt(async () => {
-      const box = await readJson<{ pending: PendingView[] }>(join(dir, 'outbox.json'), 'outbox');
-      return (box?.pending ?? []).map((p) => ({ at: p.at, tries: p.tries, lastError: p.lastError }));
+      type Stored = PendingView & { event?: { kind: string; severity: string; message: string }; text?: string };
+      const box = await readJson<{ pending: Stored[] }>(join(dir, 'outbox.json'), 'outbox');
+      return (box?.pending ?? []).map((p) => ({
+        at: p.at,
+        tries: p.tries,
+        ...(p.lastError ? { lastError: p.lastError } : {}),
+        ...(p.id ? { id: p.id } : {}),
+        kind: p.event?.kind ?? 'alert',
+        severity: p.event?.severity ?? 'medium',
+        message: p.event?.message ?? p.text ?? '',
+        done: p.done ?? [],
+      }));
     }),
     locks: readLocks(dir),
     memory: await attempt(() => readMemoryRecord(config)),

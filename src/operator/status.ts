@@ -31,6 +31,12 @@ export interface PendingView {
   at: string;
   tries: number;
   lastError?: string;
+  /** Its id (for hactl alert --retry/--drop), what it is, and the channels that have it. */
+  id?: string;
+  kind?: string;
+  severity?: string;
+  message?: string;
+  done?: string[];
 }
 type Read<T> = { ok: T } | { error: string };
 
@@ -238,6 +244,15 @@ export function render(s: Status, now: Date): string[] {
       ? `${p.length} pending, oldest ${p[0]!.at}${p[0]!.lastError ? `: ${p[0]!.lastError}` : ''}`
       : 'none pending',
   );
+  // Each pending alert, so it can be retried or dropped (hactl alert --retry|--drop ID).
+  for (const a of p.slice(0, 10))
+    row(
+      '',
+      `  ${a.id ?? '?'} ${a.at} ${a.kind ?? 'alert'}${a.severity ? ` (${a.severity})` : ''}: ` +
+        (a.message ?? '').slice(0, 80) +
+        (a.tries ? `; ${a.tries} tries${a.lastError ? `, ${a.lastError.slice(0, 120)}` : ''}` : ''),
+    );
+  if (p.length > 10) row('', `  and ${p.length - 10} more (hactl alert lists them all)`);
   for (const l of s.locks)
     row(
       'lock',

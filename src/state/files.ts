@@ -140,8 +140,26 @@ export function writeAtomic(file: string, text: string, mode = 0o600): void {
   }
 }
 
+/**
+ * State is written as it is: never redacted. Redaction replaces text equal to a secret, and a
+ * secret may equal a state word ("primary"): state.json would then say "***" and be set aside.
+ * Secrets are kept out of state at their source; text that leaves hactl (output, logs, the
+ * history, alerts) is redacted on its way out.
+ */
 export function writeJson(file: string, data: unknown): void {
-  writeAtomic(file, redact(JSON.stringify(data, null, 2)) + '\n');
+  writeAtomic(file, JSON.stringify(data, null, 2) + '\n');
+}
+
+/** Every string value redacted, never a key nor the JSON around them: the line always parses. */
+export function redactValues(data: unknown): unknown {
+  if (typeof data === 'string') return redact(data);
+  if (Array.isArray(data)) return data.map(redactValues);
+  if (data && typeof data === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(data)) out[k] = redactValues(v);
+    return out;
+  }
+  return data;
 }
 
 /** A state file that exists but cannot be trusted: unparseable, an unknown version, or failing its schema. */
@@ -215,7 +233,7 @@ const PAGE = 4096;
  */
 export function appendLine(file: string, data: unknown): void {
   ensureDir(dirname(file));
-  const buf = Buffer.from(redact(JSON.stringify(data)) + '\n');
+  const buf = Buffer.from(JSON.stringify(redactValues(data)) + '\n');
   const fd = openSync(file, 'a', 0o600);
   try {
     const room = PAGE - (fstatSync(fd).size % PAGE);

@@ -1,85 +1,98 @@
-// The alert outbox: alerts are written here first and removed once delivered,
-// so a failed delivery never blocks an action and is retried by a later run.
-// Exactly once under concurrent runs: a run claims the messages it will send
-// (a lease, in a short critical section), sends them with no lock held, and
-// removes each one as soon as it was delivered. Another run skips claimed
-// messages until the claim's lease runs out (its holder died). A sender stops
-// before its claim could run out mid-send, so a live claim is never re-sent.
+// The alert outbox: events are written here first and removed once every channel
+// has them, so a failed delivery never blocks an action and is retried by a later
+// run. It stores events, never text (a channel renders its own, src/alerts/render.ts),
+// and the one incident ledger (src/alerts/incident.ts).
+// Exactly once under concurrent runs: each channel has its own queue position and its
+// own sender lock (withFileLock, released by the kernel when its holder dies): one run
+// at a time sends on a channel, oldest first, and records each delivery before the
+// next send. A run that finds the channel's lock held leaves: the holder looks again
+// after releasing it, so an event queued before that look is never stranded. No lease,
+// no clock decides who sends.
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureDir, readJson, writeJson } from './files.js';
 import { withFileLock } from './lock.js';
-import { redact } from '../output.js';
-import { setAsideText } from '../alerts/protection.js';
-import { classify } from '../alerts/classify.js';
-import { decideSignal, tick, type AlertPolicy, type Ledger, type Outgoing } from '../alerts/lifecycle.js';
-import type { AlertEvent, ContextValue, Severity } from '../alerts/webhook.js';
+import { setAsideEvent } from '../alerts/protection.js';
+import { decide, tick, type AlertPolicy, type Ledger } from '../alerts/incident.js';
+import { event, type HactlEvent } from '../alerts/events.js';
 
-export const MAX_PENDING = 20;
+/** Failed events kept at most: a channel that stays down for days must not grow the outbox without end. */
+export const MAX_PENDING = 500;
 const SECTION_WAIT_MS = 30_000;
-/**
- * A sender stops when less than one send plus this is left of its claim: the delivery is then
- * always recorded (one section wait) before the claim ends. Claims get 10 s more than that.
- */
-export const CLAIM_MARGIN_MS = SECTION_WAIT_MS + 5000;
 
-export interface Pending {
-  id?: string;
-  at: string;
-  text: string;
+/** One channel's view of an event. */
+export interface ChannelState {
   tries: number;
   lastError?: string;
-  claim?: { by: string; until: string };
-  /** Queued, not yet through the lifecycle (src/alerts/lifecycle.ts): the next run with a config decides. */
+  /** Refused for good (a 400 even for the short form): the channel gave up on it. */
+  gaveUp?: true;
+  /** Delivered as the short form (the full one was refused). */
+  shortened?: true;
+}
+
+export interface Pending {
+  id: string;
+  at: string;
+  event: HactlEvent;
+  /** Queued, not yet through the lifecycle: the next run with a config decides. */
   raw?: true;
-  /** What the lifecycle made of it: the seed's fields besides the text. */
-  alert?: {
-    severity: Severity;
-    event: AlertEvent;
-    message: string;
-    source: string;
-    context: Record<string, ContextValue>;
-  };
-  /** Channels it was delivered to; it leaves the outbox when every configured channel has it. */
+  /** Channels that have it (delivered, or given up on for good). */
   done?: string[];
+  channels?: Record<string, ChannelState>;
+  /** For status: the sum of tries and the last error over its channels. */
+  tries: number;
+  lastError?: string;
 }
 interface Box {
   version: 1;
   pending: Pending[];
-  /** Per channel: nothing is sent to it before this time (Telegram's 429 retry_after). A string: Telegram's. */
-  notBefore?: string | Record<string, string>;
+  /** Per channel: nothing is sent to it before this time (a 429's retry_after). */
+  notBefore?: Record<string, string>;
   /** The lifecycle's open incidents and recent notices. */
   incidents?: Ledger;
+  /** Events dropped by the cap, not yet said. */
+  dropped?: number;
 }
 
-/** What the lifecycle needs inside the section: its policy, the clock's time, who raises the alerts. */
+/** What the lifecycle needs inside the section: its policy and the clock's time. */
 export interface LifecycleInput {
   policy: AlertPolicy;
   now: Date;
-  source: string;
+  /** Who raises the events queued now ("hactl check on w1"). */
+  source?: string;
 }
 
 /** Until when a channel must not be sent to, in ms (0: now). */
 export function channelNotBefore(box: Pick<Box, 'notBefore'>, channel: string): number {
-  const nb = typeof box.notBefore === 'string' ? { telegram: box.notBefore } : (box.notBefore ?? {});
-  return nb[channel] ? new Date(nb[channel]).getTime() : 0;
+  const nb = box.notBefore ?? {};
+  return typeof nb === 'object' && nb[channel] ? new Date(nb[channel]).getTime() : 0;
 }
 
-export interface Claim {
-  by: string;
-  messages: Pending[];
-  /** Wall time (ms) until which these messages are ours. */
-  until: number;
-  /** Channels that asked us to wait (429): nothing goes to them this run. */
-  blocked: string[];
+const newId = () => randomBytes(6).toString('hex');
+
+/** A message from an older outbox (text only): said as it was, never read for its meaning. */
+function upgrade(m: Pending & { text?: string }): Pending {
+  if (m.event) return m;
+  const ev = event('dropped', 'medium', 'notice', m.text ?? '(an alert from an older hactl)', m.at, {
+    facts: { legacyText: true },
+  });
+  return { id: m.id ?? newId(), at: m.at, event: ev, tries: m.tries ?? 0, ...(m.done ? { done: m.done } : {}) };
 }
 
-const key = (m: Pending): string => m.id ?? `${m.at}\u0000${m.text}`;
+export type DeliveryResult =
+  | { ok: true; shortened?: boolean }
+  | { ok: false; permanent: true; message: string }
+  | { ok: false; permanent: false; message: string; retryAfter?: number };
 
 export class Outbox {
   readonly file: string;
   constructor(private readonly stateDir: string) {
     this.file = join(stateDir, 'outbox.json');
+  }
+
+  /** The lock of one channel's sender. */
+  senderLock(channel: string): string {
+    return join(this.stateDir, `outbox.${channel.replace(/[^\w.-]/g, '_')}`);
   }
 
   // Sections are a read, a change and an atomic write: milliseconds each. The wait is long
@@ -91,6 +104,8 @@ export class Outbox {
       this.file,
       async () => {
         const box = (await this.read()) ?? { version: 1, pending: [] };
+        box.pending = box.pending.map(upgrade);
+        if (typeof box.notBefore === 'string') box.notBefore = { telegram: box.notBefore };
         const r = fn(box);
         writeJson(this.file, box);
         return r;
@@ -101,8 +116,8 @@ export class Outbox {
 
   /**
    * The box, inside a section. A corrupt one is set aside (kept as outbox.json.corrupt-<time>)
-   * and replaced by a box holding one alert that says so: the alerts it held may be lost, and
-   * the channel must not stay blocked by it.
+   * and replaced by a box holding one event that says so: the events it held may be lost, and
+   * the channels must not stay blocked by it.
    */
   private async read(): Promise<Box | undefined> {
     const { readOrSetAside } = await import('./recover.js');
@@ -110,149 +125,165 @@ export class Outbox {
     if (!r.setAside?.to) return r.data;
     const box: Box = { version: 1, pending: [] };
     const then = 'alerts it held may not have been delivered (read them there)';
-    this.push(box, setAsideText('hactl:', this.file, r.setAside.why, r.setAside.to, then));
+    this.push(box, setAsideEvent(this.file, r.setAside.why, r.setAside.to, then, new Date()));
     return box;
   }
 
-  async pending(): Promise<number> {
+  /** The box as it is now, outside any section (writes are atomic renames): for looks, never for changes. */
+  async peek(): Promise<Box> {
     try {
-      return ((await readJson<Box>(this.file, 'outbox')) ?? { pending: [] }).pending.length;
+      const box = (await readJson<Box>(this.file, 'outbox')) ?? { version: 1, pending: [] };
+      return { ...box, pending: box.pending.map(upgrade) };
     } catch {
-      return 0; // a corrupt box is set aside by the next section
+      return { version: 1, pending: [] }; // a corrupt box is set aside by the next section
     }
   }
 
-  /** Queue a text; the lifecycle decides at the next claim (a run with the config's policy). */
-  add(text: string): Promise<void> {
-    return this.update((box) => this.push(box, text));
+  async pending(): Promise<number> {
+    return (await this.peek()).pending.length;
   }
 
-  private push(box: Box, text: string): void {
-    const id = randomBytes(6).toString('hex');
-    box.pending.push({ id, at: new Date().toISOString(), text: redact(text), tries: 0, raw: true });
-    capPending(box);
+  async list(): Promise<Pending[]> {
+    return (await this.peek()).pending;
   }
 
-  /** Runs every raw text through the lifecycle, in order, then lets time pass (reminders, ends). */
-  private decide(box: Box, life: LifecycleInput): void {
-    let ledger = box.incidents ?? {};
-    const next: Pending[] = [];
-    const entry = (o: Outgoing, id = randomBytes(6).toString('hex')): Pending => {
-      const alert = { severity: o.severity, event: o.event, message: redact(o.message), source: life.source };
-      return {
-        id,
-        at: life.now.toISOString(),
-        text: redact(o.text),
-        tries: 0,
-        alert: { ...alert, context: o.context },
-      };
-    };
-    for (const m of box.pending) {
-      if (!m.raw) {
-        next.push(m);
-        continue;
+  /** Queue events; the lifecycle decides at the next run with the config's policy. */
+  add(...events: HactlEvent[]): Promise<void> {
+    return this.update((box) => events.forEach((e) => this.push(box, e)));
+  }
+
+  private push(box: Box, ev: HactlEvent): void {
+    box.pending.push({ id: newId(), at: ev.at, event: ev, tries: 0, raw: true });
+  }
+
+  /** Queues `events`, runs every raw one through the lifecycle in order, then lets time pass. One section. */
+  prepare(events: HactlEvent[], life: LifecycleInput): Promise<void> {
+    return this.update((box) => {
+      events.forEach((e) => this.push(box, life.source && !e.source ? { ...e, source: life.source } : e));
+      // A ledger written before typed events has no `said`: its incidents were said by that hactl;
+      // they are forgotten (a condition still there opens anew, once) rather than misread.
+      let ledger: Ledger = Object.fromEntries(
+        Object.entries(box.incidents ?? {}).filter(([, e]) => Array.isArray(e.said) && e.last?.facts),
+      );
+      const next: Pending[] = [];
+      for (const m of box.pending) {
+        if (!m.raw) {
+          next.push(m);
+          continue;
+        }
+        // Decided at the time it happened (a run may decide what an earlier one queued).
+        const when = new Date(m.event.at);
+        const step = decide(ledger, m.event, Number.isNaN(when.getTime()) ? life.now : when, life.policy);
+        ledger = step.ledger;
+        step.send.forEach((e, i) => next.push({ id: i === 0 ? m.id : newId(), at: m.at, event: e, tries: 0 }));
       }
-      const step = decideSignal(ledger, classify(m.text), life.now, life.policy);
-      ledger = step.ledger;
-      step.send.forEach((o, i) => next.push(entry(o, i === 0 ? m.id : undefined)));
-    }
-    const t = tick(ledger, life.now, life.policy);
-    for (const o of t.send) next.push(entry(o));
-    box.pending = next;
-    box.incidents = t.ledger;
-    capPending(box);
-  }
-
-  /**
-   * Decides what is raw (after queuing `text` if given; one section for all), then claims every
-   * message nobody else is sending, oldest first, for `perMessageMs` each (plus a margin).
-   * Nothing is claimed when no channel may be sent to now (429 retry_after), or `take` is false.
-   */
-  async claim(perMessageMs: number, text?: string, life?: LifecycleInput, channels = ['telegram'], take = true) {
-    const by = `${process.pid}.${randomBytes(4).toString('hex')}`;
-    let until = 0;
-    let blocked: string[] = [];
-    const messages = await this.update((box) => {
-      const now = Date.now(); // inside the section: the wait for it must not eat the lease
-      if (text !== undefined) this.push(box, text);
-      if (life) this.decide(box, life);
-      blocked = channels.filter((c) => channelNotBefore(box, c) > now);
-      if (!take || blocked.length === channels.length) return [];
-      const free = box.pending.filter((m) => !m.raw && (!m.claim || new Date(m.claim.until).getTime() < now));
-      until = now + free.length * perMessageMs + CLAIM_MARGIN_MS + 10_000;
-      for (const m of free) m.claim = { by, until: new Date(until).toISOString() };
-      return free.map((m) => ({ ...m }));
+      const t = tick(ledger, life.now, life.policy);
+      for (const e of t.send) next.push({ id: newId(), at: life.now.toISOString(), event: e, tries: 0 });
+      box.pending = next;
+      box.incidents = t.ledger;
+      capPending(box);
     });
-    return { by, messages, until, blocked } satisfies Claim;
   }
 
-  /** One message of `claim` reached `channel`: recorded now; it leaves once all of `channels` have it. */
-  delivered(_claim: Claim, m: Pending, channel: string, channels: string[]): Promise<void> {
+  /** The oldest event `channel` does not have yet (and may be sent to now), or undefined. */
+  async nextFor(channel: string, skip: ReadonlySet<string> = new Set()): Promise<Pending | undefined> {
+    const box = await this.peek();
+    if (channelNotBefore(box, channel) > Date.now()) return undefined;
+    return box.pending.find((m) => !m.raw && !m.done?.includes(channel) && !skip.has(m.id));
+  }
+
+  /** One delivery attempt of `id` on `channel`, recorded; the event leaves once all `channels` have it. */
+  record(id: string, channel: string, r: DeliveryResult, channels: string[]): Promise<void> {
     return this.update((box) => {
-      // Whoever holds the message now, it was delivered there.
-      const p = box.pending.find((x) => key(x) === key(m));
+      const p = box.pending.find((x) => x.id === id);
+      if (r.ok === false && r.permanent === false && r.retryAfter) {
+        box.notBefore = {
+          ...(box.notBefore ?? {}),
+          [channel]: new Date(Date.now() + r.retryAfter * 1000).toISOString(),
+        };
+      } else if (r.ok && box.notBefore?.[channel]) {
+        const nb = { ...box.notBefore };
+        delete nb[channel];
+        if (Object.keys(nb).length) box.notBefore = nb;
+        else delete box.notBefore;
+      }
       if (!p) return;
-      p.done = [...new Set([...(p.done ?? []), channel])];
-      if (channels.every((c) => p.done!.includes(c))) box.pending = box.pending.filter((x) => x !== p);
-    });
-  }
-
-  /**
-   * Gives back what was not delivered, with each failed channel's reason and 429 wait; returns
-   * how many are pending.
-   */
-  release(
-    claim: Claim,
-    failed: string | Record<string, { message: string; retryAfter?: number }> = {},
-    retryAfterSec?: number,
-  ): Promise<number> {
-    // A string: the old form, one channel (Telegram) failed.
-    const failures = typeof failed === 'string' ? { telegram: { message: failed, retryAfter: retryAfterSec } } : failed;
-    return this.update((box) => {
-      const failed = Object.entries(failures);
-      for (const p of box.pending) {
-        if (p.claim?.by !== claim.by) continue;
-        delete p.claim;
-        const missed = failed.filter(([c]) => !p.done?.includes(c));
-        if (missed.length) {
-          p.tries++;
-          p.lastError = redact(missed.map(([c, f]) => `${c}: ${f.message}`).join('; '));
+      const st: ChannelState = { ...(p.channels?.[channel] ?? { tries: 0 }) };
+      if (r.ok) {
+        if (r.shortened) st.shortened = true;
+        p.done = [...new Set([...(p.done ?? []), channel])];
+      } else {
+        st.tries++;
+        st.lastError = r.message.slice(0, 500);
+        p.tries++;
+        p.lastError = `${channel}: ${st.lastError}`;
+        if (r.permanent) {
+          st.gaveUp = true;
+          p.done = [...new Set([...(p.done ?? []), channel])];
         }
       }
-      const nb: Record<string, string> =
-        typeof box.notBefore === 'string' ? { telegram: box.notBefore } : { ...(box.notBefore ?? {}) };
-      for (const [c, f] of failed) {
-        if (f.retryAfter) nb[c] = new Date(Date.now() + f.retryAfter * 1000).toISOString();
-      }
-      for (const c of Object.keys(nb)) {
-        if (!failures[c] && !claim.blocked.includes(c) && claim.messages.length) delete nb[c];
-      }
-      if (Object.keys(nb).length) box.notBefore = nb;
-      else delete box.notBefore;
+      p.channels = { ...(p.channels ?? {}), [channel]: st };
+      if (channels.every((c) => p.done?.includes(c))) box.pending = box.pending.filter((x) => x !== p);
+    });
+  }
+
+  /** Events every configured channel already has (a channel removed from the config) leave. */
+  settle(channels: string[]): Promise<number> {
+    return this.update((box) => {
+      box.pending = box.pending.filter((p) => p.raw || !channels.every((c) => p.done?.includes(c)));
       return box.pending.length;
+    });
+  }
+
+  /** `hactl alert --drop ID`: the event leaves for every channel. */
+  drop(id: string): Promise<boolean> {
+    return this.update((box) => {
+      const n = box.pending.length;
+      box.pending = box.pending.filter((p) => p.id !== id);
+      return box.pending.length < n;
+    });
+  }
+
+  /** `hactl alert --retry ID`: its tries and give-ups forgotten, sent again where it failed. */
+  retry(id: string): Promise<boolean> {
+    return this.update((box) => {
+      const p = box.pending.find((x) => x.id === id);
+      if (!p) return false;
+      const gaveUp = Object.entries(p.channels ?? {})
+        .filter(([, s]) => s.gaveUp)
+        .map(([c]) => c);
+      p.done = (p.done ?? []).filter((c) => !gaveUp.includes(c));
+      p.channels = {};
+      p.tries = 0;
+      delete p.lastError;
+      delete box.notBefore;
+      return true;
     });
   }
 }
 
 /**
- * Keep at most MAX_PENDING: a bot that stays unreachable for days must not grow the outbox
- * without end, nor flood the chat when it comes back. Only messages that failed to deliver
- * (tries > 0) and that no run is sending are dropped, oldest first: a burst of new alerts
- * while the bot answers is delivered whole.
+ * Keep at most MAX_PENDING: only events that failed to deliver (tries > 0) are dropped,
+ * oldest first, and the next event sent says how many: a burst of new events while the
+ * channels answer is delivered whole.
  */
-function capPending(box: Box, now = Date.now()): void {
-  const DROPPED = /^\((\d+) older undelivered alert\(s\) dropped\) /;
+function capPending(box: Box): void {
   let dropped = 0;
   while (box.pending.length > MAX_PENDING) {
-    const i = box.pending.findIndex((m) => m.tries > 0 && (!m.claim || new Date(m.claim.until).getTime() < now));
-    if (i < 0 || i === box.pending.length - 1) break;
-    const [gone] = box.pending.splice(i, 1);
-    // Count what earlier caps dropped too, so the note says how many in all.
-    dropped += 1 + Number(DROPPED.exec(gone!.text)?.[1] ?? 0);
+    const i = box.pending.findIndex((m) => m.tries > 0);
+    if (i < 0) break;
+    box.pending.splice(i, 1);
+    dropped++;
   }
   if (!dropped) return;
-  const first = box.pending[0]!;
-  dropped += Number(DROPPED.exec(first.text)?.[1] ?? 0);
-  const text = `(${dropped} older undelivered alert(s) dropped) ${first.text.replace(DROPPED, '')}`;
-  box.pending[0] = { ...first, text };
+  const total = (box.dropped ?? 0) + dropped;
+  box.dropped = 0;
+  const note = event(
+    'dropped',
+    'high',
+    'notice',
+    `${total} older undelivered alert(s) dropped (the outbox keeps ${MAX_PENDING})`,
+    new Date(),
+  );
+  box.pending.push({ id: newId(), at: note.at, event: note, tries: 0 });
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { CorruptFileError, readJson, setAside, writeJson } from './files.js';
 import { rebuiltState, initialState, type ClusterState } from '../core/model.js';
-import { setAsideText, STATE_REBUILT } from '../alerts/protection.js';
+import { setAsideEvent, STATE_REBUILT } from '../alerts/protection.js';
+import type { HactlEvent } from '../alerts/events.js';
 
 export interface SetAside {
   file: string;
@@ -41,9 +42,9 @@ export async function readOrSetAside<T>(
 }
 
 /** Queues one alert in the outbox (delivered after the action, or by a later run). */
-async function queue(config: Config, text: string): Promise<void> {
+async function queue(config: Config, e: HactlEvent): Promise<void> {
   const { Outbox } = await import('./outbox.js');
-  await new Outbox(config.stateDir).add(text);
+  await new Outbox(config.stateDir).add(e);
 }
 
 /**
@@ -60,7 +61,7 @@ export async function loadOrRebuildState(config: Config, now: Date, dryRun = fal
   if (r.setAside.to) {
     // Recorded at once: the mark must outlive a run that decides not to act (and saves nothing).
     writeJson(file, state);
-    await queue(config, setAsideText(config.alerts.prefix, file, r.setAside.why, to, STATE_REBUILT));
+    await queue(config, setAsideEvent(file, r.setAside.why, to, STATE_REBUILT, now));
   }
   return state;
 }

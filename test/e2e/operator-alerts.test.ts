@@ -89,11 +89,11 @@ describe('a flapping primary', () => {
     const acted = lab.history().filter((h) => h.acted && h.ok);
     assert.ok(acted.length >= 3, `the primary flapped hactl into action: ${acted.length} actions`);
     assert.match(texts[0]!, /primary OFFLINE \(gateway-down\) — standby takes over/, 'the first message opens it');
-    const reminders = texts.filter((t) => t.includes('🔁'));
+    const reminders = texts.filter((t) => t.includes('still open after'));
     assert.ok(reminders.length <= 2, `reminders capped at maxRepeats: ${reminders.length}`);
     const resolved = texts.filter((t) => t.includes('✅'));
     assert.equal(resolved.length, 1, texts.join('\n'));
-    assert.match(resolved[0]!, /primary ONLINE .*held back/);
+    assert.match(resolved[0]!, /primary ONLINE .*\(lasted \d+ min; automatic: /);
     assert.equal(texts.at(-1), resolved[0], 'resolved comes last');
     assert.equal(texts.length, 1 + reminders.length + 1, texts.join('\n'));
     assert.ok(during.length <= 3, `during the flapping: ${during.join('\n')}`);
@@ -124,31 +124,37 @@ describe('channels', () => {
     const [d, ...moreD] = rx.at(DISCORD);
     assert.equal(moreD.length, 0, 'once');
     assert.equal(d!.method, 'POST');
-    assert.match(d!.body.content, /^⚠️ \*\*HIGH\*\*: primary OFFLINE \(gateway-down\) — standby takes over/);
+    assert.match(d!.body.content, /^\[lab\] 🟠 \*\*HIGH\*\*: primary OFFLINE \(gateway-down\) — standby takes over/);
     const e = d!.body.embeds[0];
-    assert.match(e.title, /HIGH · failover/);
+    assert.equal(e.title, '🟠 HIGH · failover-done');
     assert.match(e.description, /^primary OFFLINE/);
     assert.ok(e.timestamp.startsWith('2026-12-01T10:00:'), e.timestamp);
     assert.match(e.footer.text, /^hactl failover on /);
     const fields = Object.fromEntries(e.fields.map((f: any) => [f.name, f.value]));
     assert.equal(fields.incident, 'service');
-    assert.equal(fields.phase, 'opened');
+    assert.equal(fields.step, 'opened');
     assert.deepEqual(d!.body.allowed_mentions, { parse: [] });
-    // Generic: the seed's five fields as they are, and the bearer secret.
+    // Generic: the typed event (the seed's fields and more), and the bearer secret.
     const [g, ...moreG] = rx.at('/generic');
     assert.equal(moreG.length, 0);
     assert.equal(g!.headers.authorization, `Bearer ${HOOK_SECRET}`);
     assert.deepEqual(Object.keys(g!.body).sort(), [
+      'by',
       'context',
       'emoji',
-      'event',
+      'hosts',
+      'kind',
+      'list',
       'message',
+      'resolved',
       'severity',
       'source',
+      'text',
       'timestamp',
     ]);
     assert.equal(g!.body.severity, 'high');
-    assert.equal(g!.body.emoji, '⚠️');
+    assert.equal(g!.body.kind, 'failover-done');
+    assert.equal(g!.body.emoji, '🟠', 'the same emoji as Telegram, Discord and Slack');
     assert.equal(g!.body.context.incident, 'service');
     assert.equal(rx.at(SLACK).length, 0, 'the failing Slack hook');
     const box = JSON.parse(readFileSync(join(lab.dir, 'state', 'outbox.json'), 'utf8'));
@@ -164,14 +170,120 @@ describe('channels', () => {
     runs.push(r);
     const [s, ...moreS] = rx.at(SLACK);
     assert.equal(moreS.length, 0);
-    assert.match(s!.body.text, /^⚠️ HIGH: primary OFFLINE/);
+    assert.match(s!.body.text, /^\[lab\] 🟠 \*HIGH\*: primary OFFLINE/);
     assert.equal(s!.body.blocks[0].type, 'section');
-    assert.match(s!.body.blocks[0].text.text, /^⚠️ \*HIGH\*: primary OFFLINE \(gateway-down\) — standby takes over/);
+    assert.match(
+      s!.body.blocks[0].text.text,
+      /^\[lab\] 🟠 \*HIGH\*: primary OFFLINE \(gateway-down\) — standby takes over/,
+    );
     assert.match(s!.body.blocks.at(-1).elements[0].text, /hactl failover on .* · 2026-12-01T10:00:/);
     assert.equal(rx.at(DISCORD).length, 1);
     assert.equal(rx.at('/generic').length, 1);
     assert.equal(lab.telegram.texts().length, 1);
     assert.deepEqual(JSON.parse(readFileSync(join(lab.dir, 'state', 'outbox.json'), 'utf8')).pending, []);
+    noSecret();
+  });
+});
+
+describe('lost protection (issue 22 #3)', () => {
+  test('the standby unreachable for 3 checks: one alert, one "resolved" when it returns', async () => {
+    const check = async (min: number) => {
+      const r = await lab.hactl(['check'], { HACTL_NOW: at(min) });
+      runs.push(r);
+      return r;
+    };
+    assert.equal((await check(0)).code, 0);
+    await lab.host('standby').kill();
+    for (let m = 1; m <= 5; m++) assert.equal((await check(m)).code, 1);
+    let texts = lab.telegram.texts();
+    assert.equal(texts.length, 1, texts.join('\n'));
+    assert.match(
+      texts[0]!,
+      /^\[lab\] 🟠 PROTECTION LOST: standby \(the standby, idle\) is not ready to take over for 3 checks/,
+    );
+    await lab.host('standby').startSshd();
+    assert.equal((await check(6)).code, 0);
+    assert.equal((await check(7)).code, 0);
+    texts = lab.telegram.texts();
+    assert.equal(texts.length, 2, texts.join('\n'));
+    assert.match(texts[1]!, /^\[lab\] ✅ standby is ready to take over again: protection restored \(lasted 3 min\)$/);
+    noSecret();
+  });
+
+  test('a standby host-key failure: one alert, however many checks', async () => {
+    await lab.host('standby').changeHostKey();
+    for (let m = 0; m < 3; m++) {
+      const r = await lab.hactl(['check'], { HACTL_NOW: at(m) });
+      runs.push(r);
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+    }
+    const texts = lab.telegram.texts();
+    assert.equal(texts.length, 1, texts.join('\n'));
+    assert.match(texts[0]!, /^\[lab\] 🔴 CANNOT JUDGE standby \(the standby\): its host key does not match/);
+  });
+});
+
+describe('hactl alert (issue 22 #7)', () => {
+  test('--test sends one message per channel and says each result; exit 2 when one failed', async () => {
+    const BAD = '/api/webhooks/9/BAD-token-0123456789abcdef';
+    lab.writeConfig({
+      alerts: {
+        webhooks: [
+          { url: rx.url + DISCORD, format: 'discord' },
+          { url: rx.url + BAD, format: 'discord' },
+        ],
+      },
+    });
+    rx.failing.add(BAD);
+    const all = await lab.hactl(['alert', '--test', '--json']);
+    runs.push(all);
+    assert.equal(all.code, 2, all.stdout + all.stderr);
+    const res = JSON.parse(all.stdout).channels;
+    assert.deepEqual(
+      res.map((r: any) => [r.kind, r.ok]),
+      [
+        ['telegram', true],
+        ['discord', true],
+        ['discord', false],
+      ],
+    );
+    assert.match(res[2].error, /HTTP 500/);
+    assert.match(lab.telegram.texts()[0]!, /^\[lab\] ℹ️ test alert from hactl: telegram works \(by hand: /);
+    assert.equal(rx.at(DISCORD).length, 1);
+    const one = await lab.hactl(['alert', '--test', '--channel', 'telegram']);
+    runs.push(one);
+    assert.equal(one.code, 0, one.stdout + one.stderr);
+    assert.equal(lab.telegram.texts().length, 2);
+    assert.equal(rx.at(DISCORD).length, 1, 'only the channel asked for');
+    assert.equal(
+      JSON.parse(readFileSync(join(lab.dir, 'state', 'outbox.json'), 'utf8')).pending.length,
+      0,
+      'tests skip the outbox',
+    );
+    noSecret();
+  });
+
+  test('pending alerts: listed by alert and status, then retried or dropped by id', async () => {
+    lab.writeConfig({ alerts: { webhooks: [{ url: rx.url + DISCORD, format: 'discord' }] } });
+    rx.failing.add(DISCORD);
+    await lab.host('standby').kill(); // protection lost after 3 checks: one alert, Discord refuses it
+    for (let m = 0; m < 4; m++) runs.push(await lab.hactl(['check'], { HACTL_NOW: at(m) }));
+    const list = await lab.hactl(['alert', '--json']);
+    runs.push(list);
+    const pending = JSON.parse(list.stdout).pending;
+    assert.ok(pending.length >= 1, list.stdout);
+    assert.deepEqual(pending[0].done, ['telegram'], 'Telegram has it; the Discord hook does not');
+    const status = JSON.parse((await lab.hactl(['status', '--json'])).stdout);
+    const listed = status.pendingAlerts.find((a: any) => a.id === pending[0].id);
+    assert.equal(listed.kind, 'standby-lost');
+    assert.deepEqual(listed.done, ['telegram']);
+    rx.failing.delete(DISCORD);
+    const retried = await lab.hactl(['alert', '--retry', pending[0].id]);
+    runs.push(retried);
+    assert.equal(retried.code, 0, retried.stdout + retried.stderr);
+    assert.ok(rx.at(DISCORD).length >= 1);
+    const gone = await lab.hactl(['alert', '--drop', pending[0].id]);
+    assert.equal(gone.code, 1, 'delivered: nothing left to drop');
     noSecret();
   });
 });

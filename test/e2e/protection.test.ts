@@ -176,10 +176,10 @@ describe('a config that stops loading (#15)', () => {
     for (const h of [0, 1, 5.9, 6.1, 7]) assert.equal((await lab.hactl(['check'], at(h))).code, 78);
     const texts = lab.telegram.texts();
     assert.equal(texts.length, 2, texts.join('\n'));
-    assert.match(texts[1]!, /still, for 6\.1 h: config .*stopped loading/);
+    assert.match(texts[1]!, /still open after 6\.1 h \(reminder 1\/3\): config .*stopped loading/);
     writeFileSync(file, good);
     assert.equal((await lab.hactl(['check'], at(8))).code, 0);
-    assert.match(lab.telegram.texts()[2]!, /loads again \(after 8\.0 h\)/);
+    assert.match(lab.telegram.texts()[2]!, /loads again: hactl runs normally \(lasted 8\.0 h\)$/);
   });
 
   test('a file no longer YAML at all still alerts (its stateDir read as text); a token file is used', async () => {

@@ -64,7 +64,7 @@ test(
     assert.equal(texts.length, 1, texts.join('\n'));
     assert.match(
       texts[0]!,
-      /^\[lab\] ⚠️ primary OFFLINE \(gateway-down\) — standby takes over \(automatic: hactl --auto on \S+\)$/,
+      /^\[lab\] 🟠 primary OFFLINE \(gateway-down\) — standby takes over \(automatic: hactl --auto on \S+\)$/,
     );
     assert.match(
       readFileSync(join(S.openclawDir, 'workspace', 'MEMORY.md'), 'utf8'),

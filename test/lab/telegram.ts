@@ -20,6 +20,8 @@ export class FakeTelegram {
   retryAfter = 1;
   /** Every answer waits this long (concurrency tests widen their windows with it). */
   delayMs = 0;
+  /** Texts longer than this (UTF-16 units, as Telegram counts) get the real 400 "message is too long". */
+  maxLength = Infinity;
   /** Requests seen, whatever the answer. */
   requests = 0;
   private server!: Server;
@@ -66,6 +68,8 @@ export class FakeTelegram {
             : Object.fromEntries(new URLSearchParams(body));
           if (m[2] !== 'sendMessage')
             return reply(400, { ok: false, error_code: 400, description: `method ${m[2]} not faked` });
+          if (String(params.text).length > this.maxLength)
+            return reply(400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' });
           this.sent.push({ token: m[1]!, chatId: String(params.chat_id), text: String(params.text), at: Date.now() });
           reply(200, {
             ok: true,

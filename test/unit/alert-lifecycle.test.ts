@@ -1,239 +1,388 @@
-// The alert lifecycle (src/alerts/lifecycle.ts), what each text means (classify.ts) and when
-// the dead-man is pinged (deadman.ts), as tables: pure functions, time given.
+// The one incident lifecycle (src/alerts/incident.ts), pure: tables of events in,
+// events out; a property over random event sequences; and the folds that raise the
+// events (the check, the witness view, the guard) driven through it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideSignal, tick } from '../../dist/alerts/lifecycle.js';
-import { classify } from '../../dist/alerts/classify.js';
+import fc from 'fast-check';
+import { decide, tick, MAX_NOTICES } from '../../dist/alerts/incident.js';
+import { event, resolveEvent } from '../../dist/alerts/events.js';
 import { shouldPing } from '../../dist/alerts/deadman.js';
-import { escalationText, bothDownText, bothDownResolvedText, moveText } from '../../dist/alerts/messages.js';
-import { configBrokenText, configBackText, setAsideText } from '../../dist/alerts/protection.js';
+import { foldCheck, foldHold, foldMove, STANDBY_LOST_CHECKS } from '../../dist/failover/fold.js';
+import { foldWitnessView } from '../../dist/guard/witness.js';
+import { foldGuard } from '../../dist/guard/fold.js';
+import { initialState } from '../../dist/core/model.js';
+import { config } from './helpers.ts';
 
-const T0 = Date.parse('2026-12-01T10:00:00Z');
-const t = (min: number) => new Date(T0 + min * 60_000);
-const POLICY = { repeatEvery: 600, maxRepeats: 2, resolveAfter: 300 };
-const P = '[c]';
-const OPEN = `${P} ⚠️ pc-a OFFLINE (gateway-down) — pc-b takes over (automatic: hactl --auto on w)`;
-const FAIL = `${P} 🔴 FAILOVER FAILED — pc-b did not take over, at start: boom (automatic: hactl --auto on w)`;
-const FENCE = `${P} ⚠️ primary pc-a runs a gateway while standby serves: stopping it (one poller per bot token) (x)`;
-const BACK = `${P} ✅ pc-a ONLINE — memory synced, pc-b stopped (automatic: hactl --auto on w)`;
+const T0 = new Date('2026-11-22T12:00:00Z');
+const t = (s: number) => new Date(T0.getTime() + s * 1000);
+const POLICY = { repeatEvery: 3600, maxRepeats: 2, resolveAfter: 0 };
+const open = (kind: string, key: string, severity = 'high', message = kind) =>
+  event(kind as never, severity as never, 'open', message, T0, { key });
+const end = (key: string) => resolveEvent(key, `${key} over`, T0);
 
-/** Feeds a script of [minute, text | 'tick'] through the lifecycle; returns what was sent, as "min: text". */
-function play(script: Array<[number, string]>, policy = POLICY): string[] {
-  let ledger = {};
-  const sent: string[] = [];
-  for (const [min, what] of script) {
-    const step = what === 'tick' ? tick(ledger, t(min), policy) : decideSignal(ledger, classify(what), t(min), policy);
-    const after = what === 'tick' ? step : tick(step.ledger, t(min), policy);
-    ledger = after.ledger;
-    for (const o of [...(what === 'tick' ? [] : step.send), ...after.send]) sent.push(`${min}: ${o.text}`);
+/** Runs events through the lifecycle, each at its second; returns what was sent and the ledger. */
+function run(steps: Array<[number, any]>, policy = POLICY) {
+  let ledger: any = {};
+  const sent: any[] = [];
+  for (const [s, ev] of steps) {
+    const r = ev ? decide(ledger, ev, t(s), policy) : tick(ledger, t(s), policy);
+    ledger = r.ledger;
+    sent.push(...r.send);
   }
-  return sent;
+  return { ledger, sent };
 }
 
-describe('one lifecycle', () => {
-  const cases: Array<{ name: string; script: Array<[number, string]>; want: RegExp[]; policy?: object }> = [
-    { name: 'the first message at once', script: [[0, OPEN]], want: [/^0: .*OFFLINE/] },
-    {
-      name: 'a flapping failover/failback: one open, capped reminders, one resolved after the quiet delay',
-      script: [
-        [0, OPEN],
-        [2, BACK],
-        [4, OPEN],
-        [6, BACK],
-        [8, OPEN],
-        [10, BACK],
-        [12, OPEN],
-        [14, BACK],
-        [16, OPEN],
-        [18, BACK],
-        [20, OPEN],
-        [22, BACK],
-        [25, 'tick'],
-        [27, 'tick'],
-        [40, 'tick'],
+describe('lifecycle: one incident per key', () => {
+  test('open -> held -> repeats (capped) -> resolved with how long it lasted', () => {
+    const { ledger, sent } = run([
+      [0, open('both-down', 'both-down', 'critical')],
+      [60, open('both-down', 'both-down', 'critical')],
+      [3600, null],
+      [7200, open('both-down', 'both-down', 'critical')],
+      [10800, null], // capped: two repeats at most
+      [10900, end('both-down')],
+      [11000, end('both-down')], // nothing open: not said
+    ]);
+    assert.deepEqual(
+      sent.map((e) => [e.facts.step, e.phase]),
+      [
+        ['opened', 'open'],
+        ['repeat', 'open'],
+        ['repeat', 'open'],
+        ['resolved', 'resolve'],
       ],
-      want: [
-        /^0: .*OFFLINE/,
-        /^12: .*🔁 still open after 12 min \(reminder 1\/2\): pc-a OFFLINE/,
-        /^27: .*✅ pc-a ONLINE.*incident lasted 27 min; \d+ alert\(s\) held back/,
-      ],
-    },
-    {
-      name: 'worse news and failed actions are never held: each failed attempt goes out',
-      script: [
-        [0, OPEN],
-        [1, FAIL],
-        [2, FAIL],
-      ],
-      want: [/^0: .*OFFLINE/, /^1: .*FAILOVER FAILED/, /^2: .*FAILOVER FAILED/],
-    },
-    {
-      name: 'an escalation and a fence (a notice) inside the incident go out',
-      script: [
-        [0, FAIL],
-        [1, FENCE],
-        [2, `${P} 🆘 ESCALATION: 2 failover attempts to pc-b failed; hactl stops retrying. A human is needed.`],
-      ],
-      want: [/^0: .*FAILOVER FAILED/, /^1: .*runs a gateway/, /^2: .*ESCALATION/],
-    },
-    {
-      name: 'reminders by time alone while it lasts, at most maxRepeats',
-      script: [
-        [0, OPEN],
-        [5, 'tick'],
-        [10, 'tick'],
-        [20, 'tick'],
-        [30, 'tick'],
-        [40, 'tick'],
-      ],
-      want: [/^0: /, /^10: .*reminder 1\/2/, /^20: .*reminder 2\/2/],
-    },
-    {
-      name: 'resolveAfter 0: resolved at once, word for word',
-      policy: { ...POLICY, resolveAfter: 0 },
-      script: [
-        [0, OPEN],
-        [1, BACK],
-      ],
-      want: [/^0: /, new RegExp(`^1: ${BACK.replace(/[()[\]]/g, '\\$&')}$`)],
-    },
-    {
-      name: 'a fence is a notice: said each time, the same words within repeatEvery held',
-      script: [
-        [0, FENCE],
-        [3, FENCE],
-        [11, FENCE],
-      ],
-      want: [/^0: .*runs a gateway/, /^11: .*runs a gateway/],
-    },
-    {
-      name: 'a backup tier: a new cause inside the open incident is said, the same cause with other numbers held',
-      script: [
-        [0, `${P} ⚠️ backup tier t1 refused: source server:data is missing`],
-        [1, `${P} ⚠️ backup tier t1 refused: only 12 MB free at pca:b, below the floor`],
-        [2, `${P} ⚠️ backup tier t1 refused: only 9 MB free at pca:b, below the floor`],
-      ],
-      want: [/^0: .*is missing/, /^1: .*only 12 MB free/],
-    },
-    {
-      name: 'the service incident holds a different cause: a flapping host does not speak per cause',
-      script: [
-        [0, OPEN],
-        [1, OPEN.replace('gateway-down', 'unreachable')],
-      ],
-      want: [/^0: .*OFFLINE \(gateway-down/],
-    },
-    {
-      name: 'a failback with no open incident is still said',
-      script: [[0, BACK]],
-      want: [/^0: .*ONLINE/],
-    },
-    {
-      name: 'separate incidents do not mix: both down and the service',
-      script: [
-        [0, OPEN],
-        [1, `${P} 🔴 CRITICAL: pc-a and pc-b both down nothing serves the bot (x)`],
-        [2, `${P} ✅ no longer both down: OK`],
-        [8, 'tick'],
-      ],
-      want: [/^0: .*OFFLINE/, /^1: .*both down/, /^7: .*no longer both down|^8: .*no longer both down/],
-    },
-    {
-      name: 'notices: distinct words all go out',
-      script: [
-        [0, 'alert 1'],
-        [0, 'alert 2'],
-        [0, 'alert 1'],
-      ],
-      want: [/^0: alert 1$/, /^0: alert 2$/],
-    },
-  ];
-  for (const c of cases) {
-    test(c.name, () => {
-      const sent = play(c.script, (c.policy as typeof POLICY) ?? POLICY);
-      assert.equal(sent.length, c.want.length, sent.join('\n'));
-      c.want.forEach((re, i) => assert.match(sent[i]!, re, sent.join('\n')));
-    });
-  }
-});
-
-test('distinct notices are remembered up to MAX_NOTICES, the newest kept', async () => {
-  const { MAX_NOTICES } = await import('../../dist/alerts/lifecycle.js');
-  let ledger: Record<string, any> = {};
-  const day = { ...POLICY, repeatEvery: 86400 };
-  for (let i = 0; i < MAX_NOTICES + 10; i++) {
-    ledger = tick(decideSignal(ledger, classify(`note ${i}`), t(i), day).ledger, t(i), day).ledger;
-  }
-  const kept = Object.values(ledger).map((e) => e.last.text);
-  assert.equal(kept.length, MAX_NOTICES);
-  assert.ok(kept.includes(`note ${MAX_NOTICES + 9}`) && !kept.includes('note 0'));
-});
-
-describe('classify: the words messages.ts writes', () => {
-  const config: any = { alerts: { prefix: '[my cluster]' }, pair: { primary: 'pc-a', standby: 'pc-b' } };
-  const obs: any = { primary: { status: 'unreachable', detail: 'x' }, standby: { status: 'unreachable', detail: 'y' } };
-  const by = { auto: true, who: 'hactl --auto on w' };
-  const ok = { ok: true, outcomes: [] };
-  const bad = { ok: false, outcomes: [], failed: { op: 'start', detail: 'ONLINE — fake ✅ no longer both down' } };
-  const rows: Array<[string, string, string, string, string]> = [
-    [escalationText(config, 'failover', 3), 'service', 'open', 'critical', 'failed'],
-    [bothDownText(config, obs), 'both-down', 'open', 'critical', 'both-down'],
-    [bothDownResolvedText(config, 'OK'), 'both-down', 'resolve', 'low', 'resolved'],
-    [
-      moveText(config, { kind: 'failover', by, cause: 'unreachable' } as any, ok as any, null),
-      'service',
-      'open',
-      'high',
-      'failover',
-    ],
-    [moveText(config, { kind: 'failover', by } as any, bad as any, null), 'service', 'open', 'critical', 'failed'],
-    [moveText(config, { kind: 'failback', by } as any, ok as any, null), 'service', 'resolve', 'low', 'failback'],
-    [moveText(config, { kind: 'failback', by } as any, bad as any, null), 'service', 'open', 'critical', 'failed'],
-    [
-      moveText(config, { kind: 'return', by, cause: 'gateway-down' } as any, ok as any, null),
-      'service',
-      'open',
-      'high',
-      'failover',
-    ],
-    [configBrokenText('[p]', '/etc/h.yaml', 'bad'), 'config', 'open', 'critical', 'problem'],
-    [configBackText('[p]', '/etc/h.yaml', '5 min'), 'config', 'resolve', 'low', 'resolved'],
-    [`[p] ⚠️ memory sync refused: no memory files`, 'memory', 'open', 'medium', 'problem'],
-    [`[p] ℹ️ memory sync OK again: 3 files`, 'memory', 'resolve', 'low', 'resolved'],
-    [`[p] ⚠️ backup tier hourly refused: only 3 MB free`, 'backup:hourly', 'open', 'medium', 'problem'],
-    [`[p] ✅ backup tier hourly OK again: done`, 'backup:hourly', 'resolve', 'low', 'resolved'],
-    [`[p] ⏸️ automatic failover and failback paused for 2h`, 'notice:', 'notice', 'low', 'info'],
-  ];
-  for (const [text, key, phase, severity, event] of rows) {
-    test(`${key} ${phase}: ${text.slice(0, 70)}`, () => {
-      const s = classify(text);
-      assert.ok(key.endsWith(':') ? s.key.startsWith(key) : s.key === key, `${s.key} for ${text}`);
-      assert.deepEqual([s.phase, s.severity, s.event], [phase, severity, event]);
-    });
-  }
-  test('a set-aside state file is a notice of high severity', () => {
-    const s = classify(setAsideText('[p]', '/s/state.json', 'not JSON', '/s/x', 'rebuilt'));
-    assert.deepEqual([s.phase, s.severity], ['notice', 'high']);
+    );
+    assert.match(sent[1].message, /^still open after 60 min \(reminder 1\/2\): both-down/);
+    assert.equal(sent[3].facts.lastedSeconds, 10900);
+    assert.equal(sent[3].facts.held, 1);
+    assert.deepEqual(ledger, {});
   });
-  test("a host's words inside a message never change its meaning", () => {
-    const s = classify(moveText(config, { kind: 'failover', by } as any, bad as any, null));
-    assert.equal(s.phase, 'open');
+
+  test('issue 22 #1: escalation, the primary back by itself (resolved), a power loss: the failover is sent', () => {
+    const { sent } = run([
+      [0, open('escalation', 'service', 'critical')],
+      [600, end('service')],
+      [1560, open('failover-done', 'service', 'high')],
+    ]);
+    assert.deepEqual(
+      sent.map((e) => e.kind),
+      ['escalation', 'resolved', 'failover-done'],
+    );
+  });
+
+  test('a different or worse event is never held behind an open incident; each action is sent', () => {
+    const { sent } = run([
+      [0, open('escalation', 'service', 'critical')],
+      [10, open('failover-done', 'service', 'high')], // different kind, still open
+      [20, open('failover-failed', 'service', 'critical')],
+      [30, open('failover-failed', 'service', 'critical')], // an action: every attempt is news
+      [40, open('standby-lost', 'standby-lost:pc2', 'medium')],
+      [50, open('standby-lost', 'standby-lost:pc2', 'high')], // worse
+      [60, open('standby-lost', 'standby-lost:pc2', 'high')], // the same: held
+    ]);
+    assert.deepEqual(
+      sent.map((e) => `${e.kind}/${e.facts.step}`),
+      [
+        'escalation/opened',
+        'failover-done/changed',
+        'failover-failed/changed',
+        'failover-failed/changed',
+        'standby-lost/opened',
+        'standby-lost/escalated',
+      ],
+    );
+  });
+
+  test('issue 21: a second cut within 6 h is alerted, and no "reaches again" without its "cannot reach"', () => {
+    const cut = open('serving-lost', 'serving-lost:pc1');
+    const { sent } = run([
+      [0, end('serving-lost:pc1')],
+      [10, cut],
+      [20, end('serving-lost:pc1')],
+      [30, end('serving-lost:pc1')],
+      [3000, cut],
+    ]);
+    assert.deepEqual(
+      sent.map((e) => e.facts.step),
+      ['opened', 'resolved', 'opened'],
+    );
+  });
+
+  test('resolveAfter: a flap inside it is one incident; its end is said once it stayed quiet', () => {
+    const { sent } = run(
+      [
+        [0, open('both-down', 'both-down')],
+        [10, end('both-down')],
+        [20, open('both-down', 'both-down')],
+        [30, end('both-down')],
+        [100, null],
+        [200, null],
+      ],
+      { ...POLICY, resolveAfter: 120 },
+    );
+    assert.deepEqual(
+      sent.map((e) => e.facts.step),
+      ['opened', 'resolved'],
+    );
+  });
+
+  test('a failback with nothing open is still said (an action); a notice is said once per repeatEvery', () => {
+    const back = event('failback-done', 'low', 'resolve', 'pc1 ONLINE', T0, { key: 'service' });
+    const paused = event('paused', 'medium', 'notice', 'paused for 1 h', T0);
+    const { sent } = run([
+      [0, back],
+      [10, paused],
+      [20, paused],
+      [4000, paused],
+    ]);
+    assert.deepEqual(
+      sent.map((e) => e.kind),
+      ['failback-done', 'paused', 'paused'],
+    );
+  });
+
+  test('notices remembered are capped', () => {
+    let ledger: any = {};
+    for (let i = 0; i < MAX_NOTICES + 10; i++) {
+      ledger = decide(ledger, event('paused', 'low', 'notice', `n${i}`, T0), t(i), POLICY).ledger;
+    }
+    assert.equal(Object.keys(tick(ledger, t(100), POLICY).ledger).length, MAX_NOTICES);
   });
 });
 
-describe('dead-man: which runs ping', () => {
-  const rows: Array<[object, string, number | undefined, boolean]> = [
-    [{}, 'check', 0, true],
-    [{}, 'check', 1, true],
-    [{ onWarning: false }, 'check', 1, false],
-    ...[2, 3, 64, 66, 75, 78, undefined].map(
-      (c) => [{}, 'check', c, false] as [object, string, number | undefined, boolean],
-    ),
-    [{}, 'failover', 0, false],
-    [{ commands: ['check', 'sync-memory'] }, 'sync-memory', 0, true],
-  ];
-  for (const [d, command, code, want] of rows) {
-    test(`${JSON.stringify(d)} ${command} exit ${code} -> ${want ? 'ping' : 'no ping'}`, () =>
-      assert.equal(shouldPing(d as any, command, code), want));
+describe('lifecycle: properties over random event sequences (fast-check)', () => {
+  const KEYS = ['service', 'both-down', 'standby-lost:pc2'];
+  const KINDS = ['escalation', 'failover-done', 'both-down', 'standby-lost', 'memory-problem'];
+  const step = fc.oneof(
+    fc.record({
+      op: fc.constant('open'),
+      key: fc.constantFrom(...KEYS),
+      kind: fc.constantFrom(...KINDS),
+      severity: fc.constantFrom('low', 'medium', 'high', 'critical'),
+      dt: fc.integer({ min: 0, max: 8000 }),
+    }),
+    fc.record({ op: fc.constant('resolve'), key: fc.constantFrom(...KEYS), dt: fc.integer({ min: 0, max: 8000 }) }),
+    fc.record({ op: fc.constant('tick'), dt: fc.integer({ min: 0, max: 8000 }) }),
+  );
+  const policy = fc.record({
+    repeatEvery: fc.integer({ min: 1, max: 7200 }),
+    maxRepeats: fc.integer({ min: 0, max: 3 }),
+    resolveAfter: fc.constantFrom(0, 0, 60, 600),
+  });
+
+  test('each opened incident: first event delivered, at most one open per key, resolved only after opened', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), policy, (steps, pol) => {
+        let ledger: any = {};
+        let now = 0;
+        /** Per key: open (its opening event was sent) or not, from what was sent only. */
+        const openByKey = new Map<string, boolean>();
+        for (const s of steps as any[]) {
+          now += s.dt;
+          const before = ledger;
+          const r =
+            s.op === 'tick'
+              ? tick(ledger, t(now), pol)
+              : decide(
+                  ledger,
+                  s.op === 'open' ? open(s.kind, s.key, s.severity, `${s.kind} ${now}`) : end(s.key),
+                  t(now),
+                  pol,
+                );
+          ledger = r.ledger;
+          if (s.op === 'open' && !(before[s.key] && !before[s.key].notice)) {
+            // A new incident: its first event is what was sent, at once.
+            assert.equal(r.send.length, 1);
+            assert.equal(r.send[0].facts.step, 'opened');
+            assert.equal(r.send[0].kind, s.kind);
+          }
+          for (const e of r.send) {
+            const key = e.facts.incident as string;
+            if (e.facts.step === 'opened' && e.key) {
+              assert.ok(!openByKey.get(key), `${key} opened twice`);
+              openByKey.set(key, true);
+            }
+            if (e.facts.step === 'resolved') {
+              assert.ok(openByKey.get(key), `${key} resolved before it was opened`);
+              openByKey.set(key, false);
+            }
+          }
+          for (const k of KEYS) assert.equal(!!(ledger[k] && !ledger[k].notice), !!openByKey.get(k), k);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the folds raise typed events', () => {
+  const ob = (status: string) => ({ status, detail: `${status} detail`, confirmed: true });
+  const obs = (p: string, s: string) => ({ primary: ob(p), standby: ob(s) }) as any;
+
+  /** N checks through foldCheck and the lifecycle; what was sent. */
+  async function checks(seq: Array<[string, string]>) {
+    const cfg = await config();
+    let state: any = initialState(T0);
+    let ledger: any = {};
+    const sent: any[] = [];
+    seq.forEach(([p, s], i) => {
+      const f = foldCheck(cfg, state, obs(p, s), t(60 * i));
+      state = f.state;
+      for (const e of f.alerts) {
+        const r = decide(ledger, e, t(60 * i), POLICY);
+        ledger = r.ledger;
+        sent.push(...r.send);
+      }
+    });
+    return sent;
   }
+
+  test(`the standby unreachable for ${STANDBY_LOST_CHECKS} checks: one alert, one "resolved" when back`, async () => {
+    const h = ['healthy', 'gateway-down'] as [string, string];
+    const u = ['healthy', 'unreachable'] as [string, string];
+    const sent = await checks([h, u, u, u, u, u, h, h]);
+    assert.deepEqual(
+      sent.map((e) => `${e.kind}/${e.phase}`),
+      ['standby-lost/open', 'resolved/resolve'],
+    );
+    assert.equal(sent[0].severity, 'high');
+    assert.deepEqual(sent[0].hosts, ['pc2']);
+    assert.equal(sent[1].facts.lastedSeconds, 180); // opened at the third check (180 s), back at 360 s
+  });
+
+  test('two checks unreachable is no alert (a blip)', async () => {
+    const sent = await checks([
+      ['healthy', 'unreachable'],
+      ['healthy', 'unreachable'],
+      ['healthy', 'gateway-down'],
+    ]);
+    assert.deepEqual(sent, []);
+  });
+
+  test('a standby host-key failure: one alert (critical), however many checks', async () => {
+    const k = ['healthy', 'hostkey-failure'] as [string, string];
+    const sent = await checks([k, k, k, k]);
+    assert.deepEqual(
+      sent.map((e) => `${e.kind}/${e.severity}/${e.hosts}`),
+      ['host-access/critical/pc2'],
+    );
+    const a = await checks([
+      ['auth-failure', 'gateway-down'],
+      ['auth-failure', 'gateway-down'],
+      ['healthy', 'gateway-down'],
+    ]);
+    assert.deepEqual(
+      a.map((e) => `${e.kind}/${e.phase}`),
+      ['host-access/open', 'resolved/resolve'],
+    );
+  });
+
+  test('both down: one incident, its end said once; nothing when it never began', async () => {
+    const sent = await checks([
+      ['unreachable', 'unreachable'],
+      ['unreachable', 'unreachable'],
+      ['healthy', 'gateway-down'],
+      ['healthy', 'gateway-down'],
+    ]);
+    assert.deepEqual(
+      sent.map((e) => `${e.kind}/${e.phase}`),
+      ['both-down/open', 'resolved/resolve'],
+    );
+  });
+
+  test('escalation, the primary back by itself, a power loss: escalation, resolved, OFFLINE', async () => {
+    const cfg = await config();
+    let ledger: any = {};
+    const sent: any[] = [];
+    const feed = (events: any[], s: number) => {
+      for (const e of events) {
+        const r = decide(ledger, e, t(s), POLICY);
+        ledger = r.ledger;
+        sent.push(...r.send);
+      }
+    };
+    const state: any = initialState(T0);
+    state.failover = { attempts: 3, lastAttemptAt: T0.toISOString(), escalatedAt: null, lastResult: 'failed' };
+    const hold = foldHold(
+      cfg,
+      state,
+      { act: false, exitCode: 2, reason: 'x', escalate: { what: 'failover', alert: '' } } as any,
+      t(0),
+    );
+    feed(hold.alerts, 0);
+    const back = foldCheck(cfg, hold.state, obs('healthy', 'gateway-down'), t(600));
+    feed(back.alerts, 600);
+    // A power loss 16 min later: the automatic failover ran through.
+    const plan: any = {
+      kind: 'failover',
+      cause: 'unreachable',
+      by: { auto: true, who: 'hactl --auto on w' },
+      steps: [],
+      rollback: [],
+      reason: 'pc1 unreachable',
+    };
+    const res = { ok: true, outcomes: [] };
+    feed(foldMove(cfg, back.state, plan, res, t(1560), t(1570)).alerts, 1570);
+    assert.deepEqual(
+      sent.map((e) => `${e.kind}/${e.severity}`),
+      ['escalation/critical', 'resolved/low', 'failover-done/high'],
+    );
+    assert.equal(sent[1].facts.lastedSeconds, 600);
+    assert.match(sent[2].message, /pc1 OFFLINE/);
+  });
+
+  test('the witness view: cut, healed, cut again within 6 h: two openings, one resolved between', async () => {
+    const cfg = await config();
+    let ledger: any = {};
+    const sent: any[] = [];
+    const cutObs = {
+      primary: { ...ob('unreachable'), seenBy: { role: 'standby', serving: true, detail: 'HTTP 200' } },
+      standby: ob('gateway-down'),
+    } as any;
+    const seq = [cutObs, obs('healthy', 'gateway-down'), obs('healthy', 'gateway-down'), cutObs];
+    let state: any = initialState(T0);
+    seq.forEach((o, i) => {
+      const v = foldWitnessView(cfg, state, o, { level: 'ok', exitCode: 0, line: 'OK' }, t(600 * i));
+      state = v.state;
+      for (const e of v.alerts) {
+        const r = decide(ledger, e, t(600 * i), POLICY);
+        ledger = r.ledger;
+        sent.push(...r.send);
+      }
+    });
+    assert.deepEqual(
+      sent.map((e) => `${e.kind}/${e.facts.step}`),
+      ['serving-lost/opened', 'resolved/resolved', 'serving-lost/opened'],
+    );
+  });
+
+  test("the guard's stop failure is a critical incident; a fence that worked is a high notice", () => {
+    const o: any = { self: 'pc1', peer: 'pc2', peerAnswers: false, leaseAge: 90 };
+    const plan: any = { contact: 'nobody', action: 'stop', reason: 'lease expired', exitCode: 2 };
+    const failed = foldGuard(undefined, o, plan, { ok: false, detail: 'systemctl timed out' }, T0, '[p]');
+    assert.equal(failed.alert!.kind, 'guard-stop-failed');
+    assert.equal(failed.alert!.severity, 'critical');
+    assert.match(failed.alert!.message, /could NOT stop its gateway/);
+    const fenced = foldGuard(undefined, o, plan, { ok: true, detail: 'stopped' }, T0, '[p]');
+    assert.equal(fenced.alert!.kind, 'guard-fenced');
+    assert.equal(fenced.alert!.severity, 'high');
+  });
+});
+
+describe('dead-man ping (src/alerts/deadman.ts)', () => {
+  const d = { onWarning: true, commands: ['check'] };
+  const rows: Array<[string, number | undefined, boolean]> = [
+    ['check', 0, true],
+    ['check', 1, true],
+    ['check', 2, false],
+    ['check', 3, false],
+    ['check', 75, false],
+    ['check', 78, false],
+    ['check', undefined, false],
+    ['failover', 0, false],
+  ];
+  for (const [cmd, code, want] of rows)
+    test(`${cmd} exit ${code} -> ${want}`, () => assert.equal(shouldPing(d, cmd, code), want));
+  test('onWarning false: exit 1 does not ping', () =>
+    assert.equal(shouldPing({ ...d, onWarning: false }, 'check', 1), false));
 });

@@ -1,11 +1,13 @@
-// Alerts through node-telegram-bot-api against a local Bot API server:
-// kept when undelivered, delivered in order later, capped, token redacted.
-import { after, before, describe, test } from 'node:test';
+// Alerts through node-telegram-bot-api against a local Bot API server: kept when
+// undelivered, delivered in order later, token redacted; a text Telegram refuses for good
+// (400) is shortened and never blocks the alerts behind it; a temporary failure is retried.
+import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Alerts } from '../../dist/adapters/telegram.js';
+import { event } from '../../dist/alerts/events.js';
 import { FakeTelegram } from '../lab/telegram.ts';
 import { config } from './helpers.ts';
 
@@ -17,6 +19,11 @@ before(async () => {
 });
 after(async () => {
   await tg.stop();
+});
+beforeEach(() => {
+  tg.mode = 'ok';
+  tg.sent.length = 0;
+  tg.maxLength = Infinity;
 });
 
 const dirs: string[] = [];
@@ -30,107 +37,108 @@ async function alerts() {
     stateDir: dir,
     alerts: { prefix: '[t]', telegram: { chatId: 7, apiRoot: tg.url, timeout: 1 } },
   });
-  return { a: new Alerts(c), outbox: join(c.stateDir, 'outbox.json') };
+  return { a: new Alerts(c), c, outbox: join(c.stateDir, 'outbox.json') };
 }
+/** A notice: each one is its own event. */
+const note = (m: string) => event('test', 'low', 'notice', m, new Date());
+const pending = (file: string) => JSON.parse(readFileSync(file, 'utf8')).pending;
 
 describe('alerts', () => {
-  test('delivered at once when the API answers', async () => {
-    tg.mode = 'ok';
-    tg.sent.length = 0;
+  test('delivered at once when the API answers, rendered for Telegram', async () => {
     const { a } = await alerts();
-    const r = await a.send('hello');
+    const r = await a.send(note('hello'));
     assert.equal(r.sent, 1);
-    assert.equal(tg.sent[0]!.text, 'hello');
+    assert.equal(tg.sent[0]!.text, '[t] ℹ️ hello');
     assert.equal(tg.sent[0]!.chatId, '7');
   });
 
-  test('a hanging API is given up; the alert is kept, then delivered in order', async () => {
+  test('a hanging API is given up; the event is kept (as an event), then delivered in order', async () => {
     tg.mode = 'hang';
-    tg.sent.length = 0;
     const { a, outbox } = await alerts();
-    const r = await a.send('first');
+    const r = await a.send(note('first'));
     assert.equal(r.sent, 0);
     assert.equal(r.pending, 1);
     assert.match(r.errors[0]!, /kept for the next run/);
-    await a.send('second');
-    const box = JSON.parse(readFileSync(outbox, 'utf8'));
+    await a.send(note('second'));
     assert.deepEqual(
-      box.pending.map((p: any) => p.text),
-      ['first', 'second'],
+      pending(outbox).map((p: any) => [p.event.kind, p.event.message]),
+      [
+        ['test', 'first'],
+        ['test', 'second'],
+      ],
     );
     assert.ok(!readFileSync(outbox, 'utf8').includes(TOKEN));
     tg.mode = 'ok';
     const f = await a.flush();
     assert.equal(f.sent, 2);
-    assert.deepEqual(
-      tg.sent.map((s) => s.text),
-      ['first', 'second'],
-    );
+    assert.deepEqual(tg.texts(), ['[t] ℹ️ first', '[t] ℹ️ second']);
+    assert.deepEqual(pending(outbox), []);
   });
 
-  test('an undeliverable outbox is capped, keeping the newest, and says how many were dropped', async () => {
-    tg.mode = 'unauthorized';
-    tg.sent.length = 0;
+  test('issue 22 #2: a 13,000-character failure is delivered shortened and the next 5 are not delayed', async () => {
+    tg.maxLength = 4096; // answers 400 "message is too long" above Telegram's limit, as Telegram does
     const { a, outbox } = await alerts();
-    for (let i = 1; i <= 25; i++) await a.send(`alert ${i}`);
-    const box = JSON.parse(readFileSync(outbox, 'utf8'));
-    assert.equal(box.pending.length, 20);
-    assert.equal(box.pending[0].text, '(5 older undelivered alert(s) dropped) alert 6');
-    assert.equal(box.pending[19].text, 'alert 25');
-    assert.match(box.pending[19].lastError, /401|Unauthorized/);
-    assert.ok(!box.pending[19].lastError.includes(TOKEN), 'the token (part of the API URL) is redacted from errors');
+    const detail = 'rsync: connection unexpectedly closed; '.repeat(340);
+    const failed = event(
+      'failover-failed',
+      'critical',
+      'open',
+      `FAILOVER FAILED — pc2 did not take over, at start: ${detail}`,
+      new Date(),
+      {
+        key: 'service',
+        by: 'automatic: hactl --auto on w1',
+      },
+    );
+    assert.ok(failed.message.length > 13_000);
+    const r = await a.send(failed);
+    assert.equal(r.sent, 1);
+    for (let i = 0; i < 5; i++) assert.equal((await a.send(note(`next ${i}`))).sent, 1, `next ${i}`);
+    const texts = tg.texts();
+    assert.equal(texts.length, 6);
+    assert.ok(texts[0]!.length <= 4096);
+    assert.match(texts[0]!, /^\[t\] 🔴 FAILOVER FAILED — pc2 did not take over, at start: rsync/);
+    assert.match(texts[0]!, /… \(automatic: hactl --auto on w1\)$/);
+    assert.deepEqual(
+      texts.slice(1),
+      [0, 1, 2, 3, 4].map((i) => `[t] ℹ️ next ${i}`),
+    );
+    assert.deepEqual(pending(outbox), []);
+  });
+
+  test('a text refused for good (400) goes out as its short form, and the queue moves on', async () => {
+    tg.maxLength = 700; // a stand-in stricter than Telegram: even the fitted text is refused
+    const { a, outbox } = await alerts();
+    const long = event('memory-problem', 'medium', 'open', 'x'.repeat(2000), new Date(), { key: 'memory' });
+    const r = await a.send([long, note('after')]);
+    assert.equal(r.sent, 2);
+    const texts = tg.texts();
+    assert.match(texts[0]!, /^\[t\] 🟡 x+… \[shortened: the full alert was refused \(TelegramApiError: .*too long/);
+    assert.equal(texts[1], '[t] ℹ️ after');
+    assert.deepEqual(pending(outbox), []);
+  });
+
+  test('a temporary failure (500) is retried within the run with backoff', async () => {
+    const { a } = await alerts();
+    tg.mode = 'server-error';
+    const before = tg.requests;
+    const r = await a.send(note('retried'));
+    assert.equal(r.sent, 0);
+    assert.equal(tg.requests - before, 3, 'one try and two retries');
+    tg.mode = 'ok';
+    assert.equal((await a.flush()).sent, 1);
+    assert.deepEqual(tg.texts(), ['[t] ℹ️ retried']);
   });
 
   test('runs that queue alerts at the same time lose none of them', async () => {
-    tg.mode = 'fail';
-    const { a, outbox } = await alerts();
-    const { Alerts: A2 } = await import('../../dist/adapters/telegram.js');
-    const b = new A2((a as any).config);
-    await Promise.all([...Array(8)].flatMap((_, i) => [a.send(`a${i}`), b.send(`b${i}`)]));
-    const texts = JSON.parse(readFileSync(outbox, 'utf8'))
-      .pending.map((p: any) => p.text)
+    tg.mode = 'unauthorized';
+    const { a, c, outbox } = await alerts();
+    const b = new Alerts(c);
+    await Promise.all([...Array(8)].flatMap((_, i) => [a.send(note(`a${i}`)), b.send(note(`b${i}`))]));
+    const texts = pending(outbox)
+      .map((p: any) => p.event.message)
       .sort();
     assert.equal(texts.length, 16, texts.join(' '));
-  });
-});
-
-describe('incident lifecycle (src/alerts/incident.ts)', async () => {
-  const { stepIncident, duration } = await import('../../dist/alerts/incident.js');
-  const T0 = new Date('2026-11-22T12:00:00Z');
-  const t = (s: number) => new Date(T0.getTime() + s * 1000);
-  const policy = { repeatEvery: 3600, maxRepeats: 2 };
-  const texts = {
-    open: 'down',
-    repeat: (s: number, n: number) => `still down after ${duration(s)} (${n})`,
-    resolved: (s: number) => `back after ${duration(s)}`,
-  };
-  // Each row: seconds, active -> transition, alert.
-  const rows: Array<[number, boolean, string, string | undefined]> = [
-    [0, false, 'none', undefined],
-    [10, true, 'opened', 'down'],
-    [20, true, 'ongoing', undefined],
-    [3610, true, 'repeated', 'still down after 60 min (1)'],
-    [7210, true, 'repeated', 'still down after 2.0 h (2)'],
-    [10810, true, 'ongoing', undefined], // capped: two repeats at most
-    [10900, false, 'resolved', 'back after 3.0 h'],
-    [11000, false, 'none', undefined],
-  ];
-  test('open -> repeat (capped) -> resolved, as a table', () => {
-    let incidents = {};
-    for (const [s, active, transition, alert] of rows) {
-      const r = stepIncident(incidents, 'k', active, t(s), policy, texts);
-      assert.equal(r.transition, transition, `at ${s} s`);
-      assert.equal(r.alert, alert, `at ${s} s`);
-      incidents = r.incidents;
-    }
-    assert.deepEqual(incidents, {});
-  });
-  test('without a repeat text an open incident stays quiet; other keys are untouched', () => {
-    const other = { x: { openedAt: T0.toISOString(), lastSentAt: T0.toISOString(), sent: 1 } };
-    const r1 = stepIncident(other, 'k', true, t(0), policy, { open: 'o', resolved: () => 'r' });
-    const r2 = stepIncident(r1.incidents, 'k', true, t(99999), policy, { open: 'o', resolved: () => 'r' });
-    assert.equal(r2.transition, 'ongoing');
-    assert.deepEqual(Object.keys(r2.incidents).sort(), ['k', 'x']);
-    assert.equal(duration(42), '42 s');
+    assert.ok(!readFileSync(outbox, 'utf8').includes(TOKEN), 'the token (part of the API URL) is redacted from errors');
   });
 });

@@ -102,6 +102,7 @@ describe('planRetention', () => {
 // ---- plan and fold, as tables: observation in, decision out ----
 import * as plan from '../../dist/backup/plan.js';
 import { foldTier, sameProblem } from '../../dist/backup/fold.js';
+import { telegramText } from '../../dist/alerts/render.js';
 import { planRestoreRequest } from '../../dist/backup/restore-plan.js';
 import { parseListing } from '../../dist/backup/list.js';
 
@@ -362,23 +363,25 @@ describe('foldTier: the record and the alert, once per problem', () => {
   } as const;
   const rows: Array<[string, any, any, string | null]> = [
     ['first run ok: no alert', undefined, ok, null],
-    ['a new problem is alerted', undefined, refused(5), '[hactl] ⚠️ backup tier t1 refused: only 5 MB free'],
+    ['a new problem is alerted', undefined, refused(5), '[hactl] 🟡 backup tier t1 refused: only 5 MB free'],
     ['the same problem with other numbers: not again', prevBad, refused(4), null],
     [
       'a different problem: alerted',
       prevBad,
       { result: 'failed', line: 'FAILED: x', alert: 'backup tier t1 failed: x' },
-      '[hactl] ⚠️ backup tier t1 failed: x',
+      '[hactl] 🟡 backup tier t1 failed: x',
     ],
     ['the end of a problem is alerted', prevBad, ok, '[hactl] ✅ backup tier t1 OK again: S: 1 files'],
     [
       'a warning is a problem',
       undefined,
       { ...ok, result: 'warning', warnings: ['w 1'] },
-      '[hactl] ⚠️ backup tier t1: w 1',
+      '[hactl] 🟡 backup tier t1: w 1',
     ],
   ];
-  for (const [what, prev, o, alert] of rows) test(what, () => assert.equal(foldTier(prev, o, at).alert, alert));
+  // A typed event (backup-problem, or the end of backup:t1), as Telegram shows it.
+  const shown = (e: any) => (e ? telegramText(e, '[hactl]') : null);
+  for (const [what, prev, o, alert] of rows) test(what, () => assert.equal(shown(foldTier(prev, o, at).alert), alert));
   test('a failure keeps the last good time, the snapshot, and the run count', () => {
     const { record } = foldTier(prevBad as any, refused(4), at);
     assert.deepEqual(record, {

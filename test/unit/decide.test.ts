@@ -8,9 +8,15 @@ import { confirmObservation, shouldRetry } from '../../dist/failover/retry.js';
 import { describeStep } from '../../dist/failover/describe.js';
 import { assess, foldCheck, foldHold, foldMove } from '../../dist/failover/fold.js';
 import { initialState } from '../../dist/core/model.js';
+import { telegramText } from '../../dist/alerts/render.js';
+import { decide as lifecycle } from '../../dist/alerts/incident.js';
 import { config } from './helpers.ts';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
+/** An event as Telegram shows it (alerts are typed events, rendered only at the channel). */
+const tx = (e: any): string => (e ? telegramText(e, '[hactl]') : '');
+/** What a check would open (its resolves are said only if something was open). */
+const opened = (events: any[]) => events.filter((e) => e.phase !== 'resolve');
 const at = (s: number) => new Date(NOW.getTime() + s * 1000);
 const ob = (status: string, extra: Record<string, unknown> = {}) => ({
   status,
@@ -816,7 +822,13 @@ describe('fold: foldCheck', () => {
     assert.equal(s.streaks.primary.failures, 2);
     assert.equal(s.streaks.primary.reachable, 0);
     s = foldCheck(cfg, s, obs('healthy', 'gateway-down'), at(3)).state;
-    assert.deepEqual(s.streaks.primary, { failures: 0, healthy: 1, reachable: 1, reachableSince: at(3).toISOString() });
+    assert.deepEqual(s.streaks.primary, {
+      failures: 0,
+      healthy: 1,
+      reachable: 1,
+      reachableSince: at(3).toISOString(),
+      unready: 0,
+    });
   });
   test('reachableSince: the first check of a reachable run, kept through it, cleared when it breaks', async () => {
     const cfg = await config();
@@ -857,28 +869,37 @@ describe('fold: foldCheck', () => {
     assert.equal(foldCheck(cfg, s, obs('hostkey-failure', 'gateway-down'), at(2)).state.streaks.primary.failures, 0);
   });
   test('both down: alert once, not repeated, and once when it ends', async () => {
+    // The check says what holds each time; the one lifecycle (src/alerts/incident.ts) opens it once.
     const cfg = await config();
+    let ledger: any = {};
+    const sent = (events: any[], now: Date) =>
+      events.flatMap((e) => {
+        const r = lifecycle(ledger, e, now, { repeatEvery: 6 * 3600, maxRepeats: 3, resolveAfter: 0 });
+        ledger = r.ledger;
+        return r.send.map(tx);
+      });
     const one = foldCheck(cfg, initialState(NOW), obs('unreachable', 'unreachable'), at(1));
-    assert.equal(one.alerts.length, 1);
-    assert.match(one.alerts[0]!, /both down/);
+    const first = sent(one.alerts, at(1));
+    assert.equal(first.length, 1);
+    assert.match(first[0]!, /both down/);
     const two = foldCheck(cfg, one.state, obs('unreachable', 'unreachable'), at(60));
-    assert.deepEqual(two.alerts, []);
-    const later = foldCheck(cfg, two.state, obs('unreachable', 'unreachable'), at(6 * 3600 + 1));
-    assert.match(later.alerts[0]!, /CRITICAL, still, for 6\.0 h: pc1 and pc2 both down/);
+    assert.deepEqual(sent(two.alerts, at(60)), []);
     const back = foldCheck(cfg, two.state, obs('healthy', 'gateway-down'), at(120));
-    assert.match(back.alerts[0]!, /no longer both down/);
-    assert.deepEqual(back.state.incidents, {});
+    const end = sent(back.alerts, at(120));
+    assert.equal(end.length, 1);
+    assert.match(end[0]!, /no longer both down.*\(lasted 119 s\)$/);
+    assert.equal(back.state.incidents, undefined, 'incidents live in the outbox ledger now');
   });
   test('split brain healing: no "no longer both down" when no both-down was alerted (#11)', async () => {
     // The primary was cut off from the witness (alive), the standby took over; then the cut heals.
     const st = onStandby({ check: ['unreachable', 'gateway-down'] });
     const r = foldCheck(await config(), st, obs('healthy', 'healthy'), at(1));
-    assert.deepEqual(r.alerts, []);
+    assert.deepEqual(opened(r.alerts), []);
     assert.match(r.assessment.line, /two gateways/);
   });
   test('the primary down with a ready standby is not a check alert (failover sends its own)', async () => {
     const r = foldCheck(await config(), initialState(NOW), obs('gateway-down', 'gateway-down'), NOW);
-    assert.deepEqual(r.alerts, []);
+    assert.deepEqual(opened(r.alerts), []);
     assert.equal(r.assessment.exitCode, 2);
   });
   test('health on the serving side resets the failover attempts', async () => {
@@ -906,8 +927,8 @@ describe('fold: foldMove and foldHold', () => {
     assert.equal(f.state.serving, 'standby');
     assert.equal(f.state.servingSince, at(5).toISOString());
     assert.equal(f.exitCode, 0);
-    assert.deepEqual(f.alerts, [
-      '[hactl] ⚠️ pc1 OFFLINE (gateway-down) — pc2 takes over (automatic: hactl --auto on witness)',
+    assert.deepEqual(f.alerts.map(tx), [
+      '[hactl] 🟠 pc1 OFFLINE (gateway-down) — pc2 takes over (automatic: hactl --auto on witness)',
     ]);
   });
   test('a manual failover says who asked, not "OFFLINE (healthy)" (#11)', async () => {
@@ -921,7 +942,7 @@ describe('fold: foldMove and foldHold', () => {
       NOW,
       at(5),
     );
-    assert.equal(f.alerts[0], '[hactl] ⚠️ failover by hand: pc1 stopped, pc2 takes over (by hand: ann@witness)');
+    assert.equal(tx(f.alerts[0]), '[hactl] 🟠 failover by hand: pc1 stopped, pc2 takes over (by hand: ann@witness)');
   });
   test('a manual failover that fails after the fence: the primary restarted, said (#6)', async () => {
     const cfg = await config();
@@ -939,9 +960,9 @@ describe('fold: foldMove and foldHold', () => {
       };
       const f = foldMove(cfg, state(), d.plan, res, NOW, at(5));
       assert.equal(f.state.serving, 'primary');
-      assert.match(f.alerts[0]!, /FAILOVER FAILED/);
-      assert.match(f.alerts[0]!, said);
-      assert.match(f.alerts[0]!, /by hand: ann@witness/);
+      assert.match(tx(f.alerts[0]), /FAILOVER FAILED/);
+      assert.match(tx(f.alerts[0]), said);
+      assert.match(tx(f.alerts[0]), /by hand: ann@witness/);
     }
   });
   test('a failed preflight says no gateway was touched (#6)', async () => {
@@ -950,7 +971,7 @@ describe('fold: foldMove and foldHold', () => {
     const failed = { ...out('preflight', false), role: 'standby' };
     const f = foldMove(cfg, state(), d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(1));
     assert.match(
-      f.alerts[0]!,
+      tx(f.alerts[0]),
       /FAILOVER FAILED — pc2 did not take over, standby failed its preflight, no gateway was touched/,
     );
     assert.equal(f.state.failover.attempts, 1);
@@ -969,7 +990,7 @@ describe('fold: foldMove and foldHold', () => {
     );
     assert.equal(f.state.serving, 'primary');
     assert.match(
-      f.alerts[0]!,
+      tx(f.alerts[0]),
       new RegExp(
         'pc2 UNREACHABLE while serving — back to pc1 — ' +
           'WARNING: memory the standby wrote since .* could not be synced back',
@@ -984,12 +1005,12 @@ describe('fold: foldMove and foldHold', () => {
     const outcomes = d.plan.steps.map((s: any) => out(s.op, s.op !== 'sync-back'));
     const f = foldMove(cfg, st, d.plan, { ok: true, outcomes }, NOW, at(5));
     assert.match(
-      f.alerts[0]!,
+      tx(f.alerts[0]),
       /pc2 GATEWAY-DOWN while serving — back to pc1 — WARNING: .*could not be synced back \(sync-back failed\)/,
     );
     const failed = out('start', false);
     const bad = foldMove(cfg, st, d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(5));
-    assert.match(bad.alerts[0]!, /RETURN TO pc1 FAILED/);
+    assert.match(tx(bad.alerts[0]), /RETURN TO pc1 FAILED/);
     assert.equal(bad.state.failover.attempts, 1);
   });
   test('a failed failover counts one attempt and alerts the failure', async () => {
@@ -1000,7 +1021,7 @@ describe('fold: foldMove and foldHold', () => {
     assert.equal(f.state.serving, 'primary');
     assert.equal(f.state.failover.attempts, 1);
     assert.equal(f.exitCode, 2);
-    assert.match(f.alerts[0]!, /FAILOVER FAILED/);
+    assert.match(tx(f.alerts[0]), /FAILOVER FAILED/);
     assert.equal(f.rolledBack, null);
   });
   test('a failed failback with its rollback: the standby still serves, said in the alert', async () => {
@@ -1014,8 +1035,8 @@ describe('fold: foldMove and foldHold', () => {
       const res = { ok: false, outcomes: [failed], failed, rollback: [out('start', ok)] };
       const f = foldMove(cfg, state({ serving: 'standby' }), d.plan, res, NOW, at(5));
       assert.equal(f.state.serving, 'standby');
-      assert.match(f.alerts[0]!, /FAILBACK FAILED/);
-      assert.match(f.alerts[0]!, said);
+      assert.match(tx(f.alerts[0]), /FAILBACK FAILED/);
+      assert.match(tx(f.alerts[0]), said);
       assert.equal(f.state.failback.attempts, 1, 'failback has its own attempt budget (#9)');
       assert.equal(f.state.failover.attempts, 0);
     }
@@ -1035,7 +1056,7 @@ describe('fold: foldMove and foldHold', () => {
     assert.equal(f.state.serving, 'primary');
     assert.equal(f.state.failback.attempts, 0);
     assert.equal(f.state.failback.escalatedAt, null);
-    assert.match(f.alerts[0]!, /pc1 ONLINE — memory synced, pc2 stopped \(by hand: ann@witness\)/);
+    assert.match(tx(f.alerts[0]), /pc1 ONLINE — memory synced, pc2 stopped \(by hand: ann@witness\)/);
   });
   test('a failback past a standby that does not answer: online, the memory left behind is alerted (#7)', async () => {
     const cfg = await config();
@@ -1046,36 +1067,39 @@ describe('fold: foldMove and foldHold', () => {
     );
     const f = foldMove(cfg, st, d.plan, { ok: true, outcomes }, NOW, at(5));
     assert.equal(f.state.serving, 'primary');
-    assert.match(f.alerts[0]!, /pc1 ONLINE — pc2 stopped — WARNING: memory the standby wrote could not be synced back/);
+    assert.match(
+      tx(f.alerts[0]),
+      /pc1 ONLINE — pc2 stopped — WARNING: memory the standby wrote could not be synced back/,
+    );
   });
   test('a failback escalation is recorded in its own budget (#9)', async () => {
     const cfg = await config({ thresholds: { maxAttempts: 2 } });
     const st = onStandby({ check: BACK, reachable: 5, failback: { attempts: 2 } });
     const d: any = decideFailback(cfg, st, AUTO, NOW);
-    const h = foldHold(st, d, NOW);
+    const h = foldHold(cfg, st, d, NOW);
     assert.equal(h.state.failback.escalatedAt, NOW.toISOString());
-    assert.match(h.alerts[0]!, /ESCALATION: 2 failback attempts to pc1/);
+    assert.match(tx(h.alerts[0]), /ESCALATION: 2 failback attempts to pc1/);
   });
   test('fence-idle: its reason is the alert', async () => {
     const cfg = await config();
     const d: any = decideFailover(cfg, state({ check: ['healthy', 'healthy'] }), AUTO, NOW);
     const f = foldMove(cfg, state(), d.plan, { ok: true, outcomes: [out('fence', true)] }, NOW, at(1));
-    assert.match(f.alerts[0]!, /runs a gateway while primary serves/);
+    assert.match(tx(f.alerts[0]), /runs a gateway while primary serves/);
     assert.equal(f.state.serving, 'primary');
     const failed = out('fence', false);
     const bad = foldMove(cfg, state(), d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(1));
-    assert.match(bad.alerts[0]!, /TWO GATEWAYS/);
+    assert.match(tx(bad.alerts[0]), /TWO GATEWAYS/);
     assert.equal(bad.state.failover.attempts, 0, 'a failed fence of a second gateway is not a failover attempt');
   });
   test('holding back: nothing changes; an escalation is recorded once with its alert', async () => {
     const cfg = await config({ thresholds: { maxAttempts: 2 } });
     const st = state({ check: ['unreachable', 'gateway-down'], failover: { attempts: 2 } });
     const d: any = decideFailover(cfg, st, AUTO, NOW);
-    const h = foldHold(st, d, NOW);
+    const h = foldHold(cfg, st, d, NOW);
     assert.equal(h.state.failover.escalatedAt, NOW.toISOString());
-    assert.match(h.alerts[0]!, /ESCALATION: 2 failover attempts/);
+    assert.match(tx(h.alerts[0]), /ESCALATION: 2 failover attempts/);
     const quiet: any = decideFailover(cfg, h.state, AUTO, at(1));
-    assert.deepEqual(foldHold(h.state, quiet, at(1)), { state: h.state, alerts: [] });
+    assert.deepEqual(foldHold(cfg, h.state, quiet, at(1)), { state: h.state, alerts: [] });
   });
 });
 

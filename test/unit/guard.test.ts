@@ -8,6 +8,10 @@ import { foldWitnessView, witnessCutOff } from '../../dist/guard/witness.js';
 import { lanUrl } from '../../dist/guard/remote.js';
 import { initialState } from '../../dist/core/model.js';
 import { config } from './helpers.ts';
+import { telegramText } from '../../dist/alerts/render.js';
+
+/** An event as Telegram shows it (alerts are typed events, rendered only at the channel). */
+const tx = (e: any, prefix = '[t]'): string => (e ? telegramText(e, prefix) : '');
 
 const G = { lease: 90, interval: 60 };
 const NOW = new Date('2026-12-01T12:00:00Z');
@@ -88,14 +92,15 @@ describe('guard: foldGuard', () => {
     assert.equal(f.exitCode, 2);
     assert.match(f.summary, /^guard: FENCED: pc1 holds no live permit/);
     assert.equal(f.record.fencedAt, NOW.toISOString());
-    assert.match(f.alert!, /^\[t\] .*pc1 holds no live serving permit: its guard stopped its gateway/);
+    assert.match(tx(f.alert), /^\[t\] 🟠 pc1 holds no live serving permit: its guard stopped its gateway/);
   });
   test('could not stop: exit 2, critical alert, no fencedAt', () => {
     const f = foldGuard(undefined, seen() as any, stopPlan, { ok: false, detail: 'still pid 42' }, NOW, '[t]');
     assert.equal(f.exitCode, 2);
     assert.match(f.summary, /could not stop/);
     assert.equal(f.record.fencedAt, null);
-    assert.match(f.alert!, /could NOT stop/);
+    assert.match(tx(f.alert), /^\[t\] 🔴 .*could NOT stop/);
+    assert.equal(f.alert!.severity, 'critical');
   });
   test('still isolated next run: fencedAt kept, no new alert', () => {
     const prior = foldGuard(undefined, seen() as any, stopPlan, { ok: true, detail: 'x' }, NOW, '[t]').record;
@@ -132,21 +137,30 @@ describe('check: foldWitnessView', () => {
       a.assessment.line,
       /^WARNING: the witness cannot reach the primary pc1; the standby pc2 sees it serving/,
     );
+    // Said each check; the one lifecycle (src/alerts/incident.ts) sends it once and its end once.
     assert.equal(a.alerts.length, 1);
-    assert.match(a.alerts[0]!, /the witness cannot reach the primary pc1 .* no failover/);
+    assert.match(tx(a.alerts[0]), /the witness cannot reach the primary pc1 .* no failover/);
+    assert.equal(a.alerts[0]!.key, 'serving-lost:pc1');
     const b = foldWitnessView(cfg, a.state, obs, ASSESS as any, new Date(NOW.getTime() + 60_000));
-    assert.deepEqual(b.alerts, []);
+    assert.deepEqual(
+      b.alerts.map((e: any) => [e.kind, e.key]),
+      [['serving-lost', 'serving-lost:pc1']],
+    );
     const healed: any = { primary: ob('healthy'), standby: ob('gateway-down') };
     const c = foldWitnessView(cfg, b.state, healed, { level: 'ok', exitCode: 0, line: 'OK' } as any, NOW);
     assert.equal(c.alerts.length, 1);
-    assert.match(c.alerts[0]!, /reaches the primary pc1 again/);
+    assert.equal(c.alerts[0]!.phase, 'resolve');
+    assert.match(tx(c.alerts[0]), /reaches the primary pc1 again/);
     assert.equal(c.assessment.exitCode, 0);
   });
   test('the standby does not see it serving: the verdict stands, no alert', async () => {
     const obs: any = { primary: ob('unreachable', { seenBy: view(false) }), standby: ob('gateway-down') };
     const a = foldWitnessView(await config(), initialState(NOW), obs, ASSESS as any, NOW);
     assert.equal(a.assessment.exitCode, 2);
-    assert.deepEqual(a.alerts, []);
+    assert.deepEqual(
+      a.alerts.filter((e: any) => e.phase !== 'resolve'),
+      [],
+    );
   });
   test('permits: a grant replaces the record, a revocation marks it, a host not touched keeps its own', async () => {
     const g = { token: 5, lease: 90, by: 'w', at: 100 };
