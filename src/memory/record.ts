@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { readJson, writeJson } from '../state/files.js';
 import { readOrSetAside, type SetAside } from '../state/recover.js';
-import { setAsideText } from '../alerts/protection.js';
+import { setAsideEvent } from '../alerts/protection.js';
 import type { MemoryRecord } from './fold.js';
 
 export const memoryRecordPath = (config: Config) => join(config.stateDir, 'memory.json');
@@ -36,9 +36,7 @@ export async function loadMemoryRecord(
   if (r.setAside?.to) {
     const { Outbox } = await import('../state/outbox.js');
     const why = r.setAside.why;
-    await new Outbox(config.stateDir).add(
-      setAsideText(config.alerts.prefix, file, why, r.setAside.to, MEMORY_RECORD_REBUILT),
-    );
+    await new Outbox(config.stateDir).add(setAsideEvent(file, why, r.setAside.to, MEMORY_RECORD_REBUILT, now));
   }
   return { rec: r.data, setAside: r.setAside };
 }
