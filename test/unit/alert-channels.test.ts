@@ -163,11 +163,11 @@ describe('issue 22 acceptance, through the folds and every channel', () => {
 
   test("the guard's stop failure is critical (🔴) on every channel", async () => {
     const { c } = await setup();
-    const o: any = { self: 'pc1', peer: 'pc2', peerAnswers: false, leaseAge: 90 };
+    const o: any = { self: 'pc1', peer: 'pc2', peerAnswers: false, permit: { left: -90 } };
     const plan: any = { contact: 'nobody', action: 'stop', reason: 'lease expired', exitCode: 2 };
     const f = foldGuard(undefined, o, plan, { ok: false, detail: 'systemctl timed out' }, new Date(), '[t]');
     await new Alerts(c).send(f.alert!);
-    assert.match(tg.texts()[0]!, /^\[t\] 🔴 pc1 is isolated and its guard could NOT stop its gateway/);
+    assert.match(tg.texts()[0]!, /^\[t\] 🔴 pc1 holds no live serving permit and its guard could NOT stop its gateway/);
     assert.match(rx.at(D)[0]!.body.content, /^\[t\] 🔴 \*\*CRITICAL\*\*: pc1 is isolated/);
     assert.match(rx.at(S)[0]!.body.blocks[0].text.text, /^\[t\] 🔴 \*CRITICAL\*: pc1 is isolated/);
   });

@@ -357,7 +357,7 @@ describe('the folds raise typed events', () => {
   });
 
   test("the guard's stop failure is a critical incident; a fence that worked is a high notice", () => {
-    const o: any = { self: 'pc1', peer: 'pc2', peerAnswers: false, leaseAge: 90 };
+    const o: any = { self: 'pc1', peer: 'pc2', peerAnswers: false, permit: { left: -90 } };
     const plan: any = { contact: 'nobody', action: 'stop', reason: 'lease expired', exitCode: 2 };
     const failed = foldGuard(undefined, o, plan, { ok: false, detail: 'systemctl timed out' }, T0, '[p]');
     assert.equal(failed.alert!.kind, 'guard-stop-failed');

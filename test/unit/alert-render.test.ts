@@ -50,16 +50,19 @@ describe('one severity, one emoji, every channel', () => {
     assert.equal(telegramText(e, '[p]'), '[p] ✅ back (lasted 12 min)');
   });
   test("the guard's 'could NOT stop its gateway' is critical (🔴) on every channel", () => {
-    const o: any = { self: 'pc1', peer: 'pc2', peerAnswers: false, leaseAge: 90 };
+    const o: any = { self: 'pc1', peer: 'pc2', peerAnswers: false, permit: { left: -90 } };
     const plan: any = { contact: 'nobody', action: 'stop', reason: 'lease expired', exitCode: 2 };
     const f = foldGuard(undefined, o, plan, { ok: false, detail: 'systemctl timed out' }, new Date(AT), '[p]');
     const e = f.alert!;
     assert.deepEqual(new Set(Object.values(emojis(e))), new Set(['🔴']));
     assert.match(
       discordPayload(e, '[p]', SRC).content,
-      /\*\*CRITICAL\*\*: pc1 is isolated and its guard could NOT stop/,
+      /\*\*CRITICAL\*\*: pc1 holds no live serving permit and its guard could NOT stop/,
     );
-    assert.match((slackPayload(e, '[p]', SRC).blocks[0] as any).text.text, /\*CRITICAL\*: pc1 is isolated/);
+    assert.match(
+      (slackPayload(e, '[p]', SRC).blocks[0] as any).text.text,
+      /\*CRITICAL\*: pc1 holds no live serving permit/,
+    );
     assert.equal(genericPayload(e, '[p]', SRC).severity, 'critical');
   });
 });

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideFailback } from '../../dist/failover/plan.js';
 import { initialState } from '../../dist/core/model.js';
-import { configBrokenText } from '../../dist/alerts/protection.js';
+import { configBrokenEvent } from '../../dist/alerts/protection.js';
 import { config } from './helpers.ts';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
@@ -53,7 +53,7 @@ describe('words that mislead', () => {
   });
 
   test('the config-broken alert points to hactl doctor, which shows every problem', () => {
-    const t = configBrokenText('[x]', '/etc/hactl/hactl.yaml', 'hactl.yaml:3:1: /thresholds bad');
+    const t = configBrokenEvent('/etc/hactl/hactl.yaml', 'hactl.yaml:3:1: /thresholds bad', NOW).message;
     assert.match(t, /hactl doctor shows every problem/);
     assert.doesNotMatch(t, /hactl validate/);
   });
