@@ -219,6 +219,30 @@ export class EtcdCoordinator {
     return r.succeeded;
   }
 
+  /** PREFIX/intent/<domain>: what the leader of a domain set out to do, until its records are shared. */
+  private intentKey(): string {
+    return this.leaderKey.replace('/leader/', '/intent/');
+  }
+
+  /** The intent an earlier leader left (null: none, every leader so far finished or did nothing). */
+  async readIntent(): Promise<string | null> {
+    const v = await within(this.client.get(this.intentKey()).string(), this.ms, 'etcd: read intent');
+    return v ?? null;
+  }
+
+  /** Writes (or, null, clears) this leader's intent, only while the leader key is ours. */
+  async writeIntent(text: string | null): Promise<boolean> {
+    if (!this.createRev) return false;
+    const key = this.intentKey();
+    const op = text === null ? this.client.delete().key(key) : this.client.put(key).value(text);
+    const r = await within(
+      this.client.if(this.leaderKey, 'Create', '==', this.createRev).then(op).commit(),
+      this.ms,
+      'etcd: intent',
+    );
+    return r.succeeded;
+  }
+
   /** Gives the lead back at once (the next run of any witness may take it). */
   async resign(): Promise<void> {
     this.createRev = undefined;

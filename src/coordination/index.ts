@@ -8,7 +8,7 @@ import { ConfigError, EXIT, HactlError } from '../errors.js';
 import type { Reporter } from '../output.js';
 import { EtcdCoordinator, NoQuorumError } from './etcd.js';
 import { campaigns, decideRun, etcdTimes, kindOf } from './plan.js';
-import { EtcdStore } from './store.js';
+import { EtcdStore, markUnfinished } from './store.js';
 
 export const witnessName = (cfg: EtcdConfig): string => cfg.name ?? hostname();
 export const pairPrefix = (config: Config, cfg: EtcdConfig): string =>
@@ -47,6 +47,8 @@ export function coordinated(
   // push is refused by the leader compare anyway, and the run ends with exit 3 (lostLead below):
   // no process.exit here, where a whole check --watch would die with its run.
   const lead = new AbortController();
+  // The cluster's acting runs (failover, failback) leave their intent in etcd while they act.
+  const tracksIntent = kind === 'act' && lockName === 'cluster';
   const stop = (why: string) => {
     if (lead.signal.aborted) return;
     out.error(
@@ -76,6 +78,21 @@ export function coordinated(
         }
         store = new EtcdStore(config, etcd);
         await store.pull();
+        // Item 10 of issue 21: the intent is shared before the first effect, and a later leader
+        // that finds one unfinished does not start over on a shared state older than the pair.
+        if (tracksIntent) {
+          const prior = await etcd.readIntent();
+          if (prior && markUnfinished(config, prior, ctx.now()))
+            out.error(
+              `hactl: warning: ${command}: an earlier leader did not finish (${prior}); ` +
+                'no automatic action until a check reads which side serves',
+            );
+          const mine = { command, witness: name, since: ctx.now().toISOString() };
+          if (!(await etcd.writeIntent(JSON.stringify(mine)))) {
+            lead.abort('lost the etcd lead before the first step');
+            throw lostLead();
+          }
+        }
       } catch (e) {
         throw noQuorum(cfg, e);
       }
@@ -97,6 +114,13 @@ export function coordinated(
         pushed = await store.push(verdict.push === 'as-leader');
       } catch (e) {
         throw noQuorum(cfg, e);
+      }
+      if (pushed && tracksIntent) {
+        try {
+          await etcd!.writeIntent(null);
+        } catch {
+          /* left: the next leader checks before it acts, one cycle later */
+        }
       }
       if (pushed) return rec;
       const lost = 'another witness wrote the shared records meanwhile: theirs kept, this run’s dropped';

@@ -35,6 +35,33 @@ const readText = (file: string): string | null => {
   }
 };
 
+/**
+ * An earlier leader set out to change the pair and never shared what it did (cut off from etcd,
+ * killed): the shared state may be older than the pair. The working state is marked as rebuilt
+ * (src/core/model.ts awaitingConfirmation), so nothing automatic acts until a check made now
+ * reads which side serves, rather than a second failover launching the standby again. No
+ * state yet: nothing to mark.
+ */
+export function markUnfinished(config: Pick<Config, 'stateDir'>, intent: string, now: Date): boolean {
+  const file = join(config.stateDir, 'state.json');
+  const text = readText(file);
+  if (text === null) return false;
+  let what = intent;
+  try {
+    const i = JSON.parse(intent) as { command?: string; witness?: string; since?: string };
+    what = `${i.command} by witness ${i.witness} since ${i.since}`;
+  } catch {
+    /* shown as it is */
+  }
+  const state = JSON.parse(text) as Record<string, unknown>;
+  writeAtomic(
+    file,
+    JSON.stringify({ ...state, rebuiltAt: now.toISOString(), rebuiltFrom: `etcd: an unfinished ${what}` }, null, 2) +
+      '\n',
+  );
+  return true;
+}
+
 export class EtcdStore implements StateStore {
   private pulled = new Map<string, SharedRecord>();
   constructor(

@@ -65,6 +65,9 @@ function unparsable(dir: string): string[] {
           .split('\n')
           .filter(Boolean)
           .forEach((l) => JSON.parse(l));
+      } else if (name.endsWith('.lock')) {
+        // flock lock files stay in place: empty once released, else the holder's record
+        if (text) JSON.parse(text);
       } else if (name.endsWith('.yaml')) {
         // the last good config, kept for alerts (bug 15): not ours to parse here
       } else JSON.parse(text);

@@ -120,8 +120,11 @@ describe('the lock under CPU stress (busy loops at 4x the cores)', () => {
       () => L.acquireLock(d, 'cluster', 'hactl check', 60),
       (e: any) => e.exitCode === 75 && new RegExp(`held by pid ${h.pid} .*hactl failover`).test(e.message),
     );
+    // hactl status asks the kernel (/proc/locks), never takes the lock.
+    assert.equal(L.isHeld(join(d, 'cluster.lock')), true);
     h.kill('SIGKILL');
     await closed(h);
+    assert.equal(L.isHeld(join(d, 'cluster.lock')), false, 'the kernel released it with its holder');
     L.acquireLock(d, 'cluster', 'hactl check', 60).release();
   });
 
