@@ -25,8 +25,10 @@ export function newNonce(): string {
  * The script in a subshell (an `exit` in it ends only the subshell), then its status on stderr, on a line
  * of its own: a newline first, so that stderr without a final newline cannot hide it.
  */
-export function withExitStatus(remote: string, nonce: string): string {
-  return `(${remote}); hactl_s=$?; printf '\\n%s %s\\n' ${DONE}-${nonce} "$hactl_s" >&2; exit "$hactl_s"`;
+export function withExitStatus(remote: string, nonce: string, exit = true): string {
+  const status = `(${remote}); hactl_s=$?; printf '\\n%s %s\\n' ${DONE}-${nonce} "$hactl_s" >&2`;
+  // Not the last of several in one command (ssh-mux.ts): the next one runs.
+  return exit ? `${status}; exit "$hactl_s"` : status;
 }
 
 /**

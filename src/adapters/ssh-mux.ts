@@ -15,11 +15,40 @@ import { sshArgv } from './rsync.js';
 import { remoteDeadline } from './shell.js';
 import { SshError, type RemoteSession, type RunOptions, type RunResult } from './ssh.js';
 import { CONTROL_PERSIST, controlPathFor, masterAnswers, setAside } from './ssh-master.js';
-import { newNonce, settleRun, withExitStatus } from './remote-run.js';
-import { describeCommand, OUTPUT_CAP } from './bytes.js';
+import { exitStatusOf, newNonce, settleRun, withExitStatus } from './remote-run.js';
+import { describeCommand, OUTPUT_CAP, OutputCapError } from './bytes.js';
 
 /** The first line every command prints on the host: proof that the shared connection still carries. */
 const MARK = 'hactl-mux-up';
+
+interface Job {
+  script: string;
+  timeoutSec: number;
+  opts: RunOptions;
+  nonce: string;
+  resolve: (r: RunResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * One stream of several jobs cut at their separators: job i's bytes lie between `\nSEP(i)\n` and the
+ * next job's separator (whose leading newline is ours). A job whose separator never came got nothing.
+ */
+function split(s: string, n: number, sep: (i: number) => string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const open = `\n${sep(i)}\n`;
+    const at = s.indexOf(open);
+    if (at < 0) {
+      out.push('');
+      continue;
+    }
+    const from = at + open.length;
+    const next = i + 1 < n ? s.indexOf(`\n${sep(i + 1)}\n`, from) : -1;
+    out.push(next < 0 ? s.slice(from) : s.slice(from, next));
+  }
+  return out;
+}
 
 export class MuxSession implements RemoteSession {
   private readonly stop = new AbortController();
@@ -45,35 +74,57 @@ export class MuxSession implements RemoteSession {
     return state === 'yes' ? new MuxSession(host, path, connectTimeout, commandTimeout) : undefined;
   }
 
+  /** Runs asked for in this turn of the event loop, sent together (see run). */
+  private batch: Job[] = [];
+  /** ssh clients started: a test's count. */
+  spawned = 0;
+
   /**
    * Runs a script on the host under a remote deadline and a local one. A dead link would only show when
    * the master's keepalives give up (10-15 s): the command must print MARK within the connect timeout,
    * the deadline a new connection has for its handshake, or it is an ssh-timeout.
+   * Runs asked for in the same turn of the event loop (check's probe and health read of one host) go
+   * through one ssh client, one after the other on the host, each with its own deadline, status and cap:
+   * an ssh client costs the witness more CPU than anything else in a warm check (issue 25).
    */
-  async run(script: string, timeoutSec = this.commandTimeout, opts: RunOptions = {}): Promise<RunResult> {
+  run(script: string, timeoutSec = this.commandTimeout, opts: RunOptions = {}): Promise<RunResult> {
+    return new Promise<RunResult>((resolve, reject) => {
+      this.batch.push({ script, timeoutSec, opts, resolve, reject, nonce: newNonce() });
+      if (this.batch.length === 1)
+        setImmediate(() => {
+          const jobs = [...this.batch.filter((j) => !j.opts.behind), ...this.batch.filter((j) => j.opts.behind)];
+          this.batch = [];
+          this.runAll(jobs).catch((e: unknown) => jobs.forEach((j) => j.reject(e)));
+        });
+    });
+  }
+
+  private async runAll(jobs: Job[]): Promise<void> {
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
     if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
     const mux = ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`];
-    const nonce = newNonce();
-    const remote = withExitStatus(`printf '%s\\n' ${MARK}; ${remoteDeadline(script, timeoutSec)}`, nonce);
+    // One job: as it always ran. Several: each starts with a separator on both streams (a newline first,
+    // so that the previous job's last bytes stay its own), unforgeable as the status marker is.
+    const sep = newNonce();
+    const mark = (i: number) => `hactl-job-${sep}-${i}`;
+    const parts = jobs.map((j, i) => {
+      const run = withExitStatus(remoteDeadline(j.script, j.timeoutSec), j.nonce, i === jobs.length - 1);
+      return jobs.length === 1 ? run : `printf '\\n%s\\n' ${mark(i)}; printf '\\n%s\\n' ${mark(i)} >&2; ${run}`;
+    });
+    const remote = `printf '%s\\n' ${MARK}; ${parts.join('; ')}`;
     const argv = [...sshArgv(this.host, this.connectTimeout).slice(1), ...mux, '--', this.host.address, remote];
     const silent = new AbortController();
     const quiet = setTimeout(() => silent.abort(), this.connectTimeout * 1000);
     const stopAll = () => silent.abort();
     this.stop.signal.addEventListener('abort', stopAll, { once: true });
     const onLine = (l: string) => l === MARK && clearTimeout(quiet);
-    const localSec = timeoutSec + 7;
+    const localSec = jobs.reduce((t, j) => t + j.timeoutSec, 0) + 7;
+    const what = `${this.host.name} ${jobs.map((j) => j.opts.what ?? describeCommand(j.script)).join(' + ')}`;
+    const cap = jobs.reduce((t, j) => t + (j.opts.cap ?? OUTPUT_CAP), 0);
     let r;
     try {
-      const what = `${this.host.name} ${opts.what ?? describeCommand(script)}`;
-      // The cap counts MARK's line too: a few bytes more than the script's own.
-      r = await runProcess('ssh', argv, {
-        deadline: localSec,
-        onLine,
-        signal: silent.signal,
-        cap: opts.cap ?? OUTPUT_CAP,
-        what,
-      });
+      this.spawned++;
+      r = await runProcess('ssh', argv, { deadline: localSec, onLine, signal: silent.signal, cap, what });
     } finally {
       clearTimeout(quiet);
       this.stop.signal.removeEventListener('abort', stopAll);
@@ -87,10 +138,26 @@ export class MuxSession implements RemoteSession {
     if (r.timedOut) throw fail('ssh-timeout', `remote command did not finish within ${localSec} s (local deadline)`);
     if (!up && silent.signal.aborted) throw fail('ssh-timeout', `no answer within ${this.connectTimeout} s`);
     const stdout = up ? r.stdout.slice(MARK.length + 1) : r.stdout;
-    const raw = { transport: 'openssh' as const, code: r.code, signal: r.signal, stdout, stderr: r.stderr };
-    const done = settleRun(raw, nonce);
-    if (!done.ok) throw fail(done.kind, `${done.why} (known_hosts: ${this.host.knownHosts})`);
-    return { code: done.code, signal: done.signal, stdout: done.stdout, stderr: done.stderr, ms: Math.round(r.ms) };
+    const outs = jobs.length === 1 ? [stdout] : split(stdout, jobs.length, mark);
+    const errs = jobs.length === 1 ? [r.stderr] : split(r.stderr, jobs.length, mark);
+    let failed: SshError | undefined;
+    jobs.forEach((j, i) => {
+      const raw = { transport: 'openssh' as const, code: r.code, signal: r.signal, stdout: outs[i]!, stderr: errs[i]! };
+      // One of several without its status line: the command ended before it did (a dead link).
+      const cut = jobs.length > 1 && exitStatusOf(errs[i]!, j.nonce).status === undefined;
+      const done = cut ? settleRun({ ...raw, code: 255 }, j.nonce) : settleRun(raw, j.nonce);
+      if (!done.ok) return j.reject((failed ??= fail(done.kind, `${done.why} (known_hosts: ${this.host.knownHosts})`)));
+      const cap = j.opts.cap ?? OUTPUT_CAP;
+      if (Buffer.byteLength(done.stdout) > cap || Buffer.byteLength(done.stderr) > cap)
+        return j.reject(new OutputCapError(cap, `${this.host.name} ${j.opts.what ?? describeCommand(j.script)}`));
+      j.resolve({
+        code: done.code,
+        signal: done.signal,
+        stdout: done.stdout,
+        stderr: done.stderr,
+        ms: Math.round(r.ms),
+      });
+    });
   }
 
   /** Stops the commands still running (each is an ssh process of its own); the master stays. */

@@ -35,6 +35,8 @@ export interface RunOptions {
   cap?: number;
   /** The command as the cap's error names it (default: the script's first line). */
   what?: string;
+  /** It may wait for runs sent with it (MuxSession runs it after them): a reading that decides nothing. */
+  behind?: boolean;
 }
 
 /**

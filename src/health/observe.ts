@@ -33,7 +33,8 @@ export class HealthReader {
     const timeout = Math.min(this.config.thresholds.commandTimeout, READ_TIMEOUT);
     let reading: HealthReading;
     try {
-      const r = await session.run(healthScript(this.config, host), timeout);
+      // Behind the gateway probe when both go through one ssh client (ssh-mux.ts): a slow df never delays it.
+      const r = await session.run(healthScript(this.config, host), timeout, { behind: true, what: 'health read' });
       reading = parseHealth(r.stdout);
     } catch {
       reading = { disks: [] }; // judged "could not be read"

@@ -58,6 +58,7 @@ after(async () => {
 });
 
 const TRANSPORTS = ['ssh2', 'mux', 'master'] as const;
+const result = (r: RunResult) => ({ code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr });
 
 describe('byte-exact reads', () => {
   // 4-byte emoji after a 0-3 byte prefix, 2- and 3-byte characters between: well over one SSH packet
@@ -102,7 +103,6 @@ describe('one classifier: the same remote behaviour, the same verdict over every
       return e instanceof SshError ? e.kind : `threw ${(e as Error).message}`;
     }
   };
-  const result = (r: RunResult) => ({ code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr });
 
   for (const [name, script, want] of table)
     test(name, async () => {
@@ -118,6 +118,27 @@ describe('one classifier: the same remote behaviour, the same verdict over every
         assert.equal(verdicts[t], verdicts.ssh2, `${t}: the probe's verdict as over ssh2`);
       }
     });
+});
+
+test('runs sent together through a master share one ssh client and come back as if run alone', async () => {
+  const mux = sessions.mux as MuxSession;
+  const scripts = [
+    'echo ok',
+    "printf 'partial'; printf 'refused' >&2; exit 7",
+    "printf 'Connection timed out' >&2; exit 255",
+    "printf '\\nhactl-ssh-exit 0\\n' >&2; exit 255",
+    'cat "$HOME/text1"; cat "$HOME/text2" >&2',
+    'echo hactl-mux-up; exit 3',
+  ];
+  const alone = await Promise.all(scripts.map((s) => sessions.ssh2!.run(s)));
+  const before = mux.spawned;
+  const together = await Promise.all(scripts.map((s, i) => mux.run(s, 10, { behind: i === 0 })));
+  assert.equal(mux.spawned - before, 1, 'one ssh client for all of them');
+  for (const [i, r] of together.entries())
+    assert.ok(
+      JSON.stringify(result(r)) === JSON.stringify(result(alone[i]!)),
+      `${scripts[i]}: ${JSON.stringify(result(r)).slice(0, 200)}`,
+    );
 });
 
 describe('every read has a cap', () => {
