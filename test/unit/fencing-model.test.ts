@@ -310,3 +310,23 @@ describe('serving permits: the issue 21 cases', () => {
     assert.deepEqual(w.violations, []);
   });
 });
+
+// A known gap (docs/partitions.md "What is not covered yet"): with several witnesses, a leader
+// killed after its grant landed and before its push hides that grant from the next leader, whose
+// wait then counts from an older grant. Closing it needs the grant record written to etcd (under
+// the lead, compare-and-swap) before the grant: src/coordination. Kept here, marked todo, so that
+// the fix is seen to turn it green.
+test(
+  'todo (several witnesses): a leader killed between its grant and its push; the next leader waits too little',
+  { todo: 'needs a write-ahead of the grant record into etcd (src/coordination)' },
+  async () => {
+    const w = new World(await config(CFG), { witnesses: 2, etcd: true });
+    w.apply({ k: 'advance', dt: 5 });
+    w.apply({ k: 'check', w: 1, lead: true, kill: 9 });
+    w.apply({ k: 'advance', dt: 20 });
+    w.apply({ k: 'check', w: 0, lead: true, kill: 1 }); // landed at t=25, never pushed
+    for (const a of ['W0', 'W1', 'S']) w.apply({ k: 'sever', from: a, to: 'P' });
+    for (let i = 0; i < 60; i++) w.apply({ k: 'cycle', w: 1, kill: 99 });
+    assert.deepEqual(w.violations, []);
+  },
+);
