@@ -234,9 +234,10 @@ describe('serving permits: the issue 21 cases', () => {
   test("item 4: the wait covers the guard's real run: every stop method's deadlines and its tick", async () => {
     const cfg = await config({ ...CFG, thresholds: { connectTimeout: 10, commandTimeout: 20, stopDeadline: 30 } });
     const methods = cfg.hosts[cfg.pair.primary].gateway.stop.length;
-    // tick 10 + node's start 5 + observe max(10, 20) + per method (20 + 30 run + 5 to SIGKILL, 30 + 1 waitGone)
-    assert.equal(guardBound(cfg, 'primary'), 10 + 5 + 20 + methods * (20 + 30 + 5 + 30 + 1));
-    assert.equal(fenceBound({ ...cfg, stopMethods: 1 }), 10 + 5 + 20 + 86);
+    // tick 10 + node's start 5 + observe max(10, 20) + per method: its run (20 + 30 + 5 to SIGKILL)
+    // and its wait for the process to go (30 + 1 poll + 20 for a last gone check)
+    assert.equal(guardBound(cfg, 'primary'), 10 + 5 + 20 + methods * (20 + 30 + 5 + 30 + 1 + 20));
+    assert.equal(fenceBound({ ...cfg, stopMethods: 1 }), 10 + 5 + 20 + 106);
     const st: any = {
       version: 1,
       serving: 'primary',
