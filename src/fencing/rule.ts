@@ -131,7 +131,8 @@ export function grantFrom(g: Grant, here: Stamp): number | null {
  * the gateway: one guard tick (`guard.interval`), the guard's observation (the gone check; the peer
  * connect runs beside it), then every stop method in turn: its run (commandTimeout + stopDeadline,
  * the deadline that also cuts a `systemctl stop` short of systemd's own TimeoutStopSec, plus the
- * KILL_GRACE before SIGKILL) and its wait for the process to go (stopDeadline + one poll). Plus
+ * KILL_GRACE before SIGKILL) and its wait for the process to go (stopDeadline + one poll + a last
+ * gone check of up to commandTimeout). Plus
  * START_SLACK for node's start. A `systemctl --user stop` cut short leaves systemd's stop job
  * going; the later methods (openclaw-cli, port-owner's SIGTERM then SIGKILL) end the gateway within
  * their own deadlines: the bound holds while the last method can kill what listens on the port.
@@ -140,7 +141,10 @@ export function fenceBound(config: Pick<Config, 'guard' | 'thresholds'> & { stop
   const t: Thresholds = config.thresholds;
   const tick = config.guard?.interval ?? 60;
   const observe = Math.max(t.connectTimeout, t.commandTimeout);
-  const perMethod = t.commandTimeout + t.stopDeadline + KILL_GRACE + t.stopDeadline + t.pollInterval;
+  // Its run, then its wait for the process to go: polls until stopDeadline, whose last gone check
+  // may itself take up to commandTimeout.
+  const perMethod =
+    t.commandTimeout + t.stopDeadline + KILL_GRACE + (t.stopDeadline + t.pollInterval + t.commandTimeout);
   return tick + START_SLACK + observe + Math.max(1, config.stopMethods) * perMethod;
 }
 

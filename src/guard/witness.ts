@@ -34,7 +34,9 @@ export function foldWitnessView(
   for (const r of ['primary', 'standby'] as const) {
     const p = obs[r].permit;
     if (p) permits[r] = { token: p.token, lease: p.lease, by: p.by, at: p.at };
-    else if (obs[r].permitRevoked && permits[r]) permits[r] = { ...permits[r]!, revoked: true };
+    // A host whose permit this check removed holds none: on record as over (no wait for it).
+    else if (obs[r].permitRevoked)
+      permits[r] = { ...(permits[r] ?? { token: 0, lease: 0, by: '', at: 0 }), revoked: true };
   }
   const serving = state.serving;
   const S = label(config, serving);

@@ -416,8 +416,8 @@ describe('plan: decideFailover', () => {
 
 // Partitions (issue 16, docs/partitions.md): the standby's view of the primary, and the serving
 // permit's wait (issue 21, src/fencing/rule.ts): lease 90 s, guard interval 60 s, the default
-// thresholds and the default four stop methods: a guard bound of 60 + 5 + 20 + 4 x (20 + 30 + 5 + 30 + 1)
-// = 429 s; the wait is lease x 1.01 + bound = 519.9 s after the grant.
+// thresholds and the default four stop methods: a guard bound of 60 + 5 + 20 + 4 x (20 + 30 + 5 + 30 + 1 + 20)
+// = 509 s; the wait is lease x 1.01 + bound = 599.9 s after the grant.
 const GUARD = { guard: { lease: '90s', interval: '1m' } };
 const HERE = { boot: 'w-boot', uptime: 10_000 };
 /** The primary unreachable from the witness (confirmed twice), the standby ready; seenBy / grant as given. */
@@ -479,20 +479,20 @@ describe('plan: decideFailover across a partition (#16)', () => {
       kind: 'failover',
     },
     {
-      name: 'permit granted 100 s ago: wait 420 s more (lease 90 s + guard bound 429 s)',
+      name: 'permit granted 100 s ago: wait 500 s more (lease 90 s + guard bound 509 s)',
       cfg: GUARD,
       here: HERE,
       st: cutOff({ seen: false, grantedAgo: 100 }),
       act: false,
       exit: 0,
       reason:
-        /waiting for its serving permit .*permit 7 \(granted 100 s ago; lease 90 s \+ guard bound 429 s\): 420 s more/,
+        /waiting for its serving permit .*permit 7 \(granted 100 s ago; lease 90 s \+ guard bound 509 s\): 500 s more/,
     },
     {
-      name: 'permit granted 520 s ago (past lease x 1.01 + bound): failover',
+      name: 'permit granted 600 s ago (past lease x 1.01 + bound): failover',
       cfg: GUARD,
       here: HERE,
-      st: cutOff({ seen: false, grantedAgo: 520 }),
+      st: cutOff({ seen: false, grantedAgo: 600 }),
       act: true,
       kind: 'failover',
     },

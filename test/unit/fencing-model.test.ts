@@ -234,9 +234,10 @@ describe('serving permits: the issue 21 cases', () => {
   test("item 4: the wait covers the guard's real run: every stop method's deadlines and its tick", async () => {
     const cfg = await config({ ...CFG, thresholds: { connectTimeout: 10, commandTimeout: 20, stopDeadline: 30 } });
     const methods = cfg.hosts[cfg.pair.primary].gateway.stop.length;
-    // tick 10 + node's start 5 + observe max(10, 20) + per method (20 + 30 run + 5 to SIGKILL, 30 + 1 waitGone)
-    assert.equal(guardBound(cfg, 'primary'), 10 + 5 + 20 + methods * (20 + 30 + 5 + 30 + 1));
-    assert.equal(fenceBound({ ...cfg, stopMethods: 1 }), 10 + 5 + 20 + 86);
+    // tick 10 + node's start 5 + observe max(10, 20) + per method: its run (20 + 30 + 5 to SIGKILL)
+    // and its wait for the process to go (30 + 1 poll + 20 for a last gone check)
+    assert.equal(guardBound(cfg, 'primary'), 10 + 5 + 20 + methods * (20 + 30 + 5 + 30 + 1 + 20));
+    assert.equal(fenceBound({ ...cfg, stopMethods: 1 }), 10 + 5 + 20 + 106);
     const st: any = {
       version: 1,
       serving: 'primary',
@@ -310,3 +311,23 @@ describe('serving permits: the issue 21 cases', () => {
     assert.deepEqual(w.violations, []);
   });
 });
+
+// A known gap (docs/partitions.md "What is not covered yet"): with several witnesses, a leader
+// killed after its grant landed and before its push hides that grant from the next leader, whose
+// wait then counts from an older grant. Closing it needs the grant record written to etcd (under
+// the lead, compare-and-swap) before the grant: src/coordination. Kept here, marked todo, so that
+// the fix is seen to turn it green.
+test(
+  'todo (several witnesses): a leader killed between its grant and its push; the next leader waits too little',
+  { todo: 'needs a write-ahead of the grant record into etcd (src/coordination)' },
+  async () => {
+    const w = new World(await config(CFG), { witnesses: 2, etcd: true });
+    w.apply({ k: 'advance', dt: 5 });
+    w.apply({ k: 'check', w: 1, lead: true, kill: 9 });
+    w.apply({ k: 'advance', dt: 20 });
+    w.apply({ k: 'check', w: 0, lead: true, kill: 1 }); // landed at t=25, never pushed
+    for (const a of ['W0', 'W1', 'S']) w.apply({ k: 'sever', from: a, to: 'P' });
+    for (let i = 0; i < 60; i++) w.apply({ k: 'cycle', w: 1, kill: 99 });
+    assert.deepEqual(w.violations, []);
+  },
+);

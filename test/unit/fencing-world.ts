@@ -166,7 +166,7 @@ export class World {
       const methods = this.cfg.hosts[this.cfg.pair[h.role]].gateway.stop.length;
       const most =
         Math.max(t.connectTimeout, t.commandTimeout) +
-        methods * (t.commandTimeout + 2 * t.stopDeadline + 5 + t.pollInterval); // 5: timeout -k 5
+        methods * (2 * t.commandTimeout + 2 * t.stopDeadline + 5 + t.pollInterval); // 5: timeout -k 5
       h.stopAt = this.t + Math.max(0, Math.floor(most * this.stopFrac));
       this.say(`guard ${h.name}: stop (done at ${h.stopAt}): ${plan.reason}`);
     }

@@ -169,6 +169,8 @@ describe('check: foldWitnessView', () => {
     const st: any = { ...initialState(NOW), permits: { primary: old, standby: old } };
     const a = foldWitnessView(await config(), st, obs, ASSESS as any, NOW);
     assert.deepEqual(a.state.permits, { primary: g, standby: { ...old, revoked: true } });
+    const fresh = foldWitnessView(await config(), initialState(NOW), obs, ASSESS as any, NOW);
+    assert.deepEqual(fresh.state.permits!.standby, { token: 0, lease: 0, by: '', at: 0, revoked: true });
     const none: any = { primary: ob('unreachable'), standby: ob('gateway-down') };
     const b = foldWitnessView(await config(), a.state, none, ASSESS as any, NOW);
     assert.deepEqual(b.state.permits, a.state.permits);
