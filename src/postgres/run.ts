@@ -13,8 +13,6 @@ import type { SlotSeen, SubscriptionSeen, SyncOutcome } from './model.js';
 import {
   advanceSlotSql,
   columnsSql,
-  copyInHead,
-  copyInTail,
   copyOutSql,
   disableSubscriptionSql,
   setSubscriptionSql,
@@ -103,8 +101,7 @@ export async function runSyncBack(
       const counts = await target.pipeFrom(
         psql(config, sessions, from, `reading rows to copy to the ${to}`),
         copyOutSql(tables),
-        copyInHead(),
-        copyInTail(),
+        config.thresholds.connectTimeout,
       );
       tables.forEach((x, i) => (out.inserted[to][x.index] = Number(counts[i] ?? 0)));
       // Keys the standby's sequences handed out now exist on the primary too.

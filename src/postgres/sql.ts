@@ -67,16 +67,17 @@ FROM pg_replication_slots WHERE slot_name = ${ql(slot)};\n`;
 }
 
 /**
- * One line per row: the JSON array [table index (config order), key, md5 of the
- * row's canonical text], every table read in one REPEATABLE READ snapshot so the
- * tables agree. The text is to_jsonb of the row under PRELUDE's pinned settings
- * (UTC, ISO dates, shortest exact floats, hex bytea): the same row gives the same
- * digest on two servers whatever their time zone or locale. One line per row
- * lets the reader stream it (a base snapshot goes to a file as it comes).
+ * One line per row, as COPY text: table index (config order), md5 of the row's
+ * canonical text, key; every table read in one REPEATABLE READ snapshot so the
+ * tables agree. The row's text is its record output under PRELUDE's pinned
+ * settings (UTC, ISO dates, shortest exact floats, hex bytea): the same row
+ * gives the same digest on two servers whatever their time zone or locale. One
+ * line per row lets the reader stream it (a base snapshot goes to a file as it
+ * comes, a comparison never holds the whole output).
  */
 export function rowDigestsSql(c: PostgresConfig): string {
   const one = (t: PostgresTable, i: number) =>
-    `SELECT json_build_array(${i}, ${keyExpr(t, 'r')}, md5(to_jsonb(r)::text))::text FROM ${qt(t)} r;`;
+    `COPY (SELECT ${i}, md5(r::text), ${keyExpr(t, 'r')} FROM ${qt(t)} r) TO STDOUT;`;
   return `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n${c.tables.map(one).join('\n')}\nCOMMIT;\n`;
 }
 
@@ -139,13 +140,15 @@ function targetAfter(t: CopyTable): string {
 }
 
 /**
- * On the source, in one REPEATABLE READ snapshot: for each table, the target's
- * statements (printed as values), then `COPY (rows with the listed keys) TO
- * STDOUT` in text format, then the end-of-data line. The output is the target
- * psql's input as is, so row bytes go from one host's COPY to the other's
- * without being decoded or held anywhere. Text format escapes backslash,
- * newline and tab inside values, so no row can print the line \. that ends the
- * data (binary format cannot be ended inside a psql script).
+ * On the source, in one REPEATABLE READ snapshot, the target's whole script is
+ * printed: its prelude and BEGIN; for each table the target's statements
+ * (printed as values), `COPY (rows with the listed keys) TO STDOUT` in text
+ * format, the end-of-data line; and last, COMMIT. The output goes to the target
+ * psql as is, so row bytes go from one host's COPY to the other's without being
+ * decoded or held anywhere, and the COMMIT arrives only when every COPY
+ * succeeded (ON_ERROR_STOP). Text format escapes backslash, newline and tab
+ * inside values, so no row can print the line \. that ends the data (binary
+ * format cannot be ended inside a psql script).
  */
 export function copyOutSql(tables: CopyTable[]): string {
   const one = (t: CopyTable) =>
@@ -154,12 +157,11 @@ export function copyOutSql(tables: CopyTable[]): string {
     `WHERE ${keyExpr(t.table, 'r')} IN ` +
     `(SELECT jsonb_array_elements_text(${ql(JSON.stringify(t.keys))}::jsonb))) TO STDOUT;\n` +
     `SELECT ${ql('\\.')};\nSELECT ${ql(targetAfter(t))};`;
-  return `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n${tables.map(one).join('\n')}\nCOMMIT;\n`;
+  return (
+    `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT ${ql(`${PRELUDE}BEGIN;`)};\n` +
+    `${tables.map(one).join('\n')}\nSELECT 'COMMIT;';\nCOMMIT;\n`
+  );
 }
-
-/** What the target psql reads before the source's output: one transaction for every table. */
-export const copyInHead = (): string => `${PRELUDE}BEGIN;\n`;
-export const copyInTail = (): string => 'COMMIT;\n';
 
 /**
  * Moves every sequence behind a column of the tables (serial, identity) past the
