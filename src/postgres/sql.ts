@@ -104,8 +104,10 @@ export interface CopyTable {
   /** Its position in config order (names the temporary table). */
   index: number;
   cols: Columns;
-  /** Keys (keyExpr text) of the rows to send. */
+  /** Keys (keyExpr text) of the rows to send that the target does not hold: COPY straight into the table. */
   keys: string[];
+  /** Keys of rows the target holds in an older version: through a temporary table, then UPDATE. */
+  updates: string[];
 }
 
 /**
@@ -122,7 +124,7 @@ function targetBefore(t: CopyTable): string {
     `COPY ${tmp} (${cols}) FROM STDIN;`
   );
 }
-function targetAfter(t: CopyTable): string {
+function targetAfter(t: CopyTable, plus = ''): string {
   const tmp = qi(`hactl_in_${t.index}`);
   const cols = t.cols.copy.map(qi).join(', ');
   const same = (a: string) => t.table.key.map((k) => `${a}.${qi(k)} = r.${qi(k)}`).join(' AND ');
@@ -135,7 +137,7 @@ function targetAfter(t: CopyTable): string {
     `WITH up AS (${up}), ins AS (INSERT INTO ${qt(t.table)} (${cols}) OVERRIDING SYSTEM VALUE ` +
     `SELECT ${t.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${tmp} r ` +
     `WHERE NOT EXISTS (SELECT 1 FROM ${qt(t.table)} x WHERE ${same('x')}) RETURNING 1) ` +
-    'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM ins);'
+    `SELECT ${plus}(SELECT count(*) FROM up) + (SELECT count(*) FROM ins);`
   );
 }
 
@@ -151,12 +153,24 @@ function targetAfter(t: CopyTable): string {
  * format cannot be ended inside a psql script).
  */
 export function copyOutSql(tables: CopyTable[]): string {
-  const one = (t: CopyTable) =>
-    `SELECT ${ql(targetBefore(t))};\n` +
+  const rows = (t: CopyTable, keys: string[]) =>
     `COPY (SELECT ${t.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${qt(t.table)} r ` +
     `WHERE ${keyExpr(t.table, 'r')} IN ` +
-    `(SELECT jsonb_array_elements_text(${ql(JSON.stringify(t.keys))}::jsonb))) TO STDOUT;\n` +
-    `SELECT ${ql('\\.')};\nSELECT ${ql(targetAfter(t))};`;
+    `(SELECT jsonb_array_elements_text(${ql(JSON.stringify(keys))}::jsonb))) TO STDOUT;\n` +
+    `SELECT ${ql('\\.')};\n`;
+  const cols = (t: CopyTable) => t.cols.copy.map(qi).join(', ');
+  const one = (t: CopyTable) => {
+    // New rows: COPY into the table itself (a key that appeared there since the plan fails the
+    // transaction, and a rerun compares again). psql's ROW_COUNT counts them.
+    const ins = t.keys.length
+      ? `SELECT ${ql(`COPY ${qt(t.table)} (${cols(t)}) FROM STDIN;`)};\n${rows(t, t.keys)}` +
+        `SELECT ${ql('\\set hactl_n :ROW_COUNT')};\n`
+      : `SELECT ${ql('\\set hactl_n 0')};\n`;
+    const up = t.updates.length
+      ? `SELECT ${ql(targetBefore(t))};\n${rows(t, t.updates)}SELECT ${ql(targetAfter(t, ':hactl_n + '))};`
+      : `SELECT ${ql('SELECT :hactl_n;')};`;
+    return ins + up;
+  };
   return (
     `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT ${ql(`${PRELUDE}BEGIN;`)};\n` +
     `${tables.map(one).join('\n')}\nSELECT 'COMMIT;';\nCOMMIT;\n`
