@@ -1,21 +1,21 @@
 // The PostgreSQL domain's files in the witness's state dir:
-// - postgres-base.jsonl: the standby's rows at the fence (one line per row,
-//   [table index, key, md5], as rowDigestsSql prints them), streamed there by
+// - postgres-base.tsv: the standby's rows at the fence (one line per row:
+//   table index, md5, key, as rowDigestsSql prints them), streamed there by
 //   failover's pause step; failback compares each side with it to tell
 //   "changed only on the standby" from "changed on both sides";
 // - postgres-conflicts.txt: one line per conflicting key (capped), rewritten by
 //   each sync-back; history holds only a summary.
 // Files are 0600, written to a temporary name and renamed (atomic).
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Digests } from './model.js';
-import { parseDigests } from './observe.js';
+import { digestReader } from './observe.js';
 import type { Psql } from './psql.js';
 import { rowDigestsSql } from './sql.js';
 import type { SyncPlan } from './plan.js';
 
-export const basePath = (config: Config): string => join(config.stateDir, 'postgres-base.jsonl');
+export const basePath = (config: Config): string => join(config.stateDir, 'postgres-base.tsv');
 export const conflictsPath = (config: Config): string => join(config.stateDir, 'postgres-conflicts.txt');
 /** Lines kept in the conflicts file; the count of the others is its last line. */
 export const MAX_CONFLICT_LINES = 10_000;
@@ -42,15 +42,23 @@ export async function takeBase(config: Config, standby: Psql): Promise<number> {
   return rows;
 }
 
-/** The base of the last failover, or undefined when there is none. */
+/** The base of the last failover, or undefined when there is none. Read in chunks, line by line. */
 export function readBase(config: Config): Digests | undefined {
-  let text: string;
+  let fd: number;
   try {
-    text = readFileSync(basePath(config), 'utf8');
+    fd = openSync(basePath(config), 'r');
   } catch {
     return undefined;
   }
-  return parseDigests(text, config.postgres!.tables.length);
+  const d = digestReader(config.postgres!.tables.length);
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) d.reader.push(chunk.subarray(0, n));
+    d.reader.end();
+  } finally {
+    closeSync(fd);
+  }
+  return d.digests;
 }
 
 /** A failover without a base must not be compared with an older one. */

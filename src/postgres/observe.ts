@@ -88,23 +88,51 @@ export async function observeReplication(config: Config, sessions: PgSessions): 
   return { standby, primary, slot, published: [...uniq.values()] };
 }
 
-/** Digest lines ([table index, key, md5], one per row: rowDigestsSql) as maps per table. */
-export function parseDigests(text: string, tables: number): Digests {
-  const out: Digests = Array.from({ length: tables }, () => new Map<string, string>());
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const [i, k, h] = JSON.parse(line) as [number, string, string];
-    out[i]?.set(k, h);
+/** COPY text format's escapes (a key is jsonb text: only its backslashes are escaped in practice). */
+const ESC: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', v: '\v' };
+const unescapeCopy = (f: string): string => (f.includes('\\') ? f.replace(/\\(.)/g, (_, x: string) => ESC[x] ?? x) : f);
+
+/**
+ * Splits a byte stream into lines and decodes each line once, whole: a line
+ * ends at a 0x0A byte, which is never part of a multi-byte UTF-8 character.
+ */
+export class LineReader {
+  private rest: Buffer = Buffer.alloc(0);
+  constructor(private readonly onLine: (line: string) => void) {}
+  push(b: Buffer): void {
+    let buf = this.rest.length ? Buffer.concat([this.rest, b]) : b;
+    let at = 0;
+    for (let nl = buf.indexOf(10, at); nl >= 0; nl = buf.indexOf(10, at)) {
+      this.onLine(buf.toString('utf8', at, nl));
+      at = nl + 1;
+    }
+    buf = buf.subarray(at);
+    this.rest = Buffer.from(buf); // a copy: the channel's chunk is let go
   }
-  return out;
+  end(): void {
+    if (this.rest.length) this.onLine(this.rest.toString('utf8'));
+    this.rest = Buffer.alloc(0);
+  }
+}
+
+/** A reader of digest lines (rowDigestsSql) into maps per table, key -> md5. */
+export function digestReader(tables: number): { reader: LineReader; digests: Digests } {
+  const digests: Digests = Array.from({ length: tables }, () => new Map<string, string>());
+  const reader = new LineReader((line) => {
+    if (!line) return;
+    const a = line.indexOf('\t');
+    const b = line.indexOf('\t', a + 1);
+    digests[Number(line.slice(0, a))]?.set(unescapeCopy(line.slice(b + 1)), line.slice(a + 1, b));
+  });
+  return { reader, digests };
 }
 
 async function digests(config: Config, session: SshSession): Promise<Digests> {
   const p = new Psql(session, config.postgres!, 'reading row digests');
-  return parseDigests(
-    (await p.bytes(rowDigestsSql(config.postgres!))).toString('utf8'),
-    config.postgres!.tables.length,
-  );
+  const d = digestReader(config.postgres!.tables.length);
+  await p.bytes(rowDigestsSql(config.postgres!), (b) => d.reader.push(b));
+  d.reader.end();
+  return d.digests;
 }
 
 /** Both sides' rows by key and digest. Throws (SshError, PsqlError) when a side cannot be read. */

@@ -134,6 +134,8 @@ export interface TablePlan {
   toStandby: string[];
   /** Keys on both sides with different content: reported, never overwritten. */
   conflicts: string[];
+  /** Of toPrimary and toStandby, the keys the target holds already (an older version): updated, not inserted. */
+  changed?: string[];
   same: number;
 }
 export interface SyncPlan {
@@ -158,15 +160,21 @@ export function planSyncBack(config: Config, rows: RowsObservation, mode: SyncPl
     const p = rows.primary[i] ?? new Map<string, string>();
     const s = rows.standby[i] ?? new Map<string, string>();
     const b = base?.[i];
-    const tp: TablePlan = { table: tableLabel(t), toPrimary: [], toStandby: [], conflicts: [], same: 0 };
+    const changed: string[] = [];
+    const tp: TablePlan = { table: tableLabel(t), toPrimary: [], toStandby: [], conflicts: [], same: 0, changed };
     for (const [k, h] of s) {
       const ph = p.get(k);
       const bh = b?.get(k);
       if (ph === undefined) tp.toPrimary.push(k);
       else if (ph === h) tp.same++;
-      else if (bh !== undefined && ph === bh) tp.toPrimary.push(k);
-      else if (bh !== undefined && h === bh) {
-        if (mode === 'resume') tp.toStandby.push(k);
+      else if (bh !== undefined && ph === bh) {
+        tp.toPrimary.push(k);
+        changed.push(k);
+      } else if (bh !== undefined && h === bh) {
+        if (mode === 'resume') {
+          tp.toStandby.push(k);
+          changed.push(k);
+        }
       } else tp.conflicts.push(k);
     }
     if (mode === 'resume') for (const k of p.keys()) if (!s.has(k)) tp.toStandby.push(k);

@@ -8,7 +8,10 @@
 // decoded once, at its end: a character split across SSH packets stays whole.
 import type { PostgresConfig } from '../config/types.js';
 import { shArgs, shq } from '../adapters/shell.js';
-import type { SshSession } from '../adapters/ssh.js';
+import { spawn } from 'node:child_process';
+import { SshError, type SshSession } from '../adapters/ssh.js';
+import { remoteDeadline } from '../adapters/shell.js';
+import { sshArgv } from '../adapters/rsync.js';
 import { RemoteChannel } from './channel.js';
 
 export class PsqlError extends Error {
@@ -78,49 +81,62 @@ export class Psql {
   }
 
   /**
-   * Streams `sourceSql`'s output on `source` into this psql's stdin, between
-   * `head` and `tail`, with backpressure: the witness holds at most a window of
-   * bytes, never the rows. When the source fails, `tail` (the COMMIT) is never
-   * sent: this psql reaches the end of its input inside the transaction, which
+   * Runs `sourceSql` on `source` and feeds its output, as is, to this psql's
+   * stdin: the source prints the target's whole script (copyOutSql), rows
+   * included. The bytes go from one OpenSSH client's stdout to the other's
+   * stdin through an OS pipe, never through this process: the witness holds
+   * none of the rows, and the copy runs as fast as `ssh | ssh`. The target's
+   * COMMIT is the source's last line: a source that fails or is cut off leaves
+   * the target at the end of its input inside the transaction, which
    * PostgreSQL rolls back. Returns this psql's output lines.
    */
-  async pipeFrom(source: Psql, sourceSql: string, head: string, tailSql: string): Promise<string[]> {
-    const out: Buffer[] = [];
-    const tgt = await RemoteChannel.open(this.session, this.command(), this.timeout, (b) => out.push(b));
-    let src: RemoteChannel | undefined;
-    try {
-      await tgt.write(head);
-      src = await RemoteChannel.open(source.session, source.command(), source.timeout, (b) => {
-        if (!tgt.push(b)) {
-          src?.pause();
-          tgt.onceDrain(() => src?.resume());
-        }
-      });
-      // The target stops early (a failed statement): stop the source too.
-      tgt.done.then(
-        () => src?.kill(),
-        () => src?.kill(),
+  async pipeFrom(source: Psql, sourceSql: string, connectTimeout: number): Promise<string[]> {
+    const ssh = (p: Psql, stdin: 'pipe' | NodeJS.ReadableStream) =>
+      spawn(
+        'ssh', // sshArgv's first word: the same OpenSSH client, options and host-key checks as rsync's
+        [
+          ...sshArgv(p.session.host, connectTimeout).slice(1),
+          p.session.host.address,
+          remoteDeadline(p.command(), p.timeout),
+        ],
+        { stdio: [stdin as 'pipe', 'pipe', 'pipe'] },
       );
-      await src.write(sourceSql);
-      src.end();
-      const s = await src.done.catch((e: unknown) => ({ code: null, stderr: (e as Error).message }));
-      if (s.code !== 0) {
-        tgt.end();
-        const t = await tgt.done.catch((e: unknown) => ({ code: null, stderr: (e as Error).message }));
-        // The target failed first (and the source was stopped for it): its error is the cause.
-        if (t.code !== 0) throw this.fail(tail(t.stderr, Buffer.concat(out).toString('utf8')), t.code);
-        throw source.fail(tail(s.stderr), s.code);
-      }
-      await tgt.write(tailSql);
-      tgt.end();
-    } catch (e) {
-      tgt.kill();
-      src?.kill();
-      throw e;
+    const a = ssh(source, 'pipe');
+    const b = ssh(this, a.stdout!);
+    // b has its own copy of the pipe: this process lets go of its end (else a's 'close' never comes).
+    a.stdout!.destroy();
+    const out: Buffer[] = [];
+    const errA: Buffer[] = [];
+    const errB: Buffer[] = [];
+    b.stdout!.on('data', (d: Buffer) => out.push(d));
+    a.stderr!.on('data', (d: Buffer) => errA.push(d));
+    b.stderr!.on('data', (d: Buffer) => errB.push(d));
+    const exit = (c: ReturnType<typeof spawn>) =>
+      new Promise<number | null>((resolve) => {
+        c.on('error', () => resolve(null));
+        c.on('close', (code) => resolve(code));
+      });
+    const localSec = Math.max(source.timeout, this.timeout) + connectTimeout + 7;
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      a.kill('SIGKILL');
+      b.kill('SIGKILL');
+    }, localSec * 1000);
+    a.stdin!.on('error', () => undefined); // the source stopped reading: its exit says why
+    a.stdin!.end(sourceSql);
+    const [ca, cb] = await Promise.all([exit(a), exit(b)]).finally(() => clearTimeout(timer));
+    const text = (x: Buffer[]) => Buffer.concat(x).toString('utf8');
+    const stdout = text(out);
+    if (late) throw this.fail(`did not finish within ${localSec} s (local deadline); nothing committed`, null);
+    if (cb !== 0) {
+      if (cb === 255) throw new SshError('unreachable', this.host, `${this.host}: ssh failed: ${tail(text(errB))}`);
+      throw this.fail(tail(text(errB), stdout), cb);
     }
-    const r = await tgt.done;
-    const stdout = Buffer.concat(out).toString('utf8');
-    if (r.code !== 0) throw this.fail(tail(r.stderr, stdout), r.code);
+    if (ca !== 0) {
+      if (ca === 255) throw new SshError('unreachable', source.host, `${source.host}: ssh failed: ${tail(text(errA))}`);
+      throw source.fail(`${tail(text(errA))} (nothing committed on ${this.host})`, ca);
+    }
     return lines(stdout);
   }
 

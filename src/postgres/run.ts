@@ -13,8 +13,6 @@ import type { SlotSeen, SubscriptionSeen, SyncOutcome } from './model.js';
 import {
   advanceSlotSql,
   columnsSql,
-  copyInHead,
-  copyInTail,
   copyOutSql,
   disableSubscriptionSql,
   setSubscriptionSql,
@@ -97,14 +95,23 @@ export async function runSyncBack(
       const target = psql(config, sessions, to, `copying rows from the ${from}`);
       const cols = await columnsOf(config, target);
       const tables: CopyTable[] = c.tables
-        .map((table, index) => ({ table, index, cols: cols[index]!, keys: keys[index]! }))
-        .filter((x) => x.keys.length > 0);
+        .map((table, index) => {
+          const changed = new Set(plan.tables[index]?.changed ?? []);
+          const all = keys[index]!;
+          return {
+            table,
+            index,
+            cols: cols[index]!,
+            keys: all.filter((k) => !changed.has(k)),
+            updates: all.filter((k) => changed.has(k)),
+          };
+        })
+        .filter((x) => x.keys.length + x.updates.length > 0);
       // Rows stream from the source's COPY TO STDOUT into the target's COPY FROM STDIN, in one transaction.
       const counts = await target.pipeFrom(
         psql(config, sessions, from, `reading rows to copy to the ${to}`),
         copyOutSql(tables),
-        copyInHead(),
-        copyInTail(),
+        config.thresholds.connectTimeout,
       );
       tables.forEach((x, i) => (out.inserted[to][x.index] = Number(counts[i] ?? 0)));
       // Keys the standby's sequences handed out now exist on the primary too.

@@ -67,16 +67,17 @@ FROM pg_replication_slots WHERE slot_name = ${ql(slot)};\n`;
 }
 
 /**
- * One line per row: the JSON array [table index (config order), key, md5 of the
- * row's canonical text], every table read in one REPEATABLE READ snapshot so the
- * tables agree. The text is to_jsonb of the row under PRELUDE's pinned settings
- * (UTC, ISO dates, shortest exact floats, hex bytea): the same row gives the same
- * digest on two servers whatever their time zone or locale. One line per row
- * lets the reader stream it (a base snapshot goes to a file as it comes).
+ * One line per row, as COPY text: table index (config order), md5 of the row's
+ * canonical text, key; every table read in one REPEATABLE READ snapshot so the
+ * tables agree. The row's text is its record output under PRELUDE's pinned
+ * settings (UTC, ISO dates, shortest exact floats, hex bytea): the same row
+ * gives the same digest on two servers whatever their time zone or locale. One
+ * line per row lets the reader stream it (a base snapshot goes to a file as it
+ * comes, a comparison never holds the whole output).
  */
 export function rowDigestsSql(c: PostgresConfig): string {
   const one = (t: PostgresTable, i: number) =>
-    `SELECT json_build_array(${i}, ${keyExpr(t, 'r')}, md5(to_jsonb(r)::text))::text FROM ${qt(t)} r;`;
+    `COPY (SELECT ${i}, md5(r::text), ${keyExpr(t, 'r')} FROM ${qt(t)} r) TO STDOUT;`;
   return `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n${c.tables.map(one).join('\n')}\nCOMMIT;\n`;
 }
 
@@ -103,8 +104,10 @@ export interface CopyTable {
   /** Its position in config order (names the temporary table). */
   index: number;
   cols: Columns;
-  /** Keys (keyExpr text) of the rows to send. */
+  /** Keys (keyExpr text) of the rows to send that the target does not hold: COPY straight into the table. */
   keys: string[];
+  /** Keys of rows the target holds in an older version: through a temporary table, then UPDATE. */
+  updates: string[];
 }
 
 /**
@@ -121,7 +124,7 @@ function targetBefore(t: CopyTable): string {
     `COPY ${tmp} (${cols}) FROM STDIN;`
   );
 }
-function targetAfter(t: CopyTable): string {
+function targetAfter(t: CopyTable, plus = ''): string {
   const tmp = qi(`hactl_in_${t.index}`);
   const cols = t.cols.copy.map(qi).join(', ');
   const same = (a: string) => t.table.key.map((k) => `${a}.${qi(k)} = r.${qi(k)}`).join(' AND ');
@@ -134,32 +137,45 @@ function targetAfter(t: CopyTable): string {
     `WITH up AS (${up}), ins AS (INSERT INTO ${qt(t.table)} (${cols}) OVERRIDING SYSTEM VALUE ` +
     `SELECT ${t.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${tmp} r ` +
     `WHERE NOT EXISTS (SELECT 1 FROM ${qt(t.table)} x WHERE ${same('x')}) RETURNING 1) ` +
-    'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM ins);'
+    `SELECT ${plus}(SELECT count(*) FROM up) + (SELECT count(*) FROM ins);`
   );
 }
 
 /**
- * On the source, in one REPEATABLE READ snapshot: for each table, the target's
- * statements (printed as values), then `COPY (rows with the listed keys) TO
- * STDOUT` in text format, then the end-of-data line. The output is the target
- * psql's input as is, so row bytes go from one host's COPY to the other's
- * without being decoded or held anywhere. Text format escapes backslash,
- * newline and tab inside values, so no row can print the line \. that ends the
- * data (binary format cannot be ended inside a psql script).
+ * On the source, in one REPEATABLE READ snapshot, the target's whole script is
+ * printed: its prelude and BEGIN; for each table the target's statements
+ * (printed as values), `COPY (rows with the listed keys) TO STDOUT` in text
+ * format, the end-of-data line; and last, COMMIT. The output goes to the target
+ * psql as is, so row bytes go from one host's COPY to the other's without being
+ * decoded or held anywhere, and the COMMIT arrives only when every COPY
+ * succeeded (ON_ERROR_STOP). Text format escapes backslash, newline and tab
+ * inside values, so no row can print the line \. that ends the data (binary
+ * format cannot be ended inside a psql script).
  */
 export function copyOutSql(tables: CopyTable[]): string {
-  const one = (t: CopyTable) =>
-    `SELECT ${ql(targetBefore(t))};\n` +
+  const rows = (t: CopyTable, keys: string[]) =>
     `COPY (SELECT ${t.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${qt(t.table)} r ` +
     `WHERE ${keyExpr(t.table, 'r')} IN ` +
-    `(SELECT jsonb_array_elements_text(${ql(JSON.stringify(t.keys))}::jsonb))) TO STDOUT;\n` +
-    `SELECT ${ql('\\.')};\nSELECT ${ql(targetAfter(t))};`;
-  return `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n${tables.map(one).join('\n')}\nCOMMIT;\n`;
+    `(SELECT jsonb_array_elements_text(${ql(JSON.stringify(keys))}::jsonb))) TO STDOUT;\n` +
+    `SELECT ${ql('\\.')};\n`;
+  const cols = (t: CopyTable) => t.cols.copy.map(qi).join(', ');
+  const one = (t: CopyTable) => {
+    // New rows: COPY into the table itself (a key that appeared there since the plan fails the
+    // transaction, and a rerun compares again). psql's ROW_COUNT counts them.
+    const ins = t.keys.length
+      ? `SELECT ${ql(`COPY ${qt(t.table)} (${cols(t)}) FROM STDIN;`)};\n${rows(t, t.keys)}` +
+        `SELECT ${ql('\\set hactl_n :ROW_COUNT')};\n`
+      : `SELECT ${ql('\\set hactl_n 0')};\n`;
+    const up = t.updates.length
+      ? `SELECT ${ql(targetBefore(t))};\n${rows(t, t.updates)}SELECT ${ql(targetAfter(t, ':hactl_n + '))};`
+      : `SELECT ${ql('SELECT :hactl_n;')};`;
+    return ins + up;
+  };
+  return (
+    `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT ${ql(`${PRELUDE}BEGIN;`)};\n` +
+    `${tables.map(one).join('\n')}\nSELECT 'COMMIT;';\nCOMMIT;\n`
+  );
 }
-
-/** What the target psql reads before the source's output: one transaction for every table. */
-export const copyInHead = (): string => `${PRELUDE}BEGIN;\n`;
-export const copyInTail = (): string => 'COMMIT;\n';
 
 /**
  * Moves every sequence behind a column of the tables (serial, identity) past the

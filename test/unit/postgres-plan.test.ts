@@ -391,7 +391,13 @@ describe('SQL quoting: configured names never become SQL', () => {
       rowDigestsSql(c),
       columnsSql(c),
       copyOutSql([
-        { table: c.tables[0], index: 0, cols: { copy: [evil, 'x'], always: [evil] }, keys: [`["${evil}"]`] },
+        {
+          table: c.tables[0],
+          index: 0,
+          cols: { copy: [evil, 'x'], always: [evil] },
+          keys: [`["${evil}"]`],
+          updates: ['[1]'],
+        },
       ]),
       disableSubscriptionSql(c),
       setSubscriptionSql(c, false),

@@ -1,0 +1,170 @@
+/* eslint-disable max-len -- generated step script and Markdown rows */
+// Issue 23 item 8: PostgreSQL sync-back of 100k changed rows (~49 MB) against a
+// raw `psql \copy` over two ssh pipes doing the same copy, side by side,
+// alternating, on the lab's real sshd and two real PostgreSQL clusters.
+//   node --import tsx bench/postgres-syncback.mts [runs]      (bash scripts/bench postgres-syncback)
+// 1. raw: ssh standby 'psql -c "\copy (new rows) to stdout"' | ssh primary 'psql -c "\copy t from stdin"'
+//    into a scratch database on the primary (same table);
+// 2. hactl: failback's sync-back step alone (postgres/steps.ts, in a child process: its peak RSS
+//    is the witness's), planned from both sides' digests and the fence's base, then the rows
+//    deleted from the primary again for the next run;
+// 3. once: a whole `hactl failback --yes`, its steps' times (the downtime breakdown in docs/postgres.md).
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
+import { PgCluster, psqlArgv, setupReplication } from '../test/lab/postgres.ts';
+import { sshArgv } from '../src/adapters/rsync.ts';
+
+const RUNS = Number(process.argv[2] ?? 3);
+const ROWS = 100_000;
+const SCHEMA = `
+CREATE TABLE memory_items (id uuid PRIMARY KEY, body text NOT NULL, meta jsonb,
+  created timestamptz NOT NULL DEFAULT now(), embedding float8[]);
+CREATE TABLE resources (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, url text);`;
+const lab = await Lab.start();
+const [pp, ps] = await Promise.all([PgCluster.create('primary'), PgCluster.create('standby')]);
+const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+try {
+  setupReplication(pp, ps, SCHEMA);
+  const file = lab.writeConfig({
+    postgres: {
+      hosts: { primary: { psql: psqlArgv(pp) }, standby: { psql: psqlArgv(ps) } },
+      tables: [
+        { name: 'memory_items', key: ['id'] },
+        { name: 'resources', key: ['id'] },
+      ],
+      timeout: 600,
+    },
+    memory: { enabled: false },
+  });
+  const env = { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: file };
+  const hactl = (args: string[]) => {
+    const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, join(ROOT, 'bin/hactl'), ...args], {
+      env,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    return { code: r.status, stdout: r.stdout, rss: Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024 };
+  };
+  await lab.host('primary').startGateway();
+  pp.sql(
+    `INSERT INTO memory_items (id, body) SELECT gen_random_uuid(), 'before ' || g FROM generate_series(1, 1000) g`,
+  );
+  for (let i = 0; i < 100 && ps.sql('SELECT count(*) FROM memory_items') !== '1000'; i++)
+    await new Promise((r) => setTimeout(r, 200));
+  await lab.host('primary').kill();
+  pp.stopSync('fast');
+  const f = hactl(['failover', '--yes', '--json']);
+  if (f.code !== 0) throw new Error(`failover: ${f.stdout}`);
+  // 100k rows written while the standby serves, ~490 bytes each (~49 MB), multi-byte text among them.
+  ps.sql(`INSERT INTO memory_items (id, body, meta, embedding)
+    SELECT gen_random_uuid(), 'bench ' || g || ' ' || repeat('memory of a conversation é€😀 ', 12),
+      jsonb_build_object('n', g, 'tags', jsonb_build_array('a', 'b')), ARRAY[g * 0.5, g * 0.25, 1e-7]
+    FROM generate_series(1, ${ROWS}) g`);
+  const mb = Number(ps.sql(`SELECT sum(pg_column_size(m)) FROM memory_items m WHERE body LIKE 'bench %'`)) / 1e6;
+  pp.start();
+  await lab.host('primary').startSshd();
+  pp.sql('CREATE DATABASE rawcopy', 'postgres');
+  pp.sql(SCHEMA, 'rawcopy');
+
+  const cfg = lab.config();
+  const ssh = (h: string) => [...sshArgv({ ...cfg.hosts[h], name: h }, 10), cfg.hosts[h].address].join(' ');
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const psqlOn = (c: PgCluster, db: string, cmd: string) =>
+    `psql -X -q -h 127.0.0.1 -p ${c.port} -U postgres -d ${db} -c ${q(cmd)}`;
+  const rawCmd =
+    `${ssh('standby')} ${q(psqlOn(ps, 'memu', "\\copy (SELECT * FROM memory_items WHERE body LIKE 'bench %') to stdout"))}` +
+    ` | ${ssh('primary')} ${q(psqlOn(pp, 'rawcopy', '\\copy memory_items from stdin'))}`;
+  const raw = () => {
+    pp.sql('TRUNCATE memory_items', 'rawcopy');
+    const t = process.hrtime.bigint();
+    const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', 'bash', '-o', 'pipefail', '-c', rawCmd], {
+      encoding: 'utf8',
+    });
+    const took = ms(t);
+    if (r.status !== 0) throw new Error(`raw copy: ${r.stderr}`);
+    const n = pp.sql('SELECT count(*) FROM memory_items', 'rawcopy');
+    if (n !== String(ROWS)) throw new Error(`raw copy: ${n} rows`);
+    return { ms: took, rss: Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024 };
+  };
+  const stepScript = join(lab.dir, 'step.mjs');
+  writeFileSync(
+    stepScript,
+    `import { loadConfig } from ${JSON.stringify(join(ROOT, 'dist/config/load.js'))};
+import { openPgSessions, observeRows, closePgSessions } from ${JSON.stringify(join(ROOT, 'dist/postgres/observe.js'))};
+import { planSyncBack } from ${JSON.stringify(join(ROOT, 'dist/postgres/plan.js'))};
+import { readBase } from ${JSON.stringify(join(ROOT, 'dist/postgres/base.js'))};
+import { runSyncBack } from ${JSON.stringify(join(ROOT, 'dist/postgres/run.js'))};
+import { systemClock } from ${JSON.stringify(join(ROOT, 'dist/adapters/clock.js'))};
+// What failback's sync-back step does (steps.ts postgresStep), phase by phase.
+const config = await loadConfig(process.argv[2]);
+const at = [performance.now()];
+const rss = [];
+const s = await openPgSessions(config);
+at.push(performance.now());
+{ const m = process.memoryUsage(); rss.push([m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((x) => Math.round(x / 1e6)).join("/")); }
+const rows = await observeRows(config, s);
+at.push(performance.now());
+{ const m = process.memoryUsage(); rss.push([m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((x) => Math.round(x / 1e6)).join("/")); }
+const plan = planSyncBack(config, rows, 'copy', readBase(config));
+at.push(performance.now());
+{ const m = process.memoryUsage(); rss.push([m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((x) => Math.round(x / 1e6)).join("/")); }
+const o = await runSyncBack(config, s, plan, systemClock());
+at.push(performance.now());
+{ const m = process.memoryUsage(); rss.push([m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((x) => Math.round(x / 1e6)).join("/")); }
+await closePgSessions(s);
+console.log(JSON.stringify({ error: o.error, phases: at.slice(1).map((t, i) => Math.round(t - at[i])), rss }));
+process.exit(o.error ? 2 : 0);\n`,
+  );
+  const step = () => {
+    const t = process.hrtime.bigint();
+    const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, stepScript, file], {
+      env,
+      encoding: 'utf8',
+    });
+    const took = ms(t);
+    if (r.status !== 0) throw new Error(`sync-back: ${r.stdout}${r.stderr}`);
+    const phases = JSON.parse(r.stdout).phases as number[];
+    if (process.env.BENCH_DEBUG) console.error(r.stdout);
+    const n = pp.sql(`SELECT count(*) FROM memory_items WHERE body LIKE 'bench %'`);
+    if (n !== String(ROWS)) throw new Error(`sync-back: ${n} rows on the primary`);
+    pp.sql(`DELETE FROM memory_items WHERE body LIKE 'bench %'`);
+    return { ms: took, rss: Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024, phases };
+  };
+  const rawRuns: Array<{ ms: number; rss: number }> = [];
+  const stepRuns: Array<{ ms: number; rss: number; phases: number[] }> = [];
+  for (let i = 0; i < RUNS; i++) {
+    rawRuns.push(raw());
+    stepRuns.push(step());
+  }
+  const r = median(rawRuns.map((x) => x.ms));
+  const s = median(stepRuns.map((x) => x.ms));
+  console.log(`${ROWS} changed rows, ${mb.toFixed(1)} MB on disk, ${RUNS} alternating runs each (medians)\n`);
+  console.log('| | time | peak RSS on the witness |\n|---|---|---|');
+  console.log(
+    `| raw \`psql \\copy\` over two ssh pipes | ${(r / 1000).toFixed(2)} s | ${Math.max(...rawRuns.map((x) => x.rss)).toFixed(0)} MB (largest process) |`,
+  );
+  console.log(
+    `| hactl sync-back step (digests both sides, plan with the base, COPY stream) | ${(s / 1000).toFixed(2)} s | ${Math.max(...stepRuns.map((x) => x.rss)).toFixed(0)} MB |`,
+  );
+  console.log(`| ratio | ${(s / r).toFixed(2)}x | |`);
+  const ph = (i: number) => median(stepRuns.map((x) => x.phases[i]!));
+  console.log(
+    `\nhactl's step, median phases: sessions ${ph(0)} ms, digests of both sides ${ph(1)} ms, ` +
+      `plan with the base ${ph(2)} ms, copy (columns, COPY stream, sequences) ${ph(3)} ms; ` +
+      `the rest of the wall time is node starting and loading the config`,
+  );
+  // The whole failback once: its steps, for the downtime breakdown.
+  const b = hactl(['failback', '--yes', '--json']);
+  const j = JSON.parse(b.stdout);
+  if (b.code !== 0) throw new Error(`failback: ${j.summary}`);
+  console.log(`\nhactl failback --yes: exit ${b.code}, peak RSS ${b.rss.toFixed(0)} MB, gap ${j.gapMs ?? '?'} ms\n`);
+  console.log('| step | ms |\n|---|---|');
+  for (const x of j.steps) console.log(`| ${x.op}${x.role ? ` ${x.role}` : ''}: ${x.detail.slice(0, 90)} | ${x.ms} |`);
+} finally {
+  pp.destroy();
+  ps.destroy();
+  await lab.stop();
+}
