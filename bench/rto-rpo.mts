@@ -414,7 +414,8 @@ async function scanCpu(): Promise<void> {
       `Load average: ${load()} (2 cores). A run of ${scans} cycles (${cycles.filter((c) => c.synced).length} synced, ` +
         `${cycles.filter((c) => c.scan).length} scans without a fingerprint) cost the primary's sshd tree ` +
         `${(all * 1000).toFixed(0)} ms of CPU; a run of its first cycle only ${(first * 1000).toFixed(0)} ms. ` +
-        `Per scan: **${(perScan * 1000).toFixed(1)} ms**, at one scan every 10 s **${((perScan / 10) * 100).toFixed(2)}% of a core**.`,
+        `Per scan: **${(perScan * 1000).toFixed(1)} ms**, ` +
+        `at one scan every 10 s **${((perScan / 10) * 100).toFixed(2)}% of a core**.`,
     );
     say('');
   } finally {
