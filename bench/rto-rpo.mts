@@ -323,6 +323,7 @@ async function watchRpo(): Promise<void> {
       const psi = Math.round(((i + 0.5) * 60_000) / TRIALS);
       await lab.reset();
       lab.writeConfig({ thresholds: DEFAULTS });
+      for (const h of [P, S]) rmSync(join(h.openclawDir, 'workspace'), { recursive: true, force: true });
       const a = agent(P);
       // The minute before: the watch of the previous minute has run (a warm master, a good copy).
       await lab.hactl(['sync-memory']);
@@ -345,7 +346,6 @@ async function watchRpo(): Promise<void> {
       const rpo = newest === undefined ? crash - t0 : crash - newest;
       rpos.push(rpo);
       say(`| ${i + 1} | ${s(psi)} | ${synced} | **${s(rpo)} s** |`);
-      await P.startSshd();
     }
   } finally {
     await lab.stop();
