@@ -58,6 +58,7 @@ export async function watchMemory(opts: SyncMemoryOptions, clock: Clock = system
   const { openProbeSession } = await import('../failover/observe.js');
   const cycles: CycleRecord[] = [];
   let seen: Seen | undefined;
+  let lastKind: SyncResultKind | undefined;
   let session: { role: Role; s: RemoteSession } | undefined;
   const drop = async () => {
     await session?.s.close().catch(() => undefined);
@@ -85,7 +86,7 @@ export async function watchMemory(opts: SyncMemoryOptions, clock: Clock = system
         rec.scan = (e as Error).message;
         await drop();
       }
-      if (needsSync(n === 1, seen, role, print)) {
+      if (needsSync(n === 1, seen, role, print, lastKind)) {
         let kind: SyncResultKind | undefined;
         let from: Role = role;
         const once = syncBody(opts, (k, r) => {
@@ -106,10 +107,15 @@ export async function watchMemory(opts: SyncMemoryOptions, clock: Clock = system
           Object.assign(rec, { busy: true, exitCode: EXIT.LOCKED, summary: (e as Error).message });
           out.progress(`${tag}turned away: ${(e as Error).message}`);
         }
-        if (!rec.busy) seen = settled(kind, from, from === role ? print : undefined);
+        if (!rec.busy) {
+          seen = settled(kind, from, from === role ? print : undefined);
+          lastKind = kind;
+        }
       } else {
-        rec.summary = 'no change';
-        out.progress(`${tag}no change on the ${role}`);
+        rec.summary = rec.scan ? `still failing, not retried: ${rec.scan}` : 'no change';
+        out.progress(
+          `${tag}${rec.scan ? `scan failed (${rec.scan}); the last copy failed too` : `no change on the ${role}`}`,
+        );
       }
       cycles.push(rec);
       const next = nextProbeAt(w, t0, at, clock.ms());

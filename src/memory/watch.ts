@@ -54,8 +54,17 @@ export interface Seen {
 /**
  * Whether a cycle needs a sync: always on a run's first cycle (the full sync-memory of the minute,
  * fullPushEvery and all), when the scan failed, when the role changed, or when the tree changed.
+ * Except one case: the scan failed and the last sync of this run failed too (the host is still down):
+ * the failure is recorded and alerted already, and a copy would only wait out the same timeouts.
  */
-export function needsSync(first: boolean, seen: Seen | undefined, role: Role, print: string | undefined): boolean {
+export function needsSync(
+  first: boolean,
+  seen: Seen | undefined,
+  role: Role,
+  print: string | undefined,
+  lastKind?: SyncResultKind,
+): boolean {
+  if (!first && print === undefined && lastKind === 'failed') return false;
   return first || !seen || print === undefined || seen.role !== role || seen.print !== print;
 }
 

@@ -48,6 +48,10 @@ test('a cycle syncs first, on a failed scan, a changed role or print; a failed c
   assert.equal(needsSync(false, seen, 'standby', 'a'), true);
   assert.equal(needsSync(false, seen, 'primary', undefined), true);
   assert.equal(needsSync(false, undefined, 'primary', 'a'), true);
+  // The host still down: a failed scan after a failed copy waits for the scan to answer again.
+  assert.equal(needsSync(false, undefined, 'primary', undefined, 'failed'), false);
+  assert.equal(needsSync(false, undefined, 'primary', 'a', 'failed'), true, 'the scan answers: retried');
+  assert.equal(needsSync(true, undefined, 'primary', undefined, 'failed'), true, "a run's first cycle syncs");
   for (const k of ['ok', 'invalid', 'refused'] as const) assert.deepEqual(settled(k, 'primary', 'a'), seen);
   for (const k of ['failed', 'skipped', undefined] as const) assert.equal(settled(k, 'primary', 'a'), undefined);
   assert.equal(settled('ok', 'primary', undefined), undefined);
