@@ -385,14 +385,15 @@ function treeCpu(root: number): number {
   return sum;
 }
 
-/** (d) The primary's CPU per no-change scan, a 2 000-file memory tree. */
+/** (d) The primary's CPU per no-change scan, a memory tree of BENCH_FILES files (2 000). */
+const FILES = Number(process.env.BENCH_FILES ?? 2000);
 async function scanCpu(): Promise<void> {
   const lab = await Lab.start();
   try {
     lab.writeConfig();
     const P = lab.host('primary');
     const files: Record<string, string> = {};
-    for (let i = 0; i < 2000; i++) files[`workspace/memory/d${i % 40}/n${i}.md`] = `note ${i}\n`;
+    for (let i = 0; i < FILES; i++) files[`workspace/memory/d${i % 40}/n${i}.md`] = `note ${i}\n`;
     const { writeMem } = await import('../test/lab/memory.ts');
     writeMem(P, files);
     await lab.hactl(['sync-memory']); // the first copy, and a warm master for the scans
@@ -408,7 +409,7 @@ async function scanCpu(): Promise<void> {
     const cycles = j.cycles as Array<{ synced: boolean; scan?: string }>;
     const scans = cycles.length; // every cycle scans; the first one syncs too
     const perScan = (all - first) / Math.max(1, scans - 1);
-    say("### The primary's CPU per change scan (2 000 files, through the warm master)");
+    say(`### The primary's CPU per change scan (${FILES} files, through the warm master)`);
     say('');
     say(
       `Load average: ${load()} (2 cores). A run of ${scans} cycles (${cycles.filter((c) => c.synced).length} synced, ` +
