@@ -80,6 +80,9 @@ export function buildProgram(run: Runner): Command {
       '--allow-mass-delete',
       'accept a run that deletes more than memory.maxDeleteShare of the files (after a deliberate clean-up)',
     )
+    .option('--watch', 'keep syncing inside the cron minute: scan for changes every memory.watchEvery, copy on change')
+    .option('--every <duration>', 'with --watch: time between scans (default: memory.watchEvery, 10s)')
+    .option('--window <duration>', 'with --watch: no cycle starts after this (default: the cron cadence minus --every)')
     .action(lazy(() => import('./commands/sync-memory.js')));
 
   program

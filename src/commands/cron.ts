@@ -39,7 +39,11 @@ export const DEFAULT_LOG_DIR = '/var/log/hactl';
 /** The intervals, in minutes (memory.interval is in seconds in the config). */
 export function scheduleInput(config: Config): ScheduleInput {
   return {
-    memory: { enabled: config.memory.enabled, intervalMinutes: config.memory.interval / 60 },
+    memory: {
+      enabled: config.memory.enabled,
+      intervalMinutes: config.memory.interval / 60,
+      watchEvery: config.memory.watchEvery,
+    },
     tiers: config.backup.tiers.map((t) => ({ name: t.name, intervalMinutes: t.interval })),
     deadlines: {
       lockLease: config.thresholds.lockLease,

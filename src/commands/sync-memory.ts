@@ -9,7 +9,8 @@
 // The command: observe the role, run the sync (memory/sync.ts), fold the
 // outcome (memory/fold.ts), record it and send the alert the fold chose.
 import type { Command } from 'commander';
-import { runCommand, loadState, type GlobalOptions } from '../context.js';
+import { runCommand, loadState, type GlobalOptions, type RunContext, type RunRecord } from '../context.js';
+import type { Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import { awaitingConfirmation } from '../core/model.js';
 import { systemClock } from '../adapters/clock.js';
@@ -26,9 +27,25 @@ const EXIT_FOR: Record<SyncOutcome['kind'], number> = {
   failed: EXIT.CRITICAL,
 };
 
+export interface SyncMemoryOptions extends GlobalOptions {
+  allowMassDelete?: boolean;
+  watch?: boolean;
+  every?: string;
+  window?: string;
+}
+
 export default async function syncMemory(_p: Command, cmd: Command): Promise<number> {
-  const opts = cmd.optsWithGlobals() as GlobalOptions & { allowMassDelete?: boolean };
-  return runCommand('sync-memory', opts, 'memory', async ({ config, out, alerts }) => {
+  const opts = cmd.optsWithGlobals() as SyncMemoryOptions;
+  if (opts.watch) return (await import('../memory/watch-run.js')).watchMemory(opts);
+  return runCommand('sync-memory', opts, 'memory', syncBody(opts));
+}
+
+/** One whole sync-memory run's body (under the memory lock); `seen` hears the outcome's kind and role. */
+export function syncBody(
+  opts: SyncMemoryOptions,
+  seen?: (kind: SyncOutcome['kind'] | undefined, role: Role) => void,
+): (ctx: RunContext) => Promise<RunRecord> {
+  return async ({ config, out, alerts }) => {
     if (!config.memory.enabled) {
       return {
         exitCode: EXIT.OK,
@@ -56,6 +73,7 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
     };
     const o =
       state.serving === 'standby' ? await pullStandby(config, prev, sopts) : await pushMemory(config, prev, sopts);
+    seen?.(o.kind, state.serving);
     let alertError: string | undefined;
     if (!opts.dryRun) {
       const { rec, events } = nextRecord(prev, o, clock.now());
@@ -88,5 +106,5 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
         recordSetAside: setAside ? { file: setAside.file, to: setAside.to, why: setAside.why } : null,
       },
     };
-  });
+  };
 }

@@ -23,7 +23,7 @@ export const DURATIONS: ReadonlyArray<{ path: string; unit: Unit }> = [
     path: `/alerts/${k}`,
     unit: 's' as const,
   })),
-  ...['interval', 'deadline', 'lastChanceDeadline', 'ioTimeout', 'fullPushEvery'].map((k) => ({
+  ...['interval', 'deadline', 'lastChanceDeadline', 'ioTimeout', 'fullPushEvery', 'watchEvery'].map((k) => ({
     path: `/memory/${k}`,
     unit: 's' as const,
   })),

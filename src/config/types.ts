@@ -213,6 +213,8 @@ export interface MemoryConfig {
   ioTimeout: number;
   bwlimit: number;
   fullPushEvery: number;
+  /** sync-memory --watch: seconds between change scans of the serving host's memory (0: no watch). */
+  watchEvery: number;
 }
 export interface ValidateRule {
   glob: string;

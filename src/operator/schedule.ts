@@ -10,7 +10,8 @@
 // SSH handshakes do not land on the same second as check's.
 
 export interface ScheduleInput {
-  memory: { enabled: boolean; intervalMinutes: number };
+  /** watchEvery: memory.watchEvery in seconds (0 or absent: no --watch). */
+  memory: { enabled: boolean; intervalMinutes: number; watchEvery?: number };
   tiers: Array<{ name: string; intervalMinutes: number }>;
   /**
    * Seconds each job may run, from the config's own deadlines (systemd's TimeoutStartSec):
@@ -106,11 +107,15 @@ export function planJobs(input: ScheduleInput): Job[] {
     },
   ];
   if (input.memory.enabled) {
+    const when = whenEvery(input.memory.intervalMinutes, 1);
+    const watch = watchesMemory(when, input.memory.watchEvery);
     jobs.push({
       id: 'sync-memory',
-      what: `the agents' memory to the host that does not serve (memory.interval: ${input.memory.intervalMinutes} min)`,
-      when: whenEvery(input.memory.intervalMinutes, 1),
-      runs: [['sync-memory']],
+      what:
+        `the agents' memory to the host that does not serve (memory.interval: ${input.memory.intervalMinutes} min` +
+        `${watch ? `; --watch: a change scan every ${input.memory.watchEvery} s, a copy on change` : ''})`,
+      when,
+      runs: [watch ? ['sync-memory', '--watch'] : ['sync-memory']],
       log: 'sync-memory.log',
       ...(d && { timeoutSec: Math.ceil(4 * d.memory + MARGIN) }),
     });
@@ -127,6 +132,16 @@ export function planJobs(input: ScheduleInput): Job[] {
     });
   });
   return jobs;
+}
+
+/**
+ * Whether the sync-memory line watches (issue 25, RPO <= 20 s with the primary's host dead): when cron
+ * starts it every minute (memory.interval 1 min, the default) and memory.watchEvery is shorter than
+ * that minute. A longer interval is the operator's choice of a looser RPO and less traffic: it stays
+ * one sync per run. The run ends inside its minute (its window is the minute minus watchEvery).
+ */
+export function watchesMemory(when: When, watchEvery: number | undefined): boolean {
+  return when.minuteStep === 1 && watchEvery !== undefined && watchEvery > 0 && watchEvery < 60;
 }
 
 /** Crontab's five time fields. */

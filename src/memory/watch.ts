@@ -1,0 +1,118 @@
+// sync-memory --watch (issue 25, RPO with the primary's host dead): the cron minute's sync keeps
+// watching the serving host's memory. Every memory.watchEvery (10 s) one cheap remote command prints
+// a fingerprint of the tree (count, sizes, mtimes and names of every entry, through cksum); a cycle
+// whose fingerprint equals the one taken before the last sync that settled the tree runs no rsync.
+// Any other cycle is a whole sync-memory run (memory/sync.ts): validated before it replaces the last
+// good copy, the mass-delete guard, the record and its alert folded once (memory/fold.ts).
+// The lock: each sync cycle takes the memory lock through runCommand and gives it up when it ends;
+// scans and sleeps hold nothing. Failover's last-chance sync (an immediate take) and its start
+// (a bounded wait, failover/permits.ts takeMemory) therefore wait for one cycle's copy at most, and a
+// cycle turned away (75) is quiet: the next one tries again. The run ends inside its cron cadence
+// (the window), so the next minute's run starts after it; an overlap would only turn cycles away.
+// Pure parts first (the script, the window, the fold); the loop after.
+import type { Config, Role } from '../config/types.js';
+import type { RemoteSession } from '../adapters/ssh.js';
+import { remotePath } from '../health/scripts.js';
+import { whenEvery } from '../operator/schedule.js';
+import type { SyncResultKind } from './fold.js';
+
+/**
+ * The remote fingerprint: one process tree (sh, find, cksum), no per-file fork. Each entry's type,
+ * size, mtime and ctime (a restored mtime still moves the ctime) and name. A missing root prints a
+ * fixed word (the sync itself says what is wrong). A find that fails (no -printf: not GNU find; a
+ * file vanishing mid-walk) prints a word with the shell's pid in it, never the same twice: that cycle
+ * syncs, as it would without a fingerprint.
+ */
+export function fingerprintScript(root: string): string {
+  const d = remotePath(root.replace(/\/+$/, '') || '/');
+  return (
+    `d=${d}; [ -d "$d" ] || { echo missing; exit 0; }; ` +
+    `f=$({ find "$d" -printf '%y %s %T@ %C@ %P\\n' 2>/dev/null || echo "find failed $$"; } | cksum) && ` +
+    `[ -n "$f" ] && echo "$f"`
+  );
+}
+
+/** Seconds between a job's cron starts for memory.interval (the cadence cron really keeps). */
+export function cronCadence(intervalSeconds: number): number {
+  const w = whenEvery(intervalSeconds / 60, 1);
+  if (w.minuteStep !== null) return w.minuteStep * 60;
+  if (w.hourStep !== null) return w.hourStep * 3600;
+  return w.hourStart === null ? 3600 : 86400;
+}
+
+/** The last cycle may start this long after the first: the cadence minus one interval. */
+export function watchWindow(cadenceSec: number, everySec: number): number {
+  return Math.max(0, cadenceSec - everySec);
+}
+
+/** What a cycle remembers of the last settled sync: the source it read, its fingerprint. */
+export interface Seen {
+  role: Role;
+  print: string;
+}
+
+/**
+ * Whether a cycle needs a sync: always on a run's first cycle (the full sync-memory of the minute,
+ * fullPushEvery and all), when the scan failed, when the role changed, or when the tree changed.
+ * Except one case: the scan failed and the last sync of this run failed too (the host is still down):
+ * the failure is recorded and alerted already, and a copy would only wait out the same timeouts.
+ */
+export function needsSync(
+  first: boolean,
+  seen: Seen | undefined,
+  role: Role,
+  print: string | undefined,
+  lastKind?: SyncResultKind,
+): boolean {
+  if (!first && print === undefined && lastKind === 'failed') return false;
+  return first || !seen || print === undefined || seen.role !== role || seen.print !== print;
+}
+
+/**
+ * After a sync cycle: the fingerprint to compare the next scans with. An outcome decided by the
+ * tree's content (ok, invalid, refused) stays until the tree changes: syncing again would decide
+ * the same. A failed copy or a skipped one (the role in doubt) is retried at the next cycle.
+ */
+export function settled(kind: SyncResultKind | undefined, role: Role, print: string | undefined): Seen | undefined {
+  if (print === undefined || kind === undefined) return undefined;
+  return kind === 'ok' || kind === 'invalid' || kind === 'refused' ? { role, print } : undefined;
+}
+
+export interface CycleRecord {
+  atMs: number;
+  synced: boolean;
+  exitCode: number;
+  summary: string;
+  busy?: boolean;
+  scan?: string; // why the scan gave no fingerprint
+}
+
+/** The run's line and exit code: the last cycle that synced says where memory stands. */
+export function foldCycles(cycles: CycleRecord[], elapsedMs: number): { exitCode: number; summary: string } {
+  const synced = cycles.filter((c) => c.synced && !c.busy);
+  const busy = cycles.filter((c) => c.busy).length;
+  const last = synced.at(-1);
+  const secs = Math.round(elapsedMs / 1000);
+  const head = `sync-memory --watch: ${cycles.length} cycle(s) in ${secs} s, ${synced.length} synced`;
+  const away = busy ? `, ${busy} turned away by the memory lock` : '';
+  if (!last) {
+    const why = cycles.find((c) => c.busy)?.summary ?? 'no cycle ran';
+    return { exitCode: 75, summary: `${head}${away}: ${why}` };
+  }
+  return { exitCode: last.exitCode, summary: `${head}${away}; last: ${last.summary.replace(/^sync-memory: /, '')}` };
+}
+
+/** One scan over an open session: the fingerprint, or why there is none. Never throws. */
+export async function scan(session: RemoteSession, config: Config): Promise<{ print?: string; problem?: string }> {
+  try {
+    const r = await session.run(fingerprintScript(config.memory.root), config.thresholds.commandTimeout, {
+      cap: 4096,
+      what: 'memory fingerprint',
+    });
+    const print = r.stdout.trim();
+    if (r.code === 0 && print) return { print };
+    return { problem: `fingerprint exit ${r.code}: ${r.stderr.trim().slice(0, 200)}` };
+  } catch (e) {
+    return { problem: (e as Error).message };
+  }
+}
