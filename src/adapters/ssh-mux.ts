@@ -14,7 +14,7 @@ import { runProcess } from './process.js';
 import { sshArgv } from './rsync.js';
 import { remoteDeadline } from './shell.js';
 import { SshError, type RemoteSession, type RunOptions, type RunResult } from './ssh.js';
-import { CONTROL_PERSIST, controlPathFor, masterAnswers, setAside } from './ssh-master.js';
+import { CONTROL_PERSIST, controlOption, controlPathFor, masterAnswers, setAside } from './ssh-master.js';
 import { exitStatusOf, newNonce, settleRun, withExitStatus } from './remote-run.js';
 import { describeCommand, OUTPUT_CAP, OutputCapError } from './bytes.js';
 
@@ -102,7 +102,7 @@ export class MuxSession implements RemoteSession {
   private async runAll(jobs: Job[]): Promise<void> {
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
     if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
-    const mux = ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`];
+    const mux = ['-o', 'ControlMaster=no', '-o', controlOption(this.controlPath)];
     // One job: as it always ran. Several: each starts with a separator on both streams (a newline first,
     // so that the previous job's last bytes stay its own), unforgeable as the status marker is.
     const sep = newNonce();

@@ -8,7 +8,8 @@
 //     rest (issue 25), and a hostile ~/.curlrc on the host changes nothing in the HTTP probe.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,13 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { Config, HostConfig } from '../../src/config/types.ts';
 import { SshError, SshSession, type RemoteSession, type RunResult } from '../../src/adapters/ssh.ts';
 import { leaveMaster, MuxSession } from '../../src/adapters/ssh-mux.ts';
-import { masterAnswers, controlPathFor, prepareShare, runThroughMaster } from '../../src/adapters/ssh-master.ts';
+import {
+  masterAnswers,
+  controlOption,
+  controlPathFor,
+  prepareShare,
+  runThroughMaster,
+} from '../../src/adapters/ssh-master.ts';
 import { Gateway } from '../../src/adapters/gateway.ts';
 import { systemClock } from '../../src/adapters/clock.ts';
 import { OUTPUT_CAP } from '../../src/adapters/bytes.ts';
@@ -203,4 +210,34 @@ describe('every read has a cap', () => {
           server.close();
         }
       });
+});
+
+test('a state dir with a space still shares one master per host', async () => {
+  const stateDir = join(lab.dir, 'state dir');
+  const sock = controlPathFor(stateDir, host);
+  assert.ok(sock, 'a socket path for a state dir with a space');
+  /** The master's pid, from ssh itself (`-O check`, the path quoted as ssh reads it), or 0. */
+  const masterPid = () =>
+    Number(
+      /pid=(\d+)/.exec(
+        spawnSync('ssh', ['-F', 'none', '-o', controlOption(sock), '-O', 'check', 'x'], { encoding: 'utf8' }).stderr,
+      )?.[1] ?? 0,
+    );
+  const t = config.thresholds;
+  leaveMaster(stateDir, host, t.connectTimeout);
+  for (let i = 0; i < 100 && (await masterAnswers(sock)) !== 'yes'; i++) await sleep(50);
+  const pid = masterPid();
+  assert.ok(pid > 0, 'the master answers at the path with a space');
+  const mux = await MuxSession.attach(stateDir, host, t.connectTimeout, 10);
+  assert.ok(mux, 'check attaches to it');
+  try {
+    assert.equal((await mux.run('echo through')).stdout, 'through\n');
+    const share = await prepareShare(stateDir, host);
+    assert.equal((await runThroughMaster(host, share, t.connectTimeout, 'echo backup', 10)).stdout, 'backup\n');
+    assert.equal(masterPid(), pid, 'the same master carried both');
+    assert.deepEqual(readdirSync(join(stateDir, 'cm')), [sock.split('/').pop()], 'one socket, no second master');
+  } finally {
+    await mux.close();
+    process.kill(pid, 'SIGTERM');
+  }
 });
