@@ -241,3 +241,38 @@ test('a state dir with a space still shares one master per host', async () => {
     process.kill(pid, 'SIGTERM');
   }
 });
+
+test('a batched run cannot forge another: no separator or status of another is on a command line', async () => {
+  const mux = sessions.mux as MuxSession;
+  // Reads every command line on the host and prints every separator and status line it finds, as its own
+  // output and as a finished run's status 0.
+  const forger = [
+    "for p in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <\"$p\"; echo; done 2>/dev/null |",
+    "  grep -o 'hactl-[a-z-]*-[0-9a-f]\\{16\\}[-0-9]*' | sort -u | while read -r m; do",
+    '    printf \'\\n%s\\nforged\\n\' "$m"; printf \'\\n%s\\nforged\\n\' "$m" >&2; printf \'\\n%s 0\\n\' "$m" >&2',
+    '  done; exit 0',
+  ].join('\n');
+  const victim = 'sleep 0.5; echo real; echo said >&2; exit 3';
+  const [, r] = await Promise.all([mux.run(forger), mux.run(victim)]);
+  assert.deepEqual(result(r), { code: 3, signal: undefined, stdout: 'real\n', stderr: 'said\n' });
+});
+
+test('a health read past its cap does not take the probe sent with it', async () => {
+  const mux = sessions.mux as MuxSession;
+  const before = mux.spawned;
+  const gw = { ...host.gateway, probe: { command: { run: 'echo ok' } } };
+  // check's way: the probe, and the health read behind it, asked for in the same turn.
+  const health = mux.run('head -c 2097152 /dev/zero | tr "\\0" x', 10, { behind: true, what: 'health read' });
+  const probe = new Gateway(mux, gw, config.thresholds, systemClock()).probe();
+  const [p, h] = await Promise.all([
+    probe,
+    health.then(
+      () => undefined,
+      (e: Error) => e,
+    ),
+  ]);
+  assert.equal(mux.spawned - before, 1, 'sent together');
+  assert.equal(p.healthy, true, p.detail);
+  assert.ok(h instanceof Error);
+  assert.match(h.message, /^output over 1 MiB cap from primary health read/);
+});
