@@ -20,7 +20,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedConfig } from '../../src/config/cache.ts';
-import { loadConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-config-cache-'));
