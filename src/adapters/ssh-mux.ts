@@ -110,7 +110,7 @@ export class MuxSession implements RemoteSession {
    * The ssh client's cap is the sum of the jobs' caps: past it, the jobs whose status came are settled,
    * the one whose section was being read gets the cap's error, and the rest run again in a batch of their own.
    */
-  private async runAll(jobs: Job[]): Promise<void> {
+  private async runAll(jobs: Job[], retry = true): Promise<void> {
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
     if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
     const mux = ['-o', 'ControlMaster=no', '-o', controlOption(this.controlPath)];
@@ -166,10 +166,14 @@ export class MuxSession implements RemoteSession {
     const outs = jobs.length === 1 ? [stdout] : split(stdout, seps);
     const errs = jobs.length === 1 ? [r.stderr] : split(r.stderr, seps);
     // Past the ssh client's cap: the job whose section was being read when it passed (the last that began
-    // on that stream) gets the error; the jobs after it, and any whose status was lost in the cut, run again.
-    const charged = r.over
-      ? Math.max(0, ...seps.map((sep, i) => (opening(r.over === 'stdout' ? stdout : r.stderr, sep) < 0 ? -1 : i)))
-      : -1;
+    // on that stream) gets the error, if that section alone reached its cap (else an earlier job took more
+    // than its own, and gets its error from its section: the job being read runs again, once); the jobs
+    // after it, and any whose status was lost in the cut, run again; a status that came does not make the
+    // cut section whole.
+    const overOuts = r.over === 'stdout' ? outs : errs;
+    const reading = r.over ? Math.max(0, ...seps.map((sep, i) => (overOuts[i] && overOuts[i] !== '' ? i : -1))) : -1;
+    const charged =
+      reading >= 0 && (!retry || Buffer.byteLength(overOuts[reading]!) >= capOf(jobs[reading]!)) ? reading : -1;
     const again: Job[] = [];
     let failed: SshError | undefined;
     jobs.forEach((j, i) => {
@@ -177,7 +181,8 @@ export class MuxSession implements RemoteSession {
       const raw = { transport: 'openssh' as const, code: r.code, signal: r.signal, stdout: outs[i]!, stderr: errs[i]! };
       // One of several without its status line: the command ended before it did (a dead link, or the cap).
       const cut = jobs.length > 1 && exitStatusOf(errs[i]!, nonces[i]!).status === undefined;
-      if (cut && r.over) return again.push(j);
+      // Past the cap, the section being read is cut (its status may have come on the other stream).
+      if (r.over && (cut || i >= reading)) return again.push(j);
       const done = cut ? settleRun({ ...raw, code: 255 }, nonces[i]!) : settleRun(raw, nonces[i]!);
       if (!done.ok) return j.reject((failed ??= fail(done.kind, `${done.why} (known_hosts: ${this.host.knownHosts})`)));
       if (Buffer.byteLength(done.stdout) > capOf(j) || Buffer.byteLength(done.stderr) > capOf(j))
@@ -190,7 +195,7 @@ export class MuxSession implements RemoteSession {
         ms: Math.round(r.ms),
       });
     });
-    if (again.length) await this.runAll(again).catch((e: unknown) => again.forEach((j) => j.reject(e)));
+    if (again.length) await this.runAll(again, false).catch((e: unknown) => again.forEach((j) => j.reject(e)));
   }
 
   /** Stops the commands still running (each is an ssh process of its own); the master stays. */

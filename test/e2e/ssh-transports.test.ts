@@ -276,3 +276,18 @@ test('a health read past its cap does not take the probe sent with it', async ()
   assert.ok(h instanceof Error);
   assert.match(h.message, /^output over 1 MiB cap from primary health read/);
 });
+
+test('a batched run past its own cap does not take the next one with it, even when they pass the sum', async () => {
+  const mux = sessions.mux as MuxSession;
+  // The first takes 1.9 MiB of the client's 2 MiB; the next passes the client's cap at its first 0.1 MiB.
+  const [a, b] = await Promise.all([
+    mux.run('head -c 1992294 /dev/zero | tr "\\0" a', 10, { what: 'first' }).then(
+      () => undefined,
+      (e: Error) => e.message,
+    ),
+    mux.run('head -c 524288 /dev/zero | tr "\\0" b; echo; echo end', 10, { what: 'second' }),
+  ]);
+  assert.match(a ?? '', /^output over 1 MiB cap from primary first/);
+  assert.equal(b.code, 0);
+  assert.ok(b.stdout === `${'b'.repeat(524288)}\nend\n`, `second: ${b.stdout.length} characters`);
+});
