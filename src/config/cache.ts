@@ -196,9 +196,15 @@ function plain(v: unknown): boolean {
   return (proto === Object.prototype || proto === null) && Object.values(v).every(plain);
 }
 
-/** At most KEEP copies: the least recently written go (tests make many configs in temporary dirs). */
+/**
+ * At most KEEP copies: the least recently written go (tests make many configs in temporary dirs); and temp
+ * files over an hour old, left by a run killed between write and rename.
+ */
 function prune(dir: string): void {
-  const files = readdirSync(dir).filter((f) => /^config-[0-9a-f]{8}\.json$/.test(f));
+  const names = readdirSync(dir);
+  for (const f of names.filter((n) => /^config-[0-9a-f]{8}\.json\.[0-9-]+\.tmp$/.test(n)))
+    if (Date.now() - statSync(join(dir, f)).mtimeMs > 3600_000) rmSync(join(dir, f), { force: true });
+  const files = names.filter((f) => /^config-[0-9a-f]{8}\.json$/.test(f));
   if (files.length <= KEEP) return;
   const dated = files.map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs })).sort((a, b) => a.t - b.t);
   for (const { f } of dated.slice(0, files.length - KEEP)) rmSync(join(dir, f), { force: true });

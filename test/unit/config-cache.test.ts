@@ -15,6 +15,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -233,4 +234,18 @@ describe('a cache that is not ours alone is neither read nor written', () => {
     rmSync(cache);
     mkdirSync(cache, { mode: 0o700 });
   });
+});
+
+test('a temp copy left by a killed run goes once it is an hour old', async () => {
+  await load();
+  const [kept] = readdirSync(cache);
+  const old = join(cache, `${kept}.1-2.tmp`);
+  const fresh = join(cache, `${kept}.3-4.tmp`);
+  writeFileSync(old, '{', { mode: 0o600 });
+  writeFileSync(fresh, '{', { mode: 0o600 });
+  utimesSync(old, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+  write('thresholds: {connectTimeout: 8s}');
+  await load();
+  assert.equal(existsSync(old), false);
+  assert.equal(existsSync(fresh), true);
 });
