@@ -46,3 +46,26 @@ await build({
 const nested = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory());
 if (nested.length)
   throw new Error(`bundle: chunks must sit flat in dist/bundle (src/paths.ts), found ${nested[0].name}/`);
+
+// This build's id (src/config/cache.ts keys its kept configs with it): a hash of everything a run's config
+// code is made of, the bundle's every chunk and the compiled schema, so any change to the config code (or
+// anything else) parses configs afresh, as the size and time of two files did not.
+{
+  const { createHash } = await import('node:crypto');
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const h = createHash('sha256');
+  const version = (await import(`${root}package.json`, { with: { type: 'json' } })).default.version;
+  h.update(`${version}\0`);
+  const files = [
+    ...readdirSync(out)
+      .filter((f) => f.endsWith('.js'))
+      .sort()
+      .map((f) => `dist/bundle/${f}`),
+    'dist/validators/hactl.cjs',
+  ];
+  for (const f of files)
+    h.update(`${f}\0`)
+      .update(readFileSync(`${root}${f}`))
+      .update('\0');
+  writeFileSync(`${root}dist/build-id`, `${h.digest('hex')}\n`);
+}

@@ -34,7 +34,10 @@ export function describeCommand(script: string): string {
   return first.length > 60 ? `${first.slice(0, 57)}...` : first;
 }
 
-/** The bytes of one stream, up to `cap`; `push` says false once the cap is passed (the chunk is dropped). */
+/**
+ * The bytes of one stream, up to `cap`; `push` says false once the cap is passed (the chunk's bytes up to the
+ * cap are kept, the rest dropped: a partial read ends exactly at the cap).
+ */
 export class ByteCollector {
   private readonly parts: Buffer[] = [];
   private bytes = 0;
@@ -45,6 +48,9 @@ export class ByteCollector {
     if (this.over) return false;
     if (this.bytes + d.length > this.cap) {
       this.over = true;
+      const fits = d.subarray(0, this.cap - this.bytes);
+      this.parts.push(fits);
+      this.bytes += fits.length;
       return false;
     }
     this.parts.push(d);

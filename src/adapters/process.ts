@@ -20,6 +20,13 @@ export interface ProcessJob {
   cap?: number;
   /** What the cap's error names (default: the program and its first argument). */
   what?: string;
+  /**
+   * Past the cap, resolve with what was read up to it and `over` set, instead of rejecting: a caller that
+   * runs several things in one process (ssh-mux.ts) charges the cap to the one that passed it.
+   */
+  partial?: boolean;
+  /** Written to the process's stdin, which is then closed (default: no stdin). */
+  input?: string;
 }
 
 export interface ProcessResult {
@@ -29,6 +36,8 @@ export interface ProcessResult {
   stderr: string;
   ms: number;
   timedOut: boolean;
+  /** The stream that passed the cap (only with `partial`): the process was stopped, its output cut there. */
+  over?: 'stdout' | 'stderr';
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -49,14 +58,21 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, {
       shell: false,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [job.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,
       env: job.env,
       cwd: job.cwd,
     });
+    const stdout = child.stdout!;
+    const stderr = child.stderr!;
     const cap = job.cap ?? PROCESS_OUTPUT_CAP;
     const out = new ByteCollector(cap);
     const err = new ByteCollector(cap);
+    if (job.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined); // gone before it read: its exit says why
+      child.stdin.end(job.input);
+    }
+    let over: 'stdout' | 'stderr' | undefined;
     const lines = job.onLine ? new LineSplitter(job.onLine) : undefined;
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
@@ -78,22 +94,27 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     /** Past the cap: stop the group and read nothing more (its pipes are closed here). */
     const overCap = () => {
       abort();
-      child.stdout.destroy();
-      child.stderr.destroy();
+      stdout.destroy();
+      stderr.destroy();
     };
-    child.stdout.on('data', (d: Buffer) => {
-      if (!out.push(d)) return overCap();
+    stdout.on('data', (d: Buffer) => {
+      if (!out.push(d)) {
+        over ??= 'stdout';
+        return overCap();
+      }
       lines?.push(d);
     });
-    child.stderr.on('data', (d: Buffer) => {
-      if (!err.push(d)) overCap();
+    stderr.on('data', (d: Buffer) => {
+      if (err.push(d)) return;
+      over ??= 'stderr';
+      overCap();
     });
     // A stopped ssh may have passed our pipes on (an OpenSSH mux client hands them to its master, which
     // keeps them until its own connection gives up): once the process we started is gone, we stop reading.
     child.on('exit', () => {
       if (!stopped) return;
-      child.stdout.destroy();
-      child.stderr.destroy();
+      stdout.destroy();
+      stderr.destroy();
     });
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -104,9 +125,10 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       job.signal?.removeEventListener('abort', abort);
-      if (out.over || err.over) return reject(new OutputCapError(cap, job.what ?? `${file} ${argv[0] ?? ''}`.trim()));
+      if (over && !job.partial) return reject(new OutputCapError(cap, job.what ?? `${file} ${argv[0] ?? ''}`.trim()));
       lines?.end();
-      resolve({ code, signal, stdout: out.text(), stderr: err.text(), ms: performance.now() - t0, timedOut });
+      const ms = performance.now() - t0;
+      resolve({ code, signal, stdout: out.text(), stderr: err.text(), ms, timedOut, ...(over ? { over } : {}) });
     });
   });
 }

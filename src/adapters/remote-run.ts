@@ -7,7 +7,12 @@
 //     nothing).
 //   - No marker: the transport decides. OpenSSH's exit 255 is ssh's own failure (refused, host key, a
 //     dead link); over ssh2 a channel that closed without a status is a lost connection.
-// A script cannot print the marker for itself: its nonce is new for every run.
+// The nonce is new for every run, so a script that prints marker-like text (an old run's line, the fixed
+// part) is not taken for finished. It is not a secret from the script, though: over ssh2 and
+// runThroughMaster it is in the host shell's command line (/proc/$$/cmdline), and a script that reads it can
+// forge its own status, which it could as well exit with. Where several scripts share one command
+// (ssh-mux.ts), each one's marker and separator come from a secret the shell reads from stdin, never on a
+// command line: no script can settle another's result.
 import { randomBytes } from 'node:crypto';
 
 /** The marker's fixed part; the nonce and the status follow. */

@@ -15,6 +15,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { HostConfig } from '../config/types.js';
 import { describeCommand, OUTPUT_CAP } from './bytes.js';
+import { sshPathProblem, sshPathValue } from './shell.js';
 
 export interface SshShare {
   controlPath: string;
@@ -27,7 +28,11 @@ export const CONTROL_PERSIST = 120;
 /** A unix socket's path has at most 107 bytes; ssh adds a temporary suffix while it binds. */
 const MAX_SOCKET_PATH = 80;
 
-/** The socket for this host under stateDir, or undefined when the path cannot be used (too long, not plain). */
+/**
+ * The socket for this host under stateDir, or undefined when the path cannot be used: too long for a unix
+ * socket, or one OpenSSH cannot be given at all (sshPathProblem). Any other path works: every ssh option
+ * that names it goes through sshPathValue (controlOption), and rsync's -e quotes each word (rshValue).
+ */
 export function controlPathFor(stateDir: string, host: HostConfig): string | undefined {
   let trust = '';
   try {
@@ -37,9 +42,12 @@ export function controlPathFor(stateDir: string, host: HostConfig): string | und
   }
   const id = JSON.stringify([host.address, host.port, host.user, host.key, host.knownHosts, trust]);
   const path = join(resolve(stateDir), 'cm', createHash('sha256').update(id).digest('hex').slice(0, 20));
-  // rsync splits its -e value on spaces (src/adapters/rsync.ts refuses anything not plain): such a state dir
-  // does not share.
-  return path.length <= MAX_SOCKET_PATH && /^[A-Za-z0-9_./=:@+,-]+$/.test(path) ? path : undefined;
+  return path.length <= MAX_SOCKET_PATH && !sshPathProblem(path) ? path : undefined;
+}
+
+/** `ControlPath=VALUE` for ssh's -o: quoted as OpenSSH reads option values (a space, a quote, a %). */
+export function controlOption(controlPath: string): string {
+  return `ControlPath=${sshPathValue(controlPath)}`;
 }
 
 /** Does a master answer on this socket? MUX_MSG_HELLO (PROTOCOL.mux): length, type 1, version 4. */
@@ -97,14 +105,7 @@ export { sshFailureKind } from './remote-run.js';
 /** ssh options that share one connection per host (appended to the strict options of sshArgv). */
 export function shareOptions(share: SshShare | undefined): string[] {
   if (!share) return [];
-  return [
-    '-o',
-    'ControlMaster=auto',
-    '-o',
-    `ControlPath=${share.controlPath}`,
-    '-o',
-    `ControlPersist=${share.persist}`,
-  ];
+  return ['-o', 'ControlMaster=auto', '-o', controlOption(share.controlPath), '-o', `ControlPersist=${share.persist}`];
 }
 
 export interface MasterRun {

@@ -14,7 +14,7 @@ import { runProcess } from './process.js';
 import { sshArgv } from './rsync.js';
 import { remoteDeadline } from './shell.js';
 import { SshError, type RemoteSession, type RunOptions, type RunResult } from './ssh.js';
-import { CONTROL_PERSIST, controlPathFor, masterAnswers, setAside } from './ssh-master.js';
+import { CONTROL_PERSIST, controlOption, controlPathFor, masterAnswers, setAside } from './ssh-master.js';
 import { exitStatusOf, newNonce, settleRun, withExitStatus } from './remote-run.js';
 import { describeCommand, OUTPUT_CAP, OutputCapError } from './bytes.js';
 
@@ -25,29 +25,32 @@ interface Job {
   script: string;
   timeoutSec: number;
   opts: RunOptions;
-  nonce: string;
   resolve: (r: RunResult) => void;
   reject: (e: unknown) => void;
+}
+
+/** Bytes a job's separators and status line add to its streams (they count against the process's cap). */
+const FRAMING = 256;
+
+/** Where job i's bytes begin in one stream: after `\nSEP(i)\n`, or -1 when its separator never came. */
+function opening(s: string, sep: string): number {
+  const open = `\n${sep}\n`;
+  const at = s.indexOf(open);
+  return at < 0 ? -1 : at + open.length;
 }
 
 /**
  * One stream of several jobs cut at their separators: job i's bytes lie between `\nSEP(i)\n` and the
  * next job's separator (whose leading newline is ours). A job whose separator never came got nothing.
+ * No job can print another's separator: each is made of a secret only the host's shell holds (see runAll).
  */
-function split(s: string, n: number, sep: (i: number) => string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const open = `\n${sep(i)}\n`;
-    const at = s.indexOf(open);
-    if (at < 0) {
-      out.push('');
-      continue;
-    }
-    const from = at + open.length;
-    const next = i + 1 < n ? s.indexOf(`\n${sep(i + 1)}\n`, from) : -1;
-    out.push(next < 0 ? s.slice(from) : s.slice(from, next));
-  }
-  return out;
+function split(s: string, seps: string[]): string[] {
+  return seps.map((sep, i) => {
+    const from = opening(s, sep);
+    if (from < 0) return '';
+    const next = i + 1 < seps.length ? s.indexOf(`\n${seps[i + 1]}\n`, from) : -1;
+    return next < 0 ? s.slice(from) : s.slice(from, next);
+  });
 }
 
 export class MuxSession implements RemoteSession {
@@ -89,7 +92,7 @@ export class MuxSession implements RemoteSession {
    */
   run(script: string, timeoutSec = this.commandTimeout, opts: RunOptions = {}): Promise<RunResult> {
     return new Promise<RunResult>((resolve, reject) => {
-      this.batch.push({ script, timeoutSec, opts, resolve, reject, nonce: newNonce() });
+      this.batch.push({ script, timeoutSec, opts, resolve, reject });
       if (this.batch.length === 1)
         setImmediate(() => {
           const jobs = [...this.batch.filter((j) => !j.opts.behind), ...this.batch.filter((j) => j.opts.behind)];
@@ -99,19 +102,30 @@ export class MuxSession implements RemoteSession {
     });
   }
 
-  private async runAll(jobs: Job[]): Promise<void> {
+  /**
+   * The jobs through one ssh client. Each job's status marker and separators are made of a secret of its
+   * own (remote-run.ts), sent on ssh's stdin and read by the host's shell into a variable before any job
+   * runs: it is in no command line (/proc/PID/cmdline) and no environment, and every job's stdin is
+   * /dev/null, so no job can print another's separator or status and settle its result.
+   * The ssh client's cap is the sum of the jobs' caps: past it, the jobs whose status came are settled,
+   * the one whose section was being read gets the cap's error, and the rest run again in a batch of their own.
+   */
+  private async runAll(jobs: Job[], retry = true): Promise<void> {
     const label = `${this.host.name} (${this.host.user}@${this.host.address}:${this.host.port})`;
     if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
-    const mux = ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`];
+    const mux = ['-o', 'ControlMaster=no', '-o', controlOption(this.controlPath)];
+    const nonces = jobs.map(() => newNonce());
+    const seps = nonces.map((n) => `hactl-job-${n}`);
+    const vars = jobs.map((_, i) => `hactl_n${i}`);
     // One job: as it always ran. Several: each starts with a separator on both streams (a newline first,
-    // so that the previous job's last bytes stay its own), unforgeable as the status marker is.
-    const sep = newNonce();
-    const mark = (i: number) => `hactl-job-${sep}-${i}`;
+    // so that the previous job's last bytes stay its own).
     const parts = jobs.map((j, i) => {
-      const run = withExitStatus(remoteDeadline(j.script, j.timeoutSec), j.nonce, i === jobs.length - 1);
-      return jobs.length === 1 ? run : `printf '\\n%s\\n' ${mark(i)}; printf '\\n%s\\n' ${mark(i)} >&2; ${run}`;
+      const script = `${remoteDeadline(j.script, j.timeoutSec)} </dev/null`;
+      const run = withExitStatus(script, `"$${vars[i]}"`, i === jobs.length - 1);
+      const sep = `hactl-job-"$${vars[i]}"`;
+      return jobs.length === 1 ? run : `printf '\\n%s\\n' ${sep}; printf '\\n%s\\n' ${sep} >&2; ${run}`;
     });
-    const remote = `printf '%s\\n' ${MARK}; ${parts.join('; ')}`;
+    const remote = `read -r ${vars.join(' ')} || exit 255; printf '%s\\n' ${MARK}; ${parts.join('; ')}`;
     const argv = [...sshArgv(this.host, this.connectTimeout).slice(1), ...mux, '--', this.host.address, remote];
     const silent = new AbortController();
     const quiet = setTimeout(() => silent.abort(), this.connectTimeout * 1000);
@@ -119,12 +133,22 @@ export class MuxSession implements RemoteSession {
     this.stop.signal.addEventListener('abort', stopAll, { once: true });
     const onLine = (l: string) => l === MARK && clearTimeout(quiet);
     const localSec = jobs.reduce((t, j) => t + j.timeoutSec, 0) + 7;
-    const what = `${this.host.name} ${jobs.map((j) => j.opts.what ?? describeCommand(j.script)).join(' + ')}`;
-    const cap = jobs.reduce((t, j) => t + (j.opts.cap ?? OUTPUT_CAP), 0);
+    const nameOf = (j: Job) => `${this.host.name} ${j.opts.what ?? describeCommand(j.script)}`;
+    const what = jobs.map(nameOf).join(' + ');
+    const capOf = (j: Job) => j.opts.cap ?? OUTPUT_CAP;
+    const cap = jobs.reduce((t, j) => t + capOf(j) + FRAMING, MARK.length + 1);
     let r;
     try {
       this.spawned++;
-      r = await runProcess('ssh', argv, { deadline: localSec, onLine, signal: silent.signal, cap, what });
+      r = await runProcess('ssh', argv, {
+        deadline: localSec,
+        onLine,
+        signal: silent.signal,
+        cap,
+        what,
+        partial: true,
+        input: `${nonces.join(' ')}\n`,
+      });
     } finally {
       clearTimeout(quiet);
       this.stop.signal.removeEventListener('abort', stopAll);
@@ -135,21 +159,34 @@ export class MuxSession implements RemoteSession {
       return new SshError(kind, this.host.name, `${label}: ${why} (through the shared connection)`);
     };
     if (this.stop.signal.aborted) throw new SshError('unreachable', this.host.name, `${label}: session closed`);
+    if (r.over && jobs.length === 1) throw new OutputCapError(capOf(jobs[0]!), nameOf(jobs[0]!));
     if (r.timedOut) throw fail('ssh-timeout', `remote command did not finish within ${localSec} s (local deadline)`);
     if (!up && silent.signal.aborted) throw fail('ssh-timeout', `no answer within ${this.connectTimeout} s`);
     const stdout = up ? r.stdout.slice(MARK.length + 1) : r.stdout;
-    const outs = jobs.length === 1 ? [stdout] : split(stdout, jobs.length, mark);
-    const errs = jobs.length === 1 ? [r.stderr] : split(r.stderr, jobs.length, mark);
+    const outs = jobs.length === 1 ? [stdout] : split(stdout, seps);
+    const errs = jobs.length === 1 ? [r.stderr] : split(r.stderr, seps);
+    // Past the ssh client's cap: the job whose section was being read when it passed (the last that began
+    // on that stream) gets the error, if that section alone reached its cap (else an earlier job took more
+    // than its own, and gets its error from its section: the job being read runs again, once); the jobs
+    // after it, and any whose status was lost in the cut, run again; a status that came does not make the
+    // cut section whole.
+    const overOuts = r.over === 'stdout' ? outs : errs;
+    const reading = r.over ? Math.max(0, ...seps.map((sep, i) => (overOuts[i] && overOuts[i] !== '' ? i : -1))) : -1;
+    const charged =
+      reading >= 0 && (!retry || Buffer.byteLength(overOuts[reading]!) >= capOf(jobs[reading]!)) ? reading : -1;
+    const again: Job[] = [];
     let failed: SshError | undefined;
     jobs.forEach((j, i) => {
+      if (i === charged) return j.reject(new OutputCapError(capOf(j), nameOf(j)));
       const raw = { transport: 'openssh' as const, code: r.code, signal: r.signal, stdout: outs[i]!, stderr: errs[i]! };
-      // One of several without its status line: the command ended before it did (a dead link).
-      const cut = jobs.length > 1 && exitStatusOf(errs[i]!, j.nonce).status === undefined;
-      const done = cut ? settleRun({ ...raw, code: 255 }, j.nonce) : settleRun(raw, j.nonce);
+      // One of several without its status line: the command ended before it did (a dead link, or the cap).
+      const cut = jobs.length > 1 && exitStatusOf(errs[i]!, nonces[i]!).status === undefined;
+      // Past the cap, the section being read is cut (its status may have come on the other stream).
+      if (r.over && (cut || i >= reading)) return again.push(j);
+      const done = cut ? settleRun({ ...raw, code: 255 }, nonces[i]!) : settleRun(raw, nonces[i]!);
       if (!done.ok) return j.reject((failed ??= fail(done.kind, `${done.why} (known_hosts: ${this.host.knownHosts})`)));
-      const cap = j.opts.cap ?? OUTPUT_CAP;
-      if (Buffer.byteLength(done.stdout) > cap || Buffer.byteLength(done.stderr) > cap)
-        return j.reject(new OutputCapError(cap, `${this.host.name} ${j.opts.what ?? describeCommand(j.script)}`));
+      if (Buffer.byteLength(done.stdout) > capOf(j) || Buffer.byteLength(done.stderr) > capOf(j))
+        return j.reject(new OutputCapError(capOf(j), nameOf(j)));
       j.resolve({
         code: done.code,
         signal: done.signal,
@@ -158,6 +195,7 @@ export class MuxSession implements RemoteSession {
         ms: Math.round(r.ms),
       });
     });
+    if (again.length) await this.runAll(again, false).catch((e: unknown) => again.forEach((j) => j.reject(e)));
   }
 
   /** Stops the commands still running (each is an ssh process of its own); the master stays. */

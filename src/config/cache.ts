@@ -3,14 +3,35 @@
 // `status` run spends. A run whose config is the same as one that loaded before gets that run's Config
 // back, and its warnings said again. "The same" is everything parseConfig reads: the file's path as given
 // and as resolved from the working directory, its text, the home directory (`~` in paths), the text of
-// every rule schema file it named, and this build of hactl (its version and the config code's own file).
-// Anything different, unreadable or not a copy we wrote: parsed afresh. Only a config that loaded is kept,
-// so a broken one is reported on every run. The copies live in the user's cache directory
-// ($XDG_CACHE_HOME/hactl, else ~/.cache/hactl; 0700, files 0600), one per config path, at most KEEP.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// every rule schema file it named, and this build of hactl (dist/build-id, a hash of the whole bundle and
+// the compiled schema that scripts/bundle.mjs writes; run from the sources under tsx there is no build id
+// and no cache). Anything different, unreadable or not a copy we wrote: parsed afresh. Only a config that
+// loaded is kept, so a broken one is reported on every run.
+// The copies live in the user's cache directory ($XDG_CACHE_HOME/hactl, else ~/.cache/hactl), one per
+// config path, at most KEEP. A kept Config is used without the schema's checks, and it holds the config's
+// secrets (webhook URLs and headers, tokens), so the directory and each copy must be ours alone: owned by
+// this user (the effective uid), no access for group or others, no symlink (lstat, and O_NOFOLLOW on
+// open); anything else and the cache is neither read nor written. A copy is written under a random temp
+// name opened O_EXCL (never through a symlink put there), then renamed. Not in stateDir, though that is
+// 0700 too: stateDir is only known once the config is parsed, which is what the cache saves.
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from './types.js';
 import { readSchemaFile } from './rules.js';
 import { VERSION } from '../version.js';
@@ -34,22 +55,48 @@ interface Entry {
 }
 
 /**
- * This build: the version, and the size and time of the config code's own file and of the compiled schema
- * (a rebuilt bundle writes both anew; the schema holds the defaults).
+ * This build's id (dist/build-id, written by scripts/bundle.mjs), or undefined: the sources run under tsx
+ * (no build: a changed module would not change any id), or a dist without the file.
  */
-function build(): string {
-  const files = [fileURLToPath(import.meta.url), fileURLToPath(packageFile('dist/validators/hactl.cjs'))];
-  return [
-    VERSION,
-    ...files.map((f) => {
-      try {
-        const s = statSync(f);
-        return `${s.size}:${s.mtimeMs}`;
-      } catch {
-        return '-';
-      }
-    }),
-  ].join(':');
+function build(): string | undefined {
+  if (import.meta.url.endsWith('.ts')) return undefined;
+  try {
+    const id = readFileSync(packageFile('dist/build-id'), 'utf8').trim();
+    return id ? `${VERSION}:${id}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ours alone: owned by the effective uid, nothing for group or others (a symlink is never lstat's `ours`). */
+function ours(s: Stats, kind: 'dir' | 'file'): boolean {
+  const uid = process.geteuid?.() ?? s.uid;
+  return (kind === 'dir' ? s.isDirectory() : s.isFile()) && s.uid === uid && (s.mode & 0o077) === 0;
+}
+
+/** The cache directory, made 0700 when missing; undefined when it is not ours alone (see the top). */
+function privateDir(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return ours(lstatSync(dir), 'dir') ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A kept copy's text, read without following a symlink; undefined unless it is ours alone. */
+function readPrivate(at: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(at, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    return ours(fstatSync(fd), 'file') ? readFileSync(fd, 'utf8') : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -81,12 +128,19 @@ export async function cachedConfig(
   parse: () => Promise<Parsed>,
   warn: (line: string) => void,
   dir = cacheDir(),
+  buildId = build(),
 ): Promise<{ config: Config; cached: boolean }> {
   const path = resolve(file);
-  const at = join(dir, nameOf(path));
-  const base = { file, path, home: homedir(), text, build: build() };
+  const usable = buildId === undefined ? undefined : privateDir(dir);
+  if (buildId === undefined || usable === undefined) {
+    const p = await parse();
+    for (const w of p.warnings) warn(w);
+    return { config: p.config, cached: false };
+  }
+  const at = join(usable, nameOf(path));
+  const base = { file, path, home: homedir(), text, build: buildId };
   try {
-    const e = JSON.parse(readFileSync(at, 'utf8')) as Entry;
+    const e = JSON.parse(readPrivate(at) ?? 'null') as Entry;
     const k = e?.key;
     const same =
       e?.version === 1 &&
@@ -116,13 +170,18 @@ export async function cachedConfig(
 }
 
 function keep(dir: string, at: string, json: string): void {
+  // Random (the global Web Crypto: no node:crypto to load), opened O_EXCL: never a file or symlink put there.
+  const tmp = `${at}.${crypto.getRandomValues(new Uint32Array(2)).join('-')}.tmp`;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const tmp = `${at}.${process.pid}.tmp`;
-    writeFileSync(tmp, json, { mode: 0o600 });
+    writeFileSync(tmp, json, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, at);
     prune(dir);
   } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not made */
+    }
     /* no copy this time: the next run parses again */
   }
 }
@@ -137,9 +196,15 @@ function plain(v: unknown): boolean {
   return (proto === Object.prototype || proto === null) && Object.values(v).every(plain);
 }
 
-/** At most KEEP copies: the least recently written go (tests make many configs in temporary dirs). */
+/**
+ * At most KEEP copies: the least recently written go (tests make many configs in temporary dirs); and temp
+ * files over an hour old, left by a run killed between write and rename.
+ */
 function prune(dir: string): void {
-  const files = readdirSync(dir).filter((f) => /^config-[0-9a-f]{8}\.json$/.test(f));
+  const names = readdirSync(dir);
+  for (const f of names.filter((n) => /^config-[0-9a-f]{8}\.json\.[0-9-]+\.tmp$/.test(n)))
+    if (Date.now() - statSync(join(dir, f)).mtimeMs > 3600_000) rmSync(join(dir, f), { force: true });
+  const files = names.filter((f) => /^config-[0-9a-f]{8}\.json$/.test(f));
   if (files.length <= KEEP) return;
   const dated = files.map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs })).sort((a, b) => a.t - b.t);
   for (const { f } of dated.slice(0, files.length - KEEP)) rmSync(join(dir, f), { force: true });

@@ -32,7 +32,13 @@ const READ_AWK = [
   'BEGIN { print "now", now }',
   '/^hb / { print; next }',
   '/^Filesystem/ { next }',
-  'NF >= 4 && res { n++; print "disk", (n == 1 ? "memory" : "runDir"), $2, $4 }',
+  // One df for both paths: one line per path, in order, when it succeeded ("df ok"); when it failed for
+  // one of them (its lines are then not known to be whose), each path is read again after its label.
+  '/^df ok$/ { for (i = 1; i <= n; i++) print "disk", (i == 1 ? "memory" : "runDir"), sz[i], av[i]; n = 0; next }',
+  '/^df each$/ { n = 0; each = 1; next }',
+  '/^dk / { lab = $2; next }',
+  'NF >= 4 && res && each { if (lab != "") print "disk", lab, $2, $4; lab = ""; next }',
+  'NF >= 4 && res { n++; sz[n] = $2; av[n] = $4 }',
   'END {',
   '  if (!res) exit',
   '  c = 0',
@@ -78,8 +84,15 @@ export function healthScript(config: Config, host: HostConfig): string {
       nearest('d1'),
       nearest('d2'),
     );
-    // Memory root first, then the run directory: awk names them in that order.
-    lines.push('  timeout 5 df -Pk -- "$d1" "$d2" 2>/dev/null');
+    // Memory root first, then the run directory: awk names them in that order once df said it read both.
+    // Else each alone, after its label (not again after a timeout: a hung filesystem would only hang again).
+    lines.push(
+      '  if timeout 5 df -Pk -- "$d1" "$d2" 2>/dev/null; then echo "df ok"',
+      '  elif [ $? -ne 124 ]; then echo "df each"',
+      '    echo "dk memory"; timeout 5 df -Pk -- "$d1" 2>/dev/null',
+      '    echo "dk runDir"; timeout 5 df -Pk -- "$d2" 2>/dev/null',
+      '  fi',
+    );
   }
   lines.push(`} | awk -v now="$(date +%s)" -v res=${res ? 1 : 0} ${shq(READ_AWK)}`, 'exit 0');
   return lines.join('\n');

@@ -37,14 +37,15 @@ export function alive(pid: number): boolean {
   }
 }
 
-let temps = 0;
 /**
  * A temp name beside `file`: `.NAME.PID.RAND.tmp`. The pid lets cleanTemps tell a dead writer's leftovers;
- * RAND, a count within this process, keeps two writes of one process apart (not node:crypto, whose loading
- * cost every run about 13 ms of CPU, issue 25; the directory is private, the name needs no secret).
+ * RAND is random (the global Web Crypto, which needs no node:crypto import and so costs a run nothing to
+ * load, issue 25). Not a count: a run killed between create and rename leaves `.NAME.PID.00000000.tmp`,
+ * and a later run given the same pid would meet it, fail its 'wx' open with EEXIST, and cleanTemps would
+ * keep it (that pid is alive again).
  */
 export function tempPath(file: string): string {
-  const n = (temps++ >>> 0).toString(16).padStart(8, '0');
+  const n = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, '0');
   return join(dirname(file), `.${basename(file)}.${process.pid}.${n}.tmp`);
 }
 

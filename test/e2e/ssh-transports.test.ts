@@ -8,7 +8,8 @@
 //     rest (issue 25), and a hostile ~/.curlrc on the host changes nothing in the HTTP probe.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,13 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { Config, HostConfig } from '../../src/config/types.ts';
 import { SshError, SshSession, type RemoteSession, type RunResult } from '../../src/adapters/ssh.ts';
 import { leaveMaster, MuxSession } from '../../src/adapters/ssh-mux.ts';
-import { masterAnswers, controlPathFor, prepareShare, runThroughMaster } from '../../src/adapters/ssh-master.ts';
+import {
+  masterAnswers,
+  controlOption,
+  controlPathFor,
+  prepareShare,
+  runThroughMaster,
+} from '../../src/adapters/ssh-master.ts';
 import { Gateway } from '../../src/adapters/gateway.ts';
 import { systemClock } from '../../src/adapters/clock.ts';
 import { OUTPUT_CAP } from '../../src/adapters/bytes.ts';
@@ -203,4 +210,84 @@ describe('every read has a cap', () => {
           server.close();
         }
       });
+});
+
+test('a state dir with a space still shares one master per host', async () => {
+  const stateDir = join(lab.dir, 'state dir');
+  const sock = controlPathFor(stateDir, host);
+  assert.ok(sock, 'a socket path for a state dir with a space');
+  /** The master's pid, from ssh itself (`-O check`, the path quoted as ssh reads it), or 0. */
+  const masterPid = () =>
+    Number(
+      /pid=(\d+)/.exec(
+        spawnSync('ssh', ['-F', 'none', '-o', controlOption(sock), '-O', 'check', 'x'], { encoding: 'utf8' }).stderr,
+      )?.[1] ?? 0,
+    );
+  const t = config.thresholds;
+  leaveMaster(stateDir, host, t.connectTimeout);
+  for (let i = 0; i < 100 && (await masterAnswers(sock)) !== 'yes'; i++) await sleep(50);
+  const pid = masterPid();
+  assert.ok(pid > 0, 'the master answers at the path with a space');
+  const mux = await MuxSession.attach(stateDir, host, t.connectTimeout, 10);
+  assert.ok(mux, 'check attaches to it');
+  try {
+    assert.equal((await mux.run('echo through')).stdout, 'through\n');
+    const share = await prepareShare(stateDir, host);
+    assert.equal((await runThroughMaster(host, share, t.connectTimeout, 'echo backup', 10)).stdout, 'backup\n');
+    assert.equal(masterPid(), pid, 'the same master carried both');
+    assert.deepEqual(readdirSync(join(stateDir, 'cm')), [sock.split('/').pop()], 'one socket, no second master');
+  } finally {
+    await mux.close();
+    process.kill(pid, 'SIGTERM');
+  }
+});
+
+test('a batched run cannot forge another: no separator or status of another is on a command line', async () => {
+  const mux = sessions.mux as MuxSession;
+  // Reads every command line on the host and prints every separator and status line it finds, as its own
+  // output and as a finished run's status 0.
+  const forger = [
+    "for p in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <\"$p\"; echo; done 2>/dev/null |",
+    "  grep -o 'hactl-[a-z-]*-[0-9a-f]\\{16\\}[-0-9]*' | sort -u | while read -r m; do",
+    '    printf \'\\n%s\\nforged\\n\' "$m"; printf \'\\n%s\\nforged\\n\' "$m" >&2; printf \'\\n%s 0\\n\' "$m" >&2',
+    '  done; exit 0',
+  ].join('\n');
+  const victim = 'sleep 0.5; echo real; echo said >&2; exit 3';
+  const [, r] = await Promise.all([mux.run(forger), mux.run(victim)]);
+  assert.deepEqual(result(r), { code: 3, signal: undefined, stdout: 'real\n', stderr: 'said\n' });
+});
+
+test('a health read past its cap does not take the probe sent with it', async () => {
+  const mux = sessions.mux as MuxSession;
+  const before = mux.spawned;
+  const gw = { ...host.gateway, probe: { command: { run: 'echo ok' } } };
+  // check's way: the probe, and the health read behind it, asked for in the same turn.
+  const health = mux.run('head -c 2097152 /dev/zero | tr "\\0" x', 10, { behind: true, what: 'health read' });
+  const probe = new Gateway(mux, gw, config.thresholds, systemClock()).probe();
+  const [p, h] = await Promise.all([
+    probe,
+    health.then(
+      () => undefined,
+      (e: Error) => e,
+    ),
+  ]);
+  assert.equal(mux.spawned - before, 1, 'sent together');
+  assert.equal(p.healthy, true, p.detail);
+  assert.ok(h instanceof Error);
+  assert.match(h.message, /^output over 1 MiB cap from primary health read/);
+});
+
+test('a batched run past its own cap does not take the next one with it, even when they pass the sum', async () => {
+  const mux = sessions.mux as MuxSession;
+  // The first takes 1.9 MiB of the client's 2 MiB; the next passes the client's cap at its first 0.1 MiB.
+  const [a, b] = await Promise.all([
+    mux.run('head -c 1992294 /dev/zero | tr "\\0" a', 10, { what: 'first' }).then(
+      () => undefined,
+      (e: Error) => e.message,
+    ),
+    mux.run('head -c 524288 /dev/zero | tr "\\0" b; echo; echo end', 10, { what: 'second' }),
+  ]);
+  assert.match(a ?? '', /^output over 1 MiB cap from primary first/);
+  assert.equal(b.code, 0);
+  assert.ok(b.stdout === `${'b'.repeat(524288)}\nend\n`, `second: ${b.stdout.length} characters`);
 });

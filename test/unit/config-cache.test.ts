@@ -1,13 +1,26 @@
 // Configs that loaded are kept between runs (src/config/cache.ts, issue 25): the same config gives the
 // same Config without parsing it again; anything parseConfig depends on that changed parses afresh, a
 // broken config is never kept, warnings are said on every run, and the copies are private.
-import { beforeEach, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedConfig } from '../../src/config/cache.ts';
-import { loadConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-config-cache-'));
@@ -50,6 +63,7 @@ async function load(): Promise<{ config: any; parsed: boolean; warnings: string[
     },
     (l) => warnings.push(l),
     cache,
+    'test-build',
   );
   return { config, parsed, warnings };
 }
@@ -105,16 +119,133 @@ test('warnings are said on every run, the kept copy is private, a damaged copy i
   assert.deepEqual(c.config.backup, a.config.backup);
 });
 
-test('loadConfig goes through the cache (XDG_CACHE_HOME)', async () => {
+/** loadConfig (from `from`) with XDG_CACHE_HOME in this test's directory. */
+async function viaXdg(from: string, xdg: string): Promise<any[]> {
   const old = process.env.XDG_CACHE_HOME;
-  process.env.XDG_CACHE_HOME = join(dir, 'xdg');
+  process.env.XDG_CACHE_HOME = xdg;
   try {
-    const c = await loadConfig(file);
-    assert.equal(c.thresholds.connectTimeout, 7);
-    assert.equal(readdirSync(join(dir, 'xdg', 'hactl')).length, 1);
-    assert.deepEqual(await loadConfig(file), c);
+    const { loadConfig: load } = (await import(from)) as typeof import('../../src/config/load.ts');
+    return [await load(file), await load(file)];
   } finally {
     if (old === undefined) delete process.env.XDG_CACHE_HOME;
     else process.env.XDG_CACHE_HOME = old;
   }
+}
+
+test('the built loadConfig goes through the cache (XDG_CACHE_HOME), keyed by the build id', async () => {
+  const xdg = join(dir, 'xdg');
+  const [a, b] = await viaXdg('../../dist/config/load.js', xdg);
+  assert.equal(a.thresholds.connectTimeout, 7);
+  assert.equal(readdirSync(join(xdg, 'hactl')).length, 1);
+  assert.deepEqual(b, a);
+  const [kept] = readdirSync(join(xdg, 'hactl'));
+  const id = readFileSync(new URL('../../dist/build-id', import.meta.url), 'utf8').trim();
+  assert.match(JSON.parse(readFileSync(join(xdg, 'hactl', kept!), 'utf8')).key.build, new RegExp(`:${id}$`));
+});
+
+test('run from the sources (tsx): no build id, no cache (a changed parse.ts or rules.ts is never stale)', async () => {
+  const xdg = join(dir, 'xdg-src');
+  const [a] = await viaXdg('../../src/config/load.ts', xdg);
+  assert.equal(a.thresholds.connectTimeout, 7);
+  assert.equal(existsSync(join(xdg, 'hactl')) ? readdirSync(join(xdg, 'hactl')).length : 0, 0);
+});
+
+test('another build id parses afresh', async () => {
+  await load();
+  const { cachedConfig: cc } = await import('../../src/config/cache.ts');
+  let parsed = false;
+  const parse = async () => ((parsed = true), { config: {} as any, warnings: [], schemas: [] });
+  const text = readFileSync(file, 'utf8');
+  await cc(file, text, parse, () => undefined, cache, 'another-build');
+  assert.equal(parsed, true);
+});
+
+describe('a cache that is not ours alone is neither read nor written', () => {
+  /** A kept copy whose Config someone changed: the bot's apiRoot elsewhere. */
+  const forge = (at: string) => {
+    const e = JSON.parse(readFileSync(at, 'utf8'));
+    e.config.forged = true;
+    return JSON.stringify(e);
+  };
+  const kept = () =>
+    join(
+      cache,
+      readdirSync(cache).find((f) => f.endsWith('.json'))!,
+    );
+
+  test('a cache directory others may write (0777)', async () => {
+    await load();
+    writeFileSync(kept(), forge(kept()));
+    chmodSync(cache, 0o777);
+    const r = await load();
+    assert.equal(r.parsed, true);
+    assert.equal(r.config.forged, undefined);
+    const before = readFileSync(kept(), 'utf8');
+    await load();
+    assert.equal(readFileSync(kept(), 'utf8'), before, 'nothing written there either');
+  });
+
+  test('a kept copy others may read or write (0644)', async () => {
+    await load();
+    writeFileSync(kept(), forge(kept()));
+    chmodSync(kept(), 0o644);
+    const r = await load();
+    assert.equal(r.parsed, true);
+    assert.equal(r.config.forged, undefined);
+  });
+
+  test('a cache directory or a copy owned by another user', async (t) => {
+    if (process.geteuid?.() !== 0) return t.skip('needs root to chown');
+    await load();
+    writeFileSync(kept(), forge(kept()));
+    chownSync(kept(), 65534, 65534);
+    assert.equal((await load()).config.forged, undefined);
+    rmSync(cache, { recursive: true, force: true });
+    await load();
+    writeFileSync(kept(), forge(kept()));
+    chownSync(cache, 65534, 65534);
+    const r = await load();
+    assert.equal(r.parsed, true);
+    assert.equal(r.config.forged, undefined);
+  });
+
+  test('a kept copy that is a symlink (to a forged copy elsewhere)', async () => {
+    await load();
+    const elsewhere = join(dir, 'elsewhere.json');
+    writeFileSync(elsewhere, forge(kept()), { mode: 0o600 });
+    const name = kept();
+    rmSync(name);
+    symlinkSync(elsewhere, name);
+    const r = await load();
+    assert.equal(r.parsed, true);
+    assert.equal(r.config.forged, undefined);
+  });
+
+  test('a cache directory that is a symlink', async () => {
+    await load();
+    writeFileSync(kept(), forge(kept()));
+    const real = join(dir, 'real-cache');
+    rmSync(real, { recursive: true, force: true });
+    renameSync(cache, real);
+    symlinkSync(real, cache);
+    const r = await load();
+    assert.equal(r.parsed, true);
+    assert.equal(r.config.forged, undefined);
+    rmSync(cache);
+    mkdirSync(cache, { mode: 0o700 });
+  });
+});
+
+test('a temp copy left by a killed run goes once it is an hour old', async () => {
+  await load();
+  const [kept] = readdirSync(cache);
+  const old = join(cache, `${kept}.1-2.tmp`);
+  const fresh = join(cache, `${kept}.3-4.tmp`);
+  writeFileSync(old, '{', { mode: 0o600 });
+  writeFileSync(fresh, '{', { mode: 0o600 });
+  utimesSync(old, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+  write('thresholds: {connectTimeout: 8s}');
+  await load();
+  assert.equal(existsSync(old), false);
+  assert.equal(existsSync(fresh), true);
 });

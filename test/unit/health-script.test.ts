@@ -70,3 +70,38 @@ test('a handful of processes on the host, not one per value', (t) => {
   // sh, date, stat, timeout, df, awk (the shell's pipeline subshell runs no program of its own)
   assert.ok(pids.size <= 6, `${pids.size} processes ran a program: ${[...pids].join(' ')}`);
 });
+
+test('df failing for the memory root: the run directory is not labelled memory', () => {
+  // A df that cannot read the memory root (a stale mount, no permission) and reads the rest.
+  const bin = join(home, 'bin');
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(join(home, 'memroot'), { recursive: true });
+  const df = join(bin, 'df');
+  writeFileSync(
+    df,
+    [
+      '#!/bin/sh',
+      'rc=0; set -- "$@"; args=""',
+      'for a in "$@"; do case "$a" in *memroot) echo "df: $a: Permission denied" >&2; rc=1;; esac; done',
+      'real=$(PATH=/usr/bin:/bin command -v df)',
+      'for a in "$@"; do case "$a" in *memroot | -*) ;; *)',
+      '  "$real" -Pk -- "$a" | { [ -n "$hd" ] && tail -n +2 || cat; }; hd=1;;',
+      'esac; done',
+      'exit $rc',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  const c = { ...config(true), memory: { root: 'memroot' } };
+  const r = spawnSync('sh', ['-c', healthScript(c, host)], {
+    encoding: 'utf8',
+    env: { ...process.env, HOME: home, PATH: `${bin}:${process.env.PATH}` },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const h = parseHealth(r.stdout);
+  assert.deepEqual(
+    h.disks.map((d) => d.label),
+    ['runDir'],
+    r.stdout,
+  );
+});
