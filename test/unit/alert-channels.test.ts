@@ -168,7 +168,7 @@ describe('issue 22 acceptance, through the folds and every channel', () => {
     const f = foldGuard(undefined, o, plan, { ok: false, detail: 'systemctl timed out' }, new Date(), '[t]');
     await new Alerts(c).send(f.alert!);
     assert.match(tg.texts()[0]!, /^\[t\] 🔴 pc1 holds no live serving permit and its guard could NOT stop its gateway/);
-    assert.match(rx.at(D)[0]!.body.content, /^\[t\] 🔴 \*\*CRITICAL\*\*: pc1 is isolated/);
-    assert.match(rx.at(S)[0]!.body.blocks[0].text.text, /^\[t\] 🔴 \*CRITICAL\*: pc1 is isolated/);
+    assert.match(rx.at(D)[0]!.body.content, /^\[t\] 🔴 \*\*CRITICAL\*\*: pc1 holds no live serving permit/);
+    assert.match(rx.at(S)[0]!.body.blocks[0].text.text, /^\[t\] 🔴 \*CRITICAL\*: pc1 holds no live serving permit/);
   });
 });
