@@ -1,7 +1,12 @@
-// The outbox (src/state/outbox.ts) over random sequences (fast-check): events raised, channels
-// answering ok, refusing for good (400) or failing for now (5xx), runs draining in between.
-// Property: every event the lifecycle let out reaches every channel exactly once (or is given
-// up by that channel after a permanent refusal), none twice, none lost, whatever the order.
+// The outbox (src/state/outbox.ts) and its sender (Alerts.drain, src/adapters/alerts.ts) over
+// random sequences (fast-check): events raised; runs draining, alone or two at once; channels
+// answering ok, refusing for good (400) or failing for now; a run that dies between a send and
+// its record; an outbox section that stays busy past its wait when a delivery is recorded; and,
+// in some sequences, a channel that cannot work at all (no URL).
+// Property: every event the lifecycle let out reaches every working channel exactly once (or is
+// given up there after a permanent refusal) — more than once only after a run died between the
+// send and its record — none lost; and every event the broken channel lacks counts its failed
+// tries there, so the outbox's cap can drop it (review #4, #5, #9).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,17 +14,37 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Outbox } from '../../dist/state/outbox.js';
+import { withFileLock } from '../../dist/state/lock.js';
+import { LockedError } from '../../dist/errors.js';
+import { Alerts } from '../../dist/adapters/alerts.js';
 import { event } from '../../dist/alerts/events.js';
+import { config } from './helpers.ts';
 
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-const CHANNELS = ['telegram', 'webhook-1'];
+const CHANNELS = ['chan-a', 'chan-b'];
 const POLICY = { repeatEvery: 3600, maxRepeats: 2, resolveAfter: 0 };
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 
-describe('outbox: exactly once per channel over random sequences', () => {
+type Fault = 'locked' | 'crash';
+/** The real outbox, whose next records can fail as a busy section (LockedError) or a run that dies. */
+class FaultyOutbox extends Outbox {
+  faults: Fault[] = [];
+  crashed = 0;
+  override async record(...args: Parameters<Outbox['record']>): Promise<void> {
+    const f = this.faults.shift();
+    if (f === 'crash') {
+      this.crashed++;
+      throw new Error('the run died between the send and its record');
+    }
+    if (f === 'locked') throw new LockedError(`${this.file}.lock: held by another run, for more than 10 s`);
+    return super.record(...args);
+  }
+}
+
+describe('outbox: exactly once per channel over random sequences, through the real drain', () => {
   const raise = fc.record({
     op: fc.constant('raise'),
     key: fc.constantFrom('service', 'both-down', 'standby-lost:pc2', null),
@@ -30,52 +55,99 @@ describe('outbox: exactly once per channel over random sequences', () => {
     op: fc.constant('drain'),
     channel: fc.constantFrom(...CHANNELS),
     answers: fc.array(fc.constantFrom('ok', 'ok', 'ok', 'permanent', 'temporary'), { maxLength: 6 }),
+    runs: fc.constantFrom(1, 1, 2),
+    fault: fc.constantFrom(undefined, undefined, 'locked', 'crash'),
   });
 
   test('every event let out reaches every channel once, or is given up there for good', async () => {
+    const cfg = await config({ alerts: { prefix: '[t]' } });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(raise, drain), { minLength: 1, maxLength: 25 }), async (steps) => {
-        const dir = mkdtempSync(join(tmpdir(), 'hactl-outbox-prop-'));
-        dirs.push(dir);
-        const box = new Outbox(dir);
-        /** Per channel and event id: deliveries and give-ups seen. */
-        const got = new Map<string, number>();
-        const seen = new Set<string>();
-        let t = 0;
-        const note = async () => (await box.list()).filter((p) => !p.raw).forEach((p) => seen.add(p.id));
-        const send = async (channel: string, answers: string[]) => {
-          for (let i = 0; ; i++) {
-            const m = await box.nextFor(channel);
-            if (!m) return;
-            const a = answers[i] ?? 'ok';
-            if (a === 'temporary') {
-              await box.record(m.id, channel, { ok: false, permanent: false, message: '502' }, CHANNELS);
-              return; // the channel stops for this run
-            }
-            const k = `${channel}/${m.id}`;
-            got.set(k, (got.get(k) ?? 0) + 1);
-            const r =
-              a === 'ok' ? { ok: true as const } : { ok: false as const, permanent: true as const, message: '400' };
-            await box.record(m.id, channel, r, CHANNELS);
-          }
-        };
-        for (const s of steps as any[]) {
-          t += 60;
-          if (s.op === 'raise') {
-            const at = new Date(T0 + t * 1000);
-            const e = event(s.kind, 'high', s.key ? s.phase : 'notice', `${s.kind} at ${t}`, at, {
-              ...(s.key ? { key: s.key } : {}),
+      fc.asyncProperty(
+        fc.array(fc.oneof(raise, drain), { minLength: 1, maxLength: 20 }),
+        fc.boolean(),
+        async (steps, withBroken) => {
+          const dir = mkdtempSync(join(tmpdir(), 'hactl-outbox-prop-'));
+          dirs.push(dir);
+          const box = new FaultyOutbox(dir, 10_000);
+          /** Per channel and event id: deliveries and give-ups seen. */
+          const got = new Map<string, number>();
+          const gaveUp = new Set<string>();
+          const seen = new Set<string>();
+          const script: Record<string, string[]> = Object.fromEntries(CHANNELS.map((c) => [c, []]));
+          const fake = (id: string) => ({
+            id,
+            name: 'webhook',
+            timeoutMs: 1000,
+            async send(e: any, mid: string) {
+              seen.add(mid);
+              const a = script[id]!.shift() ?? 'ok';
+              const k = `${id}/${mid}`;
+              const short = /\[shortened: /.test(e.message);
+              if (a === 'ok') {
+                got.set(k, (got.get(k) ?? 0) + 1);
+                return { ok: true };
+              }
+              if (short) gaveUp.add(k);
+              if (a === 'permanent') return { ok: false, permanent: true, message: '400' };
+              return { ok: false, permanent: false, message: 'no answer', timeout: true };
+            },
+          });
+          const channels = CHANNELS.map(fake);
+          const broken = { ...fake('broken'), problem: 'alerts.webhooks[2]: no URL (set HOOK_URL)' };
+          const run = () => {
+            const a = new Alerts(cfg);
+            Object.defineProperty(a, 'outbox', { value: box });
+            (a.channels as any[]).push(...channels, ...(withBroken ? [broken] : []));
+            return a.flush().catch((e: Error) => {
+              if (!/the run died/.test(e.message)) throw e;
             });
-            await box.prepare([e], { policy: POLICY, now: at });
-            await note();
-          } else await send(s.channel, s.answers);
-        }
-        for (const c of CHANNELS) await send(c, []);
-        for (const id of seen) {
-          for (const c of CHANNELS) assert.equal(got.get(`${c}/${id}`), 1, `${id} on ${c}`);
-        }
-        assert.deepEqual(await box.list(), [], 'nothing left, nothing lost');
-      }),
+          };
+          /** After a run died, its other channels may still be draining: wait for every sender lock. */
+          const settled = () =>
+            Promise.all(CHANNELS.map((c) => withFileLock(box.senderLock(c), async () => undefined, 10_000)));
+          const note = async () => (await box.list()).filter((p) => !p.raw).forEach((p) => seen.add(p.id));
+          let t = 0;
+          for (const s of steps as any[]) {
+            t += 60;
+            if (s.op === 'raise') {
+              const at = new Date(T0 + t * 1000);
+              const e = event(s.kind, 'high', s.key ? s.phase : 'notice', `${s.kind} at ${t}`, at, {
+                ...(s.key ? { key: s.key } : {}),
+              });
+              await box.prepare([e], { policy: POLICY, now: at });
+              await note();
+            } else {
+              script[s.channel] = [...s.answers];
+              if (s.fault) box.faults = [s.fault];
+              await Promise.all(Array.from({ length: s.runs }, run));
+              await settled();
+              box.faults = [];
+              for (const c of CHANNELS) script[c] = [];
+            }
+          }
+          await run(); // the channels answer: everything left goes out
+          await settled();
+          for (const id of seen) {
+            for (const c of CHANNELS) {
+              const k = `${c}/${id}`;
+              const n = got.get(k) ?? 0;
+              if (gaveUp.has(k) && n === 0) continue;
+              assert.ok(n >= 1, `${id} lost on ${c}`);
+              assert.ok(n <= 1 + box.crashed, `${id} sent ${n} times on ${c} (runs died: ${box.crashed})`);
+            }
+          }
+          const left = (await box.list()).filter((p) => !p.raw);
+          if (!withBroken) assert.deepEqual(left, [], 'nothing left, nothing lost');
+          for (const p of left) {
+            assert.ok(
+              CHANNELS.every((c) => p.done?.includes(c)),
+              'only the broken channel lacks it',
+            );
+            assert.ok((p.channels?.broken?.tries ?? 0) >= 1, 'a failed try on the broken channel: the cap applies');
+            assert.match(p.lastError ?? '', /broken: .*no URL/);
+          }
+        },
+      ),
       { numRuns: 25 },
     );
   });
