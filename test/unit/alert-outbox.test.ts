@@ -18,6 +18,8 @@ import { withFileLock } from '../../dist/state/lock.js';
 import { LockedError } from '../../dist/errors.js';
 import { Alerts } from '../../dist/adapters/alerts.js';
 import { event } from '../../dist/alerts/events.js';
+import { recordRun } from '../../dist/backup/record.js';
+import { crashed } from '../../dist/backup/plan.js';
 import { config } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -189,6 +191,42 @@ describe('outbox: from an older hactl', () => {
         ['dropped', '[t] 🔴 FAILOVER FAILED — x'],
         ['failover-done', 'pc1 OFFLINE'],
       ],
+    );
+  });
+});
+
+describe("a domain's events are queued before its record is written (review #1)", () => {
+  /** An outbox that cannot take events for a while (its section busy past the wait, a full disk). */
+  class StuckOutbox extends Outbox {
+    stuck = false;
+    override add(...events: Parameters<Outbox['add']>): Promise<void> {
+      if (this.stuck) return Promise.reject(new LockedError(`${this.file}.lock: held, for more than 30 s`));
+      return super.add(...events);
+    }
+  }
+  test('backup: a resolve the outbox could not take is raised again by the next run, never lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-raise-order-'));
+    dirs.push(dir);
+    const cfg = await config({ stateDir: dir, alerts: { prefix: '[t]' } });
+    const alerts = new Alerts(cfg);
+    const box = new StuckOutbox(dir);
+    Object.defineProperty(alerts, 'outbox', { value: box });
+    // As src/commands/backup-tier.ts records a run: the alert queued inside the record's section.
+    const runOnce = (o: any, s: number) =>
+      recordRun(cfg, o, { tier: 't1', prefix: '[t]', now: new Date(T0 + s * 1000), ms: 1 }, (e: any) =>
+        alerts.queue([e]),
+      );
+    const failed = await runOnce(crashed('t1', 'host b unreachable'), 0);
+    assert.equal(failed?.phase, 'open');
+    const ok = { result: 'ok', line: 'OK: snapshot s1', snapshot: 's1', files: 1, bytes: 1, sent: 1 };
+    box.stuck = true;
+    await assert.rejects(runOnce(ok, 60), LockedError, 'the error is not swallowed');
+    box.stuck = false;
+    const again = await runOnce(ok, 120);
+    assert.equal(again?.phase, 'resolve', 'the record still held the problem: the resolve is raised again');
+    assert.deepEqual(
+      (await box.list()).map((p) => p.event.phase),
+      ['open', 'resolve'],
     );
   });
 });
