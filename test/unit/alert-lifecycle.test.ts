@@ -301,8 +301,19 @@ describe('the folds raise typed events', () => {
         sent.push(...r.send);
       }
     };
-    const state: any = initialState(T0);
-    state.failover = { attempts: 3, lastAttemptAt: T0.toISOString(), escalatedAt: null, lastResult: 'failed' };
+    // Three failed automatic failovers, recorded as hactl records them (foldMove), reach the escalation.
+    const failing: any = {
+      kind: 'failover',
+      cause: 'unreachable',
+      by: { auto: true, who: 'hactl --auto on w' },
+      steps: [{ op: 'record', serving: 'standby' }],
+      rollback: [],
+      reason: 'pc1 unreachable',
+    };
+    const failed: any = { ok: false, outcomes: [], failed: { op: 'start', detail: 'pc2: start timed out' } };
+    let state: any = initialState(T0);
+    for (let i = 0; i < 3; i++) state = foldMove(cfg, state, failing, failed, T0, T0).state;
+    assert.equal(state.failover.attempts, 3);
     const hold = foldHold(
       cfg,
       state,
