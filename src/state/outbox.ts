@@ -18,6 +18,7 @@ import { setAsideEvent } from '../alerts/protection.js';
 import { decide, tick, type AlertPolicy, type Ledger } from '../alerts/incident.js';
 import { event, type HactlEvent } from '../alerts/events.js';
 import { redactEvent } from '../alerts/secrets.js';
+import { cut } from '../alerts/render.js';
 
 /** Failed events kept at most: a channel that stays down for days must not grow the outbox without end. */
 export const MAX_PENDING = 500;
@@ -222,7 +223,7 @@ export class Outbox {
         p.done = [...new Set([...(p.done ?? []), channel])];
       } else {
         st.tries++;
-        st.lastError = r.message.slice(0, 500);
+        st.lastError = cut(r.message, 500);
         p.tries++;
         p.lastError = `${channel}: ${st.lastError}`;
         if (r.permanent) {
