@@ -9,7 +9,7 @@
 // tries there, so the outbox's cap can drop it (review #4, #5, #9).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -20,6 +20,8 @@ import { Alerts } from '../../dist/adapters/alerts.js';
 import { event } from '../../dist/alerts/events.js';
 import { recordRun } from '../../dist/backup/record.js';
 import { crashed } from '../../dist/backup/plan.js';
+import { runMemoryStep } from '../../dist/memory/steps.js';
+import { Reporter } from '../../dist/output.js';
 import { config } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -227,6 +229,32 @@ describe("a domain's events are queued before its record is written (review #1)"
     assert.deepEqual(
       (await box.list()).map((p) => p.event.phase),
       ['open', 'resolve'],
+    );
+  });
+
+  test('memory: a problem the outbox could not take is raised again by the next sync-back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-raise-order-'));
+    dirs.push(dir);
+    // Both hosts on a closed local port: the sync-back fails at once (connection refused).
+    const host = { address: '127.0.0.1', port: 1, user: 'claw', key: '/k', knownHosts: '/kh' };
+    const cfg = await config({
+      stateDir: dir,
+      hosts: { pc1: host, pc2: host },
+      memory: { enabled: true, root: '.openclaw', include: ['workspace/**'] },
+    });
+    const out = new Reporter({} as any);
+    // The outbox cannot be written (its lock path is taken by a directory): the event cannot be queued.
+    mkdirSync(join(dir, 'outbox.json.lock'));
+    const first = await runMemoryStep(cfg, { op: 'sync-back' } as any, out);
+    assert.equal(first.ok, false);
+    assert.match(first.detail, /alert not queued, memory record not updated/, 'said, not swallowed');
+    assert.equal(existsSync(join(dir, 'memory.json')), false, 'the record is not written without its event');
+    rmSync(join(dir, 'outbox.json.lock'), { recursive: true });
+    await runMemoryStep(cfg, { op: 'sync-back' } as any, out);
+    const box = JSON.parse(readFileSync(join(dir, 'outbox.json'), 'utf8'));
+    assert.deepEqual(
+      box.pending.map((p: any) => `${p.event.kind}/${p.event.phase}`),
+      ['memory-problem/open'],
     );
   });
 });
