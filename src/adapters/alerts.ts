@@ -135,7 +135,7 @@ const MAX_ROUNDS = 20;
 /** The sender lock's staleness for a holder on another host; on this host a dead holder frees it at once. */
 const SENDER_STALE_MS = 30 * 60_000;
 /** Tries to record a delivery when the outbox's section stays busy past its wait. */
-const RECORD_TRIES = 3;
+const RECORD_TRIES = 2;
 
 export class Alerts {
   readonly outbox: Outbox;
