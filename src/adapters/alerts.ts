@@ -7,14 +7,15 @@
 // - a temporary failure (429 with retry_after, 5xx) is retried with backoff within the
 //   run, then left for the next run (a timeout is not retried in the run: it already
 //   waited its whole deadline); the channel stops for this run, the others go on.
-// Webhook URLs and secrets are registered for redaction first; the rendered text is redacted
-// on its way out (state keeps events as they are).
+// Webhook URLs and secrets are registered for redaction first; an event's values are redacted
+// before it is rendered (a cut or an escape must never split a secret) and when it is queued.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config, WebhookConfig } from '../config/types.js';
 import { LockedError } from '../errors.js';
 import { addSecret, redact } from '../output.js';
 import { redactValues } from '../state/files.js';
+import { redactEvent } from '../alerts/secrets.js';
 import { Outbox, type DeliveryResult, type Pending } from '../state/outbox.js';
 import { withFileLock } from '../state/lock.js';
 import type { AlertPolicy } from '../alerts/incident.js';
@@ -54,7 +55,8 @@ export interface Channel {
   timeoutMs: number;
   /** Set when it cannot work (no token, no URL): every event waits for it. */
   problem?: string;
-  send(e: HactlEvent): Promise<Sent>;
+  /** `id`: the outbox's, the same on every try, so a receiver can drop a repeat. */
+  send(e: HactlEvent, id?: string): Promise<Sent>;
 }
 
 /** A webhook's URL from the config or its variable; registered as a secret before anything can print it. */
@@ -89,8 +91,9 @@ function webhookChannel(w: WebhookConfig, i: number, config: Config, source: str
     name: w.format === 'generic' ? 'webhook' : w.format,
     timeoutMs: timeout * 1000,
     problem,
-    async send(e) {
-      const payload = redactValues(webhookPayload(w.format, e, config.alerts.prefix, e.source ?? source));
+    async send(e, id) {
+      const ev = redactEvent(e);
+      const payload = redactValues(webhookPayload(w.format, ev, config.alerts.prefix, ev.source ?? redact(source), id));
       const r = await postWebhook(url!, payload, timeout, headers);
       if (r.ok) return { ok: true };
       const message = r.error ?? 'webhook failed';
@@ -111,7 +114,7 @@ export function channelsOf(config: Config, source: string, env = process.env): C
       name: 'telegram',
       timeoutMs: tg.timeout * 1000,
       problem,
-      send: (e) => sendTelegram(config, token!, redact(telegramText(e, config.alerts.prefix))),
+      send: (e) => sendTelegram(config, token!, redact(telegramText(redactEvent(e), config.alerts.prefix))),
     });
   }
   (config.alerts.webhooks ?? []).forEach((w, i) => out.push(webhookChannel(w, i, config, source, env)));
@@ -131,6 +134,8 @@ const MAX_INLINE_WAIT_S = 5;
 const MAX_ROUNDS = 20;
 /** The sender lock's staleness for a holder on another host; on this host a dead holder frees it at once. */
 const SENDER_STALE_MS = 30 * 60_000;
+/** Tries to record a delivery when the outbox's section stays busy past its wait. */
+const RECORD_TRIES = 2;
 
 export class Alerts {
   readonly outbox: Outbox;
@@ -174,25 +179,49 @@ export class Alerts {
     return report;
   }
 
+  /**
+   * Queue events without sending them: a fold's events go into the outbox BEFORE the record
+   * that says they were raised is written (then flush). A run that dies in between, or an outbox
+   * that cannot be written (the error is thrown, not swallowed: the record is then not written
+   * and the next run raises them again), never loses an open or a resolve.
+   */
+  async queue(events: HactlEvent[]): Promise<void> {
+    if (this.dryRun || !events.length) return;
+    await this.outbox.add(...events.map((e) => (e.source ? e : { ...e, source: this.source })));
+  }
+
   /** One channel: send what it lacks, oldest first, under its sender lock; then look again. */
   private async drain(c: Channel, ids: string[], delivered: Set<string>, report: AlertReport): Promise<void> {
     const mine = (report.channels[c.id] = { sent: 0 } as { sent: number; error?: string });
     if (c.problem) {
       mine.error = c.problem;
+      // A failed try on each event it lacks: status says why, and the outbox's cap can drop them.
+      await this.outbox.failAll(c.id, c.problem);
       return;
     }
     const skip = new Set<string>();
     for (let round = 0; round < MAX_ROUNDS; round++) {
       let stop = false;
+      let holding = false;
       try {
         await withFileLock(
           this.outbox.senderLock(c.id),
           async () => {
+            holding = true;
             for (;;) {
               const m = await this.outbox.nextFor(c.id, skip);
               if (!m) return;
               const r = await this.deliver(c, m);
-              await this.outbox.record(m.id, c.id, r, ids);
+              const unrecorded = await this.recordOrSay(m.id, c.id, r, ids);
+              if (unrecorded) {
+                // Sent but not on record: the next run sends it again (at least once; the id
+                // lets a receiver drop the repeat). Said, and this channel stops for this run.
+                mine.error = unrecorded;
+                report.errors.push(unrecorded);
+                if (r.ok) delivered.add(m.id);
+                stop = true;
+                return;
+              }
               if (r.ok) {
                 mine.sent++;
                 delivered.add(m.id);
@@ -210,7 +239,9 @@ export class Alerts {
           SENDER_STALE_MS,
         );
       } catch (e) {
-        if (e instanceof LockedError) return; // another run is sending here: it looks again after it releases
+        // Only a sender lock we could not take means "another run is sending here" (it looks
+        // again after it releases); any error once we held it is ours to report.
+        if (e instanceof LockedError && !holding) return;
         throw e;
       }
       // Released: an event queued while we held the lock (its run found the lock taken) is ours to send.
@@ -218,19 +249,40 @@ export class Alerts {
     }
   }
 
+  /** Records a delivery, once more if the outbox's section was busy; the error's words if it never was. */
+  private async recordOrSay(
+    id: string,
+    channel: string,
+    r: DeliveryResult,
+    ids: string[],
+  ): Promise<string | undefined> {
+    let last: unknown;
+    for (let i = 0; i < RECORD_TRIES; i++) {
+      try {
+        await this.outbox.record(id, channel, r, ids);
+        return undefined;
+      } catch (e) {
+        if (!(e instanceof LockedError)) throw e;
+        last = e;
+      }
+    }
+    const what = r.ok ? 'delivered' : 'tried';
+    return `${channel}: alert ${id} ${what} but not recorded (${(last as Error).message}): it may be sent again`;
+  }
+
   /** One event on one channel: its retries, and its short form when the full one is refused for good. */
   private async deliver(c: Channel, m: Pending): Promise<DeliveryResult> {
-    let r = await c.send(m.event);
+    let r = await c.send(m.event, m.id);
     for (const backoff of RETRIES) {
       if (r.ok || r.permanent || r.timeout) break;
       const wait = r.retryAfter !== undefined ? r.retryAfter * 1000 : backoff;
       if (wait > MAX_INLINE_WAIT_S * 1000) break;
       await new Promise((res) => setTimeout(res, wait));
-      r = await c.send(m.event);
+      r = await c.send(m.event, m.id);
     }
     if (r.ok) return { ok: true };
     if (!r.permanent) return { ok: false, permanent: false, message: r.message, retryAfter: r.retryAfter };
-    const short = await c.send(fallbackEvent(m.event, r.message));
+    const short = await c.send(fallbackEvent(m.event, r.message), m.id);
     return short.ok ? { ok: true, shortened: true } : { ok: false, permanent: true, message: r.message };
   }
 }

@@ -2,6 +2,7 @@
 // decoded once, at the end, so a character split across two chunks arrives whole; and every reader has a
 // cap, past which it stops (the caller closes the channel or kills the process, nothing more is buffered).
 import { StringDecoder } from 'node:string_decoder';
+import { cut } from '../alerts/render.js';
 
 /** What one remote command may print on each of stdout and stderr by default. */
 export const OUTPUT_CAP = 1024 * 1024;
@@ -31,7 +32,7 @@ export class OutputCapError extends Error {
 /** A script as an error names it: its first line, shortened. */
 export function describeCommand(script: string): string {
   const first = script.trim().split('\n')[0] ?? '';
-  return first.length > 60 ? `${first.slice(0, 57)}...` : first;
+  return cut(first, 60);
 }
 
 /**

@@ -6,6 +6,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { addSecret, redact } from '../output.js';
 import { formatBytes } from './bytes.js';
+import { cut } from '../alerts/render.js';
 
 /** The most of a webhook's answer that is read: only its first words go into the error. */
 export const WEBHOOK_BODY_CAP = 4096;
@@ -91,7 +92,7 @@ export async function postWebhook(
   let body = '';
   try {
     const read = await readCapped(res, WEBHOOK_BODY_CAP);
-    body = read.text.slice(0, 200).replace(/\s+/g, ' ').trim();
+    body = cut(read.text.replace(/\s+/g, ' ').trim(), 200);
     if (read.over) body += ` (answer over ${formatBytes(WEBHOOK_BODY_CAP)} cap, the rest not read)`;
   } catch {
     /* the deadline ran out while reading: the status is what counts */

@@ -4,6 +4,7 @@
 import type { Config, Role } from '../config/types.js';
 import type { Observation, Observations, Plan, RunResult } from '../core/model.js';
 import { KEYS, event, resolveEvent, type HactlEvent } from './events.js';
+import { cut } from './render.js';
 
 const prefix = (c: Config) => c.alerts.prefix;
 
@@ -30,8 +31,8 @@ export function escalationEvent(c: Config, what: 'failover' | 'failback', attemp
 }
 
 const hostFacts = (c: Config, obs: Observations) => ({
-  [`${c.pair.primary}`]: `${obs.primary.status}: ${obs.primary.detail}`.slice(0, 500),
-  [`${c.pair.standby}`]: `${obs.standby.status}: ${obs.standby.detail}`.slice(0, 500),
+  [`${c.pair.primary}`]: cut(`${obs.primary.status}: ${obs.primary.detail}`, 500),
+  [`${c.pair.standby}`]: cut(`${obs.standby.status}: ${obs.standby.detail}`, 500),
 });
 
 export function bothDownEvent(c: Config, obs: Observations, at: Date): HactlEvent {

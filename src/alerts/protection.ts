@@ -1,6 +1,7 @@
 // The events that say a part of hactl itself was lost or came back: a corrupt state
 // file set aside, a config that stopped loading (and loads again). Pure.
 import { KEYS, event, resolveEvent, type HactlEvent } from './events.js';
+import { cut } from './render.js';
 
 /** A state file was unreadable and set aside; `then` says what hactl does about it. */
 export function setAsideEvent(file: string, why: string, to: string, then: string, at: Date): HactlEvent {
@@ -8,7 +9,7 @@ export function setAsideEvent(file: string, why: string, to: string, then: strin
     'state-set-aside',
     'high',
     'notice',
-    `${file} was corrupt (${why.slice(0, 200)}): set aside as ${to}; ${then}`,
+    `${file} was corrupt (${cut(why, 200)}): set aside as ${to}; ${then}`,
     at,
     {
       facts: { file, setAsideAs: to },
@@ -24,7 +25,7 @@ export function configBrokenEvent(file: string, firstLine: string, at: Date): Ha
     'config-broken',
     'critical',
     'open',
-    `config ${file} stopped loading: ${firstLine.slice(0, 300)} — every hactl run exits 78, ` +
+    `config ${file} stopped loading: ${cut(firstLine, 300)} — every hactl run exits 78, ` +
       'NOTHING is checked or failed over until it is fixed (hactl doctor shows every problem)',
     at,
     { key: KEYS.config(file), facts: { file } },

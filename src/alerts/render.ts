@@ -109,7 +109,10 @@ export interface DiscordPayload {
   allowed_mentions: { parse: never[] };
 }
 
-export function discordPayload(e: HactlEvent, prefix: string, source: string): DiscordPayload {
+/** "hactl on w1 · alert 1a2b3c": the outbox id, so a receiver can drop a repeat (delivery is at least once). */
+const origin = (source: string, id: string | undefined) => (id ? `${source} · alert ${id}` : source);
+
+export function discordPayload(e: HactlEvent, prefix: string, source: string, id?: string): DiscordPayload {
   const sev = e.severity.toUpperCase();
   const head = `${prefix ? `${prefix} ` : ''}${emojiOf(e)} **${sev}**: `;
   return {
@@ -120,7 +123,7 @@ export function discordPayload(e: HactlEvent, prefix: string, source: string): D
         description: fit('', e.message, e.list, tailOf(e), LIMITS.discordDescription),
         color: e.phase === 'resolve' ? RESOLVED_COLOUR : COLOUR[e.severity],
         timestamp: e.at,
-        footer: { text: cut(source, LIMITS.discordFooter) },
+        footer: { text: cut(origin(source, id), LIMITS.discordFooter) },
         fields: factEntries(e)
           .slice(0, 25)
           .map(([k, v]) => ({
@@ -145,7 +148,7 @@ export interface SlackPayload {
   blocks: Array<Record<string, unknown>>;
 }
 
-export function slackPayload(e: HactlEvent, prefix: string, source: string): SlackPayload {
+export function slackPayload(e: HactlEvent, prefix: string, source: string, id?: string): SlackPayload {
   const sev = e.severity.toUpperCase();
   const head = `${prefix ? `${slackEscape(prefix)} ` : ''}${emojiOf(e)} *${sev}*: `;
   const list = e.list?.map(slackEscape);
@@ -164,13 +167,15 @@ export function slackPayload(e: HactlEvent, prefix: string, source: string): Sla
   }
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: cut(`${slackEscape(source)} · ${e.at}`, LIMITS.slackField) }],
+    elements: [{ type: 'mrkdwn', text: cut(`${slackEscape(origin(source, id))} · ${e.at}`, LIMITS.slackField) }],
   });
   return { text: section, blocks };
 }
 
 /** Any other receiver: the event's fields as they are, with its emoji and its rendered text. */
 export interface GenericPayload {
+  /** The outbox id: the same on every try of this event, so a receiver can drop a repeat. */
+  id: string | null;
   source: string;
   kind: string;
   message: string;
@@ -185,8 +190,9 @@ export interface GenericPayload {
   emoji: string;
 }
 
-export function genericPayload(e: HactlEvent, prefix: string, source: string): GenericPayload {
+export function genericPayload(e: HactlEvent, prefix: string, source: string, id?: string): GenericPayload {
   return {
+    id: id ?? null,
     source,
     kind: e.kind,
     message: cut(e.message, LIMITS.generic),
@@ -209,7 +215,8 @@ export function webhookPayload(
   e: HactlEvent,
   prefix: string,
   source: string,
+  id?: string,
 ): DiscordPayload | SlackPayload | GenericPayload {
-  if (format === 'generic') return genericPayload(e, prefix, source);
-  return format === 'discord' ? discordPayload(e, prefix, source) : slackPayload(e, prefix, source);
+  if (format === 'generic') return genericPayload(e, prefix, source, id);
+  return format === 'discord' ? discordPayload(e, prefix, source, id) : slackPayload(e, prefix, source, id);
 }

@@ -28,10 +28,17 @@ export async function readBackupRecord(config: Config): Promise<Record<string, T
  * Tiers run under their own locks, possibly at once: each update is a short
  * critical section, and the fold sees the record as it is inside it.
  */
-export async function recordRun(config: Config, o: Outcome, at: FoldInput): Promise<HactlEvent | null> {
+export async function recordRun(
+  config: Config,
+  o: Outcome,
+  at: FoldInput,
+  /** Queues the alert in the outbox before the record is written (a throw leaves the record as it was). */
+  queue?: (alert: HactlEvent) => Promise<void>,
+): Promise<HactlEvent | null> {
   return withFileLock(file(config), async () => {
     const rec = (await readJson<BackupRecord>(file(config), 'backup-state')) ?? { version: 1, tiers: {} };
     const { record, alert } = foldTier(rec.tiers[at.tier], o, at);
+    if (alert && queue) await queue(alert);
     rec.tiers[at.tier] = record;
     writeJson(file(config), rec);
     return alert;

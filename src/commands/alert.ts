@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { runCommand, type GlobalOptions } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { event } from '../alerts/events.js';
+import { cut } from '../alerts/render.js';
 
 interface AlertOptions {
   test?: boolean;
@@ -83,7 +84,7 @@ export default async function alert(_p: Command, cmd: Command): Promise<number> 
       const errs = Object.entries(p.channels ?? {})
         .filter(([, s]) => s.lastError)
         .map(([c, s]) => `${c}: ${s.lastError} (${s.tries} tries${s.gaveUp ? ', given up' : ''})`);
-      out.detail(`  ${p.id}  ${p.at}  ${p.event.severity.padEnd(8)} ${p.event.kind}: ${p.event.message.slice(0, 100)}`);
+      out.detail(`  ${p.id}  ${p.at}  ${p.event.severity.padEnd(8)} ${p.event.kind}: ${cut(p.event.message, 100)}`);
       out.detail(`      waiting for: ${left.join(', ') || '(none)'}${errs.length ? `; ${errs.join('; ')}` : ''}`);
     }
     return {

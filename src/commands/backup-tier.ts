@@ -69,9 +69,13 @@ async function backup(
   const ms = Math.round(clock.ms() - began);
   let alertError: string | null = null;
   if (!dryRun) {
-    const text = await recordRun(config, outcome, { tier: name, prefix: config.alerts.prefix, now: startedAt, ms });
-    if (text) {
-      const sent = await alerts.send(text);
+    // The fold raises an event only when the tier's record changes: it is queued before the record
+    // is written, so a run that dies between the two never loses it (a queue that fails throws,
+    // the record stays as it was, and the next run raises it again).
+    const at = { tier: name, prefix: config.alerts.prefix, now: startedAt, ms };
+    const raised = await recordRun(config, outcome, at, (e) => alerts.queue([e]));
+    if (raised) {
+      const sent = await alerts.send([]); // queued above: delivers it and anything pending
       if (sent.errors.length) {
         alertError = sent.errors.join('; ');
         out.error(`hactl: warning: ${alertError}`);

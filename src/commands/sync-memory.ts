@@ -77,9 +77,11 @@ export function syncBody(
     let alertError: string | undefined;
     if (!opts.dryRun) {
       const { rec, events } = nextRecord(prev, o, clock.now());
+      // Queued before the record that says they were raised (src/memory/steps.ts): never lost between.
+      await alerts.queue(events);
       writeMemoryRecord(config, rec);
       if (events.length) {
-        const r = await alerts.send(events);
+        const r = await alerts.send([]); // queued above
         if (r.errors.length) {
           alertError = r.errors.join('; ');
           out.error(`hactl: warning: ${alertError}`);

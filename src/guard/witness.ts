@@ -57,15 +57,28 @@ export function foldWitnessView(
         { key: KEYS.servingLost(host), hosts: [host], facts: { status: obs[serving].status } },
       )
     : resolveEvent(KEYS.servingLost(host), `the witness reaches the ${S} again`, now, [host]);
+  // The other host serves no longer (a failover or failback swapped the roles): a cut-off from it
+  // is over, whatever the witness sees of it. Said each check, so an incident opened while it
+  // served is closed and a later cut-off from it opens anew instead of being held.
+  const idle = config.pair[other(serving)];
+  const alerts: HactlEvent[] = [
+    alert,
+    resolveEvent(
+      KEYS.servingLost(idle),
+      `the ${I} no longer serves: its cut-off from the witness no longer matters`,
+      now,
+      [idle],
+    ),
+  ];
   const next: ClusterState = {
     ...state,
     ...(Object.keys(permits).length ? { permits } : {}),
   };
-  if (!cut) return { state: next, assessment, alerts: [alert] };
+  if (!cut) return { state: next, assessment, alerts };
   const line = `WARNING: the witness cannot reach the ${S}; the ${I} sees it serving [${why}]`;
   return {
     state: { ...next, level: 'degraded' },
     assessment: { level: 'degraded', exitCode: EXIT.WARNING, line },
-    alerts: [alert],
+    alerts,
   };
 }

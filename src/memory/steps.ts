@@ -52,18 +52,32 @@ export async function runMemoryStep(config: Config, step: Step, out: Reporter): 
       };
     }
     const { rec, events } = nextRecord(prev, o, clock.now());
-    writeMemoryRecord(config, rec);
-    if (events.length) {
-      const { Alerts } = await import('../adapters/telegram.js');
-      await new Alerts(config).send(events).catch(() => undefined);
+    // The fold raises an event only when the record changes: it is queued BEFORE the record is
+    // written, so a run that dies between the two, or an outbox that cannot take it, never loses
+    // it (the record is then not written and the next run raises it again).
+    const { Alerts } = await import('../adapters/telegram.js');
+    const alerts = new Alerts(config);
+    let alertNote = '';
+    try {
+      await alerts.queue(events);
+      writeMemoryRecord(config, rec);
+      if (events.length) {
+        const r = await alerts.flush();
+        if (r.errors.length) alertNote = `; WARNING: ${r.errors.join('; ')}`;
+      }
+    } catch (e) {
+      alertNote = `; WARNING: alert not queued, memory record not updated (${(e as Error).message})`;
     }
-    if (o.kind === 'ok') return { ok: true, detail: `${step.op}: ${o.line}` };
+    if (alertNote) out.error(`hactl: warning: ${alertNote.slice('; WARNING: '.length)}`);
+    if (o.kind === 'ok') return { ok: true, detail: `${step.op}: ${o.line}${alertNote}` };
     if (lastChance)
       return {
         ok: true,
-        detail: `WARNING: last-chance sync ${o.kind}: ${o.line}; failing over with the standby's last good copy`,
+        detail:
+          `WARNING: last-chance sync ${o.kind}: ${o.line}; ` +
+          `failing over with the standby's last good copy${alertNote}`,
       };
-    return { ok: false, detail: `sync-back ${o.kind}: ${o.line}` };
+    return { ok: false, detail: `sync-back ${o.kind}: ${o.line}${alertNote}` };
   } finally {
     lock.release();
   }

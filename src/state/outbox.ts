@@ -8,6 +8,8 @@
 // next send. A run that finds the channel's lock held leaves: the holder looks again
 // after releasing it, so an event queued before that look is never stranded. No lease,
 // no clock decides who sends.
+// Longer than 300 lines because every change to the box is one section of the one private
+// update (prepare, record, failAll, settle, drop, retry): split, that section would be exported.
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureDir, readJson, writeJson } from './files.js';
@@ -15,6 +17,8 @@ import { withFileLock } from './lock.js';
 import { setAsideEvent } from '../alerts/protection.js';
 import { decide, tick, type AlertPolicy, type Ledger } from '../alerts/incident.js';
 import { event, type HactlEvent } from '../alerts/events.js';
+import { redactEvent } from '../alerts/secrets.js';
+import { cut } from '../alerts/render.js';
 
 /** Failed events kept at most: a channel that stays down for days must not grow the outbox without end. */
 export const MAX_PENDING = 500;
@@ -86,7 +90,11 @@ export type DeliveryResult =
 
 export class Outbox {
   readonly file: string;
-  constructor(private readonly stateDir: string) {
+  constructor(
+    private readonly stateDir: string,
+    /** How long a section waits for another run's (tests shorten it). */
+    private readonly sectionWaitMs = SECTION_WAIT_MS,
+  ) {
     this.file = join(stateDir, 'outbox.json');
   }
 
@@ -110,7 +118,7 @@ export class Outbox {
         writeJson(this.file, box);
         return r;
       },
-      SECTION_WAIT_MS,
+      this.sectionWaitMs,
     );
   }
 
@@ -153,7 +161,8 @@ export class Outbox {
   }
 
   private push(box: Box, ev: HactlEvent): void {
-    box.pending.push({ id: newId(), at: ev.at, event: ev, tries: 0, raw: true });
+    // Redacted as it is queued: an event built from a host's stderr must not carry a secret into state.
+    box.pending.push({ id: newId(), at: ev.at, event: redactEvent(ev), tries: 0, raw: true });
   }
 
   /** Queues `events`, runs every raw one through the lifecycle in order, then lets time pass. One section. */
@@ -214,7 +223,7 @@ export class Outbox {
         p.done = [...new Set([...(p.done ?? []), channel])];
       } else {
         st.tries++;
-        st.lastError = r.message.slice(0, 500);
+        st.lastError = cut(r.message, 500);
         p.tries++;
         p.lastError = `${channel}: ${st.lastError}`;
         if (r.permanent) {
@@ -224,6 +233,21 @@ export class Outbox {
       }
       p.channels = { ...(p.channels ?? {}), [channel]: st };
       if (channels.every((c) => p.done?.includes(c))) box.pending = box.pending.filter((x) => x !== p);
+    });
+  }
+
+  /** A channel that cannot work (no URL, no secret): a failed try on every event it lacks, so the cap applies. */
+  failAll(channel: string, message: string): Promise<void> {
+    return this.update((box) => {
+      for (const p of box.pending) {
+        if (p.raw || p.done?.includes(channel)) continue;
+        const st: ChannelState = { ...(p.channels?.[channel] ?? { tries: 0 }) };
+        st.tries++;
+        st.lastError = message;
+        p.tries++;
+        p.lastError = `${channel}: ${message}`;
+        p.channels = { ...(p.channels ?? {}), [channel]: st };
+      }
     });
   }
 

@@ -138,11 +138,13 @@ describe('channels', () => {
     const [g, ...moreG] = rx.at('/generic');
     assert.equal(moreG.length, 0);
     assert.equal(g!.headers.authorization, `Bearer ${HOOK_SECRET}`);
+    assert.match(g!.body.id, /^[0-9a-f]{12}$/, 'the outbox id: a receiver drops a repeat by it');
     assert.deepEqual(Object.keys(g!.body).sort(), [
       'by',
       'context',
       'emoji',
       'hosts',
+      'id',
       'kind',
       'list',
       'message',

@@ -122,8 +122,19 @@ describe('issue 22 acceptance, through the folds and every channel', () => {
     const { c } = await setup();
     const t0 = Date.now();
     const at = (s: number) => new Date(t0 + s * 1000);
-    const state: any = initialState(at(0));
-    state.failover = { attempts: 3, lastAttemptAt: at(0).toISOString(), escalatedAt: null, lastResult: 'failed' };
+    // Three failed automatic failovers, recorded as hactl records them (foldMove), reach the escalation.
+    const failing: any = {
+      kind: 'failover',
+      cause: 'unreachable',
+      by: { auto: true, who: 'hactl --auto on w' },
+      steps: [{ op: 'record', serving: 'standby' }],
+      rollback: [],
+      reason: 'pc1 unreachable',
+    };
+    const failed: any = { ok: false, outcomes: [], failed: { op: 'start', detail: 'pc2: start timed out' } };
+    let state: any = initialState(at(0));
+    for (let i = 0; i < 3; i++) state = foldMove(c, state, failing, failed, at(0), at(0)).state;
+    assert.equal(state.failover.attempts, 3);
     const hold = foldHold(
       c,
       state,
@@ -168,7 +179,7 @@ describe('issue 22 acceptance, through the folds and every channel', () => {
     const f = foldGuard(undefined, o, plan, { ok: false, detail: 'systemctl timed out' }, new Date(), '[t]');
     await new Alerts(c).send(f.alert!);
     assert.match(tg.texts()[0]!, /^\[t\] 🔴 pc1 holds no live serving permit and its guard could NOT stop its gateway/);
-    assert.match(rx.at(D)[0]!.body.content, /^\[t\] 🔴 \*\*CRITICAL\*\*: pc1 is isolated/);
-    assert.match(rx.at(S)[0]!.body.blocks[0].text.text, /^\[t\] 🔴 \*CRITICAL\*: pc1 is isolated/);
+    assert.match(rx.at(D)[0]!.body.content, /^\[t\] 🔴 \*\*CRITICAL\*\*: pc1 holds no live serving permit/);
+    assert.match(rx.at(S)[0]!.body.blocks[0].text.text, /^\[t\] 🔴 \*CRITICAL\*: pc1 holds no live serving permit/);
   });
 });

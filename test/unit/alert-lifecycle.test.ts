@@ -301,8 +301,19 @@ describe('the folds raise typed events', () => {
         sent.push(...r.send);
       }
     };
-    const state: any = initialState(T0);
-    state.failover = { attempts: 3, lastAttemptAt: T0.toISOString(), escalatedAt: null, lastResult: 'failed' };
+    // Three failed automatic failovers, recorded as hactl records them (foldMove), reach the escalation.
+    const failing: any = {
+      kind: 'failover',
+      cause: 'unreachable',
+      by: { auto: true, who: 'hactl --auto on w' },
+      steps: [{ op: 'record', serving: 'standby' }],
+      rollback: [],
+      reason: 'pc1 unreachable',
+    };
+    const failed: any = { ok: false, outcomes: [], failed: { op: 'start', detail: 'pc2: start timed out' } };
+    let state: any = initialState(T0);
+    for (let i = 0; i < 3; i++) state = foldMove(cfg, state, failing, failed, T0, T0).state;
+    assert.equal(state.failover.attempts, 3);
     const hold = foldHold(
       cfg,
       state,
@@ -353,6 +364,55 @@ describe('the folds raise typed events', () => {
     assert.deepEqual(
       sent.map((e) => `${e.kind}/${e.facts.step}`),
       ['serving-lost/opened', 'resolved/resolved', 'serving-lost/opened'],
+    );
+  });
+
+  test('review #2: cut, failover, failback, cut again at once: the second cut-off is sent as opened', async () => {
+    const cfg = await config();
+    let ledger: any = {};
+    const sent: any[] = [];
+    const feed = (events: any[], s: number) => {
+      for (const e of events) {
+        const r = decide(ledger, e, t(s), POLICY);
+        ledger = r.ledger;
+        sent.push(...r.send);
+      }
+    };
+    const seen = { level: 'ok', exitCode: 0, line: 'OK' } as any;
+    const cutObs = {
+      primary: { ...ob('unreachable'), seenBy: { role: 'standby', serving: true, detail: 'HTTP 200' } },
+      standby: ob('gateway-down'),
+    } as any;
+    // A move as the failover's runner leaves it: its record step done (src/failover/plan.ts).
+    const move = (kind: string, serving: string) =>
+      ({
+        kind,
+        cause: 'x',
+        by: { auto: false, who: 'ann@w' },
+        steps: [{ op: 'record', serving }],
+        rollback: [],
+        reason: kind,
+      }) as any;
+    const done = { ok: true, outcomes: [{ op: 'record', ok: true, detail: 'recorded' }] } as any;
+    let state: any = initialState(T0);
+    let v = foldWitnessView(cfg, state, cutObs, seen, t(0));
+    feed(v.alerts, 0);
+    let m = foldMove(cfg, v.state, move('failover', 'standby'), done, t(60), t(70));
+    assert.equal(m.state.serving, 'standby');
+    feed(m.alerts, 70);
+    // The standby serves; the witness still cannot reach pc1 (no longer the serving host).
+    const away = { primary: ob('unreachable'), standby: ob('healthy') } as any;
+    v = foldWitnessView(cfg, m.state, away, seen, t(600));
+    feed(v.alerts, 600);
+    m = foldMove(cfg, v.state, move('failback', 'primary'), done, t(1200), t(1210));
+    assert.equal(m.state.serving, 'primary');
+    feed(m.alerts, 1210);
+    state = m.state;
+    v = foldWitnessView(cfg, state, cutObs, seen, t(1270));
+    feed(v.alerts, 1270);
+    assert.deepEqual(
+      sent.filter((e) => e.key === 'serving-lost:pc1').map((e) => `${e.phase}/${e.facts.step}`),
+      ['open/opened', 'resolve/resolved', 'open/opened'],
     );
   });
 

@@ -143,3 +143,26 @@ describe('text from hosts', () => {
     );
   });
 });
+
+describe('text is cut between code points everywhere (review #7: one helper, render.cut)', () => {
+  /** A lone half of a surrogate pair: text cut by UTF-16 units inside an emoji. */
+  const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  /** `n` units, then emoji: every cut at n..n+3 lands inside or next to a pair. */
+  const at = (n: number) => 'x'.repeat(n) + '😀'.repeat(200);
+  test('set-aside, config-broken, both-down facts, command names: no half emoji', async () => {
+    const { setAsideEvent, configBrokenEvent } = await import('../../dist/alerts/protection.js');
+    const { bothDownEvent } = await import('../../dist/alerts/messages.js');
+    const { describeCommand } = await import('../../dist/adapters/bytes.js');
+    const { config } = await import('./helpers.ts');
+    const c = await config();
+    const texts: string[] = [];
+    for (const n of [190, 191, 290, 291, 490, 491, 50, 51, 95, 96]) {
+      texts.push(setAsideEvent('/s/state.json', at(n), '/s/x', 'then', new Date()).message);
+      texts.push(configBrokenEvent('/etc/h.yaml', at(n), new Date()).message);
+      const o = { status: 'unreachable', detail: at(n), confirmed: true };
+      texts.push(...Object.values(bothDownEvent(c, { primary: o, standby: o } as any, new Date()).facts).map(String));
+      texts.push(describeCommand(at(n)));
+    }
+    for (const s of texts) assert.doesNotMatch(s, LONE, s.slice(-12));
+  });
+});

@@ -138,17 +138,27 @@ describe('check: foldWitnessView', () => {
       /^WARNING: the witness cannot reach the primary pc1; the standby pc2 sees it serving/,
     );
     // Said each check; the one lifecycle (src/alerts/incident.ts) sends it once and its end once.
-    assert.equal(a.alerts.length, 1);
+    // The idle host's cut-off is said over on every check (it serves no longer).
+    assert.deepEqual(
+      a.alerts.map((e: any) => [e.phase, e.key]),
+      [
+        ['open', 'serving-lost:pc1'],
+        ['resolve', 'serving-lost:pc2'],
+      ],
+    );
     assert.match(tx(a.alerts[0]), /the witness cannot reach the primary pc1 .* no failover/);
     assert.equal(a.alerts[0]!.key, 'serving-lost:pc1');
     const b = foldWitnessView(cfg, a.state, obs, ASSESS as any, new Date(NOW.getTime() + 60_000));
     assert.deepEqual(
       b.alerts.map((e: any) => [e.kind, e.key]),
-      [['serving-lost', 'serving-lost:pc1']],
+      [
+        ['serving-lost', 'serving-lost:pc1'],
+        ['resolved', 'serving-lost:pc2'],
+      ],
     );
     const healed: any = { primary: ob('healthy'), standby: ob('gateway-down') };
     const c = foldWitnessView(cfg, b.state, healed, { level: 'ok', exitCode: 0, line: 'OK' } as any, NOW);
-    assert.equal(c.alerts.length, 1);
+    assert.equal(c.alerts.length, 2);
     assert.equal(c.alerts[0]!.phase, 'resolve');
     assert.match(tx(c.alerts[0]), /reaches the primary pc1 again/);
     assert.equal(c.assessment.exitCode, 0);
