@@ -13,7 +13,7 @@ import { ensureDir, readJson, tempPath, writeFileSynced } from '../state/files.j
 import { readMemoryRecord } from '../memory/record.js';
 import { readBackupRecord } from '../backup/record.js';
 import { allTimeStats } from '../state/history.js';
-import type { Pending } from '../state/outbox.js';
+import { ALERT_RESULTS, type AlertTotals, type Pending } from '../state/outbox.js';
 import { renderMetrics, type AlertCounts } from './metrics.js';
 import { readPause } from './pause-file.js';
 import { pauseVerdict } from './pause.js';
@@ -41,28 +41,31 @@ export function writePublic(file: string, text: string, mode = 0o644): void {
   }
 }
 
-/** What outbox.json holds now, per configured channel (the outbox keeps no count of delivered alerts). */
-export function alertCounts(pending: Pending[], channels: string[]): AlertCounts {
+/** Pending now, and the outbox's all-time counts per configured channel (0 where none yet: rate() needs the series). */
+export function alertCounts(
+  box: { pending?: Pending[]; counts?: AlertTotals } | undefined,
+  channels: string[],
+): AlertCounts {
   const byChannel: AlertCounts['byChannel'] = [];
-  for (const channel of channels) {
-    const n = { pending: 0, failed: 0, delivered: 0 };
-    for (const m of pending) {
-      if (m.done?.includes(channel)) n.delivered++;
-      else if (m.tries > 0) n.failed++;
-      else n.pending++;
+  const counts = box?.counts && typeof box.counts === 'object' ? box.counts : {};
+  for (const channel of channels)
+    for (const result of ALERT_RESULTS) {
+      const n = counts[channel]?.[result];
+      byChannel.push({ channel, result, n: Number.isSafeInteger(n) && n! > 0 ? n! : 0 });
     }
-    for (const [result, count] of Object.entries(n)) byChannel.push({ channel, result, n: count });
-  }
-  return { pending: pending.length, byChannel };
+  return { pending: Array.isArray(box?.pending) ? box.pending.length : 0, byChannel };
 }
 
 async function readAlerts(config: Config): Promise<AlertCounts> {
-  const box = await readJson<{ pending: Pending[] }>(join(config.stateDir, 'outbox.json'), 'outbox').catch(
+  const box = await readJson<{ pending: Pending[]; counts?: AlertTotals }>(
+    join(config.stateDir, 'outbox.json'),
+    'outbox',
+  ).catch(
     () => undefined, // a corrupt outbox is set aside by the next run that sends
   );
   const { channelsOf } = await import('../adapters/alerts.js');
   const channels = channelsOf(config, '').map((c) => c.id);
-  return alertCounts(box?.pending ?? [], channels);
+  return alertCounts(box, channels);
 }
 
 /** Reads what hactl recorded (state, memory, backup, history, pause, outbox); renders; writes. Unset: nothing. */

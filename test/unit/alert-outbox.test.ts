@@ -4,7 +4,7 @@
 // up by that channel after a permanent refusal), none twice, none lost, whatever the order.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -75,6 +75,13 @@ describe('outbox: exactly once per channel over random sequences', () => {
           for (const c of CHANNELS) assert.equal(got.get(`${c}/${id}`), 1, `${id} on ${c}`);
         }
         assert.deepEqual(await box.list(), [], 'nothing left, nothing lost');
+        // The all-time counts (hactl_alerts_total) saw every delivery and give-up, once.
+        const file = join(dir, 'outbox.json');
+        const counts = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).counts ?? {}) : {};
+        for (const c of CHANNELS) {
+          const n = [...got].filter(([k]) => k.startsWith(`${c}/`)).reduce((a, [, v]) => a + v, 0);
+          assert.equal((counts[c]?.delivered ?? 0) + (counts[c]?.gave_up ?? 0), n, c);
+        }
       }),
       { numRuns: 25 },
     );
