@@ -13,7 +13,8 @@ import { ensureDir, readJson, tempPath, writeFileSynced } from '../state/files.j
 import { readMemoryRecord } from '../memory/record.js';
 import { readBackupRecord } from '../backup/record.js';
 import { allTimeStats } from '../state/history.js';
-import { ALERT_RESULTS, type AlertTotals, type Pending } from '../state/outbox.js';
+import type { Pending } from '../state/outbox.js';
+import { ALERT_RESULTS, totalOf, type AlertTotals } from '../alerts/totals.js';
 import { renderMetrics, type AlertCounts } from './metrics.js';
 import { readPause } from './pause-file.js';
 import { pauseVerdict } from './pause.js';
@@ -47,12 +48,8 @@ export function alertCounts(
   channels: string[],
 ): AlertCounts {
   const byChannel: AlertCounts['byChannel'] = [];
-  const counts = box?.counts && typeof box.counts === 'object' ? box.counts : {};
   for (const channel of channels)
-    for (const result of ALERT_RESULTS) {
-      const n = counts[channel]?.[result];
-      byChannel.push({ channel, result, n: Number.isSafeInteger(n) && n! > 0 ? n! : 0 });
-    }
+    for (const result of ALERT_RESULTS) byChannel.push({ channel, result, n: totalOf(box?.counts, channel, result) });
   return { pending: Array.isArray(box?.pending) ? box.pending.length : 0, byChannel };
 }
 

@@ -15,6 +15,7 @@ import { withFileLock } from './lock.js';
 import { setAsideEvent } from '../alerts/protection.js';
 import { decide, tick, type AlertPolicy, type Ledger } from '../alerts/incident.js';
 import { event, type HactlEvent } from '../alerts/events.js';
+import { countDelivery, type AlertTotals } from '../alerts/totals.js';
 
 /** Failed events kept at most: a channel that stays down for days must not grow the outbox without end. */
 export const MAX_PENDING = 500;
@@ -57,18 +58,6 @@ interface Box {
    * that only go up (hactl_alerts_total is a Prometheus counter; delivered events leave `pending`).
    */
   counts?: AlertTotals;
-}
-
-/** The results counted per channel: delivered, a failed try (retried later), given up for good. */
-export const ALERT_RESULTS = ['delivered', 'failed', 'gave_up'] as const;
-export type AlertResult = (typeof ALERT_RESULTS)[number];
-export type AlertTotals = Record<string, Partial<Record<AlertResult, number>>>;
-
-function count(box: Box, channel: string, result: AlertResult): void {
-  const all: AlertTotals = box.counts && typeof box.counts === 'object' ? box.counts : {};
-  const c = { ...(all[channel] ?? {}) };
-  c[result] = (Number.isSafeInteger(c[result]) ? c[result]! : 0) + 1;
-  box.counts = { ...all, [channel]: c };
 }
 
 /** What the lifecycle needs inside the section: its policy and the clock's time. */
@@ -226,7 +215,7 @@ export class Outbox {
       }
       if (!p) return;
       // Counted in the same section as the delivery it counts (the caller holds the channel's lock).
-      count(box, channel, r.ok ? 'delivered' : r.permanent ? 'gave_up' : 'failed');
+      box.counts = countDelivery(box.counts, channel, r.ok ? 'delivered' : r.permanent ? 'gave_up' : 'failed');
       const st: ChannelState = { ...(p.channels?.[channel] ?? { tries: 0 }) };
       if (r.ok) {
         if (r.shortened) st.shortened = true;

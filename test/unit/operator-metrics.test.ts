@@ -213,7 +213,7 @@ describe('metrics for dashboards (issue 24 item 4)', () => {
     );
   });
 
-  test('hactl_alerts_total is a counter: it grows across deliveries, though delivered alerts leave the outbox', async () => {
+  test('hactl_alerts_total is a counter: it grows across deliveries (delivered alerts leave the outbox)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-metrics-'));
     const state = join(dir, 'state');
     const file = join(dir, 'hactl.prom');
