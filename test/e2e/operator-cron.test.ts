@@ -20,7 +20,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from '../lab/lab.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-cron-'));
@@ -235,12 +235,12 @@ describe('hactl cron', () => {
     assert.equal(open.code, 78, open.stderr);
     assert.match(open.stderr, /chmod 600/);
     // Node 20 reads a script's own --env-file argument as its option and exits 9 on a missing file
-    // before hactl runs (nodejs/node#54232); after `--` it does not.
-    const missing = spawnSync(
-      process.execPath,
-      ['--', join(ROOT, 'bin/hactl'), '-c', cfg, 'cron', '--env-file', join(dir, 'nope.env')],
-      { encoding: 'utf8', env: { ...process.env, HACTL_CONFIG: undefined } },
-    );
+    // before hactl runs (nodejs/node#54232). Run as operators run it: bin/hactl itself, by its #! line
+    // (`env -S node --`: after `--` node reads nothing more), with node found on PATH.
+    const missing = spawnSync(join(ROOT, 'bin/hactl'), ['-c', cfg, 'cron', '--env-file', join(dir, 'nope.env')], {
+      encoding: 'utf8',
+      env: { ...process.env, HACTL_CONFIG: undefined, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+    });
     assert.equal(missing.status, 66, missing.stderr);
     assert.match(missing.stderr, /nope\.env does not exist/);
     chmodSync(env, 0o600);
