@@ -3,13 +3,14 @@
 // node_exporter never scrapes half a file. Mode 0644 whatever the umask (cron's
 // line sets umask 077): node_exporter runs as another user, and the file holds
 // no secret (names, counts and times). The mode is set on the temp file before
-// the rename, so the file is never seen with another mode.
+// the rename (state/files.ts writeAtomic, exactMode), so the file is never seen
+// with another mode; a missing directory is created 0755 (doctor checks the
+// directories above it).
 // A metrics problem never fails a run: the caller gets a line to print.
-import { chmodSync, renameSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { ClusterState } from '../core/model.js';
-import { ensureDir, readJson, tempPath, writeFileSynced } from '../state/files.js';
+import { readJson, writeAtomic } from '../state/files.js';
 import { readMemoryRecord } from '../memory/record.js';
 import { readBackupRecord } from '../backup/record.js';
 import { allTimeStats } from '../state/history.js';
@@ -22,24 +23,6 @@ import { pauseVerdict } from './pause.js';
 export interface MetricsWriteResult {
   file?: string;
   problem?: string;
-}
-
-/** Replaces `file` with `text`, mode `mode` exactly (chmod: the umask does not narrow it). */
-export function writePublic(file: string, text: string, mode = 0o644): void {
-  ensureDir(dirname(file));
-  const tmp = tempPath(file);
-  try {
-    writeFileSynced(tmp, text, mode, file);
-    chmodSync(tmp, mode);
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw e;
-  }
 }
 
 /** Pending now, and the outbox's all-time counts per configured channel (0 where none yet: rate() needs the series). */
@@ -76,7 +59,10 @@ export async function writeMetrics(config: Config, now: Date): Promise<MetricsWr
     const { stats } = await allTimeStats(join(config.stateDir, 'history.jsonl'), config.pair);
     const paused = pauseVerdict(await readPause(config), now).paused;
     const alerts = await readAlerts(config);
-    writePublic(file, renderMetrics({ config, state, memory, backup, stats, paused, alerts, now }));
+    const text = renderMetrics({ config, state, memory, backup, stats, paused, alerts, now });
+    // The project's atomic write (temp, fsync, rename, directory fsync), 0644 exactly; a missing
+    // textfile directory is created 0755: node_exporter must list it as well as read the file.
+    writeAtomic(file, text, 0o644, { exactMode: true, dirMode: 0o755 });
     return { file };
   } catch (e) {
     return { file, problem: `metrics not written to ${file}: ${(e as Error).message}` };

@@ -16,6 +16,7 @@ import {
   writeSync,
   unlinkSync,
   fstatSync,
+  fchmodSync,
   ftruncateSync,
   readSync,
 } from 'node:fs';
@@ -24,8 +25,15 @@ import { ActionError, StateError } from '../errors.js';
 import { describeAjvError, loadValidator } from '../validators.js';
 import { redact } from '../output.js';
 
-export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+/**
+ * Creates `dir` and its missing parents, mode 0700; with another `mode` (a directory another user
+ * must read, like node_exporter's textfile directory), each one created gets exactly that mode,
+ * whatever the umask. Existing directories are left as they are.
+ */
+export function ensureDir(dir: string, mode = 0o700): void {
+  const first = mkdirSync(dir, { recursive: true, mode });
+  if (!first || mode === 0o700) return;
+  for (let d = dir; d.length >= first.length; d = dirname(d)) chmodSync(d, mode);
 }
 
 export function alive(pid: number): boolean {
@@ -100,7 +108,7 @@ function writeFailure(file: string, e: unknown): Error {
  * kernel says why it stopped (ENOSPC): a truncated file is never left for a rename.
  * Failures are said plainly, naming `shownAs` (the file the temp file stands for).
  */
-export function writeFileSynced(file: string, text: string, mode = 0o600, shownAs = file): void {
+export function writeFileSynced(file: string, text: string, mode = 0o600, shownAs = file, exact = false): void {
   const buf = Buffer.from(text);
   let fd: number;
   try {
@@ -109,6 +117,7 @@ export function writeFileSynced(file: string, text: string, mode = 0o600, shownA
     throw writeFailure(shownAs, e);
   }
   try {
+    if (exact) fchmodSync(fd, mode); // the umask narrowed open's mode (cron's umask 077)
     for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
     fsyncSync(fd);
   } catch (e) {
@@ -118,11 +127,18 @@ export function writeFileSynced(file: string, text: string, mode = 0o600, shownA
   }
 }
 
-export function writeAtomic(file: string, text: string, mode = 0o600): void {
-  ensureDir(dirname(file));
+export interface WriteOptions {
+  /** The file gets exactly `mode`, whatever the umask (set on the temp file: never seen with another). */
+  exactMode?: boolean;
+  /** Missing parent directories are created with exactly this mode (default 0700). */
+  dirMode?: number;
+}
+
+export function writeAtomic(file: string, text: string, mode = 0o600, opts: WriteOptions = {}): void {
+  ensureDir(dirname(file), opts.dirMode);
   const tmp = tempPath(file);
   try {
-    writeFileSynced(tmp, text, mode, file);
+    writeFileSynced(tmp, text, mode, file, opts.exactMode);
     renameSync(tmp, file);
   } catch (e) {
     try {

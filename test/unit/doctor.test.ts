@@ -236,4 +236,26 @@ describe('doctor: the metrics file (issue 24.4)', () => {
     assert.equal(metricsFileResult(f, 0o100644).level, 'pass');
     assert.equal(metricsFileResult(f, null).level, 'pass');
   });
+
+  test('a directory above the textfile that node_exporter cannot pass through (or list) is a warning naming it', async () => {
+    const { metricsFileResult } = await import('../../dist/operator/doctor-channels.js');
+    const f = '/var/lib/my exporter/textfile/hactl.prom';
+    const dirs = (inner: number | null, mid: number, top = 0o40755) => [
+      { dir: '/var/lib/my exporter/textfile', mode: inner },
+      { dir: '/var/lib/my exporter', mode: mid },
+      { dir: '/var/lib', mode: top },
+      { dir: '/var', mode: 0o40755 },
+      { dir: '/', mode: 0o40755 },
+    ];
+    const mid = metricsFileResult(f, 0o100644, dirs(0o40755, 0o40750));
+    assert.equal(mid.level, 'warn');
+    assert.match(mid.message, /metrics directory \/var\/lib\/my exporter is mode 0750: .* cannot reach/);
+    assert.equal(mid.fix!.split(' (')[0], "chmod o+x '/var/lib/my exporter'");
+    const inner = metricsFileResult(f, 0o100644, dirs(0o40711, 0o40755));
+    assert.equal(inner.level, 'warn');
+    assert.match(inner.message, /textfile is mode 0711: .* cannot list it/);
+    assert.equal(metricsFileResult(f, 0o100644, dirs(0o40755, 0o40711)).level, 'pass');
+    assert.equal(metricsFileResult(f, null, dirs(null, 0o40755)).level, 'pass', 'missing: created 0755');
+    assert.equal(metricsFileResult(f, null, dirs(null, 0o40700)).level, 'warn');
+  });
 });

@@ -132,6 +132,8 @@ describe('writeMetrics', () => {
     assert.deepEqual(await writeMetrics(withFile, NOW), { file });
     assert.equal(statSync(file).mode & 0o777, 0o644);
     assert.deepEqual(readdirSync(join(dir, 'textfile')), ['hactl.prom']);
+    // Created by hactl under umask 077: 0755, or node_exporter cannot list it.
+    assert.equal(statSync(join(dir, 'textfile')).mode & 0o777, 0o755);
     assert.equal(
       value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_host_consecutive_failures', { host: 'pc1' }),
       4,
@@ -165,6 +167,8 @@ describe('metrics for dashboards (issue 24 item 4)', () => {
       process.umask(old);
     }
     assert.deepEqual(readdirSync(join(dir, 'textfile')), ['hactl.prom']);
+    // Created by hactl under umask 077: 0755, or node_exporter cannot list it.
+    assert.equal(statSync(join(dir, 'textfile')).mode & 0o777, 0o755);
   });
 
   test('failover and failback counts, paused, pending alerts, last exit per command, last RTO; no ages', async () => {
