@@ -3,7 +3,7 @@
 // node_exporter never scrapes half a file. Mode 0644 whatever the umask (cron's
 // line sets umask 077): node_exporter runs as another user, and the file holds
 // no secret (names, counts and times). The mode is set on the temp file before
-// the rename (state/files.ts writeAtomic, exactMode), so the file is never seen
+// the rename (state/files.ts writeAtomic, exact), so the file is never seen
 // with another mode; a missing directory is created 0755 (doctor checks the
 // directories above it).
 // A metrics problem never fails a run: the caller gets a line to print.
@@ -62,7 +62,7 @@ export async function writeMetrics(config: Config, now: Date): Promise<MetricsWr
     const text = renderMetrics({ config, state, memory, backup, stats, paused, alerts, now });
     // The project's atomic write (temp, fsync, rename, directory fsync), 0644 exactly; a missing
     // textfile directory is created 0755: node_exporter must list it as well as read the file.
-    writeAtomic(file, text, 0o644, { exactMode: true, dirMode: 0o755 });
+    writeAtomic(file, text, 0o644, true, 0o755);
     return { file };
   } catch (e) {
     return { file, problem: `metrics not written to ${file}: ${(e as Error).message}` };

@@ -25,15 +25,10 @@ import { ActionError, StateError } from '../errors.js';
 import { describeAjvError, loadValidator } from '../validators.js';
 import { redact } from '../output.js';
 
-/**
- * Creates `dir` and its missing parents, mode 0700; with another `mode` (a directory another user
- * must read, like node_exporter's textfile directory), each one created gets exactly that mode,
- * whatever the umask. Existing directories are left as they are.
- */
+/** Creates `dir` and missing parents, 0700; or exactly `mode` (umask aside) for those it creates. */
 export function ensureDir(dir: string, mode = 0o700): void {
   const first = mkdirSync(dir, { recursive: true, mode });
-  if (!first || mode === 0o700) return;
-  for (let d = dir; d.length >= first.length; d = dirname(d)) chmodSync(d, mode);
+  if (first && mode !== 0o700) for (let d = dir; d.length >= first.length; d = dirname(d)) chmodSync(d, mode);
 }
 
 export function alive(pid: number): boolean {
@@ -117,7 +112,7 @@ export function writeFileSynced(file: string, text: string, mode = 0o600, shownA
     throw writeFailure(shownAs, e);
   }
   try {
-    if (exact) fchmodSync(fd, mode); // the umask narrowed open's mode (cron's umask 077)
+    if (exact) fchmodSync(fd, mode); // exactly `mode`: the umask (cron's 077) narrowed open's
     for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
     fsyncSync(fd);
   } catch (e) {
@@ -127,18 +122,11 @@ export function writeFileSynced(file: string, text: string, mode = 0o600, shownA
   }
 }
 
-export interface WriteOptions {
-  /** The file gets exactly `mode`, whatever the umask (set on the temp file: never seen with another). */
-  exactMode?: boolean;
-  /** Missing parent directories are created with exactly this mode (default 0700). */
-  dirMode?: number;
-}
-
-export function writeAtomic(file: string, text: string, mode = 0o600, opts: WriteOptions = {}): void {
-  ensureDir(dirname(file), opts.dirMode);
+export function writeAtomic(file: string, text: string, mode = 0o600, exact = false, dirMode?: number): void {
+  ensureDir(dirname(file), dirMode);
   const tmp = tempPath(file);
   try {
-    writeFileSynced(tmp, text, mode, file, opts.exactMode);
+    writeFileSynced(tmp, text, mode, file, exact);
     renameSync(tmp, file);
   } catch (e) {
     try {

@@ -237,7 +237,7 @@ describe('doctor: the metrics file (issue 24.4)', () => {
     assert.equal(metricsFileResult(f, null).level, 'pass');
   });
 
-  test('a directory above the textfile that node_exporter cannot pass through (or list) is a warning naming it', async () => {
+  test('a directory above the textfile node_exporter cannot pass through (or list): a warning naming it', async () => {
     const { metricsFileResult } = await import('../../dist/operator/doctor-channels.js');
     const f = '/var/lib/my exporter/textfile/hactl.prom';
     const dirs = (inner: number | null, mid: number, top = 0o40755) => [
