@@ -9,6 +9,7 @@ import {
   keyFileResult,
   knownHostsResult,
   neededWords,
+  reachResult,
   rsyncSshResult,
   skewResult,
   stateDirResults,
@@ -38,6 +39,28 @@ const H: any = {
   gateway,
 };
 
+describe('fix hints quote the paths they paste (one quoting helper)', () => {
+  test('a key and known_hosts with a space and a quote: each hint pastes into a shell as one word', () => {
+    const odd = { ...H, key: "/home/o'neil/my key", knownHosts: '/home/x/Application Support/kh' };
+    assert.equal(keyFileResult(odd, { mode: 0o100644 }).fix, `chmod 600 '/home/o'\\''neil/my key'`);
+    assert.match(keyFileResult(odd, null).fix!, /^ssh-keygen -t ed25519 -N '' -f '\/home\/o'\\''neil\/my key',/);
+    assert.match(
+      reachResult(odd, { kind: 'auth-failure', message: 'denied' }, 1).fix!,
+      /ssh-copy-id -i '\/home\/o'\\''neil\/my key\.pub' /,
+    );
+    const hk = reachResult(odd, { kind: 'hostkey-failure', message: 'changed' }, 1).fix!;
+    assert.match(
+      hk,
+      /-f '\/home\/x\/Application Support\/kh'; ssh-keyscan .* >> '\/home\/x\/Application Support\/kh'$/,
+    );
+    const rs = stateDirResults('/s d', { mode: 0o40755 }, [['state.json', { mode: 0o100644 }]]);
+    assert.deepEqual(
+      rs.map((x) => x.fix),
+      ["chmod 700 '/s d'", "chmod 600 '/s d/state.json'"],
+    );
+  });
+});
+
 describe('key file and state directory modes', () => {
   const rows: Array<[string, number | null, string, RegExp]> = [
     ['0600', 0o100600, 'pass', /mode 0600/],
@@ -52,7 +75,7 @@ describe('key file and state directory modes', () => {
       assert.equal(r.level, level);
       assert.match(r.message, msg);
       if (level === 'fail') assert.ok(r.fix, 'a problem always carries its fix');
-      if (mode === 0o100644) assert.equal(r.fix, 'chmod 600 /k/id');
+      if (mode === 0o100644) assert.equal(r.fix, "chmod 600 '/k/id'");
     });
   }
   test('state directory 0755 and a state file 0644 are warnings with their chmod', () => {
@@ -63,8 +86,8 @@ describe('key file and state directory modes', () => {
     assert.deepEqual(
       rs.map((r: any) => [r.level, r.fix]),
       [
-        ['warn', 'chmod 700 /s'],
-        ['warn', 'chmod 600 /s/state.json'],
+        ['warn', "chmod 700 '/s'"],
+        ['warn', "chmod 600 '/s/state.json'"],
       ],
     );
     assert.deepEqual(
@@ -129,7 +152,7 @@ describe('known_hosts lines for a host', () => {
       const r = knownHostsResult(H, lines);
       assert.equal(r.level, level);
       assert.match(r.message, msg);
-      if (level === 'fail') assert.match(r.fix, /ssh-keyscan -p 2222 -t ed25519 192.0.2.2 >> \/k\/kh/);
+      if (level === 'fail') assert.match(r.fix, /ssh-keyscan -p 2222 -t ed25519 192.0.2.2 >> '\/k\/kh'/);
     });
   }
 });
@@ -198,7 +221,7 @@ describe("clock skew, rsync's ssh, the exit code", () => {
     assert.equal(rsyncSshResult(H, other, { code: 0, stderr: '' }).level, 'fail');
   });
   const fixes: Array<[string, RegExp]> = [
-    ['Load key "/k/id": bad permissions\nWARNING: UNPROTECTED PRIVATE KEY FILE!', /^chmod 600 \/k\/id$/],
+    ['Load key "/k/id": bad permissions\nWARNING: UNPROTECTED PRIVATE KEY FILE!', /^chmod 600 '\/k\/id'$/],
     ['Host key verification failed.', /ssh-keygen -R/],
     ['claw@192.0.2.2: Permission denied (publickey).', /authorized_keys/],
     ['ssh: connect to host 192.0.2.2 port 2222: Connection refused', /check hosts.pc2.address and port/],
