@@ -1,7 +1,7 @@
 // hactl doctor, the pure parts: facts in (modes, known_hosts lines, what a host answered),
 // one result per check out, each problem with its fix. No I/O here: doctor.ts gathers.
 import type { HostConfig, Method } from '../config/types.js';
-import { shArgs, shq } from '../adapters/shell.js';
+import { shArgs, shq } from '../core/shq.js';
 
 export type DoctorLevel = 'pass' | 'warn' | 'fail';
 export interface DoctorResult {
