@@ -77,7 +77,7 @@ describe('planRetention', () => {
     const second = planRetention([ahead, '2026-11-22T141000Z', '2026-11-22T142000Z'], r, '2026-11-22T142000Z');
     assert.deepEqual(second.prune, [], 'the hour of the one just taken is still running');
   });
-  test('property: never the newest, the one just taken, any of its period, nor the newest of the last N periods', () => {
+  test('property: never the newest, the one just taken or its period, nor the newest of the last N periods', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 0, max: 24 * 60 * 30 }), { minLength: 1, maxLength: 40 }),
