@@ -69,7 +69,7 @@ describe('planRetention', () => {
     assert.ok(keep.includes('2026-11-22T120000Z'), keep.join(' '));
     assert.ok(keep.includes('2026-11-22T150000Z'));
   });
-  test('a future-dated snapshot (a clock that ran ahead) does not end the real hour: its second run keeps the first', () => {
+  test('a future-dated snapshot (a clock that ran ahead) does not end the real hour: nothing pruned', () => {
     const r = { hourly: 24, daily: 7, weekly: 4 };
     const ahead = '2026-11-22T150000Z';
     const first = planRetention([ahead, '2026-11-22T141000Z'], r, '2026-11-22T141000Z');
