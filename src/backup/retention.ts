@@ -47,8 +47,8 @@ export interface Retention {
  * always the newest one, and always `taken` (the snapshot this run just made,
  * whatever its name sorts as: a clock stepped back must not prune it).
  * A period still running has no newest yet (issue 24 #8): every snapshot of the
- * newest one, at the finest level kept (hours, else days, else weeks), stays
- * until that period is over; a second run within the hour prunes nothing, and
+ * one just taken (else of the newest), at the finest level kept (hours, else days,
+ * else weeks), stays until that period is over; a second run within the hour prunes nothing, and
  * the next hour's run keeps only the newest of it. Returns [keep, prune], oldest first.
  */
 export function planRetention(names: string[], r: Retention, taken?: string): { keep: string[]; prune: string[] } {
@@ -72,9 +72,12 @@ export function planRetention(names: string[], r: Retention, taken?: string): { 
       keep.add(s);
     }
   }
+  // The period still running is the one just taken's: a clock that ran ahead may have left a
+  // newer (future-dated) name, and the real hour's snapshots must not be pruned for it.
   const finest = levels.find(([n]) => n > 0);
-  if (finest && all.length) {
-    const open = finest[1](parseSnapshot(all[all.length - 1]!)!);
+  const current = taken !== undefined && all.includes(taken) ? taken : all[all.length - 1];
+  if (finest && current) {
+    const open = finest[1](parseSnapshot(current)!);
     for (const s of all) if (finest[1](parseSnapshot(s)!) === open) keep.add(s);
   }
   return { keep: all.filter((s) => keep.has(s)), prune: all.filter((s) => !keep.has(s)) };

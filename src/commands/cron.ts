@@ -23,6 +23,7 @@ import { packageFile } from '../paths.js';
 import { planJobs, type ScheduleInput } from '../operator/schedule.js';
 import { crontabLines, jobPath, logrotateSnippet, systemdUnits, type InstallPaths } from '../operator/cron.js';
 import { mergeCrontab, rememberedOptions } from '../operator/crontab-block.js';
+import { shq } from '../adapters/shell.js';
 
 interface CronOptions extends GlobalOptions {
   install?: boolean;
@@ -95,13 +96,13 @@ function checkEnvFile(file: string): void {
     throw new InputMissingError(
       file,
       `cron --env-file: ${file} does not exist`,
-      `create it with NAME='value' lines (HACTL_TELEGRAM_TOKEN=..., webhook URLs), then chmod 600 ${file}`,
+      `create it with NAME='value' lines (HACTL_TELEGRAM_TOKEN=..., webhook URLs), then chmod 600 ${shq(file)}`,
     );
   }
   if (mode & 0o077)
     throw new ConfigError(
       [`cron --env-file: ${file} is mode 0${(mode & 0o777).toString(8)}: it holds secrets others can read`],
-      `chmod 600 ${file}`,
+      `chmod 600 ${shq(file)}`,
     );
 }
 
@@ -117,7 +118,7 @@ function ensureLogDir(dir: string, user: string): boolean {
       dir,
       `cron --install: the log directory ${dir} does not exist and cannot be created (${code}); ` +
         'the jobs would lose every line',
-      `sudo install -d -m 700 -o ${user} ${dir}, or give --log-dir a directory ${user} can write ` +
+      `sudo install -d -m 700 -o ${user} ${shq(dir)}, or give --log-dir a directory ${user} can write ` +
         '(e.g. --log-dir ~/.local/state/hactl/log); then run again',
     );
   }
@@ -183,7 +184,7 @@ export default async function cron(_p: Command, cmd: Command): Promise<number> {
     return change(lines, out, done, { options: remember ?? {} });
   }
   if (!existsSync(paths.logDir))
-    out.error(`hactl: note: ${paths.logDir} does not exist: install -d -m 700 ${paths.logDir}`);
+    out.error(`hactl: note: ${paths.logDir} does not exist: install -d -m 700 ${shq(paths.logDir)}`);
   const { BEGIN, END } = await import('../operator/crontab-block.js');
   const text = [BEGIN, ...lines, END].join('\n');
   return done(`cron: ${jobs.length} job(s)`, { lines, jobs: jobs.map((j) => j.id) }, text);

@@ -37,11 +37,12 @@ const SECRET_VALUE = /^[a-z][a-z0-9+.-]*:\/\/|^\d{6,}:[\w-]{20,}/i;
 
 /**
  * True when the value at this path must never be printed: its key names a secret-bearing
- * field (URLs, tokens, headers...), a parent is `headers`, or the value itself looks like a
+ * field (URLs, tokens, headers...), a parent is `headers` or `env`, or the value itself looks like a
  * URL or a token. Config errors go to stderr, cron logs, --json and the last-good alert.
  */
 export function secretAt(segs: string[], value: unknown): boolean {
-  if (segs.some((s) => SECRET_KEY.test(s))) return true;
+  // An `env` map (gateway.env, a start method's env) holds API keys under any name (OPENAI_KEY).
+  if (segs.some((s) => SECRET_KEY.test(s) || s === 'env')) return true;
   return typeof value === 'string' && SECRET_VALUE.test(value.trim());
 }
 

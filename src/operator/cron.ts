@@ -103,10 +103,46 @@ export function logrotateSnippet(p: InstallPaths): string {
   ].join('\n');
 }
 
-/** A value in a systemd unit: % and $ are specifiers there; quote what has spaces. */
-function sdq(s: string): string {
-  const e = s.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+/**
+ * One word of ExecStart=: % is a specifier (%% is a literal %), $ expands a variable ($$ is a
+ * literal $), and a word with spaces, quotes, \ or ; is put in "..." with C escapes.
+ */
+function sdqExec(s: string): string {
+  return sdQuote(s.replace(/%/g, '%%').replace(/\$/g, '$$$$'));
+}
+
+/**
+ * One assignment of Environment=: % is a specifier, but "$" has no special meaning there
+ * (systemd.exec(5): "Variable expansion is not performed"), so it is written as itself.
+ */
+function sdqEnv(s: string): string {
+  return sdQuote(s.replace(/%/g, '%%'));
+}
+
+function sdQuote(e: string): string {
   return /[\s"'\\;]/.test(e) ? `"${e.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : e;
+}
+
+/**
+ * The value of EnvironmentFile=: systemd takes the rest of the line as the path, unquoted (quotes
+ * would make it "not absolute, ignoring", and the jobs would run without their secrets), expands
+ * specifiers (%% is a literal %) and globs it. What that cannot carry is refused here, naming the
+ * flag, rather than written into a unit that silently loads nothing.
+ */
+export function envFileValue(p: string): string {
+  const why = /[\n\r\0]/.test(p)
+    ? 'a line break'
+    : /\s$/.test(p)
+      ? 'trailing white space, which systemd strips'
+      : /[*?[\\]/.test(p)
+        ? 'one of * ? [ \\, which systemd reads as a wildcard pattern (and a final \\ continues the line)'
+        : null;
+  if (why)
+    throw new Error(
+      `--env-file ${JSON.stringify(p)} cannot be named in a systemd unit's EnvironmentFile= (it has ${why}); ` +
+        'move the file to a plain path',
+    );
+  return p.replace(/%/g, '%%');
 }
 
 export interface UnitFile {
@@ -125,7 +161,7 @@ export function systemdUnits(jobs: Job[], p: InstallPaths): UnitFile[] {
     const exec = job.runs.map((argv, i) => {
       // '-': a non-zero exit (check says "failover may be needed") must not stop the next step.
       const ignore = i < job.runs.length - 1 ? '-' : '';
-      return `ExecStart=${ignore}${[p.hactl, ...argv].map(sdq).join(' ')}`;
+      return `ExecStart=${ignore}${[p.hactl, ...argv].map(sdqExec).join(' ')}`;
     });
     out.push({
       name: `${unit}.service`,
@@ -140,9 +176,9 @@ export function systemdUnits(jobs: Job[], p: InstallPaths): UnitFile[] {
         `User=${p.user}`,
         `Group=${p.group}`,
         'UMask=0077',
-        `Environment=${sdq(`PATH=${p.path.join(':')}`)} ${sdq(`HACTL_CONFIG=${p.config}`)}`,
+        `Environment=${sdqEnv(`PATH=${p.path.join(':')}`)} ${sdqEnv(`HACTL_CONFIG=${p.config}`)}`,
         // The secrets (bot token, webhook URLs), NAME='value' lines in a 0600 file root reads for us.
-        ...(p.envFile ? [`EnvironmentFile=${sdq(p.envFile)}`] : []),
+        ...(p.envFile ? [`EnvironmentFile=${envFileValue(p.envFile)}`] : []),
         ...exec,
         // The job's own deadline (a backup tier's backup.deadline, not the 15-minute lock lease).
         `TimeoutStartSec=${job.timeoutSec ?? p.lease}`,

@@ -3,6 +3,7 @@
 // metrics textfile is readable by node_exporter. Facts in (doctor.ts gathers them), one result
 // per check out, each problem with its fix.
 import type { DoctorResult, DoctorLevel } from './doctor-checks.js';
+import { shq } from '../adapters/shell.js';
 
 const r = (level: DoctorLevel, host: string | null, check: string, message: string, fix?: string): DoctorResult =>
   fix ? { level, host, check, message, fix } : { level, host, check, message };
@@ -40,7 +41,30 @@ export function channelResult(f: ChannelFacts): DoctorResult {
 }
 
 /** metrics.textfile: node_exporter runs as its own user, so the file must be readable by others. */
-export function metricsFileResult(file: string, mode: number | null): DoctorResult {
+/** A directory on the way to the metrics file, and its mode (null: missing, hactl creates it 0755). */
+export interface DirMode {
+  dir: string;
+  mode: number | null;
+}
+
+/**
+ * The metrics textfile and the directories above it, innermost first: node_exporter (another user)
+ * must read the file, list its directory (o+rx) and pass through every directory above (o+x).
+ */
+export function metricsFileResult(file: string, mode: number | null, dirs: DirMode[] = []): DoctorResult {
+  const shut = dirs.find((d, i) => d.mode !== null && (i === 0 ? (d.mode & 0o005) !== 0o005 : !(d.mode & 0o001)));
+  if (shut) {
+    const inner = shut === dirs[0];
+    const shown = '0' + (shut.mode! & 0o777).toString(8).padStart(3, '0');
+    return r(
+      'warn',
+      null,
+      'metrics',
+      `metrics directory ${shut.dir} is mode ${shown}: node_exporter (another user) cannot ` +
+        (inner ? 'list it' : `reach ${file} through it`),
+      `chmod o+${inner ? 'rx' : 'x'} ${shq(shut.dir)} (or put metrics.textfile where node_exporter can read)`,
+    );
+  }
   if (mode === null)
     return r(
       'pass',
@@ -55,7 +79,7 @@ export function metricsFileResult(file: string, mode: number | null): DoctorResu
       null,
       'metrics',
       `metrics file ${file} is mode ${shown}: node_exporter (another user) cannot read it`,
-      `chmod 644 ${file} (hactl writes it 0644 from now on)`,
+      `chmod 644 ${shq(file)} (hactl writes it 0644 from now on)`,
     );
   return r('pass', null, 'metrics', `metrics file ${file} is mode ${shown}`);
 }

@@ -1,6 +1,7 @@
 // hactl doctor, the pure parts: facts in (modes, known_hosts lines, what a host answered),
 // one result per check out, each problem with its fix. No I/O here: doctor.ts gathers.
 import type { HostConfig, Method } from '../config/types.js';
+import { shArgs, shq } from '../core/shq.js';
 
 export type DoctorLevel = 'pass' | 'warn' | 'fail';
 export interface DoctorResult {
@@ -30,7 +31,7 @@ const octal = (mode: number) => '0' + (mode & 0o777).toString(8).padStart(3, '0'
 const target = (h: HostConfig) => `${h.user}@${h.address}:${h.port}`;
 /** ssh-keyscan's argv for a host, shown in a fix. */
 const keyscan = (h: HostConfig) =>
-  `ssh-keyscan ${h.port === 22 ? '' : `-p ${h.port} `}-t ed25519 ${h.address} >> ${h.knownHosts}`;
+  `ssh-keyscan ${h.port === 22 ? '' : `-p ${h.port} `}-t ed25519 ${h.address} >> ${shq(h.knownHosts)}`;
 
 export function keyFileResult(h: HostConfig, f: FileFacts | null): DoctorResult {
   if (!f)
@@ -39,7 +40,7 @@ export function keyFileResult(h: HostConfig, f: FileFacts | null): DoctorResult 
       h.name,
       'key',
       `private key ${h.key} is missing or unreadable`,
-      `ssh-keygen -t ed25519 -N '' -f ${h.key}, then add ${h.key}.pub to ${h.user}'s authorized_keys on ${h.name}`,
+      `ssh-keygen -t ed25519 -N '' -f ${shq(h.key)}, then add ${h.key}.pub to ${h.user}'s authorized_keys on ${h.name}`,
     );
   if (f.mode & 0o077)
     return r(
@@ -48,7 +49,7 @@ export function keyFileResult(h: HostConfig, f: FileFacts | null): DoctorResult 
       'key',
       `private key ${h.key} is mode ${octal(f.mode)}: others can read it, ` +
         "and rsync's ssh (OpenSSH) refuses such a key",
-      `chmod 600 ${h.key}`,
+      `chmod 600 ${shq(h.key)}`,
     );
   return r('pass', h.name, 'key', `private key ${h.key} is mode ${octal(f.mode)}`);
 }
@@ -59,7 +60,7 @@ export function stateDirResults(dir: string, d: FileFacts | null, files: Array<[
     return [r('pass', null, 'state', `state directory ${dir} does not exist yet (the first run creates it 0700)`)];
   const out: DoctorResult[] = [];
   if (d.mode & 0o077)
-    out.push(r('warn', null, 'state', `state directory ${dir} is mode ${octal(d.mode)}`, `chmod 700 ${dir}`));
+    out.push(r('warn', null, 'state', `state directory ${dir} is mode ${octal(d.mode)}`, `chmod 700 ${shq(dir)}`));
   const open = files.filter(([, f]) => f.mode & 0o077).map(([name]) => name);
   if (open.length)
     out.push(
@@ -68,7 +69,7 @@ export function stateDirResults(dir: string, d: FileFacts | null, files: Array<[
         null,
         'state',
         `${open.length} file(s) in ${dir} readable by others (${open.slice(0, 3).join(', ')})`,
-        `chmod 600 ${open.map((n) => `${dir}/${n}`).join(' ')}`,
+        `chmod 600 ${shArgs(open.map((n) => `${dir}/${n}`))}`,
       ),
     );
   if (!out.length) out.push(r('pass', null, 'state', `state directory ${dir} is mode ${octal(d.mode)}`));
@@ -78,7 +79,7 @@ export function stateDirResults(dir: string, d: FileFacts | null, files: Array<[
 export function secretFileResult(file: string, f: FileFacts | null): DoctorResult {
   if (!f) return r('fail', null, 'token', `alerts.telegram.tokenFile ${file} is missing`, `create it, mode 0600`);
   if (f.mode & 0o077)
-    return r('warn', null, 'token', `token file ${file} is mode ${octal(f.mode)}`, `chmod 600 ${file}`);
+    return r('warn', null, 'token', `token file ${file} is mode ${octal(f.mode)}`, `chmod 600 ${shq(file)}`);
   return r('pass', null, 'token', `token file ${file} is mode ${octal(f.mode)}`);
 }
 
@@ -134,10 +135,10 @@ const REACH_FIX: Record<string, (h: HostConfig) => string> = {
   'ssh-timeout': (h) => `${h.address}:${h.port} accepts but SSH does not finish: check sshd and firewalls there`,
   'auth-failure': (h) =>
     `add ${h.key}.pub to ${h.user}'s ~/.ssh/authorized_keys on ${h.name} ` +
-    `(ssh-copy-id -i ${h.key}.pub -p ${h.port} ${h.user}@${h.address})`,
+    `(ssh-copy-id -i ${shq(`${h.key}.pub`)} -p ${h.port} ${h.user}@${h.address})`,
   'hostkey-failure': (h) =>
     `verify the host's key out of band, then replace its line: ` +
-    `ssh-keygen -R '[${h.address}]:${h.port}' -f ${h.knownHosts}; ${keyscan(h)}`,
+    `ssh-keygen -R '[${h.address}]:${h.port}' -f ${shq(h.knownHosts)}; ${keyscan(h)}`,
 };
 
 export function reachResult(h: HostConfig, failure: { kind: string; message: string } | null, ms: number) {
@@ -263,7 +264,7 @@ export function rsyncSshResult(
     );
   const err = ran.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${ran.code}`;
   const fix = /UNPROTECTED|bad permissions/i.test(ran.stderr)
-    ? `chmod 600 ${h.key}`
+    ? `chmod 600 ${shq(h.key)}`
     : /host key|known_hosts|REMOTE HOST IDENTIFICATION/i.test(ran.stderr)
       ? REACH_FIX['hostkey-failure']!(h)
       : /Permission denied/i.test(ran.stderr)

@@ -3,7 +3,7 @@
 // Reads only: no lock, no state, no history. Exit 0 all pass, 1 warnings, 2 failures,
 // 78 when the config does not load (thrown by the loader, mapped in src/exit.ts).
 import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { GlobalOptions } from '../context.js';
 import type { Config, HostConfig } from '../config/types.js';
 import { Reporter } from '../output.js';
@@ -195,7 +195,18 @@ export async function runDoctor(opts: GlobalOptions, clock: Clock = systemClock(
     } catch {
       /* not written yet */
     }
-    results.push(metricsFileResult(metrics, mode));
+    const dirs: Array<{ dir: string; mode: number | null }> = [];
+    for (let d = dirname(metrics); ; d = dirname(d)) {
+      let m: number | null = null;
+      try {
+        m = statSync(d).mode;
+      } catch {
+        /* missing: created 0755 by the writer */
+      }
+      dirs.push({ dir: d, mode: m });
+      if (dirname(d) === d) break;
+    }
+    results.push(metricsFileResult(metrics, mode, dirs));
   }
   out.progress(`checking ${Object.keys(config.hosts).join(', ')}`);
   const [hosts, channels] = await Promise.all([

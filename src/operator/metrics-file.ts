@@ -3,17 +3,19 @@
 // node_exporter never scrapes half a file. Mode 0644 whatever the umask (cron's
 // line sets umask 077): node_exporter runs as another user, and the file holds
 // no secret (names, counts and times). The mode is set on the temp file before
-// the rename, so the file is never seen with another mode.
+// the rename (state/files.ts writeAtomic, exact), so the file is never seen
+// with another mode; a missing directory is created 0755 (doctor checks the
+// directories above it).
 // A metrics problem never fails a run: the caller gets a line to print.
-import { chmodSync, renameSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { ClusterState } from '../core/model.js';
-import { ensureDir, readJson, tempPath, writeFileSynced } from '../state/files.js';
+import { readJson, writeAtomic } from '../state/files.js';
 import { readMemoryRecord } from '../memory/record.js';
 import { readBackupRecord } from '../backup/record.js';
 import { allTimeStats } from '../state/history.js';
 import type { Pending } from '../state/outbox.js';
+import { ALERT_RESULTS, totalOf, type AlertTotals } from '../alerts/totals.js';
 import { renderMetrics, type AlertCounts } from './metrics.js';
 import { readPause } from './pause-file.js';
 import { pauseVerdict } from './pause.js';
@@ -23,46 +25,27 @@ export interface MetricsWriteResult {
   problem?: string;
 }
 
-/** Replaces `file` with `text`, mode `mode` exactly (chmod: the umask does not narrow it). */
-export function writePublic(file: string, text: string, mode = 0o644): void {
-  ensureDir(dirname(file));
-  const tmp = tempPath(file);
-  try {
-    writeFileSynced(tmp, text, mode, file);
-    chmodSync(tmp, mode);
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw e;
-  }
-}
-
-/** What outbox.json holds now, per configured channel (the outbox keeps no count of delivered alerts). */
-export function alertCounts(pending: Pending[], channels: string[]): AlertCounts {
+/** Pending now, and the outbox's all-time counts per configured channel (0 where none yet: rate() needs the series). */
+export function alertCounts(
+  box: { pending?: Pending[]; counts?: AlertTotals } | undefined,
+  channels: string[],
+): AlertCounts {
   const byChannel: AlertCounts['byChannel'] = [];
-  for (const channel of channels) {
-    const n = { pending: 0, failed: 0, delivered: 0 };
-    for (const m of pending) {
-      if (m.done?.includes(channel)) n.delivered++;
-      else if (m.tries > 0) n.failed++;
-      else n.pending++;
-    }
-    for (const [result, count] of Object.entries(n)) byChannel.push({ channel, result, n: count });
-  }
-  return { pending: pending.length, byChannel };
+  for (const channel of channels)
+    for (const result of ALERT_RESULTS) byChannel.push({ channel, result, n: totalOf(box?.counts, channel, result) });
+  return { pending: Array.isArray(box?.pending) ? box.pending.length : 0, byChannel };
 }
 
 async function readAlerts(config: Config): Promise<AlertCounts> {
-  const box = await readJson<{ pending: Pending[] }>(join(config.stateDir, 'outbox.json'), 'outbox').catch(
+  const box = await readJson<{ pending: Pending[]; counts?: AlertTotals }>(
+    join(config.stateDir, 'outbox.json'),
+    'outbox',
+  ).catch(
     () => undefined, // a corrupt outbox is set aside by the next run that sends
   );
   const { channelsOf } = await import('../adapters/alerts.js');
   const channels = channelsOf(config, '').map((c) => c.id);
-  return alertCounts(box?.pending ?? [], channels);
+  return alertCounts(box, channels);
 }
 
 /** Reads what hactl recorded (state, memory, backup, history, pause, outbox); renders; writes. Unset: nothing. */
@@ -76,7 +59,10 @@ export async function writeMetrics(config: Config, now: Date): Promise<MetricsWr
     const { stats } = await allTimeStats(join(config.stateDir, 'history.jsonl'), config.pair);
     const paused = pauseVerdict(await readPause(config), now).paused;
     const alerts = await readAlerts(config);
-    writePublic(file, renderMetrics({ config, state, memory, backup, stats, paused, alerts, now }));
+    const text = renderMetrics({ config, state, memory, backup, stats, paused, alerts, now });
+    // The project's atomic write (temp, fsync, rename, directory fsync), 0644 exactly; a missing
+    // textfile directory is created 0755: node_exporter must list it as well as read the file.
+    writeAtomic(file, text, 0o644, true, 0o755);
     return { file };
   } catch (e) {
     return { file, problem: `metrics not written to ${file}: ${(e as Error).message}` };

@@ -75,7 +75,7 @@ const secs = (iso: string | null | undefined): number | undefined => {
   return Number.isNaN(t) ? undefined : t / 1000;
 };
 
-/** Alerts as the outbox holds them now: per channel and result ('pending', 'failed', 'delivered'). */
+/** Alerts: pending now, and per channel and result the all-time counts the outbox keeps. */
 export interface AlertCounts {
   pending: number;
   byChannel: Array<{ channel: string; result: string; n: number }>;
@@ -214,8 +214,9 @@ export function renderMetrics(input: MetricsInput): string {
     add(pending, {}, input.alerts.pending);
     const total = fam(
       'alerts_total',
-      'Alerts in the outbox by channel and result (pending, failed: tried and not delivered, delivered: ' +
-        'to this channel, waiting for another). Delivered alerts leave the outbox.',
+      'Alert deliveries recorded per channel and result (delivered; failed: a try that will be retried; ' +
+        'gave_up: refused for good), since the outbox began.',
+      'counter',
     );
     for (const c of input.alerts.byChannel) add(total, { channel: c.channel, result: c.result }, c.n);
     families.push(pending, total);

@@ -16,6 +16,7 @@ import {
   writeSync,
   unlinkSync,
   fstatSync,
+  fchmodSync,
   ftruncateSync,
   readSync,
 } from 'node:fs';
@@ -24,8 +25,10 @@ import { ActionError, StateError } from '../errors.js';
 import { describeAjvError, loadValidator } from '../validators.js';
 import { redact } from '../output.js';
 
-export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+/** Creates `dir` and missing parents, 0700; or exactly `mode` (umask aside) for those it creates. */
+export function ensureDir(dir: string, mode = 0o700): void {
+  const first = mkdirSync(dir, { recursive: true, mode });
+  if (first && mode !== 0o700) for (let d = dir; d.length >= first.length; d = dirname(d)) chmodSync(d, mode);
 }
 
 export function alive(pid: number): boolean {
@@ -101,7 +104,7 @@ function writeFailure(file: string, e: unknown): Error {
  * kernel says why it stopped (ENOSPC): a truncated file is never left for a rename.
  * Failures are said plainly, naming `shownAs` (the file the temp file stands for).
  */
-export function writeFileSynced(file: string, text: string, mode = 0o600, shownAs = file): void {
+export function writeFileSynced(file: string, text: string, mode = 0o600, shownAs = file, exact = false): void {
   const buf = Buffer.from(text);
   let fd: number;
   try {
@@ -110,6 +113,7 @@ export function writeFileSynced(file: string, text: string, mode = 0o600, shownA
     throw writeFailure(shownAs, e);
   }
   try {
+    if (exact) fchmodSync(fd, mode); // exactly `mode`: the umask (cron's 077) narrowed open's
     for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
     fsyncSync(fd);
   } catch (e) {
@@ -119,11 +123,11 @@ export function writeFileSynced(file: string, text: string, mode = 0o600, shownA
   }
 }
 
-export function writeAtomic(file: string, text: string, mode = 0o600): void {
-  ensureDir(dirname(file));
+export function writeAtomic(file: string, text: string, mode = 0o600, exact = false, dirMode?: number): void {
+  ensureDir(dirname(file), dirMode);
   const tmp = tempPath(file);
   try {
-    writeFileSynced(tmp, text, mode, file);
+    writeFileSynced(tmp, text, mode, file, exact);
     renameSync(tmp, file);
   } catch (e) {
     try {

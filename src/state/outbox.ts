@@ -19,6 +19,7 @@ import { decide, tick, type AlertPolicy, type Ledger } from '../alerts/incident.
 import { event, type HactlEvent } from '../alerts/events.js';
 import { redactEvent } from '../alerts/secrets.js';
 import { cut } from '../alerts/render.js';
+import { countDelivery, type AlertTotals } from '../alerts/totals.js';
 
 /** Failed events kept at most: a channel that stays down for days must not grow the outbox without end. */
 export const MAX_PENDING = 500;
@@ -56,6 +57,11 @@ interface Box {
   incidents?: Ledger;
   /** Events dropped by the cap, not yet said. */
   dropped?: number;
+  /**
+   * Per channel and result, how many deliveries were recorded since this outbox began: counts
+   * that only go up (hactl_alerts_total is a Prometheus counter; delivered events leave `pending`).
+   */
+  counts?: AlertTotals;
 }
 
 /** What the lifecycle needs inside the section: its policy and the clock's time. */
@@ -217,6 +223,8 @@ export class Outbox {
         else delete box.notBefore;
       }
       if (!p) return;
+      // Counted in the same section as the delivery it counts (the caller holds the channel's lock).
+      box.counts = countDelivery(box.counts, channel, r.ok ? 'delivered' : r.permanent ? 'gave_up' : 'failed');
       const st: ChannelState = { ...(p.channels?.[channel] ?? { tries: 0 }) };
       if (r.ok) {
         if (r.shortened) st.shortened = true;

@@ -20,7 +20,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from '../lab/lab.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-cron-'));
@@ -233,14 +233,14 @@ describe('hactl cron', () => {
     chmodSync(env, 0o644);
     const open = hactl(['cron', '--env-file', env]);
     assert.equal(open.code, 78, open.stderr);
-    assert.match(open.stderr, /chmod 600/);
+    assert.ok(open.stderr.includes(`chmod 600 '${env}'`), open.stderr);
     // Node 20 reads a script's own --env-file argument as its option and exits 9 on a missing file
-    // before hactl runs (nodejs/node#54232); after `--` it does not.
-    const missing = spawnSync(
-      process.execPath,
-      ['--', join(ROOT, 'bin/hactl'), '-c', cfg, 'cron', '--env-file', join(dir, 'nope.env')],
-      { encoding: 'utf8', env: { ...process.env, HACTL_CONFIG: undefined } },
-    );
+    // before hactl runs (nodejs/node#54232). Run as operators run it: bin/hactl itself, by its #! line
+    // (`env -S node --`: after `--` node reads nothing more), with node found on PATH.
+    const missing = spawnSync(join(ROOT, 'bin/hactl'), ['-c', cfg, 'cron', '--env-file', join(dir, 'nope.env')], {
+      encoding: 'utf8',
+      env: { ...process.env, HACTL_CONFIG: undefined, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+    });
     assert.equal(missing.status, 66, missing.stderr);
     assert.match(missing.stderr, /nope\.env does not exist/);
     chmodSync(env, 0o600);
@@ -261,9 +261,38 @@ describe('hactl cron', () => {
       assert.equal(v.status, 0, v.stderr);
       for (const f of files.filter((x) => x.endsWith('.service')))
         assert.match(readFileSync(f, 'utf8'), new RegExp(`^EnvironmentFile=${env}$`, 'm'));
+      assert.doesNotMatch(v.stderr, /ignoring/);
       const backup = readFileSync(join(units, 'hactl-backup-server-to-pca.service'), 'utf8');
       const sec = Number(/^TimeoutStartSec=(\d+)$/m.exec(backup)?.[1]);
       assert.ok(sec >= 3600, `backup TimeoutStartSec=${sec}`);
+    },
+  );
+
+  test(
+    '--systemd --env-file with a space in its path: systemd loads it (verify says nothing is ignored)',
+    { skip: analyze.status !== 0 && 'systemd-analyze cannot run here (apt-get install systemd)' },
+    () => {
+      const sub = join(dir, 'my secrets');
+      spawnSync('mkdir', ['-p', sub]);
+      const env = join(sub, 'hactl.env');
+      writeFileSync(env, "HACTL_TELEGRAM_TOKEN='1:x'\n", { mode: 0o600 });
+      const units = join(dir, 'units-env-space');
+      const r = hactl(['cron', '--systemd', units, '--env-file', env]);
+      assert.equal(r.code, 0, r.stderr);
+      const files = readdirSync(units).map((f) => join(units, f));
+      const v = spawnSync('systemd-analyze', ['verify', ...files], { encoding: 'utf8' });
+      assert.equal(v.status, 0, v.stderr);
+      assert.doesNotMatch(v.stderr, /ignoring|not absolute/);
+      assert.match(
+        readFileSync(join(units, 'hactl-cluster.service'), 'utf8'),
+        new RegExp(`^EnvironmentFile=${env}$`, 'm'),
+      );
+      // A path systemd would read as a wildcard: refused at `cron` time, naming the flag.
+      const odd = join(dir, 'sec[1].env');
+      writeFileSync(odd, "A='1'\n", { mode: 0o600 });
+      const bad = hactl(['cron', '--systemd', join(dir, 'units-odd-env'), '--env-file', odd]);
+      assert.equal(bad.code, 64, bad.stderr);
+      assert.match(bad.stderr, /--env-file .*EnvironmentFile=/);
     },
   );
 });

@@ -15,6 +15,7 @@ import { ROOT } from '../lab/lab.ts';
 
 const TOKEN = '123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ';
 const HOOK = 's3cretHookPathToken0123456789';
+const BAD_TOKEN = '654321:ZZyyXXwwVVuuTTssRRqqPPooNNmmLLkkJJ';
 let server: Server;
 let base = '';
 const seen: string[] = [];
@@ -28,12 +29,19 @@ before(async () => {
     };
     if (req.url === `/bot${TOKEN}/getMe`) return send(200, { ok: true, result: { username: 'hactl_lab_bot' } });
     if (req.url === `/hooks/live/${HOOK}`) return send(400, { error: 'invalid_payload' }); // Slack answers a GET so
+    if (req.url === `/bot${BAD_TOKEN}/getMe`)
+      return send(401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    if (req.url === `/hooks/busy/${HOOK}`) return send(503, { error: 'overloaded' });
+    if (req.url === `/hooks/hang/${HOOK}`) return; // never answers: doctor's own timeout ends the wait
     return send(404, { error: 'no_service' });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-after(() => server?.close());
+after(() => {
+  server?.closeAllConnections();
+  server?.close();
+});
 
 function doctor(env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'hactl-doctor-'));
@@ -97,6 +105,31 @@ describe('doctor checks each alert channel', () => {
     }
     assert.ok(seen.includes(`GET /bot${TOKEN}/getMe`), seen.join('\n'));
     assert.ok(!seen.some((s) => s.startsWith('POST')), 'doctor sends no message');
+  });
+
+  test('a 5xx is a warning, a channel that never answers fails on its timeout, a Telegram 401 fails', async () => {
+    const r = await doctor({
+      HACTL_TELEGRAM_TOKEN: BAD_TOKEN,
+      HOOK_LIVE: `${base}/hooks/busy/${HOOK}`,
+      HOOK_BEARER: 'b',
+      HOOK_REVOKED: `${base}/hooks/hang/${HOOK}`,
+    });
+    assert.equal(r.status, 2, r.stderr);
+    const alerts = JSON.parse(r.stdout).results.filter((x: any) => x.check === 'alerts');
+    const of = (name: string) => alerts.find((x: any) => x.message.startsWith(name));
+    assert.equal(of('alerts.telegram')?.level, 'fail');
+    assert.match(of('alerts.telegram').message, /refuses \(HTTP 401\)/);
+    assert.match(of('alerts.telegram').fix, /make a new one/);
+    for (const i of [0, 1]) {
+      assert.equal(of(`alerts.webhooks[${i}]`)?.level, 'warn', JSON.stringify(alerts, null, 1));
+      assert.match(of(`alerts.webhooks[${i}]`).message, /answers HTTP 503 \(a server error\)/);
+    }
+    assert.equal(of('alerts.webhooks[2]')?.level, 'fail');
+    assert.match(of('alerts.webhooks[2]').message, /does not answer: no answer within 3 s/);
+    for (const t of [r.stdout, r.stderr]) {
+      assert.ok(!t.includes(HOOK), 'a webhook URL path leaked');
+      assert.ok(!t.includes(BAD_TOKEN), 'the bot token leaked');
+    }
   });
 
   test('no token: the Telegram channel names what is missing', async () => {

@@ -144,7 +144,7 @@ describe('hactl doctor', () => {
     try {
       const r = await doctor();
       assert.equal(r.code, 2, r.stdout);
-      assert.match(line(r, 'FAIL', 'primary', 'key'), new RegExp(`mode 0644.* -- fix: chmod 600 ${key()}$`));
+      assert.match(line(r, 'FAIL', 'primary', 'key'), new RegExp(`mode 0644.* -- fix: chmod 600 '${key()}'$`));
       assert.match(line(r, 'FAIL', 'standby', 'rsync-ssh'), /UNPROTECTED|bad permissions|-- fix: chmod 600/);
     } finally {
       chmodSync(key(), 0o600);
@@ -159,7 +159,7 @@ describe('hactl doctor', () => {
     writeFileSync(kh(), other + '\n');
     let r = await doctor();
     assert.equal(r.code, 2);
-    const fix = `-- fix: ssh-keyscan -p ${sb.sshPort} -t ed25519 ${sb.address} >> ${kh()}`;
+    const fix = `-- fix: ssh-keyscan -p ${sb.sshPort} -t ed25519 ${sb.address} >> '${kh()}'`;
     assert.ok(line(r, 'FAIL', 'standby', 'known_hosts').includes(fix), r.stdout);
     assert.match(line(r, 'FAIL', 'standby', 'ssh'), /not in known_hosts.* -- fix: /);
     // The standby's entry hashed (ssh-keygen -H), and a @cert-authority line for it: accepted.

@@ -69,7 +69,15 @@ describe('planRetention', () => {
     assert.ok(keep.includes('2026-11-22T120000Z'), keep.join(' '));
     assert.ok(keep.includes('2026-11-22T150000Z'));
   });
-  test('property: never the newest, the one just taken, nor the newest of any of the last N periods', () => {
+  test('a future-dated snapshot (a clock that ran ahead) does not end the real hour: nothing pruned', () => {
+    const r = { hourly: 24, daily: 7, weekly: 4 };
+    const ahead = '2026-11-22T150000Z';
+    const first = planRetention([ahead, '2026-11-22T141000Z'], r, '2026-11-22T141000Z');
+    assert.deepEqual(first.prune, []);
+    const second = planRetention([ahead, '2026-11-22T141000Z', '2026-11-22T142000Z'], r, '2026-11-22T142000Z');
+    assert.deepEqual(second.prune, [], 'the hour of the one just taken is still running');
+  });
+  test('property: never the newest, the one just taken or its period, nor the newest of the last N periods', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 0, max: 24 * 60 * 30 }), { minLength: 1, maxLength: 40 }),
@@ -81,6 +89,9 @@ describe('planRetention', () => {
           const { keep, prune } = planRetention(names, r, taken);
           assert.deepEqual([...keep, ...prune].sort(), names);
           assert.ok(keep.includes(taken) && keep.includes(names.at(-1)!));
+          // The period of the one just taken is still running: all of it stays (finest level kept).
+          const len = r.hourly > 0 ? 13 : r.daily > 0 ? 10 : 0;
+          if (len) for (const s of names) if (s.slice(0, len) === taken.slice(0, len)) assert.ok(keep.includes(s), s);
           for (const [n, len] of [
             [r.hourly, 13],
             [r.daily, 10],

@@ -62,6 +62,15 @@ describe('config errors', () => {
     assert.ok(!text.includes('s3cretT0ken'), text);
   });
 
+  test('a value under an env map (gateway.env OPENAI_KEY) is never printed, whatever its name', async () => {
+    const gateway = { ...(BASE as any).gateway, env: { OPENAI_KEY: 987654321012, OTHER: `sk${'Q'.repeat(5000)}` } };
+    const ps = await problems({ gateway });
+    const text = ps.join('\n');
+    assert.match(text, /\/gateway\/env\/OPENAI_KEY/);
+    assert.match(text, /\/gateway\/env\/OTHER/);
+    assert.ok(!text.includes('987654321012') && !text.includes('QQQQ'), text);
+  });
+
   test('a plain value is still shown (found 70000)', async () => {
     const hosts = { ...BASE.hosts, pc1: { ...BASE.hosts.pc1, port: 70000 } };
     const ps = await problems({ hosts });

@@ -9,6 +9,7 @@ import {
   keyFileResult,
   knownHostsResult,
   neededWords,
+  reachResult,
   rsyncSshResult,
   skewResult,
   stateDirResults,
@@ -38,6 +39,28 @@ const H: any = {
   gateway,
 };
 
+describe('fix hints quote the paths they paste (one quoting helper)', () => {
+  test('a key and known_hosts with a space and a quote: each hint pastes into a shell as one word', () => {
+    const odd = { ...H, key: "/home/o'neil/my key", knownHosts: '/home/x/Application Support/kh' };
+    assert.equal(keyFileResult(odd, { mode: 0o100644 }).fix, `chmod 600 '/home/o'\\''neil/my key'`);
+    assert.match(keyFileResult(odd, null).fix!, /^ssh-keygen -t ed25519 -N '' -f '\/home\/o'\\''neil\/my key',/);
+    assert.match(
+      reachResult(odd, { kind: 'auth-failure', message: 'denied' }, 1).fix!,
+      /ssh-copy-id -i '\/home\/o'\\''neil\/my key\.pub' /,
+    );
+    const hk = reachResult(odd, { kind: 'hostkey-failure', message: 'changed' }, 1).fix!;
+    assert.match(
+      hk,
+      /-f '\/home\/x\/Application Support\/kh'; ssh-keyscan .* >> '\/home\/x\/Application Support\/kh'$/,
+    );
+    const rs = stateDirResults('/s d', { mode: 0o40755 }, [['state.json', { mode: 0o100644 }]]);
+    assert.deepEqual(
+      rs.map((x) => x.fix),
+      ["chmod 700 '/s d'", "chmod 600 '/s d/state.json'"],
+    );
+  });
+});
+
 describe('key file and state directory modes', () => {
   const rows: Array<[string, number | null, string, RegExp]> = [
     ['0600', 0o100600, 'pass', /mode 0600/],
@@ -52,7 +75,7 @@ describe('key file and state directory modes', () => {
       assert.equal(r.level, level);
       assert.match(r.message, msg);
       if (level === 'fail') assert.ok(r.fix, 'a problem always carries its fix');
-      if (mode === 0o100644) assert.equal(r.fix, 'chmod 600 /k/id');
+      if (mode === 0o100644) assert.equal(r.fix, "chmod 600 '/k/id'");
     });
   }
   test('state directory 0755 and a state file 0644 are warnings with their chmod', () => {
@@ -63,8 +86,8 @@ describe('key file and state directory modes', () => {
     assert.deepEqual(
       rs.map((r: any) => [r.level, r.fix]),
       [
-        ['warn', 'chmod 700 /s'],
-        ['warn', 'chmod 600 /s/state.json'],
+        ['warn', "chmod 700 '/s'"],
+        ['warn', "chmod 600 '/s/state.json'"],
       ],
     );
     assert.deepEqual(
@@ -129,7 +152,7 @@ describe('known_hosts lines for a host', () => {
       const r = knownHostsResult(H, lines);
       assert.equal(r.level, level);
       assert.match(r.message, msg);
-      if (level === 'fail') assert.match(r.fix, /ssh-keyscan -p 2222 -t ed25519 192.0.2.2 >> \/k\/kh/);
+      if (level === 'fail') assert.match(r.fix, /ssh-keyscan -p 2222 -t ed25519 192.0.2.2 >> '\/k\/kh'/);
     });
   }
 });
@@ -198,7 +221,7 @@ describe("clock skew, rsync's ssh, the exit code", () => {
     assert.equal(rsyncSshResult(H, other, { code: 0, stderr: '' }).level, 'fail');
   });
   const fixes: Array<[string, RegExp]> = [
-    ['Load key "/k/id": bad permissions\nWARNING: UNPROTECTED PRIVATE KEY FILE!', /^chmod 600 \/k\/id$/],
+    ['Load key "/k/id": bad permissions\nWARNING: UNPROTECTED PRIVATE KEY FILE!', /^chmod 600 '\/k\/id'$/],
     ['Host key verification failed.', /ssh-keygen -R/],
     ['claw@192.0.2.2: Permission denied (publickey).', /authorized_keys/],
     ['ssh: connect to host 192.0.2.2 port 2222: Connection refused', /check hosts.pc2.address and port/],
@@ -235,5 +258,27 @@ describe('doctor: the metrics file (issue 24.4)', () => {
     assert.match(closed.fix!, /chmod 644/);
     assert.equal(metricsFileResult(f, 0o100644).level, 'pass');
     assert.equal(metricsFileResult(f, null).level, 'pass');
+  });
+
+  test('a directory above the textfile node_exporter cannot pass through (or list): a warning naming it', async () => {
+    const { metricsFileResult } = await import('../../dist/operator/doctor-channels.js');
+    const f = '/var/lib/my exporter/textfile/hactl.prom';
+    const dirs = (inner: number | null, mid: number, top = 0o40755) => [
+      { dir: '/var/lib/my exporter/textfile', mode: inner },
+      { dir: '/var/lib/my exporter', mode: mid },
+      { dir: '/var/lib', mode: top },
+      { dir: '/var', mode: 0o40755 },
+      { dir: '/', mode: 0o40755 },
+    ];
+    const mid = metricsFileResult(f, 0o100644, dirs(0o40755, 0o40750));
+    assert.equal(mid.level, 'warn');
+    assert.match(mid.message, /metrics directory \/var\/lib\/my exporter is mode 0750: .* cannot reach/);
+    assert.equal(mid.fix!.split(' (')[0], "chmod o+x '/var/lib/my exporter'");
+    const inner = metricsFileResult(f, 0o100644, dirs(0o40711, 0o40755));
+    assert.equal(inner.level, 'warn');
+    assert.match(inner.message, /textfile is mode 0711: .* cannot list it/);
+    assert.equal(metricsFileResult(f, 0o100644, dirs(0o40755, 0o40711)).level, 'pass');
+    assert.equal(metricsFileResult(f, null, dirs(null, 0o40755)).level, 'pass', 'missing: created 0755');
+    assert.equal(metricsFileResult(f, null, dirs(null, 0o40700)).level, 'warn');
   });
 });

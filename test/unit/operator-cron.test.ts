@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cronFields, onCalendar, planJobs, tierOffsets, whenEvery } from '../../dist/operator/schedule.js';
 import { BEGIN, END, mergeCrontab, rememberedOptions } from '../../dist/operator/crontab-block.js';
-import { crontabLines, jobCommand, logrotateSnippet, systemdUnits } from '../../dist/operator/cron.js';
+import { crontabLines, envFileValue, jobCommand, logrotateSnippet, systemdUnits } from '../../dist/operator/cron.js';
 
 const PATHS = {
   hactl: '/opt/hactl/bin/hactl',
@@ -130,7 +130,8 @@ describe('crontab lines', () => {
     assert.match(svc, /^ExecStart=-\/opt\/hactl\/bin\/hactl check --watch$/m);
     assert.match(svc, /^ExecStart=-\/opt\/hactl\/bin\/hactl failover --auto$/m);
     assert.match(svc, /^ExecStart=\/opt\/hactl\/bin\/hactl failback --auto$/m);
-    assert.match(svc, /HACTL_CONFIG=\/etc\/hactl\/50%%\$\$\.yaml/);
+    // Environment= does not expand $ (systemd.exec(5)): written as itself, only % doubled.
+    assert.match(svc, /HACTL_CONFIG=\/etc\/hactl\/50%%\$\.yaml$/m);
     assert.match(units[1]!.text, /^OnCalendar=\*-\*-\* \*:00\/2:00$/m);
   });
 });
@@ -153,10 +154,24 @@ describe("each job's own deadline and the env file (issue 24.5, 22)", () => {
 
   test('EnvironmentFile= in every service; the crontab line sources the file in POSIX sh', () => {
     for (const u of units.filter((x) => x.name.endsWith('.service')))
-      assert.match(u.text, /^EnvironmentFile="\/etc\/hactl\/secrets env"$/m, u.name);
+      // Unquoted: systemd does not unquote EnvironmentFile= ("path is not absolute, ignoring").
+      assert.match(u.text, /^EnvironmentFile=\/etc\/hactl\/secrets env$/m, u.name);
     const line = jobCommand(jobs[0]!, { ...PATHS, envFile: '/etc/hactl/secrets' });
     assert.match(line, /\{ set -a; \. '\/etc\/hactl\/secrets'; set \+a; /);
     assert.doesNotMatch(line, /<<<|source /, 'sh, not bash');
+  });
+
+  test('EnvironmentFile= doubles only %; what systemd would glob or strip is refused naming --env-file', () => {
+    assert.equal(envFileValue('/etc/h a"b\'c;d$e/50%.env'), '/etc/h a"b\'c;d$e/50%%.env');
+    for (const bad of ['/etc/a*.env', '/etc/a?.env', '/etc/[a].env', '/etc/a\\b.env', '/etc/a.env ', '/etc/a\nb'])
+      assert.throws(() => envFileValue(bad), /--env-file .*EnvironmentFile=/, JSON.stringify(bad));
+    assert.throws(() => systemdUnits(jobs, { ...PATHS, envFile: '/etc/x*' }), /--env-file/);
+  });
+
+  test('Environment= writes $ as itself (no expansion there); ExecStart= doubles it', () => {
+    const u = systemdUnits(jobs, { ...PATHS, config: '/etc/h$x/hactl.yaml', hactl: '/opt/h$x/hactl' })[0]!.text;
+    assert.match(u, /^Environment=\S+ HACTL_CONFIG=\/etc\/h\$x\/hactl\.yaml$/m);
+    assert.match(u, /^ExecStart=-?\/opt\/h\$\$x\/hactl /m);
   });
 
   test('the block keeps the options it was installed with', () => {

@@ -11,6 +11,8 @@ import { renderMetrics } from '../../dist/operator/metrics.js';
 import { writeMetrics } from '../../dist/operator/metrics-file.js';
 import { initialState } from '../../dist/core/model.js';
 import { writeJson } from '../../dist/state/files.js';
+import { Outbox } from '../../dist/state/outbox.js';
+import { event } from '../../dist/alerts/events.js';
 import { config } from './helpers.ts';
 
 const NOW = new Date('2026-11-22T14:00:00Z');
@@ -68,7 +70,7 @@ describe('renderMetrics', () => {
     assert.ok(p.length >= 15, `${p.length} families`);
     for (const f of p) {
       assert.match(f.name, /^hactl_[a-z_]+$/);
-      assert.equal(f.type, f.name.endsWith('s_total') && f.name !== 'hactl_alerts_total' ? 'COUNTER' : 'GAUGE', f.name);
+      assert.equal(f.type, f.name.endsWith('s_total') ? 'COUNTER' : 'GAUGE', f.name);
       assert.ok(f.help.length > 10, f.name);
       for (const m of f.metrics) assert.ok(Number.isFinite(Number(m.value)), `${f.name} ${m.value}`);
     }
@@ -130,6 +132,8 @@ describe('writeMetrics', () => {
     assert.deepEqual(await writeMetrics(withFile, NOW), { file });
     assert.equal(statSync(file).mode & 0o777, 0o644);
     assert.deepEqual(readdirSync(join(dir, 'textfile')), ['hactl.prom']);
+    // Created by hactl under umask 077: 0755, or node_exporter cannot list it.
+    assert.equal(statSync(join(dir, 'textfile')).mode & 0o777, 0o755);
     assert.equal(
       value(parsePrometheus(readFileSync(file, 'utf8')), 'hactl_host_consecutive_failures', { host: 'pc1' }),
       4,
@@ -163,6 +167,8 @@ describe('metrics for dashboards (issue 24 item 4)', () => {
       process.umask(old);
     }
     assert.deepEqual(readdirSync(join(dir, 'textfile')), ['hactl.prom']);
+    // Created by hactl under umask 077: 0755, or node_exporter cannot list it.
+    assert.equal(statSync(join(dir, 'textfile')).mode & 0o777, 0o755);
   });
 
   test('failover and failback counts, paused, pending alerts, last exit per command, last RTO; no ages', async () => {
@@ -201,12 +207,64 @@ describe('metrics for dashboards (issue 24 item 4)', () => {
     assert.equal(value(p, 'hactl_last_exit_code', { command: 'failback' }), 2);
     assert.equal(value(p, 'hactl_paused'), 1);
     assert.equal(value(p, 'hactl_alerts_pending'), 2);
-    assert.equal(value(p, 'hactl_alerts_total', { channel: 'telegram', result: 'failed' }), 1);
-    assert.equal(value(p, 'hactl_alerts_total', { channel: 'telegram', result: 'pending' }), 1);
+    // An outbox from before the counts: every series there, at 0 (rate() needs them).
+    assert.equal(value(p, 'hactl_alerts_total', { channel: 'telegram', result: 'delivered' }), 0);
+    assert.equal(value(p, 'hactl_alerts_total', { channel: 'telegram', result: 'failed' }), 0);
     assert.deepEqual(
       p.filter((f) => f.name.endsWith('_age_seconds')).map((f) => f.name),
       [],
       'ages repeat the timestamps',
     );
+  });
+
+  test('hactl_alerts_total is a counter: it grows across deliveries (delivered alerts leave the outbox)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-metrics-'));
+    const state = join(dir, 'state');
+    const file = join(dir, 'hactl.prom');
+    const c = await config({ stateDir: state, metrics: { textfile: file }, alerts: { telegram: { chatId: 1 } } });
+    const box = new Outbox(state);
+    const policy = { repeatEvery: 3600, maxRepeats: 2, resolveAfter: 0 };
+    const chans = ['telegram'];
+    const total = async (result: string) => {
+      assert.deepEqual(await writeMetrics(c, NOW), { file });
+      const p: Parsed = parsePrometheus(readFileSync(file, 'utf8'));
+      assert.equal(p.find((f) => f.name === 'hactl_alerts_total')!.type, 'COUNTER');
+      return value(p, 'hactl_alerts_total', { channel: 'telegram', result });
+    };
+    const send = async (answers: Array<'ok' | 'temporary' | 'permanent'>) => {
+      for (const a of answers) {
+        const m = (await box.nextFor('telegram'))!;
+        assert.ok(m, 'an event to send');
+        const r =
+          a === 'ok'
+            ? { ok: true as const }
+            : a === 'permanent'
+              ? { ok: false as const, permanent: true as const, message: '400' }
+              : { ok: false as const, permanent: false as const, message: '502' };
+        await box.record(m.id, 'telegram', r, chans);
+      }
+    };
+    await box.prepare(
+      [event('paused', 'medium', 'notice', 'one', NOW), event('resumed', 'medium', 'notice', 'two', NOW)],
+      {
+        policy,
+        now: NOW,
+      },
+    );
+    await send(['ok', 'ok']);
+    assert.equal(await box.pending(), 0, 'delivered alerts left the outbox');
+    assert.equal(await total('delivered'), 2);
+    await box.prepare(
+      [event('test', 'medium', 'notice', 'three', NOW), event('dropped', 'medium', 'notice', 'four', NOW)],
+      {
+        policy,
+        now: NOW,
+      },
+    );
+    await send(['temporary', 'ok', 'permanent']);
+    assert.equal(await box.pending(), 0);
+    assert.equal(await total('delivered'), 3);
+    assert.equal(await total('failed'), 1);
+    assert.equal(await total('gave_up'), 1);
   });
 });
