@@ -87,10 +87,18 @@ function waitFlock(file: string, fd: number, ms: number): Promise<boolean> {
   });
 }
 
-/** Writes the holder's record over the file's content (the lock is ours). */
+/**
+ * Writes the holder's record over the file's content (the lock is ours). The record only names the
+ * holder: a write that fails (a full disk) leaves the lock held and the file empty, and the run goes
+ * on to meet the full disk where it matters, in its state write, which says so in one line.
+ */
 function record(fd: number, h: Holder): void {
-  ftruncateSync(fd, 0);
-  writeSync(fd, JSON.stringify(h) + '\n', 0);
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, JSON.stringify(h) + '\n', 0);
+  } catch {
+    /* named as "another run (taking it right now)" meanwhile; nothing decides by it */
+  }
 }
 
 function unlockAndClose(fd: number): void {
