@@ -27,7 +27,7 @@ import * as scripts from '../adapters/remote-scripts.js';
 /** This host and its peer in the pair, from --host or guard.self; exit 78 when they cannot be told. */
 export function guardHosts(config: Config, host: string | undefined): { self: HostConfig; peer: HostConfig } {
   if (!config.guard)
-    throw new ConfigError([`${config.file}: no guard section`], 'add guard: {lease: 90s, interval: 1m}');
+    throw new ConfigError([`${config.file}: no guard section`], 'add guard: {lease: 45s, interval: 5s}');
   const name = host ?? config.guard.self;
   const pair = [config.pair.primary, config.pair.standby];
   if (!name || !pair.includes(name)) {

@@ -44,6 +44,9 @@ export function decideGuard(_g: GuardConfig, o: GuardObservation): GuardPlan {
       reason: `${p.why}: ${o.self} may serve`,
     };
   }
+  const peer = o.peerAnswers
+    ? `peer ${o.peer} answers (${o.peerDetail}), but an answer is no permit; is the witness down?`
+    : `peer ${o.peer} does not answer (${o.peerDetail})`;
   if (p.live) {
     // Renewals stopped landing: the gateway must be gone BEFORE the permit ends, because that end
     // is all the witness waits for before it starts the other side.
@@ -54,7 +57,7 @@ export function decideGuard(_g: GuardConfig, o: GuardObservation): GuardPlan {
         action: 'stop',
         contact: 'nobody',
         exitCode: EXIT.CRITICAL,
-        reason: `${o.self}: ${ends}: stopping its gateway before the permit ends`,
+        reason: `${o.self}: ${ends}; ${peer}: stopping its gateway before the permit ends`,
       };
     return {
       action: 'none',
@@ -63,9 +66,6 @@ export function decideGuard(_g: GuardConfig, o: GuardObservation): GuardPlan {
       reason: `${o.self}: ${ends}; no gateway runs`,
     };
   }
-  const peer = o.peerAnswers
-    ? `peer ${o.peer} answers (${o.peerDetail}), but an answer is no permit; is the witness down?`
-    : `peer ${o.peer} does not answer (${o.peerDetail})`;
   if (o.running) {
     const what = o.runningUnknown ? `cannot tell whether a gateway runs (${o.runningDetail})` : 'a gateway runs';
     return {
