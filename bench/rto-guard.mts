@@ -5,7 +5,7 @@
 // (lease 45 s, interval 5 s, watchInterval 10 s, retryDelay 5 s, connectTimeout 10 s), two cases:
 //  cut:  the witness-primary link cut, the LAN up (the primary's gateway bound to loopback, so the
 //        standby's second view does not hold the failover): the primary's guard must stop it;
-//  dead: the primary's host killed (its gateway, guard and sshd SIGKILLed, its switch port down).
+//  dead: the primary's host killed (its gateway and guard SIGKILLed, its switch port down).
 // The cut falls a random 0-10 s after a probe's renewal. Reported per trial: when the primary's
 // gateway stopped (its guard's fence; the kill in `dead`) and when the standby served (its stand-in
 // logged ready: it would poll Telegram), both from the cut. The stand-in starts in 300 ms (OpenClaw's
@@ -92,11 +92,7 @@ async function trial(lab: PartitionLab, kind: 'cut' | 'dead', phase: number) {
       } catch {
         /* gone */
       }
-      try {
-        process.kill(Number(readFileSync(join(P.dir, 'sshd.pid'), 'utf8')), 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+      // Its sshd stays (the next trial needs it), unreachable: the host's switch port is down.
       lab.net.isolate('primary');
     }
     let served: number | undefined;
