@@ -1,6 +1,8 @@
 // Checks across keys that a JSON Schema cannot say: the pair names known, different hosts;
 // backup tiers with unique names, known hosts in HOST:PATH, `via` between two remote hosts,
 // a known upstream. They run even when the schema failed, so every problem is said at once. Pure.
+// The guard's lease against its fence lead and the renewal cadence runs on validated data only.
+import { permitProblems } from '../fencing/rule.js';
 
 export interface Finding {
   path: string;
@@ -57,4 +59,35 @@ export function tierProblems(data: unknown, hostNames: string[]): Finding[] {
     }
   });
   return out;
+}
+
+/**
+ * A guard section whose lease the guard could not stop within, or which a healthy serving host
+ * would outlive between two renewals (src/fencing/rule.ts permitProblems). On validated data only
+ * (durations in seconds, defaults filled in).
+ */
+export function guardProblems(data: unknown): Finding[] {
+  const d = data as { guard?: { lease?: unknown; interval?: unknown }; thresholds?: Record<string, unknown> } | null;
+  const g = d?.guard;
+  const t = d?.thresholds;
+  if (!g || !t) return [];
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const [lease, interval] = [num(g.lease), num(g.interval)];
+  const [watchInterval, watchWindow, connectTimeout, retryDelay] = [
+    num(t.watchInterval),
+    num(t.watchWindow),
+    num(t.connectTimeout),
+    num(t.retryDelay),
+  ];
+  if ([lease, interval, watchInterval, watchWindow, connectTimeout, retryDelay].some((v) => v === undefined)) return [];
+  const msg = permitProblems(
+    { lease: lease!, interval: interval! },
+    {
+      watchInterval: watchInterval!,
+      watchWindow: watchWindow!,
+      connectTimeout: connectTimeout!,
+      retryDelay: retryDelay!,
+    },
+  );
+  return msg ? [{ path: '/guard/lease', msg }] : [];
 }

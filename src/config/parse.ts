@@ -10,7 +10,7 @@ import { ruleProblems, type ReadSchema } from './rules.js';
 import { DURATION_HELP, durationAt, formatDuration, normalizeDurations, UNIT_OF } from './durations.js';
 import { readYaml } from './yaml.js';
 import { offsetOf, valueFound } from './locate.js';
-import { pairProblems, tierProblems, type Finding } from './cross.js';
+import { guardProblems, pairProblems, tierProblems, type Finding } from './cross.js';
 import { sshPathProblems } from './ssh-paths.js';
 import { expandPath } from './load.js';
 import { keysAt, nearestKey } from './suggest.js';
@@ -113,6 +113,7 @@ export function parseConfig(text: string, file: string, validate: Validator, opt
   add(ruleProblems(rules, file, opts.readSchema), ({ path, msg }) => `${atKey(path)}: ${path}: ${msg}`);
   add(tierProblems(data, hostNames), place);
   add(sshPathProblems(data), place);
+  if (valid) add(guardProblems(data), place);
   problems.sort((a, b) => lineOf(a) - lineOf(b));
   if (more) problems.push(`${file}: ... and ${more} more problem${more === 1 ? '' : 's'} (fix these first)`);
   if (problems.length || !valid) throw new ConfigError(problems);

@@ -27,7 +27,7 @@ export interface PermitDuty {
   by: string;
   /** This witness's monotonic stamp, read after each attempt. */
   here: () => Stamp;
-  /** Whether the idle host's latest grant is over (revoked, or expired with its guard's bound). */
+  /** Whether the idle host's latest grant is over (revoked, or ended by this witness's clock). */
   idleOver: boolean;
   /** Written to this witness's own journal before the attempt (dated at its latest landing) and after. */
   journal: (g: Grant) => void;

@@ -9,10 +9,11 @@ import { label } from '../core/model.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  guardBound,
   mergeGrants,
   nextToken,
+  leaderMargin,
   recordGrant,
+  recorded,
   startAllowed,
   type Grant,
   type Grants,
@@ -57,8 +58,8 @@ export function markRevoked(f: RunFencing | undefined, role: Role): void {
 
 /**
  * A host that does not answer passes as stopped only once its serving permit ran out by this
- * witness's clock and its guard had its bound to stop: waited here, bounded by the lease and the
- * guard's bound (a failover by hand, or a host that stopped answering after the check).
+ * witness's clock (its guard stopped the gateway before that): waited here, bounded by the lease
+ * (a failover by hand, or a host that stopped answering after the check).
  */
 export async function unconfirmed(
   config: Config,
@@ -69,14 +70,13 @@ export async function unconfirmed(
 ): Promise<Done> {
   const base = `not fenced: host does not answer (${e.kind})`;
   if (!f) return { ok: true, role, unreachable: true, detail: base };
-  const bound = guardBound(config, role);
-  const v = startAllowed(f.grants[role], f.here(), bound, false);
+  const v = startAllowed(recorded(f.grants[role]), f.here(), false, leaderMargin(config));
   if (v.ok) return { ok: true, role, unreachable: true, detail: `${base}; ${v.why}` };
   if (!Number.isFinite(v.left))
     return { ok: false, role, unreachable: true, detail: `${base}; cannot tell when its permit ends: ${v.why}` };
   io.progress(`${label(config, role)} does not answer: waiting ${Math.ceil(v.left)} s: ${v.why}`);
   await sleep(v.left * 1000);
-  const again = startAllowed(f.grants[role], f.here(), bound, false);
+  const again = startAllowed(recorded(f.grants[role]), f.here(), false, leaderMargin(config));
   if (!again.ok) return { ok: false, role, unreachable: true, detail: `${base}; ${again.why}` };
   const waitMs = Math.round(v.left * 1000);
   return { ok: true, role, unreachable: true, detail: `${base}; waited ${Math.ceil(v.left)} s: ${again.why}`, waitMs };
@@ -92,7 +92,7 @@ export async function grantBefore(
   const token = nextToken({ ...f.grants, ...f.changes });
   const lease = config.guard!.lease;
   const other = role === 'primary' ? 'standby' : 'primary';
-  const v = startAllowed({ ...f.grants, ...f.changes }[other], f.here(), guardBound(config, other), false);
+  const v = startAllowed(f.changes[other] ?? recorded(f.grants[other]), f.here(), false, leaderMargin(config));
   if (!v.ok) return { error: `the other side may still hold a live permit: ${v.why}` };
   journal(config, role, pendingGrant(config, token, lease, f.here()));
   const r = await grantPermit(config, session, token, lease, f.by);

@@ -9,7 +9,7 @@ import { adoptPlan, failbackPlan, failoverPlan, returnPlan } from './moves.js';
 import { awaitingConfirmation, isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { escalationText } from '../alerts/messages.js';
 import { pauseVerdict, type PauseRecord } from '../operator/pause.js';
-import { guardBound, startAllowed, type Stamp } from '../fencing/rule.js';
+import { grantFrom, leaderMargin, permitWait as permitEnd, startAllowed, type Stamp } from '../fencing/rule.js';
 
 const age = (now: Date, iso: string | null): number =>
   iso ? (now.getTime() - new Date(iso).getTime()) / 1000 : Infinity;
@@ -112,7 +112,7 @@ function secondView(config: Config, serving: Role, s: Observation): Decision | u
 /**
  * With guards (config.guard), the other side starts only when fencing confirmed the serving side
  * stopped (the fence step does, over SSH, when the host answers) or when the latest permit granted
- * to it expired by this witness's monotonic clock and its guard had its bound to stop
+ * to it expired by this witness's monotonic clock (its guard fenced before that end)
  * (src/fencing/rule.ts startAllowed). A grant this witness cannot date was dated at first sight
  * (dateGrants, before this decision): the full wait, never none.
  */
@@ -126,8 +126,14 @@ function permitWait(
   if (!config.guard || isReachable(s.status)) return undefined;
   const S = label(config, serving);
   if (!here) return wait(`${S} unreachable: this witness cannot date its permit (no monotonic stamp): waiting`);
-  const v = startAllowed(state.permits?.[serving], here, guardBound(config, serving), false);
+  const g = state.permits?.[serving];
+  const margin = leaderMargin(config);
+  const v = startAllowed(g, here, false, margin);
   if (v.ok) return undefined;
+  // The serving side is confirmed unreachable and its permit can be dated: act now, and let the
+  // run sleep out the rest of the permit (src/failover/permits.ts unconfirmed: it waits, then asks
+  // the rule again), so that the standby starts as the permit ends, not at the first probe after.
+  if (g && grantFrom(g, here) !== null && v.left <= permitEnd(g.lease) + margin) return undefined;
   return wait(`${S} unreachable: waiting for its serving permit to run out and its guard to fence it: ${v.why}`);
 }
 // --- end partitions ---

@@ -1,6 +1,7 @@
 // Carries out a plan (plan.ts) through the adapters and returns what each step did. It decides
 // nothing: the order, the fallbacks and the rollback are in the plan; the serving permits' effects
 // are in permits.ts. Configured waits (settle, polling) are counted apart from hactl's own time.
+// Longer than 300 lines because each step's adapter calls and their failure words sit together here.
 import type { Config, Method, Role } from '../config/types.js';
 import type { Clock } from '../adapters/clock.js';
 import { sleep } from '../adapters/clock.js';

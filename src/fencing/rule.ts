@@ -9,13 +9,14 @@
 // - Only the authority grants, renews or revokes: the single witness, or the etcd leader. A
 //   witness that does not lead (or has no quorum) touches no permit.
 // - The other side starts only when fencing confirmed the old side stopped, or when the latest
-//   permit granted to the old side has expired by the grantor's own monotonic clock and the
-//   old side's guard had its full bound to stop its gateway. A grant the deciding witness
+//   permit granted to the old side has expired by the grantor's own monotonic clock (times a
+//   clock-rate margin): the old side's guard stops its gateway BEFORE its permit ends (fenceLead),
+//   so the end of the permit is the end of the wait. A grant the deciding witness
 //   cannot date (no record, a rebuilt state, another witness's grant, its own reboot) counts as
 //   granted when this witness first saw it: the full wait, never none.
 // - There is no other way to keep serving: "the peer answers" is not a permit (docs/decisions.md
 //   says why the peer promise was left out).
-import type { Config, Role, Thresholds } from '../config/types.js';
+import type { Role, Thresholds } from '../config/types.js';
 
 /** A machine's monotonic clock: its boot_id and its uptime in seconds (/proc/uptime). */
 export interface Stamp {
@@ -127,42 +128,81 @@ export function grantFrom(g: Grant, here: Stamp): number | null {
 }
 
 /**
- * How long, after the permit expired by the host's clock, its guard may take to see it and stop
- * the gateway: one guard tick (`guard.interval`), the guard's observation (the gone check; the peer
- * connect runs beside it), then every stop method in turn: its run (commandTimeout + stopDeadline,
- * the deadline that also cuts a `systemctl stop` short of systemd's own TimeoutStopSec, plus the
- * KILL_GRACE before SIGKILL) and its wait for the process to go (stopDeadline + one poll + a last
- * gone check of up to commandTimeout). Plus
- * START_SLACK for node's start. A `systemctl --user stop` cut short leaves systemd's stop job
- * going; the later methods (openclaw-cli, port-owner's SIGTERM then SIGKILL) end the gateway within
- * their own deadlines: the bound holds while the last method can kill what listens on the port.
+ * The guard stops its gateway BEFORE its permit ends (as Patroni's watchdog stops Postgres before
+ * the leader key's TTL can run out): it fences once the permit has less than `fenceLead` seconds
+ * left by this host's clock. So the witness waits only for the permit to end (times the clock-rate
+ * margin), never for the end plus a stop. The lead covers, from the last guard run that still saw
+ * more than the lead left, to the gateway verified gone:
+ * - guard.interval: the next run of `guard --watch`;
+ * - START_SLACK: node's start, when that next run is the first of the next cron minute's process;
+ * - GUARD_OBSERVE: the next run's observation (the gone check; the peer connect beside it), after
+ *   which it reads its stamp;
+ * - FENCE_BUDGET: the stop itself, bounded hard (src/guard/index.ts fenceLocal): each stop method
+ *   in order under `timeout -k FENCE_KILL FENCE_METHOD` while the budget lasts (a `systemctl --user
+ *   stop` is cut short there: systemd's stop job goes on, and nothing restarts the unit while it
+ *   does), then SIGKILL of whatever of this login listens on the port and of the run hactl started,
+ *   then one gone check. A fenced gateway gets no graceful stop: it may no longer serve, and the
+ *   other side will start from the memory last pushed to it.
  */
-export function fenceBound(config: Pick<Config, 'guard' | 'thresholds'> & { stopMethods: number }): number {
-  const t: Thresholds = config.thresholds;
-  const tick = config.guard?.interval ?? 60;
-  const observe = Math.max(t.connectTimeout, t.commandTimeout);
-  // Its run, then its wait for the process to go: polls until stopDeadline, whose last gone check
-  // may itself take up to commandTimeout.
-  const perMethod =
-    t.commandTimeout + t.stopDeadline + KILL_GRACE + (t.stopDeadline + t.pollInterval + t.commandTimeout);
-  return tick + START_SLACK + observe + Math.max(1, config.stopMethods) * perMethod;
+export function fenceLead(config: { guard?: { interval: number } }): number {
+  return FENCE_BUDGET + (config.guard?.interval ?? 5) + GUARD_OBSERVE + START_SLACK;
 }
 
-/** fenceBound for the host that holds `role` in the pair (its own stop methods). */
-export const guardBound = (config: Config, role: Role): number =>
-  fenceBound({ ...config, stopMethods: config.hosts[config.pair[role]]!.gateway.stop.length });
-
-/**
- * Seconds between a deadline's SIGTERM and its SIGKILL (runProcess's killAfterMs 3 s locally,
- * `timeout -k 5` on a host): a stop method's run may last its deadline plus this.
- */
-export const KILL_GRACE = 5;
-
-/** Seconds for a node process to start and read its files (the guard's run before it observes). */
+/** Seconds from the guard's decision to fence to its gateway verified gone, whatever the methods do. */
+export const FENCE_BUDGET = 5;
+/** Each stop method's run when fencing: SIGTERM after FENCE_METHOD s, SIGKILL FENCE_KILL s later. */
+export const FENCE_METHOD = 1;
+export const FENCE_KILL = 0.5;
+/** Kept out of the methods' share of FENCE_BUDGET: the final SIGKILL (1 s) and the gone check (1 s). */
+export const FENCE_FINAL = 2;
+/** The guard's observation before it decides (its gone check's deadline; the peer connect's). */
+export const GUARD_OBSERVE = 2;
+/** Seconds for a node process to start and read its files (the guard's first run in a cron minute). */
 export const START_SLACK = 5;
-
+/** The witness's cron line runs `check --watch` every 2 minutes (src/commands/cron.ts). */
+export const CHECK_CYCLE = 120;
 /** The clock-rate margin: a host's clock may run slower than the witness's by this fraction. */
 export const RATE_MARGIN = 0.01;
+
+/** Slack for the renewal's own run (its SSH handshake and script) between two landed renewals. */
+export const RENEW_SLACK = 2;
+
+type Cadence = Pick<Thresholds, 'watchInterval' | 'watchWindow' | 'connectTimeout' | 'retryDelay'>;
+
+/**
+ * The longest time between two renewals landing on a healthy serving host, as the witness renews
+ * on each `check --watch` probe: the probes' cadence (watchInterval; across the cron line's 2
+ * minutes, the gap the window leaves), plus one failed renewal (its attempt's connectTimeout and
+ * the confirming retry after retryDelay, which renews again; or the next probe), plus RENEW_SLACK.
+ */
+export function renewalGap(t: Cadence): number {
+  const cadence = Math.max(t.watchInterval, CHECK_CYCLE - t.watchWindow);
+  const failed = Math.max(t.watchInterval, t.connectTimeout + t.retryDelay);
+  return cadence + failed + RENEW_SLACK;
+}
+
+/**
+ * What makes a guard config unsafe or self-fencing (the config validator refuses it, exit 78): a
+ * lease the guard could not stop within, or one that ends its fence lead before the next renewal
+ * can land on a healthy host.
+ */
+export function permitProblems(guard: { lease: number; interval: number }, t: Cadence): string | null {
+  const lead = fenceLead({ guard });
+  const gap = renewalGap(t);
+  if (guard.lease > lead + gap) return null;
+  const why =
+    guard.lease <= lead
+      ? `the guard could not stop its gateway before the permit ends`
+      : `a healthy serving host would fence itself between two renewals`;
+  return (
+    `guard.lease ${guard.lease} s is too short for guard.interval ${guard.interval} s and thresholds ` +
+    `watchInterval ${t.watchInterval} s, watchWindow ${t.watchWindow} s, connectTimeout ${t.connectTimeout} s, ` +
+    `retryDelay ${t.retryDelay} s: ${why} (the guard fences ${lead} s before the end: stop budget ` +
+    `${FENCE_BUDGET} + interval ${guard.interval} + observe ${GUARD_OBSERVE} + node start ${START_SLACK}; ` +
+    `renewals land at most ${gap} s apart with one failed). Make guard.lease more than ${lead + gap} s, ` +
+    `or shorten guard.interval or thresholds.watchInterval (docs/decisions.md "Who may serve")`
+  );
+}
 
 export interface StartVerdict {
   ok: boolean;
@@ -173,27 +213,45 @@ export interface StartVerdict {
 
 /**
  * Whether the other side may start now, away from `role`: fencing confirmed `role` stopped, or its
- * latest permit expired by this witness's clock and its guard had `bound` seconds to stop.
+ * latest permit ended by this witness's clock (lease x (1 + RATE_MARGIN) from the grant's stamp,
+ * taken after the grant landed). Nothing more: the old side's guard had its gateway gone
+ * `fenceLead` seconds before that end, by its own clock (fenceLead).
  */
-export function startAllowed(
-  g: Grant | undefined,
-  here: Stamp,
-  bound: number,
-  confirmedStopped: boolean,
-): StartVerdict {
+export function startAllowed(g: Grant | undefined, here: Stamp, confirmedStopped: boolean, extra = 0): StartVerdict {
   if (confirmedStopped) return { ok: true, left: 0, why: 'fencing confirmed the gateway stopped' };
   if (g?.revoked) return { ok: true, left: 0, why: `permit ${g.token} was revoked and the gateway seen gone` };
   if (!g) return { ok: false, left: Infinity, why: 'no grant on record: not dated yet' };
   const from = grantFrom(g, here);
-  const total = g.lease * (1 + RATE_MARGIN) + bound;
+  const total = permitWait(g.lease) + extra;
   if (from === null) return { ok: false, left: total, why: `permit ${g.token} cannot be dated by this witness` };
   const left = from + total - here.uptime;
   const dated = g.by === here.boot ? 'granted' : 'first seen by this witness';
   const ago = Math.round(here.uptime - from);
-  const what = `permit ${g.token} (${dated} ${ago} s ago; lease ${g.lease} s + guard bound ${Math.round(bound)} s)`;
-  if (left <= 0) return { ok: true, left: 0, why: `${what}: expired and fenced` };
+  const lease = `lease ${g.lease} s x ${1 + RATE_MARGIN}; its guard fences before`;
+  const what = `permit ${g.token} (${dated} ${ago} s ago; ${lease})`;
+  if (left <= 0) return { ok: true, left: 0, why: `${what}: ended, its gateway fenced` };
   return { ok: false, left, why: `${what}: ${Math.ceil(left)} s more` };
 }
+
+/**
+ * A grant as recorded by an earlier run: its revocation no longer counts. A later grant to the same
+ * host may have landed unrecorded (a failover killed between its start and its save, its journal on
+ * another witness), so only a revocation confirmed in THIS run ends a permit early; a recorded one
+ * waits for the permit's end like any other.
+ */
+export const recorded = (g: Grant | undefined): Grant | undefined => (g?.revoked ? { ...g, revoked: false } : g);
+
+/**
+ * With several witnesses (etcd), one more lease on every wait: a leader killed between a grant and
+ * its save leaves a grant the next leader has no record of, made before that leader took the lead.
+ * Until the lead's start is recorded with the shared state (src/coordination), the next leader
+ * cannot date it any closer. One witness keeps its own journal of grants, written before each one.
+ */
+export const leaderMargin = (config: { guard?: { lease: number }; coordination?: { etcd?: unknown } }): number =>
+  config.guard && config.coordination?.etcd ? permitWait(config.guard.lease) : 0;
+
+/** Seconds, by the grantor's clock, after which a permit of `lease` seconds has ended on its host. */
+export const permitWait = (lease: number): number => lease * (1 + RATE_MARGIN);
 
 /**
  * Of two records of grants to one host (the shared state's and this witness's own journal, written
@@ -219,17 +277,11 @@ export function mergeGrants(a: Grants | undefined, b: Grants | undefined, here: 
 /**
  * Whether `role` may be granted a permit now: never while the other host may hold a live one. The
  * other's latest grant was revoked (fencing confirmed its gateway stopped), or revoked in this very
- * run (`revokedNow`), or it expired by this witness's clock with its guard's bound.
+ * run (`revokedNow`), or it ended by this witness's clock.
  */
-export function grantAllowed(
-  grants: Grants | undefined,
-  role: Role,
-  here: Stamp,
-  otherBound: number,
-  revokedNow: boolean,
-): StartVerdict {
+export function grantAllowed(grants: Grants | undefined, role: Role, here: Stamp, revokedNow: boolean): StartVerdict {
   const other: Role = role === 'primary' ? 'standby' : 'primary';
-  return startAllowed(grants?.[other], here, otherBound, revokedNow);
+  return startAllowed(grants?.[other], here, revokedNow);
 }
 
 /** A memory push (or any write of the idle side's data) may not land on a host holding a live permit. */

@@ -64,20 +64,20 @@ export function foldGuard(
     ? `guard: FENCED: ${plan.reason}; ${stop.detail}`
     : `guard: CRITICAL: could not stop the gateway: ${plan.reason}; ${stop.detail}`;
   const facts = { reason: plan.reason, detail: stop.detail, peer: o.peer };
+  // A live permit here is one within the guard's fence lead: stopped before its end, as it must.
+  const lost = o.permit.live
+    ? `${o.self}'s serving permit ends in ${Math.ceil(o.permit.left)} s unrenewed`
+    : `${o.self} holds no live serving permit`;
   const alert = stop.ok
-    ? event(
-        'guard-fenced',
-        'high',
-        'notice',
-        `${o.self} holds no live serving permit: its guard stopped its gateway (${stop.detail})`,
-        now,
-        { hosts: [o.self], facts },
-      )
+    ? event('guard-fenced', 'high', 'notice', `${lost}: its guard stopped its gateway (${stop.detail})`, now, {
+        hosts: [o.self],
+        facts,
+      })
     : event(
         'guard-stop-failed',
         'critical',
         'open',
-        `${o.self} holds no live serving permit and its guard could NOT stop its gateway: ${stop.detail}`,
+        `${lost} and its guard could NOT stop its gateway: ${stop.detail}`,
         now,
         { key, hosts: [o.self], facts },
       );

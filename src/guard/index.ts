@@ -5,18 +5,29 @@
 import { join } from 'node:path';
 import type { RunContext, RunRecord } from '../context.js';
 import type { Config, HostConfig, Thresholds } from '../config/types.js';
+import type { Clock } from '../adapters/clock.js';
 import { ConfigError } from '../errors.js';
 import { Gateway } from '../adapters/gateway.js';
 import { readJson, writeJson } from '../state/files.js';
 import { decideGuard, type GuardObservation } from './plan.js';
 import { foldGuard, type GuardRecord } from './fold.js';
 import { LocalShell, machineStamp, peerAnswers, readPermit } from './local.js';
-import { permitLeft } from '../fencing/rule.js';
+import {
+  FENCE_BUDGET,
+  FENCE_FINAL,
+  FENCE_KILL,
+  FENCE_METHOD,
+  GUARD_OBSERVE,
+  fenceLead,
+  permitLeft,
+} from '../fencing/rule.js';
+import { performance } from 'node:perf_hooks';
+import * as scripts from '../adapters/remote-scripts.js';
 
 /** This host and its peer in the pair, from --host or guard.self; exit 78 when they cannot be told. */
 export function guardHosts(config: Config, host: string | undefined): { self: HostConfig; peer: HostConfig } {
   if (!config.guard)
-    throw new ConfigError([`${config.file}: no guard section`], 'add guard: {lease: 90s, interval: 1m}');
+    throw new ConfigError([`${config.file}: no guard section`], 'add guard: {lease: 45s, interval: 5s}');
   const name = host ?? config.guard.self;
   const pair = [config.pair.primary, config.pair.standby];
   if (!name || !pair.includes(name)) {
@@ -29,33 +40,77 @@ export function guardHosts(config: Config, host: string | undefined): { self: Ho
   return { self: config.hosts[name]!, peer: config.hosts[peer]! };
 }
 
-/** Stop methods in order until no gateway process is left (the failover's own rule, run locally). */
-async function stopLocal(gw: Gateway, t: Thresholds): Promise<{ ok: boolean; detail: string }> {
+/**
+ * The guard's stop, bounded hard by FENCE_BUDGET (src/fencing/rule.ts fenceLead): the stop methods
+ * in order, each under `timeout -k` (FENCE_METHOD, then SIGKILL FENCE_KILL later), each followed by
+ * a quick gone check, while the budget less FENCE_FINAL lasts; then SIGKILL of whatever of this
+ * login listens on the gateway's port and of the run hactl started, and one gone check. No
+ * graceful stop: a host without a live permit (or about to lose it) may not serve a moment longer,
+ * and its guard must be done before the permit ends, which is all the witness waits for.
+ */
+export async function fenceLocal(
+  self: HostConfig,
+  t: Thresholds,
+  clock: Clock,
+): Promise<{ ok: boolean; detail: string }> {
+  const t0 = performance.now();
+  const spent = () => (performance.now() - t0) / 1000;
+  const room = () => FENCE_BUDGET - FENCE_FINAL - spent();
+  const quick = { term: 0.5, kill: 0.25 };
+  const shell = (cap: { term: number; kill: number }) => new LocalShell(self, cap);
+  // Builtins (pidfile, port-owner) SIGTERM then SIGKILL at once: stopDeadline 0 when fencing.
+  const ft: Thresholds = { ...t, commandTimeout: FENCE_METHOD, stopDeadline: 0, pollInterval: 0.2 };
+  const gw = new Gateway(shell({ term: FENCE_METHOD, kill: FENCE_KILL }), self.gateway, ft, clock);
+  const check = new Gateway(shell(quick), self.gateway, ft, clock);
   const tried: string[] = [];
-  for (const m of gw.gw.stop) {
-    const r = await gw.runMethod(m, t.stopDeadline);
+  for (const m of self.gateway.stop) {
+    if (room() < FENCE_METHOD + FENCE_KILL) {
+      tried.push(`${m.name}: skipped (stop budget of ${FENCE_BUDGET} s spent)`);
+      continue;
+    }
+    const r = await gw.runMethod(m);
     tried.push(r.detail);
-    const w = await gw.waitGone(r.ok ? t.stopDeadline : 0.01);
-    if (w.gone) return { ok: true, detail: `stopped by ${m.name}, verified gone [${tried.join('; ')}]` };
+    if (room() < quick.term + quick.kill) continue;
+    if ((await check.gone()).gone)
+      return { ok: true, detail: `stopped by ${m.name}, verified gone [${tried.join('; ')}]` };
   }
-  const still = await gw.gone();
-  return { ok: false, detail: `${still.detail} after every stop method [${tried.join('; ')}]` };
+  const kill = await shell(quick).run(
+    [
+      `(${scripts.portOwnerStop(self.gateway.port, 0)})`,
+      `(${scripts.pidfileStop(self.gateway.runDir, 0)})`,
+      'exit 0',
+    ].join('\n'),
+    quick.term,
+  );
+  tried.push(
+    `SIGKILL of the port's owner and of hactl's run: ${kill.code === 0 ? 'done' : `exit ${kill.code ?? kill.signal}`}`,
+  );
+  const last = await new Gateway(shell({ term: 1, kill: 0.25 }), self.gateway, ft, clock).gone();
+  const took = `in ${spent().toFixed(1)} s`;
+  if (last.gone) return { ok: true, detail: `stopped ${took}, verified gone [${tried.join('; ')}]` };
+  return { ok: false, detail: `${last.detail} after every stop method and SIGKILL ${took} [${tried.join('; ')}]` };
 }
 
 export async function guardHost(ctx: RunContext, host: string | undefined): Promise<RunRecord> {
   const { config, clock, out, opts } = ctx;
   const { self, peer } = guardHosts(config, host);
   const g = config.guard!;
-  const gw = new Gateway(new LocalShell(self), self.gateway, config.thresholds, clock);
-  // The peer connect runs beside the gone check (it only informs): the guard's run stays within
-  // max(connectTimeout, commandTimeout) before it stops anything (src/fencing/rule.ts fenceBound).
-  const [reach, gone] = await Promise.all([peerAnswers(peer, config.thresholds.connectTimeout), gw.gone()]);
+  // The observation is bounded by GUARD_OBSERVE (src/fencing/rule.ts fenceLead): the gone check
+  // under `timeout -k` (a check that cannot finish is "cannot tell": running, fail closed), the peer
+  // connect beside it (it only informs).
+  const obs = { term: GUARD_OBSERVE - 0.5, kill: 0.5 };
+  const gw = new Gateway(new LocalShell(self, obs), self.gateway, config.thresholds, clock);
+  const [reach, gone] = await Promise.all([
+    peerAnswers(peer, Math.min(config.thresholds.connectTimeout, obs.term)),
+    gw.gone(),
+  ]);
   // The permit is judged after the observation, with the stamp read last: never older than the run.
   const permit = permitLeft(readPermit(), machineStamp());
   const o: GuardObservation = {
     self: self.name,
     peer: peer.name,
     permit,
+    lead: fenceLead(config),
     peerAnswers: reach.answers,
     peerDetail: reach.detail,
     running: !gone.gone,
@@ -72,7 +127,7 @@ export async function guardHost(ctx: RunContext, host: string | undefined): Prom
       data: { plan, observed: o },
     };
   }
-  const stop = plan.action === 'stop' ? await stopLocal(gw, config.thresholds) : null;
+  const stop = plan.action === 'stop' ? await fenceLocal(self, config.thresholds, clock) : null;
   const file = join(config.stateDir, 'guard.json');
   const prior = await readJson<GuardRecord>(file, 'guard-state').catch(() => undefined);
   const f = foldGuard(prior, o, plan, stop, clock.now(), config.alerts.prefix);

@@ -10,12 +10,34 @@ import { runProcess } from '../adapters/process.js';
 import { PERMIT_FILE } from './remote.js';
 import type { Permit, Stamp } from '../fencing/rule.js';
 
-/** The part of an SshSession the Gateway adapter uses, on this machine. */
+/** A hard deadline on every script this shell runs: SIGTERM after `term` s, SIGKILL `kill` s later. */
+export interface LocalDeadline {
+  term: number;
+  kill: number;
+}
+
+/**
+ * The part of an SshSession the Gateway adapter uses, on this machine. With `cap`, every script
+ * runs under `timeout -k KILL TERM` (TERM the smaller of the caller's deadline and the cap's), and
+ * the local deadline kills the whole process group by the same time: a `systemctl --user stop`
+ * waiting for systemd's TimeoutStopSec is cut short there.
+ */
 export class LocalShell {
-  constructor(readonly host: HostConfig) {}
+  constructor(
+    readonly host: HostConfig,
+    private readonly cap?: LocalDeadline,
+  ) {}
 
   async run(script: string, timeoutSec: number): Promise<RunResult> {
-    const r = await runProcess('sh', ['-c', script], { deadline: timeoutSec, env: process.env });
+    const c = this.cap;
+    const term = c ? Math.min(timeoutSec, c.term) : timeoutSec;
+    const r = c
+      ? await runProcess('timeout', ['-k', `${c.kill}s`, `${term}s`, 'sh', '-c', script], {
+          deadline: term + c.kill,
+          killAfterMs: 100,
+          env: process.env,
+        })
+      : await runProcess('sh', ['-c', script], { deadline: timeoutSec, env: process.env });
     return {
       code: r.timedOut ? 124 : r.code,
       signal: r.signal ?? undefined,

@@ -1,8 +1,9 @@
 // hactl guard's decision, pure (docs/partitions.md, docs/decisions.md "Who may serve"): a gateway
-// host keeps its gateway only while it holds a live serving permit (src/fencing/rule.ts), aged by
-// this host's own monotonic clock. Without one, a running gateway is stopped, whoever else answers:
-// the witness starts the other side only after the permit it granted here expired by its own clock
-// and this guard had its bound to stop. A gateway whose presence cannot be told counts as running.
+// host keeps its gateway only while it holds a serving permit (src/fencing/rule.ts) with more than
+// the fence lead left, aged by this host's own monotonic clock. Otherwise a running gateway is
+// stopped, whoever else answers: the witness starts the other side as soon as the permit it granted
+// here ended by its own clock, so the stop must be over before then. A gateway whose presence
+// cannot be told counts as running.
 // No I/O, no clock.
 import type { GuardConfig } from '../config/types.js';
 import { EXIT } from '../errors.js';
@@ -13,6 +14,8 @@ export interface GuardObservation {
   peer: string;
   /** The permit on this host, judged by this host's boot_id and uptime. */
   permit: PermitView;
+  /** Seconds before the permit's end at which the guard fences (src/fencing/rule.ts fenceLead). */
+  lead: number;
   /** Informative only: the peer's answer never keeps a gateway (it is no permit). */
   peerAnswers: boolean;
   peerDetail: string;
@@ -33,7 +36,7 @@ export interface GuardPlan {
 
 export function decideGuard(_g: GuardConfig, o: GuardObservation): GuardPlan {
   const p = o.permit;
-  if (p.live) {
+  if (p.live && p.left > o.lead) {
     return {
       action: 'none',
       contact: 'witness',
@@ -44,6 +47,25 @@ export function decideGuard(_g: GuardConfig, o: GuardObservation): GuardPlan {
   const peer = o.peerAnswers
     ? `peer ${o.peer} answers (${o.peerDetail}), but an answer is no permit; is the witness down?`
     : `peer ${o.peer} does not answer (${o.peerDetail})`;
+  if (p.live) {
+    // Renewals stopped landing: the gateway must be gone BEFORE the permit ends, because that end
+    // is all the witness waits for before it starts the other side.
+    const lead = `within the guard's fence lead of ${o.lead} s (no renewal landed)`;
+    const ends = `permit ${p.token} ends in ${Math.ceil(p.left)} s, ${lead}`;
+    if (o.running)
+      return {
+        action: 'stop',
+        contact: 'nobody',
+        exitCode: EXIT.CRITICAL,
+        reason: `${o.self}: ${ends}; ${peer}: stopping its gateway before the permit ends`,
+      };
+    return {
+      action: 'none',
+      contact: 'nobody',
+      exitCode: EXIT.CRITICAL,
+      reason: `${o.self}: ${ends}; no gateway runs`,
+    };
+  }
   if (o.running) {
     const what = o.runningUnknown ? `cannot tell whether a gateway runs (${o.runningDetail})` : 'a gateway runs';
     return {

@@ -34,7 +34,9 @@ describe('config', () => {
     );
     assert.match(gw.start[0].run, /XDG_RUNTIME_DIR.*DBUS_SESSION_BUS_ADDRESS.*systemctl --user start openclaw-gateway/);
     assert.equal(c.hosts.pc1.port, 22);
-    assert.equal(c.thresholds.retryDelay, 10);
+    assert.equal(c.thresholds.retryDelay, 5);
+    assert.equal(c.thresholds.watchInterval, 10);
+    assert.equal(c.thresholds.watchWindow, 110);
     assert.equal(c.thresholds.cooldown, 300);
     assert.equal(c.thresholds.maxAttempts, 3);
     assert.ok(c.thresholds.verifyDeadline >= 30, 'verify deadline covers a 10-15 s cold start with margin');

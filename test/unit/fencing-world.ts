@@ -1,20 +1,24 @@
 // A model of the pair under faults, for the serving-permit properties (test/unit/fencing-model.test.ts).
 // It runs hactl's REAL pure decisions: the permit rule (src/fencing/rule.ts), the guard's decision
-// (decideGuard), the check's folds (foldCheck, foldWitnessView), the failover's decision
+// (decideGuard, with its fence lead), the check's folds (foldCheck, foldWitnessView), the failover's decision
 // (decideFailover, with its permit wait) and the move's fold (foldMove). What it models itself is
 // only the world: real time, each machine's boot and monotonic uptime and its (steppable) wall
 // clock, directed links, the permit files on the hosts, the gateways, the shared etcd record and
 // each witness's own journal and state file, and the effects the runner would carry out (the
 // same checks as src/failover/permits.ts, through the same pure functions).
 import {
+  FENCE_BUDGET,
+  GUARD_OBSERVE,
+  START_SLACK,
   dateGrants,
-  fenceBound,
-  guardBound,
+  fenceLead,
   mayGrant,
   mergeGrants,
   nextToken,
   permitLeft,
+  leaderMargin,
   recordGrant,
+  recorded,
   startAllowed,
 } from '../../dist/fencing/rule.js';
 import { decideGuard } from '../../dist/guard/plan.js';
@@ -41,6 +45,8 @@ interface Host extends Machine {
   running: boolean;
   stopAt: number | null;
   nextTick: number;
+  /** When this host's current `guard --watch` process (its cron minute) started. */
+  minute: number;
 }
 interface Witness extends Machine {
   journal: any;
@@ -66,6 +72,8 @@ export interface Options {
   etcd: boolean;
   /** Mutations of the real rule, to see the properties fail (the report's "each test can fail"). */
   trace?: string[];
+  /** A guard without the fence's hard budget (a stop as slow as the gateway's own): must be caught. */
+  noKill?: boolean;
 }
 
 export class World {
@@ -78,6 +86,14 @@ export class World {
   loopback = true;
   stopFrac = 1;
   violations: string[] = [];
+  /** With several witnesses (etcd): src/fencing/rule.ts leaderMargin. */
+  get extra(): number {
+    return leaderMargin(this.rules);
+  }
+  /** The config the witnesses' decisions see: with etcd, a coordination section. */
+  get rules(): any {
+    return this.o.etcd ? { ...this.cfg, coordination: { etcd: { endpoints: ['x'] } } } : this.cfg;
+  }
   log: string[] = [];
 
   constructor(
@@ -91,6 +107,7 @@ export class World {
       running: false,
       stopAt: null,
       nextTick: 1,
+      minute: 0,
     });
     this.hosts = { primary: host('primary', 'P'), standby: host('standby', 'S') };
     const st = initialState(new Date(BASE));
@@ -143,33 +160,49 @@ export class World {
     const ls = permitLeft(s.permit, this.stamp(s));
     if (lp.live && ls.live && p.alive && s.alive) this.violate(`${where}: two live permits (${lp.why}; ${ls.why})`);
     if (p.running && s.running) this.violate(`${where}: two gateways running`);
+    // The guard's promise (src/fencing/rule.ts fenceLead): its gateway is gone before its permit ends.
+    for (const [h, l] of [
+      [p, lp],
+      [s, ls],
+    ] as const)
+      if (h.alive && h.running && !l.live)
+        this.violate(`${where}: ${h.name}'s gateway runs past its permit (${l.why})`);
   }
 
-  // --- the guard on each host (its cron loop: a tick every guard.interval) ---
+  // --- the guard on each host (`guard --watch` from cron: a run every guard.interval in its minute) ---
   private guardTick(h: Host): void {
     const peer = this.hosts[otherOf(h.role)];
+    // The tick is when the run reads its stamp, after its observation (GUARD_OBSERVE at most).
     const permit = permitLeft(h.permit, this.stamp(h));
     const plan = decideGuard(this.cfg.guard, {
       self: h.name,
       peer: peer.name,
       permit,
+      lead: fenceLead(this.cfg),
       peerAnswers: this.rpc(h, peer),
       peerDetail: '',
       running: h.running,
       runningDetail: '',
     });
     if (plan.action === 'stop' && h.running && h.stopAt === null) {
-      // How long the guard's run really takes, from its code (src/guard/index.ts stopLocal): the gone
-      // check beside the peer connect, then each stop method's run and its wait for the process to
-      // go, each under its deadline. A slow stop takes all of it. (The world's physics, not the rule.)
-      const t = this.cfg.thresholds;
-      const methods = this.cfg.hosts[this.cfg.pair[h.role]].gateway.stop.length;
-      const most =
-        Math.max(t.connectTimeout, t.commandTimeout) +
-        methods * (2 * t.commandTimeout + 2 * t.stopDeadline + 5 + t.pollInterval); // 5: timeout -k 5
-      h.stopAt = this.t + Math.max(0, Math.floor(most * this.stopFrac));
+      // How long the stop really takes (the world's physics): the gateway's own stop, up to a
+      // systemd TimeoutStopSec of 90 s and more when slow, cut by the guard's fence (src/guard/index.ts
+      // fenceLocal: each method under `timeout -k`, then SIGKILL) at FENCE_BUDGET.
+      const natural = Math.ceil(120 * this.stopFrac);
+      const budget = this.o.noKill ? Infinity : FENCE_BUDGET;
+      h.stopAt = this.t + Math.max(0, Math.min(natural, budget));
       this.say(`guard ${h.name}: stop (done at ${h.stopAt}): ${plan.reason}`);
     }
+  }
+
+  /** The guard's next run: every interval inside the cron minute; the next minute's first after node's start. */
+  private nextGuardTick(h: Host): number {
+    const every = this.cfg.guard.interval;
+    const next = this.t + every + GUARD_OBSERVE;
+    if (next - GUARD_OBSERVE - h.minute <= 60 - every) return next;
+    while (h.minute + 60 <= this.t) h.minute += 60;
+    h.minute += 60;
+    return Math.max(next, h.minute + START_SLACK + GUARD_OBSERVE);
   }
 
   advance(dt: number): void {
@@ -183,7 +216,7 @@ export class World {
         }
         if (h.alive && this.t >= h.nextTick) {
           this.guardTick(h);
-          h.nextTick = this.t + this.cfg.guard.interval;
+          h.nextTick = this.nextGuardTick(h);
         }
       }
       this.invariants('advance');
@@ -240,7 +273,7 @@ export class World {
     }
     if (mayGrant(leading)) {
       const grants = mergeGrants(state.permits, w.journal, here);
-      const idleOver = startAllowed(grants[idle], here, guardBound(this.cfg, idle), false).ok;
+      const idleOver = startAllowed(recorded(grants[idle]), here, false, this.extra).ok;
       const ih = this.hosts[idle];
       let revokedNow = false;
       if (this.rpc(w, ih) && !ih.running) {
@@ -283,7 +316,7 @@ export class World {
     const here = this.stamp(w);
     state.permits = dateGrants(mergeGrants(state.permits, w.journal, here), ROLES, this.cfg.guard.lease, here).grants;
     const now = this.wall(w);
-    const d: any = decideFailover(this.cfg, state, { auto: true, who: 'cron' }, now, undefined, here);
+    const d: any = decideFailover(this.rules, state, { auto: true, who: 'cron' }, now, undefined, here);
     if (!d.act) return this.save(w, state, leading);
     this.say(`failover ${w.name}: ${d.plan.kind}: ${d.plan.reason}`);
     const changes: any = {};
@@ -302,10 +335,10 @@ export class World {
           h!.stopAt = null;
           changes[step.role] = { ...(grants[step.role] ?? { token: 0, lease: 0, by: '', at: 0 }), revoked: true };
         } else if (step.unreachable === 'stopped') {
-          const v = startAllowed(grants[step.role], this.stamp(w), guardBound(this.cfg, step.role), false);
+          const v = startAllowed(recorded(grants[step.role]), this.stamp(w), false, this.extra);
           if (!v.ok && Number.isFinite(v.left)) {
             this.advance(Math.ceil(v.left)); // the runner sleeps it out (bounded)
-            done = startAllowed(grants[step.role], this.stamp(w), guardBound(this.cfg, step.role), false).ok;
+            done = startAllowed(recorded(grants[step.role]), this.stamp(w), false, this.extra).ok;
           } else done = v.ok;
         } else done = false;
       } else if (step.op === 'start') {
@@ -336,7 +369,7 @@ export class World {
     const h = this.hosts[role];
     const other = otherOf(role);
     const all = { ...grants, ...changes };
-    const v = startAllowed(all[other], this.stamp(w), guardBound(this.cfg, other), false);
+    const v = startAllowed(changes[other] ?? recorded(grants[other]), this.stamp(w), false, this.extra);
     if (!v.ok || !this.rpc(w, h)) return false;
     const token = nextToken(all);
     w.journal = { ...w.journal, [role]: recordGrant(token, this.cfg.guard.lease, this.pendingAt(this.stamp(w))) };
@@ -400,7 +433,13 @@ export class World {
       case 'host-up': {
         const h = this.hosts[a.h];
         if (h.alive) return;
-        Object.assign(h, { alive: true, boot: `${h.name}-boot-${this.seq++}`, bootAt: this.t, nextTick: this.t + 1 });
+        Object.assign(h, {
+          alive: true,
+          boot: `${h.name}-boot-${this.seq++}`,
+          bootAt: this.t,
+          nextTick: this.t + 1,
+          minute: this.t,
+        });
         return this.say(`${h.name} rebooted`);
       }
       case 'clock': {
@@ -424,5 +463,3 @@ export class World {
     }
   }
 }
-
-export { fenceBound };

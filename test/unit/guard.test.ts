@@ -26,6 +26,7 @@ const seen = (o: Record<string, unknown> = {}) => ({
   self: 'pc1',
   peer: 'pc2',
   permit: permit(10),
+  lead: 17,
   peerAnswers: true,
   peerDetail: '192.0.2.2:22 accepts',
   running: true,
@@ -37,7 +38,23 @@ describe('guard: decideGuard (serve only with a live permit, src/fencing/rule.ts
   const rows: Array<[string, Record<string, unknown>, string, string, number, RegExp]> = [
     ['live permit, peer answers', {}, 'none', 'witness', 0, /permit 4 live for 80 s more: pc1 may serve/],
     ['live permit, peer silent: the permit is enough', { peerAnswers: false }, 'none', 'witness', 0, /may serve/],
-    ['permit 89.5 s old: still live', { permit: permit(89.5), peerAnswers: false }, 'none', 'witness', 0, /live/],
+    ['permit 72.5 s old: 17.5 s left, more than the lead', { permit: permit(72.5) }, 'none', 'witness', 0, /live/],
+    [
+      'permit 73 s old: 17 s left, within the fence lead: stop before its end, whoever answers',
+      { permit: permit(73) },
+      'stop',
+      'nobody',
+      2,
+      /permit 4 ends in 17 s, within the guard's fence lead of 17 s .*stopping its gateway before the permit ends/,
+    ],
+    [
+      'permit within the lead, no gateway: nothing to stop, critical',
+      { permit: permit(89.5), running: false },
+      'none',
+      'nobody',
+      2,
+      /ends in 1 s.*no gateway runs/,
+    ],
     ['permit exactly 90 s old: expired', { permit: permit(90) }, 'stop', 'nobody', 2, /expired 0 s ago/],
     [
       'item 1: expired permit, peer answers: the answer is no permit, stop',
@@ -88,11 +105,24 @@ describe('guard: decideGuard (serve only with a live permit, src/fencing/rule.ts
 describe('guard: foldGuard', () => {
   const stopPlan = decideGuard(G, seen({ permit: permit(200), peerAnswers: false }) as any);
   test('stopped: exit 2, FENCED, fencedAt set, an alert', () => {
-    const f = foldGuard(undefined, seen() as any, stopPlan, { ok: true, detail: 'stopped by x' }, NOW, '[t]');
+    const f = foldGuard(
+      undefined,
+      seen({ permit: permit(91) }) as any,
+      stopPlan,
+      { ok: true, detail: 'stopped by x' },
+      NOW,
+      '[t]',
+    );
     assert.equal(f.exitCode, 2);
     assert.match(f.summary, /^guard: FENCED: pc1 holds no live permit/);
     assert.equal(f.record.fencedAt, NOW.toISOString());
     assert.match(tx(f.alert), /^\[t\] 🟠 pc1 holds no live serving permit: its guard stopped its gateway/);
+  });
+  test('stopped before the end (within the fence lead): the alert says the permit ends unrenewed', () => {
+    const o = seen({ permit: permit(80) }) as any;
+    const f = foldGuard(undefined, o, decideGuard(G, o), { ok: true, detail: 'stopped in 0.3 s' }, NOW, '[t]');
+    assert.match(f.summary, /^guard: FENCED: pc1: permit 4 ends in 10 s, within the guard's fence lead/);
+    assert.match(tx(f.alert), /^\[t\] 🟠 pc1's serving permit ends in 10 s unrenewed: its guard stopped its gateway/);
   });
   test('could not stop: exit 2, critical alert, no fencedAt', () => {
     const f = foldGuard(undefined, seen() as any, stopPlan, { ok: false, detail: 'still pid 42' }, NOW, '[t]');
@@ -287,7 +317,7 @@ describe('fencing fails closed when ss fails (issue 21 item 11)', () => {
       pc2: { ...BASE.hosts.pc2, address: '127.0.0.1', port: 9, gateway },
     };
     const thresholds = { connectTimeout: 1, commandTimeout: 2, stopDeadline: 1, pollInterval: 1 };
-    const guard = { self: 'pc1', lease: '30s', interval: '10s' };
+    const guard = { self: 'pc1', lease: '45s', interval: '5s' };
     writeFileSync(file, stringify({ ...BASE, hosts, thresholds, stateDir: join(dir, 'state'), guard }));
     const bin = new URL('../../bin/hactl', import.meta.url).pathname;
     const env = { ...process.env, HOME: dir, PATH: `${dir}/bin:${process.env.PATH}` };
@@ -329,11 +359,12 @@ describe('guard --watch', () => {
     );
     try {
       const dir = mkdtempSync(join(tmpdir(), 'hactl-gwatch-'));
-      // A live permit for 3 s more, by this machine's own boot_id and uptime (as the witness writes it).
+      // A permit for 16 s more, by this machine's own boot_id and uptime (as the witness writes it):
+      // 3 s more than the guard's fence lead (5 + interval 1 + 2 + 5 = 13 s).
       const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
       const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
       mkdirSync(join(dir, '.hactl'));
-      writeFileSync(join(dir, '.hactl', 'permit'), JSON.stringify({ token: 5, lease: 3, boot, uptime, by: 'test' }));
+      writeFileSync(join(dir, '.hactl', 'permit'), JSON.stringify({ token: 5, lease: 16, boot, uptime, by: 'test' }));
       const gateway = {
         port,
         alive: { url: `http://127.0.0.1:${port}/` },
@@ -345,7 +376,7 @@ describe('guard --watch', () => {
         pc2: { ...BASE.hosts.pc2, address: '127.0.0.1', port: 9, gateway },
       };
       const thresholds = { connectTimeout: 1, commandTimeout: 3, stopDeadline: 2, pollInterval: 1 };
-      const guard = { self: 'pc1', lease: '3s', interval: '1s' };
+      const guard = { self: 'pc1', lease: '45s', interval: '1s' };
       const file = join(dir, 'hactl.yaml');
       writeFileSync(file, stringify({ ...BASE, hosts, thresholds, stateDir: join(dir, 'state'), guard }));
       await new Promise((r) => setTimeout(r, 300)); // the listener is up
@@ -356,7 +387,9 @@ describe('guard --watch', () => {
       const codes = out.runs.map((x: { code: number }) => x.code);
       assert.equal(codes[0], 0, r.stdout); // live permit: serves
       assert.ok(
-        out.runs.some((x: { summary: string }) => /FENCED: .*permit 5 expired/.test(x.summary)),
+        out.runs.some((x: { summary: string }) =>
+          /FENCED: .*permit 5 ends in \d+ s, within the guard's fence lead/.test(x.summary),
+        ),
         r.stdout,
       );
       assert.equal(r.status, 2);
@@ -371,5 +404,45 @@ describe('guard --watch', () => {
     } finally {
       gwProc.kill('SIGKILL');
     }
+  });
+});
+
+// The config refuses a guard that could not stop before its permit ends, or that a healthy primary
+// would trip between two renewals (src/fencing/rule.ts permitProblems): exit 78, naming the keys.
+describe('config: the guard lease against its fence lead and the renewal gap', () => {
+  const refused = async (o: Record<string, unknown>) => {
+    try {
+      await config(o);
+      return null;
+    } catch (e) {
+      return e as { exitCode?: number; message: string; problems?: string[] };
+    }
+  };
+  test('the defaults pass: lease 45 s > lead 17 s + renewal gap 27 s', async () => {
+    const c = await config({ guard: {} });
+    assert.equal(c.guard.lease, 45);
+    assert.equal(c.guard.interval, 5);
+  });
+  test('the old defaults (lease 90 s, interval 1 min) are refused: the guard fences 72 s before the end', async () => {
+    const e = await refused({ guard: { lease: '90s', interval: '1m' } });
+    assert.ok(e, 'refused');
+    assert.equal(e.exitCode, 78);
+    const text = [e.message, ...(e.problems ?? [])].join('\n');
+    assert.match(
+      text,
+      /\/guard\/lease guard\.lease 90 s is too short for guard\.interval 60 s and thresholds watchInterval 10 s/,
+    );
+    assert.match(text, /a healthy serving host would fence itself between two renewals/);
+    assert.match(text, /Make guard\.lease more than 99 s/);
+  });
+  test('a lease within the fence lead: the guard could not stop in time', async () => {
+    const e = await refused({ guard: { lease: '15s', interval: '5s' } });
+    assert.match([e?.message, ...(e?.problems ?? [])].join('\n'), /could not stop its gateway before the permit ends/);
+  });
+  test('a slower renewal cadence needs a longer lease: watchInterval 30 s, lease 45 s refused, 80 s kept', async () => {
+    const th = { watchInterval: '30s' };
+    const e = await refused({ guard: { lease: '45s' }, thresholds: th });
+    assert.match([e?.message, ...(e?.problems ?? [])].join('\n'), /thresholds watchInterval 30 s.*more than 79 s/);
+    assert.equal((await config({ guard: { lease: '80s' }, thresholds: th })).guard.lease, 80);
   });
 });
