@@ -14,7 +14,7 @@ import {
   unlistedTables,
   type Verdict,
 } from './plan.js';
-import { pauseReplication, runSyncBack } from './run.js';
+import { pauseReplication, syncBack } from './run.js';
 import { foldSyncBack, type TableRecord } from './fold.js';
 import { dropBase, readBase, writeConflicts } from './base.js';
 import { SshSession } from '../adapters/ssh.js';
@@ -72,14 +72,10 @@ export async function postgresStep(
       const r = await pauseReplication(config, s);
       return { ok: true, detail: r.ok ? `postgres: ${r.line}` : `WARNING: postgres: pause incomplete: ${r.line}` };
     }
-    const plan = planSyncBack(
-      config,
-      await observeRows(config, s),
-      action === 'sync-back' ? 'copy' : 'resume',
-      readBase(config),
-    );
-    const file = writeConflicts(config, plan);
-    const f = foldSyncBack(plan, await runSyncBack(config, s, plan, clock), file);
+    // Compared inside the databases (run.ts syncBack): the witness holds no per-row data.
+    const { plan, outcome } = await syncBack(config, s, action === 'sync-back' ? 'copy' : 'resume', clock);
+    const file = outcome.error ? undefined : writeConflicts(config, plan);
+    const f = foldSyncBack(plan, outcome, file);
     return { ok: f.ok, detail: f.line, tables: f.tables };
   } catch (e) {
     return { ok: false, detail: `postgres ${action} not done: ${(e as Error).message}` };
