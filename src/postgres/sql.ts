@@ -241,13 +241,16 @@ export function syncSourceSql(
   const digestTable = (n: string) => `CREATE TEMP TABLE ${n} (i int, h text, k text);\n`;
   const head =
     `${PRELUDE}${digestTable('hactl_t')}${digestTable('hactl_b')}` +
-    'CREATE TEMP TABLE hactl_m (i int, k text, c "char");\nCOPY hactl_t FROM STDIN;\n';
+    'CREATE TEMP TABLE hactl_m (i int, k text, c "char", tid tid);\nCOPY hactl_t FROM STDIN;\n';
   const middle = '\\.\nCOPY hactl_b FROM STDIN;\n';
+  // A row's digest is computed only when the target holds its key (a new row needs none), and
+  // once (OFFSET 0 keeps the subquery whole); its ctid lets the COPY fetch it without a second scan.
   const classify = (t: PostgresTable, i: number) =>
-    `INSERT INTO hactl_m SELECT ${i}, s.k, CASE WHEN t.h IS NULL THEN 'i' WHEN t.h = s.h THEN '=' ` +
-    `WHEN t.h = b.h THEN 'u' WHEN s.h = b.h THEN '-' ELSE 'c' END\n` +
-    `FROM (SELECT md5(r::text) AS h, ${keyExpr(t, 'r')} AS k FROM ${qt(t)} r) s\n` +
-    `LEFT JOIN hactl_t t ON t.i = ${i} AND t.k = s.k LEFT JOIN hactl_b b ON b.i = ${i} AND b.k = s.k;`;
+    `INSERT INTO hactl_m SELECT ${i}, x.k, CASE WHEN x.th IS NULL THEN 'i' WHEN x.th = x.h THEN '=' ` +
+    `WHEN x.th = x.bh THEN 'u' WHEN x.h = x.bh THEN '-' ELSE 'c' END, x.tid\n` +
+    `FROM (SELECT s.tid, s.k, t.h AS th, b.h AS bh, CASE WHEN t.h IS NOT NULL THEN md5(s.r::text) END AS h\n` +
+    `FROM (SELECT r.ctid AS tid, ${keyExpr(t, 'r')} AS k, r FROM ${qt(t)} r) s\n` +
+    `LEFT JOIN hactl_t t ON t.i = ${i} AND t.k = s.k LEFT JOIN hactl_b b ON b.i = ${i} AND b.k = s.k OFFSET 0) x;`;
   const echo = (expr: string) => `format('SELECT %L;', ${expr})`;
   const has = (i: number, cls: string) => `EXISTS (SELECT 1 FROM hactl_m WHERE i = ${i} AND c = '${cls}')`;
   const one = (t: PostgresTable, i: number) => {
@@ -255,7 +258,7 @@ export function syncSourceSql(
     const list = ct.cols.copy.map(qi).join(', ');
     const rows = (cls: string) =>
       `COPY (SELECT ${ct.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${qt(t)} r ` +
-      `JOIN hactl_m m ON m.i = ${i} AND m.c = '${cls}' AND m.k = ${keyExpr(t, 'r')}) TO STDOUT;\n`;
+      `WHERE r.ctid = ANY (ARRAY(SELECT tid FROM hactl_m WHERE i = ${i} AND c = '${cls}'))) TO STDOUT;\n`;
     const counted = `SELECT ${echo(
       `concat_ws(E'\\t', 'p', ${i}, count(*) FILTER (WHERE c = 'i'), count(*) FILTER (WHERE c = 'u'), ` +
         `count(*) FILTER (WHERE c = 'c'), count(*) FILTER (WHERE c = '='))`,
