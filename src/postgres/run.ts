@@ -168,7 +168,10 @@ export async function syncBack(
       const from = to === 'primary' ? 'standby' : 'primary';
       const target = psql(config, sessions, to, `copying rows from the ${from}`);
       const source = psql(config, sessions, from, `comparing rows and reading those to copy to the ${to}`);
-      const sql = syncSourceSql(c, await columnsOf(config, target), MAX_CONFLICT_LINES);
+      // Keys the standby's sequences handed out will exist on the primary too: its sequences move
+      // on inside the same script, before its COMMIT (setval is never undone; it only moves forward).
+      const after = to === 'primary' ? syncSequencesSql(c, 0, false) : '';
+      const sql = syncSourceSql(c, await columnsOf(config, target), MAX_CONFLICT_LINES, after);
       const base = (): StreamFeed => {
         const stream = createReadStream(basePath(config));
         return { stream, done: finished(stream) };
@@ -180,7 +183,6 @@ export async function syncBack(
         [sql.head, digests, sql.middle, ...(existsSync(basePath(config)) ? [base] : []), sql.tail],
         connect,
       );
-      let written = 0;
       for (const line of lines) {
         const [kind, i, ...rest] = line.split('\t');
         const t = tables[Number(i)];
@@ -195,12 +197,8 @@ export async function syncBack(
           }
         } else if (kind === 'n') {
           out.inserted[to][Number(i)] = n[0]!;
-          written += n[0]!;
         } else if (kind === 'c' && to === 'primary') t.conflicts.push(rest.join('\t'));
       }
-      // Keys the standby's sequences handed out now exist on the primary too.
-      if (to === 'primary' && written > 0)
-        await psql(config, sessions, to, 'moving sequences on').run(syncSequencesSql(c));
     }
     const sum = (k: 'toPrimary' | 'toStandby' | 'conflicts') => tables.reduce((a, t) => a + t.count![k], 0);
     Object.assign(plan, { toPrimary: sum('toPrimary'), toStandby: sum('toStandby'), conflicts: sum('conflicts') });

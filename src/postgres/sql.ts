@@ -184,14 +184,14 @@ export function copyOutSql(tables: CopyTable[]): string {
  * the other side already used. psql's \\gexec runs the statements the catalog
  * query builds (names in them quoted by format's %I/%L and regclass).
  */
-export function syncSequencesSql(c: PostgresConfig, gap = 0): string {
+export function syncSequencesSql(c: PostgresConfig, gap = 0, prelude = true): string {
   const one = (t: PostgresTable) =>
     `SELECT format('SELECT setval(%L, greatest((SELECT max(%I) FROM %s), ` +
     `(SELECT last_value FROM %s), 1) + ${Math.max(0, Math.floor(gap))})', ` +
     's.seq, a.attname, a.attrelid::regclass, s.seq::regclass)\n' +
     `FROM pg_attribute a, LATERAL (SELECT pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) AS seq) s\n` +
     `WHERE a.attrelid = ${ql(qt(t))}::regclass AND a.attnum > 0 AND NOT a.attisdropped AND s.seq IS NOT NULL\n\\gexec`;
-  return `${PRELUDE}${lockTimeout(c)}\\o /dev/null\n${c.tables.map(one).join('\n')}\n`;
+  return `${prelude ? PRELUDE : ''}${lockTimeout(c)}\\o /dev/null\n${c.tables.map(one).join('\n')}\n\\o\n`;
 }
 
 /** A lock wait ends with an error before the step's deadline, instead of queueing behind a long transaction. */
@@ -230,13 +230,15 @@ FROM pg_replication_slots WHERE slot_name = ${ql(slot)};\n`;
  * base to tell): a conflict, never overwritten. The source prints the target's
  * whole script, as copyOutSql does, with the rows the classes select; the
  * target prints, per table, `p\ti\tinserts\tupdates\tconflicts\tequal` and
- * `n\ti\trows written`, and `c\ti\tkey` for the first `cap` conflicting keys.
+ * `n\ti\trows written`, and `c\ti\tkey` for the first `cap` conflicting keys;
+ * `last` (SQL, psql meta-commands allowed) runs on the target last, before COMMIT.
  * The witness holds no row, digest or key beyond those capped conflict keys.
  */
 export function syncSourceSql(
   c: PostgresConfig,
   cols: Columns[],
   cap: number,
+  last = '',
 ): { head: string; middle: string; tail: string } {
   const digestTable = (n: string) => `CREATE TEMP TABLE ${n} (i int, h text, k text);\n`;
   const head =
@@ -280,6 +282,6 @@ export function syncSourceSql(
     '\\.\nANALYZE hactl_t;\nANALYZE hactl_b;\nBEGIN ISOLATION LEVEL REPEATABLE READ;\n' +
     `${c.tables.map(classify).join('\n')}\n` +
     `SELECT ${ql(`${PRELUDE}BEGIN;`)};\n${c.tables.map(one).join('\n')}\n${conflicts}` +
-    "SELECT 'COMMIT;';\nCOMMIT;\n";
+    `${last ? `SELECT ${ql(last)};\n` : ''}SELECT 'COMMIT;';\nCOMMIT;\n`;
   return { head, middle, tail };
 }
