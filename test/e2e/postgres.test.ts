@@ -170,7 +170,8 @@ function scenario(name: string, viaDocker: boolean): void {
         // (and keeps working past postgres.sequenceGap inserts: the sequence is at the largest key).
         assert.equal(
           pp.sql(
-            `SELECT pg_sequence_last_value(pg_get_serial_sequence('resources', 'id')::regclass) >= max(id) FROM resources`,
+            `SELECT pg_sequence_last_value(pg_get_serial_sequence('resources', 'id')::regclass) >= max(id) ` +
+              'FROM resources',
           ),
           't',
           "the primary's sequence moved past the copied identity keys",
