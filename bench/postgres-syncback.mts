@@ -5,8 +5,9 @@
 //   node --import tsx bench/postgres-syncback.mts [runs]      (bash scripts/bench postgres-syncback)
 // 1. raw: ssh standby 'psql -c "\copy (new rows) to stdout"' | ssh primary 'psql -c "\copy t from stdin"'
 //    into a scratch database on the primary (same table);
-// 2. hactl: failback's sync-back step alone (postgres/steps.ts, in a child process: its peak RSS
-//    is the witness's), planned from both sides' digests and the fence's base, then the rows
+// 2. hactl: failback's sync-back step alone (postgres/run.ts syncBack, in a child process: its peak
+//    RSS is the witness's): the primary's digests and the fence's base go into the standby's psql,
+//    which compares there and streams the selected rows to the primary; then the rows are
 //    deleted from the primary again for the next run;
 // 3. once: a whole `hactl failback --yes`, its steps' times (the downtime breakdown in docs/postgres.md).
 import { spawnSync } from 'node:child_process';
@@ -93,29 +94,20 @@ try {
   writeFileSync(
     stepScript,
     `import { loadConfig } from ${JSON.stringify(join(ROOT, 'dist/config/load.js'))};
-import { openPgSessions, observeRows, closePgSessions } from ${JSON.stringify(join(ROOT, 'dist/postgres/observe.js'))};
-import { planSyncBack } from ${JSON.stringify(join(ROOT, 'dist/postgres/plan.js'))};
-import { readBase } from ${JSON.stringify(join(ROOT, 'dist/postgres/base.js'))};
-import { runSyncBack } from ${JSON.stringify(join(ROOT, 'dist/postgres/run.js'))};
+import { openPgSessions, closePgSessions } from ${JSON.stringify(join(ROOT, 'dist/postgres/observe.js'))};
+import { syncBack } from ${JSON.stringify(join(ROOT, 'dist/postgres/run.js'))};
 import { systemClock } from ${JSON.stringify(join(ROOT, 'dist/adapters/clock.js'))};
+import { readFileSync } from 'node:fs';
 // What failback's sync-back step does (steps.ts postgresStep), phase by phase.
 const config = await loadConfig(process.argv[2]);
 const at = [performance.now()];
-const rss = [];
 const s = await openPgSessions(config);
 at.push(performance.now());
-{ const m = process.memoryUsage(); rss.push([m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((x) => Math.round(x / 1e6)).join("/")); }
-const rows = await observeRows(config, s);
+const { outcome: o } = await syncBack(config, s, 'copy', systemClock());
 at.push(performance.now());
-{ const m = process.memoryUsage(); rss.push([m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((x) => Math.round(x / 1e6)).join("/")); }
-const plan = planSyncBack(config, rows, 'copy', readBase(config));
-at.push(performance.now());
-{ const m = process.memoryUsage(); rss.push([m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((x) => Math.round(x / 1e6)).join("/")); }
-const o = await runSyncBack(config, s, plan, systemClock());
-at.push(performance.now());
-{ const m = process.memoryUsage(); rss.push([m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((x) => Math.round(x / 1e6)).join("/")); }
 await closePgSessions(s);
-console.log(JSON.stringify({ error: o.error, phases: at.slice(1).map((t, i) => Math.round(t - at[i])), rss }));
+const hwm = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
+console.log(JSON.stringify({ error: o.error, phases: at.slice(1).map((t, i) => Math.round(t - at[i])), hwmKb: hwm }));
 process.exit(o.error ? 2 : 0);\n`,
   );
   const step = () => {
@@ -147,13 +139,13 @@ process.exit(o.error ? 2 : 0);\n`,
     `| raw \`psql \\copy\` over two ssh pipes | ${(r / 1000).toFixed(2)} s | ${Math.max(...rawRuns.map((x) => x.rss)).toFixed(0)} MB (largest process) |`,
   );
   console.log(
-    `| hactl sync-back step (digests both sides, plan with the base, COPY stream) | ${(s / 1000).toFixed(2)} s | ${Math.max(...stepRuns.map((x) => x.rss)).toFixed(0)} MB |`,
+    `| hactl sync-back step (compare in the standby's database with the primary's digests and the base, COPY stream) | ${(s / 1000).toFixed(2)} s | ${Math.max(...stepRuns.map((x) => x.rss)).toFixed(0)} MB |`,
   );
   console.log(`| ratio | ${(s / r).toFixed(2)}x | |`);
   const ph = (i: number) => median(stepRuns.map((x) => x.phases[i]!));
   console.log(
-    `\nhactl's step, median phases: sessions ${ph(0)} ms, digests of both sides ${ph(1)} ms, ` +
-      `plan with the base ${ph(2)} ms, copy (columns, COPY stream, sequences) ${ph(3)} ms; ` +
+    `\nhactl's step, median phases: sessions ${ph(0)} ms, compare in the standby's database and copy ` +
+      `(columns, primary's digests and the base into the standby, COPY stream, sequences) ${ph(1)} ms; ` +
       `the rest of the wall time is node starting and loading the config`,
   );
   // The whole failback once: its steps, for the downtime breakdown.

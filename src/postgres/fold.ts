@@ -1,6 +1,6 @@
 // From a sync-back's plan and outcome to what is reported and recorded. Pure.
 import type { SyncOutcome } from './model.js';
-import { describeSyncPlan, type SyncPlan } from './plan.js';
+import { describeSyncPlan, tally, type SyncPlan } from './plan.js';
 
 export interface TableRecord {
   table: string;
@@ -25,7 +25,7 @@ export function foldSyncBack(plan: SyncPlan, o: SyncOutcome, conflictsFile?: str
     table: t.table,
     toPrimary: o.inserted.primary[i] ?? 0,
     toStandby: o.inserted.standby[i] ?? 0,
-    conflicts: t.conflicts.length,
+    conflicts: tally(t).conflicts,
     conflictKeys: t.conflicts.slice(0, 5),
   }));
   const moved = tables

@@ -137,7 +137,15 @@ export interface TablePlan {
   /** Of toPrimary and toStandby, the keys the target holds already (an older version): updated, not inserted. */
   changed?: string[];
   same: number;
+  /**
+   * Counts, when the comparison ran inside the database (run.ts syncBack): the
+   * key lists are then empty, or for conflicts the first few (capped).
+   */
+  count?: { toPrimary: number; toStandby: number; conflicts: number };
 }
+/** A table's counts, whichever way it was planned. */
+export const tally = (t: TablePlan): { toPrimary: number; toStandby: number; conflicts: number } =>
+  t.count ?? { toPrimary: t.toPrimary.length, toStandby: t.toStandby.length, conflicts: t.conflicts.length };
 export interface SyncPlan {
   tables: TablePlan[];
   toPrimary: number;
@@ -201,15 +209,16 @@ export function describePgStep(action: 'pause' | 'sync-back' | 'resume'): string
 }
 
 const MAX_KEYS = 5;
-const keyList = (keys: string[]) =>
-  keys.slice(0, MAX_KEYS).join(', ') + (keys.length > MAX_KEYS ? `, … (${keys.length - MAX_KEYS} more)` : '');
+const keyList = (keys: string[], n = keys.length) =>
+  keys.slice(0, MAX_KEYS).join(', ') + (n > MAX_KEYS ? `, … (${n - MAX_KEYS} more)` : '');
 
 /** One line per table: what moves (the --dry-run view), and the conflicts by key. */
 export function describeSyncPlan(plan: SyncPlan): string[] {
   return plan.tables.map((t) => {
-    const parts = [`${t.toPrimary.length} row(s) standby -> primary`];
-    if (plan.mode === 'resume') parts.push(`${t.toStandby.length} primary -> standby`);
-    if (t.conflicts.length) parts.push(`${t.conflicts.length} CONFLICT(S) by key ${keyList(t.conflicts)}`);
+    const n = tally(t);
+    const parts = [`${n.toPrimary} row(s) standby -> primary`];
+    if (plan.mode === 'resume') parts.push(`${n.toStandby} primary -> standby`);
+    if (n.conflicts) parts.push(`${n.conflicts} CONFLICT(S) by key ${keyList(t.conflicts, n.conflicts)}`);
     return `${t.table}: ${parts.join(', ')} (${t.same} equal)`;
   });
 }

@@ -8,11 +8,64 @@
 // decoded once, at its end: a character split across SSH packets stays whole.
 import type { PostgresConfig } from '../config/types.js';
 import { shArgs, shq } from '../adapters/shell.js';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { SshError, type SshSession } from '../adapters/ssh.js';
 import { remoteDeadline } from '../adapters/shell.js';
 import { sshArgv } from '../adapters/rsync.js';
 import { RemoteChannel } from './channel.js';
+
+/** A byte stream fed into another psql's input, and how it ended. */
+export interface StreamFeed {
+  stream: NodeJS.ReadableStream;
+  done: Promise<void>;
+  kill?: () => void;
+}
+/** What a source psql reads: SQL text, and streams (each opened when its turn comes), in order. */
+export type SourceInput = Array<string | (() => StreamFeed)>;
+
+/**
+ * Writes the parts in order, with backpressure; ends the input after the last.
+ * Rejects when a stream failed; stops quietly when the reader went away (its
+ * exit status says why).
+ */
+async function feed(to: Writable, parts: SourceInput): Promise<void> {
+  const gone = () => to.destroyed || to.writableEnded;
+  const write = (b: Buffer | string) =>
+    new Promise<void>((resolve) => {
+      if (gone() || to.write(b)) return resolve();
+      const go = () => {
+        to.off('drain', go);
+        to.off('close', go);
+        resolve();
+      };
+      to.on('drain', go);
+      to.on('close', go);
+    });
+  for (const part of parts) {
+    if (gone()) return;
+    if (typeof part === 'string') {
+      await write(part);
+      continue;
+    }
+    const f = part();
+    try {
+      for await (const chunk of f.stream) {
+        if (gone()) break;
+        await write(chunk as Buffer);
+      }
+      if (gone()) {
+        f.kill?.();
+        return;
+      }
+      await f.done;
+    } catch (e) {
+      f.kill?.();
+      throw e;
+    }
+  }
+  to.end();
+}
 
 export class PsqlError extends Error {
   constructor(
@@ -90,17 +143,8 @@ export class Psql {
    * the target at the end of its input inside the transaction, which
    * PostgreSQL rolls back. Returns this psql's output lines.
    */
-  async pipeFrom(source: Psql, sourceSql: string, connectTimeout: number): Promise<string[]> {
-    const ssh = (p: Psql, stdin: 'pipe' | NodeJS.ReadableStream) =>
-      spawn(
-        'ssh', // sshArgv's first word: the same OpenSSH client, options and host-key checks as rsync's
-        [
-          ...sshArgv(p.session.host, connectTimeout).slice(1),
-          p.session.host.address,
-          remoteDeadline(p.command(), p.timeout),
-        ],
-        { stdio: [stdin as 'pipe', 'pipe', 'pipe'] },
-      );
+  async pipeFrom(source: Psql, sourceSql: string | SourceInput, connectTimeout: number): Promise<string[]> {
+    const ssh = (p: Psql, stdin: 'pipe' | NodeJS.ReadableStream) => p.spawnSsh(stdin, connectTimeout);
     const a = ssh(source, 'pipe');
     const b = ssh(this, a.stdout!);
     // b has its own copy of the pipe: this process lets go of its end (else a's 'close' never comes).
@@ -124,8 +168,15 @@ export class Psql {
       b.kill('SIGKILL');
     }, localSec * 1000);
     a.stdin!.on('error', () => undefined); // the source stopped reading: its exit says why
-    a.stdin!.end(sourceSql);
-    const [ca, cb] = await Promise.all([exit(a), exit(b)]).finally(() => clearTimeout(timer));
+    let fed: Error | undefined;
+    const feeding = feed(a.stdin!, typeof sourceSql === 'string' ? [sourceSql] : sourceSql).catch((e: unknown) => {
+      // A feed that failed must not let the source reach its COMMIT: both stop, nothing is committed.
+      fed = e as Error;
+      a.kill('SIGKILL');
+      b.kill('SIGKILL');
+    });
+    const [ca, cb] = await Promise.all([exit(a), exit(b), feeding]).finally(() => clearTimeout(timer));
+    if (fed) throw fed;
     const text = (x: Buffer[]) => Buffer.concat(x).toString('utf8');
     const stdout = text(out);
     if (late) throw this.fail(`did not finish within ${localSec} s (local deadline); nothing committed`, null);
@@ -138,6 +189,44 @@ export class Psql {
       throw source.fail(`${tail(text(errA))} (nothing committed on ${this.host})`, ca);
     }
     return lines(stdout);
+  }
+
+  /** This psql through the OpenSSH client (the same options and host-key checks as rsync's). */
+  spawnSsh(stdin: 'pipe' | NodeJS.ReadableStream, connectTimeout: number): ChildProcess {
+    return spawn(
+      'ssh', // sshArgv's first word
+      [
+        ...sshArgv(this.session.host, connectTimeout).slice(1),
+        this.session.host.address,
+        remoteDeadline(this.command(), this.timeout),
+      ],
+      { stdio: [stdin as 'pipe', 'pipe', 'pipe'] },
+    );
+  }
+
+  /**
+   * Runs the SQL through the OpenSSH client and hands its stdout, unread, to
+   * the caller (a feed of pipeFrom's source): the bytes pass this process as
+   * a stream with backpressure, never held whole. `done` rejects when psql
+   * or ssh fails.
+   */
+  stream(sql: string, connectTimeout: number): StreamFeed {
+    const c = this.spawnSsh('pipe', connectTimeout);
+    const err: Buffer[] = [];
+    c.stderr!.on('data', (d: Buffer) => err.push(d));
+    c.stdin!.on('error', () => undefined);
+    c.stdin!.end(sql);
+    const done = new Promise<void>((resolve, reject) => {
+      c.on('error', (e) => reject(new SshError('unreachable', this.host, `${this.host}: ${e.message}`)));
+      c.on('close', (code) => {
+        const why = tail(Buffer.concat(err).toString('utf8'));
+        if (code === 0) resolve();
+        else if (code === 255) reject(new SshError('unreachable', this.host, `${this.host}: ssh failed: ${why}`));
+        else reject(this.fail(why, code));
+      });
+    });
+    done.catch(() => undefined);
+    return { stream: c.stdout!, done, kill: () => c.kill('SIGKILL') };
   }
 
   fail(detail: string, code: number | null): PsqlError {

@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import { sleep, type Clock } from '../adapters/clock.js';
 import { Psql } from './psql.js';
 import { sessionOf, type PgSessions } from './observe.js';
-import { keysFrom, type SyncPlan } from './plan.js';
+import { keysFrom, type SyncPlan, type TablePlan } from './plan.js';
 import type { SlotSeen, SubscriptionSeen, SyncOutcome } from './model.js';
 import {
   advanceSlotSql,
@@ -18,11 +18,17 @@ import {
   setSubscriptionSql,
   slotSql,
   subscriptionSql,
+  rowDigestsSql,
   syncSequencesSql,
+  syncSourceSql,
+  tableLabel,
   type Columns,
   type CopyTable,
 } from './sql.js';
-import { dropBase, takeBase } from './base.js';
+import { basePath, dropBase, MAX_CONFLICT_LINES, takeBase } from './base.js';
+import { createReadStream, existsSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import type { StreamFeed } from './psql.js';
 
 const psql = (config: Config, s: PgSessions, role: 'primary' | 'standby', what: string) =>
   new Psql(sessionOf(s, role), config.postgres!, what);
@@ -125,6 +131,85 @@ export async function runSyncBack(
     out.error = (e as Error).message;
   }
   return out;
+}
+
+/**
+ * Failback's sync-back with the comparison inside the database (sql.ts
+ * syncSourceSql): for each direction (to the primary; in 'resume' mode then
+ * to the standby), the target's digests (an OpenSSH psql, streamed through
+ * this process with backpressure) and the base file go into temporary tables
+ * in the source's psql, which classes its rows there and prints the target's
+ * script with the selected rows, straight into the target's psql through an
+ * OS pipe. The witness holds no per-row data: only counts and the capped
+ * conflict keys come back. Returns the plan as counted, and what was done.
+ * Never throws.
+ */
+export async function syncBack(
+  config: Config,
+  sessions: PgSessions,
+  mode: SyncPlan['mode'],
+  clock: Clock,
+): Promise<{ plan: SyncPlan; outcome: SyncOutcome }> {
+  const c = config.postgres!;
+  const zero = () => c.tables.map(() => 0);
+  const out: SyncOutcome = { inserted: { primary: zero(), standby: zero() } };
+  const tables: TablePlan[] = c.tables.map((t) => ({
+    table: tableLabel(t),
+    toPrimary: [],
+    toStandby: [],
+    conflicts: [],
+    same: 0,
+    count: { toPrimary: 0, toStandby: 0, conflicts: 0 },
+  }));
+  const plan: SyncPlan = { tables, mode, toPrimary: 0, toStandby: 0, conflicts: 0 };
+  const connect = config.thresholds.connectTimeout;
+  try {
+    for (const to of mode === 'copy' ? (['primary'] as const) : (['primary', 'standby'] as const)) {
+      const from = to === 'primary' ? 'standby' : 'primary';
+      const target = psql(config, sessions, to, `copying rows from the ${from}`);
+      const source = psql(config, sessions, from, `comparing rows and reading those to copy to the ${to}`);
+      // Keys the standby's sequences handed out will exist on the primary too: its sequences move
+      // on inside the same script, before its COMMIT (setval is never undone; it only moves forward).
+      const after = to === 'primary' ? syncSequencesSql(c, 0, false) : '';
+      const sql = syncSourceSql(c, await columnsOf(config, target), MAX_CONFLICT_LINES, after);
+      const base = (): StreamFeed => {
+        const stream = createReadStream(basePath(config));
+        return { stream, done: finished(stream) };
+      };
+      const digests = () =>
+        target.with(`reading row digests to compare on the ${from}`).stream(rowDigestsSql(c), connect);
+      const lines = await target.pipeFrom(
+        source,
+        [sql.head, digests, sql.middle, ...(existsSync(basePath(config)) ? [base] : []), sql.tail],
+        connect,
+      );
+      for (const line of lines) {
+        const [kind, i, ...rest] = line.split('\t');
+        const t = tables[Number(i)];
+        if (!t) continue;
+        const n = rest.map(Number);
+        if (kind === 'p') {
+          t.count![to === 'primary' ? 'toPrimary' : 'toStandby'] = n[0]! + n[1]!;
+          // The first direction sees every conflict; the second sees the same keys again.
+          if (to === 'primary') {
+            t.count!.conflicts = n[2]!;
+            t.same = n[3]!;
+          }
+        } else if (kind === 'n') {
+          out.inserted[to][Number(i)] = n[0]!;
+        } else if (kind === 'c' && to === 'primary') t.conflicts.push(rest.join('\t'));
+      }
+    }
+    const sum = (k: 'toPrimary' | 'toStandby' | 'conflicts') => tables.reduce((a, t) => a + t.count![k], 0);
+    Object.assign(plan, { toPrimary: sum('toPrimary'), toStandby: sum('toStandby'), conflicts: sum('conflicts') });
+    if (plan.mode === 'resume' && plan.conflicts === 0) {
+      const moved = [...out.inserted.primary, ...out.inserted.standby].some((n) => n > 0);
+      out.resumedAt = await resumeReplication(config, sessions, clock, moved);
+    }
+  } catch (e) {
+    out.error = (e as Error).message;
+  }
+  return { plan, outcome: out };
 }
 
 /**

@@ -124,7 +124,7 @@ function targetBefore(t: CopyTable): string {
     `COPY ${tmp} (${cols}) FROM STDIN;`
   );
 }
-function targetAfter(t: CopyTable, plus = ''): string {
+function targetAfter(t: CopyTable, out = (n: string) => n): string {
   const tmp = qi(`hactl_in_${t.index}`);
   const cols = t.cols.copy.map(qi).join(', ');
   const same = (a: string) => t.table.key.map((k) => `${a}.${qi(k)} = r.${qi(k)}`).join(' AND ');
@@ -137,7 +137,7 @@ function targetAfter(t: CopyTable, plus = ''): string {
     `WITH up AS (${up}), ins AS (INSERT INTO ${qt(t.table)} (${cols}) OVERRIDING SYSTEM VALUE ` +
     `SELECT ${t.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${tmp} r ` +
     `WHERE NOT EXISTS (SELECT 1 FROM ${qt(t.table)} x WHERE ${same('x')}) RETURNING 1) ` +
-    `SELECT ${plus}(SELECT count(*) FROM up) + (SELECT count(*) FROM ins);`
+    `SELECT ${out('(SELECT count(*) FROM up) + (SELECT count(*) FROM ins)')};`
   );
 }
 
@@ -167,7 +167,7 @@ export function copyOutSql(tables: CopyTable[]): string {
         `SELECT ${ql('\\set hactl_n :ROW_COUNT')};\n`
       : `SELECT ${ql('\\set hactl_n 0')};\n`;
     const up = t.updates.length
-      ? `SELECT ${ql(targetBefore(t))};\n${rows(t, t.updates)}SELECT ${ql(targetAfter(t, ':hactl_n + '))};`
+      ? `SELECT ${ql(targetBefore(t))};\n${rows(t, t.updates)}SELECT ${ql(targetAfter(t, (n) => `:hactl_n + ${n}`))};`
       : `SELECT ${ql('SELECT :hactl_n;')};`;
     return ins + up;
   };
@@ -184,14 +184,14 @@ export function copyOutSql(tables: CopyTable[]): string {
  * the other side already used. psql's \\gexec runs the statements the catalog
  * query builds (names in them quoted by format's %I/%L and regclass).
  */
-export function syncSequencesSql(c: PostgresConfig, gap = 0): string {
+export function syncSequencesSql(c: PostgresConfig, gap = 0, prelude = true): string {
   const one = (t: PostgresTable) =>
     `SELECT format('SELECT setval(%L, greatest((SELECT max(%I) FROM %s), ` +
     `(SELECT last_value FROM %s), 1) + ${Math.max(0, Math.floor(gap))})', ` +
     's.seq, a.attname, a.attrelid::regclass, s.seq::regclass)\n' +
     `FROM pg_attribute a, LATERAL (SELECT pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) AS seq) s\n` +
     `WHERE a.attrelid = ${ql(qt(t))}::regclass AND a.attnum > 0 AND NOT a.attisdropped AND s.seq IS NOT NULL\n\\gexec`;
-  return `${PRELUDE}${lockTimeout(c)}\\o /dev/null\n${c.tables.map(one).join('\n')}\n`;
+  return `${prelude ? PRELUDE : ''}${lockTimeout(c)}\\o /dev/null\n${c.tables.map(one).join('\n')}\n\\o\n`;
 }
 
 /** A lock wait ends with an error before the step's deadline, instead of queueing behind a long transaction. */
@@ -215,4 +215,73 @@ export function advanceSlotSql(slot: string): string {
   const to = 'GREATEST(pg_current_wal_lsn(), confirmed_flush_lsn)';
   return `${PRELUDE}SELECT (pg_replication_slot_advance(${ql(slot)}, ${to})).end_lsn::text
 FROM pg_replication_slots WHERE slot_name = ${ql(slot)};\n`;
+}
+
+/**
+ * The comparison done inside the source's database (failback's sync-back), in
+ * three parts around two streams that go into the source psql's input:
+ * `head`, the target's digest lines (rowDigestsSql, as the target prints
+ * them), `middle`, the base's lines (the fence's snapshot, same format),
+ * `tail`. Both streams land in temporary tables; in one REPEATABLE READ
+ * snapshot every source row is then classed against them, by key and digest:
+ * missing on the target: inserted; equal: left; the target still holds the
+ * base version: updated; the source still holds it (changed on the target
+ * only): left for the other direction; otherwise (changed on both sides, or no
+ * base to tell): a conflict, never overwritten. The source prints the target's
+ * whole script, as copyOutSql does, with the rows the classes select; the
+ * target prints, per table, `p\ti\tinserts\tupdates\tconflicts\tequal` and
+ * `n\ti\trows written`, and `c\ti\tkey` for the first `cap` conflicting keys;
+ * `last` (SQL, psql meta-commands allowed) runs on the target last, before COMMIT.
+ * The witness holds no row, digest or key beyond those capped conflict keys.
+ */
+export function syncSourceSql(
+  c: PostgresConfig,
+  cols: Columns[],
+  cap: number,
+  last = '',
+): { head: string; middle: string; tail: string } {
+  const digestTable = (n: string) => `CREATE TEMP TABLE ${n} (i int, h text, k text);\n`;
+  const head =
+    `${PRELUDE}${digestTable('hactl_t')}${digestTable('hactl_b')}` +
+    'CREATE TEMP TABLE hactl_m (i int, k text, c "char", tid tid);\nCOPY hactl_t FROM STDIN;\n';
+  const middle = '\\.\nCOPY hactl_b FROM STDIN;\n';
+  // A row's digest is computed only when the target holds its key (a new row needs none), and
+  // once (OFFSET 0 keeps the subquery whole); its ctid lets the COPY fetch it without a second scan.
+  const classify = (t: PostgresTable, i: number) =>
+    `INSERT INTO hactl_m SELECT ${i}, x.k, CASE WHEN x.th IS NULL THEN 'i' WHEN x.th = x.h THEN '=' ` +
+    `WHEN x.th = x.bh THEN 'u' WHEN x.h = x.bh THEN '-' ELSE 'c' END, x.tid\n` +
+    `FROM (SELECT s.tid, s.k, t.h AS th, b.h AS bh, CASE WHEN t.h IS NOT NULL THEN md5(s.r::text) END AS h\n` +
+    `FROM (SELECT r.ctid AS tid, ${keyExpr(t, 'r')} AS k, r FROM ${qt(t)} r) s\n` +
+    `LEFT JOIN hactl_t t ON t.i = ${i} AND t.k = s.k LEFT JOIN hactl_b b ON b.i = ${i} AND b.k = s.k OFFSET 0) x;`;
+  const echo = (expr: string) => `format('SELECT %L;', ${expr})`;
+  const has = (i: number, cls: string) => `EXISTS (SELECT 1 FROM hactl_m WHERE i = ${i} AND c = '${cls}')`;
+  const one = (t: PostgresTable, i: number) => {
+    const ct: CopyTable = { table: t, index: i, cols: cols[i]!, keys: [], updates: [] };
+    const list = ct.cols.copy.map(qi).join(', ');
+    const rows = (cls: string) =>
+      `COPY (SELECT ${ct.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${qt(t)} r ` +
+      `WHERE r.ctid = ANY (ARRAY(SELECT tid FROM hactl_m WHERE i = ${i} AND c = '${cls}'))) TO STDOUT;\n`;
+    const counted = `SELECT ${echo(
+      `concat_ws(E'\\t', 'p', ${i}, count(*) FILTER (WHERE c = 'i'), count(*) FILTER (WHERE c = 'u'), ` +
+        `count(*) FILTER (WHERE c = 'c'), count(*) FILTER (WHERE c = '='))`,
+    )} FROM hactl_m WHERE i = ${i};\n`;
+    const written = (plus: string) => `'n' || E'\\t' || ${i} || E'\\t' || (${plus})`;
+    const after = targetAfter(ct, (n) => written(`:hactl_n + ${n}`));
+    return (
+      counted +
+      `SELECT ${ql(`COPY ${qt(t)} (${list}) FROM STDIN;`)};\n${rows('i')}SELECT ${ql('\\.')};\n` +
+      `SELECT ${ql('\\set hactl_n :ROW_COUNT')};\n` +
+      `SELECT ${ql(targetBefore(ct))} WHERE ${has(i, 'u')};\n${rows('u')}SELECT ${ql('\\.')} WHERE ${has(i, 'u')};\n` +
+      `SELECT CASE WHEN ${has(i, 'u')} THEN ${ql(after)} ELSE ${ql(`SELECT ${written(':hactl_n')};`)} END;`
+    );
+  };
+  const conflicts =
+    `SELECT ${echo(`concat_ws(E'\\t', 'c', i, k)`)} FROM ` +
+    `(SELECT i, k FROM hactl_m WHERE c = 'c' ORDER BY i, k LIMIT ${Math.max(0, Math.floor(cap))}) x;\n`;
+  const tail =
+    '\\.\nANALYZE hactl_t;\nANALYZE hactl_b;\nBEGIN ISOLATION LEVEL REPEATABLE READ;\n' +
+    `${c.tables.map(classify).join('\n')}\n` +
+    `SELECT ${ql(`${PRELUDE}BEGIN;`)};\n${c.tables.map(one).join('\n')}\n${conflicts}` +
+    `${last ? `SELECT ${ql(last)};\n` : ''}SELECT 'COMMIT;';\nCOMMIT;\n`;
+  return { head, middle, tail };
 }

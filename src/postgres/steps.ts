@@ -14,7 +14,7 @@ import {
   unlistedTables,
   type Verdict,
 } from './plan.js';
-import { pauseReplication, runSyncBack } from './run.js';
+import { pauseReplication, runSyncBack, syncBack } from './run.js';
 import { foldSyncBack, type TableRecord } from './fold.js';
 import { dropBase, readBase, writeConflicts } from './base.js';
 import { SshSession } from '../adapters/ssh.js';
@@ -72,12 +72,17 @@ export async function postgresStep(
       const r = await pauseReplication(config, s);
       return { ok: true, detail: r.ok ? `postgres: ${r.line}` : `WARNING: postgres: pause incomplete: ${r.line}` };
     }
-    const plan = planSyncBack(
-      config,
-      await observeRows(config, s),
-      action === 'sync-back' ? 'copy' : 'resume',
-      readBase(config),
-    );
+    if (action === 'sync-back') {
+      // The bulk copy, while the standby still serves: compared inside the standby's database
+      // (run.ts syncBack), so the witness holds no per-row data.
+      const { plan, outcome } = await syncBack(config, s, 'copy', clock);
+      const file = outcome.error ? undefined : writeConflicts(config, plan);
+      const f = foldSyncBack(plan, outcome, file);
+      return { ok: f.ok, detail: f.line, tables: f.tables };
+    }
+    // The resume runs while the bot is down and has both directions to compare: both sides'
+    // digests are read in parallel, once, and compared here (docs/postgres.md, downtime).
+    const plan = planSyncBack(config, await observeRows(config, s), 'resume', readBase(config));
     const file = writeConflicts(config, plan);
     const f = foldSyncBack(plan, await runSyncBack(config, s, plan, clock), file);
     return { ok: f.ok, detail: f.line, tables: f.tables };

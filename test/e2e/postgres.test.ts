@@ -166,7 +166,16 @@ function scenario(name: string, viaDocker: boolean): void {
         );
         assert.equal(pp.sql(`SELECT count(*) FROM pg_tables WHERE tablename = 'memory_items'`), '1', 'no injection');
         // Replication runs again, primary -> standby, with no duplicate-key error from the copy.
-        // Identity keys: the primary's sequence moved past the standby's rows, so this insert works.
+        // Identity keys: the primary's sequence moved past the standby's rows, so this insert works
+        // (and keeps working past postgres.sequenceGap inserts: the sequence is at the largest key).
+        assert.equal(
+          pp.sql(
+            `SELECT pg_sequence_last_value(pg_get_serial_sequence('resources', 'id')::regclass) >= max(id) ` +
+              'FROM resources',
+          ),
+          't',
+          "the primary's sequence moved past the copied identity keys",
+        );
         pp.sql(`INSERT INTO memory_items (id, body) VALUES ('p3', 'after failback');
           INSERT INTO resources (url) VALUES ('primary, after failback');`);
         await until(() => ps.sql(`SELECT count(*) FROM memory_items WHERE id = 'p3'`) === '1', 'a new row replicated');
