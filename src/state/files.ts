@@ -24,7 +24,6 @@ import { basename, dirname, join } from 'node:path';
 import { ActionError, StateError } from '../errors.js';
 import { describeAjvError, loadValidator } from '../validators.js';
 import { redact } from '../output.js';
-
 /** Creates `dir` and missing parents, 0700; or exactly `mode` (umask aside) for those it creates. */
 export function ensureDir(dir: string, mode = 0o700): void {
   const first = mkdirSync(dir, { recursive: true, mode });
