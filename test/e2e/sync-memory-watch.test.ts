@@ -106,7 +106,7 @@ describe('sync-memory --watch', () => {
     const failed = j.cycles.filter((c: { synced: boolean; exitCode: number }) => c.synced && c.exitCode === 2);
     assert.ok(failed.length >= 2, `a failed copy is tried again at the next cycle: ${JSON.stringify(j.cycles)}`);
     // Held twice: memory.json's fold sends a problem once, and the alert lifecycle holds a repeat.
-    const alerts = lab.telegram.texts().filter((t) => /^\[lab\] ⚠️ memory sync failed/.test(t));
+    const alerts = lab.telegram.texts().filter((t) => /^\[lab\] 🟡 memory sync failed/.test(t));
     assert.equal(alerts.length, 1, lab.telegram.texts().join('\n'));
     assert.match(alerts[0]!, /exit 12|connection unexpectedly closed/);
     // The recovery is said once too.

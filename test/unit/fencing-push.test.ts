@@ -19,7 +19,7 @@ after(async () => {
 test('a push is refused while the standby holds a live permit, and goes once it holds none', async () => {
   const P = lab.host('primary');
   const S = lab.host('standby');
-  const config = lab.writeConfig({ guard: { lease: '30s', interval: '10s' } }, 'guarded.yaml');
+  const config = lab.writeConfig({ guard: { lease: '45s', interval: '5s' } }, 'guarded.yaml');
   writeMem(P, seedTree(5));
   // The standby serves (a failover granted it its permit): live for 300 s more by its own clock.
   const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
