@@ -120,3 +120,20 @@ export class Reporter {
     this.stderr.write(redact(msg) + '\n');
   }
 }
+
+/**
+ * The reporter of one run inside a `--watch` loop (guard --watch, sync-memory --watch): its summary
+ * is one progress line tagged with the tick in a terminal, nothing under cron or --json; the loop
+ * itself says the one summary line.
+ */
+export class TickReporter extends Reporter {
+  constructor(
+    opts: OutputOptions,
+    private readonly tag: string,
+  ) {
+    super(opts);
+  }
+  override summary(line: string): void {
+    if (this.interactive) process.stderr.write(redact(`… ${this.tag}${line}`) + '\n');
+  }
+}

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { runCommand, type GlobalOptions, type RunContext, type RunRecord } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { Reporter, redact } from '../output.js';
+import { Reporter, TickReporter } from '../output.js';
 import { sleep, systemClock } from '../adapters/clock.js';
 import { parseDuration } from '../config/durations.js';
 
@@ -18,19 +18,6 @@ interface GuardOptions extends GlobalOptions {
 
 const body = (host: string | undefined) => async (ctx: RunContext) =>
   (await import('../guard/index.js')).guardHost(ctx, host);
-
-/** A run's reporter inside --watch: its summary is a progress line in a terminal, nothing under cron. */
-class TickReporter extends Reporter {
-  constructor(
-    opts: GlobalOptions,
-    private readonly tag: string,
-  ) {
-    super(opts);
-  }
-  override summary(line: string): void {
-    if (this.interactive) process.stderr.write(redact(`… ${this.tag}${line}`) + '\n');
-  }
-}
 
 /** The watch's cadence: one run every guard.interval, starting while less than `window` has passed. */
 export function guardTicks(interval: number, window: number | undefined): { everyMs: number; windowMs: number } {

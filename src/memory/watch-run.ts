@@ -2,8 +2,8 @@
 // memory.watchEvery inside the cron cadence, run a whole sync-memory (its own lock, record, history
 // line and alert) only on a run's first cycle or when the fingerprint moved.
 import { UsageError } from '../errors.js';
-import { Reporter, redact } from '../output.js';
-import { loadState, runCommand, type GlobalOptions, type RunContext } from '../context.js';
+import { Reporter, TickReporter } from '../output.js';
+import { loadState, runCommand, type RunContext } from '../context.js';
 import { sleep, systemClock, type Clock } from '../adapters/clock.js';
 import { parseDuration } from '../config/durations.js';
 import type { Config, Role } from '../config/types.js';
@@ -22,19 +22,6 @@ import {
   type CycleRecord,
   type Seen,
 } from './watch.js';
-
-/** A cycle's reporter: its summary is one progress line in a terminal; nothing under cron or --json. */
-class CycleReporter extends Reporter {
-  constructor(
-    opts: GlobalOptions,
-    private readonly tag: string,
-  ) {
-    super(opts);
-  }
-  override summary(line: string): void {
-    if (this.interactive) process.stderr.write(redact(`… ${this.tag}${line}`) + '\n');
-  }
-}
 
 /** --every / --window: a duration ("10s", "1m"), a bare number is seconds; seconds. */
 function seconds(name: string, text: string | undefined): number | undefined {
@@ -99,7 +86,7 @@ export async function watchMemory(opts: SyncMemoryOptions, clock: Clock = system
           return r;
         };
         try {
-          rec.exitCode = await runCommand('sync-memory', opts, 'memory', body, clock, new CycleReporter(opts, tag));
+          rec.exitCode = await runCommand('sync-memory', opts, 'memory', body, clock, new TickReporter(opts, tag));
           rec.synced = true;
         } catch (e) {
           // Another run holds the memory lock (failover, failback, an overlapping minute): quiet, next cycle.
