@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { healthScript } from '../../src/health/scripts.ts';
@@ -39,8 +39,11 @@ test('every value is read and parses', () => {
     h.disks.map((d) => d.label),
     ['memory', 'runDir'],
   );
-  const fs = statSync(home);
-  assert.ok(fs && h.disks.every((d) => d.sizeKB > 0 && d.availKB >= 0), r.stdout);
+  // Sizes read from df as whole KiB: a misparsed line gives NaN or a free space above the size.
+  for (const d of h.disks) {
+    assert.ok(Number.isInteger(d.sizeKB) && d.sizeKB > 0, `${d.label} size: ${r.stdout}`);
+    assert.ok(Number.isInteger(d.availKB) && d.availKB >= 0 && d.availKB <= d.sizeKB, `${d.label} free: ${r.stdout}`);
+  }
 });
 
 test('resources off: the clock and the heartbeat only; no heartbeat file: "hb none"', () => {
