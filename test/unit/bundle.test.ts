@@ -5,7 +5,16 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -111,7 +120,7 @@ describe('the bundle', () => {
     assert.deepEqual(codeCaches(cache), [], 'a run that parsed its config writes no code cache');
     const second = hactl(['status'], cache);
     const [name, ...more] = codeCaches(cache);
-    assert.match(name ?? '', /^code-cmd-status-[0-9a-f]{16}\.bin$/);
+    assert.match(name ?? '', /^code-cmd-status-[0-9a-f]{16}-[0-9a-z]+\.bin$/);
     assert.deepEqual(more, []);
     const at = join(cache, 'hactl', name!);
     assert.equal(statSync(at).mode & 0o777, 0o600);
@@ -135,8 +144,19 @@ describe('the bundle', () => {
     assert.equal(open.status, first.status);
     assert.equal(open.stdout, first.stdout);
     assert.equal(statSync(at).mode & 0o777, 0o600, 'a cache others may write is not read');
+    // The bundle file changed without a build (same build id): another cache, not the old one.
+    const bundleFile = join(BUNDLE, 'cmd-status.js');
+    const { atime, mtime } = statSync(bundleFile);
+    try {
+      utimesSync(bundleFile, atime, new Date(mtime.getTime() - 60_000));
+      assert.equal(hactl(['status'], cache).status, first.status);
+      assert.equal(codeCaches(cache).length, 2, 'a cache of its own for the changed file');
+    } finally {
+      utimesSync(bundleFile, atime, mtime);
+    }
     chmodSync(join(cache, 'hactl'), 0o755);
-    rmSync(at);
+    for (const f of codeCaches(cache)) rmSync(join(cache, 'hactl', f));
+
     assert.equal(hactl(['status'], cache).status, first.status);
     assert.deepEqual(codeCaches(cache), [], 'no cache in a directory others may read');
     chmodSync(join(cache, 'hactl'), 0o700);
