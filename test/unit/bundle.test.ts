@@ -94,14 +94,15 @@ describe('the bundle', () => {
     for (const c of COMMANDS) assert.ok(!text('cli.js').includes(stub(c)), `cli.js holds ${c}`);
   });
 
-  test('status loads no SSH, etcd, alert, config-parser or child_process code (the config kept)', () => {
+  test('status and history load no SSH, etcd, alert, config-parser or child_process code (config kept)', () => {
     const cache = join(work, 'cache-status');
     assert.equal(hactl(['status'], cache).status, 3); // parses and keeps the config
     // A pause: status then reads pause.json and outbox.json, whose validators are in the bundle (code-cached).
     assert.equal(hactl(['pause', '--for', '1h'], cache).status, 0);
-    for (const spy of [hactl(['status'], cache, true), hactl(['--json', 'status'], cache, true)]) {
-      assert.equal(spy.status, 3, spy.stderr);
-      assert.match(spy.stdout, /paused/);
+    const history = hactl(['history'], cache, true);
+    for (const spy of [hactl(['status'], cache, true), hactl(['--json', 'status'], cache, true), history]) {
+      assert.equal(spy.status, spy === history ? 0 : 3, spy.stderr);
+      assert.match(spy.stdout, /paus/);
       const required = spy.loaded!.required.join(' ');
       // ajv's compiler is not loaded; the precompiled validators' runtime helpers (ajv/dist/runtime/*) are.
       assert.doesNotMatch(
