@@ -20,10 +20,10 @@ import { builtinModules } from 'node:module';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
-// Bundled: pure JavaScript on the start-up path. Every other package stays a plain require from
-// node_modules: ssh2 (optional native parts), etcd3 (grpc loads .proto files from its own directory),
-// ajv (the precompiled validators require its runtime from node_modules).
-const BUNDLED = new Set(['commander', 'yaml', 'js-yaml', 'picomatch']);
+// Bundled: pure JavaScript on the start-up path (rsync: the argv builder). Every other package stays a
+// plain require from node_modules: ssh2 (optional native parts), etcd3 (grpc loads .proto files from its
+// own directory), ajv (the precompiled validators require its runtime from node_modules).
+const BUNDLED = new Set(['commander', 'yaml', 'js-yaml', 'picomatch', 'rsync']);
 const external = Object.keys(pkg.dependencies)
   .filter((d) => !BUNDLED.has(d))
   .flatMap((d) => [d, `${d}/*`]);
@@ -115,6 +115,25 @@ const bundledValidators = {
   },
 };
 
+/**
+ * The rsync npm package (a pure JavaScript argv builder) is bundled: required from node_modules it cost ~8 ms
+ * of CPU per sync (resolving, reading and compiling it, no code cache). src/adapters/rsync.ts requires it
+ * through createRequire (tsc's ESM dist/ has no require); here that line goes, so esbuild sees a plain
+ * require and bundles it, in a lazy wrapper run only when a sync builds its first argv.
+ */
+const RSYNC_REQUIRE = 'const require = createRequire(import.meta.url);';
+const bundledRsync = {
+  name: 'bundled-rsync',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]adapters[\\/]rsync\.ts$/ }, (a) => {
+      const text = readFileSync(a.path, 'utf8');
+      if (!text.includes(RSYNC_REQUIRE))
+        throw new Error(`bundle: src/adapters/rsync.ts no longer has ${RSYNC_REQUIRE}`);
+      return { contents: text.replace(RSYNC_REQUIRE, ''), loader: 'ts' };
+    });
+  },
+};
+
 const out = `${root}dist/bundle`;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -135,7 +154,7 @@ const common = {
   minify: true,
   keepNames: true,
   logLevel: 'warning',
-  plugins: [requireExternals, lazyChildProcess, bundledValidators],
+  plugins: [requireExternals, lazyChildProcess, bundledValidators, bundledRsync],
 };
 const builds = [
   build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: out }),
@@ -146,7 +165,7 @@ const builds = [
       ...common,
       entryPoints: { [`cmd-${c}`]: 'src/cli.ts' },
       outdir: out,
-      plugins: [requireExternals, lazyChildProcess, bundledValidators, onlyCommand(c)],
+      plugins: [requireExternals, lazyChildProcess, bundledValidators, bundledRsync, onlyCommand(c)],
     }),
   ),
 ];

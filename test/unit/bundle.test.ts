@@ -92,6 +92,9 @@ describe('the bundle', () => {
         assert.equal(t.includes(stub(other)), other !== c, `cmd-${c}.js and ./commands/${other}.js`);
     }
     for (const c of COMMANDS) assert.ok(!text('cli.js').includes(stub(c)), `cli.js holds ${c}`);
+    // The rsync argv builder is inside (code-cached), not required from node_modules on every sync.
+    for (const f of ['cli.js', 'cmd-sync-memory.js', 'cmd-failover.js'])
+      assert.doesNotMatch(text(f), /require\("rsync"\)/, f);
   });
 
   test('status and history load no SSH, etcd, alert, config-parser or child_process code (config kept)', () => {
