@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
@@ -134,6 +134,22 @@ const bundledRsync = {
   },
 };
 
+/**
+ * The precompiled validators' two runtime helpers (pure JavaScript, no requires of their own) are bundled, so
+ * the code cache covers them: required from node_modules, every run that read a state file resolved, read and
+ * compiled ajv-formats' formats afresh (its date-time check: pause.json, outbox.json, memory.json). ajv's
+ * compiler (validate, config) stays external.
+ */
+const RUNTIME_HELPERS = /^(ajv-formats\/dist\/formats|ajv\/dist\/runtime\/ucs2length)$/;
+const bundledRuntime = {
+  name: 'bundled-ajv-runtime',
+  setup(b) {
+    b.onResolve({ filter: RUNTIME_HELPERS }, (a) =>
+      a.kind === 'require-call' ? { path: createRequire(`${root}package.json`).resolve(a.path) } : undefined,
+    );
+  },
+};
+
 const out = `${root}dist/bundle`;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -154,7 +170,7 @@ const common = {
   minify: true,
   keepNames: true,
   logLevel: 'warning',
-  plugins: [requireExternals, lazyChildProcess, bundledValidators, bundledRsync],
+  plugins: [requireExternals, lazyChildProcess, bundledValidators, bundledRuntime, bundledRsync],
 };
 const builds = [
   build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: out }),
@@ -165,7 +181,7 @@ const builds = [
       ...common,
       entryPoints: { [`cmd-${c}`]: 'src/cli.ts' },
       outdir: out,
-      plugins: [requireExternals, lazyChildProcess, bundledValidators, bundledRsync, onlyCommand(c)],
+      plugins: [requireExternals, lazyChildProcess, bundledValidators, bundledRuntime, bundledRsync, onlyCommand(c)],
     }),
   ),
 ];
