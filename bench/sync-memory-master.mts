@@ -40,11 +40,13 @@ try {
   const env = { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') };
   const out = join(lab.dir, 'perf.txt');
   /** [CPU ms, wall ms] of one run of argv (CPU: perf task-clock; without perf, wall twice). */
+  let lastOut = '';
   const measure = (argv: string[], e: NodeJS.ProcessEnv = env): [number, number] => {
     let r: ReturnType<typeof spawnSync> | undefined;
     const full = usePerf ? ['perf', 'stat', '-x,', '-o', out, '-e', 'task-clock', '--', ...argv] : argv;
     const wall = time(() => (r = spawnSync(full[0]!, full.slice(1), { env: e, cwd: lab.dir, encoding: 'utf8' })));
     if (r!.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r!.status}: ${r!.stdout}${r!.stderr}`);
+    lastOut = String(r!.stdout);
     if (!usePerf) return [wall, wall];
     const line = readFileSync(out, 'utf8')
       .split('\n')
@@ -111,6 +113,47 @@ try {
   for (const n of names) {
     const [c, w] = [stats(cpu[n]!).median, stats(wall[n]!).median];
     console.log(`| ${n} | ${w.toFixed(0)} | ${(w / wb).toFixed(2)}x | ${c.toFixed(0)} | ${(c / cb).toFixed(2)}x |`);
+  }
+
+  // sync-memory --watch (the default crontab line): one process, whose first cycle is a whole sync and every
+  // later one a change scan only. A no-change tick's cost: (a watch of many cycles - a watch of one) / the
+  // cycles between, with --every 1 ms so the cycles run back to back (wall per tick is then meaningful).
+  const watchRuns = Math.max(3, Math.ceil(runs / 3));
+  console.log(`\nsync-memory --watch, no change: per tick, ${watchRuns} pairs of runs each (medians)`);
+  console.log('| case | CPU ms per tick | / raw rsync CPU | wall ms per tick | / raw rsync wall | ticks |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [name, r] of Object.entries(builds)) {
+    const watch = (window: string): [number, number, number] => {
+      const [c, w] = measure(
+        [
+          process.execPath,
+          join(r, 'bin/hactl'),
+          '--json',
+          'sync-memory',
+          '--watch',
+          '--every',
+          '0.001',
+          '--window',
+          window,
+        ],
+        { ...env, XDG_CACHE_HOME: join(lab.dir, `cache-${name}`) },
+      );
+      return [c, w, (JSON.parse(lastOut) as { cycles: unknown[] }).cycles.length];
+    };
+    const perCpu: number[] = [];
+    const perWall: number[] = [];
+    let ticks = 0;
+    for (let i = 0; i < watchRuns; i++) {
+      const one = watch('0');
+      const many = watch('3');
+      ticks = many[2] - one[2];
+      perCpu.push((many[0] - one[0]) / ticks);
+      perWall.push((many[1] - one[1]) / ticks);
+    }
+    const [c, w] = [stats(perCpu).median, stats(perWall).median];
+    console.log(
+      `| ${name} | ${c.toFixed(1)} | ${(c / cb).toFixed(2)}x | ${w.toFixed(1)} | ${(w / wb).toFixed(2)}x | ${ticks} |`,
+    );
   }
 } finally {
   await lab.stop();

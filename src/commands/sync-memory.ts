@@ -79,7 +79,7 @@ export function syncBody(
       const { rec, events } = nextRecord(prev, o, clock.now());
       // Queued before the record that says they were raised (src/memory/steps.ts): never lost between.
       await alerts.queue(events);
-      writeMemoryRecord(config, rec);
+      writeMemoryRecord(config, rec, prev);
       if (events.length) {
         const r = await alerts.send([]); // queued above
         if (r.errors.length) {
