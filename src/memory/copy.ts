@@ -30,7 +30,7 @@ export interface CopyRun {
 const primed = new WeakMap<HostConfig, Promise<SshShare | undefined>>();
 
 export function primeShare(config: Config, host: HostConfig): void {
-  if (primed.has(host)) return;
+  // Replaces any earlier one a run left untaken (it stopped before copying): never an old answer.
   const p = prepareShare(config.stateDir, host);
   p.catch(() => undefined); // said by the copy that takes it; none may: the run stopped before copying
   primed.set(host, p);
