@@ -8,6 +8,7 @@ import { beginInvocation, writeEnvelope } from './output.js';
 import { addHelpFooters } from './help.js';
 import type { GlobalOptions } from './context.js';
 import { VERSION } from './version.js';
+export { configKeptThisRun } from './config/cache.js'; // bin/hactl's code cache asks it
 
 type Action = (program: Command, cmd: Command, args: unknown[]) => Promise<number | void>;
 

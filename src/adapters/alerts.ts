@@ -200,6 +200,9 @@ export class Alerts {
       return;
     }
     const skip = new Set<string>();
+    // Nothing it lacks: no sender lock to take (a flock(1) fork per channel and run); the same look as
+    // the one after a release below, so an event queued meanwhile is its own run's to send.
+    if (!(await this.outbox.nextFor(c.id, skip))) return;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       let stop = false;
       let holding = false;

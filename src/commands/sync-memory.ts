@@ -14,7 +14,8 @@ import type { Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import { awaitingConfirmation } from '../core/model.js';
 import { systemClock } from '../adapters/clock.js';
-import { pullStandby, pushMemory } from '../memory/sync.js';
+import { hostOf, pullStandby, pushMemory } from '../memory/sync.js';
+import { primeShare } from '../memory/copy.js';
 import { nextRecord, type SyncOutcome } from '../memory/fold.js';
 import { loadMemoryRecord, writeMemoryRecord } from '../memory/record.js';
 import { rulesOf } from '../memory/staging.js';
@@ -53,15 +54,17 @@ export function syncBody(
         data: { result: 'skipped' },
       };
     }
-    await rulesOf(config); // a rule that cannot compile stops here, exit 78, before anything is copied
     const clock = systemClock();
-    const state = await loadState(config, clock.now(), !!opts.dryRun);
+    // A rule that cannot compile stops here, exit 78, before anything is copied; the reads side by side.
+    const [, state] = await Promise.all([rulesOf(config), loadState(config, clock.now(), !!opts.dryRun)]);
     // After a rebuilt state.json the serving side is a guess: never copy memory on a guess.
     if (awaitingConfirmation(state)) {
       const summary =
         'sync-memory: WARNING: state.json was rebuilt; waiting for hactl check to confirm which side serves';
       return { exitCode: EXIT.WARNING, summary, data: { result: 'skipped' } };
     }
+    // The master to the source is checked while memory.json is read (the first copy takes the answer).
+    primeShare(config, hostOf(config, state.serving === 'standby' ? 'standby' : 'primary'));
     // A corrupt memory.json is set aside (alerted once) and the sync goes on as a first run.
     const { rec: prev, setAside } = await loadMemoryRecord(config, clock.now(), !!opts.dryRun);
     const sopts = {
@@ -79,7 +82,7 @@ export function syncBody(
       const { rec, events } = nextRecord(prev, o, clock.now());
       // Queued before the record that says they were raised (src/memory/steps.ts): never lost between.
       await alerts.queue(events);
-      writeMemoryRecord(config, rec);
+      writeMemoryRecord(config, rec, prev);
       if (events.length) {
         const r = await alerts.send([]); // queued above
         if (r.errors.length) {

@@ -2,7 +2,7 @@
 // its itemized result. The only place memory sync touches rsync.
 import type { Config, HostConfig } from '../config/types.js';
 import { runRsync, rsyncExitMeaning, type RsyncResult } from '../adapters/rsync.js';
-import { prepareShare } from '../adapters/ssh-master.js';
+import { prepareShare, type SshShare } from '../adapters/ssh-master.js';
 import { parseItemized, rsyncFailure, type Itemized } from '../adapters/rsync-itemize.js';
 import type { CopyObservation } from './gate.js';
 import { filterRules } from './plan.js';
@@ -22,6 +22,26 @@ export interface CopyRun {
   problem?: string;
 }
 
+/**
+ * A master check started ahead (primeShare), taken by the next copy to that host and by no other: the check
+ * then runs while the run reads its records, not between them and the rsync (issue 25). Once: a later copy
+ * (the push, a minute of validation later) checks afresh.
+ */
+const primed = new WeakMap<HostConfig, Promise<SshShare | undefined>>();
+
+export function primeShare(config: Config, host: HostConfig): void {
+  // Replaces any earlier one a run left untaken (it stopped before copying): never an old answer.
+  const p = prepareShare(config.stateDir, host);
+  p.catch(() => undefined); // said by the copy that takes it; none may: the run stopped before copying
+  primed.set(host, p);
+}
+
+function shareFor(config: Config, host: HostConfig): Promise<SshShare | undefined> {
+  const p = primed.get(host);
+  primed.delete(host);
+  return p ?? prepareShare(config.stateDir, host);
+}
+
 const MISSING = /change_dir .* failed: No such file or directory|link_stat .* failed: No such file or directory/;
 
 export async function copy(
@@ -38,7 +58,7 @@ export async function copy(
   if (m.bwlimit > 0) values.push(['bwlimit', String(m.bwlimit)]);
   if (maxDelete !== undefined) values.push(['max-delete', String(maxDelete)]);
   const remote = job.from.host ?? job.to.host;
-  const share = remote ? await prepareShare(config.stateDir, remote) : undefined;
+  const share = remote ? await shareFor(config, remote) : undefined;
   const res = await runRsync({
     from: job.from,
     to: job.to,

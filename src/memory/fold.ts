@@ -134,3 +134,17 @@ export function nextRecord(
   if (good && o.alert) events.push(event('memory-ok', 'low', 'notice', o.alert, now, { facts }));
   return { rec, alert, events };
 }
+
+/**
+ * Whether `rec` says what `prev` said but for when it was said (lastRunAt, lastGoodAt): a sync that found
+ * nothing to do, as the one before. Such a record is written without the directory's fsync: a power loss
+ * may keep the previous one, which only says the last good sync was a minute older.
+ */
+export function onlyTimesMoved(prev: MemoryRecord | undefined, rec: MemoryRecord): boolean {
+  if (!prev) return false;
+  const rest = (r: MemoryRecord) => {
+    const { lastRunAt: _r, lastGoodAt: _g, ...other } = r;
+    return JSON.stringify(Object.entries(other).sort(([a], [b]) => (a < b ? -1 : 1)));
+  };
+  return (prev.lastGoodAt === null) === (rec.lastGoodAt === null) && rest(prev) === rest(rec);
+}

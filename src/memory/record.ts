@@ -6,10 +6,10 @@
 // failback's memory steps), so a concurrent sync's good record is never moved.
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
-import { readJson, writeJson } from '../state/files.js';
+import { readJson, writeAtomic } from '../state/files.js';
 import { readOrSetAside, type SetAside } from '../state/recover.js';
 import { setAsideEvent } from '../alerts/protection.js';
-import type { MemoryRecord } from './fold.js';
+import { onlyTimesMoved, type MemoryRecord } from './fold.js';
 
 export const memoryRecordPath = (config: Config) => join(config.stateDir, 'memory.json');
 
@@ -41,6 +41,8 @@ export async function loadMemoryRecord(
   return { rec: r.data, setAside: r.setAside };
 }
 
-export function writeMemoryRecord(config: Config, rec: MemoryRecord): void {
-  writeJson(memoryRecordPath(config), rec);
+/** `prev`: the record this run read; a record that only moves its times skips the directory's fsync. */
+export function writeMemoryRecord(config: Config, rec: MemoryRecord, prev?: MemoryRecord): void {
+  const text = JSON.stringify(rec, null, 2) + '\n';
+  writeAtomic(memoryRecordPath(config), text, 0o600, false, undefined, !onlyTimesMoved(prev, rec));
 }

@@ -3,6 +3,7 @@
 // Reads are checked against a schema; a corrupt or unknown-version file is an
 // error naming the file (CorruptFileError), never a silent reset: a caller that can
 // rebuild it sets it aside (setAside) and alerts (src/state/recover.ts).
+// Longer than 300 lines because every write and read of the state directory is here, in one place.
 import {
   closeSync,
   fsyncSync,
@@ -122,7 +123,18 @@ export function writeFileSynced(file: string, text: string, mode = 0o600, shownA
   }
 }
 
-export function writeAtomic(file: string, text: string, mode = 0o600, exact = false, dirMode?: number): void {
+/**
+ * `syncDir: false`: no fsync of the directory (the file's own stays): a power loss may then keep the previous
+ * content, whole. Only for a record whose previous one says the same (a no-change memory.json, issue 25).
+ */
+export function writeAtomic(
+  file: string,
+  text: string,
+  mode = 0o600,
+  exact = false,
+  dirMode?: number,
+  syncDir = true,
+): void {
   ensureDir(dirname(file), dirMode);
   const tmp = tempPath(file);
   try {
@@ -136,6 +148,7 @@ export function writeAtomic(file: string, text: string, mode = 0o600, exact = fa
     }
     throw writeFailure(file, e);
   }
+  if (!syncDir) return;
   const dfd = openSync(dirname(file), 'r');
   try {
     fsyncSync(dfd);

@@ -12,7 +12,7 @@
 // - The file stays in place (unlinking a lock file lets a late opener lock a removed inode).
 //   After taking the lock the holder writes its record (pid, host, command, since) into it, only
 //   to name the holder in the exit-75 message and in `hactl status`; the record decides nothing.
-import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { closeSync, constants, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -29,6 +29,13 @@ export interface Holder {
 export interface Lock {
   release(): void;
 }
+
+/**
+ * node:child_process when a lock is first taken: `status` and `history` import this module for isHeld and
+ * readHolder and take no lock, and need not load it (with net and dgram: ~3 ms of CPU, issue 25).
+ */
+const childProcess = (): typeof import('node:child_process') =>
+  createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 /** flock(1)'s exit status when the lock is held by another (`-E`); any other failure is an error. */
 const CONFLICT = 75;
@@ -48,7 +55,7 @@ function verdict(file: string, status: number | null, error: Error | undefined, 
 
 /** One try, no wait. */
 function tryFlock(file: string, fd: number): boolean {
-  const r = spawnSync('flock', ['-x', '-n', '-E', String(CONFLICT), '3'], {
+  const r = childProcess().spawnSync('flock', ['-x', '-n', '-E', String(CONFLICT), '3'], {
     stdio: ['ignore', 'ignore', 'pipe', fd],
     encoding: 'utf8',
   });
@@ -62,7 +69,7 @@ function tryFlock(file: string, fd: number): boolean {
 function waitFlock(file: string, fd: number, ms: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const secs = (ms / 1000 + 1).toFixed(3);
-    const c = spawn('flock', ['-x', '-w', secs, '-E', String(CONFLICT), '3'], {
+    const c = childProcess().spawn('flock', ['-x', '-w', secs, '-E', String(CONFLICT), '3'], {
       stdio: ['ignore', 'ignore', 'pipe', fd],
     });
     const err: Buffer[] = [];

@@ -171,8 +171,35 @@ export class Outbox {
     box.pending.push({ id: newId(), at: ev.at, event: redactEvent(ev), tries: 0, raw: true });
   }
 
-  /** Queues `events`, runs every raw one through the lifecycle in order, then lets time pass. One section. */
-  prepare(events: HactlEvent[], life: LifecycleInput): Promise<void> {
+  /**
+   * The box as on disk when it is there, readable and in today's form, else undefined: for the no-change
+   * looks below (a missing, corrupt or older box goes through a section, which writes or mends it).
+   */
+  private async current(): Promise<Box | undefined> {
+    try {
+      const box = await readJson<Box>(this.file, 'outbox');
+      if (!box) return undefined;
+      const today = typeof box.notBefore !== 'string' && box.pending.every((m) => !!m.event);
+      return today && box.pending.length <= MAX_PENDING ? box : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Queues `events`, runs every raw one through the lifecycle in order, then lets time pass. One section;
+   * none when it would change nothing (no event, nothing raw, no reminder or end due, the ledger as it
+   * is): a healthy check or a no-change sync took a lock and wrote the box with fsync for nothing (issue
+   * 25). Whatever another run queues meanwhile is raw, and that run prepares it itself.
+   */
+  async prepare(events: HactlEvent[], life: LifecycleInput): Promise<void> {
+    const seen = events.length ? undefined : await this.current();
+    if (seen && !seen.pending.some((m) => m.raw)) {
+      const ledger = seen.incidents ?? {};
+      const t = tick(ledger, life.now, life.policy);
+      const kept = Object.values(ledger).every((e) => Array.isArray(e.said) && e.last?.facts);
+      if (!t.send.length && kept && JSON.stringify(t.ledger) === JSON.stringify(ledger)) return;
+    }
     return this.update((box) => {
       events.forEach((e) => this.push(box, life.source && !e.source ? { ...e, source: life.source } : e));
       // A ledger written before typed events has no `said`: its incidents were said by that hactl;
@@ -259,8 +286,11 @@ export class Outbox {
     });
   }
 
-  /** Events every configured channel already has (a channel removed from the config) leave. */
-  settle(channels: string[]): Promise<number> {
+  /** Events every configured channel already has (a channel removed from the config) leave; no section when none. */
+  async settle(channels: string[]): Promise<number> {
+    const seen = await this.current();
+    if (seen && !seen.pending.some((p) => !p.raw && channels.every((c) => p.done?.includes(c))))
+      return seen.pending.length;
     return this.update((box) => {
       box.pending = box.pending.filter((p) => p.raw || !channels.every((c) => p.done?.includes(c)));
       return box.pending.length;

@@ -3,7 +3,7 @@
 // (400) is shortened and never blocks the alerts behind it; a temporary failure is retried.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Alerts } from '../../dist/adapters/telegram.js';
@@ -44,6 +44,24 @@ const note = (m: string) => event('test', 'low', 'notice', m, new Date());
 const pending = (file: string) => JSON.parse(readFileSync(file, 'utf8')).pending;
 
 describe('alerts', () => {
+  test('a run with nothing to say or send neither locks nor writes the outbox (issue 25)', async () => {
+    const { a, c, outbox } = await alerts();
+    assert.equal((await a.send(note('hello'))).sent, 1);
+    const locks = () => readdirSync(c.stateDir).filter((f) => f.endsWith('.lock'));
+    for (const f of locks()) rmSync(join(c.stateDir, f));
+    const before = statSync(outbox).ino;
+    const r = await a.flush([]);
+    assert.deepEqual([r.sent, r.pending, r.errors], [0, 0, []]);
+    assert.equal(statSync(outbox).ino, before, 'outbox.json not written again');
+    assert.deepEqual(locks(), [], 'no lock file opened: no flock(1) taken');
+    tg.mode = 'hang';
+    assert.equal((await a.send(note('kept'))).pending, 1);
+    tg.mode = 'ok';
+    const later = await a.flush([]);
+    assert.equal(later.sent, 1, 'a pending event is still sent by a run that raises nothing');
+    assert.equal(tg.sent.at(-1)!.text, '[t] ℹ️ kept');
+  });
+
   test('delivered at once when the API answers, rendered for Telegram', async () => {
     const { a } = await alerts();
     const r = await a.send(note('hello'));

@@ -1,9 +1,20 @@
-// The bundle bin/hactl runs (scripts/bundle.mjs, dist/bundle/): lazy code stays lazy, the validate
-// worker is an entry of its own that really checks files, and --debug stack traces name the sources.
-import { describe, test } from 'node:test';
+// The bundle bin/hactl runs (scripts/bundle.mjs, dist/bundle/): one CommonJS file per command holding that
+// command only, a status run that loads no SSH, etcd, alert or config-parser code, a V8 code cache that is
+// private, written by a run that did not parse its config, and never trusted blindly; the validate worker
+// is an entry of its own that really checks files; --debug stack traces name the sources.
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -11,56 +22,163 @@ import { ROOT } from '../lab/lab.ts';
 
 const BUNDLE = join(ROOT, 'dist', 'bundle');
 const text = (f: string) => readFileSync(join(BUNDLE, f), 'utf8');
+const COMMANDS = [
+  ...readFileSync(join(ROOT, 'src/cli.ts'), 'utf8').matchAll(/import\('\.\/commands\/([a-z-]+)\.js'\)/g),
+].map((m) => m[1]!);
+/** The stub a command's file holds in place of command `c` (scripts/bundle.mjs). */
+const stub = (c: string) => `./commands/${c}.js is not in the bundle of`;
 
-/** The files a chunk loads with it (static imports, followed), itself included. */
-function staticClosure(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const todo = [entry];
-  while (todo.length) {
-    const f = todo.pop()!;
-    if (seen.has(f)) continue;
-    seen.add(f);
-    // `import {...} from "./x.js";` and `import "./x.js";` (not `import("./x.js")`, which is lazy).
-    for (const m of text(f).matchAll(/(?:\bfrom\s*|^import\s+)"\.\/([^"]+\.js)"/gm)) todo.push(m[1]!);
-  }
-  return seen;
+const work = mkdtempSync(join(tmpdir(), 'hactl-bundle-'));
+const cfg = join(work, 'hactl.yaml');
+writeFileSync(
+  cfg,
+  [
+    `stateDir: ${work}/state`,
+    'pair: {primary: a, standby: b}',
+    'hosts:',
+    '  a: {address: 127.0.0.1, user: x, key: /nonexistent, knownHosts: /nonexistent}',
+    '  b: {address: 127.0.0.2, user: x, key: /nonexistent, knownHosts: /nonexistent}',
+    '',
+  ].join('\n'),
+);
+// Records what a run loads: the packages and files it requires, and node's own modules (moduleLoadList).
+const SPY = join(work, 'spy.cjs');
+writeFileSync(
+  SPY,
+  `const M = require('node:module'); const seen = []; const load = M._load;
+M._load = function (req, ...rest) { seen.push(req); return load.call(this, req, ...rest); };
+process.on('exit', () => require('node:fs').writeFileSync(process.env.SPY_OUT,
+  JSON.stringify({ required: seen, builtins: process.moduleLoadList })));`,
+);
+
+/** Runs bin/hactl with the cache in `cache`; its exit code, output, and what it loaded when spied on. */
+function hactl(args: string[], cache: string, spy = false) {
+  const out = join(work, 'spy.json');
+  rmSync(out, { force: true });
+  const r = spawnSync(process.execPath, [...(spy ? ['-r', SPY] : []), join(ROOT, 'bin/hactl'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, HACTL_CONFIG: cfg, XDG_CACHE_HOME: cache, SPY_OUT: out },
+  });
+  const loaded = spy
+    ? (JSON.parse(readFileSync(out, 'utf8')) as { required: string[]; builtins: string[] })
+    : undefined;
+  return { ...r, loaded };
 }
-/** The sources (src/... and node_modules/...) bundled into these files, from esbuild's path comments. */
-const sources = (files: Set<string>) =>
-  [...files].flatMap((f) => [...text(f).matchAll(/^\/\/ ((?:src|node_modules)\/\S+)$/gm)].map((m) => m[1]!));
-const chunkOf = (src: string) => readdirSync(BUNDLE).find((f) => f.endsWith('.js') && text(f).includes(`// ${src}\n`))!;
+const codeCaches = (cache: string) => {
+  try {
+    return readdirSync(join(cache, 'hactl')).filter((f) => f.startsWith('code-'));
+  } catch {
+    return [];
+  }
+};
+
+after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the bundle', () => {
-  test('chunks sit flat in dist/bundle (src/paths.ts finds the package root from there)', () => {
+  test('files sit flat in dist/bundle (src/paths.ts finds the package root from there), as CommonJS', () => {
     assert.deepEqual(
       readdirSync(BUNDLE, { withFileTypes: true }).filter((e) => e.isDirectory()),
       [],
     );
     assert.ok(readdirSync(BUNDLE).includes('worker.js'), 'the validate worker is an entry of its own');
+    assert.equal(JSON.parse(text('package.json')).type, 'commonjs');
   });
 
-  test('the CLI loads no command, no config parser and no SSH until a command runs', () => {
-    const eager = sources(staticClosure('cli.js'));
-    assert.ok(
-      eager.some((s) => s.startsWith('node_modules/commander/')),
-      'commander is in the CLI',
-    );
-    const lazy = eager.filter((s) =>
-      /^src\/(commands|config|validate|failover|adapters)\/|node_modules\/yaml\//.test(s),
-    );
-    assert.deepEqual(lazy, []);
+  test("each command's file holds that command and no other", () => {
+    assert.ok(COMMANDS.length >= 15, COMMANDS.join());
+    for (const c of COMMANDS) {
+      const t = text(`cmd-${c}.js`);
+      for (const other of COMMANDS)
+        assert.equal(t.includes(stub(other)), other !== c, `cmd-${c}.js and ./commands/${other}.js`);
+    }
+    for (const c of COMMANDS) assert.ok(!text('cli.js').includes(stub(c)), `cli.js holds ${c}`);
+    // The rsync argv builder is inside (code-cached), not required from node_modules on every sync.
+    for (const f of ['cli.js', 'cmd-sync-memory.js', 'cmd-failover.js'])
+      assert.doesNotMatch(text(f), /require\("rsync"\)/, f);
   });
 
-  test('validate loads its modules at once, but the parsers only when a file must be read', () => {
-    const eager = sources(staticClosure(chunkOf('src/commands/validate.ts')));
-    for (const s of ['src/config/load.ts', 'src/validate/tree.ts', 'src/validate/cache.ts'])
-      assert.ok(eager.includes(s), s);
-    const parsers = eager.filter((s) => /^src\/validate\/check\.ts|node_modules\/js-yaml\/|ssh2/.test(s));
-    assert.deepEqual(parsers, []);
+  test('status and history load no SSH, etcd, alert, config-parser or child_process code (config kept)', () => {
+    const cache = join(work, 'cache-status');
+    assert.equal(hactl(['status'], cache).status, 3); // parses and keeps the config
+    // A pause: status then reads pause.json and outbox.json, whose validators are in the bundle (code-cached).
+    assert.equal(hactl(['pause', '--for', '1h'], cache).status, 0);
+    const history = hactl(['history'], cache, true);
+    for (const spy of [hactl(['status'], cache, true), hactl(['--json', 'status'], cache, true), history]) {
+      assert.equal(spy.status, spy === history ? 0 : 3, spy.stderr);
+      assert.match(spy.stdout, /paus/);
+      const required = spy.loaded!.required.join(' ');
+      // Nothing of ajv from node_modules: not its compiler, and not the precompiled validators' runtime
+      // helpers (ajv-formats' date-time, ucs2length), which are inside the bundle (code-cached).
+      assert.doesNotMatch(required, /ssh2|etcd3|grpc|telegram|validators|yaml|rsync|ajv/);
+      // (net is there: stdout is a pipe here.) commander's child_process is required only when used.
+      const builtins = spy.loaded!.builtins.filter((m) => /NativeModule (child_process|dgram|crypto)$/.test(m));
+      assert.deepEqual(builtins, []);
+    }
+  });
+
+  test('the code cache: private, one per command, written by a run that read its config from the cache', () => {
+    const cache = join(work, 'cache-code');
+    const first = hactl(['status'], cache);
+    assert.deepEqual(codeCaches(cache), [], 'a run that parsed its config writes no code cache');
+    const second = hactl(['status'], cache);
+    const [name, ...more] = codeCaches(cache);
+    assert.match(name ?? '', /^code-cmd-status-[0-9a-f]{16}-[0-9a-z]+\.bin$/);
+    assert.deepEqual(more, []);
+    const at = join(cache, 'hactl', name!);
+    assert.equal(statSync(at).mode & 0o777, 0o600);
+    assert.equal(statSync(join(cache, 'hactl')).mode & 0o777, 0o700);
+    const written = statSync(at).mtimeMs;
+    const third = hactl(['status'], cache);
+    assert.equal(statSync(at).mtimeMs, written, 'a cache V8 took is not written again');
+    for (const r of [second, third]) {
+      assert.equal(r.status, first.status);
+      assert.equal(r.stdout, first.stdout);
+    }
+    // Damaged: V8 refuses it, the run is the same, and the cache is written afresh.
+    writeFileSync(at, readFileSync(at).subarray(0, 1000));
+    const damaged = hactl(['status'], cache);
+    assert.equal(damaged.status, first.status);
+    assert.equal(damaged.stdout, first.stdout);
+    assert.ok(statSync(at).size > 1000, 'a damaged cache is written again');
+    // A good cache that others could have written is not used: a run replaces it with its own, 0600.
+    chmodSync(at, 0o646);
+    const open = hactl(['status'], cache);
+    assert.equal(open.status, first.status);
+    assert.equal(open.stdout, first.stdout);
+    assert.equal(statSync(at).mode & 0o777, 0o600, 'a cache others may write is not read');
+    // The bundle file changed without a build (same build id): another cache, not the old one.
+    const bundleFile = join(BUNDLE, 'cmd-status.js');
+    const { atime, mtime } = statSync(bundleFile);
+    try {
+      utimesSync(bundleFile, atime, new Date(mtime.getTime() - 60_000));
+      assert.equal(hactl(['status'], cache).status, first.status);
+      assert.equal(codeCaches(cache).length, 2, 'a cache of its own for the changed file');
+    } finally {
+      utimesSync(bundleFile, atime, mtime);
+    }
+    chmodSync(join(cache, 'hactl'), 0o755);
+    for (const f of codeCaches(cache)) rmSync(join(cache, 'hactl', f));
+
+    assert.equal(hactl(['status'], cache).status, first.status);
+    assert.deepEqual(codeCaches(cache), [], 'no cache in a directory others may read');
+    chmodSync(join(cache, 'hactl'), 0o700);
+  });
+
+  test('hactl picks the file by the command word, and the full CLI for anything else', () => {
+    const cache = join(work, 'cache-words');
+    const help = hactl(['help', 'status'], cache);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /Usage: hactl status/);
+    const unknown = hactl(['--json', 'bogus'], cache);
+    assert.equal(unknown.status, 64);
+    assert.equal(JSON.parse(unknown.stdout).exitCode, 64);
+    const viaConfig = hactl(['-c', cfg, 'cron'], cache);
+    assert.equal(viaConfig.status, 0, viaConfig.stderr);
+    assert.match(viaConfig.stdout, /BEGIN hactl/);
   });
 
   test('the bundled validate worker checks its share of the files', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hactl-bundle-'));
+    const dir = mkdtempSync(join(work, 'worker-'));
     try {
       writeFileSync(join(dir, 'good.json'), '{"a": 1}');
       writeFileSync(join(dir, 'bad.yaml'), 'a: [');
