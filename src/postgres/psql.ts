@@ -13,7 +13,6 @@ import type { Writable } from 'node:stream';
 import { SshError, SshSession } from '../adapters/ssh.js';
 import { remoteDeadline } from '../adapters/shell.js';
 import { sshArgv } from '../adapters/rsync.js';
-import { RemoteChannel } from './channel.js';
 import type { HostConfig } from '../config/types.js';
 import type { SshShare } from '../adapters/ssh-master.js';
 import type { TargetAnswer } from './answer.js';
@@ -133,16 +132,21 @@ export class Psql {
     return `${shArgs(argv)} -X -A -t -q -v ON_ERROR_STOP=1 -d ${shq(this.c.database)}`;
   }
 
-  /** Runs the SQL; stdout as bytes, untouched. Throws PsqlError naming host and command. */
+  /**
+   * Runs the SQL (on psql's stdin, through SshSession.exec: its deadlines and caps); stdout goes to
+   * `onData` as it comes, or, without it, is returned as bytes, untouched (capped at 1 MiB: what a
+   * query prints here is small; row data streams). Throws PsqlError naming host and command.
+   */
   async bytes(sql: string, onData?: (b: Buffer) => void): Promise<Buffer> {
-    const out: Buffer[] = [];
     const session = this.link.session;
     if (!session) throw new Error(`${this.host}: ${this.what}: no SSH session open (internal)`);
-    const ch = await RemoteChannel.open(session, this.command(), this.timeout, onData ?? ((b) => out.push(b)));
-    await ch.write(sql);
+    const ch = await session.exec(this.command(), this.timeout, onData, {
+      what: `${psqlArgv(this.c, this.host)[0]} (${this.what})`,
+    });
+    if (!ch.write(sql)) await new Promise<void>((r) => ch.onceDrain(r));
     ch.end();
     const r = await ch.done;
-    const stdout = Buffer.concat(out);
+    const stdout = ch.stdout();
     if (r.code !== 0) throw this.fail(tail(r.stderr, stdout.toString('utf8')), r.code);
     return stdout;
   }
