@@ -117,6 +117,17 @@ process.exit(o.error ? 2 : 0);\n`,
       if (cp) spawnSync('ssh', ['-o', `ControlPath=${cp}`, '-O', 'exit', 'x'], { stdio: 'ignore' });
     }
   };
+  const resumeScript = join(lab.dir, 'resume.mjs');
+  writeFileSync(
+    resumeScript,
+    `import { loadConfig } from ${JSON.stringify(join(ROOT, 'dist/config/load.js'))};
+import { syncBack } from ${JSON.stringify(join(ROOT, 'dist/postgres/run.js'))};
+const config = await loadConfig(process.argv[2]);
+const t = performance.now();
+const { outcome: o } = await syncBack(config, 'resume');
+console.log(JSON.stringify({ error: o.error, ms: Math.round(performance.now() - t) }));
+process.exit(o.error ? 2 : 0);\n`,
+  );
   const step = (cold: boolean) => {
     if (cold) stopMasters();
     const t = process.hrtime.bigint();
@@ -167,9 +178,28 @@ process.exit(o.error ? 2 : 0);\n`,
   const b = hactl(['failback', '--yes', '--json']);
   const j = JSON.parse(b.stdout);
   if (b.code !== 0) throw new Error(`failback: ${j.summary}`);
-  console.log(`\nhactl failback --yes: exit ${b.code}, peak RSS ${b.rss.toFixed(0)} MB, gap ${j.gapMs ?? '?'} ms\n`);
-  console.log('| step | ms |\n|---|---|');
-  for (const x of j.steps) console.log(`| ${x.op}${x.role ? ` ${x.role}` : ''}: ${x.detail.slice(0, 90)} | ${x.ms} |`);
+  const steps = j.steps as Array<{ op: string; role?: string; detail: string; ms: number }>;
+  const from = steps.findIndex((x) => x.op === 'stop');
+  const down = steps.slice(from, steps.findIndex((x) => x.op === 'verify') + 1).reduce((a, x) => a + x.ms, 0);
+  console.log(`\nhactl failback --yes: exit ${b.code}, peak RSS ${b.rss.toFixed(0)} MB (the whole failback)\n`);
+  console.log('| step | ms | the bot |\n|---|---|---|');
+  steps.forEach((x, i) =>
+    console.log(
+      `| ${x.op}${x.role ? ` ${x.role}` : ''}: ${x.detail.slice(0, 90)} | ${x.ms} | ${i >= from && x.op !== 'record' ? 'down' : 'up'} |`,
+    ),
+  );
+  console.log(`\ndowntime (stop to verify): ${(down / 1000).toFixed(2)} s`);
+  // The resume's comparison alone (both sides now equal, 101k rows each: what the resume compares), for the breakdown.
+  const cmp = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, resumeScript, file], {
+    env,
+    encoding: 'utf8',
+  });
+  if (cmp.status !== 0) throw new Error(`resume comparison: ${cmp.stdout}${cmp.stderr}`);
+  const cj = JSON.parse(cmp.stdout);
+  console.log(
+    `the resume's comparison alone (both directions, 0 rows to move): ${(cj.ms / 1000).toFixed(2)} s, ` +
+      `peak RSS ${(Number(/maxrss_kb=(\d+)/.exec(cmp.stderr)?.[1] ?? 0) / 1024).toFixed(0)} MB`,
+  );
 } finally {
   pp.destroy();
   ps.destroy();
