@@ -110,10 +110,11 @@ export function syncSourceSql(
     `FROM (SELECT r.ctid AS tid, d.k, d.h AS th, b.h AS bh, md5(r::text) AS h\n` +
     `FROM ${qt(t)} r JOIN hactl_t d ON d.i = ${i} AND d.k = ${keyExpr(t, 'r')} ` +
     `LEFT JOIN hactl_b b ON b.i = ${i} AND b.k = d.k OFFSET 0) x;`;
+  // Every target row, with its class; 'o': only the target holds it (no ctid here: no source row).
   const classifyAll =
-    `INSERT INTO hactl_m SELECT s.i, s.k, CASE WHEN d.h = s.h THEN '=' WHEN d.h = b.h THEN 'u' ` +
-    `WHEN s.h = b.h THEN '-' ELSE 'c' END, s.tid\n` +
-    'FROM hactl_s s JOIN hactl_t d ON d.i = s.i AND d.k = s.k LEFT JOIN hactl_b b ON b.i = s.i AND b.k = s.k;';
+    `INSERT INTO hactl_m SELECT d.i, d.k, CASE WHEN s.k IS NULL THEN 'o' WHEN d.h = s.h THEN '=' ` +
+    `WHEN d.h = b.h THEN 'u' WHEN s.h = b.h THEN '-' ELSE 'c' END, s.tid\n` +
+    'FROM hactl_t d LEFT JOIN hactl_s s ON s.i = d.i AND s.k = d.k LEFT JOIN hactl_b b ON b.i = d.i AND b.k = d.k;';
   const echo = (expr: string) => `format('SELECT %L;', ${expr})`;
   const has = (i: number, cls: string) => `EXISTS (SELECT 1 FROM hactl_m WHERE i = ${i} AND c = '${cls}')`;
   const one = (cols: Columns[], t: PostgresTable, i: number) => {
@@ -161,7 +162,7 @@ export const RELAY_MARK = '\\hactl relay';
 /**
  * The way back, in the same pass ('resume'): after its COMMIT, the target (the
  * primary) is sent the keys of the rows the source lacks or holds in the base
- * version (class '-', and keys only the target holds), prints their count per
+ * version (class '-', and class 'o': keys only the target holds), prints their count per
  * table (`q\ti\tcount`), the line RELAY_MARK, and then a whole script for a
  * psql on the source's host: BEGIN, per table its rows through a temporary
  * table, updated or inserted, `n\ti\trows written`, and COMMIT. The witness
@@ -197,8 +198,7 @@ function backSql(c: PostgresConfig, cols: Columns[]): string {
     `SELECT ${ql(`SELECT concat_ws(E'\\t', 'q', ${i}, `)} || count(*) || ${ql(');')} FROM hactl_w WHERE i = ${i};\n`;
   return (
     'CREATE TEMP TABLE hactl_w (i int, k text);\n' +
-    "INSERT INTO hactl_w SELECT i, k FROM hactl_m WHERE c = '-' UNION ALL SELECT d.i, d.k FROM hactl_t d " +
-    'WHERE NOT EXISTS (SELECT 1 FROM hactl_m m WHERE m.i = d.i AND m.k = d.k);\n' +
+    "INSERT INTO hactl_w SELECT i, k FROM hactl_m WHERE c IN ('-', 'o');\n" +
     toT('CREATE TEMP TABLE hactl_w (i int, k text);\nCOPY hactl_w FROM STDIN;') +
     'COPY hactl_w TO STDOUT;\n' +
     toT('\\.') +
