@@ -9,6 +9,8 @@ import type { Columns } from './sql.js';
 import { RELAY_MARK } from './sync-sql.js';
 
 const NL = 10;
+/** About 100k rows' digest lines. */
+export const DIGEST_BUFFER = 8 * 1024 * 1024;
 const END = Buffer.from('\\.');
 const MARK = Buffer.from(RELAY_MARK);
 
@@ -17,8 +19,12 @@ const isLine = (buf: Buffer, at: number, nl: number, line: Buffer) =>
   nl - at === line.length && buf.compare(line, 0, line.length, at, nl) === 0;
 
 export class TargetAnswer {
-  /** The digest lines, as the target printed them (its `\.` line left out). */
-  readonly digests = new PassThrough();
+  /**
+   * The digest lines, as the target printed them (its `\.` line left out). Up to DIGEST_BUFFER bytes
+   * wait here while the source is still digesting its own rows (the resume), so the target's digest
+   * pass does not stall on a full SSH window; past it, backpressure: bounded, whatever the table's size.
+   */
+  readonly digests = new PassThrough({ highWaterMark: DIGEST_BUFFER });
   /** The target's columns per table, config order. */
   readonly columns: Promise<Columns[]>;
   /** Settles when the digests ended (the `\.` line), or rejects when the target ended first. */

@@ -1,8 +1,8 @@
 // Adapter: psql on a host, over hactl's SSH session, through the configured
 // argv (native psql, or `docker exec -i CONTAINER psql ...`). Every word of the
 // argv and the database name pass shq; SQL goes on psql's standard input through
-// the SSH channel (channel.ts), never on a command line and never in a file on
-// the host, however long it is. psql runs with -X (no ~/.psqlrc) -A -t -q (bare
+// the SSH channel (SshSession.exec, or an OpenSSH client in pipeFrom), never on
+// a command line and never in a file on the host, however long it is. psql runs with -X (no ~/.psqlrc) -A -t -q (bare
 // values, one per line) and ON_ERROR_STOP, so a failed statement fails the run
 // (and rolls back the open transaction). Output is collected as Buffers and
 // decoded once, at its end: a character split across SSH packets stays whole.
