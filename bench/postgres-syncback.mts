@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
 import { PgCluster, psqlArgv, setupReplication } from '../test/lab/postgres.ts';
 import { sshArgv } from '../src/adapters/rsync.ts';
+import { controlPathFor } from '../src/adapters/ssh-master.ts';
+import { loadConfig } from '../src/config/load.ts';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const ROWS = 100_000;
@@ -94,23 +96,40 @@ try {
   writeFileSync(
     stepScript,
     `import { loadConfig } from ${JSON.stringify(join(ROOT, 'dist/config/load.js'))};
-import { openPgSessions, closePgSessions } from ${JSON.stringify(join(ROOT, 'dist/postgres/observe.js'))};
 import { syncBack } from ${JSON.stringify(join(ROOT, 'dist/postgres/run.js'))};
-import { systemClock } from ${JSON.stringify(join(ROOT, 'dist/adapters/clock.js'))};
 import { readFileSync } from 'node:fs';
-// What failback's sync-back step does (steps.ts postgresStep), phase by phase.
-const config = await loadConfig(process.argv[2]);
+// What failback's sync-back step does (steps.ts postgresStep).
 const at = [performance.now()];
-const s = await openPgSessions(config);
+const config = await loadConfig(process.argv[2]);
 at.push(performance.now());
-const { outcome: o } = await syncBack(config, s, 'copy', systemClock());
+const { outcome: o } = await syncBack(config, 'copy');
 at.push(performance.now());
-await closePgSessions(s);
 const hwm = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
 console.log(JSON.stringify({ error: o.error, phases: at.slice(1).map((t, i) => Math.round(t - at[i])), hwmKb: hwm }));
 process.exit(o.error ? 2 : 0);\n`,
   );
-  const step = () => {
+  // Cold: no OpenSSH master open (each run pays its handshakes, as the raw copy does); warm: the masters
+  // the cold run left (as in a failback, where the memory sync opened them a moment before).
+  const config = await loadConfig(file);
+  const stopMasters = () => {
+    for (const h of ['primary', 'standby']) {
+      const cp = controlPathFor(config.stateDir, { ...cfg.hosts[h], name: h } as never);
+      if (cp) spawnSync('ssh', ['-o', `ControlPath=${cp}`, '-O', 'exit', 'x'], { stdio: 'ignore' });
+    }
+  };
+  const resumeScript = join(lab.dir, 'resume.mjs');
+  writeFileSync(
+    resumeScript,
+    `import { loadConfig } from ${JSON.stringify(join(ROOT, 'dist/config/load.js'))};
+import { syncBack } from ${JSON.stringify(join(ROOT, 'dist/postgres/run.js'))};
+const config = await loadConfig(process.argv[2]);
+const t = performance.now();
+const { outcome: o } = await syncBack(config, 'resume');
+console.log(JSON.stringify({ error: o.error, ms: Math.round(performance.now() - t) }));
+process.exit(o.error ? 2 : 0);\n`,
+  );
+  const step = (cold: boolean) => {
+    if (cold) stopMasters();
     const t = process.hrtime.bigint();
     const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, stepScript, file], {
       env,
@@ -127,34 +146,60 @@ process.exit(o.error ? 2 : 0);\n`,
   };
   const rawRuns: Array<{ ms: number; rss: number }> = [];
   const stepRuns: Array<{ ms: number; rss: number; phases: number[] }> = [];
+  const warmRuns: typeof stepRuns = [];
   for (let i = 0; i < RUNS; i++) {
     rawRuns.push(raw());
-    stepRuns.push(step());
+    stepRuns.push(step(true));
+    warmRuns.push(step(false));
   }
   const r = median(rawRuns.map((x) => x.ms));
   const s = median(stepRuns.map((x) => x.ms));
+  const w = median(warmRuns.map((x) => x.ms));
   console.log(`${ROWS} changed rows, ${mb.toFixed(1)} MB on disk, ${RUNS} alternating runs each (medians)\n`);
   console.log('| | time | peak RSS on the witness |\n|---|---|---|');
   console.log(
     `| raw \`psql \\copy\` over two ssh pipes | ${(r / 1000).toFixed(2)} s | ${Math.max(...rawRuns.map((x) => x.rss)).toFixed(0)} MB (largest process) |`,
   );
   console.log(
-    `| hactl sync-back step (compare in the standby's database with the primary's digests and the base, COPY stream) | ${(s / 1000).toFixed(2)} s | ${Math.max(...stepRuns.map((x) => x.rss)).toFixed(0)} MB |`,
+    `| hactl sync-back step, no OpenSSH master open (two handshakes, as raw) | ${(s / 1000).toFixed(2)} s | ${Math.max(...stepRuns.map((x) => x.rss)).toFixed(0)} MB |`,
   );
-  console.log(`| ratio | ${(s / r).toFixed(2)}x | |`);
-  const ph = (i: number) => median(stepRuns.map((x) => x.phases[i]!));
+  console.log(`| ratio, cold | ${(s / r).toFixed(2)}x | |`);
   console.log(
-    `\nhactl's step, median phases: sessions ${ph(0)} ms, compare in the standby's database and copy ` +
-      `(columns, primary's digests and the base into the standby, COPY stream, sequences) ${ph(1)} ms; ` +
-      `the rest of the wall time is node starting and loading the config`,
+    `| hactl sync-back step, the masters open (as after failback's memory sync) | ${(w / 1000).toFixed(2)} s | ${Math.max(...warmRuns.map((x) => x.rss)).toFixed(0)} MB |`,
+  );
+  console.log(`| ratio, warm | ${(w / r).toFixed(2)}x | |`);
+  const ph = (i: number, runs = stepRuns) => median(runs.map((x) => x.phases[i]!));
+  console.log(
+    `\nhactl's step, median phases (cold / warm): loading the config ${ph(0)} / ${ph(0, warmRuns)} ms; ` +
+      `the copy (primary's columns and digests into the standby's psql with the base, compare there, COPY ` +
+      `stream, sequences) ${ph(1)} / ${ph(1, warmRuns)} ms; the rest of the wall time is node starting`,
   );
   // The whole failback once: its steps, for the downtime breakdown.
   const b = hactl(['failback', '--yes', '--json']);
   const j = JSON.parse(b.stdout);
   if (b.code !== 0) throw new Error(`failback: ${j.summary}`);
-  console.log(`\nhactl failback --yes: exit ${b.code}, peak RSS ${b.rss.toFixed(0)} MB, gap ${j.gapMs ?? '?'} ms\n`);
-  console.log('| step | ms |\n|---|---|');
-  for (const x of j.steps) console.log(`| ${x.op}${x.role ? ` ${x.role}` : ''}: ${x.detail.slice(0, 90)} | ${x.ms} |`);
+  const steps = j.steps as Array<{ op: string; role?: string; detail: string; ms: number }>;
+  const from = steps.findIndex((x) => x.op === 'stop');
+  const down = steps.slice(from, steps.findIndex((x) => x.op === 'verify') + 1).reduce((a, x) => a + x.ms, 0);
+  console.log(`\nhactl failback --yes: exit ${b.code}, peak RSS ${b.rss.toFixed(0)} MB (the whole failback)\n`);
+  console.log('| step | ms | the bot |\n|---|---|---|');
+  steps.forEach((x, i) =>
+    console.log(
+      `| ${x.op}${x.role ? ` ${x.role}` : ''}: ${x.detail.slice(0, 90)} | ${x.ms} | ${i >= from && x.op !== 'record' ? 'down' : 'up'} |`,
+    ),
+  );
+  console.log(`\ndowntime (stop to verify): ${(down / 1000).toFixed(2)} s`);
+  // The resume's comparison alone (both sides now equal, 101k rows each: what the resume compares), for the breakdown.
+  const cmp = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, resumeScript, file], {
+    env,
+    encoding: 'utf8',
+  });
+  if (cmp.status !== 0) throw new Error(`resume comparison: ${cmp.stdout}${cmp.stderr}`);
+  const cj = JSON.parse(cmp.stdout);
+  console.log(
+    `the resume's comparison alone (both directions, 0 rows to move): ${(cj.ms / 1000).toFixed(2)} s, ` +
+      `peak RSS ${(Number(/maxrss_kb=(\d+)/.exec(cmp.stderr)?.[1] ?? 0) / 1024).toFixed(0)} MB`,
+  );
 } finally {
   pp.destroy();
   ps.destroy();

@@ -8,6 +8,7 @@ import { remoteDeadline } from './shell.js';
 import { knownKeysFor, verifyHostKey, type KnownKey } from './knownhosts.js';
 import { ByteCollector, describeCommand, OUTPUT_CAP, OutputCapError } from './bytes.js';
 import { newNonce, settleRun, withExitStatus, type SshFailureKind } from './remote-run.js';
+import type { ExecOptions, ExecStream } from './ssh-exec.js';
 
 export type SshFailure = SshFailureKind;
 
@@ -226,6 +227,20 @@ export class SshSession implements RemoteSession {
         (e: unknown) => settle(() => reject(classify(e, label, this.host.name, undefined, ''))),
       );
     });
+  }
+
+  /**
+   * A remote command with its stdin open, for a caller that streams (postgres/psql.ts): stdin open,
+   * stdout as Buffers, the same deadlines as run() and byte caps (ssh-exec.ts).
+   */
+  async exec(
+    script: string,
+    timeoutSec: number,
+    onData?: (b: Buffer) => void,
+    opts: ExecOptions = {},
+  ): Promise<ExecStream> {
+    const { openExec } = await import('./ssh-exec.js');
+    return openExec((cmd) => this.conn.spawn(cmd, null), this.host, script, timeoutSec, onData, opts);
   }
 
   async close(): Promise<void> {

@@ -223,11 +223,6 @@ export function describeSyncPlan(plan: SyncPlan): string[] {
   });
 }
 
-/** The keys a side must send, per table in config order. */
-export function keysFrom(plan: SyncPlan, to: Role): string[][] {
-  return plan.tables.map((t) => (to === 'primary' ? t.toPrimary : t.toStandby));
-}
-
 /** Digests as plain data (for tests and records). */
 export function digestsOf(tables: Array<Record<string, string>>): Digests {
   return tables.map((t) => new Map(Object.entries(t)));

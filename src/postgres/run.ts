@@ -1,30 +1,28 @@
 // Carrying out PostgreSQL plans through psql on the hosts.
 // - pauseReplication (failover): the standby's subscription is disabled, so the
 //   returning primary cannot apply its changes over the standby's writes.
-// - runSyncBack (failback): rows move in one transaction per target side; then,
-//   in 'resume' mode with nothing in conflict, the slot is moved past what was
-//   reconciled and the subscription is enabled again (docs/postgres.md says why).
-import type { Config } from '../config/types.js';
+// - syncBack (failback): rows compared inside the source's database move in one
+//   transaction per target side; resumeAfterSync then, in 'resume' mode with
+//   nothing in conflict, moves the slot past what was reconciled and enables the
+//   subscription again (docs/postgres.md says why).
+import type { Config, Role } from '../config/types.js';
 import { sleep, type Clock } from '../adapters/clock.js';
 import { Psql } from './psql.js';
 import { sessionOf, type PgSessions } from './observe.js';
-import { keysFrom, type SyncPlan, type TablePlan } from './plan.js';
+import type { SyncPlan, TablePlan } from './plan.js';
 import type { SlotSeen, SubscriptionSeen, SyncOutcome } from './model.js';
 import {
   advanceSlotSql,
-  columnsSql,
-  copyOutSql,
   disableSubscriptionSql,
   setSubscriptionSql,
   slotSql,
   subscriptionSql,
-  rowDigestsSql,
   syncSequencesSql,
-  syncSourceSql,
   tableLabel,
-  type Columns,
-  type CopyTable,
 } from './sql.js';
+import { syncSourceSql } from './sync-sql.js';
+import { TargetAnswer } from './answer.js';
+import { prepareShare } from '../adapters/ssh-master.js';
 import { basePath, dropBase, MAX_CONFLICT_LINES, takeBase } from './base.js';
 import { createReadStream, existsSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
@@ -78,77 +76,25 @@ export async function pauseReplication(config: Config, sessions: PgSessions): Pr
   return { ok: failed.length === 0, line };
 }
 
-/** Columns per table (config order), read from the side that receives rows. */
-async function columnsOf(config: Config, p: Psql): Promise<Columns[]> {
-  return p.json<Columns>(columnsSql(config.postgres!), config.postgres!.tables.length);
-}
-
-/** Copies the planned rows; in 'resume' mode (no conflicts) then resumes replication. Never throws. */
-export async function runSyncBack(
-  config: Config,
-  sessions: PgSessions,
-  plan: SyncPlan,
-  clock: Clock,
-): Promise<SyncOutcome> {
-  const c = config.postgres!;
-  const zero = () => c.tables.map(() => 0);
-  const out: SyncOutcome = { inserted: { primary: zero(), standby: zero() } };
-  try {
-    for (const to of ['primary', 'standby'] as const) {
-      const keys = keysFrom(plan, to);
-      if (!keys.some((k) => k.length)) continue;
-      const from = to === 'primary' ? 'standby' : 'primary';
-      const target = psql(config, sessions, to, `copying rows from the ${from}`);
-      const cols = await columnsOf(config, target);
-      const tables: CopyTable[] = c.tables
-        .map((table, index) => {
-          const changed = new Set(plan.tables[index]?.changed ?? []);
-          const all = keys[index]!;
-          return {
-            table,
-            index,
-            cols: cols[index]!,
-            keys: all.filter((k) => !changed.has(k)),
-            updates: all.filter((k) => changed.has(k)),
-          };
-        })
-        .filter((x) => x.keys.length + x.updates.length > 0);
-      // Rows stream from the source's COPY TO STDOUT into the target's COPY FROM STDIN, in one transaction.
-      const counts = await target.pipeFrom(
-        psql(config, sessions, from, `reading rows to copy to the ${to}`),
-        copyOutSql(tables),
-        config.thresholds.connectTimeout,
-      );
-      tables.forEach((x, i) => (out.inserted[to][x.index] = Number(counts[i] ?? 0)));
-      // Keys the standby's sequences handed out now exist on the primary too.
-      if (to === 'primary') await psql(config, sessions, to, 'moving sequences on').run(syncSequencesSql(c));
-    }
-    if (plan.mode === 'resume' && plan.conflicts === 0) {
-      const moved = [...out.inserted.primary, ...out.inserted.standby].some((n) => n > 0);
-      out.resumedAt = await resumeReplication(config, sessions, clock, moved);
-    }
-  } catch (e) {
-    out.error = (e as Error).message;
-  }
-  return out;
-}
-
 /**
  * Failback's sync-back with the comparison inside the database (sql.ts
- * syncSourceSql): for each direction (to the primary; in 'resume' mode then
- * to the standby), the target's digests (an OpenSSH psql, streamed through
- * this process with backpressure) and the base file go into temporary tables
- * in the source's psql, which classes its rows there and prints the target's
- * script with the selected rows, straight into the target's psql through an
- * OS pipe. The witness holds no per-row data: only counts and the capped
- * conflict keys come back. Returns the plan as counted, and what was done.
- * Never throws.
+ * syncSourceSql), from the standby (the source) to the primary (the target),
+ * in one pass: two OpenSSH clients, one per side, joined by an OS pipe. The
+ * standby's psql first asks the primary for its columns and row digests,
+ * which come back through this process (streamed with backpressure, never
+ * held) into the standby's input with the base file; the standby classes its
+ * rows there and prints the primary's script with the selected rows, straight
+ * into the primary's psql. In 'resume' mode the same pass also brings back,
+ * through a third client on the standby, what only the primary has or changed
+ * (sql.ts backSql): each side's rows are digested once. Each client shares
+ * its host's OpenSSH master (ssh-master.ts): a master the memory sync left
+ * open costs no handshake. The witness holds no per-row data: only counts and
+ * the capped conflict keys come back. Returns the plan as counted, and what
+ * was done. Never throws.
  */
 export async function syncBack(
   config: Config,
-  sessions: PgSessions,
   mode: SyncPlan['mode'],
-  clock: Clock,
 ): Promise<{ plan: SyncPlan; outcome: SyncOutcome }> {
   const c = config.postgres!;
   const zero = () => c.tables.map(() => 0);
@@ -164,52 +110,79 @@ export async function syncBack(
   const plan: SyncPlan = { tables, mode, toPrimary: 0, toStandby: 0, conflicts: 0 };
   const connect = config.thresholds.connectTimeout;
   try {
-    for (const to of mode === 'copy' ? (['primary'] as const) : (['primary', 'standby'] as const)) {
-      const from = to === 'primary' ? 'standby' : 'primary';
-      const target = psql(config, sessions, to, `copying rows from the ${from}`);
-      const source = psql(config, sessions, from, `comparing rows and reading those to copy to the ${to}`);
-      // Keys the standby's sequences handed out will exist on the primary too: its sequences move
-      // on inside the same script, before its COMMIT (setval is never undone; it only moves forward).
-      const after = to === 'primary' ? syncSequencesSql(c, 0, false) : '';
-      const sql = syncSourceSql(c, await columnsOf(config, target), MAX_CONFLICT_LINES, after);
-      const base = (): StreamFeed => {
-        const stream = createReadStream(basePath(config));
-        return { stream, done: finished(stream) };
-      };
-      const digests = () =>
-        target.with(`reading row digests to compare on the ${from}`).stream(rowDigestsSql(c), connect);
-      const lines = await target.pipeFrom(
-        source,
-        [sql.head, digests, sql.middle, ...(existsSync(basePath(config)) ? [base] : []), sql.tail],
-        connect,
-      );
+    const hostOf = (r: Role) => config.hosts[config.pair[r]]!;
+    const [primary, standby] = await Promise.all(
+      (['primary', 'standby'] as const).map(async (r) => ({
+        host: hostOf(r),
+        share: await prepareShare(config.stateDir, hostOf(r)).catch(() => undefined),
+      })),
+    );
+    const back = mode === 'resume';
+    const target = new Psql(primary!, c, 'copying rows from the standby');
+    const source = new Psql(standby!, c, 'comparing rows and reading those to copy to the primary');
+    // Keys the standby's sequences handed out will exist on the primary too: its sequences move
+    // on inside the same script, before its COMMIT (setval is never undone; it only moves forward).
+    const sql = syncSourceSql(c, MAX_CONFLICT_LINES, syncSequencesSql(c, 0, false), back);
+    const answer = new TargetAnswer(c.tables.length, back);
+    const base = (): StreamFeed => {
+      const stream = createReadStream(basePath(config));
+      return { stream, done: finished(stream) };
+    };
+    const got = await target.pipeFrom(
+      source,
+      [
+        sql.head,
+        () => ({ stream: answer.digests, done: answer.ended }),
+        sql.middle,
+        ...(existsSync(basePath(config)) ? [base] : []),
+        async () => sql.tail(await answer.columns),
+      ],
+      connect,
+      answer,
+      back ? new Psql(standby!, c, 'copying rows from the primary') : undefined,
+    );
+    const each = (to: Role, lines: string[]) => {
       for (const line of lines) {
         const [kind, i, ...rest] = line.split('\t');
         const t = tables[Number(i)];
         if (!t) continue;
         const n = rest.map(Number);
         if (kind === 'p') {
-          t.count![to === 'primary' ? 'toPrimary' : 'toStandby'] = n[0]! + n[1]!;
-          // The first direction sees every conflict; the second sees the same keys again.
-          if (to === 'primary') {
-            t.count!.conflicts = n[2]!;
-            t.same = n[3]!;
-          }
-        } else if (kind === 'n') {
-          out.inserted[to][Number(i)] = n[0]!;
-        } else if (kind === 'c' && to === 'primary') t.conflicts.push(rest.join('\t'));
+          t.count!.toPrimary = n[0]! + n[1]!;
+          t.count!.conflicts = n[2]!;
+          t.same = n[3]!;
+        } else if (kind === 'q') t.count!.toStandby = n[0]!;
+        else if (kind === 'n') out.inserted[to][Number(i)] = n[0]!;
+        else if (kind === 'c') t.conflicts.push(rest.join('\t'));
       }
-    }
-    const sum = (k: 'toPrimary' | 'toStandby' | 'conflicts') => tables.reduce((a, t) => a + t.count![k], 0);
-    Object.assign(plan, { toPrimary: sum('toPrimary'), toStandby: sum('toStandby'), conflicts: sum('conflicts') });
-    if (plan.mode === 'resume' && plan.conflicts === 0) {
-      const moved = [...out.inserted.primary, ...out.inserted.standby].some((n) => n > 0);
-      out.resumedAt = await resumeReplication(config, sessions, clock, moved);
-    }
+    };
+    each('primary', got.target);
+    each('standby', got.relay);
   } catch (e) {
     out.error = (e as Error).message;
   }
+  const sum = (k: 'toPrimary' | 'toStandby' | 'conflicts') => tables.reduce((a, t) => a + t.count![k], 0);
+  Object.assign(plan, { toPrimary: sum('toPrimary'), toStandby: sum('toStandby'), conflicts: sum('conflicts') });
   return { plan, outcome: out };
+}
+
+/**
+ * After a 'resume' sync-back that failed nowhere and found no conflict:
+ * replication resumes (resumeReplication), through the ssh2 sessions. Never throws.
+ */
+export async function resumeAfterSync(
+  config: Config,
+  sessions: PgSessions,
+  clock: Clock,
+  { plan, outcome }: { plan: SyncPlan; outcome: SyncOutcome },
+): Promise<SyncOutcome> {
+  if (outcome.error || plan.mode !== 'resume' || plan.conflicts !== 0) return outcome;
+  try {
+    const moved = [...outcome.inserted.primary, ...outcome.inserted.standby].some((n) => n > 0);
+    return { ...outcome, resumedAt: await resumeReplication(config, sessions, clock, moved) };
+  } catch (e) {
+    return { ...outcome, error: (e as Error).message };
+  }
 }
 
 /**

@@ -27,7 +27,7 @@ export const PRELUDE =
   "SET extra_float_digits = 1;\nSET bytea_output = 'hex';\nSET client_encoding = 'UTF8';\n";
 
 /** A row's key as text: the JSON array of its key columns (same text on both sides). */
-const keyExpr = (t: PostgresTable, alias: string): string =>
+export const keyExpr = (t: PostgresTable, alias: string): string =>
   `jsonb_build_array(${t.key.map((k) => `${alias}.${qi(k)}`).join(', ')})::text`;
 
 /**
@@ -99,84 +99,6 @@ FROM pg_attribute WHERE attrelid = ${ql(qt(t))}::regclass AND attnum > 0 AND NOT
   return `${PRELUDE}${c.tables.map(one).join('\n')}\n`;
 }
 
-export interface CopyTable {
-  table: PostgresTable;
-  /** Its position in config order (names the temporary table). */
-  index: number;
-  cols: Columns;
-  /** Keys (keyExpr text) of the rows to send that the target does not hold: COPY straight into the table. */
-  keys: string[];
-  /** Keys of rows the target holds in an older version: through a temporary table, then UPDATE. */
-  updates: string[];
-}
-
-/**
- * What the target psql reads for one table, around the rows: a temporary table
- * shaped like the copied columns, COPY into it from psql's own input (the rows
- * follow, ended by a line \.), then one statement that updates the rows whose
- * key exists and inserts the others, printing how many rows it wrote.
- */
-function targetBefore(t: CopyTable): string {
-  const tmp = qi(`hactl_in_${t.index}`);
-  const cols = t.cols.copy.map(qi).join(', ');
-  return (
-    `CREATE TEMP TABLE ${tmp} ON COMMIT DROP AS SELECT ${cols} FROM ${qt(t.table)} WITH NO DATA;\n` +
-    `COPY ${tmp} (${cols}) FROM STDIN;`
-  );
-}
-function targetAfter(t: CopyTable, out = (n: string) => n): string {
-  const tmp = qi(`hactl_in_${t.index}`);
-  const cols = t.cols.copy.map(qi).join(', ');
-  const same = (a: string) => t.table.key.map((k) => `${a}.${qi(k)} = r.${qi(k)}`).join(' AND ');
-  const settable = t.cols.copy.filter((x) => !t.table.key.includes(x) && !t.cols.always.includes(x));
-  const up = settable.length
-    ? `UPDATE ${qt(t.table)} x SET ${settable.map((x) => `${qi(x)} = r.${qi(x)}`).join(', ')} FROM ${tmp} r ` +
-      `WHERE ${same('x')} RETURNING 1`
-    : 'SELECT 1 WHERE false';
-  return (
-    `WITH up AS (${up}), ins AS (INSERT INTO ${qt(t.table)} (${cols}) OVERRIDING SYSTEM VALUE ` +
-    `SELECT ${t.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${tmp} r ` +
-    `WHERE NOT EXISTS (SELECT 1 FROM ${qt(t.table)} x WHERE ${same('x')}) RETURNING 1) ` +
-    `SELECT ${out('(SELECT count(*) FROM up) + (SELECT count(*) FROM ins)')};`
-  );
-}
-
-/**
- * On the source, in one REPEATABLE READ snapshot, the target's whole script is
- * printed: its prelude and BEGIN; for each table the target's statements
- * (printed as values), `COPY (rows with the listed keys) TO STDOUT` in text
- * format, the end-of-data line; and last, COMMIT. The output goes to the target
- * psql as is, so row bytes go from one host's COPY to the other's without being
- * decoded or held anywhere, and the COMMIT arrives only when every COPY
- * succeeded (ON_ERROR_STOP). Text format escapes backslash, newline and tab
- * inside values, so no row can print the line \. that ends the data (binary
- * format cannot be ended inside a psql script).
- */
-export function copyOutSql(tables: CopyTable[]): string {
-  const rows = (t: CopyTable, keys: string[]) =>
-    `COPY (SELECT ${t.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${qt(t.table)} r ` +
-    `WHERE ${keyExpr(t.table, 'r')} IN ` +
-    `(SELECT jsonb_array_elements_text(${ql(JSON.stringify(keys))}::jsonb))) TO STDOUT;\n` +
-    `SELECT ${ql('\\.')};\n`;
-  const cols = (t: CopyTable) => t.cols.copy.map(qi).join(', ');
-  const one = (t: CopyTable) => {
-    // New rows: COPY into the table itself (a key that appeared there since the plan fails the
-    // transaction, and a rerun compares again). psql's ROW_COUNT counts them.
-    const ins = t.keys.length
-      ? `SELECT ${ql(`COPY ${qt(t.table)} (${cols(t)}) FROM STDIN;`)};\n${rows(t, t.keys)}` +
-        `SELECT ${ql('\\set hactl_n :ROW_COUNT')};\n`
-      : `SELECT ${ql('\\set hactl_n 0')};\n`;
-    const up = t.updates.length
-      ? `SELECT ${ql(targetBefore(t))};\n${rows(t, t.updates)}SELECT ${ql(targetAfter(t, (n) => `:hactl_n + ${n}`))};`
-      : `SELECT ${ql('SELECT :hactl_n;')};`;
-    return ins + up;
-  };
-  return (
-    `${PRELUDE}BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT ${ql(`${PRELUDE}BEGIN;`)};\n` +
-    `${tables.map(one).join('\n')}\nSELECT 'COMMIT;';\nCOMMIT;\n`
-  );
-}
-
 /**
  * Moves every sequence behind a column of the tables (serial, identity) past the
  * largest value in that column, never backwards: logical replication does not
@@ -215,73 +137,4 @@ export function advanceSlotSql(slot: string): string {
   const to = 'GREATEST(pg_current_wal_lsn(), confirmed_flush_lsn)';
   return `${PRELUDE}SELECT (pg_replication_slot_advance(${ql(slot)}, ${to})).end_lsn::text
 FROM pg_replication_slots WHERE slot_name = ${ql(slot)};\n`;
-}
-
-/**
- * The comparison done inside the source's database (failback's sync-back), in
- * three parts around two streams that go into the source psql's input:
- * `head`, the target's digest lines (rowDigestsSql, as the target prints
- * them), `middle`, the base's lines (the fence's snapshot, same format),
- * `tail`. Both streams land in temporary tables; in one REPEATABLE READ
- * snapshot every source row is then classed against them, by key and digest:
- * missing on the target: inserted; equal: left; the target still holds the
- * base version: updated; the source still holds it (changed on the target
- * only): left for the other direction; otherwise (changed on both sides, or no
- * base to tell): a conflict, never overwritten. The source prints the target's
- * whole script, as copyOutSql does, with the rows the classes select; the
- * target prints, per table, `p\ti\tinserts\tupdates\tconflicts\tequal` and
- * `n\ti\trows written`, and `c\ti\tkey` for the first `cap` conflicting keys;
- * `last` (SQL, psql meta-commands allowed) runs on the target last, before COMMIT.
- * The witness holds no row, digest or key beyond those capped conflict keys.
- */
-export function syncSourceSql(
-  c: PostgresConfig,
-  cols: Columns[],
-  cap: number,
-  last = '',
-): { head: string; middle: string; tail: string } {
-  const digestTable = (n: string) => `CREATE TEMP TABLE ${n} (i int, h text, k text);\n`;
-  const head =
-    `${PRELUDE}${digestTable('hactl_t')}${digestTable('hactl_b')}` +
-    'CREATE TEMP TABLE hactl_m (i int, k text, c "char", tid tid);\nCOPY hactl_t FROM STDIN;\n';
-  const middle = '\\.\nCOPY hactl_b FROM STDIN;\n';
-  // A row's digest is computed only when the target holds its key (a new row needs none), and
-  // once (OFFSET 0 keeps the subquery whole); its ctid lets the COPY fetch it without a second scan.
-  const classify = (t: PostgresTable, i: number) =>
-    `INSERT INTO hactl_m SELECT ${i}, x.k, CASE WHEN x.th IS NULL THEN 'i' WHEN x.th = x.h THEN '=' ` +
-    `WHEN x.th = x.bh THEN 'u' WHEN x.h = x.bh THEN '-' ELSE 'c' END, x.tid\n` +
-    `FROM (SELECT s.tid, s.k, t.h AS th, b.h AS bh, CASE WHEN t.h IS NOT NULL THEN md5(s.r::text) END AS h\n` +
-    `FROM (SELECT r.ctid AS tid, ${keyExpr(t, 'r')} AS k, r FROM ${qt(t)} r) s\n` +
-    `LEFT JOIN hactl_t t ON t.i = ${i} AND t.k = s.k LEFT JOIN hactl_b b ON b.i = ${i} AND b.k = s.k OFFSET 0) x;`;
-  const echo = (expr: string) => `format('SELECT %L;', ${expr})`;
-  const has = (i: number, cls: string) => `EXISTS (SELECT 1 FROM hactl_m WHERE i = ${i} AND c = '${cls}')`;
-  const one = (t: PostgresTable, i: number) => {
-    const ct: CopyTable = { table: t, index: i, cols: cols[i]!, keys: [], updates: [] };
-    const list = ct.cols.copy.map(qi).join(', ');
-    const rows = (cls: string) =>
-      `COPY (SELECT ${ct.cols.copy.map((x) => `r.${qi(x)}`).join(', ')} FROM ${qt(t)} r ` +
-      `WHERE r.ctid = ANY (ARRAY(SELECT tid FROM hactl_m WHERE i = ${i} AND c = '${cls}'))) TO STDOUT;\n`;
-    const counted = `SELECT ${echo(
-      `concat_ws(E'\\t', 'p', ${i}, count(*) FILTER (WHERE c = 'i'), count(*) FILTER (WHERE c = 'u'), ` +
-        `count(*) FILTER (WHERE c = 'c'), count(*) FILTER (WHERE c = '='))`,
-    )} FROM hactl_m WHERE i = ${i};\n`;
-    const written = (plus: string) => `'n' || E'\\t' || ${i} || E'\\t' || (${plus})`;
-    const after = targetAfter(ct, (n) => written(`:hactl_n + ${n}`));
-    return (
-      counted +
-      `SELECT ${ql(`COPY ${qt(t)} (${list}) FROM STDIN;`)};\n${rows('i')}SELECT ${ql('\\.')};\n` +
-      `SELECT ${ql('\\set hactl_n :ROW_COUNT')};\n` +
-      `SELECT ${ql(targetBefore(ct))} WHERE ${has(i, 'u')};\n${rows('u')}SELECT ${ql('\\.')} WHERE ${has(i, 'u')};\n` +
-      `SELECT CASE WHEN ${has(i, 'u')} THEN ${ql(after)} ELSE ${ql(`SELECT ${written(':hactl_n')};`)} END;`
-    );
-  };
-  const conflicts =
-    `SELECT ${echo(`concat_ws(E'\\t', 'c', i, k)`)} FROM ` +
-    `(SELECT i, k FROM hactl_m WHERE c = 'c' ORDER BY i, k LIMIT ${Math.max(0, Math.floor(cap))}) x;\n`;
-  const tail =
-    '\\.\nANALYZE hactl_t;\nANALYZE hactl_b;\nBEGIN ISOLATION LEVEL REPEATABLE READ;\n' +
-    `${c.tables.map(classify).join('\n')}\n` +
-    `SELECT ${ql(`${PRELUDE}BEGIN;`)};\n${c.tables.map(one).join('\n')}\n${conflicts}` +
-    `${last ? `SELECT ${ql(last)};\n` : ''}SELECT 'COMMIT;';\nCOMMIT;\n`;
-  return { head, middle, tail };
 }

@@ -5,7 +5,7 @@
 // - previewSyncBack: what failback --dry-run shows (rows per table), no effects.
 import type { Config, Role } from '../config/types.js';
 import { sleep, systemClock, type Clock } from '../adapters/clock.js';
-import { closePgSessions, observeReplication, observeRows, openPgSessions } from './observe.js';
+import { closePgSessions, observeReplication, observeRows, openPgSessions, type PgSessions } from './observe.js';
 import {
   describeSyncPlan,
   planSyncBack,
@@ -14,7 +14,7 @@ import {
   unlistedTables,
   type Verdict,
 } from './plan.js';
-import { pauseReplication, runSyncBack, syncBack } from './run.js';
+import { pauseReplication, resumeAfterSync, syncBack } from './run.js';
 import { foldSyncBack, type TableRecord } from './fold.js';
 import { dropBase, readBase, writeConflicts } from './base.js';
 import { SshSession } from '../adapters/ssh.js';
@@ -57,9 +57,24 @@ export async function postgresStep(
   clock: Clock = systemClock(),
 ): Promise<PgStepResult> {
   if (!config.postgres) return { ok: true, detail: `postgres ${action}: not configured, skipped` };
-  const s = await openPgSessions(config, action === 'pause' ? ['standby'] : ['primary', 'standby']);
+  if (action === 'sync-back') {
+    // The bulk copy, while the standby still serves: compared inside the standby's database
+    // through two OpenSSH clients (run.ts syncBack); no ssh2 session is needed.
+    try {
+      const r = await syncBack(config, 'copy');
+      const file = r.outcome.error ? undefined : writeConflicts(config, r.plan);
+      const f = foldSyncBack(r.plan, r.outcome, file);
+      return { ok: f.ok, detail: f.line, tables: f.tables };
+    } catch (e) {
+      return { ok: false, detail: `postgres ${action} not done: ${(e as Error).message}` };
+    }
+  }
+  // The resume's ssh2 sessions (replication's hand-over) open while its rows are compared.
+  const opening = openPgSessions(config, action === 'pause' ? ['standby'] : ['primary', 'standby']);
+  let s: PgSessions | undefined;
   try {
     if (action === 'pause') {
+      s = await opening;
       // Never fails the failover (the bot needs an answer); a part that failed is a WARNING, and
       // check reports an enabled subscription as critical on every run until it is disabled.
       if (!(s.standby instanceof SshSession)) {
@@ -72,24 +87,17 @@ export async function postgresStep(
       const r = await pauseReplication(config, s);
       return { ok: true, detail: r.ok ? `postgres: ${r.line}` : `WARNING: postgres: pause incomplete: ${r.line}` };
     }
-    if (action === 'sync-back') {
-      // The bulk copy, while the standby still serves: compared inside the standby's database
-      // (run.ts syncBack), so the witness holds no per-row data.
-      const { plan, outcome } = await syncBack(config, s, 'copy', clock);
-      const file = outcome.error ? undefined : writeConflicts(config, plan);
-      const f = foldSyncBack(plan, outcome, file);
-      return { ok: f.ok, detail: f.line, tables: f.tables };
-    }
-    // The resume runs while the bot is down and has both directions to compare: both sides'
-    // digests are read in parallel, once, and compared here (docs/postgres.md, downtime).
-    const plan = planSyncBack(config, await observeRows(config, s), 'resume', readBase(config));
-    const file = writeConflicts(config, plan);
-    const f = foldSyncBack(plan, await runSyncBack(config, s, plan, clock), file);
+    // The resume runs while the bot is down: both directions compared inside the databases at
+    // once (run.ts syncBack), so the witness holds no per-row data here either.
+    const synced = await syncBack(config, 'resume');
+    s = await opening;
+    const file = synced.outcome.error ? undefined : writeConflicts(config, synced.plan);
+    const f = foldSyncBack(synced.plan, await resumeAfterSync(config, s, clock, synced), file);
     return { ok: f.ok, detail: f.line, tables: f.tables };
   } catch (e) {
     return { ok: false, detail: `postgres ${action} not done: ${(e as Error).message}` };
   } finally {
-    await closePgSessions(s);
+    await closePgSessions(s ?? (await opening));
   }
 }
 

@@ -146,8 +146,10 @@ describe('postgres sync-back', { skip: !havePostgres() && 'PostgreSQL is not ins
       UPDATE items SET body = 'gamma' WHERE body = 'alpha'`);
     pp.start();
     await lab.host('primary').startSshd();
+    // A row only the primary has (written before it went down, never replicated) goes to the standby on resume.
     pp.sql(
-      `UPDATE notes SET body = 'primary version' WHERE id = 2; UPDATE notes SET body = 'primary only' WHERE id = 3`,
+      `UPDATE notes SET body = 'primary version' WHERE id = 2; UPDATE notes SET body = 'primary only' WHERE id = 3;
+      INSERT INTO notes (id, body) VALUES (4, 'new on the primary ${'😀'.repeat(3000)}')`,
     );
     const b = await json(['failback', '--yes']);
     assert.equal(b.code, 2, b.raw);
@@ -166,6 +168,10 @@ describe('postgres sync-back', { skip: !havePostgres() && 'PostgreSQL is not ins
     assert.equal(b.code, 0, b.raw);
     assert.equal(pp.sql(`SELECT body FROM notes WHERE id = 1`), 'edited on the standby');
     assert.equal(ps.sql(`SELECT body FROM notes WHERE id = 3`), 'primary only');
+    assert.equal(
+      ps.sql(`SELECT md5(body) FROM notes WHERE id = 4`),
+      pp.sql(`SELECT md5(body) FROM notes WHERE id = 4`),
+    );
     assert.equal(pp.sql(`SELECT count(*) FROM notes WHERE body LIKE '%\uFFFD%'`), '0', 'no U+FFFD');
     for (const t of ['notes', 'items', 'extra']) assert.ok(same(t), `${t}: byte-equal COPY on both sides`);
     assert.equal(pp.sql(`SELECT count(*) FROM items WHERE search @@ 'gamma'::tsquery`), '1', 'generated column');

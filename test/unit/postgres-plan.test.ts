@@ -7,7 +7,6 @@ import { describeSyncPlan, digestsOf, planSyncBack, replicationVerdict } from '.
 import { foldSyncBack } from '../../dist/postgres/fold.js';
 import {
   columnsSql,
-  copyOutSql,
   disableSubscriptionSql,
   qi,
   ql,
@@ -18,6 +17,7 @@ import {
   subscriptionSql,
   syncSequencesSql,
 } from '../../dist/postgres/sql.js';
+import { syncSourceSql } from '../../dist/postgres/sync-sql.js';
 
 const PG = {
   tables: [
@@ -390,15 +390,11 @@ describe('SQL quoting: configured names never become SQL', () => {
       slotSql(evil),
       rowDigestsSql(c),
       columnsSql(c),
-      copyOutSql([
-        {
-          table: c.tables[0],
-          index: 0,
-          cols: { copy: [evil, 'x'], always: [evil] },
-          keys: [`["${evil}"]`],
-          updates: ['[1]'],
-        },
-      ]),
+      ...[false, true].map((back) => {
+        const s = syncSourceSql(c, 10, syncSequencesSql(c, 0, false), back);
+        const cols = c.tables.map(() => ({ copy: [evil, 'x'], always: [evil] }));
+        return s.head + s.middle + s.tail(cols);
+      }),
       disableSubscriptionSql(c),
       setSubscriptionSql(c, false),
       syncSequencesSql(c),
