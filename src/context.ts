@@ -35,6 +35,11 @@ export interface RunContext {
   signal?: AbortSignal;
   /** With coordination.etcd: whether this run leads (only a leader grants serving permits); unset: one witness. */
   leading?: boolean;
+  /**
+   * With coordination.etcd, for the leader: records a grant in etcd BEFORE it is sent (false: the
+   * lead is lost or etcd did not take it, so the grant must not be sent). src/coordination/index.ts.
+   */
+  share?: (role: import('./config/types.js').Role, g: import('./fencing/rule.js').Grant) => Promise<boolean>;
 }
 
 export interface RunRecord {

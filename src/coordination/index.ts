@@ -8,7 +8,7 @@ import { ConfigError, EXIT, HactlError } from '../errors.js';
 import type { Reporter } from '../output.js';
 import { EtcdCoordinator, NoQuorumError } from './etcd.js';
 import { campaigns, decideRun, etcdTimes, kindOf } from './plan.js';
-import { EtcdStore, markUnfinished } from './store.js';
+import { EtcdStore, foldPending, markUnfinished } from './store.js';
 
 export const witnessName = (cfg: EtcdConfig): string => cfg.name ?? hostname();
 export const pairPrefix = (config: Config, cfg: EtcdConfig): string =>
@@ -67,6 +67,7 @@ export function coordinated(
       let store: EtcdStore;
       let verdict;
       let holder = name;
+      let grantsTouched = false;
       try {
         etcd = await EtcdCoordinator.open(cfg, times, config.file, pairPrefix(config, cfg), name);
         let leader = false;
@@ -93,6 +94,19 @@ export function coordinated(
             throw lostLead();
           }
         }
+        // Issue 21: a leader records each grant in etcd before sending it; the grants an earlier
+        // leader recorded and never followed with its shared state are dated here, by this
+        // witness, so that no wait needs a margin for them (src/fencing/rule.ts withPending).
+        if (verdict.run === 'body' && leads(verdict.push) && config.guard) {
+          const found = await etcd.readGrants();
+          if (found.size) {
+            const { machineStamp } = await import('../guard/local.js');
+            const folded = foldPending(config, found, machineStamp());
+            grantsTouched = true;
+            const what = folded.map((g) => `${g.role} token ${g.token}`).join(', ');
+            out.progress(`an earlier leader's grant(s) not followed by its state: ${what}; dated from now`);
+          }
+        }
       } catch (e) {
         throw noQuorum(cfg, e);
       }
@@ -102,7 +116,22 @@ export function coordinated(
       const { Alerts } = await import('../adapters/telegram.js');
       // A witness that does not lead observes without alerting: the leader alerts for the pair.
       // Only the leader is the authority over serving permits (src/fencing/rule.ts mayGrant).
-      const led = { ...ctx, signal: lead.signal, leading: leads(verdict.push) };
+      const led: RunContext = { ...ctx, signal: lead.signal, leading: leads(verdict.push) };
+      if (leads(verdict.push)) {
+        const coordinator = etcd!;
+        led.share = async (role, g) => {
+          grantsTouched = true;
+          if (lead.signal.aborted) return false;
+          try {
+            return await coordinator.writeGrant(
+              role,
+              JSON.stringify({ token: g.token, lease: g.lease, witness: name }),
+            );
+          } catch {
+            return false;
+          }
+        };
+      }
       const run = verdict.muteAlerts ? { ...led, alerts: new Alerts(config, true) } : led;
       const rec = await body(run);
       if (lead.signal.aborted) throw lostLead();
@@ -114,6 +143,13 @@ export function coordinated(
         pushed = await store.push(verdict.push === 'as-leader');
       } catch (e) {
         throw noQuorum(cfg, e);
+      }
+      if (pushed && grantsTouched) {
+        try {
+          await etcd!.clearGrants();
+        } catch {
+          /* left: the next leader dates them again, later (a longer wait, never a shorter one) */
+        }
       }
       if (pushed && tracksIntent) {
         try {

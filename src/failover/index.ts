@@ -50,6 +50,7 @@ function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefine
     here: machineStamp,
     idleOver,
     journal: (grant) => journal(config, state.serving, grant),
+    share: ctx.share && ((grant) => ctx.share!(state.serving, grant)),
   };
 }
 
@@ -186,7 +187,7 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
     (await import('../postgres/steps.js')).postgresStep(config, action, clock);
   // Serving permits (src/fencing/rule.ts): only with a guard section; a failover runs as the leader.
   const fencing: RunFencing | undefined = config.guard
-    ? { grants: state.permits ?? {}, here: machineStamp, by: hostname(), changes: {} }
+    ? { grants: state.permits ?? {}, here: machineStamp, by: hostname(), changes: {}, share: ctx.share }
     : undefined;
   const io = { progress: (m: string) => out.progress(m), detail: (m: string) => out.detail(m), signal: ctx.signal };
   const runner = new Runner(config, io, clock, (step) => runMemoryStep(quiet, step, out), postgres, fencing);

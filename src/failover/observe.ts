@@ -31,6 +31,8 @@ export interface PermitDuty {
   idleOver: boolean;
   /** Written to this witness's own journal before the attempt (dated at its latest landing) and after. */
   journal: (g: Grant) => void;
+  /** With etcd: records the grant in etcd before it is sent (false: do not send it). */
+  share?: (g: Grant) => Promise<boolean>;
 }
 
 /**
@@ -97,7 +99,10 @@ export class Prober {
       return 'permit not renewed: the idle host may still hold a live permit (src/fencing/rule.ts)';
     const t = this.config.thresholds;
     const now = d.here(); // dated at the latest the attempt can land
-    d.journal(this.grantOf(d.token, { ...now, uptime: now.uptime + t.commandTimeout + t.connectTimeout + 1 }));
+    const pending = this.grantOf(d.token, { ...now, uptime: now.uptime + t.commandTimeout + t.connectTimeout + 1 });
+    d.journal(pending);
+    if (d.share && !(await d.share(pending)))
+      return 'permit not renewed: the grant could not be recorded in etcd first';
     const r = await grantPermit(this.config, session, d.token, d.lease, d.by);
     // Recorded whether or not it answered: a write that timed out may still have landed.
     const at = d.here();

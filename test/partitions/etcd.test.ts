@@ -227,3 +227,30 @@ describe('shared records: compare-and-swap on their revision, fenced by the lead
     }
   });
 });
+
+describe('grants recorded in etcd before they are sent (issue 21: no extra lease on a failover wait)', () => {
+  test('a leader killed after recording its grant: the next leader finds it; the old one records no more', async () => {
+    const { EtcdCoordinator } = await import('../../dist/coordination/etcd.js');
+    const cfg = { endpoints: etcd.endpoints, leaseTTL: 2, timeout: 5 };
+    const times = { ttl: 2, timeoutMs: 5000 };
+    const open = (name: string) => EtcdCoordinator.open(cfg, times, configOf('w1'), prefix, name);
+    const [a, b] = [await open('a'), await open('b')];
+    try {
+      assert.equal((await a.campaign('cluster', () => undefined)).leader, true);
+      assert.equal(await a.writeGrant('primary', JSON.stringify({ token: 5, lease: 45 })), true);
+      // a dies before sharing its state: its lease goes as expiry would.
+      etcd.etcdctl(['lease', 'revoke', BigInt((await a.leaseId())!).toString(16)]);
+      assert.equal(await a.writeGrant('standby', '{"token":6}'), false, 'a no longer leads: it may not grant');
+      assert.equal((await b.campaign('cluster', () => undefined)).leader, true);
+      assert.deepEqual([...(await b.readGrants())], [['primary', '{"token":5,"lease":45}']]);
+      assert.equal(await a.clearGrants(), false, 'only the leader clears');
+      assert.equal(await b.clearGrants(), true);
+      assert.equal((await b.readGrants()).size, 0);
+    } finally {
+      for (const x of [a, b]) {
+        await x.resign();
+        x.close();
+      }
+    }
+  });
+});

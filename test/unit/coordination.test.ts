@@ -147,3 +147,51 @@ test('watchdog: requests lost with a broken stream are never paired with a new s
   // A reply with nothing pending extends nothing.
   assert.equal(lifeAfter(3, [[100, 'keepaliveSucceeded', 3]]), 3000);
 });
+
+// Issue 21: a leader records each grant in etcd before it sends it; the next leader dates the ones
+// no shared state followed into its own journal: now + the grant's landing deadline.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { foldPending } from '../../dist/coordination/store.js';
+import { grantLand, startAllowed, withPending } from '../../dist/fencing/rule.js';
+
+test('foldPending: an earlier leader’s recorded grant is dated now + its landing deadline, in the journal', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'hactl-pending-'));
+  try {
+    const thresholds = { commandTimeout: 20, connectTimeout: 10 };
+    const cfg = { stateDir, guard: { lease: 45 }, thresholds } as any;
+    const here = { boot: 'me', uptime: 1000 };
+    const found = new Map([
+      ['primary', JSON.stringify({ token: 7, lease: 45, witness: 'w2' })],
+      ['standby', 'not json'],
+      ['elsewhere', '{}'],
+    ]);
+    const got = foldPending(cfg, found, here);
+    assert.deepEqual(got, [
+      { role: 'primary', token: 7, lease: 45 },
+      { role: 'standby', token: 0, lease: 45 },
+    ]);
+    const j = JSON.parse(readFileSync(join(stateDir, 'permits.json'), 'utf8'));
+    assert.deepEqual(j.primary, { token: 7, lease: 45, by: 'me', at: 1000 + grantLand(thresholds) });
+    // Its wait: the whole lease from the latest landing, by this witness's clock; not before.
+    const end = 1000 + grantLand(thresholds) + 45 * 1.01;
+    assert.equal(startAllowed(j.primary, { boot: 'me', uptime: end - 0.5 }, false).ok, false);
+    assert.equal(startAllowed(j.primary, { boot: 'me', uptime: end + 0.5 }, false).ok, true);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('withPending: the later ending of the record and the pending grant wins', () => {
+  const here = { boot: 'me', uptime: 500 };
+  const recorded = { token: 3, lease: 45, by: 'me', at: 490 };
+  assert.deepEqual(withPending({ primary: recorded }, [{ role: 'primary', token: 4, lease: 45 }], 31, here).primary, {
+    token: 4,
+    lease: 45,
+    by: 'me',
+    at: 531,
+  });
+  const later = { ...recorded, at: 600 }; // a pending attempt of this witness's own, later still
+  assert.equal(withPending({ primary: later }, [{ role: 'primary', token: 4, lease: 45 }], 31, here).primary, later);
+});
