@@ -40,6 +40,10 @@ export interface RunContext {
    * lead is lost or etcd did not take it, so the grant must not be sent). src/coordination/index.ts.
    */
   share?: (role: import('./config/types.js').Role, g: import('./fencing/rule.js').Grant) => Promise<boolean>;
+  /** With coordination.etcd, for failover/failback: an earlier leader's unfinished move (issue 21 item 10). */
+  resume?: import('./coordination/plan.js').Intent;
+  /** With coordination.etcd: records the step about to run in the intent (false: do not run it). */
+  intentStep?: (s: import('./failover/run.js').StepMark) => Promise<boolean>;
 }
 
 export interface RunRecord {

@@ -13,7 +13,8 @@ import { other } from '../core/model.js';
 import { machineStamp } from '../guard/local.js';
 import { decideFailback, decideFailover } from './plan.js';
 import { describeStep } from './describe.js';
-import { Runner } from './run.js';
+import { Runner, type StepMark } from './run.js';
+import { resumeAt } from '../coordination/plan.js';
 import { journal, withJournal, type RunFencing } from './permits.js';
 import { foldCheck, foldHold, foldMove } from './fold.js';
 import { foldWitnessView } from '../guard/witness.js';
@@ -166,7 +167,12 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
     const summary = `${name}: nothing done: ${decision.reason}`;
     return { exitCode: decision.exitCode, summary, data: { acted: false, reason: decision.reason } };
   }
-  const plan = decision.plan;
+  // Item 10 of issue 21: an earlier leader's unfinished move of the same kind goes on from its step.
+  const from = opts.dryRun ? 0 : resumeAt(ctx.resume ?? null, decision.plan);
+  const plan = from ? { ...decision.plan, steps: decision.plan.steps.slice(from) } : decision.plan;
+  const who = ctx.resume?.witness;
+  if (from)
+    out.progress(`continuing witness ${who}'s unfinished ${plan.kind} from step ${from + 1} (${plan.steps[0]!.op})`);
   const lines = plan.steps.map((s) => describeStep(config, s));
   if (opts.dryRun) {
     out.detail(`${name} plan (${plan.reason}):`);
@@ -189,7 +195,13 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
   const fencing: RunFencing | undefined = config.guard
     ? { grants: state.permits ?? {}, here: machineStamp, by: hostname(), changes: {}, share: ctx.share }
     : undefined;
-  const io = { progress: (m: string) => out.progress(m), detail: (m: string) => out.detail(m), signal: ctx.signal };
+  const mark = ctx.intentStep;
+  const io = {
+    progress: (m: string) => out.progress(m),
+    detail: (m: string) => out.detail(m),
+    signal: ctx.signal,
+    step: mark && ((s: StepMark) => mark({ ...s, i: s.i + from, kind: plan.kind })),
+  };
   const runner = new Runner(config, io, clock, (step) => runMemoryStep(quiet, step, out), postgres, fencing);
   const startedAt = clock.now();
   let res;

@@ -97,6 +97,10 @@ describe('three witnesses, one etcd cluster', () => {
       if (!done()) await sleep(200);
     }
     console.log(`# leader killed; w2's runs after it: ${JSON.stringify(tries)}`);
+    // Item 10: a failover of w2's that acted (when its check had not yet seen the standby ready)
+    // went on from w1's recorded step, its start, not from the top; else the check recorded it.
+    for (const moved of history('w2').filter((h) => h.command === 'failover' && h.acted === true))
+      assert.equal(moved.steps[0].op, 'start', `went on from w1's start: ${JSON.stringify(moved.steps)}`);
     assert.equal(starts(), 1, `one launch on the standby, w1's: ${JSON.stringify(tries)}`);
     assert.match(warned, /"witness":"w1"/, `w2 saw w1's intent: ${JSON.stringify(tries)}`);
     assert.equal(history('w1').filter((h) => h.command === 'failover').length, 0, 'w1 died before recording');
@@ -105,6 +109,22 @@ describe('three witnesses, one etcd cluster', () => {
     const r3 = await run('w3', ['failover', '--auto']);
     assert.equal(acted('w3', 'failover').length, 0, r3.stdout);
     assert.match(r3.stdout, /nothing done/);
+  });
+
+  test('item 10: the standby already launched by an earlier leader is not launched again', async () => {
+    P().crashGateway();
+    const c = await run('w1', ['check']);
+    assert.equal(c.code, 2, c.stdout + c.stderr);
+    // w1's launch, its run then cut off from etcd before it could record it: the gateway outlives it.
+    await S().startGateway();
+    assert.equal(starts(), 1);
+    const f = await run('w2', ['failover', '--auto', '--json']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    const start = JSON.parse(f.stdout).steps.find((s: any) => s.op === 'start');
+    assert.equal(starts(), 1, `no second launch: ${start.detail}`);
+    assert.match(start.detail, /not launched again: a gateway was already running/);
+    assert.equal(shared('state.json').serving, 'standby');
+    assert.equal(pollWindows(S()).length, 1, 'one serving window on the standby');
   });
 
   test('one etcd member killed (the raft leader): the witnesses go on', async () => {

@@ -195,3 +195,39 @@ test('withPending: the later ending of the record and the pending grant wins', (
   const later = { ...recorded, at: 600 }; // a pending attempt of this witness's own, later still
   assert.equal(withPending({ primary: later }, [{ role: 'primary', token: 4, lease: 45 }], 31, here).primary, later);
 });
+
+// Issue 21 item 10: where a new leader takes over an earlier leader's unfinished move.
+import { changedHosts, parseIntent, resumeAt } from '../../dist/coordination/plan.js';
+
+test('resumeAt: the same kind of move goes on from the recorded step; anything else from the start', () => {
+  const plan = {
+    kind: 'failover',
+    steps: [
+      { op: 'preflight', role: 'standby' },
+      { op: 'sync-last-chance', from: 'primary', to: 'standby' },
+      { op: 'fence', role: 'primary' },
+      { op: 'start', role: 'standby' },
+      { op: 'verify', role: 'standby' },
+    ],
+  };
+  const at = (step: object, kind = 'failover') =>
+    resumeAt({ command: 'failover', witness: 'w1', since: 'x', kind, step } as any, plan);
+  assert.equal(at({ i: 3, op: 'start', role: 'standby' }), 3, 'its launch is not redone from the start');
+  assert.equal(at({ i: 2, op: 'fence', role: 'primary' }), 2);
+  assert.equal(at({ i: 3, op: 'start', role: 'primary' }), 0, 'another side: from the start');
+  assert.equal(at({ i: 3, op: 'start', role: 'standby' }, 'failback'), 0, 'another kind: from the start');
+  assert.equal(resumeAt(null, plan), 0);
+  assert.equal(resumeAt({ command: 'failover', witness: 'w1', since: 'x' }, plan), 0, 'no step on record');
+});
+
+test('parseIntent, changedHosts: a leader past its preflight may have changed a host; an old record may have', () => {
+  const i = parseIntent(
+    '{"command":"failover","witness":"w1","since":"t","kind":"failover","step":{"i":0,"op":"preflight"}}',
+  );
+  assert.equal(changedHosts(i!), false, 'a preflight changes nothing: the next leader runs afresh');
+  assert.equal(changedHosts(parseIntent('{"command":"failover","witness":"w1","since":"t"}')!), true);
+  assert.equal(changedHosts(parseIntent('not json')!), true, 'unreadable: as if it changed a host');
+  assert.equal(parseIntent(null), null);
+  const s = parseIntent('{"command":"failover","witness":"w1","since":"t","step":{"i":3,"op":"start"},"token":9}');
+  assert.equal(s!.token, 9);
+});
