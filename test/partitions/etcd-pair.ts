@@ -35,7 +35,7 @@ export class EtcdPair {
   private round = 0;
   private crons: Cron[] = [];
   readonly log: string[] = [];
-  private t0 = Date.now();
+  t0 = Date.now();
 
   async start(): Promise<void> {
     try {
@@ -210,6 +210,15 @@ export class EtcdPair {
       .split('\n')
       .filter((l) => / gateway run$/.test(l))
       .map((l) => Date.parse(l.split(' ')[0]!));
+  }
+
+  /** The serving windows, in seconds from the round's start (for the printed timeline). */
+  windowsFromStart(): string {
+    const s = (ms: number) => (Number.isFinite(ms) ? ((ms - this.t0) / 1000).toFixed(1) : 'open');
+    return this.windows()
+      .sort((a, b) => a.from - b.from)
+      .map((w) => `${w.host} ${s(w.from)}..${s(w.to)} s${w.to === Infinity ? '' : ` (${w.end})`}`)
+      .join('; ');
   }
 
   cronLog(node: string): string {

@@ -40,7 +40,7 @@ function noOverlap(where: string): void {
 }
 
 function timeline(name: string): void {
-  process.stdout.write(`# ${name}: ${JSON.stringify(pair.log)} windows: ${describeWindows(pair.windows())}\n`);
+  process.stdout.write(`# ${name}: ${JSON.stringify(pair.log)} serving windows: ${pair.windowsFromStart()}\n`);
 }
 
 test('a. etcd split 2|1 with the primary on the minority side: it fences, the majority fails over', async () => {
