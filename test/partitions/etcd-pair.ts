@@ -68,7 +68,7 @@ export class EtcdPair {
     this.lab.writeConfigs(overrides);
     for (const w of WITNESSES) {
       const coordination = {
-        etcd: { endpoints: this.etcd.endpoints, leaseTTL: '2s', timeout: '3s', name: w, prefix: this.prefix },
+        etcd: { endpoints: this.etcd.endpoints, leaseTTL: '4s', timeout: '3s', name: w, prefix: this.prefix },
       };
       const cfg = deepMerge(this.lab.config(undefined, overrides), { stateDir: this.stateDir(w), coordination });
       writeFileSync(this.configOf(w), stringify(cfg));

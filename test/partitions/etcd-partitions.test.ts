@@ -2,7 +2,7 @@
 // three witnesses, each running an etcd member; a primary and a standby, each with a real sshd, the
 // stand-in gateway logging its serving windows and a real `guard --watch`; every party in a
 // network namespace with no default route). Each case: 0 overlapping serving windows, and service
-// resumes. Lab config: lease 25 s, guard interval 3 s, watchInterval 3 s, etcd leaseTTL 2 s.
+// resumes. Lab config: lease 25 s, guard interval 3 s, watchInterval 3 s, etcd leaseTTL 4 s.
 //   a. three witnesses, etcd split 2|1, the primary on the minority side;
 //   b. the leader killed (kill -9) mid-failover;
 //   c. a flapping cut between the witnesses and the serving side (60 s here; HACTL_LAB_LONG=1: ten minutes).
@@ -29,7 +29,9 @@ after(async () => {
 /** The primary serving with its permit, granted by a leader's check. */
 async function healthy(): Promise<void> {
   await pair.reset();
-  const c = await pair.hactl('witness', ['check']);
+  // Under load a 4 s etcd lease may lapse mid-run (the run then stops, exit 3): a cron would run again.
+  let c = await pair.hactl('witness', ['check']);
+  for (let i = 0; i < 3 && c.code === 3; i++) c = await pair.hactl('witness', ['check']);
   assert.equal(c.code, 0, c.stdout + c.stderr);
   assert.ok(pair.sharedState()?.permits?.primary?.token > 0, 'the leader granted the primary its permit');
 }
