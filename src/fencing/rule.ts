@@ -48,6 +48,11 @@ export interface Grant {
   seen?: Record<string, number>;
   /** Fencing confirmed this host's gateway stopped after the grant (its permit was removed). */
   revoked?: boolean;
+  /**
+   * Seconds `at` was ahead of the grantor's uptime when it wrote the record (a grant that may still
+   * land: withPending): a witness that dates the record at its first sight adds them.
+   */
+  ahead?: number;
 }
 
 export type Grants = Partial<Record<Role, Grant>>;
@@ -125,7 +130,7 @@ export function dateGrants(
 export function grantFrom(g: Grant, here: Stamp): number | null {
   if (g.by === here.boot) return g.at <= here.uptime ? g.at : null;
   const s = g.seen?.[here.boot];
-  return s !== undefined && s <= here.uptime ? s : null;
+  return s !== undefined && s <= here.uptime ? s + (g.ahead ?? 0) : null;
 }
 
 /**
@@ -269,7 +274,7 @@ export interface PendingGrant {
 export function withPending(grants: Grants | undefined, pending: PendingGrant[], land: number, here: Stamp): Grants {
   const out: Grants = { ...(grants ?? {}) };
   for (const p of pending) {
-    const g = recordGrant(p.token, p.lease, { ...here, uptime: here.uptime + land });
+    const g = { ...recordGrant(p.token, p.lease, { ...here, uptime: here.uptime + land }), ahead: land };
     out[p.role] = laterGrant(out[p.role], g, here);
   }
   return out;

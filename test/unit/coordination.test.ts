@@ -173,7 +173,12 @@ test('foldPending: an earlier leader’s recorded grant is dated now + its landi
       { role: 'standby', token: 0, lease: 45 },
     ]);
     const j = JSON.parse(readFileSync(join(stateDir, 'permits.json'), 'utf8'));
-    assert.deepEqual(j.primary, { token: 7, lease: 45, by: 'me', at: 1000 + grantLand(thresholds) });
+    assert.deepEqual(j.primary, { token: 7, lease: 45, by: 'me', at: 1000 + grantLand(thresholds), ahead: 31 });
+    // Another witness that first sees it (shared with the state) a moment later adds what may still land.
+    const seen = { ...j.primary, seen: { other: 50 } };
+    const soon = 50 + 31 + 45 * 1.01;
+    assert.equal(startAllowed(seen, { boot: 'other', uptime: soon - 0.5 }, false).ok, false);
+    assert.equal(startAllowed(seen, { boot: 'other', uptime: soon + 0.5 }, false).ok, true);
     // Its wait: the whole lease from the latest landing, by this witness's clock; not before.
     const end = 1000 + grantLand(thresholds) + 45 * 1.01;
     assert.equal(startAllowed(j.primary, { boot: 'me', uptime: end - 0.5 }, false).ok, false);
@@ -191,6 +196,7 @@ test('withPending: the later ending of the record and the pending grant wins', (
     lease: 45,
     by: 'me',
     at: 531,
+    ahead: 31,
   });
   const later = { ...recorded, at: 600 }; // a pending attempt of this witness's own, later still
   assert.equal(withPending({ primary: later }, [{ role: 'primary', token: 4, lease: 45 }], 31, here).primary, later);
