@@ -126,15 +126,16 @@ test(`c. a flapping cut, witnesses | primary (${LONG ? '10 min' : '40 s'}): neve
   const until = Date.now() + (LONG ? 600_000 : 40_000);
   let cuts = 0;
   // Bounded: at most one flip per 2 s. The cut is between every witness and the side that serves
-  // at that moment (the primary first); each cut 2-14 s, each heal 2-10 s, so a cut sometimes
-  // outlasts the serving side's permit (it fences, the other side takes over) and sometimes not.
+  // at that moment (the primary first); each cut 2-14 s (every third 30 s), each heal 2-10 s, so a
+  // cut sometimes outlasts the serving side's permit (it fences, the other side takes over), mostly not.
   let seed = 21;
   const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < 400 && Date.now() < until; i++) {
     const side = pair.serving()[0] ?? 'primary';
     for (const w of WITNESSES) pair.lab.net.cut(w, side);
     cuts++;
-    const down = 2000 + Math.floor(rnd() * 12_000);
+    // Every third cut outlasts the side's permit and the failover's detection (30 s).
+    const down = i % 3 === 0 ? 30_000 : 2000 + Math.floor(rnd() * 12_000);
     pair.note(`cut witnesses | ${side} for ${down / 1000} s`);
     await sleep(Math.min(down, Math.max(0, until - Date.now())));
     for (const w of WITNESSES) pair.lab.net.heal(w, side);
