@@ -100,6 +100,19 @@ export function coordinated(
             throw lostLead();
           }
         }
+        // A leading check reads an unfinished move too: it leaves alone the permit of a start that
+        // may be under way (src/failover/index.ts permitDuty), rather than revoke it as an idle
+        // host's whose gateway is not ready yet (its guard would then fence the launch).
+        if (
+          kind === 'observe' &&
+          verdict.run === 'body' &&
+          leads(verdict.push) &&
+          lockName === 'cluster' &&
+          config.guard
+        ) {
+          const prior = parseIntent(await etcd.readIntent());
+          if (prior && changedHosts(prior)) keep = prior;
+        }
         // Issue 21: a leader records each grant in etcd before sending it; the grants an earlier
         // leader recorded and never followed with its shared state are dated here, by this
         // witness, so that no wait needs a margin for them (src/fencing/rule.ts withPending).

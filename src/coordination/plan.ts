@@ -168,3 +168,26 @@ export function resumeAt(
   const k = plan.steps.findIndex((x) => x.op === s.op && (s.role === undefined || x.role === s.role));
   return k > 0 ? k : 0;
 }
+
+/** The side an unfinished move was starting (its step a start, or past it), else undefined. */
+export function startingOn(prior: Intent | null | undefined): string | undefined {
+  const s = prior?.step;
+  return s && ['start', 'verify', 'record'].includes(s.op) ? s.role : undefined;
+}
+
+/** Steps a resumed move runs again before the recorded one: they confirm rather than change (a
+ * fence of a side already stopped says so at once, and lets the start skip its permit's wait). */
+const REDO = new Set(['preflight', 'fence', 'stop', 'settle']);
+
+/**
+ * The plan a new leader runs when it takes over an unfinished move (resumeAt): the confirming steps
+ * before the recorded one, then the recorded one on; `index` maps each step to the plan's own.
+ */
+export function resumeSteps<S extends { op: string }>(
+  prior: Intent | null,
+  plan: { kind: string; steps: readonly S[] },
+): { from: number; steps: S[]; index: number[] } {
+  const from = resumeAt(prior, plan as { kind: string; steps: ReadonlyArray<Record<string, unknown>> });
+  const index = plan.steps.map((_, i) => i).filter((i) => i >= from || REDO.has(plan.steps[i]!.op));
+  return { from, steps: index.map((i) => plan.steps[i]!), index };
+}

@@ -14,7 +14,7 @@ import { machineStamp } from '../guard/local.js';
 import { decideFailback, decideFailover } from './plan.js';
 import { describeStep } from './describe.js';
 import { Runner, type StepMark } from './run.js';
-import { resumeAt } from '../coordination/plan.js';
+import { resumeSteps, startingOn } from '../coordination/plan.js';
 import { journal, withJournal, type RunFencing } from './permits.js';
 import { foldCheck, foldHold, foldMove } from './fold.js';
 import { foldWitnessView } from '../guard/witness.js';
@@ -52,6 +52,8 @@ function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefine
     idleOver,
     journal: (grant) => journal(config, state.serving, grant),
     share: ctx.share && ((grant) => ctx.share!(state.serving, grant)),
+    // An earlier leader's unfinished move that got to starting the idle side (issue 21 item 10).
+    keepIdle: startingOn(ctx.resume) === idle,
   };
 }
 
@@ -168,11 +170,12 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
     return { exitCode: decision.exitCode, summary, data: { acted: false, reason: decision.reason } };
   }
   // Item 10 of issue 21: an earlier leader's unfinished move of the same kind goes on from its step.
-  const from = opts.dryRun ? 0 : resumeAt(ctx.resume ?? null, decision.plan);
-  const plan = from ? { ...decision.plan, steps: decision.plan.steps.slice(from) } : decision.plan;
+  const resumed = resumeSteps(opts.dryRun ? null : (ctx.resume ?? null), decision.plan);
+  const { from, index } = resumed;
+  const plan = from ? { ...decision.plan, steps: resumed.steps } : decision.plan;
   const who = ctx.resume?.witness;
-  if (from)
-    out.progress(`continuing witness ${who}'s unfinished ${plan.kind} from step ${from + 1} (${plan.steps[0]!.op})`);
+  const at = decision.plan.steps[from]?.op;
+  if (from) out.progress(`continuing witness ${who}'s unfinished ${plan.kind} at step ${from + 1} (${at})`);
   const lines = plan.steps.map((s) => describeStep(config, s));
   if (opts.dryRun) {
     out.detail(`${name} plan (${plan.reason}):`);
@@ -200,7 +203,7 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
     progress: (m: string) => out.progress(m),
     detail: (m: string) => out.detail(m),
     signal: ctx.signal,
-    step: mark && ((s: StepMark) => mark({ ...s, i: s.i + from, kind: plan.kind })),
+    step: mark && ((s: StepMark) => mark({ ...s, i: index[s.i] ?? s.i, kind: plan.kind })),
   };
   const runner = new Runner(config, io, clock, (step) => runMemoryStep(quiet, step, out), postgres, fencing);
   const startedAt = clock.now();

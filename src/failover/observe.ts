@@ -33,6 +33,8 @@ export interface PermitDuty {
   journal: (g: Grant) => void;
   /** With etcd: records the grant in etcd before it is sent (false: do not send it). */
   share?: (g: Grant) => Promise<boolean>;
+  /** The idle host's permit is left alone: an earlier leader's start may be under way there. */
+  keepIdle?: boolean;
 }
 
 /**
@@ -84,8 +86,9 @@ export class Prober {
     if (role !== d.serving) {
       let revoked = false;
       try {
-        if (session && !healthy) await revokePermit(this.config, session);
-        revoked = !!session && !healthy;
+        const revoke = !!session && !healthy && !d.keepIdle;
+        if (revoke) await revokePermit(this.config, session);
+        revoked = revoke;
         if (revoked) this.revoked.add(role);
         return undefined;
       } catch (e) {

@@ -203,7 +203,7 @@ test('withPending: the later ending of the record and the pending grant wins', (
 });
 
 // Issue 21 item 10: where a new leader takes over an earlier leader's unfinished move.
-import { changedHosts, parseIntent, resumeAt } from '../../dist/coordination/plan.js';
+import { changedHosts, parseIntent, resumeAt, resumeSteps } from '../../dist/coordination/plan.js';
 
 test('resumeAt: the same kind of move goes on from the recorded step; anything else from the start', () => {
   const plan = {
@@ -223,6 +223,16 @@ test('resumeAt: the same kind of move goes on from the recorded step; anything e
   assert.equal(at({ i: 3, op: 'start', role: 'primary' }), 0, 'another side: from the start');
   assert.equal(at({ i: 3, op: 'start', role: 'standby' }, 'failback'), 0, 'another kind: from the start');
   assert.equal(resumeAt(null, plan), 0);
+  // The steps run: the confirming ones before it (preflight, fence), then from the recorded one.
+  const r = resumeSteps(
+    { command: 'failover', witness: 'w1', since: 'x', kind: 'failover', step: { i: 3, op: 'start', role: 'standby' } },
+    plan,
+  );
+  assert.deepEqual(
+    r.steps.map((x: any) => x.op),
+    ['preflight', 'fence', 'start', 'verify'],
+  );
+  assert.deepEqual(r.index, [0, 2, 3, 4]);
   assert.equal(resumeAt({ command: 'failover', witness: 'w1', since: 'x' }, plan), 0, 'no step on record');
 });
 
@@ -236,4 +246,14 @@ test('parseIntent, changedHosts: a leader past its preflight may have changed a 
   assert.equal(parseIntent(null), null);
   const s = parseIntent('{"command":"failover","witness":"w1","since":"t","step":{"i":3,"op":"start"},"token":9}');
   assert.equal(s!.token, 9);
+});
+
+test('startingOn: the side an unfinished move was starting, whose permit a leading check leaves alone', async () => {
+  const { startingOn } = await import('../../dist/coordination/plan.js');
+  const at = (op: string, role?: string) =>
+    startingOn({ command: 'failover', witness: 'w1', since: 't', step: { i: 3, op, role } });
+  assert.equal(at('start', 'standby'), 'standby');
+  assert.equal(at('verify', 'standby'), 'standby');
+  assert.equal(at('fence', 'primary'), undefined, 'not started yet: the idle host is revoked as ever');
+  assert.equal(startingOn(undefined), undefined);
 });
