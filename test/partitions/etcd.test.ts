@@ -101,6 +101,7 @@ describe('three witnesses, one etcd cluster', () => {
     assert.equal(moved.length, 1, JSON.stringify(tries));
     const ops = moved[0].steps.map((x: any) => x.op);
     console.log(`# w2's resumed steps: ${ops}`);
+    assert.ok(!ops.includes('sync-last-chance'), `w1's last-chance sync was not run again: ${ops}`);
     const start = moved[0].steps.find((x: any) => x.op === 'start');
     assert.match(start.detail, /not launched again/, `went on from w1's start: ${JSON.stringify(moved[0].steps)}`);
     assert.equal(starts(), 1, `one launch on the standby, w1's: ${JSON.stringify(tries)}`);
