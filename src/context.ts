@@ -35,6 +35,15 @@ export interface RunContext {
   signal?: AbortSignal;
   /** With coordination.etcd: whether this run leads (only a leader grants serving permits); unset: one witness. */
   leading?: boolean;
+  /**
+   * With coordination.etcd, for the leader: records a grant in etcd BEFORE it is sent (false: the
+   * lead is lost or etcd did not take it, so the grant must not be sent). src/coordination/index.ts.
+   */
+  share?: (role: import('./config/types.js').Role, g: import('./fencing/rule.js').Grant) => Promise<boolean>;
+  /** With coordination.etcd, for failover/failback: an earlier leader's unfinished move (issue 21 item 10). */
+  resume?: import('./coordination/plan.js').Intent;
+  /** With coordination.etcd: records the step about to run in the intent (false: do not run it). */
+  intentStep?: (s: import('./failover/run.js').StepMark) => Promise<boolean>;
 }
 
 export interface RunRecord {

@@ -1,4 +1,5 @@
-// The etcd adapter (etcd3, gRPC): the only module that talks to etcd. Leadership is a
+// The etcd adapter (etcd3, gRPC): the only module that talks to etcd (longer than 300 lines because
+// of that: every etcd call is here). Leadership is a
 // lease-bound key created only if absent (a create-revision compare), so a dead or cut-off
 // leader's key vanishes with its lease; every shared write is one transaction that also
 // compares the leader key's create revision with ours, so a witness that lost leadership can
@@ -239,6 +240,48 @@ export class EtcdCoordinator {
       this.client.if(this.leaderKey, 'Create', '==', this.createRev).then(op).commit(),
       this.ms,
       'etcd: intent',
+    );
+    return r.succeeded;
+  }
+
+  /** PREFIX/grant/<domain>/: grants its leaders recorded before sending them, until their state is shared. */
+  private grantPrefix(): string {
+    return this.leaderKey.replace('/leader/', '/grant/') + '/';
+  }
+
+  /** The grants an earlier leader recorded and never followed with its shared state (role -> text). */
+  async readGrants(): Promise<Map<string, string>> {
+    const p = this.grantPrefix();
+    const res = await within(this.client.getAll().prefix(p).exec(), this.ms, 'etcd: read grants');
+    return new Map(
+      res.kvs.map((kv) => [Buffer.from(kv.key).toString().slice(p.length), Buffer.from(kv.value).toString()]),
+    );
+  }
+
+  /** Records a grant before it is sent, only while the leader key is ours (false: do not send it). */
+  async writeGrant(role: string, text: string): Promise<boolean> {
+    if (!this.createRev) return false;
+    const r = await within(
+      this.client
+        .if(this.leaderKey, 'Create', '==', this.createRev)
+        .then(this.client.put(this.grantPrefix() + role).value(text))
+        .commit(),
+      this.ms,
+      'etcd: record grant',
+    );
+    return r.succeeded;
+  }
+
+  /** Clears the recorded grants once this leader's state (holding them) is shared. */
+  async clearGrants(): Promise<boolean> {
+    if (!this.createRev) return false;
+    const r = await within(
+      this.client
+        .if(this.leaderKey, 'Create', '==', this.createRev)
+        .then(this.client.delete().prefix(this.grantPrefix()))
+        .commit(),
+      this.ms,
+      'etcd: clear grants',
     );
     return r.succeeded;
   }

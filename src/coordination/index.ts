@@ -7,8 +7,8 @@ import type { RunContext, RunRecord } from '../context.js';
 import { ConfigError, EXIT, HactlError } from '../errors.js';
 import type { Reporter } from '../output.js';
 import { EtcdCoordinator, NoQuorumError } from './etcd.js';
-import { campaigns, decideRun, etcdTimes, kindOf } from './plan.js';
-import { EtcdStore, markUnfinished } from './store.js';
+import { campaigns, changedHosts, decideRun, etcdTimes, kindOf, parseIntent, type Intent } from './plan.js';
+import { EtcdStore, foldPending, markUnfinished } from './store.js';
 
 export const witnessName = (cfg: EtcdConfig): string => cfg.name ?? hostname();
 export const pairPrefix = (config: Config, cfg: EtcdConfig): string =>
@@ -67,6 +67,9 @@ export function coordinated(
       let store: EtcdStore;
       let verdict;
       let holder = name;
+      let grantsTouched = false;
+      let keep: Intent | null = null;
+      let mine: Intent | null = null;
       try {
         etcd = await EtcdCoordinator.open(cfg, times, config.file, pairPrefix(config, cfg), name);
         let leader = false;
@@ -81,16 +84,46 @@ export function coordinated(
         // Item 10 of issue 21: the intent is shared before the first effect, and a later leader
         // that finds one unfinished does not start over on a shared state older than the pair.
         if (tracksIntent) {
-          const prior = await etcd.readIntent();
-          if (prior && markUnfinished(config, prior, ctx.now()))
+          // Item 10: the earlier leader's step and token. The first leader to find it unfinished
+          // holds until a check reads which side serves (its record is kept, marked held); the
+          // one that then acts continues from the recorded step (src/failover/index.ts).
+          const prior = parseIntent(await etcd.readIntent());
+          if (prior && changedHosts(prior) && !prior.held && markUnfinished(config, JSON.stringify(prior), ctx.now()))
             out.error(
-              `hactl: warning: ${command}: an earlier leader did not finish (${prior}); ` +
+              `hactl: warning: ${command}: an earlier leader did not finish (${JSON.stringify(prior)}); ` +
                 'no automatic action until a check reads which side serves',
             );
-          const mine = { command, witness: name, since: ctx.now().toISOString() };
+          if (prior && changedHosts(prior)) keep = { ...prior, held: true };
+          mine = { command, witness: name, since: ctx.now().toISOString() };
           if (!(await etcd.writeIntent(JSON.stringify(mine)))) {
             lead.abort('lost the etcd lead before the first step');
             throw lostLead();
+          }
+        }
+        // A leading check reads an unfinished move too: it leaves alone the permit of a start that
+        // may be under way (src/failover/index.ts permitDuty), rather than revoke it as an idle
+        // host's whose gateway is not ready yet (its guard would then fence the launch).
+        if (
+          kind === 'observe' &&
+          verdict.run === 'body' &&
+          leads(verdict.push) &&
+          lockName === 'cluster' &&
+          config.guard
+        ) {
+          const prior = parseIntent(await etcd.readIntent());
+          if (prior && changedHosts(prior)) keep = prior;
+        }
+        // Issue 21: a leader records each grant in etcd before sending it; the grants an earlier
+        // leader recorded and never followed with its shared state are dated here, by this
+        // witness, so that no wait needs a margin for them (src/fencing/rule.ts withPending).
+        if (verdict.run === 'body' && leads(verdict.push) && config.guard) {
+          const found = await etcd.readGrants();
+          if (found.size) {
+            const { machineStamp } = await import('../guard/local.js');
+            const folded = foldPending(config, found, machineStamp());
+            grantsTouched = true;
+            const what = folded.map((g) => `${g.role} token ${g.token}`).join(', ');
+            out.progress(`an earlier leader's grant(s) not followed by its state: ${what}; dated from now`);
           }
         }
       } catch (e) {
@@ -102,7 +135,36 @@ export function coordinated(
       const { Alerts } = await import('../adapters/telegram.js');
       // A witness that does not lead observes without alerting: the leader alerts for the pair.
       // Only the leader is the authority over serving permits (src/fencing/rule.ts mayGrant).
-      const led = { ...ctx, signal: lead.signal, leading: leads(verdict.push) };
+      const led: RunContext = { ...ctx, signal: lead.signal, leading: leads(verdict.push) };
+      if (keep) led.resume = keep;
+      if (tracksIntent && mine) {
+        const coordinator = etcd!;
+        const base = mine;
+        led.intentStep = async (s) => {
+          if (lead.signal.aborted) return false;
+          try {
+            const { kind, token, ...step } = s;
+            return await coordinator.writeIntent(JSON.stringify({ ...base, kind, step, token }));
+          } catch {
+            return false;
+          }
+        };
+      }
+      if (leads(verdict.push)) {
+        const coordinator = etcd!;
+        led.share = async (role, g) => {
+          grantsTouched = true;
+          if (lead.signal.aborted) return false;
+          try {
+            return await coordinator.writeGrant(
+              role,
+              JSON.stringify({ token: g.token, lease: g.lease, witness: name }),
+            );
+          } catch {
+            return false;
+          }
+        };
+      }
       const run = verdict.muteAlerts ? { ...led, alerts: new Alerts(config, true) } : led;
       const rec = await body(run);
       if (lead.signal.aborted) throw lostLead();
@@ -115,9 +177,17 @@ export function coordinated(
       } catch (e) {
         throw noQuorum(cfg, e);
       }
+      if (pushed && grantsTouched) {
+        try {
+          await etcd!.clearGrants();
+        } catch {
+          /* left: the next leader dates them again, later (a longer wait, never a shorter one) */
+        }
+      }
       if (pushed && tracksIntent) {
         try {
-          await etcd!.writeIntent(null);
+          // A run that did not act leaves the earlier leader's unfinished record for the one that will.
+          await etcd!.writeIntent(keep && rec.data?.acted !== true ? JSON.stringify(keep) : null);
         } catch {
           /* left: the next leader checks before it acts, one cycle later */
         }

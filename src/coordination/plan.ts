@@ -118,3 +118,76 @@ export function keepaliveAnswered(l: LeaseLife, ttlSeconds: number): LeaseLife {
   const until = ttlSeconds > 0 ? sentAt + ttlSeconds * 1000 : l.validUntil;
   return { pending, validUntil: Math.max(l.validUntil, until) };
 }
+
+/**
+ * The intent a failover or failback leader keeps in etcd while it acts (issue 21 item 10): the
+ * step it is about to run (written before each step, so every step before it passed) and the
+ * token of the permit it granted for its start. A later leader that finds it unfinished reads
+ * where it stopped.
+ */
+export interface Intent {
+  command: string;
+  witness: string;
+  since: string;
+  /** The plan's kind (failover, failback, fence-idle, return). */
+  kind?: string;
+  step?: { i: number; op: string; role?: string };
+  token?: number;
+  /** A later leader found it unfinished and held (marked the state rebuilt) once: the next one resumes. */
+  held?: boolean;
+}
+
+export function parseIntent(text: string | null): Intent | null {
+  if (text === null) return null;
+  try {
+    const i = JSON.parse(text) as Intent;
+    return i && typeof i === 'object' && typeof i.command === 'string'
+      ? i
+      : { command: '?', witness: '?', since: text };
+  } catch {
+    return { command: '?', witness: '?', since: text };
+  }
+}
+
+/** Whether the earlier leader may have changed a host: it got past its first step (a preflight changes nothing). */
+export const changedHosts = (i: Intent): boolean => !i.step || i.step.i > 0 || i.step.op !== 'preflight';
+
+/**
+ * Where a new leader's plan takes over an unfinished one of the same kind: the index of the step
+ * the earlier leader was at (same op, same side), so that the steps it completed are not run
+ * again (its sync, its stop, its launch). 0: from the start (another kind of move, or no step on
+ * record). The start that follows still grants this leader's own permit, only once the other
+ * side's is over (src/fencing/rule.ts), and never launches over a gateway already there.
+ */
+export function resumeAt(
+  prior: Intent | null,
+  plan: { kind: string; steps: ReadonlyArray<Record<string, unknown>> },
+): number {
+  const s = prior?.step;
+  if (!s || prior.kind !== plan.kind) return 0;
+  const k = plan.steps.findIndex((x) => x.op === s.op && (s.role === undefined || x.role === s.role));
+  return k > 0 ? k : 0;
+}
+
+/** The side an unfinished move was starting (its step a start, or past it), else undefined. */
+export function startingOn(prior: Intent | null | undefined): string | undefined {
+  const s = prior?.step;
+  return s && ['start', 'verify', 'record'].includes(s.op) ? s.role : undefined;
+}
+
+/** Steps a resumed move runs again before the recorded one: they confirm rather than change (a
+ * fence of a side already stopped says so at once, and lets the start skip its permit's wait). */
+const REDO = new Set(['preflight', 'fence', 'stop', 'settle']);
+
+/**
+ * The plan a new leader runs when it takes over an unfinished move (resumeAt): the confirming steps
+ * before the recorded one, then the recorded one on; `index` maps each step to the plan's own.
+ */
+export function resumeSteps<S extends { op: string }>(
+  prior: Intent | null,
+  plan: { kind: string; steps: readonly S[] },
+): { from: number; steps: S[]; index: number[] } {
+  const from = resumeAt(prior, plan as { kind: string; steps: ReadonlyArray<Record<string, unknown>> });
+  const index = plan.steps.map((_, i) => i).filter((i) => i >= from || REDO.has(plan.steps[i]!.op));
+  return { from, steps: index.map((i) => plan.steps[i]!), index };
+}

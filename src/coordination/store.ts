@@ -8,6 +8,8 @@ import type { Config } from '../config/types.js';
 import { writeAtomic } from '../state/files.js';
 import type { EtcdCoordinator } from './etcd.js';
 import { changedRecords, SHARED_RECORDS } from './plan.js';
+import { grantLand, withPending, type PendingGrant, type Stamp } from '../fencing/rule.js';
+import { journal, readJournal } from '../failover/permits.js';
 
 export interface SharedRecord {
   /** The file's text; null when there is none. */
@@ -60,6 +62,37 @@ export function markUnfinished(config: Pick<Config, 'stateDir'>, intent: string,
       '\n',
   );
   return true;
+}
+
+/**
+ * The grants an earlier leader recorded in etcd before sending them and never followed with its
+ * shared state (src/fencing/rule.ts withPending): dated by this witness (now + the grant's landing
+ * deadline) into its own journal of grants, which every decision merges with the shared state
+ * (src/failover/permits.ts withJournal), and which this run's state then carries to the others.
+ * A record that cannot be read counts as a grant of a whole lease with an unknown token.
+ */
+export function foldPending(
+  config: Pick<Config, 'stateDir' | 'guard' | 'thresholds'>,
+  found: ReadonlyMap<string, string>,
+  here: Stamp,
+): PendingGrant[] {
+  const lease = config.guard?.lease;
+  if (lease === undefined) return [];
+  const pending: PendingGrant[] = [];
+  for (const [role, text] of found) {
+    if (role !== 'primary' && role !== 'standby') continue;
+    let g: { token?: unknown; lease?: unknown } = {};
+    try {
+      g = JSON.parse(text) as typeof g;
+    } catch {
+      /* unreadable: a whole lease, token unknown */
+    }
+    const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);
+    pending.push({ role, token: num(g.token, 0), lease: Math.max(num(g.lease, lease), lease) });
+  }
+  const merged = withPending(readJournal(config as Config), pending, grantLand(config.thresholds), here);
+  for (const p of pending) journal(config as Config, p.role, merged[p.role]!);
+  return pending;
 }
 
 export class EtcdStore implements StateStore {

@@ -13,7 +13,8 @@ import { other } from '../core/model.js';
 import { machineStamp } from '../guard/local.js';
 import { decideFailback, decideFailover } from './plan.js';
 import { describeStep } from './describe.js';
-import { Runner } from './run.js';
+import { Runner, type StepMark } from './run.js';
+import { resumeSteps, startingOn } from '../coordination/plan.js';
 import { journal, withJournal, type RunFencing } from './permits.js';
 import { foldCheck, foldHold, foldMove } from './fold.js';
 import { foldWitnessView } from '../guard/witness.js';
@@ -50,6 +51,9 @@ function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefine
     here: machineStamp,
     idleOver,
     journal: (grant) => journal(config, state.serving, grant),
+    share: ctx.share && ((grant) => ctx.share!(state.serving, grant)),
+    // An earlier leader's unfinished move that got to starting the idle side (issue 21 item 10).
+    keepIdle: startingOn(ctx.resume) === idle,
   };
 }
 
@@ -165,7 +169,13 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
     const summary = `${name}: nothing done: ${decision.reason}`;
     return { exitCode: decision.exitCode, summary, data: { acted: false, reason: decision.reason } };
   }
-  const plan = decision.plan;
+  // Item 10 of issue 21: an earlier leader's unfinished move of the same kind goes on from its step.
+  const resumed = resumeSteps(opts.dryRun ? null : (ctx.resume ?? null), decision.plan);
+  const { from, index } = resumed;
+  const plan = from ? { ...decision.plan, steps: resumed.steps } : decision.plan;
+  const who = ctx.resume?.witness;
+  const at = decision.plan.steps[from]?.op;
+  if (from) out.progress(`continuing witness ${who}'s unfinished ${plan.kind} at step ${from + 1} (${at})`);
   const lines = plan.steps.map((s) => describeStep(config, s));
   if (opts.dryRun) {
     out.detail(`${name} plan (${plan.reason}):`);
@@ -186,9 +196,15 @@ export async function movePair(ctx: RunContext, name: 'failover' | 'failback', r
     (await import('../postgres/steps.js')).postgresStep(config, action, clock);
   // Serving permits (src/fencing/rule.ts): only with a guard section; a failover runs as the leader.
   const fencing: RunFencing | undefined = config.guard
-    ? { grants: state.permits ?? {}, here: machineStamp, by: hostname(), changes: {} }
+    ? { grants: state.permits ?? {}, here: machineStamp, by: hostname(), changes: {}, share: ctx.share }
     : undefined;
-  const io = { progress: (m: string) => out.progress(m), detail: (m: string) => out.detail(m), signal: ctx.signal };
+  const mark = ctx.intentStep;
+  const io = {
+    progress: (m: string) => out.progress(m),
+    detail: (m: string) => out.detail(m),
+    signal: ctx.signal,
+    step: mark && ((s: StepMark) => mark({ ...s, i: index[s.i] ?? s.i, kind: plan.kind })),
+  };
   const runner = new Runner(config, io, clock, (step) => runMemoryStep(quiet, step, out), postgres, fencing);
   const startedAt = clock.now();
   let res;

@@ -31,6 +31,10 @@ export interface PermitDuty {
   idleOver: boolean;
   /** Written to this witness's own journal before the attempt (dated at its latest landing) and after. */
   journal: (g: Grant) => void;
+  /** With etcd: records the grant in etcd before it is sent (false: do not send it). */
+  share?: (g: Grant) => Promise<boolean>;
+  /** The idle host's permit is left alone: an earlier leader's start may be under way there. */
+  keepIdle?: boolean;
 }
 
 /**
@@ -82,8 +86,9 @@ export class Prober {
     if (role !== d.serving) {
       let revoked = false;
       try {
-        if (session && !healthy) await revokePermit(this.config, session);
-        revoked = !!session && !healthy;
+        const revoke = !!session && !healthy && !d.keepIdle;
+        if (revoke) await revokePermit(this.config, session);
+        revoked = revoke;
         if (revoked) this.revoked.add(role);
         return undefined;
       } catch (e) {
@@ -97,7 +102,10 @@ export class Prober {
       return 'permit not renewed: the idle host may still hold a live permit (src/fencing/rule.ts)';
     const t = this.config.thresholds;
     const now = d.here(); // dated at the latest the attempt can land
-    d.journal(this.grantOf(d.token, { ...now, uptime: now.uptime + t.commandTimeout + t.connectTimeout + 1 }));
+    const pending = this.grantOf(d.token, { ...now, uptime: now.uptime + t.commandTimeout + t.connectTimeout + 1 });
+    d.journal(pending);
+    if (d.share && !(await d.share(pending)))
+      return 'permit not renewed: the grant could not be recorded in etcd first';
     const r = await grantPermit(this.config, session, d.token, d.lease, d.by);
     // Recorded whether or not it answered: a write that timed out may still have landed.
     const at = d.here();

@@ -33,6 +33,8 @@ export interface RunFencing {
   here: () => Stamp;
   by: string;
   changes: Grants;
+  /** With etcd: records a grant in etcd before it is sent (src/coordination; false: do not send it). */
+  share?: (role: Role, g: Grant) => Promise<boolean>;
 }
 
 type Done = Omit<Outcome, 'ms' | 'op'>;
@@ -94,7 +96,9 @@ export async function grantBefore(
   const other = role === 'primary' ? 'standby' : 'primary';
   const v = startAllowed(f.changes[other] ?? recorded(f.grants[other]), f.here(), false, leaderMargin(config));
   if (!v.ok) return { error: `the other side may still hold a live permit: ${v.why}` };
-  journal(config, role, pendingGrant(config, token, lease, f.here()));
+  const pending = pendingGrant(config, token, lease, f.here());
+  journal(config, role, pending);
+  if (f.share && !(await f.share(role, pending))) return { error: 'the grant could not be recorded in etcd first' };
   const r = await grantPermit(config, session, token, lease, f.by);
   f.changes[role] = recordGrant(r.token ?? token, lease, f.here()); // the attempt may have landed
   journal(config, role, f.changes[role]!);

@@ -19,6 +19,17 @@ export interface RunIO {
   detail(msg: string): void;
   /** Aborted: this run may no longer act (the etcd lead was lost); no further step starts, no rollback. */
   signal?: AbortSignal;
+  /** Records the step about to run (etcd's intent, issue 21 item 10); false: it may not run. */
+  step?: (s: StepMark) => Promise<boolean>;
+}
+
+/** The step a run is about to carry out (its index in the plan), and the permit token of its start. */
+export interface StepMark {
+  i: number;
+  op: string;
+  role?: Role;
+  kind?: string;
+  token?: number;
 }
 
 /** The memory steps are carried out by the memory domain. */
@@ -74,7 +85,7 @@ export class Runner {
     // Open the sessions the plan needs in parallel, ahead of its steps (errors surface in the step).
     if (!this.io.signal?.aborted)
       for (const st of plan.steps) if ('role' in st && st.role) this.session(st.role).catch(() => undefined);
-    const main = await this.sequence(plan.steps);
+    const main = await this.sequence(plan.steps, true);
     if (main.ok || main.failed?.policy !== 'rollback' || !plan.rollback.length || this.io.signal?.aborted) {
       return { ok: main.ok, outcomes: main.outcomes, failed: main.failed?.outcome, gapMs: main.gapMs };
     }
@@ -89,13 +100,18 @@ export class Runner {
     };
   }
 
-  private async sequence(steps: Step[]) {
+  private at = 0;
+  private async sequence(steps: Step[], main = false) {
     const outcomes: Outcome[] = [];
     let stoppedAt: number | undefined;
     let gapMs: number | undefined;
-    for (const step of steps) {
-      if (this.io.signal?.aborted) {
-        const o: Outcome = { op: step.op, ok: false, detail: `not started: ${String(this.io.signal.reason)}`, ms: 0 };
+    for (const [i, step] of steps.entries()) {
+      const role = 'role' in step ? step.role : undefined;
+      this.at = i;
+      const unmarked = main && this.io.step && !(await this.io.step({ i, op: step.op, role }));
+      if (this.io.signal?.aborted || unmarked) {
+        const why = unmarked ? 'its step could not be recorded in etcd first' : String(this.io.signal!.reason);
+        const o: Outcome = { op: step.op, ok: false, detail: `not started: ${why}`, ms: 0 };
         outcomes.push(o);
         return { ok: false, outcomes, failed: { outcome: o, policy: 'abort' as const }, gapMs };
       }
@@ -252,6 +268,36 @@ export class Runner {
     };
   }
 
+  /**
+   * A gateway already on the host about to start (an earlier leader's launch, its run killed or cut
+   * off from etcd mid-failover: issue 21 item 10) is never launched a second time, and no readiness
+   * is read as this run's own: it serves on only under the live permit this run granted (`token`),
+   * once ready; else it is stopped and the start methods run. Null: nothing there.
+   */
+  private async adopt(
+    gw: Gateway,
+    role: Role,
+    token: number | undefined,
+  ): Promise<(Done & { final?: boolean }) | null> {
+    const present = await gw.gone();
+    if (present.gone) return null;
+    const L = label(this.config, role);
+    const denied = token === undefined ? null : await permittedNow(this.config, await this.session(role), token);
+    if (denied) return { ok: false, role, final: true, detail: `${L} not started: a gateway runs there; ${denied}` };
+    const ready = await gw.waitReady(this.config.thresholds.verifyDeadline, false);
+    const under = token === undefined ? '' : ` under this run's permit ${token}`;
+    if (ready.healthy)
+      return {
+        ok: true,
+        role,
+        waitMs: ready.ms,
+        detail: `not launched again: a gateway was already running (${present.detail}), ready${under}`,
+      };
+    const stopped = await this.stopGateway(gw);
+    const detail = `a gateway already running was not ready (${ready.detail}): ${stopped.detail}`;
+    return { ok: false, role, final: !stopped.ok, waitMs: ready.ms + stopped.waitMs, detail };
+  }
+
   /** The plan's start methods in order; a method counts only when the gateway then reports started and ready. */
   private async start(step: Extract<Step, { op: 'start' }>): Promise<Done> {
     const t = this.config.thresholds;
@@ -273,6 +319,19 @@ export class Runner {
     const pre = await beforeStart(this.config, this.fencing, role, () => this.session(role), io, this.memoryLock);
     this.memoryLock ??= pre.lock;
     if (pre.error) return fail(`${L} not started: ${pre.error}`);
+    if (
+      pre.token !== undefined &&
+      this.io.step &&
+      !(await this.io.step({ i: this.at, op: 'start', role, token: pre.token }))
+    )
+      return fail(`${L} not started: its permit's token could not be recorded in etcd first`);
+    const adopted = await this.adopt(gw, role, pre.token);
+    if (adopted) {
+      const { final, ...r } = adopted;
+      waitMs += r.waitMs ?? 0;
+      if (r.ok || final) return { ...r, waitMs, methods };
+      tried.push(r.detail);
+    }
     for (const name of step.methods) {
       const m = gw.gw.start.find((x) => x.name === name) as Method;
       const denied =

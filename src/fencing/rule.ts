@@ -1,4 +1,5 @@
 // The serving permit: the one rule of who may serve (issue 21, docs/decisions.md "Who may serve").
+// Longer than 300 lines because the rule is kept whole in one module, as the issue asks.
 // Every domain obeys it: the guard on each gateway host, the witness's check (grants), the
 // failover (waits, starts), the memory push. Pure: no I/O, no clock; the times come in as
 // monotonic stamps (a machine's boot_id and /proc/uptime), never as wall-clock dates.
@@ -47,6 +48,11 @@ export interface Grant {
   seen?: Record<string, number>;
   /** Fencing confirmed this host's gateway stopped after the grant (its permit was removed). */
   revoked?: boolean;
+  /**
+   * Seconds `at` was ahead of the grantor's uptime when it wrote the record (a grant that may still
+   * land: withPending): a witness that dates the record at its first sight adds them.
+   */
+  ahead?: number;
 }
 
 export type Grants = Partial<Record<Role, Grant>>;
@@ -124,7 +130,7 @@ export function dateGrants(
 export function grantFrom(g: Grant, here: Stamp): number | null {
   if (g.by === here.boot) return g.at <= here.uptime ? g.at : null;
   const s = g.seen?.[here.boot];
-  return s !== undefined && s <= here.uptime ? s : null;
+  return s !== undefined && s <= here.uptime ? s + (g.ahead ?? 0) : null;
 }
 
 /**
@@ -242,13 +248,41 @@ export function startAllowed(g: Grant | undefined, here: Stamp, confirmedStopped
 export const recorded = (g: Grant | undefined): Grant | undefined => (g?.revoked ? { ...g, revoked: false } : g);
 
 /**
- * With several witnesses (etcd), one more lease on every wait: a leader killed between a grant and
- * its save leaves a grant the next leader has no record of, made before that leader took the lead.
- * Until the lead's start is recorded with the shared state (src/coordination), the next leader
- * cannot date it any closer. One witness keeps its own journal of grants, written before each one.
+ * Formerly one more lease on every wait with several witnesses: a leader killed between a grant and
+ * its save left a grant the next leader had no record of. Now each leader records a grant in etcd
+ * BEFORE it sends it (src/coordination: PREFIX/grant/cluster/<role>, under the leader compare), and
+ * the next leader dates every grant it finds there that no shared state followed (withPending): no
+ * margin is left. Kept for the callers' signature; one witness keeps its own journal likewise.
  */
-export const leaderMargin = (config: { guard?: { lease: number }; coordination?: { etcd?: unknown } }): number =>
-  config.guard && config.coordination?.etcd ? permitWait(config.guard.lease) : 0;
+export const leaderMargin = (_config: { guard?: { lease: number }; coordination?: { etcd?: unknown } }): number => 0;
+
+/** A grant a leader recorded in etcd before sending it (src/coordination), found by a later leader. */
+export interface PendingGrant {
+  role: Role;
+  token: number;
+  lease: number;
+}
+
+/**
+ * The grants on record, with the grants an earlier leader recorded in etcd before sending them and
+ * never followed with its shared state (killed, or cut off from etcd mid-run). Such a grant was
+ * written to etcd before it was sent, so before this witness read it now, and it lands within
+ * `land` seconds of its send (the grant's SSH and remote deadlines) or never: dated by this witness
+ * at now + land, it ends by this witness's clock no earlier than it can end on its host. The later
+ * ending of the record and the pending grant wins (laterGrant).
+ */
+export function withPending(grants: Grants | undefined, pending: PendingGrant[], land: number, here: Stamp): Grants {
+  const out: Grants = { ...(grants ?? {}) };
+  for (const p of pending) {
+    const g = { ...recordGrant(p.token, p.lease, { ...here, uptime: here.uptime + land }), ahead: land };
+    out[p.role] = laterGrant(out[p.role], g, here);
+  }
+  return out;
+}
+
+/** Seconds from a grant's send to the latest it can land on its host (its SSH connect and remote command deadlines). */
+export const grantLand = (t: { commandTimeout: number; connectTimeout: number }): number =>
+  t.commandTimeout + t.connectTimeout + 1;
 
 /** Seconds, by the grantor's clock, after which a permit of `lease` seconds has ended on its host. */
 export const permitWait = (lease: number): number => lease * (1 + RATE_MARGIN);
@@ -259,8 +293,9 @@ export const permitWait = (lease: number): number => lease * (1 + RATE_MARGIN);
  */
 export function laterGrant(a: Grant | undefined, b: Grant | undefined, here: Stamp): Grant | undefined {
   if (!a || !b) return a ?? b;
-  const fa = a.revoked ? -Infinity : (grantFrom(a, here) ?? Infinity);
-  const fb = b.revoked ? -Infinity : (grantFrom(b, here) ?? Infinity);
+  // This witness's own grants compare by their stamp, also one still ahead (a pending attempt).
+  const from = (g: Grant) => (g.revoked ? -Infinity : g.by === here.boot ? g.at : (grantFrom(g, here) ?? Infinity));
+  const [fa, fb] = [from(a), from(b)];
   if (fa === fb) return a.token >= b.token ? a : b;
   return fa + a.lease > fb + b.lease ? a : b;
 }

@@ -66,7 +66,8 @@ describe('three witnesses, one etcd cluster', () => {
     const c = await run('w1', ['check']);
     assert.equal(c.code, 2, c.stdout + c.stderr);
     assert.equal(shared('state.json').streaks.primary.failures, 1, 'the leader shared its check');
-    S().setFake({ startupMs: 4000 }); // a slow start: w1 is still acting when it is killed
+    // A slow start: w1 is still acting when it is killed, and w2's check still sees nothing ready.
+    S().setFake({ startupMs: 9000 });
     const w1 = spawn(process.execPath, [join(ROOT, 'bin/hactl'), 'failover', '--auto'], {
       env: { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: configOf('w1') },
       stdio: 'ignore',
@@ -77,9 +78,6 @@ describe('three witnesses, one etcd cluster', () => {
     w1.kill('SIGKILL');
     const killedAt = Date.now();
     await exited;
-    // w1's launch outlives it: the stand-in gateway comes up on the standby (polling windows).
-    for (let i = 0; i < 200 && !pollWindows(S()).length; i++) await sleep(50);
-    assert.equal(pollWindows(S()).length, 1, 'the gateway w1 launched serves');
     const tries: Array<{ startedAt: number; command: string; code: number; summary: string }> = [];
     let warned = '';
     // w2 runs as cron would (failover --auto, then check), only faster: while w1's lease lives it is
@@ -97,7 +95,18 @@ describe('three witnesses, one etcd cluster', () => {
       if (!done()) await sleep(200);
     }
     console.log(`# leader killed; w2's runs after it: ${JSON.stringify(tries)}`);
+    // Item 10: w2's failover (its check saw nothing ready yet) went on from w1's recorded step, its
+    // start, not from the top, and waited for w1's launch instead of launching again.
+    const moved = history('w2').filter((h) => h.command === 'failover' && h.acted === true);
+    assert.equal(moved.length, 1, JSON.stringify(tries));
+    const ops = moved[0].steps.map((x: any) => x.op);
+    console.log(`# w2's resumed steps: ${ops}`);
+    assert.ok(!ops.includes('sync-last-chance'), `w1's last-chance sync was not run again: ${ops}`);
+    const start = moved[0].steps.find((x: any) => x.op === 'start');
+    assert.match(start.detail, /not launched again/, `went on from w1's start: ${JSON.stringify(moved[0].steps)}`);
     assert.equal(starts(), 1, `one launch on the standby, w1's: ${JSON.stringify(tries)}`);
+    // w1's launch outlived it: its gateway is the one that serves (polling windows).
+    assert.equal(pollWindows(S()).length, 1, 'the gateway w1 launched serves');
     assert.match(warned, /"witness":"w1"/, `w2 saw w1's intent: ${JSON.stringify(tries)}`);
     assert.equal(history('w1').filter((h) => h.command === 'failover').length, 0, 'w1 died before recording');
     assert.equal(shared('state.json').serving, 'standby', 'the new leader recorded who serves for all');
@@ -105,6 +114,22 @@ describe('three witnesses, one etcd cluster', () => {
     const r3 = await run('w3', ['failover', '--auto']);
     assert.equal(acted('w3', 'failover').length, 0, r3.stdout);
     assert.match(r3.stdout, /nothing done/);
+  });
+
+  test('item 10: the standby already launched by an earlier leader is not launched again', async () => {
+    P().crashGateway();
+    const c = await run('w1', ['check']);
+    assert.equal(c.code, 2, c.stdout + c.stderr);
+    // w1's launch, its run then cut off from etcd before it could record it: the gateway outlives it.
+    await S().startGateway();
+    assert.equal(starts(), 1);
+    const f = await run('w2', ['failover', '--auto', '--json']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    const start = JSON.parse(f.stdout).steps.find((s: any) => s.op === 'start');
+    assert.equal(starts(), 1, `no second launch: ${start.detail}`);
+    assert.match(start.detail, /not launched again: a gateway was already running/);
+    assert.equal(shared('state.json').serving, 'standby');
+    assert.equal(pollWindows(S()).length, 1, 'one serving window on the standby');
   });
 
   test('one etcd member killed (the raft leader): the witnesses go on', async () => {
@@ -221,6 +246,33 @@ describe('shared records: compare-and-swap on their revision, fenced by the lead
       assert.equal(readFileSync(join(dc, 'pause.json'), 'utf8'), '{"by":"b"}\n', 'c re-read the shared record');
     } finally {
       for (const x of [a, b, c]) {
+        await x.resign();
+        x.close();
+      }
+    }
+  });
+});
+
+describe('grants recorded in etcd before they are sent (issue 21: no extra lease on a failover wait)', () => {
+  test('a leader killed after recording its grant: the next leader finds it; the old one records no more', async () => {
+    const { EtcdCoordinator } = await import('../../dist/coordination/etcd.js');
+    const cfg = { endpoints: etcd.endpoints, leaseTTL: 2, timeout: 5 };
+    const times = { ttl: 2, timeoutMs: 5000 };
+    const open = (name: string) => EtcdCoordinator.open(cfg, times, configOf('w1'), prefix, name);
+    const [a, b] = [await open('a'), await open('b')];
+    try {
+      assert.equal((await a.campaign('cluster', () => undefined)).leader, true);
+      assert.equal(await a.writeGrant('primary', JSON.stringify({ token: 5, lease: 45 })), true);
+      // a dies before sharing its state: its lease goes as expiry would.
+      etcd.etcdctl(['lease', 'revoke', BigInt((await a.leaseId())!).toString(16)]);
+      assert.equal(await a.writeGrant('standby', '{"token":6}'), false, 'a no longer leads: it may not grant');
+      assert.equal((await b.campaign('cluster', () => undefined)).leader, true);
+      assert.deepEqual([...(await b.readGrants())], [['primary', '{"token":5,"lease":45}']]);
+      assert.equal(await a.clearGrants(), false, 'only the leader clears');
+      assert.equal(await b.clearGrants(), true);
+      assert.equal((await b.readGrants()).size, 0);
+    } finally {
+      for (const x of [a, b]) {
         await x.resign();
         x.close();
       }

@@ -147,3 +147,113 @@ test('watchdog: requests lost with a broken stream are never paired with a new s
   // A reply with nothing pending extends nothing.
   assert.equal(lifeAfter(3, [[100, 'keepaliveSucceeded', 3]]), 3000);
 });
+
+// Issue 21: a leader records each grant in etcd before it sends it; the next leader dates the ones
+// no shared state followed into its own journal: now + the grant's landing deadline.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { foldPending } from '../../dist/coordination/store.js';
+import { grantLand, startAllowed, withPending } from '../../dist/fencing/rule.js';
+
+test('foldPending: an earlier leader’s recorded grant is dated now + its landing deadline, in the journal', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'hactl-pending-'));
+  try {
+    const thresholds = { commandTimeout: 20, connectTimeout: 10 };
+    const cfg = { stateDir, guard: { lease: 45 }, thresholds } as any;
+    const here = { boot: 'me', uptime: 1000 };
+    const found = new Map([
+      ['primary', JSON.stringify({ token: 7, lease: 45, witness: 'w2' })],
+      ['standby', 'not json'],
+      ['elsewhere', '{}'],
+    ]);
+    const got = foldPending(cfg, found, here);
+    assert.deepEqual(got, [
+      { role: 'primary', token: 7, lease: 45 },
+      { role: 'standby', token: 0, lease: 45 },
+    ]);
+    const j = JSON.parse(readFileSync(join(stateDir, 'permits.json'), 'utf8'));
+    assert.deepEqual(j.primary, { token: 7, lease: 45, by: 'me', at: 1000 + grantLand(thresholds), ahead: 31 });
+    // Another witness that first sees it (shared with the state) a moment later adds what may still land.
+    const seen = { ...j.primary, seen: { other: 50 } };
+    const soon = 50 + 31 + 45 * 1.01;
+    assert.equal(startAllowed(seen, { boot: 'other', uptime: soon - 0.5 }, false).ok, false);
+    assert.equal(startAllowed(seen, { boot: 'other', uptime: soon + 0.5 }, false).ok, true);
+    // Its wait: the whole lease from the latest landing, by this witness's clock; not before.
+    const end = 1000 + grantLand(thresholds) + 45 * 1.01;
+    assert.equal(startAllowed(j.primary, { boot: 'me', uptime: end - 0.5 }, false).ok, false);
+    assert.equal(startAllowed(j.primary, { boot: 'me', uptime: end + 0.5 }, false).ok, true);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('withPending: the later ending of the record and the pending grant wins', () => {
+  const here = { boot: 'me', uptime: 500 };
+  const recorded = { token: 3, lease: 45, by: 'me', at: 490 };
+  assert.deepEqual(withPending({ primary: recorded }, [{ role: 'primary', token: 4, lease: 45 }], 31, here).primary, {
+    token: 4,
+    lease: 45,
+    by: 'me',
+    at: 531,
+    ahead: 31,
+  });
+  const later = { ...recorded, at: 600 }; // a pending attempt of this witness's own, later still
+  assert.equal(withPending({ primary: later }, [{ role: 'primary', token: 4, lease: 45 }], 31, here).primary, later);
+});
+
+// Issue 21 item 10: where a new leader takes over an earlier leader's unfinished move.
+import { changedHosts, parseIntent, resumeAt, resumeSteps } from '../../dist/coordination/plan.js';
+
+test('resumeAt: the same kind of move goes on from the recorded step; anything else from the start', () => {
+  const plan = {
+    kind: 'failover',
+    steps: [
+      { op: 'preflight', role: 'standby' },
+      { op: 'sync-last-chance', from: 'primary', to: 'standby' },
+      { op: 'fence', role: 'primary' },
+      { op: 'start', role: 'standby' },
+      { op: 'verify', role: 'standby' },
+    ],
+  };
+  const at = (step: object, kind = 'failover') =>
+    resumeAt({ command: 'failover', witness: 'w1', since: 'x', kind, step } as any, plan);
+  assert.equal(at({ i: 3, op: 'start', role: 'standby' }), 3, 'its launch is not redone from the start');
+  assert.equal(at({ i: 2, op: 'fence', role: 'primary' }), 2);
+  assert.equal(at({ i: 3, op: 'start', role: 'primary' }), 0, 'another side: from the start');
+  assert.equal(at({ i: 3, op: 'start', role: 'standby' }, 'failback'), 0, 'another kind: from the start');
+  assert.equal(resumeAt(null, plan), 0);
+  // The steps run: the confirming ones before it (preflight, fence), then from the recorded one.
+  const r = resumeSteps(
+    { command: 'failover', witness: 'w1', since: 'x', kind: 'failover', step: { i: 3, op: 'start', role: 'standby' } },
+    plan,
+  );
+  assert.deepEqual(
+    r.steps.map((x: any) => x.op),
+    ['preflight', 'fence', 'start', 'verify'],
+  );
+  assert.deepEqual(r.index, [0, 2, 3, 4]);
+  assert.equal(resumeAt({ command: 'failover', witness: 'w1', since: 'x' }, plan), 0, 'no step on record');
+});
+
+test('parseIntent, changedHosts: a leader past its preflight may have changed a host; an old record may have', () => {
+  const i = parseIntent(
+    '{"command":"failover","witness":"w1","since":"t","kind":"failover","step":{"i":0,"op":"preflight"}}',
+  );
+  assert.equal(changedHosts(i!), false, 'a preflight changes nothing: the next leader runs afresh');
+  assert.equal(changedHosts(parseIntent('{"command":"failover","witness":"w1","since":"t"}')!), true);
+  assert.equal(changedHosts(parseIntent('not json')!), true, 'unreadable: as if it changed a host');
+  assert.equal(parseIntent(null), null);
+  const s = parseIntent('{"command":"failover","witness":"w1","since":"t","step":{"i":3,"op":"start"},"token":9}');
+  assert.equal(s!.token, 9);
+});
+
+test('startingOn: the side an unfinished move was starting, whose permit a leading check leaves alone', async () => {
+  const { startingOn } = await import('../../dist/coordination/plan.js');
+  const at = (op: string, role?: string) =>
+    startingOn({ command: 'failover', witness: 'w1', since: 't', step: { i: 3, op, role } });
+  assert.equal(at('start', 'standby'), 'standby');
+  assert.equal(at('verify', 'standby'), 'standby');
+  assert.equal(at('fence', 'primary'), undefined, 'not started yet: the idle host is revoked as ever');
+  assert.equal(startingOn(undefined), undefined);
+});

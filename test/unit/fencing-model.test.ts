@@ -19,6 +19,7 @@ import {
   startAllowed,
   permitLeft,
   mayGrant,
+  grantLand,
 } from '../../dist/fencing/rule.js';
 import { decideGuard } from '../../dist/guard/plan.js';
 
@@ -397,23 +398,50 @@ describe('serving permits: the issue 21 cases', () => {
   });
 });
 
+describe('serving permits: etcd leaders record each grant before sending it (issue 21, no extra lease)', () => {
+  test('a leader killed after its renewal landed: the standby starts one lease after it, not two', async () => {
+    const cfg = await config(CFG);
+    const w = new World(cfg, { witnesses: 2, etcd: true });
+    w.apply({ k: 'cycle', w: 0, kill: 99 });
+    w.apply({ k: 'advance', dt: 10 });
+    w.apply({ k: 'check', w: 1, lead: true, kill: 1 }); // W1's renewal lands; W1 dies before sharing it
+    w.apply({ k: 'witness-down', w: 1 });
+    const killed = w.t;
+    for (const a of ['W0', 'W1', 'S']) w.apply({ k: 'sever', from: a, to: 'P' });
+    for (let i = 0; i < 40 && w.shared.serving === 'primary'; i++) {
+      w.apply({ k: 'cycle', w: 0, kill: 99 });
+    }
+    const started = w.log.find((l) => /started S/.test(l));
+    assert.ok(started, w.log.join('\n'));
+    const after = Number(/^t=(\d+)/.exec(started)![1]) - killed;
+    assert.deepEqual(w.violations, []);
+    // The renewal landed at the kill; the next leader read its etcd record at its next run (5 s on):
+    // the permit's end by its clock (lease x 1.01 + the grant's landing deadline), and the cycle's step.
+    const bound = permitWait(cfg.guard.lease) + grantLand(cfg.thresholds) + 5 + 5;
+    assert.ok(after <= bound, `the standby started ${after} s after the kill (bound ${bound} s): ${w.log.join('\n')}`);
+  });
+});
+
 // Two holes the shorter wait (no guard bound added) laid open; fast-check found each (seeds in the
 // commit message). Each fails with its part of the rule taken out.
 describe('serving permits: found by the property once the wait lost its guard bound', () => {
-  const play = async (o: { witnesses: number; etcd: boolean }, actions: Action[]) => {
+  const play = async (o: { witnesses: number; etcd: boolean; noPending?: boolean }, actions: Action[]) => {
     const w = new World(await config(CFG), o);
     for (const a of actions) w.apply(a);
     for (let i = 0; i < 15; i++) w.apply({ k: 'cycle', w: i, kill: 99 });
     w.advance(200);
     return w;
   };
-  test('etcd: a leader killed after its grant landed: the next leader waits a lease more (leaderMargin)', async () => {
-    const w = await play({ witnesses: 2, etcd: true }, [
+  test('etcd: a leader killed after its grant landed: the next leader dates its grant recorded in etcd', async () => {
+    const killed: Action[] = [
       { k: 'cut', from: 'P', to: 'W0' },
       { k: 'advance', dt: 2 },
       { k: 'check', w: 1, lead: true, kill: 1 },
-    ]);
-    assert.deepEqual(w.violations, []);
+    ];
+    assert.deepEqual((await play({ witnesses: 2, etcd: true }, killed)).violations, []);
+    // A leader that sends its grant before recording it leaves the next one no record: two permits.
+    const blind = await play({ witnesses: 2, etcd: true, noPending: true }, killed);
+    assert.notDeepEqual(blind.violations, [], 'without the grant recorded in etcd, the next leader starts too early');
   });
   test("a recorded revocation is not this run's: a later grant may have landed unrecorded (recorded)", async () => {
     const w = await play({ witnesses: 2, etcd: true }, [

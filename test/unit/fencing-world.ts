@@ -20,6 +20,8 @@ import {
   recordGrant,
   recorded,
   startAllowed,
+  withPending,
+  grantLand,
 } from '../../dist/fencing/rule.js';
 import { decideGuard } from '../../dist/guard/plan.js';
 import { decideFailover } from '../../dist/failover/plan.js';
@@ -74,6 +76,8 @@ export interface Options {
   trace?: string[];
   /** A guard without the fence's hard budget (a stop as slow as the gateway's own): must be caught. */
   noKill?: boolean;
+  /** A leader that does not record its grants in etcd before sending them: must be caught. */
+  noPending?: boolean;
 }
 
 export class World {
@@ -82,6 +86,8 @@ export class World {
   hosts: Record<Role, Host>;
   ws: Witness[];
   shared: any;
+  /** etcd's PREFIX/grant/cluster/<role>: grants a leader recorded before sending, until its state is shared. */
+  pend: Partial<Record<Role, { role: Role; token: number; lease: number }>> = {};
   cuts = new Set<string>();
   loopback = true;
   stopFrac = 1;
@@ -223,12 +229,24 @@ export class World {
     }
   }
 
-  private pull(w: Witness): any {
-    return structuredClone(this.o.etcd ? this.shared : w.local);
+  /** The records a run starts from; a leader also folds in the grants an earlier leader left pending. */
+  private pull(w: Witness, leading?: boolean | 'no-quorum'): any {
+    const state = structuredClone(this.o.etcd ? this.shared : w.local);
+    const pending = Object.values(this.pend);
+    if (this.o.etcd && leading === true && pending.length)
+      state.permits = withPending(state.permits, pending, grantLand(this.cfg.thresholds), this.stamp(w));
+    return state;
   }
   private save(w: Witness, state: any, leading: boolean | undefined): void {
-    if (this.o.etcd && leading) this.shared = structuredClone(state);
+    if (this.o.etcd && leading) {
+      this.shared = structuredClone(state);
+      this.pend = {}; // cleared once the leader's state is shared
+    }
     w.local = structuredClone(state);
+  }
+  /** A leader records the grant in etcd before it sends it (src/coordination share). */
+  private share(role: Role, token: number, leading: boolean | undefined): void {
+    if (this.o.etcd && leading && !this.o.noPending) this.pend[role] = { role, token, lease: this.cfg.guard.lease };
   }
   /** The run's authority: undefined with one witness and no etcd; else the lead (only with quorum). */
   private lead(w: Witness, lead: boolean): boolean | undefined | 'no-quorum' {
@@ -256,7 +274,7 @@ export class World {
     if (!w.alive) return;
     const leading = this.lead(w, lead);
     if (leading === 'no-quorum') return;
-    const state = this.pull(w);
+    const state = this.pull(w, leading);
     const here = this.stamp(w);
     const now = this.wall(w);
     const serving: Role = state.serving;
@@ -285,6 +303,7 @@ export class World {
       if (this.rpc(w, sh) && (idleOver || revokedNow)) {
         const token = nextToken(grants);
         w.journal = { ...w.journal, [serving]: recordGrant(token, this.cfg.guard.lease, this.pendingAt(here)) };
+        this.share(serving, token, leading);
         if (kill === 0) return this.say(`check ${w.name}: killed before the grant`);
         const tok = this.land(sh, token, w.name);
         this.say(`check ${w.name}: granted ${sh.name} token ${tok}`);
@@ -312,7 +331,7 @@ export class World {
     if (!w.alive) return;
     const leading = this.lead(w, lead);
     if (leading === 'no-quorum' || leading === false) return; // an acting command needs the lead
-    let state = this.pull(w);
+    let state = this.pull(w, leading);
     const here = this.stamp(w);
     state.permits = dateGrants(mergeGrants(state.permits, w.journal, here), ROLES, this.cfg.guard.lease, here).grants;
     const now = this.wall(w);
@@ -342,7 +361,7 @@ export class World {
           } else done = v.ok;
         } else done = false;
       } else if (step.op === 'start') {
-        done = this.start(w, step.role, grants, changes);
+        done = this.start(w, step.role, grants, changes, leading);
       } else if (step.op === 'verify') done = this.rpc(w, h!) && h!.running;
       outcomes.push({ op: step.op, ok: done, ms: 0, role: step.role });
       if (!done && step.onFail !== 'continue') {
@@ -365,13 +384,14 @@ export class World {
   }
 
   /** The start step: the other side's grant over, a permit granted, checked live, then the start. */
-  private start(w: Witness, role: Role, grants: any, changes: any): boolean {
+  private start(w: Witness, role: Role, grants: any, changes: any, leading: boolean | undefined): boolean {
     const h = this.hosts[role];
     const other = otherOf(role);
     const all = { ...grants, ...changes };
     const v = startAllowed(changes[other] ?? recorded(grants[other]), this.stamp(w), false, this.extra);
     if (!v.ok || !this.rpc(w, h)) return false;
     const token = nextToken(all);
+    this.share(role, token, leading);
     w.journal = { ...w.journal, [role]: recordGrant(token, this.cfg.guard.lease, this.pendingAt(this.stamp(w))) };
     const tok = this.land(h, token, w.name);
     changes[role] = recordGrant(tok, this.cfg.guard.lease, this.stamp(w));
