@@ -57,7 +57,8 @@ function hactl(args: string[], cache: string, spy = false) {
   rmSync(out, { force: true });
   const r = spawnSync(process.execPath, [...(spy ? ['-r', SPY] : []), join(ROOT, 'bin/hactl'), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, HACTL_CONFIG: cfg, XDG_CACHE_HOME: cache, SPY_OUT: out },
+    // One fixed time (HACTL_NOW): runs compared with each other must not differ by a pause's "59m left".
+    env: { ...process.env, HACTL_CONFIG: cfg, XDG_CACHE_HOME: cache, SPY_OUT: out, HACTL_NOW: '2026-12-07T06:00:00Z' },
   });
   const loaded = spy
     ? (JSON.parse(readFileSync(out, 'utf8')) as { required: string[]; builtins: string[] })
