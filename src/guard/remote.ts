@@ -118,9 +118,12 @@ export async function secondView(
   const t = config.thresholds.commandTimeout;
   const url = lanUrl(target);
   const probe = target.gateway.probe.http ?? target.gateway.alive;
+  // A neighbour on the LAN gets the SSH connect's bound: the view runs beside the witness's
+  // confirming retry (retryDelay + connectTimeout), so that a dead host's silence costs no time after it.
+  const get = Math.max(1, Math.floor(Math.min(t - 1, config.thresholds.connectTimeout)));
   let r;
   try {
-    r = await viewer.run(remoteDeadline(httpGet(url, Math.max(1, Math.floor(t - 1))), t), t + 1);
+    r = await viewer.run(remoteDeadline(httpGet(url, get), t), t + 1);
   } catch (e) {
     return {
       role: viewerRole,
