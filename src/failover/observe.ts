@@ -122,13 +122,12 @@ export class Prober {
       // The health read runs beside the probe, over the same connection: it never throws, and never
       // changes the status; a host the probe did not reach keeps no reading.
       const reading = this.onSession?.(role, session);
-      // The serving host's renewal does not depend on its probe: it runs beside it, so that the
-      // permit is dated from the probe's start, not from after it (the RTO counts from the grant).
-      const renewing = this.duty?.serving === role ? this.permit(role, session, true) : undefined;
-      renewing?.catch(() => undefined); // awaited below, unless the probe throws first
       const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
       (await reading)?.();
-      const permitError = await (renewing ?? this.permit(role, session, r.healthy));
+      // The renewal only after the probe got an answer: an attempt over a connection that is already
+      // dead (a warm master after a cut) may still have landed, so it is dated at its end, which
+      // put ~20 s on every wait when it ran beside the probe (bench/rto-guard.mts, measured).
+      const permitError = await this.permit(role, session, r.healthy);
       if (!(session instanceof MuxSession))
         leaveMaster(this.config.stateDir, host, this.config.thresholds.connectTimeout);
       // Kept for the confirming retry and for the second view (src/guard/remote.ts); closed by close().

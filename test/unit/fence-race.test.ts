@@ -119,3 +119,22 @@ test(
     }
   },
 );
+
+// An attempt that may have landed is dated at its end: its bound is what a cut in flight adds to the wait.
+test('a grant is bounded by connectTimeout, not commandTimeout', async () => {
+  const { grantPermit, secondView } = await import('../../dist/guard/remote.js');
+  const cfg = await config({ thresholds: { connectTimeout: 4, commandTimeout: 30 } });
+  const seen: Array<{ script: string; timeout: number }> = [];
+  const session = {
+    run: async (script: string, timeout: number) => {
+      seen.push({ script, timeout });
+      return { code: 0, stdout: 'token=7\n', stderr: '' };
+    },
+  };
+  assert.deepEqual(await grantPermit(cfg, session as any, 7, 45, 'w'), { token: 7 });
+  assert.ok(seen[0]!.timeout <= 4 + 1, `the grant's run deadline: ${seen[0]!.timeout} s`);
+  assert.match(seen[0]!.script, /^timeout -k 5 4 sh -c /, 'the host-side deadline of the grant script');
+  // The second view's GET across the LAN: the same bound (it runs beside the confirming retry).
+  await secondView(cfg, session as any, 'standby', cfg.hosts.pc1);
+  assert.match(seen[1]!.script, /curl -q -sS -m 4 /);
+});
