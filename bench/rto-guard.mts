@@ -10,7 +10,7 @@
 // gateway stopped (its guard's fence; the kill in `dead`) and when the standby served (its stand-in
 // logged ready: it would poll Telegram), both from the cut. The stand-in starts in 300 ms (OpenClaw's
 // cold start is 10-15 s: add it). Root (ip netns). Run: node --import tsx bench/rto-guard.mts
-// (BENCH_TRIALS=3 per case; BENCH_ONLY=cut or dead).
+// (BENCH_TRIALS=3 per case; BENCH_ONLY=cut or dead; BENCH_TRACE=1 prints the witness's timeline of each trial).
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
