@@ -10,7 +10,7 @@
 // gateway stopped (its guard's fence; the kill in `dead`) and when the standby served (its stand-in
 // logged ready: it would poll Telegram), both from the cut. The stand-in starts in 300 ms (OpenClaw's
 // cold start is 10-15 s: add it). Root (ip netns). Run: node --import tsx bench/rto-guard.mts
-// (BENCH_TRIALS=3 per case; BENCH_ONLY=cut or dead).
+// (BENCH_TRIALS=3 per case; BENCH_ONLY=cut or dead; BENCH_TRACE=1 prints the witness's timeline of each trial).
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ import { pollWindows } from '../test/lab/windows.ts';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
 const ONLY = process.env.BENCH_ONLY;
+/** BENCH_TRACE=1: the witness runs with --debug and its lines are printed, stamped from the cut. */
+const TRACE = !!process.env.BENCH_TRACE;
 /** hactl's defaults (schema/hactl.schema.json), over the lab's short ones. */
 const DEFAULTS = {
   thresholds: {
@@ -42,12 +44,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? '-' : (ms / 1000).toFixed(1));
 const load = () => loadavg()[0]!.toFixed(1);
 
-function hactlIn(lab: PartitionLab, node: string, args: string[], env: Record<string, string>): ChildProcess {
-  return lab.net.spawn(node, [process.execPath, join(ROOT, 'bin/hactl'), ...args], {
+function hactlIn(
+  lab: PartitionLab,
+  node: string,
+  args: string[],
+  env: Record<string, string>,
+  trace?: (line: string) => void,
+): ChildProcess {
+  const c = lab.net.spawn(node, [process.execPath, join(ROOT, 'bin/hactl'), ...args], {
     detached: true,
-    stdio: 'ignore',
+    stdio: trace ? ['ignore', 'pipe', 'pipe'] : 'ignore',
     env: { PATH: process.env.PATH, HACTL_TELEGRAM_TOKEN: TOKEN, ...env },
   });
+  if (trace)
+    for (const s of [c.stdout!, c.stderr!]) {
+      let buf = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => {
+        buf += d;
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        lines.forEach(trace);
+      });
+    }
+  return c;
 }
 
 function stopAll(cs: ChildProcess[]): void {
@@ -79,10 +99,17 @@ async function trial(lab: PartitionLab, kind: 'cut' | 'dead', phase: number) {
     );
     const witnessEnv = { HOME: lab.dir, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') };
     const t0 = Date.now();
-    procs.push(hactlIn(lab, lab.witness, ['check', '--watch', '--window', '170s', '-q'], witnessEnv));
+    const lines: string[] = [];
+    let cutAt = Infinity;
+    const trace = TRACE
+      ? (l: string) => lines.push(`  [${((Date.now() - Math.min(cutAt, Date.now())) / 1000).toFixed(1)}] ${l}`)
+      : undefined;
+    const flags = TRACE ? ['--debug'] : ['-q'];
+    procs.push(hactlIn(lab, lab.witness, ['check', '--watch', '--window', '170s', ...flags], witnessEnv, trace));
     // Two probes renew (0 and 10 s), then the cut `phase` s after the second one's start.
     await sleep(10_000 + phase * 1000);
     const cut = Date.now();
+    cutAt = cut;
     if (kind === 'cut') lab.net.cut('witness', 'primary');
     else {
       stopAll([procs[0]!]);
@@ -110,6 +137,7 @@ async function trial(lab: PartitionLab, kind: 'cut' | 'dead', phase: number) {
         /* none */
       }
     }
+    if (TRACE) console.log(lines.join('\n'));
     return {
       kind,
       phase,

@@ -7,7 +7,7 @@ import { sleep } from '../adapters/clock.js';
 import { SshError, SshSession, type RemoteSession } from '../adapters/ssh.js';
 import { leaveMaster, MuxSession } from '../adapters/ssh-mux.js';
 import { Gateway } from '../adapters/gateway.js';
-import type { Observation, Observations } from '../core/model.js';
+import type { Observation, Observations, SecondView } from '../core/model.js';
 import { HactlError } from '../errors.js';
 import { confirmObservation, shouldRetry } from './retry.js';
 import { wantsLearned, withLearnedOrder } from './learned.js';
@@ -132,6 +132,9 @@ export class Prober {
       const reading = this.onSession?.(role, session);
       const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
       (await reading)?.();
+      // The renewal only after the probe got an answer: an attempt over a connection that is already
+      // dead (a warm master after a cut) may still have landed, so it is dated at its end, which
+      // put ~20 s on every wait when it ran beside the probe (bench/rto-guard.mts, measured).
       const permitError = await this.permit(role, session, r.healthy);
       if (!(session instanceof MuxSession))
         leaveMaster(this.config.stateDir, host, this.config.thresholds.connectTimeout);
@@ -173,29 +176,40 @@ export async function observePair(
   duty?: PermitDuty,
 ): Promise<Observations> {
   const prober = new Prober(config, clock, onSession, duty);
-  const confirm = async (role: Role): Promise<Observation> => {
+  const idle = serving === 'primary' ? 'standby' : 'primary';
+  const cut = (o: Observation) => !isReachable(o.status) && !isConfigProblem(o.status);
+  // The witness cannot reach the serving host: ask the idle one, over its session, what it sees (#16).
+  const askIdle = (): Promise<SecondView> | undefined => {
+    const viewer = prober.sessionOf(idle);
+    if (!viewer) return undefined;
+    progress(`asking ${idle} ${config.pair[idle]} whether ${config.pair[serving]} serves`);
+    return secondView(config, viewer, idle, config.hosts[config.pair[serving]]!);
+  };
+  let view: Promise<SecondView | undefined> | undefined;
+  const confirm = async (role: Role, before?: Promise<unknown>): Promise<Observation> => {
     const first = await prober.observe(role);
     if (!shouldRetry(role, serving, first)) return first;
+    // The second view is asked DURING the confirming retry, not after it: across a LAN to a dead
+    // host it waits out its own timeout, which in series added ~15 s to a dead host's failover.
+    if (role === serving && cut(first)) view = (before ?? Promise.resolve()).then(askIdle, askIdle);
     const delay = config.thresholds.retryDelay;
     progress(`${role} ${config.pair[role]}: ${first.status}; retrying in ${delay} s before believing it`);
     await sleep(delay * 1000);
     return confirmObservation(first, await prober.observe(role));
   };
   try {
-    const [primary, standby] = await Promise.all([confirm('primary'), confirm('standby')]);
-    const obs = { primary, standby };
+    const idleSeen = confirm(idle);
+    const servingSeen = confirm(serving, idleSeen);
+    const [a, b] = await Promise.all([servingSeen, idleSeen]);
+    const obs: Observations = serving === 'primary' ? { primary: a, standby: b } : { primary: b, standby: a };
     for (const r of ['primary', 'standby'] as const) {
       const p = prober.permits.get(r);
       if (p) obs[r] = { ...obs[r], permit: p };
       if (prober.revoked.has(r)) obs[r] = { ...obs[r], permitRevoked: true };
     }
-    // The witness cannot reach the serving host: ask the idle one, over its session, what it sees (#16).
-    const idle = serving === 'primary' ? 'standby' : 'primary';
-    const viewer = prober.sessionOf(idle);
-    if (!isReachable(obs[serving].status) && !isConfigProblem(obs[serving].status) && viewer) {
-      progress(`asking ${idle} ${config.pair[idle]} whether ${config.pair[serving]} serves`);
-      const target = config.hosts[config.pair[serving]]!;
-      obs[serving] = { ...obs[serving], seenBy: await secondView(config, viewer, idle, target) };
+    if (cut(obs[serving])) {
+      const seenBy = await (view ?? askIdle());
+      if (seenBy) obs[serving] = { ...obs[serving], seenBy };
     }
     return obs;
   } finally {

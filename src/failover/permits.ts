@@ -3,12 +3,13 @@
 // grant the starting side its own right before it starts and check it before each start method.
 import type { Config, Role } from '../config/types.js';
 import { sleep } from '../adapters/clock.js';
-import type { SshError, SshSession } from '../adapters/ssh.js';
+import type { SshSession } from '../adapters/ssh.js';
 import type { Outcome } from '../core/model.js';
 import { label } from '../core/model.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  grantFrom,
   mergeGrants,
   nextToken,
   leaderMargin,
@@ -39,6 +40,9 @@ export interface RunFencing {
 
 type Done = Omit<Outcome, 'ms' | 'op'>;
 
+/** /proc/uptime's resolution (10 ms), and a little more. */
+const UPTIME_STEP_MS = 20;
+
 /** Revokes the host's permit before its stop (from then on its own guard stops it too); words for the detail. */
 export async function revokeBefore(config: Config, _f: RunFencing, session: SshSession): Promise<string> {
   try {
@@ -67,21 +71,39 @@ export async function unconfirmed(
   config: Config,
   f: RunFencing | undefined,
   role: Role,
-  e: SshError,
+  why: string,
   io: { progress(m: string): void },
 ): Promise<Done> {
-  const base = `not fenced: host does not answer (${e.kind})`;
+  const base = `not fenced: ${why}`;
   if (!f) return { ok: true, role, unreachable: true, detail: base };
   const v = startAllowed(recorded(f.grants[role]), f.here(), false, leaderMargin(config));
   if (v.ok) return { ok: true, role, unreachable: true, detail: `${base}; ${v.why}` };
   if (!Number.isFinite(v.left))
     return { ok: false, role, unreachable: true, detail: `${base}; cannot tell when its permit ends: ${v.why}` };
   io.progress(`${label(config, role)} does not answer: waiting ${Math.ceil(v.left)} s: ${v.why}`);
-  await sleep(v.left * 1000);
-  const again = startAllowed(recorded(f.grants[role]), f.here(), false, leaderMargin(config));
+  const t0 = performance.now();
+  let again = v;
+  // /proc/uptime counts in 10 ms steps: a sleep of exactly `left` can read a hair short of the end.
+  for (let i = 0; i < 3 && !again.ok && Number.isFinite(again.left); i++) {
+    await sleep(again.left * 1000 + UPTIME_STEP_MS);
+    again = startAllowed(recorded(f.grants[role]), f.here(), false, leaderMargin(config));
+  }
   if (!again.ok) return { ok: false, role, unreachable: true, detail: `${base}; ${again.why}` };
-  const waitMs = Math.round(v.left * 1000);
+  const waitMs = Math.round(performance.now() - t0);
   return { ok: true, role, unreachable: true, detail: `${base}; waited ${Math.ceil(v.left)} s: ${again.why}`, waitMs };
+}
+
+/**
+ * Seconds until `role`'s latest permit on record is over by this witness's clock (0: over now), or
+ * null when it cannot be dated: how long a fence may wait for the host to answer before it passes
+ * as unconfirmed-stopped anyway (its guard fenced it before that end).
+ */
+export function permitEndsIn(config: Config, f: RunFencing | undefined, role: Role): number | null {
+  if (!f) return null;
+  const g = recorded(f.grants[role]);
+  if (g && grantFrom(g, f.here()) === null) return null;
+  const v = startAllowed(g, f.here(), false, leaderMargin(config));
+  return v.ok ? 0 : Number.isFinite(v.left) ? v.left : null;
 }
 
 /** Grants `role` its permit right before it starts; the token it holds now, or why not. */

@@ -8,10 +8,18 @@ import { sleep } from '../adapters/clock.js';
 import { Gateway } from '../adapters/gateway.js';
 import { SshError, type SshSession } from '../adapters/ssh.js';
 import type { MethodRun, Outcome, Plan, RunResult, Step } from '../core/model.js';
-import { label } from '../core/model.js';
+import { isReachable, label } from '../core/model.js';
 import { describeStep } from './describe.js';
 import { openSession } from './observe.js';
-import { beforeStart, markRevoked, permittedNow, revokeBefore, revokeIfGone, unconfirmed } from './permits.js';
+import {
+  beforeStart,
+  markRevoked,
+  permitEndsIn,
+  permittedNow,
+  revokeBefore,
+  revokeIfGone,
+  unconfirmed,
+} from './permits.js';
 import type { RunFencing } from './permits.js';
 
 export interface RunIO {
@@ -47,6 +55,10 @@ const isDown = (e: unknown): e is SshError =>
 export class Runner {
   private sessions = new Map<Role, Promise<SshSession>>();
   private memoryLock: Awaited<ReturnType<typeof beforeStart>>['lock'];
+  /** The plan's cause: a host the last check could not reach is not waited for past its permit's end. */
+  private unreached = false;
+  /** Sides that passed their fence by their permit's end (their guard fenced them): no blind settle. */
+  private byPermit = new Set<Role>();
   constructor(
     private readonly config: Config,
     private readonly io: RunIO,
@@ -85,6 +97,7 @@ export class Runner {
     // Open the sessions the plan needs in parallel, ahead of its steps (errors surface in the step).
     if (!this.io.signal?.aborted)
       for (const st of plan.steps) if ('role' in st && st.role) this.session(st.role).catch(() => undefined);
+    this.unreached = plan.cause !== 'by hand' && !isReachable(plan.cause);
     const main = await this.sequence(plan.steps, true);
     if (main.ok || main.failed?.policy !== 'rollback' || !plan.rollback.length || this.io.signal?.aborted) {
       return { ok: main.ok, outcomes: main.outcomes, failed: main.failed?.outcome, gapMs: main.gapMs };
@@ -186,17 +199,48 @@ export class Runner {
 
   private async fence(step: Extract<Step, { op: 'fence' | 'stop' }>): Promise<Done> {
     const role = step.role;
+    const passes = async (why: string): Promise<Done> => {
+      const r = await unconfirmed(this.config, this.fencing, role, why, this.io);
+      if (r.ok && this.fencing) this.byPermit.add(role);
+      return r;
+    };
+    if (step.unreachable === 'stopped' && (await this.answersBeforePermitEnds(role)) === false)
+      return passes(`host does not answer yet (the last check could not reach it), and its permit is over`);
     let gw: Gateway;
     try {
       gw = await this.gateway(role);
     } catch (e) {
-      if (isDown(e) && step.unreachable === 'stopped') return unconfirmed(this.config, this.fencing, role, e, this.io);
+      if (isDown(e) && step.unreachable === 'stopped') return passes(`host does not answer (${e.kind})`);
       throw e;
     }
     const revoked = this.fencing ? await revokeBefore(this.config, this.fencing, await this.session(role)) : '';
     const r = await this.stopGateway(gw);
     if (r.ok) markRevoked(this.fencing, role);
     return { ...r, detail: `${r.detail}${revoked}`, role };
+  }
+
+  /**
+   * A host the last check could not reach, under the permit rule: whether its session opens (or
+   * fails) before its permit is over by this witness's clock (true), or not (false): its guard
+   * fenced it before that end, so the fence need not sit out connectTimeout for a host that is gone
+   * (a dead host's connect costs the whole timeout, in series after the wait). Undefined: no race
+   * (no permits, a host that answered at the last check, a permit that cannot be dated).
+   */
+  private async answersBeforePermitEnds(role: Role): Promise<boolean | undefined> {
+    if (!this.unreached) return undefined;
+    const left = permitEndsIn(this.config, this.fencing, role);
+    if (left === null) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = new Promise<false>((r) => (timer = setTimeout(() => r(false), left * 1000)));
+    const settled = this.session(role).then(
+      () => true as const,
+      () => true as const,
+    );
+    try {
+      return await Promise.race([settled, ended]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -240,6 +284,14 @@ export class Runner {
       return { ok: true, detail: `waited the whole ${bound} s: ${why}`, waitMs: waited() };
     };
     if (step.role === undefined) return full('no side to watch');
+    if (this.byPermit.has(step.role)) {
+      // Its permit is over: its guard stopped its gateway and saw it gone and its port free before
+      // that end (src/fencing/rule.ts fenceLead), which is what settle waits for. A blind sleep
+      // here only delayed the start (docs/partitions.md "RTO timeline").
+      const L = label(this.config, step.role);
+      const detail = `${L} passed by its permit's end: its guard saw its gateway gone before that end`;
+      return { ok: true, detail, waitMs: 0 };
+    }
     let gw: Gateway;
     try {
       gw = await this.gateway(step.role);

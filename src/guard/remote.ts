@@ -51,6 +51,14 @@ export const READ_PERMIT_SCRIPT = [
   'exit 0',
 ].join('\n');
 
+/**
+ * The grant's deadline: it is one short script, so it gets the SSH connect's bound, not a command's.
+ * An attempt that does not answer may still have landed, so the witness dates it at the attempt's
+ * end: a cut that falls while a renewal is in flight adds this much to the wait (and to the RTO).
+ */
+export const grantDeadline = (config: Config): number =>
+  Math.min(config.thresholds.commandTimeout, config.thresholds.connectTimeout);
+
 /** Grants a permit on the host; returns the token it holds now, or the error (the attempt may have landed). */
 export async function grantPermit(
   config: Config,
@@ -59,7 +67,7 @@ export async function grantPermit(
   lease: number,
   by: string,
 ): Promise<{ token?: number; error?: string }> {
-  const t = config.thresholds.commandTimeout;
+  const t = grantDeadline(config);
   let r;
   try {
     r = await session.run(remoteDeadline(grantScript(token, lease, by), t), t + 1);
@@ -118,9 +126,12 @@ export async function secondView(
   const t = config.thresholds.commandTimeout;
   const url = lanUrl(target);
   const probe = target.gateway.probe.http ?? target.gateway.alive;
+  // A neighbour on the LAN gets the SSH connect's bound: the view runs beside the witness's
+  // confirming retry (retryDelay + connectTimeout), so that a dead host's silence costs no time after it.
+  const get = Math.max(1, Math.floor(Math.min(t - 1, config.thresholds.connectTimeout)));
   let r;
   try {
-    r = await viewer.run(remoteDeadline(httpGet(url, Math.max(1, Math.floor(t - 1))), t), t + 1);
+    r = await viewer.run(remoteDeadline(httpGet(url, get), t), t + 1);
   } catch (e) {
     return {
       role: viewerRole,
