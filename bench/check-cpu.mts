@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
 import { masterPid, sockets } from '../test/lab/masters.ts';
-import { stats, time } from './lib/measure.ts';
+import { interleavePairs, stats, time } from './lib/measure.ts';
 
 const runs = Number(process.argv[2] ?? 9);
 const builds: Record<string, string> = { 'this build': ROOT };
@@ -48,17 +48,9 @@ try {
   // The first check leaves a master per host in the background (src/adapters/ssh-mux.ts leaveMaster).
   cases['this build: check']!();
   for (let i = 0; i < 50 && sockets(lab).map(masterPid).filter(Boolean).length < 2; i++) spawnSync('sleep', ['0.1']);
-  const names = Object.keys(cases);
-  const cpu: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  const wall: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const load0 = loadavg()[0]!;
-  for (let i = 0; i < runs + 2; i++)
-    for (const n of i % 2 ? [...names].reverse() : names) {
-      const [c, w] = cases[n]!();
-      if (i < 2) continue;
-      cpu[n]!.push(c);
-      wall[n]!.push(w);
-    }
+  const names = Object.keys(cases);
+  const { cpu, wall } = interleavePairs(cases, runs);
   const load1 = loadavg()[0]!;
   const base = stats(cpu['node -e 0']!).median;
   const wbase = stats(wall['node -e 0']!).median;

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
-import { filterRules } from '../src/memory/plan.ts';
+import { rawPullArgv } from './lib/memory-lab.ts';
 import { sshArgv } from '../src/adapters/rsync.ts';
 
 const RUNS = Number(process.argv[2] ?? 10);
@@ -57,22 +57,7 @@ try {
   const host = { ...cfg.hosts.primary, name: 'primary' };
   const rawDest = join(lab.dir, 'raw');
   mkdirSync(rawDest);
-  const rawArgv = [
-    '-rlptz',
-    '--delete',
-    '-i',
-    '--stats',
-    ...filterRules({
-      include: ['workspace/MEMORY.md', 'workspace/memory/**', 'agents/*/memory/**', 'agents/*/MEMORY.md'],
-      exclude: [],
-    }).map((f) => `--filter=${f}`),
-    '--protect-args',
-    `--rsh=${sshArgv(host, 10).join(' ')}`,
-    '--rsync-path=cd "$HOME" && rsync',
-    '--',
-    `${P.address}:.openclaw/`,
-    `${rawDest}/`,
-  ];
+  const rawArgv = rawPullArgv(P.address, rawDest, sshArgv(host, 10).join(' '));
   spawnSync('rsync', rawArgv);
   const time = (fn: () => void): number => {
     const t = process.hrtime.bigint();

@@ -3,14 +3,14 @@
 // when it exists.
 //   node --import tsx bench/speed.mts [runs]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
-import { filterRules } from '../src/memory/plan.ts';
 import { sshArgv } from '../src/adapters/rsync.ts';
 import { startBackupLab } from './lib/backup-lab.ts';
 import { checkWarmCold } from './lib/check-speed.ts';
+import { fillMemory, rawPullArgv } from './lib/memory-lab.ts';
 import { interleave, ms, ratio, row, run, stats, type Series } from './lib/measure.ts';
 
 const RUNS = Number(process.argv[2] ?? 11);
@@ -32,40 +32,15 @@ try {
   lab.writeConfig();
   const P = lab.host('primary');
   const root = join(P.home, '.openclaw');
-  const filler = (n: number) => 'lorem ipsum dolor sit amet '.repeat(Math.ceil(n / 27)).slice(0, n);
-  for (let i = 0; i < 10_000; i++) {
-    const agent = i % 2 ? `workspace/memory/d${i % 50}` : `agents/a${i % 20}/memory/d${i % 25}`;
-    const rel = `${agent}/n${i}.${i % 20 === 0 ? 'yaml' : i % 20 === 1 ? 'json' : 'md'}`;
-    const text = rel.endsWith('.yaml')
-      ? `id: ${i}\nnote: "${filler(3800)}"\n`
-      : rel.endsWith('.json')
-        ? JSON.stringify({ id: i, note: filler(3800) })
-        : `# note ${i}\n\n${filler(4000)}\n`;
-    mkdirSync(join(root, rel, '..'), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
+  fillMemory(root);
   const env = { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') };
   const hactl = (...args: string[]) => run('node', [BIN, ...args], { env, cwd: lab.dir });
   hactl('sync-memory');
   const host = { ...lab.config().hosts.primary, name: 'primary' };
   const rawDest = join(lab.dir, 'raw');
   mkdirSync(rawDest);
-  const rawArgv = (rsyncPath = 'cd "$HOME" && rsync', rsh = sshArgv(host, 10)) => [
-    '-rlptz',
-    '--delete',
-    '-i',
-    '--stats',
-    ...filterRules({
-      include: ['workspace/MEMORY.md', 'workspace/memory/**', 'agents/*/memory/**', 'agents/*/MEMORY.md'],
-      exclude: [],
-    }).map((f) => `--filter=${f}`),
-    '--protect-args',
-    `--rsh=${rsh.join(' ')}`,
-    `--rsync-path=${rsyncPath}`,
-    '--',
-    `${P.address}:.openclaw/`,
-    `${rawDest}/`,
-  ];
+  const rawArgv = (rsyncPath?: string, rsh = sshArgv(host, 10)) =>
+    rawPullArgv(P.address, rawDest, rsh.join(' '), rsyncPath);
   run('rsync', rawArgv());
   // 2. No-change memory sync against the same rsync pull run raw (its own ssh handshake, as a cron line would).
   const shared = sshArgv(host, 10, { controlPath: `${lab.dir}/cm-raw`, persist: 60 });

@@ -5,14 +5,14 @@
 // and ssh; not the master, which neither started, nor the host's side) are both reported.
 //   node --import tsx bench/sync-memory-master.mts [runs] [other-package-root]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Lab, ROOT, TOKEN } from '../test/lab/lab.ts';
-import { filterRules } from '../src/memory/plan.ts';
 import { rshValue, sshArgv } from '../src/adapters/rsync.ts';
 import { CONTROL_PERSIST, controlPathFor } from '../src/adapters/ssh-master.ts';
-import { stats, time } from './lib/measure.ts';
+import { interleavePairs, stats, time } from './lib/measure.ts';
+import { fillMemory, rawPullArgv } from './lib/memory-lab.ts';
 
 const runs = Number(process.argv[2] ?? 11);
 const builds: Record<string, string> = { 'this build': ROOT };
@@ -25,18 +25,7 @@ try {
   lab.writeConfig();
   const P = lab.host('primary');
   const root = join(P.home, '.openclaw');
-  const filler = (n: number) => 'lorem ipsum dolor sit amet '.repeat(Math.ceil(n / 27)).slice(0, n);
-  for (let i = 0; i < 10_000; i++) {
-    const agent = i % 2 ? `workspace/memory/d${i % 50}` : `agents/a${i % 20}/memory/d${i % 25}`;
-    const rel = `${agent}/n${i}.${i % 20 === 0 ? 'yaml' : i % 20 === 1 ? 'json' : 'md'}`;
-    const text = rel.endsWith('.yaml')
-      ? `id: ${i}\nnote: "${filler(3800)}"\n`
-      : rel.endsWith('.json')
-        ? JSON.stringify({ id: i, note: filler(3800) })
-        : `# note ${i}\n\n${filler(4000)}\n`;
-    mkdirSync(join(root, rel, '..'), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
+  fillMemory(root);
   const env = { ...process.env, HACTL_TELEGRAM_TOKEN: TOKEN, HACTL_CONFIG: join(lab.dir, 'hactl.yaml') };
   const out = join(lab.dir, 'perf.txt');
   /** [CPU ms, wall ms] of one run of argv (CPU: perf task-clock; without perf, wall twice). */
@@ -67,20 +56,7 @@ try {
   mkdirSync(rawDest);
   const rawArgv = [
     'rsync',
-    '-rlptz',
-    '--delete',
-    '-i',
-    '--stats',
-    ...filterRules({
-      include: ['workspace/MEMORY.md', 'workspace/memory/**', 'agents/*/memory/**', 'agents/*/MEMORY.md'],
-      exclude: [],
-    }).map((f) => `--filter=${f}`),
-    '--protect-args',
-    `--rsh=${rshValue(sshArgv(host as never, 10, { controlPath, persist: CONTROL_PERSIST }))}`,
-    '--rsync-path=cd "$HOME" && rsync',
-    '--',
-    `${P.address}:.openclaw/`,
-    `${rawDest}/`,
+    ...rawPullArgv(P.address, rawDest, rshValue(sshArgv(host as never, 10, { controlPath, persist: CONTROL_PERSIST }))),
   ];
   measure(rawArgv); // the raw copy's first (full) pull
   const cases: Record<string, () => [number, number]> = {
@@ -88,17 +64,9 @@ try {
     'raw rsync through the warm master': () => measure(rawArgv),
   };
   for (const [name, r] of Object.entries(builds)) cases[`${name}: sync-memory, no change`] = hactl(r, name);
-  const names = Object.keys(cases);
-  const cpu: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  const wall: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const load0 = loadavg()[0]!;
-  for (let i = 0; i < runs + 2; i++)
-    for (const n of i % 2 ? [...names].reverse() : names) {
-      const [c, w] = cases[n]!();
-      if (i < 2) continue;
-      cpu[n]!.push(c);
-      wall[n]!.push(w);
-    }
+  const names = Object.keys(cases);
+  const { cpu, wall } = interleavePairs(cases, runs);
   const load1 = loadavg()[0]!;
   const ref = 'raw rsync through the warm master';
   const [cb, wb] = [stats(cpu[ref]!).median, stats(wall[ref]!).median];

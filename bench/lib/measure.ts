@@ -48,3 +48,25 @@ export function interleave(cases: Record<string, () => void>, runs: number, warm
 export const ms = (x: number) => `${x.toFixed(0)} ms`;
 export const ratio = (a: Series, b: Series) => a.median / b.median;
 export const row = (name: string, s: Series) => `| ${name} | ${ms(s.median)} | ${ms(s.min)}-${ms(s.max)} |`;
+
+/**
+ * Interleaves cases that each return [CPU ms, wall ms], `warm` unrecorded rounds first (alternating
+ * which goes first); returns every recorded run per case.
+ */
+export function interleavePairs(
+  cases: Record<string, () => [number, number]>,
+  runs: number,
+  warm = 2,
+): { cpu: Record<string, number[]>; wall: Record<string, number[]> } {
+  const names = Object.keys(cases);
+  const cpu: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const wall: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < runs + warm; i++)
+    for (const n of i % 2 ? [...names].reverse() : names) {
+      const [c, w] = cases[n]!();
+      if (i < warm) continue;
+      cpu[n]!.push(c);
+      wall[n]!.push(w);
+    }
+  return { cpu, wall };
+}
