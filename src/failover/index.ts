@@ -8,7 +8,7 @@ import { EXIT } from '../errors.js';
 import type { ClusterState, PgAction, Requester } from '../core/model.js';
 import { learnedConfig, observePair, type PermitDuty } from './observe.js';
 import { hostname } from 'node:os';
-import { dateGrants, leaderMargin, mayGrant, nextToken, recorded, startAllowed } from '../fencing/rule.js';
+import { dateGrants, mayGrant, nextToken, recorded, startAllowed } from '../fencing/rule.js';
 import { other } from '../core/model.js';
 import { machineStamp } from '../guard/local.js';
 import { decideFailback, decideFailover } from './plan.js';
@@ -42,7 +42,7 @@ function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefine
   const here = machineStamp();
   const grants = withJournal(config, state.permits, here);
   const idle = other(state.serving);
-  const idleOver = startAllowed(recorded(grants[idle]), here, false, leaderMargin(config)).ok;
+  const idleOver = startAllowed(recorded(grants[idle]), here, false).ok;
   return {
     serving: state.serving,
     token: nextToken(grants),

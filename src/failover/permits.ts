@@ -12,7 +12,6 @@ import {
   grantFrom,
   mergeGrants,
   nextToken,
-  leaderMargin,
   recordGrant,
   recorded,
   startAllowed,
@@ -76,7 +75,7 @@ export async function unconfirmed(
 ): Promise<Done> {
   const base = `not fenced: ${why}`;
   if (!f) return { ok: true, role, unreachable: true, detail: base };
-  const v = startAllowed(recorded(f.grants[role]), f.here(), false, leaderMargin(config));
+  const v = startAllowed(recorded(f.grants[role]), f.here(), false);
   if (v.ok) return { ok: true, role, unreachable: true, detail: `${base}; ${v.why}` };
   if (!Number.isFinite(v.left))
     return { ok: false, role, unreachable: true, detail: `${base}; cannot tell when its permit ends: ${v.why}` };
@@ -86,7 +85,7 @@ export async function unconfirmed(
   // /proc/uptime counts in 10 ms steps: a sleep of exactly `left` can read a hair short of the end.
   for (let i = 0; i < 3 && !again.ok && Number.isFinite(again.left); i++) {
     await sleep(again.left * 1000 + UPTIME_STEP_MS);
-    again = startAllowed(recorded(f.grants[role]), f.here(), false, leaderMargin(config));
+    again = startAllowed(recorded(f.grants[role]), f.here(), false);
   }
   if (!again.ok) return { ok: false, role, unreachable: true, detail: `${base}; ${again.why}` };
   const waitMs = Math.round(performance.now() - t0);
@@ -102,7 +101,7 @@ export function permitEndsIn(config: Config, f: RunFencing | undefined, role: Ro
   if (!f) return null;
   const g = recorded(f.grants[role]);
   if (g && grantFrom(g, f.here()) === null) return null;
-  const v = startAllowed(g, f.here(), false, leaderMargin(config));
+  const v = startAllowed(g, f.here(), false);
   return v.ok ? 0 : Number.isFinite(v.left) ? v.left : null;
 }
 
@@ -116,7 +115,7 @@ export async function grantBefore(
   const token = nextToken({ ...f.grants, ...f.changes });
   const lease = config.guard!.lease;
   const other = role === 'primary' ? 'standby' : 'primary';
-  const v = startAllowed(f.changes[other] ?? recorded(f.grants[other]), f.here(), false, leaderMargin(config));
+  const v = startAllowed(f.changes[other] ?? recorded(f.grants[other]), f.here(), false);
   if (!v.ok) return { error: `the other side may still hold a live permit: ${v.why}` };
   const pending = pendingGrant(config, token, lease, f.here());
   journal(config, role, pending);

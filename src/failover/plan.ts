@@ -9,7 +9,7 @@ import { adoptPlan, failbackPlan, failoverPlan, returnPlan } from './moves.js';
 import { awaitingConfirmation, isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { escalationText } from '../alerts/messages.js';
 import { pauseVerdict, type PauseRecord } from '../operator/pause.js';
-import { grantFrom, leaderMargin, permitWait as permitEnd, startAllowed, type Stamp } from '../fencing/rule.js';
+import { grantFrom, permitWait as permitEnd, startAllowed, type Stamp } from '../fencing/rule.js';
 
 const age = (now: Date, iso: string | null): number =>
   iso ? (now.getTime() - new Date(iso).getTime()) / 1000 : Infinity;
@@ -127,13 +127,12 @@ function permitWait(
   const S = label(config, serving);
   if (!here) return wait(`${S} unreachable: this witness cannot date its permit (no monotonic stamp): waiting`);
   const g = state.permits?.[serving];
-  const margin = leaderMargin(config);
-  const v = startAllowed(g, here, false, margin);
+  const v = startAllowed(g, here, false);
   if (v.ok) return undefined;
   // The serving side is confirmed unreachable and its permit can be dated: act now, and let the
   // run sleep out the rest of the permit (src/failover/permits.ts unconfirmed: it waits, then asks
   // the rule again), so that the standby starts as the permit ends, not at the first probe after.
-  if (g && grantFrom(g, here) !== null && v.left <= permitEnd(g.lease) + margin) return undefined;
+  if (g && grantFrom(g, here) !== null && v.left <= permitEnd(g.lease)) return undefined;
   return wait(`${S} unreachable: waiting for its serving permit to run out and its guard to fence it: ${v.why}`);
 }
 // --- end partitions ---

@@ -223,12 +223,12 @@ export interface StartVerdict {
  * taken after the grant landed). Nothing more: the old side's guard had its gateway gone
  * `fenceLead` seconds before that end, by its own clock (fenceLead).
  */
-export function startAllowed(g: Grant | undefined, here: Stamp, confirmedStopped: boolean, extra = 0): StartVerdict {
+export function startAllowed(g: Grant | undefined, here: Stamp, confirmedStopped: boolean): StartVerdict {
   if (confirmedStopped) return { ok: true, left: 0, why: 'fencing confirmed the gateway stopped' };
   if (g?.revoked) return { ok: true, left: 0, why: `permit ${g.token} was revoked and the gateway seen gone` };
   if (!g) return { ok: false, left: Infinity, why: 'no grant on record: not dated yet' };
   const from = grantFrom(g, here);
-  const total = permitWait(g.lease) + extra;
+  const total = permitWait(g.lease);
   if (from === null) return { ok: false, left: total, why: `permit ${g.token} cannot be dated by this witness` };
   const left = from + total - here.uptime;
   const dated = g.by === here.boot ? 'granted' : 'first seen by this witness';
@@ -248,15 +248,12 @@ export function startAllowed(g: Grant | undefined, here: Stamp, confirmedStopped
 export const recorded = (g: Grant | undefined): Grant | undefined => (g?.revoked ? { ...g, revoked: false } : g);
 
 /**
- * Formerly one more lease on every wait with several witnesses: a leader killed between a grant and
- * its save left a grant the next leader had no record of. Now each leader records a grant in etcd
- * BEFORE it sends it (src/coordination: PREFIX/grant/cluster/<role>, under the leader compare), and
- * the next leader dates every grant it finds there that no shared state followed (withPending): no
- * margin is left. Kept for the callers' signature; one witness keeps its own journal likewise.
+ * A grant a leader recorded in etcd before sending it (src/coordination), found by a later leader.
+ * With several witnesses, this is what keeps a failover's wait at one permit: a leader killed between
+ * a grant and its save once left a grant the next leader had no record of (so every wait took one
+ * lease more); now the next leader dates every grant it finds recorded that no shared state followed
+ * (withPending). One witness keeps its own journal of grants likewise.
  */
-export const leaderMargin = (_config: { guard?: { lease: number }; coordination?: { etcd?: unknown } }): number => 0;
-
-/** A grant a leader recorded in etcd before sending it (src/coordination), found by a later leader. */
 export interface PendingGrant {
   role: Role;
   token: number;

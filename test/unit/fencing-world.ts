@@ -16,7 +16,6 @@ import {
   mergeGrants,
   nextToken,
   permitLeft,
-  leaderMargin,
   recordGrant,
   recorded,
   startAllowed,
@@ -92,10 +91,6 @@ export class World {
   loopback = true;
   stopFrac = 1;
   violations: string[] = [];
-  /** With several witnesses (etcd): src/fencing/rule.ts leaderMargin. */
-  get extra(): number {
-    return leaderMargin(this.rules);
-  }
   /** The config the witnesses' decisions see: with etcd, a coordination section. */
   get rules(): any {
     return this.o.etcd ? { ...this.cfg, coordination: { etcd: { endpoints: ['x'] } } } : this.cfg;
@@ -291,7 +286,7 @@ export class World {
     }
     if (mayGrant(leading)) {
       const grants = mergeGrants(state.permits, w.journal, here);
-      const idleOver = startAllowed(recorded(grants[idle]), here, false, this.extra).ok;
+      const idleOver = startAllowed(recorded(grants[idle]), here, false).ok;
       const ih = this.hosts[idle];
       let revokedNow = false;
       if (this.rpc(w, ih) && !ih.running) {
@@ -354,10 +349,10 @@ export class World {
           h!.stopAt = null;
           changes[step.role] = { ...(grants[step.role] ?? { token: 0, lease: 0, by: '', at: 0 }), revoked: true };
         } else if (step.unreachable === 'stopped') {
-          const v = startAllowed(recorded(grants[step.role]), this.stamp(w), false, this.extra);
+          const v = startAllowed(recorded(grants[step.role]), this.stamp(w), false);
           if (!v.ok && Number.isFinite(v.left)) {
             this.advance(Math.ceil(v.left)); // the runner sleeps it out (bounded)
-            done = startAllowed(recorded(grants[step.role]), this.stamp(w), false, this.extra).ok;
+            done = startAllowed(recorded(grants[step.role]), this.stamp(w), false).ok;
           } else done = v.ok;
         } else done = false;
       } else if (step.op === 'start') {
@@ -388,7 +383,7 @@ export class World {
     const h = this.hosts[role];
     const other = otherOf(role);
     const all = { ...grants, ...changes };
-    const v = startAllowed(changes[other] ?? recorded(grants[other]), this.stamp(w), false, this.extra);
+    const v = startAllowed(changes[other] ?? recorded(grants[other]), this.stamp(w), false);
     if (!v.ok || !this.rpc(w, h)) return false;
     const token = nextToken(all);
     this.share(role, token, leading);
