@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import net, { type Socket } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3, IOptions, Lease, LeaseClient } from 'etcd3';
 import type { EtcdConfig } from '../config/types.js';
 import type { SharedRecord } from './store.js';
-import { keepaliveAnswered, keepaliveSent, keepaliveStream, leaseGranted, type LeaseLife } from './plan.js';
+import { keepaliveAnswered, leaseGranted, renewalTimes, type LeaseLife } from './plan.js';
 
 export class NoQuorumError extends Error {}
 
@@ -71,20 +71,22 @@ function watchConnects(targets: Set<string>): void {
 }
 
 /**
- * Follows a lease's keepalives on the monotonic clock: each request's send time, each reply's own
- * TTL, paired in order (plan.ts keepaliveAnswered). `update` applies a pure step.
+ * One keepalive of lease `id` to one member, bounded by `ms` there (the call's deadline) and here:
+ * the TTL etcd says is left.
  */
-export function trackLease(
-  lease: Pick<Lease, 'on'>,
-  update: (f: (l: LeaseLife) => LeaseLife) => void,
-  now: () => number = () => performance.now(),
-): void {
-  lease.on('keepaliveEstablished', () => update(keepaliveStream));
-  lease.on('keepaliveFired', () => {
-    const at = now();
-    update((l) => keepaliveSent(l, at));
+export async function keepaliveOn(
+  member: Pick<LeaseClient, 'leaseKeepAlive'>,
+  id: string,
+  ms: number,
+): Promise<number> {
+  const stream = await member.leaseKeepAlive({ deadline: Date.now() + ms });
+  const answer = new Promise<number>((resolve, reject) => {
+    stream.on('data', (r: { TTL: string }) => resolve(Number(r.TTL)));
+    stream.on('error', reject);
+    stream.on('end', () => reject(new Error('the stream ended unanswered')));
+    stream.write({ ID: id });
   });
-  lease.on('keepaliveSucceeded', (res: { TTL: string }) => update((l) => keepaliveAnswered(l, Number(res.TTL))));
+  return within(answer, ms + 100, 'etcd: keepalive').finally(() => stream.cancel());
 }
 
 export interface Leadership {
@@ -97,7 +99,7 @@ export class EtcdCoordinator {
   private lease?: Lease;
   private createRev?: string;
   /** Until when the lease is surely alive on the server, on the monotonic clock (plan.ts LeaseLife). */
-  private life: LeaseLife = { pending: [], validUntil: 0 };
+  private life: LeaseLife = { validUntil: 0 };
   get validUntil(): number {
     return this.life.validUntil;
   }
@@ -109,6 +111,8 @@ export class EtcdCoordinator {
     private readonly ttl: number,
     private readonly ms: number,
     private readonly targets = new Set<string>(),
+    /** One lease client per member, for the keepalives (renew). */
+    private readonly members: Array<{ lease: LeaseClient; close: () => void }> = [],
   ) {}
 
   /** times: the lease TTL (whole seconds) and the deadline of each call (src/coordination/plan.ts etcdTimes). */
@@ -119,23 +123,31 @@ export class EtcdCoordinator {
     prefix: string,
     name: string,
   ): Promise<EtcdCoordinator> {
-    const { Etcd3 } = await import('etcd3');
+    const { Etcd3, LeaseClient } = await import('etcd3');
     const base = dirname(resolve(configFile));
     const pem = (p?: string) => (p ? readFileSync(isAbsolute(p) ? p : resolve(base, p)) : undefined);
     const ca = pem(cfg.ca);
+    const { ConnectionPool } = await import('etcd3/lib/connection-pool.js');
     const ms = times.timeoutMs;
-    const client = new Etcd3({
+    const options: IOptions = {
       hosts: cfg.endpoints,
-      dialTimeout: ms,
       credentials: ca ? { rootCertificate: ca, privateKey: pem(cfg.key), certChain: pem(cfg.cert) } : undefined,
       // Each try of a unary call has a third of the deadline: a member that drops packets (cut
       // off, or alone without quorum) costs one try, and the client's retries go to the others
-      // within the deadline. Streams (lease keepalive) are bounded by the leader's watchdog.
+      // within the deadline. Keepalives set their own (renew).
       defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + Math.max(300, ms / 3) }),
+    };
+    const client = new Etcd3(options);
+    // etcd3's own keepalive keeps one stream on one member, and gives it up only after a whole TTL
+    // without an answer: when that member drops packets, the lease lapses first (a third of the
+    // time with one of three members cut off). Here each renewal goes to every member at once.
+    const members = cfg.endpoints.map((h) => {
+      const pool = new ConnectionPool({ ...options, hosts: [h] });
+      return { lease: new LeaseClient(pool), close: () => pool.close() };
     });
     const targets = new Set(cfg.endpoints.map(target));
     watchConnects(targets);
-    return new EtcdCoordinator(client, prefix, name, times.ttl, ms, targets);
+    return new EtcdCoordinator(client, prefix, name, times.ttl, ms, targets, members);
   }
 
   /** The lead of one domain: PREFIX/leader/<lock name> (cluster, memory, backup-<tier>). */
@@ -147,14 +159,14 @@ export class EtcdCoordinator {
   /** One try: the key is ours if nobody holds it. Not the leader: the lease is revoked at once. */
   async campaign(domain: string, onLost: (why: string) => void): Promise<Leadership> {
     this.leaderKey = `${this.prefix}/leader/${domain}`;
-    const lease = this.client.lease(this.ttl, { autoKeepAlive: true });
+    const lease = this.client.lease(this.ttl, { autoKeepAlive: false });
     this.lease = lease;
     lease.on('lost', () => undefined); // the watchdog below decides, on our own clock
     const sentAt = performance.now();
-    trackLease(lease, (f) => (this.life = f(this.life)));
     const id = await within(lease.grant(), this.ms, 'etcd: lease grant');
     this.granted = true;
-    this.life = { ...this.life, validUntil: leaseGranted(sentAt, this.ttl).validUntil };
+    this.life = leaseGranted(sentAt, this.ttl);
+    this.renew(lease, id, sentAt);
     const r = await within(
       this.client
         .if(this.leaderKey, 'Create', '==', 0)
@@ -183,6 +195,25 @@ export class EtcdCoordinator {
       setTimeout(tick, Math.min(left - 200, 1000)).unref();
     };
     setTimeout(tick, 200).unref();
+  }
+
+  /**
+   * Renews the lease from its grant until it is given back: each round sends one keepalive to every
+   * member at once and the first answer counts (plan.ts LeaseLife, renewalTimes). A round is due a
+   * third of the TTL after the last one sent (the grant's request first: a grant that took long is
+   * renewed at once), the next at once after a round nobody answered.
+   */
+  private renew(lease: Lease, id: string, grantSent: number): void {
+    const { everyMs, tryMs } = renewalTimes(this.ttl, this.ms);
+    const round = async (): Promise<void> => {
+      if (this.lease !== lease || this.closed) return;
+      const sentAt = performance.now();
+      const ttl = await Promise.any(this.members.map((m) => keepaliveOn(m.lease, id, tryMs))).catch(() => undefined);
+      if (ttl !== undefined) this.life = keepaliveAnswered(this.life, sentAt, ttl);
+      const next = ttl === undefined ? 50 : Math.max(0, sentAt + everyMs - performance.now());
+      setTimeout(() => void round(), next).unref();
+    };
+    setTimeout(() => void round(), Math.max(0, grantSent + everyMs - performance.now())).unref();
   }
 
   /** The shared records (name -> text and mod revision). */
@@ -307,6 +338,7 @@ export class EtcdCoordinator {
     if (this.closed) return;
     this.closed = true;
     this.client.close();
+    for (const m of this.members) m.close();
     for (const t of this.targets) users.set(t, (users.get(t) ?? 1) - 1);
     endAttempts();
   }

@@ -92,31 +92,33 @@ export function etcdTimes(cfg: {
 
 /**
  * How long the leader's lease surely lives on the server, on this witness's monotonic clock
- * (src/coordination/etcd.ts watchdog). A keepalive reply renews the lease as of when etcd got the
- * request, which is after we sent it: counting its TTL from the send time of the request it answers
- * is never late. etcd answers a stream's requests in order, so the oldest unanswered request is the
- * one a reply answers; a new stream forgets the old one's unanswered requests (pairing a reply with
- * an older request could only understate). The TTL is the reply's own (what etcd says is left),
- * never the configured one.
+ * (src/coordination/etcd.ts watchdog). Each renewal sends one keepalive to every member at once
+ * (etcd.ts renew), so one member that drops packets, or has no quorum, costs nothing: the first
+ * answer renews. It renews the lease as of when etcd got the request, which is after we sent it:
+ * counting its TTL from the send time is never late. The TTL is the reply's own (what etcd says is
+ * left), never the configured one; a reply of 0 (the lease is gone) extends nothing.
  */
 export interface LeaseLife {
-  /** Send times of the keepalive requests not answered yet, oldest first (ms, monotonic). */
-  pending: number[];
   /** Until when the lease surely lives (ms, monotonic). */
   validUntil: number;
 }
 
 export const leaseGranted = (sentAt: number, ttlSeconds: number): LeaseLife => ({
-  pending: [],
   validUntil: sentAt + ttlSeconds * 1000,
 });
-export const keepaliveSent = (l: LeaseLife, at: number): LeaseLife => ({ ...l, pending: [...l.pending, at] });
-export const keepaliveStream = (l: LeaseLife): LeaseLife => ({ ...l, pending: [] });
-export function keepaliveAnswered(l: LeaseLife, ttlSeconds: number): LeaseLife {
-  const [sentAt, ...pending] = l.pending;
-  if (sentAt === undefined) return l; // a reply we cannot place: it extends nothing
+export function keepaliveAnswered(l: LeaseLife, sentAt: number, ttlSeconds: number): LeaseLife {
   const until = ttlSeconds > 0 ? sentAt + ttlSeconds * 1000 : l.validUntil;
-  return { pending, validUntil: Math.max(l.validUntil, until) };
+  return { validUntil: Math.max(l.validUntil, until) };
+}
+
+/**
+ * The renewal schedule: a round every third of the TTL (the Go client's rule), each try bounded so
+ * that at least two more rounds fit before the lease could lapse; a round nobody answered is
+ * followed by the next at once.
+ */
+export function renewalTimes(ttlSeconds: number, timeoutMs: number): { everyMs: number; tryMs: number } {
+  const everyMs = (ttlSeconds * 1000) / 3;
+  return { everyMs, tryMs: Math.max(200, Math.min(timeoutMs / 3, everyMs / 2)) };
 }
 
 /**

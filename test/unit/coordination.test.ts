@@ -74,78 +74,67 @@ test('the section is optional, and loads with its defaults when given', async ()
 });
 
 // The leader's watchdog (issue 21, item 9): how long the lease surely lives, on the monotonic clock.
-// The keepalive events are fed to trackLease as etcd3's Lease emits them, with a fake clock.
 import { EventEmitter } from 'node:events';
-import { trackLease } from '../../dist/coordination/etcd.js';
-import { leaseGranted } from '../../dist/coordination/plan.js';
+import fc from 'fast-check';
+import { keepaliveOn } from '../../dist/coordination/etcd.js';
+import { keepaliveAnswered, leaseGranted, renewalTimes } from '../../dist/coordination/plan.js';
 
-/** A lease granted at t=0 with `ttl` s; `events` are [time ms, event, reply TTL] in order. */
-function lifeAfter(ttl: number, events: Array<[number, string, number?]>): number {
-  const lease = new EventEmitter();
-  let t = 0;
-  let life = leaseGranted(0, ttl);
-  trackLease(
-    lease as any,
-    (f) => (life = f(life)),
-    () => t,
+test('watchdog: a reply counts from the send time of its request, however late it comes', () => {
+  // ttl 3 s granted at 0; a keepalive sent at 1000 answered (at 2500, say) with 3 s left.
+  assert.equal(keepaliveAnswered(leaseGranted(0, 3), 1000, 3).validUntil, 4000);
+});
+
+test("watchdog: the TTL is the reply's own, not the configured one; a reply of 0 extends nothing", () => {
+  const granted = leaseGranted(0, 10);
+  // etcd says 1 s is left: the grant's own 10 s still stand (a reply never shortens what is known).
+  assert.equal(keepaliveAnswered(granted, 100, 1).validUntil, 10_000);
+  assert.equal(keepaliveAnswered(granted, 9500, 1).validUntil, 10_500);
+  assert.equal(keepaliveAnswered(granted, 9500, 0).validUntil, 10_000);
+});
+
+test('renewal: a round every third of the TTL, and two more tries fit before the watchdog stops the leader', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 60_000 }), (ttl, timeoutMs) => {
+      const { everyMs, tryMs } = renewalTimes(ttl, timeoutMs);
+      assert.equal(everyMs, (ttl * 1000) / 3);
+      assert.ok(tryMs > 0 && tryMs <= Math.max(200, timeoutMs / 3));
+      // the watchdog gives up 250 ms before the lease could lapse (etcd.ts watchdog)
+      assert.ok(everyMs + 2 * tryMs <= ttl * 1000 - 250, `ttl ${ttl} s, timeout ${timeoutMs} ms`);
+    }),
   );
-  for (const [at, ev, replyTtl] of events) {
-    t = at;
-    lease.emit(ev, ev === 'keepaliveSucceeded' ? { ID: '1', TTL: String(replyTtl) } : undefined);
-  }
-  return life.validUntil;
+});
+
+/** A member whose keepalive stream answers with `ttl` (or, undefined, never); what it was sent. */
+function member(ttl?: string) {
+  const seen = { options: undefined as any, written: [] as unknown[], cancelled: false };
+  const lease = {
+    async leaseKeepAlive(options: any) {
+      seen.options = options;
+      const stream: any = new EventEmitter();
+      stream.write = (m: unknown) => {
+        seen.written.push(m);
+        if (ttl !== undefined) setImmediate(() => stream.emit('data', { ID: '7', TTL: ttl }));
+      };
+      stream.cancel = () => (seen.cancelled = true);
+      return stream;
+    },
+  };
+  return { lease, seen };
 }
 
-test('watchdog: a reply counts from the send time of the request it answers, not the latest', () => {
-  // ttl 3 s, renewals every second. The reply to the request sent at 1000 comes late, at 2500,
-  // after the next request went out at 2000: the lease lives until 1000 + 3000, not 2000 + 3000.
-  const until = lifeAfter(3, [
-    [0, 'keepaliveEstablished'],
-    [0, 'keepaliveFired'],
-    [50, 'keepaliveSucceeded', 3],
-    [1000, 'keepaliveFired'],
-    [2000, 'keepaliveFired'],
-    [2500, 'keepaliveSucceeded', 3],
-  ]);
-  assert.equal(until, 4000);
+test('keepaliveOn: one keepalive with a deadline; the answer is the TTL etcd gives, and the stream is closed', async () => {
+  const m = member('4');
+  const before = Date.now();
+  assert.equal(await keepaliveOn(m.lease as any, '7', 300), 4);
+  assert.deepEqual(m.seen.written, [{ ID: '7' }]);
+  assert.ok(m.seen.options.deadline >= before + 300 && m.seen.options.deadline <= Date.now() + 300);
+  assert.equal(m.seen.cancelled, true);
 });
 
-test("watchdog: the TTL is the reply's own, not the configured one", () => {
-  // etcd says 1 s is left (a lease whose TTL the server holds shorter than asked).
-  assert.equal(
-    lifeAfter(10, [
-      [0, 'keepaliveEstablished'],
-      [100, 'keepaliveFired'],
-      [200, 'keepaliveSucceeded', 1],
-    ]),
-    10_000, // the grant's own 10 s still stand: a reply never shortens what is known
-  );
-  assert.equal(
-    lifeAfter(10, [
-      [0, 'keepaliveEstablished'],
-      [9500, 'keepaliveFired'],
-      [9600, 'keepaliveSucceeded', 1],
-    ]),
-    10_500,
-  );
-});
-
-test('watchdog: requests lost with a broken stream are never paired with a new stream’s replies', () => {
-  // Requests at 1000 and 2000 on a stream that broke unanswered; a new stream at 5000, request at
-  // 5000 answered at 5100: the lease lives until 5000 + 3000.
-  assert.equal(
-    lifeAfter(3, [
-      [0, 'keepaliveEstablished'],
-      [1000, 'keepaliveFired'],
-      [2000, 'keepaliveFired'],
-      [5000, 'keepaliveEstablished'],
-      [5000, 'keepaliveFired'],
-      [5100, 'keepaliveSucceeded', 3],
-    ]),
-    8000,
-  );
-  // A reply with nothing pending extends nothing.
-  assert.equal(lifeAfter(3, [[100, 'keepaliveSucceeded', 3]]), 3000);
+test('keepaliveOn: a member that never answers fails the try by itself (the next round goes on)', async () => {
+  const m = member(undefined);
+  await assert.rejects(keepaliveOn(m.lease as any, '7', 50), /etcd: keepalive: no answer within/);
+  assert.equal(m.seen.cancelled, true);
 });
 
 // Issue 21: a leader records each grant in etcd before it sends it; the next leader dates the ones
