@@ -62,7 +62,10 @@ const requireExternals = {
     b.onResolve({ filter: /.*/ }, (a) => {
       if (a.kind !== 'dynamic-import' || a.namespace === 'required') return undefined;
       const bare = a.path.replace(/^node:/, '');
-      const pkgName = a.path.split('/').slice(0, a.path.startsWith('@') ? 2 : 1).join('/');
+      const pkgName = a.path
+        .split('/')
+        .slice(0, a.path.startsWith('@') ? 2 : 1)
+        .join('/');
       const ext = a.path.startsWith('node:') || external.includes(pkgName) || builtinModules.includes(bare);
       return ext ? { path: a.path, namespace: 'required' } : undefined;
     });

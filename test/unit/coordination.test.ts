@@ -122,7 +122,7 @@ function member(ttl?: string) {
   return { lease, seen };
 }
 
-test('keepaliveOn: one keepalive with a deadline; the answer is the TTL etcd gives, and the stream is closed', async () => {
+test('keepaliveOn: one keepalive with a deadline; the answer is its TTL, and the stream is closed', async () => {
   const m = member('4');
   const before = Date.now();
   assert.equal(await keepaliveOn(m.lease as any, '7', 300), 4);
