@@ -143,9 +143,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { foldPending } from '../../dist/coordination/store.js';
+import { loadValidator } from '../../dist/validators.js';
+import { initialState } from '../../dist/core/model.js';
 import { grantLand, startAllowed, withPending } from '../../dist/fencing/rule.js';
 
-test('foldPending: an earlier leader’s recorded grant is dated now + its landing deadline, in the journal', () => {
+test('foldPending: an earlier leader’s recorded grant is dated now + its landing deadline, in the journal', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'hactl-pending-'));
   try {
     const thresholds = { commandTimeout: 20, connectTimeout: 10 };
@@ -163,6 +165,14 @@ test('foldPending: an earlier leader’s recorded grant is dated now + its landi
     ]);
     const j = JSON.parse(readFileSync(join(stateDir, 'permits.json'), 'utf8'));
     assert.deepEqual(j.primary, { token: 7, lease: 45, by: 'me', at: 1000 + grantLand(thresholds), ahead: 31 });
+    // The grant goes into state.json as it is: its schema takes it (it once refused `ahead`, and every
+    // run set the state aside as corrupt and rebuilt it).
+    const validState = await loadValidator('state');
+    const state = {
+      ...initialState(new Date(0)),
+      permits: { primary: j.primary, standby: { ...j.primary, seen: { w: 1 } } },
+    };
+    assert.equal(validState(state), true, JSON.stringify(validState.errors));
     // Another witness that first sees it (shared with the state) a moment later adds what may still land.
     const seen = { ...j.primary, seen: { other: 50 } };
     const soon = 50 + 31 + 45 * 1.01;
