@@ -147,7 +147,7 @@ import { loadValidator } from '../../dist/validators.js';
 import { initialState } from '../../dist/core/model.js';
 import { grantLand, startAllowed, withPending } from '../../dist/fencing/rule.js';
 
-test('foldPending: an earlier leader’s recorded grant is dated now + its landing deadline, in its journal', async () => {
+test('foldPending: an earlier leader’s recorded grant is dated now + its landing time, in its journal', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'hactl-pending-'));
   try {
     const thresholds = { commandTimeout: 20, connectTimeout: 10 };
