@@ -71,22 +71,26 @@ function watchConnects(targets: Set<string>): void {
 }
 
 /**
- * One keepalive of lease `id` to one member, bounded by `ms` there (the call's deadline) and here:
- * the TTL etcd says is left.
+ * One keepalive of lease `id` to one member, bounded by `ms` on this witness's monotonic clock (a
+ * timer, then the stream is cancelled): the TTL etcd says is left.
  */
-export async function keepaliveOn(
-  member: Pick<LeaseClient, 'leaseKeepAlive'>,
-  id: string,
-  ms: number,
-): Promise<number> {
-  const stream = await member.leaseKeepAlive({ deadline: Date.now() + ms });
-  const answer = new Promise<number>((resolve, reject) => {
-    stream.on('data', (r: { TTL: string }) => resolve(Number(r.TTL)));
-    stream.on('error', reject);
-    stream.on('end', () => reject(new Error('the stream ended unanswered')));
-    stream.write({ ID: id });
+export function keepaliveOn(member: Pick<LeaseClient, 'leaseKeepAlive'>, id: string, ms: number): Promise<number> {
+  let done = false;
+  let stream: { cancel(): void } | undefined;
+  const answer = member.leaseKeepAlive().then((s) => {
+    stream = s;
+    if (done) s.cancel(); // the try ended before its stream opened
+    return new Promise<number>((resolve, reject) => {
+      s.on('data', (r: { TTL: string }) => resolve(Number(r.TTL)));
+      s.on('error', reject);
+      s.on('end', () => reject(new Error('the stream ended unanswered')));
+      s.write({ ID: id });
+    });
   });
-  return within(answer, ms + 100, 'etcd: keepalive').finally(() => stream.cancel());
+  return within(answer, ms, 'etcd: keepalive').finally(() => {
+    done = true;
+    stream?.cancel();
+  });
 }
 
 export interface Leadership {
@@ -134,7 +138,10 @@ export class EtcdCoordinator {
       credentials: ca ? { rootCertificate: ca, privateKey: pem(cfg.key), certChain: pem(cfg.cert) } : undefined,
       // Each try of a unary call has a third of the deadline: a member that drops packets (cut
       // off, or alone without quorum) costs one try, and the client's retries go to the others
-      // within the deadline. Keepalives set their own (renew).
+      // within the deadline. grpc-js takes only a wall-clock deadline and turns it back into a
+      // relative timer as the call starts (deadline.ts getRelativeTimeout), so a clock step can
+      // move it only between these two lines; `within` bounds each call on the monotonic clock.
+      // Keepalives are bounded by their own timer (keepaliveOn).
       defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + Math.max(300, ms / 3) }),
     };
     const client = new Etcd3(options);

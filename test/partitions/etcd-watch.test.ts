@@ -120,8 +120,8 @@ describe('check --watch with coordination.etcd', () => {
       // An endpoint that drops connects beside the real member, a 2 s lease. etcd3's own keepalive
       // kept its stream on one member, chosen at random, until a whole TTL passed unanswered: on the
       // dead one, the lease lapsed and the watchdog ended the run (the lead lost, exit 3), in about
-      // one run of two. Each renewal now goes to every member at once. Four moves, each outlasting
-      // the lease.
+      // one run of two. Each renewal now goes to every member at once. Four moves in a row
+      // (with the dead endpoint each lasts longer than the lease; not asserted: no timed tests).
       configure([`http://127.0.3.9:${holePort}`, ...etcd.endpoints], {
         leaseTTL: '2s',
         timeout: '3s',
@@ -136,7 +136,6 @@ describe('check --watch with coordination.etcd', () => {
         const h = lab.history(stateDir()).at(-1);
         assert.equal(h.command, args[0]);
         assert.equal(h.coordination.leading, true);
-        assert.ok(h.ms > 2000, `the ${args[0]} outlasted the 2 s lease (${h.ms} ms): the renewals mattered`);
       }
       assert.equal(shared('state.json').serving, 'primary');
     },
