@@ -98,21 +98,24 @@ export class LabHost {
   async stopSshd(): Promise<void> {
     const c = this.sshd;
     if (!c || c.exitCode !== null || c.signalCode) return;
-    const sessions = c.pid ? sshdSessions(c.pid) : [];
     const done = new Promise((r) => c.once('exit', r));
-    c.kill('SIGTERM');
-    await done;
-    this.sshd = undefined;
     // A host that dies, or restarts sshd with a new key, takes its open connections with it. SIGTERM
     // stops only sshd's listener; the connections it forked (an OpenSSH ControlMaster's among them)
     // would keep the "dead" host reachable, which no real power loss does. The programs started in a
     // session of their own (a detached gateway) are not connections and stay.
+    const sessions = c.pid ? frozenSessions(c.pid) : [];
+    c.kill('SIGKILL');
+    await done;
+    this.sshd = undefined;
     killAll(sessions);
   }
 
   /** Closes every open SSH connection to this host (hactl's shared masters end with them). */
   dropConnections(): void {
-    if (this.sshd?.pid) killAll(sshdSessions(this.sshd.pid));
+    const c = this.sshd;
+    if (!c?.pid || c.exitCode !== null || c.signalCode) return;
+    killAll(frozenSessions(c.pid));
+    killAll([c.pid], 'SIGCONT');
   }
 
   /** The gateway's own pid, if it runs. */
@@ -405,29 +408,53 @@ export class Lab {
   }
 }
 
-function killAll(pids: number[]): void {
+function killAll(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
   for (const pid of pids) {
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(pid, signal);
     } catch {
       /* gone */
     }
   }
 }
 
-/** The connection processes sshd `listener` forked ("sshd: user@notty" and the like), by pid. */
-function sshdSessions(listener: number): number[] {
+/**
+ * Every connection process sshd `listener` forked, read while the listener is stopped (SIGSTOP; the caller
+ * kills it or sends SIGCONT): it accepts and forks no connection between this read and the kill. Every
+ * child counts, whatever its name: a connection just accepted runs as "/usr/sbin/sshd ... -R" (its re-exec)
+ * for a few ms before it names itself "sshd: ...", and one missed there (hactl's background ControlMaster,
+ * connecting as a check exits) kept a "dead" host reachable under CI's load.
+ */
+function frozenSessions(listener: number): number[] {
+  try {
+    process.kill(listener, 'SIGSTOP');
+  } catch {
+    return [];
+  }
+  waitStopped(listener);
   const out: number[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const ppid = /PPid:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-      if (Number(ppid) === listener && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sshd:'))
-        out.push(Number(pid));
+      if (Number(ppid) === listener) out.push(Number(pid));
     } catch {
       /* gone */
     }
   }
   return out;
+}
+
+/** Until /proc says `pid` is stopped (a signal is delivered asynchronously), bounded at ~1 s. */
+function waitStopped(pid: number): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 1000; i++) {
+    try {
+      if (/State:\s*T/.test(readFileSync(`/proc/${pid}/status`, 'utf8'))) return;
+    } catch {
+      return;
+    }
+    Atomics.wait(cell, 0, 0, 1);
+  }
 }
 
 export function deepMerge(a: any, b: any): any {
