@@ -181,6 +181,21 @@ export class NetnsLab {
     this.inNs(this.switchNs, ['ip', 'link', 'set', this.node(node).port, 'up']);
   }
 
+  /**
+   * Every cut undone and every cable back, whoever made them: a test that ends mid-partition (a split it
+   * never heals) must not leave the next one with links it does not know are down.
+   */
+  healAll(): void {
+    for (const n of this.nodes.values()) {
+      for (const chain of ['in', 'out']) {
+        const listing = this.inNs(n.ns, ['nft', '-a', 'list', 'chain', 'inet', 'lab', chain]);
+        for (const m of listing.matchAll(/comment "cut-[^"]*" # handle (\d+)/g))
+          this.nft(n, `delete rule inet lab ${chain} handle ${m[1]}\n`);
+      }
+      this.rejoin(n.name);
+    }
+  }
+
   /** Packets the cut rules dropped in a node (proof that a cut was exercised). */
   dropped(node: string): number {
     const listing = this.inNs(this.node(node).ns, ['nft', 'list', 'table', 'inet', 'lab']);

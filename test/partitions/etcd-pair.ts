@@ -91,13 +91,13 @@ export class EtcdPair {
   }
 
   /** Each witness's `check --watch` and each host's `guard --watch`, respawned when they end (cron). */
-  startCrons(window = '110s'): void {
-    for (const w of WITNESSES)
+  startCrons(window = '110s', witnesses: readonly Witness[] = WITNESSES, guards = true): void {
+    for (const w of witnesses)
       this.cron(w, ['check', '--watch', '--window', window, '-q'], {
         HOME: this.lab.dir,
         HACTL_CONFIG: this.configOf(w),
       });
-    for (const h of this.hosts)
+    for (const h of guards ? this.hosts : [])
       this.cron(h.node, ['guard', '--watch', '--window', '55s', '-q'], {
         HOME: h.home,
         LAB_HOST: h.name,

@@ -13,7 +13,7 @@ const listen = (lab: NetnsLab, node: string, port: number): Promise<ChildProcess
     c.once('exit', (code) => reject(new Error(`listener on ${node} exited ${code}`)));
   });
 
-test('netns lab: reach, cut, heal, isolate, sealed, destroyed', async () => {
+test('netns lab: reach, cut, heal, isolate, heal all, sealed, destroyed', async () => {
   const lab = NetnsLab.create();
   try {
     const [a, b, c] = ['a', 'b', 'c'].map((n) => lab.addNode(n));
@@ -33,6 +33,17 @@ test('netns lab: reach, cut, heal, isolate, sealed, destroyed', async () => {
     assert.equal(await lab.canConnect('c', a!.address, 7000, 800), false, 'c hears nobody');
     lab.rejoin('c');
     assert.equal(await lab.canConnect('a', c!.address, 7000), true, 'c back');
+    // healAll: every cut and every pulled cable undone at once, whoever made them.
+    lab.cut('a', b!.name);
+    lab.cut('b', c!.name);
+    lab.isolate('a');
+    lab.healAll();
+    for (const [x, y] of [
+      ['a', b!],
+      ['b', c!],
+      ['c', a!],
+    ] as const)
+      assert.equal(await lab.canConnect(x, y.address, 7000), true, `healAll: ${x} reaches ${y.name}`);
     // Sealed: no default route anywhere, nothing outside the lab is routable from inside it.
     assert.deepEqual(lab.leaks(), []);
     const out = await lab.exec('a', ['ip', 'route', 'get', '1.1.1.1']);
