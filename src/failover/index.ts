@@ -50,8 +50,8 @@ function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefine
     by: hostname(),
     here: machineStamp,
     idleOver,
-    journal: (grant) => journal(config, state.serving, grant),
-    share: ctx.share && ((grant) => ctx.share!(state.serving, grant)),
+    journal: (role, grant) => journal(config, role, grant),
+    share: ctx.share && ((role, grant) => ctx.share!(role, grant)),
     // An earlier leader's unfinished move that got to starting the idle side (issue 21 item 10).
     keepIdle: startingOn(ctx.resume) === idle,
   };

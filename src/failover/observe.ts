@@ -30,10 +30,14 @@ export interface PermitDuty {
   /** Whether the idle host's latest grant is over (revoked, or ended by this witness's clock). */
   idleOver: boolean;
   /** Written to this witness's own journal before the attempt (dated at its latest landing) and after. */
-  journal: (g: Grant) => void;
+  journal: (role: Role, g: Grant) => void;
   /** With etcd: records the grant in etcd before it is sent (false: do not send it). */
-  share?: (g: Grant) => Promise<boolean>;
-  /** The idle host's permit is left alone: an earlier leader's start may be under way there. */
+  share?: (role: Role, g: Grant) => Promise<boolean>;
+  /**
+   * An earlier leader's start may be under way on the idle host: its permit is not revoked; and while
+   * that permit is live, the idle host's gateway answers and the serving host's does not, it is
+   * renewed instead of the serving host's (the move landed there; see permit()).
+   */
   keepIdle?: boolean;
 }
 
@@ -74,6 +78,9 @@ export class Prober {
   /** Settled once the idle host's turn is over: whether its permit was revoked in this run. */
   private idleDone!: (revoked: boolean) => void;
   private readonly idleRevoked = new Promise<boolean>((r) => (this.idleDone = r));
+  /** Settled by the serving host's first probe: whether its gateway answered (false: not reached). */
+  private servingSeen!: (healthy: boolean) => void;
+  private readonly servingHealthy = new Promise<boolean>((r) => (this.servingSeen = r));
 
   /**
    * Revokes the idle host's permit (unless its gateway serves: that is a second gateway, which the
@@ -86,6 +93,13 @@ export class Prober {
     if (role !== d.serving) {
       let revoked = false;
       try {
+        // Item 10 of issue 21: an earlier leader launched the idle side, granted its permit under the
+        // rule, and died before recording the move. While that permit lives (so the serving side's is
+        // over and is not renewed below: one live permit), the idle gateway answers and the serving
+        // one does not, this authority keeps it, as the move's next check would have. Left to lapse,
+        // the idle host's guard stopped the gateway the next leader then recorded as serving.
+        if (d.keepIdle && !d.idleOver && session && healthy && !(await this.servingHealthy))
+          return await this.renew(role, session);
         const revoke = !!session && !healthy && !d.keepIdle;
         if (revoke) await revokePermit(this.config, session);
         revoked = revoke;
@@ -100,17 +114,23 @@ export class Prober {
     if (!session) return undefined;
     if (!d.idleOver && !(await this.idleRevoked))
       return 'permit not renewed: the idle host may still hold a live permit (src/fencing/rule.ts)';
+    return this.renew(role, session);
+  }
+
+  /** Grants `role` the duty's token: recorded (journal, etcd) before it is sent, and after. */
+  private async renew(role: Role, session: RemoteSession): Promise<string | undefined> {
+    const d = this.duty!;
     const t = this.config.thresholds;
     const now = d.here(); // dated at the latest the attempt can land
     const pending = this.grantOf(d.token, { ...now, uptime: now.uptime + t.commandTimeout + t.connectTimeout + 1 });
-    d.journal(pending);
-    if (d.share && !(await d.share(pending)))
+    d.journal(role, pending);
+    if (d.share && !(await d.share(role, pending)))
       return 'permit not renewed: the grant could not be recorded in etcd first';
     const r = await grantPermit(this.config, session, d.token, d.lease, d.by);
     // Recorded whether or not it answered: a write that timed out may still have landed.
     const at = d.here();
     const g = this.grantOf(r.token ?? d.token, at);
-    d.journal(g);
+    d.journal(role, g);
     this.permits.set(role, { ...g, ...(r.error ? { error: r.error } : {}) });
     return r.error;
   }
@@ -131,6 +151,7 @@ export class Prober {
       // changes the status; a host the probe did not reach keeps no reading.
       const reading = this.onSession?.(role, session);
       const r = await new Gateway(session, host.gateway, this.config.thresholds, this.clock).probe();
+      if (role === this.duty?.serving) this.servingSeen(r.healthy); // before its permit: it may wait on the idle one's
       (await reading)?.();
       // The renewal only after the probe got an answer: an attempt over a connection that is already
       // dead (a warm master after a cut) may still have landed, so it is dated at its end, which
@@ -149,7 +170,9 @@ export class Prober {
       if (e instanceof SshError) return { status: e.kind, detail: e.message, confirmed: true, ms: ms() };
       return { status: 'unreachable', detail: `${host.name}: ${(e as Error).message}`, confirmed: true, ms: ms() };
     } finally {
-      if (this.duty && role !== this.duty.serving) this.idleDone(false); // no-op once settled
+      if (this.duty && role !== this.duty.serving)
+        this.idleDone(false); // no-op once settled
+      else this.servingSeen(false); // not reached (no-op once settled)
       await session?.close();
     }
   }

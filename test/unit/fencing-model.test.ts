@@ -121,7 +121,7 @@ async function run(o: { witnesses: number; etcd: boolean }, actions: Action[]): 
   return w;
 }
 
-const stats = { runs: 0, standbyStarts: 0, primaryStarts: 0, guardStops: 0, kills: 0, grants: 0 };
+const stats = { runs: 0, standbyStarts: 0, primaryStarts: 0, guardStops: 0, kills: 0, grants: 0, launchKept: 0 };
 
 describe('serving permits: properties over random fault sequences', () => {
   test('never two live permits, never two gateways, no start over a live unconfirmed permit', async () => {
@@ -142,6 +142,7 @@ describe('serving permits: properties over random fault sequences', () => {
           if (/guard P: stop/.test(l)) stats.guardStops++;
           if (/killed/.test(l)) stats.kills++;
           if (/granted/.test(l)) stats.grants++;
+          if (/the launch kept/.test(l)) stats.launchKept++;
         }
         return w.violations.length === 0 || assert.fail(w.violations[0]);
       }),
@@ -452,5 +453,58 @@ describe('serving permits: found by the property once the wait lost its guard bo
       { k: 'cycle', w: 1, kill: 99 },
     ]);
     assert.deepEqual(w.violations, []);
+  });
+});
+
+// Issue 21 item 10 and the netns lab's case b: a leader killed after its launch on the standby. The
+// next leader's check keeps that launch's permit (src/failover/observe.ts Prober.permit) while it is
+// live, the standby's gateway answers and the primary's does not; its guard then does not stop the
+// gateway the move started, and no second permit goes live meanwhile.
+describe('serving permits: an unfinished launch kept by the next leader (item 10)', () => {
+  const launchKilled = async () => {
+    const w = new World(await config(CFG), { witnesses: 2, etcd: true });
+    w.apply({ k: 'cycle', w: 0, kill: 99 });
+    w.apply({ k: 'host-down', h: 'primary' });
+    // W0's failover is killed before its verify: the standby launched, the move unrecorded.
+    for (let i = 0; i < 40 && !w.log.some((l) => /started S/.test(l)); i++) w.apply({ k: 'cycle', w: 0, kill: 4 });
+    w.apply({ k: 'witness-down', w: 0 });
+    for (let j = 0; j < 20; j++) {
+      w.apply({ k: 'check', w: 1, lead: true, kill: 99 });
+      w.apply({ k: 'advance', dt: 5 });
+    }
+    return w;
+  };
+  // Random sequences rarely kill a failover right after its start (1 run in 500 above): here every
+  // run starts from one, then the faults follow (cuts, deaths, clock steps, kills at any step).
+  test('after an unfinished launch, random faults: never two live permits, never two gateways', async () => {
+    const cfg = await config(CFG);
+    const runs = Number(process.env.HACTL_FC_RUNS ?? 500) / 2;
+    let kept = 0;
+    fc.assert(
+      fc.property(fc.array(action(2), { maxLength: 60 }), (actions) => {
+        const w = new World(cfg, { witnesses: 2, etcd: true });
+        w.apply({ k: 'cycle', w: 0, kill: 99 });
+        w.apply({ k: 'host-down', h: 'primary' });
+        for (let i = 0; i < 40 && !w.log.some((l) => /started S/.test(l)); i++) w.apply({ k: 'cycle', w: 0, kill: 4 });
+        w.apply({ k: 'host-up', h: 'primary' });
+        for (const a of actions) w.apply(a);
+        for (let i = 0; i < 15; i++) w.apply({ k: 'cycle', w: i, kill: 99 });
+        w.advance(200);
+        if (w.log.some((l) => /the launch kept/.test(l))) kept++;
+        return w.violations.length === 0 || assert.fail(w.violations[0]);
+      }),
+      { numRuns: runs },
+    );
+    assert.ok(kept > runs / 10, `the launch was kept in ${kept} of ${runs} runs`);
+  });
+  test("the launch's gateway keeps serving: its permit renewed, never with the primary's live", async () => {
+    const w = await launchKilled();
+    assert.deepEqual(w.violations, []);
+    assert.ok(
+      w.log.some((l) => /the launch kept/.test(l)),
+      w.log.join('\n'),
+    );
+    assert.ok(!w.log.some((l) => /S: gateway stopped by its guard/.test(l)), w.log.join('\n'));
+    assert.equal(w.hosts.standby.running, true);
   });
 });

@@ -88,6 +88,11 @@ export class World {
   /** etcd's PREFIX/grant/cluster/<role>: grants a leader recorded before sending, until its state is shared. */
   pend: Partial<Record<Role, { role: Role; token: number; lease: number }>> = {};
   cuts = new Set<string>();
+  /**
+   * etcd's intent (issue 21 item 10, src/coordination): the side an unfinished failover was starting
+   * (its step a start or a verify there), until a failover finishes; only with etcd.
+   */
+  intent: Role | null = null;
   loopback = true;
   stopFrac = 1;
   violations: string[] = [];
@@ -288,24 +293,40 @@ export class World {
       const grants = mergeGrants(state.permits, w.journal, here);
       const idleOver = startAllowed(recorded(grants[idle]), here, false).ok;
       const ih = this.hosts[idle];
+      const sh = this.hosts[serving];
+      // src/failover/observe.ts Prober.permit: an unfinished move's launch on the idle side.
+      const keepIdle = this.intent === idle;
       let revokedNow = false;
-      if (this.rpc(w, ih) && !ih.running) {
+      if (this.rpc(w, ih) && !ih.running && !keepIdle) {
         ih.permit = null;
         revokedNow = true;
         obs[idle].permitRevoked = true;
       }
-      const sh = this.hosts[serving];
-      if (this.rpc(w, sh) && (idleOver || revokedNow)) {
+      const grant = (role: Role, h: Host): boolean => {
         const token = nextToken(grants);
-        w.journal = { ...w.journal, [serving]: recordGrant(token, this.cfg.guard.lease, this.pendingAt(here)) };
-        this.share(serving, token, leading);
-        if (kill === 0) return this.say(`check ${w.name}: killed before the grant`);
-        const tok = this.land(sh, token, w.name);
-        this.say(`check ${w.name}: granted ${sh.name} token ${tok}`);
-        if (kill === 1) return this.say(`check ${w.name}: killed after the grant landed`);
+        w.journal = { ...w.journal, [role]: recordGrant(token, this.cfg.guard.lease, this.pendingAt(here)) };
+        this.share(role, token, leading);
+        if (kill === 0) {
+          this.say(`check ${w.name}: killed before the grant`);
+          return false;
+        }
+        const tok = this.land(h, token, w.name);
+        this.say(`check ${w.name}: granted ${h.name} token ${tok}${role === idle ? ' (the launch kept)' : ''}`);
+        if (kill === 1) {
+          this.say(`check ${w.name}: killed after the grant landed`);
+          return false;
+        }
         const g = recordGrant(tok, this.cfg.guard.lease, this.stamp(w));
-        w.journal = { ...w.journal, [serving]: g };
-        obs[serving].permit = g;
+        w.journal = { ...w.journal, [role]: g };
+        obs[role].permit = g;
+        return true;
+      };
+      const servingAnswers = this.rpc(w, sh) && sh.running;
+      if (keepIdle && !idleOver && this.rpc(w, ih) && ih.running && !servingAnswers) {
+        if (!grant(idle, ih)) return;
+      }
+      if (this.rpc(w, sh) && (idleOver || revokedNow)) {
+        if (!grant(serving, sh)) return;
       }
     }
     // The second view: the idle host probes the serving host's gateway across the LAN.
@@ -338,6 +359,8 @@ export class World {
     const outcomes: any[] = [];
     let ok = true;
     for (const [i, step] of d.plan.steps.entries()) {
+      // Written before each step (src/coordination intentStep): the side a start or verify is on.
+      if (this.o.etcd && leading) this.intent = ['start', 'verify'].includes(step.op) ? step.role : null;
       if (i >= kill) return this.say(`failover ${w.name}: killed before step ${i} (${step.op})`);
       const h = 'role' in step && step.role ? this.hosts[step.role as Role] : undefined;
       let done = true;
@@ -375,6 +398,7 @@ export class World {
     state = { ...fold.state, permits: { ...(fold.state.permits ?? {}), ...changes } };
     for (const [r, g] of Object.entries(changes)) w.journal = { ...w.journal, [r]: g };
     this.say(`failover ${w.name}: ${ok ? 'done' : 'failed'}; serving ${state.serving}`);
+    if (this.o.etcd && leading) this.intent = null; // the run ended: its intent is cleared
     this.save(w, state, leading);
   }
 

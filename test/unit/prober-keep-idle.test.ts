@@ -1,0 +1,80 @@
+// Issue 21 item 10, between the check and the guard: an earlier leader launched the idle side (its
+// permit granted under the rule) and died before recording the move. The next leader's check keeps
+// that permit while its gateway answers and the serving side's does not; otherwise the idle host's
+// guard stopped the very gateway the next leader then recorded as serving (netns case b). Never two:
+// in no case does one check grant both sides. The hosts are stand-in sessions that answer the probe,
+// grant and revoke scripts as a host would.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Prober } from '../../dist/failover/observe.js';
+import { systemClock } from '../../dist/adapters/clock.js';
+import { machineStamp } from '../../dist/guard/local.js';
+import { config } from './helpers.ts';
+
+type Role = 'primary' | 'standby';
+
+async function check(o: { keepIdle: boolean; idleOver: boolean; healthy: Record<Role, boolean> }) {
+  const gateway = { probe: { command: { run: 'probe-gateway' } } };
+  const host = { address: '127.0.0.1', port: 1, user: 'claw', key: '/k', knownHosts: '/kh', gateway };
+  const cfg = await config({
+    stateDir: '/tmp/hactl-unit-prober',
+    hosts: { pc1: host, pc2: host },
+    guard: { lease: '45s', interval: '5s' },
+  });
+  const acts: string[] = [];
+  const session = (role: Role) => ({
+    host: cfg.hosts[cfg.pair[role]],
+    run: async (script: string) => {
+      if (script.includes('f="$d/permit"')) {
+        acts.push(`grant ${role}`);
+        return { code: 0, stdout: 'token=9\n', stderr: '' };
+      }
+      if (script.includes('rm -f "$HOME/.hactl/permit"')) {
+        acts.push(`revoke ${role}`);
+        return { code: 0, stdout: '', stderr: '' };
+      }
+      return { code: o.healthy[role] ? 0 : 1, stdout: o.healthy[role] ? 'ok\n' : 'down\n', stderr: '' };
+    },
+    close: async () => undefined,
+  });
+  const duty = {
+    serving: 'primary' as Role,
+    token: 9,
+    lease: 45,
+    by: 'w2',
+    here: machineStamp,
+    idleOver: o.idleOver,
+    journal: () => undefined,
+    keepIdle: o.keepIdle,
+  };
+  const prober = new Prober(cfg, systemClock(), undefined, duty as any);
+  for (const r of ['primary', 'standby'] as const) (prober as any).sessions.set(r, session(r));
+  const [p, s] = await Promise.all([prober.observe('primary'), prober.observe('standby')]);
+  await prober.close();
+  return { acts: acts.filter((a) => a.startsWith('grant')), revokes: acts.filter((a) => a.startsWith('revoke')), p, s };
+}
+
+test("an earlier leader's launch answers, the serving side's gateway does not: its permit is kept", async () => {
+  const r = await check({ keepIdle: true, idleOver: false, healthy: { primary: false, standby: true } });
+  assert.deepEqual(r.acts, ['grant standby']);
+  assert.deepEqual(r.revokes, []);
+  assert.match(r.p.detail, /not renewed: the idle host may still hold a live permit/);
+});
+
+test('both gateways answer: neither is granted (the failover fences one)', async () => {
+  const r = await check({ keepIdle: true, idleOver: false, healthy: { primary: true, standby: true } });
+  assert.deepEqual(r.acts, []);
+});
+
+test("the launch's permit already over: the serving side's is renewed as ever, the idle side's never", async () => {
+  const r = await check({ keepIdle: true, idleOver: true, healthy: { primary: false, standby: true } });
+  assert.deepEqual(r.acts, ['grant primary']);
+});
+
+test('no unfinished move: an idle gateway that answers is a second gateway, never granted', async () => {
+  const r = await check({ keepIdle: false, idleOver: false, healthy: { primary: false, standby: true } });
+  assert.deepEqual(r.acts, []);
+  const down = await check({ keepIdle: false, idleOver: false, healthy: { primary: true, standby: false } });
+  assert.deepEqual(down.revokes, ['revoke standby']);
+  assert.deepEqual(down.acts, ['grant primary']);
+});
