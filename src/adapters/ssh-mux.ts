@@ -165,11 +165,10 @@ export class MuxSession implements RemoteSession {
     const stdout = up ? r.stdout.slice(MARK.length + 1) : r.stdout;
     const outs = jobs.length === 1 ? [stdout] : split(stdout, seps);
     const errs = jobs.length === 1 ? [r.stderr] : split(r.stderr, seps);
-    // Past the ssh client's cap: the job whose section was being read when it passed (the last that began
-    // on that stream) gets the error, if that section alone reached its cap (else an earlier job took more
-    // than its own, and gets its error from its section: the job being read runs again, once); the jobs
-    // after it, and any whose status was lost in the cut, run again; a status that came does not make the
-    // cut section whole.
+    // Past the ssh client's cap: every job whose section passed its own cap gets the error; so does the job
+    // whose section was being read when it passed (the last that began on that stream), if that section
+    // alone reached its cap, or in a batch already run again; the jobs after it, and any whose status was
+    // lost in the cut, run again; a status that came does not make the cut section whole.
     const overOuts = r.over === 'stdout' ? outs : errs;
     const reading = r.over ? Math.max(0, ...seps.map((sep, i) => (overOuts[i] && overOuts[i] !== '' ? i : -1))) : -1;
     const charged =
@@ -177,7 +176,11 @@ export class MuxSession implements RemoteSession {
     const again: Job[] = [];
     let failed: SshError | undefined;
     jobs.forEach((j, i) => {
-      if (i === charged) return j.reject(new OutputCapError(capOf(j), nameOf(j)));
+      // A section already past its own cap is that job's failure, whether or not its status came: the
+      // client's cap may cut the status off (it comes on the other stream). Run again, it would pass the
+      // client's cap again, and the cap's error would fall on the job read after it.
+      const own = Buffer.byteLength(outs[i] ?? '') > capOf(j) || Buffer.byteLength(errs[i] ?? '') > capOf(j);
+      if (i === charged || (r.over && own)) return j.reject(new OutputCapError(capOf(j), nameOf(j)));
       const raw = { transport: 'openssh' as const, code: r.code, signal: r.signal, stdout: outs[i]!, stderr: errs[i]! };
       // One of several without its status line: the command ended before it did (a dead link, or the cap).
       const cut = jobs.length > 1 && exitStatusOf(errs[i]!, nonces[i]!).status === undefined;
