@@ -34,6 +34,10 @@ function checkGateways(config: Config): void {
   for (const name of [config.pair.primary, config.pair.standby]) checkGatewayConfig(name, config.hosts[name]!.gateway);
 }
 
+/** The launch's token (the intent's) and, when later, the one on record: its renewal by the keep (observe.ts). */
+const keepTokens = (launch: number | undefined, latest: number | undefined): number[] =>
+  launch === undefined ? [] : latest !== undefined && latest > launch ? [launch, latest] : [launch];
+
 /** The permits this check grants and revokes: only with a guard section, and only as the authority. */
 function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefined {
   const { config } = ctx;
@@ -54,6 +58,7 @@ function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefine
     share: ctx.share && ((role, grant) => ctx.share!(role, grant)),
     // An earlier leader's unfinished move that got to starting the idle side (issue 21 item 10).
     keepIdle: startingOn(ctx.resume) === idle,
+    keepTokens: keepTokens(startingOn(ctx.resume) === idle ? ctx.resume?.token : undefined, grants[idle]?.token),
   };
 }
 

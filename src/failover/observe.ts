@@ -12,7 +12,7 @@ import { HactlError } from '../errors.js';
 import { confirmObservation, shouldRetry } from './retry.js';
 import { wantsLearned, withLearnedOrder } from './learned.js';
 import { isConfigProblem, isReachable } from '../core/model.js';
-import { grantPermit, revokePermit, secondView } from '../guard/remote.js';
+import { grantPermit, remotePermit, revokePermit, secondView } from '../guard/remote.js';
 import type { Grant, Stamp } from '../fencing/rule.js';
 
 /**
@@ -33,12 +33,15 @@ export interface PermitDuty {
   journal: (role: Role, g: Grant) => void;
   /** With etcd: records the grant in etcd before it is sent (false: do not send it). */
   share?: (role: Role, g: Grant) => Promise<boolean>;
-  /**
-   * An earlier leader's start may be under way on the idle host: its permit is not revoked; and while
-   * that permit is live, the idle host's gateway answers and the serving host's does not, it is
-   * renewed instead of the serving host's (the move landed there; see permit()).
-   */
+  /** An earlier leader's start may be under way on the idle host: its permit is not revoked. */
   keepIdle?: boolean;
+  /**
+   * The token of the permit that start was granted (the intent's), when it got that far, and the
+   * later one on record if this rule renewed it since: while the idle host holds one of them, live,
+   * its gateway answers and the serving host's does not, that permit is renewed instead of the serving
+   * host's (see permit()).
+   */
+  keepTokens?: readonly number[];
 }
 
 /**
@@ -93,13 +96,18 @@ export class Prober {
     if (role !== d.serving) {
       let revoked = false;
       try {
-        // Item 10 of issue 21: an earlier leader launched the idle side, granted its permit under the
-        // rule, and died before recording the move. While that permit lives (so the serving side's is
-        // over and is not renewed below: one live permit), the idle gateway answers and the serving
-        // one does not, this authority keeps it, as the move's next check would have. Left to lapse,
-        // the idle host's guard stopped the gateway the next leader then recorded as serving.
-        if (d.keepIdle && !d.idleOver && session && healthy && !(await this.servingHealthy))
-          return await this.renew(role, session);
+        // Item 10 of issue 21: an earlier leader launched the idle side and died before recording the
+        // move. Its start granted the permit it recorded in the intent only once the serving side's was
+        // over or revoked (src/fencing/rule.ts), and no authority grants the serving side while that
+        // one is on record (idleOver false, not revoked). So while the host holds that permit (or this
+        // rule's renewal of it, the later token on record), live by its own clock, the serving side
+        // holds none: this authority keeps it, as the move's next check would have, when its gateway
+        // answers and the serving one's does not. Left to lapse, its guard stopped the gateway the
+        // next leader then recorded as serving.
+        if (d.keepTokens?.length && !d.idleOver && session && healthy && !(await this.servingHealthy)) {
+          const p = await remotePermit(this.config, session).catch(() => undefined);
+          if (p?.live && p.token !== null && d.keepTokens.includes(p.token)) return await this.renew(role, session);
+        }
         const revoke = !!session && !healthy && !d.keepIdle;
         if (revoke) await revokePermit(this.config, session);
         revoked = revoke;

@@ -90,9 +90,10 @@ export class World {
   cuts = new Set<string>();
   /**
    * etcd's intent (issue 21 item 10, src/coordination): the side an unfinished failover was starting
-   * (its step a start or a verify there), until a failover finishes; only with etcd.
+   * (its step a start or a verify there) and, once its start granted it, that permit's token; until a
+   * failover finishes; only with etcd.
    */
-  intent: Role | null = null;
+  intent: { role: Role; token?: number } | null = null;
   loopback = true;
   stopFrac = 1;
   violations: string[] = [];
@@ -295,7 +296,8 @@ export class World {
       const ih = this.hosts[idle];
       const sh = this.hosts[serving];
       // src/failover/observe.ts Prober.permit: an unfinished move's launch on the idle side.
-      const keepIdle = this.intent === idle;
+      const keepIdle = this.intent?.role === idle;
+      const held = permitLeft(ih.permit, this.stamp(ih));
       let revokedNow = false;
       if (this.rpc(w, ih) && !ih.running && !keepIdle) {
         ih.permit = null;
@@ -322,7 +324,11 @@ export class World {
         return true;
       };
       const servingAnswers = this.rpc(w, sh) && sh.running;
-      if (keepIdle && !idleOver && this.rpc(w, ih) && ih.running && !servingAnswers) {
+      const it = this.intent?.token;
+      const mine = grants[idle]?.token;
+      const launch =
+        keepIdle && it !== undefined && held.live && (held.token === it || (held.token > it && held.token === mine));
+      if (launch && !idleOver && this.rpc(w, ih) && ih.running && !servingAnswers) {
         if (!grant(idle, ih)) return;
       }
       if (this.rpc(w, sh) && (idleOver || revokedNow)) {
@@ -360,7 +366,10 @@ export class World {
     let ok = true;
     for (const [i, step] of d.plan.steps.entries()) {
       // Written before each step (src/coordination intentStep): the side a start or verify is on.
-      if (this.o.etcd && leading) this.intent = ['start', 'verify'].includes(step.op) ? step.role : null;
+      if (this.o.etcd && leading)
+        this.intent = ['start', 'verify'].includes(step.op)
+          ? { role: step.role, ...(this.intent?.role === step.role ? { token: this.intent.token } : {}) }
+          : null;
       if (i >= kill) return this.say(`failover ${w.name}: killed before step ${i} (${step.op})`);
       const h = 'role' in step && step.role ? this.hosts[step.role as Role] : undefined;
       let done = true;
@@ -413,6 +422,7 @@ export class World {
     this.share(role, token, leading);
     w.journal = { ...w.journal, [role]: recordGrant(token, this.cfg.guard.lease, this.pendingAt(this.stamp(w))) };
     const tok = this.land(h, token, w.name);
+    if (this.o.etcd && leading && this.intent?.role === role) this.intent.token = tok; // before the launch
     changes[role] = recordGrant(tok, this.cfg.guard.lease, this.stamp(w));
     w.journal = { ...w.journal, [role]: changes[role] };
     this.invariants('grant before start');

@@ -13,7 +13,15 @@ import { config } from './helpers.ts';
 
 type Role = 'primary' | 'standby';
 
-async function check(o: { keepIdle: boolean; idleOver: boolean; healthy: Record<Role, boolean> }) {
+async function check(o: {
+  keepIdle: boolean;
+  idleOver: boolean;
+  healthy: Record<Role, boolean>;
+  /** The token the idle host's permit holds (live); none: no permit there. */
+  held?: number;
+  /** The intent's start token; default 7 with keepIdle. */
+  keepToken?: number | null;
+}) {
   const gateway = { probe: { command: { run: 'probe-gateway' } } };
   const host = { address: '127.0.0.1', port: 1, user: 'claw', key: '/k', knownHosts: '/kh', gateway };
   const cfg = await config({
@@ -28,6 +36,16 @@ async function check(o: { keepIdle: boolean; idleOver: boolean; healthy: Record<
       if (script.includes('f="$d/permit"')) {
         acts.push(`grant ${role}`);
         return { code: 0, stdout: 'token=9\n', stderr: '' };
+      }
+      if (script.includes('cat "$HOME/.hactl/permit"')) {
+        const st = machineStamp();
+        const held = role === 'standby' && o.held !== undefined;
+        const permit = { token: o.held, lease: 45, boot: st.boot, uptime: st.uptime - 1, by: 'w1' };
+        return {
+          code: 0,
+          stdout: `boot=${st.boot} uptime=${st.uptime}\n${held ? JSON.stringify(permit) : ''}\n`,
+          stderr: '',
+        };
       }
       if (script.includes('rm -f "$HOME/.hactl/permit"')) {
         acts.push(`revoke ${role}`);
@@ -46,6 +64,7 @@ async function check(o: { keepIdle: boolean; idleOver: boolean; healthy: Record<
     idleOver: o.idleOver,
     journal: () => undefined,
     keepIdle: o.keepIdle,
+    keepTokens: o.keepIdle && o.keepToken !== null ? [o.keepToken ?? 7] : [],
   };
   const prober = new Prober(cfg, systemClock(), undefined, duty as any);
   for (const r of ['primary', 'standby'] as const) (prober as any).sessions.set(r, session(r));
@@ -55,20 +74,27 @@ async function check(o: { keepIdle: boolean; idleOver: boolean; healthy: Record<
 }
 
 test("an earlier leader's launch answers, the serving side's gateway does not: its permit is kept", async () => {
-  const r = await check({ keepIdle: true, idleOver: false, healthy: { primary: false, standby: true } });
+  const r = await check({ keepIdle: true, idleOver: false, held: 7, healthy: { primary: false, standby: true } });
   assert.deepEqual(r.acts, ['grant standby']);
   assert.deepEqual(r.revokes, []);
   assert.match(r.p.detail, /not renewed: the idle host may still hold a live permit/);
 });
 
 test('both gateways answer: neither is granted (the failover fences one)', async () => {
-  const r = await check({ keepIdle: true, idleOver: false, healthy: { primary: true, standby: true } });
+  const r = await check({ keepIdle: true, idleOver: false, held: 7, healthy: { primary: true, standby: true } });
   assert.deepEqual(r.acts, []);
 });
 
 test("the launch's permit already over: the serving side's is renewed as ever, the idle side's never", async () => {
-  const r = await check({ keepIdle: true, idleOver: true, healthy: { primary: false, standby: true } });
+  const r = await check({ keepIdle: true, idleOver: true, held: 7, healthy: { primary: false, standby: true } });
   assert.deepEqual(r.acts, ['grant primary']);
+});
+
+test("the host no longer holds the launch's permit: a later grant landed, or none; or no token on record", async () => {
+  const healthy = { primary: false, standby: true };
+  assert.deepEqual((await check({ keepIdle: true, idleOver: false, held: 8, healthy })).acts, []);
+  assert.deepEqual((await check({ keepIdle: true, idleOver: false, healthy })).acts, []);
+  assert.deepEqual((await check({ keepIdle: true, idleOver: false, held: 7, keepToken: null, healthy })).acts, []);
 });
 
 test('no unfinished move: an idle gateway that answers is a second gateway, never granted', async () => {
