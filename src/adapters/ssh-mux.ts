@@ -179,7 +179,8 @@ export class MuxSession implements RemoteSession {
       // A section already past its own cap is that job's failure, whether or not its status came: the
       // client's cap may cut the status off (it comes on the other stream). Run again, it would pass the
       // client's cap again, and the cap's error would fall on the job read after it.
-      const own = Buffer.byteLength(outs[i] ?? '') > capOf(j) || Buffer.byteLength(errs[i] ?? '') > capOf(j);
+      const err = exitStatusOf(errs[i] ?? '', nonces[i]!).stderr; // without its status line
+      const own = Buffer.byteLength(outs[i] ?? '') > capOf(j) || Buffer.byteLength(err) > capOf(j);
       if (i === charged || (r.over && own)) return j.reject(new OutputCapError(capOf(j), nameOf(j)));
       const raw = { transport: 'openssh' as const, code: r.code, signal: r.signal, stdout: outs[i]!, stderr: errs[i]! };
       // One of several without its status line: the command ended before it did (a dead link, or the cap).

@@ -291,3 +291,19 @@ test('a batched run past its own cap does not take the next one with it, even wh
   assert.equal(b.code, 0);
   assert.ok(b.stdout === `${'b'.repeat(524288)}\nend\n`, `second: ${b.stdout.length} characters`);
 });
+
+test('a batched run just under its cap on stderr is not charged when another passes the sum', async () => {
+  const mux = sessions.mux as MuxSession;
+  // The first writes 1 MiB less 10 bytes on stderr: under its cap, though its section also holds its
+  // status line (36 bytes). The second then passes the sum of the caps on stdout.
+  const [a, b] = await Promise.all([
+    mux.run('head -c 1048566 /dev/zero | tr "\\0" e >&2', 10, { what: 'first' }),
+    mux.run('head -c 2621440 /dev/zero | tr "\\0" o', 10, { what: 'second' }).then(
+      () => undefined,
+      (e: Error) => e.message,
+    ),
+  ]);
+  assert.equal(a.code, 0);
+  assert.equal(Buffer.byteLength(a.stderr), 1048566);
+  assert.match(b ?? '', /^output over 1 MiB cap from primary second/);
+});
