@@ -9,11 +9,37 @@ import { readFileSync } from 'node:fs';
 import net, { type Socket } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Etcd3, IOptions, Lease, LeaseClient } from 'etcd3';
+import { InterceptingCall, ListenerBuilder, status, type Interceptor } from '@grpc/grpc-js';
 import type { EtcdConfig } from '../config/types.js';
 import type { SharedRecord } from './store.js';
 import { keepaliveAnswered, leaseGranted, renewalTimes, type LeaseLife } from './plan.js';
 
 export class NoQuorumError extends Error {}
+
+/**
+ * A unary call's try cancelled after `ms` on the monotonic clock (a timer), with DEADLINE_EXCEEDED
+ * as grpc-js's own deadline would: the client then tries another member.
+ */
+export function tryBound(ms: number): Interceptor {
+  return (options, nextCall) => {
+    const call = new InterceptingCall(nextCall(options), {
+      start(metadata, _listener, next) {
+        const timer = setTimeout(
+          () => call.cancelWithStatus(status.DEADLINE_EXCEEDED, `no answer within ${ms} ms`),
+          ms,
+        );
+        const done = new ListenerBuilder()
+          .withOnReceiveStatus((st, on) => {
+            clearTimeout(timer);
+            on(st);
+          })
+          .build();
+        next(metadata, done);
+      },
+    });
+    return call;
+  };
+}
 
 /** Rejects with NoQuorumError when the promise is not settled within ms. */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -138,11 +164,10 @@ export class EtcdCoordinator {
       credentials: ca ? { rootCertificate: ca, privateKey: pem(cfg.key), certChain: pem(cfg.cert) } : undefined,
       // Each try of a unary call has a third of the deadline: a member that drops packets (cut
       // off, or alone without quorum) costs one try, and the client's retries go to the others
-      // within the deadline. grpc-js takes only a wall-clock deadline and turns it back into a
-      // relative timer as the call starts (deadline.ts getRelativeTimeout), so a clock step can
-      // move it only between these two lines; `within` bounds each call on the monotonic clock.
+      // within the deadline. The try's bound is a timer (the monotonic clock) that cancels it, not
+      // grpc-js's deadline, which is a wall-clock instant; `within` bounds the whole call.
       // Keepalives are bounded by their own timer (keepaliveOn).
-      defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + Math.max(300, ms / 3) }),
+      defaultCallOptions: (c) => (c.isStream ? {} : { interceptors: [tryBound(Math.max(300, ms / 3))] }),
     };
     const client = new Etcd3(options);
     // etcd3's own keepalive keeps one stream on one member, and gives it up only after a whole TTL
