@@ -15,8 +15,11 @@ import { EXIT } from '../errors.js';
 import { awaitingConfirmation } from '../core/model.js';
 import { systemClock } from '../adapters/clock.js';
 import { hostOf, pullStandby, pushMemory } from '../memory/sync.js';
+import { scanKey, unchangedOutcome } from '../memory/unchanged.js';
+import { unchangedSince } from '../memory/gate.js';
+import { scanThroughMaster } from '../memory/watch.js';
 import { primeShare } from '../memory/copy.js';
-import { nextRecord, type SyncOutcome } from '../memory/fold.js';
+import { nextRecord, type SyncMode, type SyncOutcome } from '../memory/fold.js';
 import { loadMemoryRecord, writeMemoryRecord } from '../memory/record.js';
 import { rulesOf } from '../memory/staging.js';
 
@@ -41,10 +44,15 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
   return runCommand('sync-memory', opts, 'memory', syncBody(opts));
 }
 
-/** One whole sync-memory run's body (under the memory lock); `seen` hears the outcome's kind and role. */
+/**
+ * One whole sync-memory run's body (under the memory lock); `seen` hears the outcome's kind and role.
+ * `scanned`: a fingerprint of that role's memory the caller took just before (the watch's cycle), so the
+ * run does not take another.
+ */
 export function syncBody(
   opts: SyncMemoryOptions,
   seen?: (kind: SyncOutcome['kind'] | undefined, role: Role) => void,
+  scanned?: { role: Role; print: string },
 ): (ctx: RunContext) => Promise<RunRecord> {
   return async ({ config, out, alerts }) => {
     if (!config.memory.enabled) {
@@ -55,18 +63,32 @@ export function syncBody(
       };
     }
     const clock = systemClock();
-    // A rule that cannot compile stops here, exit 78, before anything is copied; the reads side by side.
-    const [, state] = await Promise.all([rulesOf(config), loadState(config, clock.now(), !!opts.dryRun)]);
+    const state = await loadState(config, clock.now(), !!opts.dryRun);
     // After a rebuilt state.json the serving side is a guess: never copy memory on a guess.
     if (awaitingConfirmation(state)) {
+      await rulesOf(config); // a rule that cannot compile is exit 78 all the same
       const summary =
         'sync-memory: WARNING: state.json was rebuilt; waiting for hactl check to confirm which side serves';
       return { exitCode: EXIT.WARNING, summary, data: { result: 'skipped' } };
     }
+    const mode: SyncMode = state.serving === 'standby' ? 'pull-standby' : 'push';
+    const source = hostOf(config, state.serving === 'standby' ? 'standby' : 'primary');
+    // A fingerprint of the source, taken before anything reads it (issue 25): the same as at the start of
+    // the last good run, and the run has nothing to copy (memory/gate.ts unchangedSince). Started first: the
+    // host walks its tree while this run compiles its rules and reads its record.
+    const given = scanned?.role === state.serving ? scanned.print : undefined;
+    const printing = opts.dryRun ? undefined : given !== undefined ? given : scanThroughMaster(config, source);
+    if (printing instanceof Promise) printing.catch(() => undefined); // a rule error below ends the run first
     // The master to the source is checked while memory.json is read (the first copy takes the answer).
-    primeShare(config, hostOf(config, state.serving === 'standby' ? 'standby' : 'primary'));
+    primeShare(config, source);
+    // A rule that cannot compile stops here, exit 78, before anything is copied.
+    await rulesOf(config);
     // A corrupt memory.json is set aside (alerted once) and the sync goes on as a first run.
-    const { rec: prev, setAside } = await loadMemoryRecord(config, clock.now(), !!opts.dryRun);
+    const [{ rec: prev, setAside }, print] = await Promise.all([
+      loadMemoryRecord(config, clock.now(), !!opts.dryRun),
+      printing,
+    ]);
+    const scan = print ? { key: scanKey(config, mode), print } : undefined;
     const sopts = {
       dryRun: !!opts.dryRun,
       allowMassDelete: !!opts.allowMassDelete,
@@ -74,8 +96,15 @@ export function syncBody(
       clock,
       servingNow: async () => (await loadState(config, clock.now())).serving,
     };
-    const o =
-      state.serving === 'standby' ? await pullStandby(config, prev, sopts) : await pushMemory(config, prev, sopts);
+    const same =
+      prev && unchangedSince(prev, mode, scan, clock.now(), config.memory.fullPushEvery)
+        ? unchangedOutcome(config, prev, mode)
+        : undefined;
+    if (same) out.progress(`no change on the ${state.serving} since the last good sync (its fingerprint)`);
+    const ran =
+      same ??
+      (state.serving === 'standby' ? await pullStandby(config, prev, sopts) : await pushMemory(config, prev, sopts));
+    const o: SyncOutcome = scan ? { ...ran, scan } : ran;
     seen?.(o.kind, state.serving);
     let alertError: string | undefined;
     if (!opts.dryRun) {
@@ -107,6 +136,7 @@ export function syncBody(
         invalid: o.invalid ?? [],
         warnings: o.warnings ?? [],
         pushed: o.pushed ?? false,
+        unchanged: o.unchanged ?? false,
         alertError: alertError ?? null,
         recordSetAside: setAside ? { file: setAside.file, to: setAside.to, why: setAside.why } : null,
       },

@@ -3,6 +3,7 @@
 // reason. The run carries out a 'go' and nothing else; a 'stop' leaves every
 // copy (the witness's staging, the standby, the primary) exactly as it was.
 import type { MemoryConfig } from '../config/types.js';
+import type { MemoryRecord, SyncMode } from './fold.js';
 import { deletionVerdict } from './plan.js';
 
 /** What one dry run of an rsync copy saw. */
@@ -80,4 +81,33 @@ export function pushDue(
 /** The first run, or one after a failure or a change of direction, checks every file; otherwise what changed. */
 export function fullValidation(prev: { lastResult: string; mode?: string } | undefined, mode: string): boolean {
   return !prev || prev.lastResult !== 'ok' || prev.mode !== mode;
+}
+
+/** The print of a source with no memory directory: it stands for no tree, and never spares a run. */
+export const NO_TREE = 'missing';
+
+/** A fingerprint of the source's tree (watch.ts) and what it was taken for (the source, rules and targets). */
+export interface SourceScan {
+  key: string;
+  print: string;
+}
+
+/**
+ * Whether a sync may end at its scan (issue 25): the source's tree is as it was when the last good run
+ * of this mode began (the same fingerprint, taken before that run's own read, for the same source,
+ * filters and target), and this run would only find "no change". Never when that run was not a plain
+ * good one (the first run, a failure or a change of direction validate in full), nor when the periodic
+ * full push is due.
+ */
+export function unchangedSince(
+  prev: MemoryRecord | undefined,
+  mode: SyncMode,
+  scan: SourceScan | undefined,
+  now: Date,
+  fullPushEverySec: number,
+): boolean {
+  const seen = prev?.seen;
+  if (!scan || scan.print === NO_TREE || !seen || fullValidation(prev, mode)) return false;
+  if (seen.mode !== mode || seen.key !== scan.key || seen.print !== scan.print) return false;
+  return mode !== 'push' || !pushDue(false, 0, prev!.lastPushAt, now, fullPushEverySec);
 }

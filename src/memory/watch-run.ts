@@ -76,10 +76,17 @@ export async function watchMemory(opts: SyncMemoryOptions, clock: Clock = system
       if (needsSync(n === 1, seen, role, print, lastKind)) {
         let kind: SyncResultKind | undefined;
         let from: Role = role;
-        const once = syncBody(opts, (k, r) => {
-          kind = k;
-          from = r;
-        });
+        // The scan just taken is the sync's own: the first cycle of the minute ends there when the tree
+        // is as the last good run found it (memory/gate.ts unchangedSince).
+        const scanned = print === undefined ? undefined : { role, print };
+        const once = syncBody(
+          opts,
+          (k, r) => {
+            kind = k;
+            from = r;
+          },
+          scanned,
+        );
         const body = async (ctx: RunContext) => {
           const r = await once(ctx);
           rec.summary = r.summary;

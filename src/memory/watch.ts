@@ -10,25 +10,34 @@
 // cycle turned away (75) is quiet: the next one tries again. The run ends inside its cron cadence
 // (the window), so the next minute's run starts after it; an overlap would only turn cycles away.
 // Pure parts first (the script, the window, the fold); the loop after.
-import type { Config, Role } from '../config/types.js';
+import type { Config, HostConfig, Role } from '../config/types.js';
 import type { RemoteSession } from '../adapters/ssh.js';
 import { remotePath } from '../health/scripts.js';
 import { whenEvery } from '../operator/schedule.js';
 import type { SyncResultKind } from './fold.js';
+import { HOLDING_DIR, SQLITE_EXCLUDES } from './plan.js';
+import { NO_TREE } from './gate.js';
 
 /**
  * The remote fingerprint: one process tree (sh, find, cksum), no per-file fork. Each entry's type,
- * size, mtime and ctime (a restored mtime still moves the ctime) and name. A missing root prints a
- * fixed word (the sync itself says what is wrong). A find that fails (no -printf: not GNU find; a
- * file vanishing mid-walk) prints a word with the shell's pid in it, never the same twice: that cycle
- * syncs, as it would without a fingerprint.
+ * size, mtime and ctime (a restored mtime still moves the ctime) and name; a directory by its name only
+ * (its times move with any entry made or removed in it, a database's journal too, and what it holds is
+ * in the print by name). What no copy ever takes is
+ * left out, as rsync's first filter rules leave it (plan.ts): live SQLite files and their journals, at
+ * any depth, and rsync's holding directory; so a gateway writing its database does not move the print.
+ * A missing root prints a fixed word (the sync itself says what is wrong; a run never ends at it). A
+ * find that fails (no -printf: not GNU find; a file vanishing mid-walk) prints a word with the shell's
+ * pid and the time in it, never the same twice: that cycle syncs, as it would without a fingerprint.
  */
 export function fingerprintScript(root: string): string {
   const d = remotePath(root.replace(/\/+$/, '') || '/');
+  // From inside the root ("."), so the root's own name never meets a pattern; the patterns are constants.
+  const never = [...SQLITE_EXCLUDES.map((p) => `-name '${p}'`), `-type d -name '${HOLDING_DIR}'`].join(' -o ');
   return (
-    `d=${d}; [ -d "$d" ] || { echo missing; exit 0; }; ` +
-    `f=$({ find "$d" -printf '%y %s %T@ %C@ %P\\n' 2>/dev/null || echo "find failed $$"; } | cksum) && ` +
-    `[ -n "$f" ] && echo "$f"`
+    `d=${d}; [ -d "$d" ] || { echo ${NO_TREE}; exit 0; }; ` +
+    `f=$({ cd "$d" && find . \\( ${never} \\) -prune -o -type d -printf 'd %P\\n' ` +
+    `-o -printf '%y %s %T@ %C@ %P\\n' 2>/dev/null ` +
+    `|| echo "find failed $$ $(date +%s%N)"; } | cksum) && [ -n "$f" ] && echo "$f"`
   );
 }
 
@@ -114,5 +123,23 @@ export async function scan(session: RemoteSession, config: Config): Promise<{ pr
     return { problem: `fingerprint exit ${r.code}: ${r.stderr.trim().slice(0, 200)}` };
   } catch (e) {
     return { problem: (e as Error).message };
+  }
+}
+
+/**
+ * One scan of `host` through its master, only when one answers: a scan is worth taking when it is cheaper
+ * than the copy it may spare, and a new connection is not. Undefined: no master, or no print (the run copies).
+ */
+export async function scanThroughMaster(config: Config, host: HostConfig): Promise<string | undefined> {
+  const { MuxSession } = await import('../adapters/ssh-mux.js');
+  const t = config.thresholds;
+  const session = await MuxSession.attach(config.stateDir, host, t.connectTimeout, t.commandTimeout).catch(
+    () => undefined,
+  );
+  if (!session) return undefined;
+  try {
+    return (await scan(session, config)).print;
+  } finally {
+    await session.close().catch(() => undefined);
   }
 }

@@ -161,6 +161,46 @@ describe('sync-memory: primary serving', () => {
     assert.equal(readMem(S())['workspace/memory/facts.yaml'], 'mood: glad\n', 'the new words, not the stale copy');
   });
 
+  test('a run ends at its change scan only while the tree is as the last good run found it (issue 25)', async () => {
+    writeMem(P(), seedTree(10));
+    const run = async (what: string) => {
+      const r = await lab.hactl(['--json', 'sync-memory']);
+      assert.equal(r.code, 0, `${what}: ${r.stdout}${r.stderr}`);
+      return { data: JSON.parse(r.stdout) as { unchanged: boolean; pushed: boolean } };
+    };
+    assert.equal((await run('first copy, no master yet: no scan')).data.unchanged, false);
+    assert.equal((await run('a scan, but no print on record yet')).data.unchanged, false);
+    assert.deepEqual(memRecord().seen?.mode, 'push', 'the good run recorded its print');
+    assert.equal((await run('nothing moved')).data.unchanged, true, 'ended at the scan');
+    // Live databases and their journals are never copied: they do not move the print.
+    writeMem(P(), { 'workspace/memory/index.sqlite': 'pages', 'workspace/memory/index.sqlite-wal': 'w' });
+    assert.equal((await run('a database written')).data.unchanged, true);
+    // A memory file moved: copied, and the standby has it.
+    writeMem(P(), { 'workspace/memory/facts.yaml': 'user:\n  name: Linou\n  tea: black, strong\n' });
+    assert.equal((await run('a file changed')).data.unchanged, false);
+    assert.match(readMem(S())['workspace/memory/facts.yaml']!, /black, strong/);
+    assert.equal((await run('settled again')).data.unchanged, true);
+    // A deleted file: the print moves, the deletion reaches the standby.
+    writeMem(P(), { 'workspace/MEMORY.md': null });
+    assert.equal((await run('a file deleted')).data.unchanged, false);
+    assert.equal(readMem(S())['workspace/MEMORY.md'], undefined);
+    await run('settled after the delete');
+    // Another filter: the print stands for another copy.
+    lab.writeConfig({ memory: { exclude: ['*.tmp'] } });
+    assert.equal((await run('a filter changed')).data.unchanged, false);
+    assert.equal((await run('settled under the new filter')).data.unchanged, true);
+    // The witness's staging copy gone (a state directory cleaned by hand): copied afresh.
+    rmSync(join(lab.dir, 'state', 'memory', 'from-primary'), { recursive: true, force: true });
+    assert.equal((await run('staging copy gone')).data.unchanged, false);
+    assert.equal(existsSync(join(lab.dir, 'state', 'memory', 'from-primary', 'workspace')), true);
+    // The periodic full push: never spared by a scan.
+    lab.writeConfig({ memory: { exclude: ['*.tmp'], fullPushEvery: 0 } });
+    const due = await run('full push due');
+    assert.equal(due.data.unchanged, false);
+    assert.equal(due.data.pushed, true);
+    lab.writeConfig();
+  });
+
   test('source directory missing: nothing deleted on the standby, alert, exit 2', async () => {
     writeMem(P(), seedTree(5));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);

@@ -224,3 +224,39 @@ describe('nextRecord: the fold', () => {
     assert.equal(nextRecord(prevBad, { kind: 'skipped', mode: 'push', line: 's' }, now).rec.problem, prevBad.problem);
   });
 });
+
+describe('unchangedSince: a run ends at its scan only when the last good run began at the same tree', async () => {
+  const { unchangedSince, NO_TREE } = await import('../../src/memory/gate.ts');
+  const now = new Date('2026-12-07T18:00:00Z');
+  const scan = { key: 'k1', print: '123 456' };
+  const good = (o: SyncOutcome['mode'] = 'push', s: { key: string; print: string } | null = scan) =>
+    nextRecord(
+      { version: 1, lastRunAt: '', lastGoodAt: null, lastResult: 'ok', mode: o },
+      { kind: 'ok', mode: o, line: 'x', pushed: true, files: 3, scan: s ?? undefined },
+      new Date(now.getTime() - 60_000),
+    ).rec;
+  const day = 86_400;
+  test('the same print, key and mode after a good run, no full push due: ends at the scan', () => {
+    assert.equal(unchangedSince(good(), 'push', scan, now, day), true);
+    assert.equal(unchangedSince(good('pull-standby'), 'pull-standby', scan, now, day), true);
+  });
+  const rows: Array<[string, MemoryRecord | undefined, SyncOutcome['mode'], typeof scan | undefined, number?]> = [
+    ['no record', undefined, 'push', scan],
+    ['no scan this run (no master)', good(), 'push', undefined],
+    ['the tree moved', good(), 'push', { ...scan, print: '999 456' }],
+    ['another source, filter, target or staging', good(), 'push', { ...scan, key: 'k2' }],
+    ['another direction', good('pull-standby'), 'push', scan],
+    ['the full push is due', good(), 'push', scan, 30],
+    ['no tree at the source', good('push', { key: 'k1', print: NO_TREE }), 'push', { key: 'k1', print: NO_TREE }],
+    ['the last good run did not scan', good('push', null), 'push', scan],
+  ];
+  for (const [name, prev, mode, s, every] of rows)
+    test(`copies: ${name}`, () => assert.equal(unchangedSince(prev, mode, s, now, every ?? day), false));
+  test('copies after any run that was not good: the record it leaves drops the print', () => {
+    for (const kind of ['invalid', 'refused', 'failed', 'skipped'] as const) {
+      const rec = nextRecord(good(), { kind, mode: 'push', line: 'x', scan }, now).rec;
+      assert.equal(rec.seen, undefined, kind);
+      assert.equal(unchangedSince(rec, 'push', scan, now, day), false, kind);
+    }
+  });
+});

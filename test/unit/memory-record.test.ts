@@ -38,3 +38,13 @@ test('anything else that changes is not only times: the record is written durabl
   const failed = nextRecord(first, cases[2]![1], t(1)).rec;
   assert.equal(onlyTimesMoved(failed, nextRecord(failed, noChange, t(2)).rec), false, 'recovery');
 });
+
+test('a run that ended at its scan, after one that did too, only moves the times (the print kept)', () => {
+  const scan = { key: 'k', print: '1 2' };
+  const first = nextRecord(undefined, { ...noChange, scan }, t(0)).rec;
+  assert.deepEqual(first.seen, { mode: 'push', key: 'k', print: '1 2' });
+  const second = nextRecord(first, { ...noChange, scan, unchanged: true }, t(1)).rec;
+  assert.equal(onlyTimesMoved(first, second), true);
+  const moved = nextRecord(first, { ...noChange, scan: { key: 'k', print: '3 4' } }, t(1)).rec;
+  assert.equal(onlyTimesMoved(first, moved), false, 'a new print is written durably');
+});

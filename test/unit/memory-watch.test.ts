@@ -110,3 +110,36 @@ test('the fingerprint moves on a write, a same-size rewrite with its mtime resto
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('what no copy takes does not move the fingerprint: live SQLite files, their journals, the holding dir', () => {
+  const home = mkdtempSync(join(tmpdir(), 'hactl-fp-'));
+  try {
+    const root = 'state.sqlite'; // the root's own name never meets a pattern
+    const d = join(home, root, 'agents', 'joe');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'notes.md'), 'one\n');
+    const print = () =>
+      execFileSync('sh', ['-c', fingerprintScript(root)], { env: { ...process.env, HOME: home }, encoding: 'utf8' });
+    const p0 = print();
+    assert.match(p0, /^\d+ \d+\n$/);
+    for (const f of ['agent.sqlite', 'agent.sqlite-wal', 'agent.sqlite-shm', 'agent.sqlite-journal']) {
+      writeFileSync(join(d, f), 'live pages');
+      assert.equal(print(), p0, `${f} written`);
+    }
+    mkdirSync(join(home, root, '.~tmp~'));
+    writeFileSync(join(home, root, '.~tmp~', 'notes.md'), 'half');
+    mkdirSync(join(d, 'cache.sqlite'));
+    writeFileSync(join(d, 'cache.sqlite', 'inner.md'), 'x');
+    // The root's mtime moved with the new entries above: the root itself is not in the print (".").
+    assert.equal(print(), p0, 'the holding dir and a directory named like a database, with their content');
+    writeFileSync(join(d, 'notes.md'), 'two\n');
+    assert.notEqual(print(), p0, 'a memory file still moves it');
+    mkdirSync(join(d, '.~tmp~-not'));
+    writeFileSync(join(d, 'x.sqlite.md'), 'kept');
+    const p1 = print();
+    writeFileSync(join(d, 'x.sqlite.md'), 'moved');
+    assert.notEqual(print(), p1, 'a name that only contains .sqlite is memory');
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
