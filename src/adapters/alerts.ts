@@ -9,7 +9,7 @@
 //   waited its whole deadline); the channel stops for this run, the others go on.
 // Webhook URLs and secrets are registered for redaction first; an event's values are redacted
 // before it is rendered (a cut or an escape must never split a secret) and when it is queued.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { Config, WebhookConfig } from '../config/types.js';
 import { LockedError } from '../errors.js';
@@ -66,9 +66,16 @@ export function webhookUrl(w: Pick<WebhookConfig, 'url' | 'urlEnv'>, env = proce
   return url || undefined;
 }
 
+/** node:crypto only where a webhook is configured: a run with none need not load it (issue 25). */
+const sha256 = (text: string): string =>
+  (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'))
+    .createHash('sha256')
+    .update(text)
+    .digest('hex');
+
 /** "webhook-1a2b3c4d": stable while the URL is, and says nothing of its token. */
 export const webhookId = (url: string | undefined, i: number): string =>
-  url ? `webhook-${createHash('sha256').update(url).digest('hex').slice(0, 8)}` : `webhook-${i + 1}`;
+  url ? `webhook-${sha256(url).slice(0, 8)}` : `webhook-${i + 1}`;
 
 /** A 400 (bad request), 413 (too large) or 422 (unprocessable) is about this event: it will never pass as it is. */
 const permanentStatus = (s: number | undefined) => s === 400 || s === 413 || s === 422;

@@ -36,6 +36,7 @@ import type { Config } from './types.js';
 import { readSchemaFile } from './rules.js';
 import { VERSION } from '../version.js';
 import { packageFile } from '../paths.js';
+import { randomHex } from '../adapters/random.js';
 
 const KEEP = 32;
 
@@ -179,8 +180,8 @@ export const configKeptThisRun = (): boolean => keptThisRun;
 
 /** Keeps a copy; true when it was written. */
 function keep(dir: string, at: string, json: string): boolean {
-  // Random (the global Web Crypto: no node:crypto to load), opened O_EXCL: never a file or symlink put there.
-  const tmp = `${at}.${crypto.getRandomValues(new Uint32Array(2)).join('-')}.tmp`;
+  // Random (no node:crypto to load), opened O_EXCL: never a file or symlink put there.
+  const tmp = `${at}.${randomHex(8)}.tmp`;
   try {
     writeFileSync(tmp, json, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, at);
@@ -213,7 +214,7 @@ function plain(v: unknown): boolean {
  */
 function prune(dir: string): void {
   const names = readdirSync(dir);
-  for (const f of names.filter((n) => /^config-[0-9a-f]{8}\.json\.[0-9-]+\.tmp$/.test(n)))
+  for (const f of names.filter((n) => /^config-[0-9a-f]{8}\.json\.[0-9a-f-]+\.tmp$/.test(n)))
     if (Date.now() - statSync(join(dir, f)).mtimeMs > 3600_000) rmSync(join(dir, f), { force: true });
   const files = names.filter((f) => /^config-[0-9a-f]{8}\.json$/.test(f));
   if (files.length <= KEEP) return;

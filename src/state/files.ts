@@ -25,6 +25,7 @@ import { basename, dirname, join } from 'node:path';
 import { ActionError, StateError } from '../errors.js';
 import { describeAjvError, loadValidator } from '../validators.js';
 import { redact } from '../output.js';
+import { randomHex } from '../adapters/random.js';
 /** Creates `dir` and missing parents, 0700; or exactly `mode` (umask aside) for those it creates. */
 export function ensureDir(dir: string, mode = 0o700): void {
   const first = mkdirSync(dir, { recursive: true, mode });
@@ -42,13 +43,12 @@ export function alive(pid: number): boolean {
 
 /**
  * A temp name beside `file`: `.NAME.PID.RAND.tmp`. The pid lets cleanTemps tell a dead writer's leftovers;
- * RAND is random (the global Web Crypto, which needs no node:crypto import and so costs a run nothing to
- * load, issue 25). Not a count: a run killed between create and rename leaves `.NAME.PID.00000000.tmp`,
+ * RAND is random (randomHex). Not a count: a run killed between create and rename leaves `.NAME.PID.00000000.tmp`,
  * and a later run given the same pid would meet it, fail its 'wx' open with EEXIST, and cleanTemps would
  * keep it (that pid is alive again).
  */
 export function tempPath(file: string): string {
-  const n = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, '0');
+  const n = randomHex(4);
   return join(dirname(file), `.${basename(file)}.${process.pid}.${n}.tmp`);
 }
 

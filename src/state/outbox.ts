@@ -11,9 +11,9 @@
 // Longer than 300 lines because every change to the box is one section of the one private
 // update (prepare, record, failAll, settle, drop, retry): split, that section would be exported.
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ensureDir, readJson, writeJson } from './files.js';
 import { withFileLock } from './lock.js';
+import { randomHex } from '../adapters/random.js';
 import { setAsideEvent } from '../alerts/protection.js';
 import { decide, tick, type AlertPolicy, type Ledger } from '../alerts/incident.js';
 import { event, type HactlEvent } from '../alerts/events.js';
@@ -78,7 +78,7 @@ export function channelNotBefore(box: Pick<Box, 'notBefore'>, channel: string): 
   return typeof nb === 'object' && nb[channel] ? new Date(nb[channel]).getTime() : 0;
 }
 
-const newId = () => randomBytes(6).toString('hex');
+const newId = () => randomHex(6);
 
 /** A message from an older outbox (text only): said as it was, never read for its meaning. */
 function upgrade(m: Pending & { text?: string }): Pending {

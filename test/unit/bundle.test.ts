@@ -117,6 +117,19 @@ describe('the bundle', () => {
     }
   });
 
+  test("pause and resume write state and queue an alert without node's crypto modules (issue 25)", () => {
+    const cache = join(work, 'cache-pause');
+    assert.equal(hactl(['status'], cache).status, 3); // parses and keeps the config
+    for (const args of [['pause', '--for', '1h'], ['resume']]) {
+      const spy = hactl(args, cache, true);
+      assert.equal(spy.status, 0, spy.stderr);
+      // Temp names and outbox ids are random from /dev/urandom; node:crypto (or the global Web Crypto,
+      // which loads internal/crypto/*) would cost each run a few ms of CPU to load.
+      const crypto = spy.loaded!.builtins.filter((m) => /NativeModule (internal\/)?crypto/.test(m));
+      assert.deepEqual(crypto, [], args[0]);
+    }
+  });
+
   test('the code cache: private, one per command, written by a run that read its config from the cache', () => {
     const cache = join(work, 'cache-code');
     const first = hactl(['status'], cache);

@@ -239,13 +239,15 @@ describe('a cache that is not ours alone is neither read nor written', () => {
 test('a temp copy left by a killed run goes once it is an hour old', async () => {
   await load();
   const [kept] = readdirSync(cache);
-  const old = join(cache, `${kept}.1-2.tmp`);
+  const old = join(cache, `${kept}.1-2.tmp`); // as earlier versions named them
+  const oldHex = join(cache, `${kept}.0a9f3c2e7b5d1e48.tmp`); // as this one does (random hex)
   const fresh = join(cache, `${kept}.3-4.tmp`);
-  writeFileSync(old, '{', { mode: 0o600 });
-  writeFileSync(fresh, '{', { mode: 0o600 });
-  utimesSync(old, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+  for (const f of [old, oldHex, fresh]) writeFileSync(f, '{', { mode: 0o600 });
+  const ago = new Date(Date.now() - 2 * 3600_000);
+  for (const f of [old, oldHex]) utimesSync(f, ago, ago);
   write('thresholds: {connectTimeout: 8s}');
   await load();
   assert.equal(existsSync(old), false);
+  assert.equal(existsSync(oldHex), false);
   assert.equal(existsSync(fresh), true);
 });
