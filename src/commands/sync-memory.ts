@@ -15,7 +15,7 @@ import { EXIT } from '../errors.js';
 import { awaitingConfirmation } from '../core/model.js';
 import { systemClock } from '../adapters/clock.js';
 import { hostOf, pullStandby, pushMemory } from '../memory/sync.js';
-import { scanKey, unchangedOutcome } from '../memory/unchanged.js';
+import { forgetSeen, readSeen, recordSeen, scanKey, unchangedOutcome } from '../memory/unchanged.js';
 import { unchangedSince } from '../memory/gate.js';
 import { scanThroughMaster } from '../memory/watch.js';
 import { primeShare } from '../memory/copy.js';
@@ -52,7 +52,7 @@ export default async function syncMemory(_p: Command, cmd: Command): Promise<num
 export function syncBody(
   opts: SyncMemoryOptions,
   seen?: (kind: SyncOutcome['kind'] | undefined, role: Role) => void,
-  scanned?: { role: Role; print: string },
+  scanned?: { role: Role; key: string; print: string },
 ): (ctx: RunContext) => Promise<RunRecord> {
   return async ({ config, out, alerts }) => {
     if (!config.memory.enabled) {
@@ -74,11 +74,15 @@ export function syncBody(
     const mode: SyncMode = state.serving === 'standby' ? 'pull-standby' : 'push';
     const source = hostOf(config, state.serving === 'standby' ? 'standby' : 'primary');
     // A fingerprint of the source, taken before anything reads it (issue 25): the same as at the start of
-    // the last good run, and the run has nothing to copy (memory/gate.ts unchangedSince). Started first: the
-    // host walks its tree while this run compiles its rules and reads its record.
-    const given = scanned?.role === state.serving ? scanned.print : undefined;
-    const printing = opts.dryRun ? undefined : given !== undefined ? given : scanThroughMaster(config, source);
-    if (printing instanceof Promise) printing.catch(() => undefined); // a rule error below ends the run first
+    // this witness's last good run, and the run has nothing to copy (memory/gate.ts unchangedSince).
+    // Started first: the host walks its tree while this run compiles its rules and reads its records.
+    const key = scanKey(config, mode);
+    const given = scanned?.role === state.serving && scanned.key === key ? scanned.print : undefined;
+    const printing: Promise<string | undefined> | undefined = opts.dryRun
+      ? undefined
+      : given !== undefined
+        ? Promise.resolve(given)
+        : scanThroughMaster(config, source).catch(() => undefined);
     // The master to the source is checked while memory.json is read (the first copy takes the answer).
     primeShare(config, source);
     // A rule that cannot compile stops here, exit 78, before anything is copied.
@@ -88,7 +92,7 @@ export function syncBody(
       loadMemoryRecord(config, clock.now(), !!opts.dryRun),
       printing,
     ]);
-    const scan = print ? { key: scanKey(config, mode), print } : undefined;
+    const scan = print ? { key, print } : undefined;
     const sopts = {
       dryRun: !!opts.dryRun,
       allowMassDelete: !!opts.allowMassDelete,
@@ -97,14 +101,16 @@ export function syncBody(
       servingNow: async () => (await loadState(config, clock.now())).serving,
     };
     const same =
-      prev && unchangedSince(prev, mode, scan, clock.now(), config.memory.fullPushEvery)
+      prev && unchangedSince(prev, readSeen(config), mode, scan, clock.now(), config.memory.fullPushEvery)
         ? unchangedOutcome(config, prev, mode)
         : undefined;
     if (same) out.progress(`no change on the ${state.serving} since the last good sync (its fingerprint)`);
-    const ran =
+    // A run that copies: this witness's record of a good copy goes first, and comes back only with one.
+    if (!same && !opts.dryRun) forgetSeen(config);
+    const o =
       same ??
       (state.serving === 'standby' ? await pullStandby(config, prev, sopts) : await pushMemory(config, prev, sopts));
-    const o: SyncOutcome = scan ? { ...ran, scan } : ran;
+    if (!same && !opts.dryRun && o.kind === 'ok' && scan) recordSeen(config, mode, scan, clock.now());
     seen?.(o.kind, state.serving);
     let alertError: string | undefined;
     if (!opts.dryRun) {

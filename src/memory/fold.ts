@@ -20,12 +20,6 @@ export interface MemoryRecord {
   deleted?: number;
   bytes?: number;
   problem?: string | null;
-  /**
-   * The source's fingerprint taken at the start of the last good run, before it read the source (issue 25):
-   * a later run that finds the same one for the same mode and key has nothing to copy (gate.ts
-   * unchangedSince). Only a good run that scanned writes it; every other record drops it.
-   */
-  seen?: { mode: SyncMode; key: string; print: string };
 }
 
 export interface SyncOutcome {
@@ -41,9 +35,7 @@ export interface SyncOutcome {
   warnings?: string[];
   conflicts?: string[];
   pushed?: boolean;
-  /** The scan this run took before reading the source (recorded when the run is good). */
-  scan?: { key: string; print: string };
-  /** The run ended at its scan: the last good copy is still the source's. */
+  /** The run ended at its change scan: the last good copy is still the source's (unchanged.ts). */
   unchanged?: boolean;
 }
 
@@ -124,7 +116,6 @@ export function nextRecord(
     bytes: keep(o.bytes, prev?.bytes),
     problem: good || o.kind === 'skipped' ? null : (o.alert ?? o.line),
   };
-  if (good && o.scan) rec.seen = { mode: o.mode, key: o.scan.key, print: o.scan.print };
   if (o.kind === 'skipped') rec.problem = prev?.problem ?? null;
   let alert: string | undefined;
   if (!good && o.kind !== 'skipped' && rec.problem !== (prev?.problem ?? null))

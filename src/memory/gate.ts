@@ -92,22 +92,32 @@ export interface SourceScan {
   print: string;
 }
 
+/** What this witness's last good run recorded of its source (unchanged.ts): the print, and when. */
+export interface SeenScan extends SourceScan {
+  mode: SyncMode;
+  at: string;
+}
+
 /**
- * Whether a sync may end at its scan (issue 25): the source's tree is as it was when the last good run
- * of this mode began (the same fingerprint, taken before that run's own read, for the same source,
- * filters and target), and this run would only find "no change". Never when that run was not a plain
- * good one (the first run, a failure or a change of direction validate in full), nor when the periodic
- * full push is due.
+ * Whether a sync may end at its scan (issue 25): the source's tree is as it was when this witness's last
+ * good run of this mode began (the same fingerprint, taken before that run read the source, for the same
+ * source, filters and target), and that run is still the pair's last word: the shared record says a
+ * plain good run of this mode (a failure, the first run or a change of direction validate in full).
+ * Never when the periodic full push is due, and never longer than that period after the real run that
+ * recorded the print, in either mode: what no print sees (a damaged copy on the witness) waits that long
+ * at most.
  */
 export function unchangedSince(
   prev: MemoryRecord | undefined,
+  seen: SeenScan | undefined,
   mode: SyncMode,
   scan: SourceScan | undefined,
   now: Date,
   fullPushEverySec: number,
 ): boolean {
-  const seen = prev?.seen;
   if (!scan || scan.print === NO_TREE || !seen || fullValidation(prev, mode)) return false;
   if (seen.mode !== mode || seen.key !== scan.key || seen.print !== scan.print) return false;
+  const age = now.getTime() - new Date(seen.at).getTime();
+  if (!(age >= 0 && age <= fullPushEverySec * 1000)) return false; // a clock stepped back: a real run
   return mode !== 'push' || !pushDue(false, 0, prev!.lastPushAt, now, fullPushEverySec);
 }

@@ -1,12 +1,43 @@
-// A sync that ends at its change scan (issue 25): what a source's fingerprint stands for, and the outcome
-// of a run whose source is as the last good run found it. The rule itself is pure (gate.ts
-// unchangedSince); the scan is watch.ts's; sync-memory's body runs them (commands/sync-memory.ts).
+// A sync that ends at its change scan (issue 25): what a source's fingerprint stands for, this witness's
+// record of it, and the outcome of a run whose source is as its last good run found it. The rule itself
+// is pure (gate.ts unchangedSince); the scan is watch.ts's; sync-memory's body runs them.
+// The record (seen.json) lives in the staging directory it speaks for, on this witness only: with
+// several witnesses (etcd) memory.json is shared, but each keeps its own staging copy, and another's
+// good run says nothing of this one's. A run that copies forgets it first and writes it only once its
+// copy is good, so it never outlives a copy that was cut, refused or found invalid.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config, HostConfig } from '../config/types.js';
 import { label } from '../core/model.js';
+import { writeAtomic } from '../state/files.js';
 import type { MemoryRecord, SyncMode, SyncOutcome } from './fold.js';
+import type { SeenScan, SourceScan } from './gate.js';
 import { hostOf, stagingDirs } from './sync.js';
+
+const seenPath = (config: Config) => join(stagingDirs(config).root, 'seen.json');
+
+/** This witness's record of its last good run's scan; none when absent or unreadable (the run copies). */
+export function readSeen(config: Config): SeenScan | undefined {
+  try {
+    const v = JSON.parse(readFileSync(seenPath(config), 'utf8')) as Partial<SeenScan>;
+    const str = (x: unknown) => typeof x === 'string' && x.length > 0 && x.length <= 256;
+    return str(v.mode) && str(v.key) && str(v.print) && str(v.at) ? (v as SeenScan) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Before a run copies anything: no record speaks for the staging copy until the run ends good. */
+export function forgetSeen(config: Config): void {
+  rmSync(seenPath(config), { force: true });
+}
+
+/** After a good run that scanned first. */
+export function recordSeen(config: Config, mode: SyncMode, scan: SourceScan, at: Date): void {
+  const seen: SeenScan = { mode, key: scan.key, print: scan.print, at: at.toISOString() };
+  writeAtomic(seenPath(config), JSON.stringify(seen) + '\n', 0o600, false, 0o700);
+}
 
 /**
  * What a fingerprint of the source stands for in a run of `mode`: the source host, the target (the

@@ -11,6 +11,7 @@ import type { RemoteSession } from '../adapters/ssh.js';
 import { EXIT } from '../errors.js';
 import { nextProbeAt } from '../failover/watch-plan.js';
 import { syncBody, type SyncMemoryOptions } from '../commands/sync-memory.js';
+import { scanKey } from './unchanged.js';
 import type { SyncResultKind } from './fold.js';
 import {
   cronCadence,
@@ -78,7 +79,9 @@ export async function watchMemory(opts: SyncMemoryOptions, clock: Clock = system
         let from: Role = role;
         // The scan just taken is the sync's own: the first cycle of the minute ends there when the tree
         // is as the last good run found it (memory/gate.ts unchangedSince).
-        const scanned = print === undefined ? undefined : { role, print };
+        // Keyed as this loop's config sees the source: a run that reads another config scans afresh.
+        const key = scanKey(config, role === 'standby' ? 'pull-standby' : 'push');
+        const scanned = print === undefined ? undefined : { role, key, print };
         const once = syncBody(
           opts,
           (k, r) => {

@@ -19,12 +19,13 @@ import { HOLDING_DIR, SQLITE_EXCLUDES } from './plan.js';
 import { NO_TREE } from './gate.js';
 
 /**
- * The remote fingerprint: one process tree (sh, find, cksum), no per-file fork. Each entry's type,
- * size, mtime and ctime (a restored mtime still moves the ctime) and name; a directory by its name only
- * (its times move with any entry made or removed in it, a database's journal too, and what it holds is
- * in the print by name). What no copy ever takes is
- * left out, as rsync's first filter rules leave it (plan.ts): live SQLite files and their journals, at
- * any depth, and rsync's holding directory; so a gateway writing its database does not move the print.
+ * The remote fingerprint: one process tree (sh, find, a hash), no per-file fork. Each entry's type,
+ * size, mtime and ctime (a restored mtime still moves the ctime) and name; a directory by its mode and
+ * name (its times move with any entry made or removed in it, a database's journal too, and what it holds
+ * is in the print by name). What no copy ever takes is left out, as rsync's first filter rules leave it
+ * (plan.ts): live SQLite files and their journals, at any depth, and rsync's holding directory; so a
+ * gateway writing its database does not move the print. Hashed with sha256sum (cksum's 32-bit CRC where
+ * coreutils' is missing).
  * A missing root prints a fixed word (the sync itself says what is wrong; a run never ends at it). A
  * find that fails (no -printf: not GNU find; a file vanishing mid-walk) prints a word with the shell's
  * pid and the time in it, never the same twice: that cycle syncs, as it would without a fingerprint.
@@ -35,11 +36,18 @@ export function fingerprintScript(root: string): string {
   const never = [...SQLITE_EXCLUDES.map((p) => `-name '${p}'`), `-type d -name '${HOLDING_DIR}'`].join(' -o ');
   return (
     `d=${d}; [ -d "$d" ] || { echo ${NO_TREE}; exit 0; }; ` +
-    `f=$({ cd "$d" && find . \\( ${never} \\) -prune -o -type d -printf 'd %P\\n' ` +
+    'h=cksum; command -v sha256sum >/dev/null 2>&1 && h=sha256sum; ' +
+    `f=$({ cd "$d" && find . \\( ${never} \\) -prune -o -type d -printf 'd %m %P\\n' ` +
     `-o -printf '%y %s %T@ %C@ %P\\n' 2>/dev/null ` +
-    `|| echo "find failed $$ $(date +%s%N)"; } | cksum) && [ -n "$f" ] && echo "$f"`
+    '|| echo "find failed $$ $(date +%s%N)"; } | $h) && [ -n "$f" ] && echo "${f%% *}"'
   );
 }
+
+/**
+ * A root the fingerprint cannot stand for: rsync (--protect-args) expands glob characters in the remote
+ * path itself, the fingerprint reads the literal path. Such a root is never scanned: every cycle syncs.
+ */
+export const unscannable = (root: string): boolean => /[*?[]/.test(root);
 
 /** Seconds between a job's cron starts for memory.interval (the cadence cron really keeps). */
 export function cronCadence(intervalSeconds: number): number {
@@ -113,6 +121,8 @@ export function foldCycles(cycles: CycleRecord[], elapsedMs: number): { exitCode
 
 /** One scan over an open session: the fingerprint, or why there is none. Never throws. */
 export async function scan(session: RemoteSession, config: Config): Promise<{ print?: string; problem?: string }> {
+  if (unscannable(config.memory.root))
+    return { problem: `memory.root ${config.memory.root} has glob characters: no fingerprint, every cycle copies` };
   try {
     const r = await session.run(fingerprintScript(config.memory.root), config.thresholds.commandTimeout, {
       cap: 4096,
@@ -131,6 +141,7 @@ export async function scan(session: RemoteSession, config: Config): Promise<{ pr
  * than the copy it may spare, and a new connection is not. Undefined: no master, or no print (the run copies).
  */
 export async function scanThroughMaster(config: Config, host: HostConfig): Promise<string | undefined> {
+  if (unscannable(config.memory.root)) return undefined;
   const { MuxSession } = await import('../adapters/ssh-mux.js');
   const t = config.thresholds;
   const session = await MuxSession.attach(config.stateDir, host, t.connectTimeout, t.commandTimeout).catch(

@@ -170,7 +170,8 @@ describe('sync-memory: primary serving', () => {
     };
     assert.equal((await run('first copy, no master yet: no scan')).data.unchanged, false);
     assert.equal((await run('a scan, but no print on record yet')).data.unchanged, false);
-    assert.deepEqual(memRecord().seen?.mode, 'push', 'the good run recorded its print');
+    const seenFile = join(lab.dir, 'state', 'memory', 'seen.json');
+    assert.equal(JSON.parse(readFileSync(seenFile, 'utf8')).mode, 'push', 'the good run recorded its print');
     assert.equal((await run('nothing moved')).data.unchanged, true, 'ended at the scan');
     // Live databases and their journals are never copied: they do not move the print.
     writeMem(P(), { 'workspace/memory/index.sqlite': 'pages', 'workspace/memory/index.sqlite-wal': 'w' });
@@ -185,6 +186,14 @@ describe('sync-memory: primary serving', () => {
     assert.equal((await run('a file deleted')).data.unchanged, false);
     assert.equal(readMem(S())['workspace/MEMORY.md'], undefined);
     await run('settled after the delete');
+    // A run that finds an invalid file forgets the print: the staging copy holds what it refused.
+    writeMem(P(), { 'workspace/memory/broken.json': '{"cut": ' });
+    const bad = await lab.hactl(['--json', 'sync-memory']);
+    assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+    assert.equal(existsSync(seenFile), false, 'no print stands for a refused copy');
+    writeMem(P(), { 'workspace/memory/broken.json': null });
+    assert.equal((await run('fixed')).data.unchanged, false);
+    assert.equal((await run('settled after the fix')).data.unchanged, true);
     // Another filter: the print stands for another copy.
     lab.writeConfig({ memory: { exclude: ['*.tmp'] } });
     assert.equal((await run('a filter changed')).data.unchanged, false);

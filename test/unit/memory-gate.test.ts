@@ -225,38 +225,58 @@ describe('nextRecord: the fold', () => {
   });
 });
 
-describe('unchangedSince: a run ends at its scan only when the last good run began at the same tree', async () => {
+describe("unchangedSince: a run ends at its scan only when this witness's last good run began there", async () => {
   const { unchangedSince, NO_TREE } = await import('../../src/memory/gate.ts');
   const now = new Date('2026-12-07T18:00:00Z');
-  const scan = { key: 'k1', print: '123 456' };
-  const good = (o: SyncOutcome['mode'] = 'push', s: { key: string; print: string } | null = scan) =>
-    nextRecord(
-      { version: 1, lastRunAt: '', lastGoodAt: null, lastResult: 'ok', mode: o },
-      { kind: 'ok', mode: o, line: 'x', pushed: true, files: 3, scan: s ?? undefined },
-      new Date(now.getTime() - 60_000),
-    ).rec;
-  const day = 86_400;
-  test('the same print, key and mode after a good run, no full push due: ends at the scan', () => {
-    assert.equal(unchangedSince(good(), 'push', scan, now, day), true);
-    assert.equal(unchangedSince(good('pull-standby'), 'pull-standby', scan, now, day), true);
+  const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
+  const scan = { key: 'k1', print: 'ab12' };
+  const rec = (mode: SyncOutcome['mode'] = 'push', over: Partial<MemoryRecord> = {}): MemoryRecord => ({
+    version: 1,
+    lastRunAt: ago(60),
+    lastGoodAt: ago(60),
+    lastPushAt: ago(60),
+    lastResult: 'ok',
+    mode,
+    files: 3,
+    ...over,
   });
-  const rows: Array<[string, MemoryRecord | undefined, SyncOutcome['mode'], typeof scan | undefined, number?]> = [
-    ['no record', undefined, 'push', scan],
-    ['no scan this run (no master)', good(), 'push', undefined],
-    ['the tree moved', good(), 'push', { ...scan, print: '999 456' }],
-    ['another source, filter, target or staging', good(), 'push', { ...scan, key: 'k2' }],
-    ['another direction', good('pull-standby'), 'push', scan],
-    ['the full push is due', good(), 'push', scan, 30],
-    ['no tree at the source', good('push', { key: 'k1', print: NO_TREE }), 'push', { key: 'k1', print: NO_TREE }],
-    ['the last good run did not scan', good('push', null), 'push', scan],
+  const seen = (mode: SyncOutcome['mode'] = 'push', over: Partial<typeof scan & { at: string }> = {}) => ({
+    mode,
+    at: ago(60),
+    ...scan,
+    ...over,
+  });
+  const hour = 3600;
+  test('the same print, key and mode after a good run, within the full push period: ends at the scan', () => {
+    assert.equal(unchangedSince(rec(), seen(), 'push', scan, now, hour), true);
+    assert.equal(unchangedSince(rec('pull-standby'), seen('pull-standby'), 'pull-standby', scan, now, hour), true);
+  });
+  type Row = [string, MemoryRecord | undefined, ReturnType<typeof seen> | undefined, typeof scan | undefined];
+  const rows: Row[] = [
+    ['no shared record', undefined, seen(), scan],
+    ['no record of a scan on this witness', rec(), undefined, scan],
+    ['no scan this run (no master)', rec(), seen(), undefined],
+    ['the tree moved', rec(), seen(), { ...scan, print: 'ff00' }],
+    ['another source, filter, target or staging', rec(), seen(), { ...scan, key: 'k2' }],
+    ['the last run went the other way', rec('pull-standby'), seen(), scan],
+    ['the print was of the other direction', rec(), seen('pull-standby'), scan],
+    ['the last run (any witness) failed', rec('push', { lastResult: 'failed' }), seen(), scan],
+    ['the last run found invalid files', rec('push', { lastResult: 'invalid' }), seen(), scan],
+    ['a last-chance copy since', rec('last-chance'), seen(), scan],
+    ['the full push is due', rec('push', { lastPushAt: ago(2 * hour) }), seen(), scan],
+    ['the print is older than the period', rec(), seen('push', { at: ago(2 * hour) }), scan],
+    [
+      'pull-standby: the print is older than the period',
+      rec('pull-standby'),
+      seen('pull-standby', { at: ago(2 * hour) }),
+      scan,
+    ],
+    ['a clock stepped back past the print', rec(), seen('push', { at: ago(-120) }), scan],
+    ['no tree at the source', rec(), seen('push', { print: NO_TREE }), { key: 'k1', print: NO_TREE }],
   ];
-  for (const [name, prev, mode, s, every] of rows)
-    test(`copies: ${name}`, () => assert.equal(unchangedSince(prev, mode, s, now, every ?? day), false));
-  test('copies after any run that was not good: the record it leaves drops the print', () => {
-    for (const kind of ['invalid', 'refused', 'failed', 'skipped'] as const) {
-      const rec = nextRecord(good(), { kind, mode: 'push', line: 'x', scan }, now).rec;
-      assert.equal(rec.seen, undefined, kind);
-      assert.equal(unchangedSince(rec, 'push', scan, now, day), false, kind);
-    }
-  });
+  for (const [name, prev, s, sc] of rows)
+    test(`copies: ${name}`, () => {
+      const mode = name.startsWith('pull-standby') ? 'pull-standby' : 'push';
+      assert.equal(unchangedSince(prev, s, mode, sc, now, hour), false);
+    });
 });
