@@ -8,7 +8,7 @@ import { EXIT } from '../errors.js';
 import type { ClusterState, PgAction, Requester } from '../core/model.js';
 import { learnedConfig, observePair, type PermitDuty } from './observe.js';
 import { hostname } from 'node:os';
-import { dateGrants, mayGrant, nextToken, recorded, startAllowed } from '../fencing/rule.js';
+import { mayGrant, nextToken, recorded, startAllowed } from '../fencing/rule.js';
 import { other } from '../core/model.js';
 import { machineStamp } from '../guard/local.js';
 import { decideFailback, decideFailover } from './plan.js';
@@ -44,7 +44,7 @@ function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefine
   const g = config.guard;
   if (!g || ctx.opts.dryRun || !mayGrant(ctx.leading)) return undefined;
   const here = machineStamp();
-  const grants = withJournal(config, state.permits, here);
+  const grants = withJournal(config, state.permits, here, g.lease);
   const idle = other(state.serving);
   const idleOver = startAllowed(recorded(grants[idle]), here, false).ok;
   return {
@@ -63,16 +63,15 @@ function permitDuty(ctx: RunContext, state: ClusterState): PermitDuty | undefine
 }
 
 /**
- * The serving side's permit as this witness can date it (src/fencing/rule.ts dateGrants): a grant
- * it cannot date counts from its first sight, which is saved so that the wait goes on from there.
+ * The permits as this witness can date them (src/fencing/rule.ts decidingGrants): a grant it cannot
+ * date counts from its first sight, which is saved so that the wait goes on from there.
  */
 function datedState(config: Config, state: ClusterState): ClusterState {
   if (!config.guard) return state;
   const here = machineStamp();
-  const merged = withJournal(config, state.permits, here);
-  const d = dateGrants(merged, ['primary', 'standby'], config.guard.lease, here);
-  const same = JSON.stringify(d.grants) === JSON.stringify(state.permits ?? {});
-  return same ? state : { ...state, permits: d.grants };
+  const grants = withJournal(config, state.permits, here, config.guard.lease);
+  const same = JSON.stringify(grants) === JSON.stringify(state.permits ?? {});
+  return same ? state : { ...state, permits: grants };
 }
 
 /** Sends the alerts of a run; returns the delivery problems (an alert waits in the outbox then). */

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   grantFrom,
-  mergeGrants,
+  decidingGrants,
   nextToken,
   recordGrant,
   recorded,
@@ -200,9 +200,12 @@ export function journal(config: Config, role: Role, g: Grant): void {
   writeJson(journalFile(config), { ...readJournal(config), [role]: g });
 }
 
-/** The state's grants merged with this witness's journal (the later ending of each wins). */
-export function withJournal(config: Config, grants: Grants | undefined, here: Stamp): Grants {
-  return mergeGrants(grants, readJournal(config), here);
+/**
+ * The grants this witness decides by: the state's, dated, merged with its journal (the later ending of
+ * each wins; src/fencing/rule.ts decidingGrants). Needs the lease a side with no record is dated with.
+ */
+export function withJournal(config: Config, grants: Grants | undefined, here: Stamp, lease: number): Grants {
+  return decidingGrants(grants, readJournal(config), lease, here).grants;
 }
 
 /** A grant about to be attempted, dated at the latest it can land (its remote deadline and SSH's). */

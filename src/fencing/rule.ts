@@ -307,6 +307,25 @@ export function mergeGrants(a: Grants | undefined, b: Grants | undefined, here: 
 }
 
 /**
+ * The grants a witness decides by: the shared record's, a side it holds no record of dated at this
+ * witness's first sight (dateGrants), then merged with this witness's own journal (the later ending
+ * wins). Dated BEFORE the merge: a shared record without a side's grant (a new one, or one rebuilt
+ * after a corrupt record) may have lost another witness's later grant with it, so the journal's own
+ * older grant never stands as that side's latest; the full wait from first sight does. A grant in
+ * the journal that ends later still wins (this witness's attempt the record missed).
+ */
+export function decidingGrants(
+  shared: Grants | undefined,
+  journal: Grants | undefined,
+  lease: number,
+  here: Stamp,
+): { grants: Grants; changed: boolean } {
+  const d = dateGrants(shared, ['primary', 'standby'], lease, here);
+  const grants = mergeGrants(d.grants, journal, here);
+  return { grants, changed: d.changed || JSON.stringify(grants) !== JSON.stringify(d.grants) };
+}
+
+/**
  * Whether `role` may be granted a permit now: never while the other host may hold a live one. The
  * other's latest grant was revoked (fencing confirmed its gateway stopped), or revoked in this very
  * run (`revokedNow`), or it ended by this witness's clock.

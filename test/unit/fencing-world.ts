@@ -10,10 +10,9 @@ import {
   FENCE_BUDGET,
   GUARD_OBSERVE,
   START_SLACK,
-  dateGrants,
+  decidingGrants,
   fenceLead,
   mayGrant,
-  mergeGrants,
   nextToken,
   permitLeft,
   recordGrant,
@@ -291,7 +290,7 @@ export class World {
       };
     }
     if (mayGrant(leading)) {
-      const grants = mergeGrants(state.permits, w.journal, here);
+      const grants = decidingGrants(state.permits, w.journal, this.cfg.guard.lease, here).grants;
       const idleOver = startAllowed(recorded(grants[idle]), here, false).ok;
       const ih = this.hosts[idle];
       const sh = this.hosts[serving];
@@ -342,8 +341,10 @@ export class World {
     if (kill === 2) return this.say(`check ${w.name}: killed before saving`);
     const checked = foldCheck(this.cfg, state, obs, now);
     const viewed = foldWitnessView(this.cfg, checked.state, obs, checked.assessment, now);
-    const merged = mergeGrants(viewed.state.permits, w.journal, here);
-    const next = { ...viewed.state, permits: dateGrants(merged, ROLES, this.cfg.guard.lease, here).grants };
+    const next = {
+      ...viewed.state,
+      permits: decidingGrants(viewed.state.permits, w.journal, this.cfg.guard.lease, here).grants,
+    };
     this.save(w, next, leading);
   }
 
@@ -355,7 +356,7 @@ export class World {
     if (leading === 'no-quorum' || leading === false) return; // an acting command needs the lead
     let state = this.pull(w, leading);
     const here = this.stamp(w);
-    state.permits = dateGrants(mergeGrants(state.permits, w.journal, here), ROLES, this.cfg.guard.lease, here).grants;
+    state.permits = decidingGrants(state.permits, w.journal, this.cfg.guard.lease, here).grants;
     const now = this.wall(w);
     const d: any = decideFailover(this.rules, state, { auto: true, who: 'cron' }, now, undefined, here);
     if (!d.act) return this.save(w, state, leading);
