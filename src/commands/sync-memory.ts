@@ -15,7 +15,7 @@ import { EXIT } from '../errors.js';
 import { awaitingConfirmation } from '../core/model.js';
 import { systemClock } from '../adapters/clock.js';
 import { hostOf, pullStandby, pushMemory } from '../memory/sync.js';
-import { forgetSeen, readSeen, recordSeen, scanKey, unchangedOutcome } from '../memory/unchanged.js';
+import { beginCopy, copyCut, endCopy, readSeen, recordSeen, scanKey, unchangedOutcome } from '../memory/unchanged.js';
 import { unchangedSince } from '../memory/gate.js';
 import { scanThroughMaster } from '../memory/watch.js';
 import { primeShare } from '../memory/copy.js';
@@ -93,6 +93,9 @@ export function syncBody(
       printing,
     ]);
     const scan = print ? { key, print } : undefined;
+    // A run that died mid-copy leaves the witness's copy unknown: this one goes as after a failure (every
+    // file validated, the push due). The fold still reads the record as it is (its alerts, its problem).
+    const known = prev && !opts.dryRun && copyCut(config) ? { ...prev, lastResult: 'failed' as const } : prev;
     const sopts = {
       dryRun: !!opts.dryRun,
       allowMassDelete: !!opts.allowMassDelete,
@@ -101,16 +104,17 @@ export function syncBody(
       servingNow: async () => (await loadState(config, clock.now())).serving,
     };
     const same =
-      prev && unchangedSince(prev, readSeen(config), mode, scan, clock.now(), config.memory.fullPushEvery)
-        ? unchangedOutcome(config, prev, mode)
+      known && unchangedSince(known, readSeen(config), mode, scan, clock.now(), config.memory.fullPushEvery)
+        ? unchangedOutcome(config, known, mode)
         : undefined;
     if (same) out.progress(`no change on the ${state.serving} since the last good sync (its fingerprint)`);
     // A run that copies: this witness's record of a good copy goes first, and comes back only with one.
-    if (!same && !opts.dryRun) forgetSeen(config);
+    const copies = !same && !opts.dryRun;
+    if (copies) beginCopy(config, clock.now());
     const o =
       same ??
-      (state.serving === 'standby' ? await pullStandby(config, prev, sopts) : await pushMemory(config, prev, sopts));
-    if (!same && !opts.dryRun && o.kind === 'ok' && scan) recordSeen(config, mode, scan, clock.now());
+      (state.serving === 'standby' ? await pullStandby(config, known, sopts) : await pushMemory(config, known, sopts));
+    if (copies && o.kind === 'ok' && scan) recordSeen(config, mode, scan, clock.now());
     seen?.(o.kind, state.serving);
     let alertError: string | undefined;
     if (!opts.dryRun) {
@@ -118,6 +122,7 @@ export function syncBody(
       // Queued before the record that says they were raised (src/memory/steps.ts): never lost between.
       await alerts.queue(events);
       writeMemoryRecord(config, rec, prev);
+      if (copies) endCopy(config);
       if (events.length) {
         const r = await alerts.send([]); // queued above
         if (r.errors.length) {

@@ -4,7 +4,8 @@
 // The record (seen.json) lives in the staging directory it speaks for, on this witness only: with
 // several witnesses (etcd) memory.json is shared, but each keeps its own staging copy, and another's
 // good run says nothing of this one's. A run that copies forgets it first and writes it only once its
-// copy is good, so it never outlives a copy that was cut, refused or found invalid.
+// copy is good, so it never outlives a copy that was cut, refused or found invalid. Beside it, a mark
+// (copying) lives from a copy's start to the run's record: found by the next run, the copy was cut.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,10 +29,29 @@ export function readSeen(config: Config): SeenScan | undefined {
   }
 }
 
-/** Before a run copies anything: no record speaks for the staging copy until the run ends good. */
-export function forgetSeen(config: Config): void {
+const copyingPath = (config: Config) => join(stagingDirs(config).root, 'copying');
+
+/**
+ * Before a run copies anything: no record speaks for the staging copy until the run ends good, and a
+ * mark says a copy is under way until the run's record is written (endCopy).
+ */
+export function beginCopy(config: Config, at: Date): void {
   rmSync(seenPath(config), { force: true });
+  const mark = JSON.stringify({ pid: process.pid, at: at.toISOString() }) + '\n';
+  writeAtomic(copyingPath(config), mark, 0o600, false, 0o700);
 }
+
+/** The run's record is written: the copy's outcome is on record, whatever it was. */
+export function endCopy(config: Config): void {
+  rmSync(copyingPath(config), { force: true });
+}
+
+/**
+ * A run died between its copy's start and its record (kill -9, power loss): the witness's copy may
+ * hold what it pulled, never validated nor pushed, and a dry-run pull now finds nothing to do. The
+ * next run then validates every file and pushes, as after a failure.
+ */
+export const copyCut = (config: Config): boolean => existsSync(copyingPath(config));
 
 /** After a good run that scanned first. */
 export function recordSeen(config: Config, mode: SyncMode, scan: SourceScan, at: Date): void {

@@ -332,6 +332,39 @@ describe('sync-memory: primary serving', () => {
     assert.deepEqual(readMem(S()), readMem(P()));
   });
 
+  test('hactl itself killed mid-push: the next run validates and pushes what the witness pulled', async () => {
+    writeMem(P(), seedTree(5));
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0);
+    assert.equal((await lab.hactl(['sync-memory'])).code, 0); // a scan on record: the next could end there
+    writeMem(P(), {
+      'workspace/memory/big.md': randomBytes(3 * 1024 * 1024).toString('base64'),
+      'workspace/MEMORY.md': '# Memory\n\nchanged before the kill\n',
+    });
+    lab.writeConfig({ memory: { bwlimit: 800 } });
+    const run = lab.hactl(['sync-memory']);
+    let pid = 0;
+    for (let i = 0; i < 1200 && !pid; i++) {
+      pid =
+        rsyncPids(`${S().address}:`, lab.dir).find(
+          (p) => !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--dry-run'),
+        ) ?? 0;
+      if (!pid) await sleep(50);
+    }
+    assert.ok(pid, 'the push to the standby was seen');
+    // The run (hactl's node, rsync's parent) dies with its push: a kill -9 of the witness's cron job.
+    const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    process.kill(parent, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await run;
+    lab.writeConfig();
+    // The witness's copy already holds the new files: a dry-run pull finds nothing to do. The run must still
+    // validate them and push (the one before died between its pull and its push), not wait for the hour's push.
+    const again = await lab.hactl(['--json', 'sync-memory']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.equal(JSON.parse(again.stdout).unchanged, false);
+    assert.deepEqual(readMem(S()), readMem(P()), 'the standby has what the killed run pulled');
+  });
+
   test('a corrupt memory.json is set aside and rebuilt with one alert; the sync goes on (issue 24 #2)', async () => {
     writeMem(P(), seedTree(3));
     assert.equal((await lab.hactl(['sync-memory'])).code, 0);

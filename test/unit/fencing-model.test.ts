@@ -503,7 +503,7 @@ describe('serving permits: an unfinished launch kept by the next leader (item 10
   // W0 dated the standby's permit from its own journal, which lacked W1's later grant, found it over
   // and granted the primary while the standby's permit lived. Now a side the shared record lost is
   // dated at first sight before the journal is merged (src/fencing/rule.ts decidingGrants).
-  test("a shared state rebuilt after another witness's grant: the journal's older grant is not the latest", async () => {
+  test("a shared state rebuilt after another witness's grant: the journal's older grant is not latest", async () => {
     const w = new World(await config(CFG), { witnesses: 2, etcd: true });
     w.apply({ k: 'cycle', w: 0, kill: 99 });
     w.apply({ k: 'host-down', h: 'primary' });
