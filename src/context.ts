@@ -60,10 +60,13 @@ export async function runCommand(
   body: (ctx: RunContext) => Promise<RunRecord>,
   clock: Clock = systemClock(),
   out: Reporter = new Reporter(opts),
+  ahead?: (config: Config) => Promise<void>,
 ): Promise<number> {
   const t0 = clock.ms();
   const at = clock.now().toISOString();
   const config = await loadGuarded(opts, clock);
+  // Work that starts before the lock (read-only on the hosts) and goes on beside it: sync-memory's scan.
+  await ahead?.(config);
   const { Alerts } = await import('./adapters/telegram.js');
   // Knows whether the run sent anything (a send delivers everything pending too).
   class RunAlerts extends Alerts {

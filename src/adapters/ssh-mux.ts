@@ -7,7 +7,7 @@
 // aside: the confirming retry then opens a fresh connection (ssh2), a second independent transport.
 // Neither ssh2 nor anything heavy is loaded here: this is the warm path.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HostConfig } from '../config/types.js';
 import { runProcess } from './process.js';
@@ -75,6 +75,35 @@ export class MuxSession implements RemoteSession {
     const state = await masterAnswers(path);
     if (state === 'hung') setAside(path);
     return state === 'yes' ? new MuxSession(host, path, connectTimeout, commandTimeout) : undefined;
+  }
+
+  /**
+   * A session through the host's master socket as it stands, without the hello (attach's): for a run that
+   * must start its command before this process can wait for an answer (sync-memory's change scan, started
+   * before its lock). A master that died and left its socket makes ssh connect on its own (slower, still
+   * checked strictly); no socket: undefined.
+   */
+  static assume(
+    stateDir: string,
+    host: HostConfig,
+    connectTimeout: number,
+    commandTimeout: number,
+  ): MuxSession | undefined {
+    const path = controlPathFor(stateDir, host);
+    try {
+      if (!path || !statSync(path).isSocket()) return undefined;
+    } catch {
+      return undefined;
+    }
+    return new MuxSession(host, path, connectTimeout, commandTimeout);
+  }
+
+  /** One command through its own ssh client, started now (run() waits for the turn of the event loop). */
+  runAlone(script: string, timeoutSec = this.commandTimeout, opts: RunOptions = {}): Promise<RunResult> {
+    return new Promise<RunResult>((resolve, reject) => {
+      const job: Job = { script, timeoutSec, opts, resolve, reject };
+      this.runAll([job]).catch(reject);
+    });
   }
 
   /** Runs asked for in this turn of the event loop, sent together (see run). */

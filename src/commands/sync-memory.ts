@@ -10,14 +10,14 @@
 // outcome (memory/fold.ts), record it and send the alert the fold chose.
 import type { Command } from 'commander';
 import { runCommand, loadState, type GlobalOptions, type RunContext, type RunRecord } from '../context.js';
-import type { Role } from '../config/types.js';
+import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import { awaitingConfirmation } from '../core/model.js';
 import { systemClock } from '../adapters/clock.js';
 import { hostOf, pullStandby, pushMemory } from '../memory/sync.js';
 import { beginCopy, copyCut, endCopy, readSeen, recordSeen, scanKey, unchangedOutcome } from '../memory/unchanged.js';
 import { unchangedSince } from '../memory/gate.js';
-import { scanThroughMaster } from '../memory/watch.js';
+import { scanStarted, scanThroughMaster } from '../memory/watch.js';
 import { primeShare } from '../memory/copy.js';
 import { nextRecord, type SyncMode, type SyncOutcome } from '../memory/fold.js';
 import { loadMemoryRecord, writeMemoryRecord } from '../memory/record.js';
@@ -38,21 +38,59 @@ export interface SyncMemoryOptions extends GlobalOptions {
   window?: string;
 }
 
+/** A change scan taken by the caller: of which side's memory, under which key (memory/unchanged.ts). */
+export interface Scanned {
+  role: Role;
+  key: string;
+  print: string;
+}
+
 export default async function syncMemory(_p: Command, cmd: Command): Promise<number> {
   const opts = cmd.optsWithGlobals() as SyncMemoryOptions;
   if (opts.watch) return (await import('../memory/watch-run.js')).watchMemory(opts);
-  return runCommand('sync-memory', opts, 'memory', syncBody(opts));
+  // The change scan starts as soon as the config is read, before the lock (it only reads the host):
+  // the host walks its tree while this run takes its lock and reads its records.
+  let early: Promise<Scanned | undefined> | undefined;
+  const ahead = async (config: Config) => {
+    if (!opts.dryRun && config.memory.enabled) early = (await scanAhead(config)).result;
+  };
+  return runCommand(
+    'sync-memory',
+    opts,
+    'memory',
+    syncBody(opts, undefined, () => early),
+    undefined,
+    undefined,
+    ahead,
+  );
+}
+
+/**
+ * The serving side's print as the recorded state names it (read only), started: resolves once the scan's
+ * ssh client runs (a promise inside an object: an async function's would be awaited with it).
+ */
+async function scanAhead(config: Config): Promise<{ result: Promise<Scanned | undefined> }> {
+  let role: Role;
+  try {
+    role = (await loadState(config, new Date(), true)).serving;
+  } catch {
+    return { result: Promise.resolve(undefined) }; // the run reads the state itself, and says what is wrong
+  }
+  const mode: SyncMode = role === 'standby' ? 'pull-standby' : 'push';
+  const key = scanKey(config, mode);
+  const printing = scanStarted(config, hostOf(config, role === 'standby' ? 'standby' : 'primary'));
+  return { result: printing.then((print) => (print === undefined ? undefined : { role, key, print })) };
 }
 
 /**
  * One whole sync-memory run's body (under the memory lock); `seen` hears the outcome's kind and role.
- * `scanned`: a fingerprint of that role's memory the caller took just before (the watch's cycle), so the
- * run does not take another.
+ * `scanned`: a fingerprint the caller took just before (the watch's cycle; a one-shot run's, started
+ * before its lock), so the run does not take another.
  */
 export function syncBody(
   opts: SyncMemoryOptions,
   seen?: (kind: SyncOutcome['kind'] | undefined, role: Role) => void,
-  scanned?: { role: Role; key: string; print: string },
+  scanned?: () => Promise<Scanned | undefined> | undefined,
 ): (ctx: RunContext) => Promise<RunRecord> {
   return async ({ config, out, alerts }) => {
     if (!config.memory.enabled) {
@@ -77,12 +115,14 @@ export function syncBody(
     // this witness's last good run, and the run has nothing to copy (memory/gate.ts unchangedSince).
     // Started first: the host walks its tree while this run compiles its rules and reads its records.
     const key = scanKey(config, mode);
-    const given = scanned?.role === state.serving && scanned.key === key ? scanned.print : undefined;
+    const taken = scanned?.();
     const printing: Promise<string | undefined> | undefined = opts.dryRun
       ? undefined
-      : given !== undefined
-        ? Promise.resolve(given)
-        : scanThroughMaster(config, source).catch(() => undefined);
+      : (async () => {
+          const s = await taken;
+          // Another side or another key than this run's (a failover meanwhile, another config): scan afresh.
+          return s?.role === state.serving && s.key === key ? s.print : scanThroughMaster(config, source);
+        })().catch(() => undefined);
     // The master to the source is checked while memory.json is read (the first copy takes the answer).
     primeShare(config, source);
     // A rule that cannot compile stops here, exit 78, before anything is copied.

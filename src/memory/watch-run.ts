@@ -88,7 +88,7 @@ export async function watchMemory(opts: SyncMemoryOptions, clock: Clock = system
             kind = k;
             from = r;
           },
-          scanned,
+          () => Promise.resolve(scanned),
         );
         const body = async (ctx: RunContext) => {
           const r = await once(ctx);

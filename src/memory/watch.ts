@@ -12,6 +12,7 @@
 // Pure parts first (the script, the window, the fold); the loop after.
 import type { Config, HostConfig, Role } from '../config/types.js';
 import type { RemoteSession } from '../adapters/ssh.js';
+import { MuxSession } from '../adapters/ssh-mux.js';
 import { remotePath } from '../health/scripts.js';
 import { whenEvery } from '../operator/schedule.js';
 import type { SyncResultKind } from './fold.js';
@@ -142,7 +143,6 @@ export async function scan(session: RemoteSession, config: Config): Promise<{ pr
  */
 export async function scanThroughMaster(config: Config, host: HostConfig): Promise<string | undefined> {
   if (unscannable(config.memory.root)) return undefined;
-  const { MuxSession } = await import('../adapters/ssh-mux.js');
   const t = config.thresholds;
   const session = await MuxSession.attach(config.stateDir, host, t.connectTimeout, t.commandTimeout).catch(
     () => undefined,
@@ -153,4 +153,24 @@ export async function scanThroughMaster(config: Config, host: HostConfig): Promi
   } finally {
     await session.close().catch(() => undefined);
   }
+}
+
+/**
+ * The scan started now, through the master's socket as it stands (MuxSession.assume: no hello to wait
+ * for, so the host walks its tree while this process goes on): a one-shot sync-memory's, before its lock.
+ * Undefined as scanThroughMaster's.
+ */
+export function scanStarted(config: Config, host: HostConfig): Promise<string | undefined> {
+  const t = config.thresholds;
+  const session = unscannable(config.memory.root)
+    ? undefined
+    : MuxSession.assume(config.stateDir, host, t.connectTimeout, t.commandTimeout);
+  if (!session) return Promise.resolve(undefined);
+  return session
+    .runAlone(fingerprintScript(config.memory.root), t.commandTimeout, { cap: 4096, what: 'memory fingerprint' })
+    .then(
+      (r) => (r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined),
+      () => undefined,
+    )
+    .finally(() => session.close().catch(() => undefined));
 }
