@@ -86,7 +86,7 @@ test('the fingerprint moves on a write, a same-size rewrite with its mtime resto
     const print = () =>
       execFileSync('sh', ['-c', fingerprintScript(root)], { env: { ...process.env, HOME: home }, encoding: 'utf8' });
     const p0 = print();
-    assert.match(p0, /^[0-9a-f]{64}\n$/);
+    assert.match(p0, /^[0-9a-f]{32}\n$/);
     assert.equal(print(), p0, 'no change, the same print');
     const t = new Date('2026-01-01T00:00:00Z');
     writeFileSync(join(d, 'a.md'), 'two\n');
@@ -121,7 +121,7 @@ test('what no copy takes does not move the fingerprint: live SQLite files, their
     const print = () =>
       execFileSync('sh', ['-c', fingerprintScript(root)], { env: { ...process.env, HOME: home }, encoding: 'utf8' });
     const p0 = print();
-    assert.match(p0, /^[0-9a-f]{64}\n$/);
+    assert.match(p0, /^[0-9a-f]{32}\n$/);
     for (const f of ['agent.sqlite', 'agent.sqlite-wal', 'agent.sqlite-shm', 'agent.sqlite-journal']) {
       writeFileSync(join(d, f), 'live pages');
       assert.equal(print(), p0, `${f} written`);
