@@ -114,11 +114,21 @@ export function dateGrants(
   let changed = false;
   for (const r of roles) {
     const g = out[r];
-    if (!g) {
-      // No record (a new or rebuilt state, a replaced witness): granted just now, token unknown.
-      out[r] = { token: 0, lease, by: here.boot, at: here.uptime };
+    if (!g || !g.by) {
+      // No record (a new or rebuilt state, a replaced witness), or only a revocation's mark of a host no
+      // grant is on record for (src/guard/witness.ts): granted just now, token unknown. The mark's own
+      // revocation stays (it counts in its own run only: recorded()).
+      out[r] = {
+        token: g?.token ?? 0,
+        lease,
+        by: here.boot,
+        at: here.uptime,
+        ...(g?.revoked ? { revoked: true } : {}),
+      };
       changed = true;
-    } else if (g.by !== here.boot && !g.revoked && g.seen?.[here.boot] === undefined) {
+    } else if (g.by !== here.boot && g.seen?.[here.boot] === undefined) {
+      // Another boot's grant, revoked ones too: a later run takes a recorded revocation back (recorded()),
+      // and must be able to date what is left.
       out[r] = { ...g, seen: { ...(g.seen ?? {}), [here.boot]: here.uptime } };
       changed = true;
     }
@@ -321,7 +331,18 @@ export function decidingGrants(
   here: Stamp,
 ): { grants: Grants; changed: boolean } {
   const d = dateGrants(shared, ['primary', 'standby'], lease, here);
-  const grants = mergeGrants(d.grants, journal, here);
+  // Only this boot's attempts: a journal grant of an earlier boot landed before this boot began, so the
+  // shared record's first-sight date covers it, and undated it would win every merge and be dated anew
+  // at each run (a wait that never ends).
+  const mine: Grants = {};
+  for (const r of ['primary', 'standby'] as const) if (journal?.[r]?.by === here.boot) mine[r] = journal[r];
+  const grants = mergeGrants(d.grants, mine, here);
+  // A first sight that outlasts this witness's own attempt keeps the attempt's token: a keep compares
+  // tokens (src/failover/observe.ts), and the next token stays above it.
+  for (const r of ['primary', 'standby'] as const) {
+    const [g, j] = [grants[r], mine[r]];
+    if (g && j && j.token > g.token) grants[r] = { ...g, token: j.token };
+  }
   return { grants, changed: d.changed || JSON.stringify(grants) !== JSON.stringify(d.grants) };
 }
 

@@ -38,9 +38,14 @@ export async function runMemoryStep(config: Config, step: Step, out: Reporter): 
     const prev = (await loadMemoryRecord(config, clock.now()).catch(() => undefined))?.rec;
     const deadline = lastChance ? config.memory.lastChanceDeadline : config.memory.deadline;
     const opts = { progress: (m: string) => out.progress(m), deadline, clock };
+    // The last-chance copy goes through the same staging copy as a cron sync: one killed mid-copy makes
+    // this one validate every file and push (unchanged.ts copyCut), and this one marks its own copy.
+    const { beginCopy, copyCut, endCopy } = await import('./unchanged.js');
+    const known = lastChance && prev && copyCut(config) ? { ...prev, lastResult: 'failed' as const } : prev;
+    if (lastChance) beginCopy(config, clock.now());
     let o: SyncOutcome;
     try {
-      if (lastChance) o = await (await import('./sync.js')).pushMemory(config, prev, opts, 'last-chance');
+      if (lastChance) o = await (await import('./sync.js')).pushMemory(config, known, opts, 'last-chance');
       else o = await (await import('./syncback.js')).syncBack(config, opts);
     } catch (e) {
       const msg = (e as Error).message;
@@ -61,6 +66,7 @@ export async function runMemoryStep(config: Config, step: Step, out: Reporter): 
     try {
       await alerts.queue(events);
       writeMemoryRecord(config, rec);
+      if (lastChance) endCopy(config);
       if (events.length) {
         const r = await alerts.flush();
         if (r.errors.length) alertNote = `; WARNING: ${r.errors.join('; ')}`;

@@ -167,6 +167,55 @@ describe('serving permits: properties over random fault sequences', () => {
   });
 });
 
+// Liveness the safety properties cannot see (a review of decidingGrants found them in this model).
+describe('serving permits: liveness through witness reboots and a dead idle host', () => {
+  const cycles = (w: World, n: number) => {
+    for (let i = 0; i < n; i++) {
+      w.apply({ k: 'cycle', w: 0, kill: 99 });
+      w.apply({ k: 'advance', dt: 10 });
+    }
+  };
+  test('a witness that rebooted as the primary died still fails over (its old boot dated at first sight)', async () => {
+    const w = new World(await config(CFG), { witnesses: 1, etcd: false });
+    cycles(w, 5);
+    w.apply({ k: 'witness-down', w: 0 });
+    w.apply({ k: 'host-down', h: 'primary' });
+    w.apply({ k: 'advance', dt: 3 });
+    w.apply({ k: 'witness-up', w: 0 });
+    cycles(w, 40);
+    assert.equal(w.hosts.standby.running, true, w.log.slice(-12).join('\n'));
+    assert.equal(w.ws[0]!.local.serving, 'standby');
+    assert.deepEqual(w.violations, []);
+  });
+  test('a witness reboot, then the idle host dies: the serving gateway keeps its permit', async () => {
+    const w = new World(await config(CFG), { witnesses: 1, etcd: false });
+    cycles(w, 3);
+    w.apply({ k: 'host-down', h: 'primary' });
+    for (let i = 0; i < 20 && w.ws[0]!.local.serving === 'primary'; i++) cycles(w, 1);
+    w.apply({ k: 'host-up', h: 'primary' });
+    cycles(w, 5);
+    w.apply({ k: 'witness-down', w: 0 });
+    w.apply({ k: 'advance', dt: 2 });
+    w.apply({ k: 'witness-up', w: 0 });
+    cycles(w, 3);
+    const serving = w.ws[0]!.local.serving;
+    w.apply({ k: 'host-down', h: serving === 'primary' ? 'standby' : 'primary' });
+    const stops = w.log.length;
+    cycles(w, 12);
+    assert.equal(w.hosts[serving].running, true, w.log.slice(stops).join('\n'));
+    assert.deepEqual(w.violations, []);
+  });
+  test('a new cluster whose standby host dies: the primary keeps its permit (the revocation mark dated)', async () => {
+    const w = new World(await config(CFG), { witnesses: 1, etcd: false });
+    cycles(w, 8); // past one lease: the standby's revocation mark is older than a lease
+    w.apply({ k: 'host-down', h: 'standby' });
+    const from = w.log.length;
+    cycles(w, 12);
+    assert.equal(w.hosts.primary.running, true, w.log.slice(from).join('\n'));
+    assert.ok(!w.log.slice(from).some((l) => /guard P: stop/.test(l)), w.log.slice(from).join('\n'));
+  });
+});
+
 // --- the items as named cases ---
 const HERE = { boot: 'w', uptime: 10_000 };
 
