@@ -8,7 +8,13 @@ import { closeSync, openSync, readSync } from 'node:fs';
  */
 export function randomHex(bytes: number): string {
   const buf = Buffer.alloc(bytes);
-  const fd = openSync('/dev/urandom', 'r');
+  let fd: number;
+  try {
+    fd = openSync('/dev/urandom', 'r');
+  } catch {
+    // No /dev/urandom (a bare chroot): the Web Crypto draws from the same kernel source.
+    return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
+  }
   try {
     for (let got = 0; got < bytes;) got += readSync(fd, buf, got, bytes - got, null);
   } finally {
