@@ -4,7 +4,7 @@
 // no temp file outlives the next run, and the next run is not blocked.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJson } from '../../dist/state/files.js';
@@ -18,9 +18,45 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** Processes (not this one) with a file of `dir` open, read from /proc: pid and command. */
+function openers(dir: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
+    try {
+      const fds = readdirSync(`/proc/${pid}/fd`);
+      if (fds.some((fd) => readlinkSafe(`/proc/${pid}/fd/${fd}`).startsWith(`${dir}/`)))
+        out.push(`${pid} (${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()})`);
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
+}
+const readlinkSafe = (p: string): string => {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * The killed run's last processes gone: a writer killed while its flock(1) child was between its flock()
+ * and its exit leaves that child, which shares the lock's open file description, alive for a few ms more
+ * (the lock goes with it). Waited for by what holds the files open, not by a time; one that never lets go
+ * (a lock's descriptor leaked into a child that lives on) is a problem of its own.
+ */
+async function lastProcessGone(dir: string): Promise<string[]> {
+  for (let i = 0; i < 250; i++) {
+    if (!openers(dir).length) return [];
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return openers(dir).map((o) => `a file of the state dir still open in ${o}`);
+}
+
 /** Everything a run after a crash relies on; returns the problems found. */
 async function inspect(dir: string): Promise<string[]> {
-  const problems: string[] = [];
+  const problems: string[] = await lastProcessGone(dir);
   for (const [name, schema] of [
     ['state.json', 'state'],
     ['outbox.json', 'outbox'],
