@@ -41,6 +41,21 @@ beforeEach(async () => {
   }
 });
 
+/** The pid of the real push (not its dry run) to the standby, once it runs. */
+async function pushSeen(): Promise<number> {
+  let pid = 0;
+  for (let i = 0; i < 1200 && !pid; i++) {
+    // Only this lab's rsync (its staging path is in the argv): other labs on this machine use the same addresses.
+    pid =
+      rsyncPids(`${S().address}:`, lab.dir).find(
+        (p) => !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--dry-run'),
+      ) ?? 0;
+    if (!pid) await sleep(50);
+  }
+  assert.ok(pid, 'the push to the standby was seen');
+  return pid;
+}
+
 const memRecord = () => JSON.parse(readFileSync(join(lab.dir, 'state', 'memory.json'), 'utf8'));
 
 describe('sync-memory: primary serving', () => {
@@ -301,16 +316,7 @@ describe('sync-memory: primary serving', () => {
     lab.writeConfig({ memory: { bwlimit: 800 } }); // ~5 s per copy of the 4 MB file: it is caught in flight
     const run = lab.hactl(['sync-memory']);
     // Wait for the real push (not the dry run) to the standby, let data flow into the holding dir, then kill it.
-    let pid = 0;
-    for (let i = 0; i < 1200 && !pid; i++) {
-      // Only this lab's rsync (its staging path is in the argv): other labs on this machine use the same addresses.
-      pid =
-        rsyncPids(`${S().address}:`, lab.dir).find(
-          (p) => !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--dry-run'),
-        ) ?? 0;
-      if (!pid) await sleep(50);
-    }
-    assert.ok(pid, 'the push to the standby was seen');
+    const pid = await pushSeen();
     // Kill it once part of the new file is on the standby (rsync's temporary file), not after a guessed time.
     let partial = 0;
     for (let i = 0; i < 600 && partial === 0; i++) {
@@ -342,15 +348,7 @@ describe('sync-memory: primary serving', () => {
     });
     lab.writeConfig({ memory: { bwlimit: 800 } });
     const run = lab.hactl(['sync-memory']);
-    let pid = 0;
-    for (let i = 0; i < 1200 && !pid; i++) {
-      pid =
-        rsyncPids(`${S().address}:`, lab.dir).find(
-          (p) => !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--dry-run'),
-        ) ?? 0;
-      if (!pid) await sleep(50);
-    }
-    assert.ok(pid, 'the push to the standby was seen');
+    const pid = await pushSeen();
     // The run (hactl's node, rsync's parent) dies with its push: a kill -9 of the witness's cron job.
     const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
     process.kill(parent, 'SIGKILL');
