@@ -40,9 +40,11 @@ export async function appendHistory(file: string, data: unknown, rotate?: Rotate
       cutPartialTail(file);
       appendLine(file, data);
       if (!rotate) return;
+      // The age is the lines' own: the new line's date against the first line's (a calendar retention,
+      // maxAgeDays). No clock of this process is read; a line without a date rotates by size only.
       const at = Date.parse(String((data as { at?: unknown })?.at));
       try {
-        if (rotationDue(file, rotate, Number.isNaN(at) ? Date.now() : at)) await rotateLocked(file, rotate);
+        if (rotationDue(file, rotate, Number.isNaN(at) ? undefined : at)) await rotateLocked(file, rotate);
       } catch (e) {
         // The line is written; a rotation that failed is tried again by the next run.
         process.stderr.write(`hactl: warning: ${file}: rotation failed: ${(e as Error).message}\n`);
@@ -113,8 +115,8 @@ function firstTime(file: string): number {
   }
 }
 
-/** Larger than maxBytes, or its first line older than maxAge at `now` (ms). */
-export function rotationDue(file: string, p: RotatePolicy, now: number): boolean {
+/** Larger than maxBytes, or its first line older than maxAge at `now` (ms: a line's date; none: size only). */
+export function rotationDue(file: string, p: RotatePolicy, now?: number): boolean {
   let size: number;
   try {
     size = statSync(file).size;
@@ -123,6 +125,7 @@ export function rotationDue(file: string, p: RotatePolicy, now: number): boolean
   }
   if (size === 0) return false;
   if (size >= p.maxBytes) return true;
+  if (now === undefined) return false;
   const first = firstTime(file);
   return !Number.isNaN(first) && now - first >= p.maxAgeSeconds * 1000;
 }

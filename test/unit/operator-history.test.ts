@@ -184,6 +184,16 @@ describe('rotation keeps all-time stats exact', () => {
     assert.deepEqual((await allTimeStats(file, PAIR)).stats, want);
   });
 
+  test('a line without a date rotates by size only: no clock of the run ages the file', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hactl-hist-')), 'history.jsonl');
+    const p = { ...policy, maxBytes: 1e9, maxAgeSeconds: 600 };
+    await appendHistory(file, SEQ[0], p); // dated 2026-11: long before now by any clock
+    await appendHistory(file, { command: 'check', exitCode: 0 }, p);
+    assert.equal(rotatedFiles(file).length, 0, 'not aged by Date.now()');
+    await appendHistory(file, { command: 'check', exitCode: 0 }, { ...p, maxBytes: 10 });
+    assert.equal(rotatedFiles(file).length, 1, 'the size rule still applies');
+  });
+
   for (const crash of ['after-rename', 'after-fold'] as const) {
     test(`a kill -9 ${crash}: no line lost or counted twice, now and after the next rotation`, async () => {
       const file = join(mkdtempSync(join(tmpdir(), 'hactl-hist-')), 'history.jsonl');
