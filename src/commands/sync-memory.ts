@@ -17,7 +17,7 @@ import { systemClock } from '../adapters/clock.js';
 import { hostOf, pullStandby, pushMemory } from '../memory/sync.js';
 import { beginCopy, copyCut, endCopy, readSeen, recordSeen, scanKey, unchangedOutcome } from '../memory/unchanged.js';
 import { unchangedSince } from '../memory/gate.js';
-import { scanStarted, scanThroughMaster } from '../memory/watch.js';
+import { scanStarted } from '../memory/watch.js';
 import { primeShare } from '../memory/copy.js';
 import { nextRecord, type SyncMode, type SyncOutcome } from '../memory/fold.js';
 import { loadMemoryRecord, writeMemoryRecord } from '../memory/record.js';
@@ -121,7 +121,7 @@ export function syncBody(
       : (async () => {
           const s = await taken;
           // Another side or another key than this run's (a failover meanwhile, another config): scan afresh.
-          return s?.role === state.serving && s.key === key ? s.print : scanThroughMaster(config, source);
+          return s?.role === state.serving && s.key === key ? s.print : scanStarted(config, source);
         })().catch(() => undefined);
     // The master to the source is checked while memory.json is read (the first copy takes the answer).
     primeShare(config, source);

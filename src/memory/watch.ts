@@ -139,27 +139,10 @@ export async function scan(session: RemoteSession, config: Config): Promise<{ pr
 }
 
 /**
- * One scan of `host` through its master, only when one answers: a scan is worth taking when it is cheaper
- * than the copy it may spare, and a new connection is not. Undefined: no master, or no print (the run copies).
- */
-export async function scanThroughMaster(config: Config, host: HostConfig): Promise<string | undefined> {
-  if (unscannable(config.memory.root)) return undefined;
-  const t = config.thresholds;
-  const session = await MuxSession.attach(config.stateDir, host, t.connectTimeout, t.commandTimeout).catch(
-    () => undefined,
-  );
-  if (!session) return undefined;
-  try {
-    return (await scan(session, config)).print;
-  } finally {
-    await session.close().catch(() => undefined);
-  }
-}
-
-/**
- * The scan started now, through the master's socket as it stands (MuxSession.assume: no hello to wait
- * for, so the host walks its tree while this process goes on): a one-shot sync-memory's, before its lock.
- * Undefined as scanThroughMaster's.
+ * One scan of `host`, started now through its master's socket as it stands (MuxSession.assume: no hello
+ * to wait for, so the host walks its tree while this process goes on): only through a master, since a
+ * scan is worth taking when it is cheaper than the copy it may spare, and a new connection is not.
+ * Undefined: no master socket, or no print (the run copies).
  */
 export function scanStarted(config: Config, host: HostConfig): Promise<string | undefined> {
   const t = config.thresholds;
