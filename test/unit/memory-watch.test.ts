@@ -12,7 +12,9 @@ import {
   fingerprintScript,
   foldCycles,
   needsSync,
+  scan,
   settled,
+  unscannable,
   watchWindow,
 } from '../../dist/memory/watch.js';
 import { config } from './helpers.ts';
@@ -142,4 +144,14 @@ test('what no copy takes does not move the fingerprint: live SQLite files, their
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+});
+
+test('a root with glob characters is never scanned: rsync would expand them, find would not', async () => {
+  assert.equal(unscannable('mem[1]'), true);
+  assert.equal(unscannable('.openclaw/*'), true);
+  assert.equal(unscannable(".open claw/$(x)'"), false);
+  const session = { run: () => assert.fail('no command is sent') } as never;
+  const r = await scan(session, { memory: { root: 'mem?' }, thresholds: { commandTimeout: 5 } } as never);
+  assert.equal(r.print, undefined);
+  assert.match(r.problem!, /glob characters/);
 });
