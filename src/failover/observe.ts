@@ -13,7 +13,7 @@ import { confirmObservation, shouldRetry } from './retry.js';
 import { wantsLearned, withLearnedOrder } from './learned.js';
 import { isConfigProblem, isReachable } from '../core/model.js';
 import { grantPermit, remotePermit, revokePermit, secondView } from '../guard/remote.js';
-import type { Grant, Stamp } from '../fencing/rule.js';
+import { renewAllowed, type Grant, type Stamp } from '../fencing/rule.js';
 
 /**
  * What this check does with the serving permits (src/fencing/rule.ts), when it is the authority
@@ -120,13 +120,14 @@ export class Prober {
       }
     }
     if (!session) return undefined;
-    if (!d.idleOver && !(await this.idleRevoked))
-      return 'permit not renewed: the idle host may still hold a live permit (src/fencing/rule.ts)';
-    return this.renew(role, session);
+    // Not a grant while the idle host may hold a live permit: an extension, which the host refuses unless
+    // its own permit is live as it lands (src/fencing/rule.ts renewAllowed).
+    const revokedNow = !d.idleOver && (await this.idleRevoked); // waited for only when it decides
+    return this.renew(role, session, !renewAllowed(d.idleOver, revokedNow));
   }
 
   /** Grants `role` the duty's token: recorded (journal, etcd) before it is sent, and after. */
-  private async renew(role: Role, session: RemoteSession): Promise<string | undefined> {
+  private async renew(role: Role, session: RemoteSession, onlyLive = false): Promise<string | undefined> {
     const d = this.duty!;
     const t = this.config.thresholds;
     const now = d.here(); // dated at the latest the attempt can land
@@ -134,7 +135,9 @@ export class Prober {
     d.journal(role, pending);
     if (d.share && !(await d.share(role, pending)))
       return 'permit not renewed: the grant could not be recorded in etcd first';
-    const r = await grantPermit(this.config, session, d.token, d.lease, d.by);
+    const r = await grantPermit(this.config, session, d.token, d.lease, d.by, onlyLive);
+    // An extension the host refused wrote nothing: the journal keeps the attempt as sent (the later date).
+    if (r.refused) return r.error;
     // Recorded whether or not it answered: a write that timed out may still have landed.
     const at = d.here();
     const g = this.grantOf(r.token ?? d.token, at);

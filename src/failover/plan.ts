@@ -93,7 +93,10 @@ function retryBudget(
     };
   }
   const since = age(now, a.lastAttemptAt);
-  if (since >= t.cooldown) return undefined;
+  // An attempt "in the future" by this clock: it stepped back past the attempt, whose age is unknown. The
+  // cooldown spares the hosts a storm of retries; it never decides safety (the permits do): over. Waited
+  // out, a step back of 12 minutes held every failover for 12 minutes (test/unit/fencing-liveness).
+  if (since >= t.cooldown || since < 0) return undefined;
   const budget = `cooldown ${t.cooldown} s, attempt ${a.attempts}/${t.maxAttempts}`;
   return wait(`cooldown: last attempt ${Math.round(since)} s ago (${budget})`);
 }

@@ -356,6 +356,18 @@ export function grantAllowed(grants: Grants | undefined, role: Role, here: Stamp
   return startAllowed(grants?.[other], here, revokedNow);
 }
 
+/**
+ * How the serving host's permit is renewed: a plain grant when the idle host's latest grant is over
+ * (grantAllowed), else only as an EXTENSION, which the host refuses unless it holds a live permit as
+ * the write lands (src/guard/remote.ts grantScript, `onlyLive`). An extension never makes a permit
+ * live: a host that holds a live one excludes the other side already (never two live), and the
+ * extension, recorded before it is sent like any grant, is the latest grant any start of the other
+ * side must then see over. Without it, a witness that rebooted (or was replaced) just after a
+ * failover could not date the dead side's grant for a full lease, and the new side's guard fenced it
+ * in the meantime: the pair stopped serving with nothing left to start (test/unit/fencing-liveness).
+ */
+export const renewAllowed = (idleOver: boolean, revokedNow: boolean): boolean => idleOver || revokedNow;
+
 /** A memory push (or any write of the idle side's data) may not land on a host holding a live permit. */
 export function pushAllowed(target: PermitView): { ok: boolean; why: string } {
   if (target.live) return { ok: false, why: `the target holds a permit to serve (${target.why})` };

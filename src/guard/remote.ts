@@ -21,13 +21,24 @@ const HOST_STAMP =
 /**
  * The grant, on the host: the permit file (temp file + rename) with the host's own boot_id and
  * uptime read in the same script. The token only grows: a host that holds a higher one gets one
- * above it. Prints `token=N`.
+ * above it. Prints `token=N`. `onlyLive`: an extension (src/fencing/rule.ts renewAllowed), written
+ * only while the permit in place is live by this host's clock (this boot, its uptime + lease ahead of
+ * now); otherwise nothing is written, and the script prints `not-live` and exits EXTEND_REFUSED.
  */
-export function grantScript(token: number, lease: number, by: string): string {
+export function grantScript(token: number, lease: number, by: string, onlyLive = false): string {
   const t = Math.max(1, Math.floor(token));
+  const field = (k: string, v: string) => `$(sed -n 's/.*"${k}":${v}.*/\\1/p' "$f" 2>/dev/null | head -n 1)`;
+  const live = [
+    `ob=${field('boot', '"\\([^"]*\\)"')}; ou=${field('uptime', '\\([0-9.][0-9.]*\\)')}`,
+    `ol=${field('lease', '\\([0-9.][0-9.]*\\)')}`,
+    `[ -n "$ob" ] && [ "$ob" = "$b" ] && awk -v u="$u" -v s="$ou" -v l="$ol" \\`,
+    `  'BEGIN { exit !(s != "" && l != "" && u + 0 >= s + 0 && s + l > u + 0) }' || ` +
+      `{ echo not-live; exit ${EXTEND_REFUSED}; }`,
+  ];
   return [
     'umask 077; d="$HOME/.hactl"; f="$d/permit"; mkdir -p "$d" || exit 1',
     HOST_STAMP,
+    ...(onlyLive ? live : []),
     `t=${t}`,
     `old=$(sed -n 's/.*"token":\\([0-9][0-9]*\\).*/\\1/p' "$f" 2>/dev/null | head -n 1)`,
     `case "$old" in ''|*[!0-9]*) ;; *) [ "$old" -ge "$t" ] && t=$((old+1));; esac`,
@@ -36,6 +47,9 @@ export function grantScript(token: number, lease: number, by: string): string {
     'echo "token=$t"',
   ].join('\n');
 }
+
+/** The extension's exit status when the host holds no live permit (nothing was written). */
+export const EXTEND_REFUSED = 3;
 
 /** Removes the host's permit (fencing confirmed, or about to confirm, its gateway stopped). */
 export const REVOKE_SCRIPT = 'rm -f "$HOME/.hactl/permit" "$HOME/.hactl/lease"';
@@ -66,16 +80,22 @@ export async function grantPermit(
   token: number,
   lease: number,
   by: string,
-): Promise<{ token?: number; error?: string }> {
+  onlyLive = false,
+): Promise<{ token?: number; error?: string; refused?: true }> {
   const t = grantDeadline(config);
   let r;
   try {
-    r = await session.run(remoteDeadline(grantScript(token, lease, by), t), t + 1);
+    r = await session.run(remoteDeadline(grantScript(token, lease, by, onlyLive), t), t + 1);
   } catch (e) {
     return { error: `permit not granted: ${(e as Error).message}` };
   }
   const m = /token=(\d+)/.exec(r.stdout);
   if (r.code === 0 && m) return { token: Number(m[1]) };
+  if (onlyLive && r.code === EXTEND_REFUSED && /not-live/.test(r.stdout))
+    return {
+      refused: true,
+      error: 'permit not renewed: the idle host may still hold a live permit, and this host holds none to extend',
+    };
   return { error: `permit not granted: exit ${r.code ?? r.signal} ${(r.stdout + r.stderr).trim().slice(0, 120)}` };
 }
 

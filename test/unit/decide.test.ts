@@ -411,6 +411,16 @@ describe('plan: decideFailover', () => {
       }),
       act: true,
     },
+    {
+      // The witness's clock stepped back 12 minutes after the attempt: its age is unknown, not 12 minutes more.
+      name: 'auto, the last attempt in the future by this clock (stepped back): no cooldown',
+      cfg: { thresholds: { cooldown: 300 } },
+      st: state({
+        check: ['unreachable', 'gateway-down'],
+        failover: { attempts: 1, lastAttemptAt: at(720).toISOString() },
+      }),
+      act: true,
+    },
   ]);
 });
 

@@ -20,6 +20,7 @@ import {
   startAllowed,
   withPending,
   grantLand,
+  renewAllowed,
 } from '../../dist/fencing/rule.js';
 import { decideGuard } from '../../dist/guard/plan.js';
 import { decideFailover } from '../../dist/failover/plan.js';
@@ -303,13 +304,19 @@ export class World {
         revokedNow = true;
         obs[idle].permitRevoked = true;
       }
-      const grant = (role: Role, h: Host): boolean => {
+      const grant = (role: Role, h: Host, onlyLive = false): boolean => {
         const token = nextToken(grants);
         w.journal = { ...w.journal, [role]: recordGrant(token, this.cfg.guard.lease, this.pendingAt(here)) };
         this.share(role, token, leading);
         if (kill === 0) {
           this.say(`check ${w.name}: killed before the grant`);
           return false;
+        }
+        // An extension (src/guard/remote.ts grantScript onlyLive): the host refuses it unless it holds a
+        // live permit as it lands. Recorded like any attempt, before it was sent.
+        if (onlyLive && !permitLeft(h.permit, this.stamp(h)).live) {
+          this.say(`check ${w.name}: ${h.name} refused the extension (no live permit)`);
+          return true;
         }
         const tok = this.land(h, token, w.name);
         this.say(`check ${w.name}: granted ${h.name} token ${tok}${role === idle ? ' (the launch kept)' : ''}`);
@@ -330,8 +337,8 @@ export class World {
       if (launch && !idleOver && this.rpc(w, ih) && ih.running && !servingAnswers) {
         if (!grant(idle, ih)) return;
       }
-      if (this.rpc(w, sh) && (idleOver || revokedNow)) {
-        if (!grant(serving, sh)) return;
+      if (this.rpc(w, sh)) {
+        if (!grant(serving, sh, !renewAllowed(idleOver, revokedNow))) return;
       }
     }
     // The second view: the idle host probes the serving host's gateway across the LAN.

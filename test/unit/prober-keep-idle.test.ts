@@ -21,6 +21,8 @@ async function check(o: {
   held?: number;
   /** The intent's start token; default 7 with keepIdle. */
   keepToken?: number | null;
+  /** The serving host (the primary) holds a live permit: an extension lands there. */
+  servingLive?: boolean;
 }) {
   const gateway = { probe: { command: { run: 'probe-gateway' } } };
   const host = { address: '127.0.0.1', port: 1, user: 'claw', key: '/k', knownHosts: '/kh', gateway };
@@ -34,7 +36,13 @@ async function check(o: {
     host: cfg.hosts[cfg.pair[role]],
     run: async (script: string) => {
       if (script.includes('f="$d/permit"')) {
-        acts.push(`grant ${role}`);
+        // An extension (src/guard/remote.ts grantScript onlyLive): the host writes it only over its live permit.
+        const liveHere = role === 'primary' ? !!o.servingLive : o.held !== undefined;
+        if (script.includes('not-live') && !liveHere) {
+          acts.push(`refused ${role}`);
+          return { code: 3, stdout: 'not-live\n', stderr: '' };
+        }
+        acts.push(`${script.includes('not-live') ? 'extend' : 'grant'} ${role}`);
         return { code: 0, stdout: 'token=9\n', stderr: '' };
       }
       if (script.includes('cat "$HOME/.hactl/permit"')) {
@@ -70,7 +78,8 @@ async function check(o: {
   for (const r of ['primary', 'standby'] as const) (prober as any).sessions.set(r, session(r));
   const [p, s] = await Promise.all([prober.observe('primary'), prober.observe('standby')]);
   await prober.close();
-  return { acts: acts.filter((a) => a.startsWith('grant')), revokes: acts.filter((a) => a.startsWith('revoke')), p, s };
+  const only = (w: string) => acts.filter((a) => a.startsWith(w));
+  return { acts: only('grant'), extended: only('extend'), revokes: only('revoke'), refused: only('refused'), p, s };
 }
 
 test("an earlier leader's launch answers, the serving side's gateway does not: its permit is kept", async () => {
@@ -78,6 +87,7 @@ test("an earlier leader's launch answers, the serving side's gateway does not: i
   assert.deepEqual(r.acts, ['grant standby']);
   assert.deepEqual(r.revokes, []);
   assert.match(r.p.detail, /not renewed: the idle host may still hold a live permit/);
+  assert.deepEqual(r.refused, ['refused primary'], 'an extension was tried, and refused: no live permit there');
 });
 
 test('both gateways answer: neither is granted (the failover fences one)', async () => {
@@ -103,4 +113,20 @@ test('no unfinished move: an idle gateway that answers is a second gateway, neve
   const down = await check({ keepIdle: false, idleOver: false, healthy: { primary: true, standby: false } });
   assert.deepEqual(down.revokes, ['revoke standby']);
   assert.deepEqual(down.acts, ['grant primary']);
+});
+
+// A witness that cannot date the idle side's grant (rebooted, replaced) still keeps the serving side
+// serving: an extension of the live permit it holds, never a grant that could make one live
+// (src/fencing/rule.ts renewAllowed; test/unit/fencing-liveness.test.ts found the outage without it).
+test('the idle grant not over: the serving host is extended over its live permit, refused without one', async () => {
+  const healthy = { primary: true, standby: true }; // the idle one answers: not revoked, its grant not over
+  const ext = await check({ keepIdle: false, idleOver: false, servingLive: true, healthy });
+  assert.deepEqual(ext.extended, ['extend primary']);
+  assert.deepEqual([...ext.acts, ...ext.refused, ...ext.revokes], []);
+  const none = await check({ keepIdle: true, idleOver: false, held: 7, healthy: { primary: false, standby: true } });
+  assert.deepEqual(none.acts, ['grant standby'], 'the launch kept, the serving side not made live');
+  assert.deepEqual([...none.extended, ...none.refused], ['refused primary']);
+  assert.match(none.p.detail, /this host holds none to extend/);
+  const over = await check({ keepIdle: false, idleOver: true, healthy });
+  assert.deepEqual([...over.acts, ...over.extended], ['grant primary'], 'the idle grant over: a plain grant');
 });

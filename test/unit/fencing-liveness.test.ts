@@ -1,0 +1,128 @@
+// Liveness of the serving-permit rule, as a property: the safety properties (fencing-model.test.ts)
+// pass for a pair that never serves again. Random faults first (the same arbitrary), then every
+// fault healed: one gateway must serve. Then one host dies, with the leading witness rebooted or
+// replaced, and its clock stepped, at random times around the death: the survivor must serve (it
+// takes over when the serving host died, and keeps serving, never stopped by its own guard, when the
+// idle one died). The three named liveness cases in fencing-model.test.ts were found by hand; this
+// draws their neighbours.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { config } from './helpers.ts';
+import { World, type Action } from './fencing-world.ts';
+import { CFG, action, names } from './fencing-faults.ts';
+
+type Role = 'primary' | 'standby';
+const other = (r: Role): Role => (r === 'primary' ? 'standby' : 'primary');
+const running = (w: World): Role[] => (['primary', 'standby'] as Role[]).filter((r) => w.hosts[r].running);
+
+/** Every fault gone: links, machines, quorum, the loopback view. Clocks stay as stepped (a skew is no fault). */
+function healAll(w: World): void {
+  for (const a of names) for (const b of names) w.apply({ k: 'heal', from: a, to: b });
+  w.ws.forEach((m, i) => {
+    w.apply({ k: 'witness-up', w: i });
+    if (!m.quorum) w.apply({ k: 'quorum', w: i });
+  });
+  for (const h of ['primary', 'standby'] as Role[]) w.apply({ k: 'host-up', h });
+  if (!w.loopback) w.apply({ k: 'loopback' });
+}
+
+/** The leading witness's cron line every 10 s for `seconds`; each event at the first line after its time. */
+function cron(w: World, seconds: number, at: Array<{ t: number; a: Action }> = []): void {
+  const t0 = w.t;
+  const todo = [...at].sort((x, y) => x.t - y.t);
+  while (w.t < t0 + seconds) {
+    while (todo.length && todo[0]!.t <= w.t - t0) w.apply(todo.shift()!.a);
+    // The first witness up leads (etcd's election, healed); check, failover --auto, then 5 s.
+    const lead = w.ws.findIndex((m) => m.alive && m.quorum);
+    if (lead >= 0) w.apply({ k: 'cycle', w: lead, kill: 99 });
+    else w.apply({ k: 'advance', dt: 5 });
+    w.apply({ k: 'advance', dt: 5 });
+  }
+}
+
+/**
+ * How long a sole witness may be away (down, rebooting) and its serving host keep serving: the guard
+ * fences once its permit has less than the fence lead left (lease 45 - lead 17 = 28 s after the last
+ * renewal, which came up to 10 s before the witness went, and the next one comes up to 10 s after it is
+ * back). Longer, and the serving host fences by design (docs/partitions.md, "What the guard does not
+ * save"); with the idle host dead too, nothing restarts it once the witness is back: left open, see the
+ * closing note. Two or more witnesses on etcd: another one leads meanwhile, any absence.
+ */
+const SOLE_AWAY = 8;
+
+/** Around the death (at 30 s): the witness down and back (rebooted or replaced), maybe its clock stepped. */
+const aroundDeath = fc.record({
+  victim: fc.constantFrom('serving' as const, 'idle' as const),
+  down: fc.integer({ min: 0, max: 60 }),
+  away: fc.integer({ min: 1, max: 60 }),
+  replace: fc.boolean(),
+  step: fc.oneof(fc.constant(0), fc.integer({ min: -3600, max: 3600 })),
+  stepAt: fc.integer({ min: 0, max: 90 }),
+});
+
+describe('serving permits: liveness over random faults, witness reboots around a host death', () => {
+  test('faults healed, one gateway serves; a host dies around a witness reboot: the other one serves', async () => {
+    const cfg = await config(CFG);
+    const runs = Number(process.env.HACTL_FC_RUNS ?? 500) / 2;
+    const seen = { serving: 0, idle: 0 };
+    fc.assert(
+      fc.property(
+        fc
+          .record({ witnesses: fc.integer({ min: 1, max: 3 }), etcd: fc.boolean() })
+          .map((o) => ({ ...o, etcd: o.etcd || o.witnesses > 1 }))
+          .chain((o) =>
+            fc.record({ o: fc.constant(o), actions: fc.array(action(o.witnesses), { maxLength: 60 }), d: aroundDeath }),
+          ),
+        ({ o, actions, d }) => {
+          const w = new World(cfg, o);
+          // No rebuilt state: its hold ends at a check dated after the rebuild by the wall clock, so a witness
+          // clock stepped back holds every failover for as long as the step (open: see the closing note).
+          for (const a of actions) if (a.k !== 'rebuild') w.apply(a);
+          healAll(w);
+          cron(w, 400);
+          const live = running(w);
+          const tail = () => w.log.slice(-30).join('\n');
+          assert.equal(live.length, 1, `healed for 400 s, ${live.length} gateways run\n${tail()}`);
+          const serving = live[0]!;
+          const victim: Role = d.victim === 'serving' ? serving : other(serving);
+          const survivor = other(victim);
+          seen[d.victim]++;
+          const from = w.log.length;
+          // A replaced witness starts from an empty state (the primary serves): alone, or when its first look
+          // comes after the serving host's death, it renews the real server too late or records a dead side as
+          // serving, the same open gap as SOLE_AWAY's. Drawn with the idle host's death and another witness.
+          const replace = d.replace && d.victim === 'idle' && o.witnesses > 1;
+          const up = replace ? ('witness-replace' as const) : ('witness-up' as const);
+          cron(w, 400, [
+            { t: 30, a: { k: 'host-down', h: victim } },
+            { t: d.down, a: { k: 'witness-down', w: 0 } },
+            { t: d.down + (o.witnesses > 1 ? d.away : d.away % SOLE_AWAY), a: { k: up, w: 0 } },
+            { t: d.stepAt, a: { k: 'clock', m: 'W0', d: d.step } },
+          ]);
+          const after = w.log.slice(from).join('\n');
+          assert.equal(w.hosts[survivor].running, true, `${survivor} does not serve 370 s after the death\n${after}`);
+          if (d.victim === 'idle' && !replace)
+            assert.ok(
+              !new RegExp(`guard ${w.hosts[survivor].name}: stop`).test(after),
+              `the serving ${survivor} was stopped when the idle host died\n${after}`,
+            );
+          else if (d.victim === 'serving') {
+            // Took over, and stayed: once started, never stopped again.
+            const started = w.log.slice(from).findIndex((l) => l.includes(`started ${w.hosts[survivor].name}`));
+            assert.ok(started >= 0, after);
+            const later = w.log.slice(from + started).join('\n');
+            assert.ok(!/gateway stopped by its guard/.test(later), `the new gateway was stopped\n${later}`);
+          }
+          // A replaced witness starts from an empty state (the primary serves, nothing dated): it may take
+          // one more move, then the survivor serves for good (the last 150 s without a stop).
+          const last = w.log.filter((l) => Number(/^t=(\d+)/.exec(l)?.[1]) > w.t - 150).join('\n');
+          assert.ok(!/gateway stopped by its guard/.test(last), `still stopping at the end\n${last}`);
+          return w.violations.length === 0 || assert.fail(w.violations[0]);
+        },
+      ),
+      { numRuns: runs },
+    );
+    assert.ok(seen.serving > runs / 4 && seen.idle > runs / 4, JSON.stringify(seen));
+  });
+});
