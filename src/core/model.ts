@@ -43,7 +43,8 @@ export interface ClusterState {
   version: 1;
   serving: Role;
   servingSince: string;
-  lastCheck: { at: string; hosts: Observations } | null;
+  /** `rebuild`: the rebuild mark (rebuiltAt) the check was folded against, when there was one. */
+  lastCheck: { at: string; hosts: Observations; rebuild?: string } | null;
   streaks: Record<Role, Streak>;
   failover: Attempts;
   level: Level;
@@ -103,7 +104,9 @@ export function rebuiltState(now: Date, from: string): ClusterState {
 export function awaitingConfirmation(state: ClusterState): boolean {
   if (!state.rebuiltAt) return false;
   const c = state.lastCheck;
-  return !c || c.at < state.rebuiltAt || !c.hosts[state.serving].confirmed;
+  // Made after the mark: folded against it (foldCheck), not dated after it. A witness clock stepped back
+  // dated every check before the rebuild, and held every automatic action for as long as the step.
+  return !c || c.rebuild !== state.rebuiltAt || !c.hosts[state.serving].confirmed;
 }
 
 /**

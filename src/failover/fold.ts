@@ -160,7 +160,8 @@ export function foldCheck(config: Config, prior: ClusterState, obs: Observations
     streaks,
     failover,
     level: assessment.level,
-    lastCheck: { at: now.toISOString(), hosts: obs },
+    // Taken against this rebuild mark (awaitingConfirmation): no clock decides that it came after it.
+    lastCheck: { at: now.toISOString(), hosts: obs, ...(state.rebuiltAt ? { rebuild: state.rebuiltAt } : {}) },
   };
   delete next.incidents; // kept by hactl before one lifecycle: the outbox's ledger holds them now
   return { state: next, assessment, alerts };

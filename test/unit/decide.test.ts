@@ -70,12 +70,15 @@ function state(
   return s;
 }
 
-/** A state rebuilt `ago` s before NOW after a corrupt state.json (bug #15). */
-const rebuilt = (st: any, ago = 60) => ({
-  ...st,
-  rebuiltAt: at(-ago).toISOString(),
-  rebuiltFrom: '/var/lib/hactl/state.json.corrupt-x',
-});
+/**
+ * A state rebuilt `ago` s before NOW after a corrupt state.json (bug #15). `since`: its last check was folded
+ * against the rebuild (src/failover/fold.ts), else it is one from before the mark.
+ */
+const rebuilt = (st: any, ago = 60, since = false) => {
+  const rebuiltAt = at(-ago).toISOString();
+  const lastCheck = st.lastCheck && since ? { ...st.lastCheck, rebuild: rebuiltAt } : st.lastCheck;
+  return { ...st, lastCheck, rebuiltAt, rebuiltFrom: '/var/lib/hactl/state.json.corrupt-x' };
+};
 const REBUILT_HOLD = /state rebuilt at .*no automatic action until hactl check confirms which side serves/;
 
 interface PlanRow {
@@ -350,14 +353,21 @@ describe('plan: decideFailover', () => {
     },
     {
       name: 'auto, state rebuilt, a check since but its failure not confirmed: nothing acts (#15)',
-      st: rebuilt(state({ check: ['gateway-down', 'gateway-down'], confirmed: false, checkAge: 10 }), 60),
+      st: rebuilt(state({ check: ['gateway-down', 'gateway-down'], confirmed: false, checkAge: 10 }), 60, true),
       act: false,
       exit: 1,
       reason: REBUILT_HOLD,
     },
     {
       name: 'auto, state rebuilt, a confirmed check since: the move goes ahead (#15)',
-      st: rebuilt(state({ check: ['unreachable', 'gateway-down'], checkAge: 10 }), 60),
+      st: rebuilt(state({ check: ['unreachable', 'gateway-down'], checkAge: 10 }), 60, true),
+      act: true,
+      ops: FAILOVER_OPS,
+    },
+    {
+      // The witness's clock stepped back after the rebuild: the check is dated before it, and still confirms.
+      name: 'auto, state rebuilt, a confirmed check since but dated before the rebuild (clock stepped back): acts',
+      st: rebuilt(state({ check: ['unreachable', 'gateway-down'], checkAge: 100 }), 60, true),
       act: true,
       ops: FAILOVER_OPS,
     },
@@ -569,7 +579,7 @@ describe('plan: decideFailback', () => {
     {
       name: 'auto, state rebuilt, a confirmed check since, primary back long enough: failback (#15)',
       cfg: { failback: { policy: 'auto' } },
-      st: rebuilt(onStandby({ check: BACK, reachable: 5, checkAge: 10 }), 60),
+      st: rebuilt(onStandby({ check: BACK, reachable: 5, checkAge: 10 }), 60, true),
       act: true,
       kind: 'failback',
     },

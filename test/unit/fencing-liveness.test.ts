@@ -76,9 +76,7 @@ describe('serving permits: liveness over random faults, witness reboots around a
           ),
         ({ o, actions, d }) => {
           const w = new World(cfg, o);
-          // No rebuilt state: its hold ends at a check dated after the rebuild by the wall clock, so a witness
-          // clock stepped back holds every failover for as long as the step (open: see the closing note).
-          for (const a of actions) if (a.k !== 'rebuild') w.apply(a);
+          for (const a of actions) w.apply(a);
           healAll(w);
           cron(w, 400);
           const live = running(w);
