@@ -15,6 +15,8 @@ export type EventKind =
   | 'failback-failed'
   | 'return-done' // the standby failed while serving: back to the primary
   | 'return-failed'
+  | 'restart-done' // the serving gateway was down and the other host too: started again where it was
+  | 'restart-failed'
   | 'fence-done' // a second gateway stopped
   | 'fence-failed' // two gateways, and the fence failed
   | 'escalation'

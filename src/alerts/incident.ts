@@ -60,21 +60,25 @@ export const ACTIONS: ReadonlySet<EventKind> = new Set<EventKind>([
   'failback-failed',
   'return-done',
   'return-failed',
+  'restart-done',
+  'restart-failed',
   'fence-failed',
   'escalation',
 ]);
 /**
  * Never held, not even behind themselves: a failed action, an escalation, a return from a failed
- * standby (the retry budget bounds them, not reminders). A flapping primary's second failover in
- * one incident is held (said once), as the same kind already said.
+ * standby, a restart where nothing else could serve (the retry budget bounds them, not reminders). A
+ * flapping primary's second failover in one incident is held (said once), as the same kind already said.
  */
 export const NEVER_HELD: ReadonlySet<EventKind> = new Set<EventKind>([
   'failover-failed',
   'failback-failed',
   'return-failed',
+  'restart-failed',
   'fence-failed',
   'escalation',
   'return-done',
+  'restart-done',
 ]);
 /** Problems whose folds raise them once per cause: a different cause is news inside the incident. */
 const BY_CAUSE: ReadonlySet<EventKind> = new Set<EventKind>(['memory-problem', 'backup-problem']);

@@ -179,6 +179,17 @@ export function moveEvent(
       `${standby} ${plan.cause.toUpperCase()} while serving — back to ${primary}`,
     );
   }
+  if (plan.kind === 'restart') {
+    const where = plan.steps.find((x) => x.op === 'record');
+    const host = where?.op === 'record' ? c.pair[where.serving] : primary;
+    if (!res.ok) return ev('restart-failed', 'critical', 'open', `RESTART OF ${host} FAILED — ${failure(plan, res)}`);
+    return ev(
+      'restart-done',
+      'high',
+      'open',
+      `${host} ${plan.cause.toUpperCase()} with no host to take over — restarted`,
+    );
+  }
   if (res.ok)
     return ev(
       'failback-done',

@@ -161,7 +161,7 @@ export type Step = { reason: string; onFail: OnFail } & (
 );
 export type StepOp = Step['op'];
 
-export type MoveKind = 'failover' | 'failback' | 'fence-idle' | 'return';
+export type MoveKind = 'failover' | 'failback' | 'fence-idle' | 'return' | 'restart';
 
 /** Who asked for a run: cron with --auto, or a person by hand (user@host). */
 export interface Requester {

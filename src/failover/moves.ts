@@ -174,3 +174,33 @@ export function adoptPlan(config: Config, serving: Role, req: Requester, s: Obse
   const reason = `${label(config, serving)} ${s.status} while ${label(config, idle)} already serves: ${s.detail}`;
   return { kind: serving === 'primary' ? 'failover' : 'return', reason, steps, rollback: [], cause: s.status, by: req };
 }
+
+/**
+ * The serving side's host answers but its gateway does not, and the other host is down too: nothing could
+ * take over, so the serving side's gateway starts again where it is (its guard may have fenced it while the
+ * witness was away, or it died). Stopped and seen gone first (a gateway that hangs may still poll), then
+ * started under a new permit, which the start grants only once the other side's is over.
+ */
+export function restartPlan(config: Config, serving: Role, req: Requester, s: Observation, why: string): Plan {
+  const S = label(config, serving);
+  const steps: Step[] = [
+    { op: 'preflight', role: serving, onFail: 'abort', reason: `${S} must be able to start before it is touched` },
+    {
+      op: 'fence',
+      role: serving,
+      unreachable: 'stopped',
+      onFail: 'abort',
+      reason: `one poller per bot token: whatever is left of ${S}'s gateway stops and is seen gone`,
+    },
+    {
+      op: 'settle',
+      seconds: config.thresholds.settle,
+      role: serving,
+      onFail: 'abort',
+      reason: `Telegram allows one poller per bot token: until ${S}'s old gateway is seen gone and its port free`,
+    },
+    ...bringUp(config, serving, 'abort', `${S} serves again`),
+    { op: 'record', serving, onFail: 'abort', reason: `${S} serves from now on` },
+  ];
+  return { kind: 'restart', reason: `${S} ${s.status} ${why}`, steps, rollback: [], cause: s.status, by: req };
+}

@@ -5,7 +5,7 @@
 import type { Config, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import type { Attempts, ClusterState, Decision, Observation, Requester, Step } from '../core/model.js';
-import { adoptPlan, failbackPlan, failoverPlan, returnPlan } from './moves.js';
+import { adoptPlan, failbackPlan, failoverPlan, restartPlan, returnPlan } from './moves.js';
 import { awaitingConfirmation, isConfigProblem, isReachable, label, other } from '../core/model.js';
 import { escalationText } from '../alerts/messages.js';
 import { pauseVerdict, type PauseRecord } from '../operator/pause.js';
@@ -188,6 +188,13 @@ export function decideFailover(
     return wait(`${S} ${s.status}, not confirmed yet (${failures}/${need} confirmed checks)`);
   if (isConfigProblem(i.status)) {
     return wait(`${I} is ${i.status}: hactl can neither judge nor start it (${i.detail})`, EXIT.UNKNOWN);
+  }
+  if (!isReachable(i.status) && s.status === 'gateway-down') {
+    // Only the gateway is down where it serves, and nothing could start elsewhere: start it again there.
+    const budget = retryBudget(config, state.failover, now, 'failover');
+    if (budget) return budget;
+    const why = `for ${failures} confirmed check(s) while ${I} is ${i.status}: starting it again`;
+    return { act: true, plan: restartPlan(config, serving, req, s, why) };
   }
   if (!isReachable(i.status)) {
     return wait(

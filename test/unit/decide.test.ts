@@ -291,6 +291,34 @@ describe('plan: decideFailover', () => {
       reason: /standby pc2 is unreachable too/,
     },
     {
+      // Only the serving gateway is down, and nothing could start elsewhere: it starts again where it is
+      // (its guard fenced it while the witness was away; test/unit/fencing-liveness.test.ts).
+      name: 'auto, the primary host answers, its gateway down, the standby unreachable: restart the primary',
+      st: state({ check: ['gateway-down', 'unreachable'] }),
+      act: true,
+      kind: 'restart',
+      ops: FAILOVER_OPS,
+      reason: /primary pc1 gateway-down for 1 confirmed check\(s\) while standby pc2 is unreachable: starting it again/,
+      check: (plan) => assert.ok(plan.steps.every((x: any) => x.op === 'record' || x.role === 'primary')),
+    },
+    {
+      name: 'auto, serving from the standby, its gateway down, the primary unreachable: restart the standby',
+      st: onStandby({ check: ['unreachable', 'gateway-down'] }),
+      act: true,
+      kind: 'restart',
+      check: (plan) => assert.deepEqual(plan.steps.at(-1), { ...plan.steps.at(-1), serving: 'standby' }),
+    },
+    {
+      name: 'auto, a restart in cooldown waits like any move',
+      cfg: { thresholds: { cooldown: 300 } },
+      st: state({
+        check: ['gateway-down', 'unreachable'],
+        failover: { attempts: 1, lastAttemptAt: at(-100).toISOString() },
+      }),
+      act: false,
+      reason: /cooldown/,
+    },
+    {
       name: 'auto, standby host-key failure: no attempt, exit 3 (#14)',
       st: state({ check: ['gateway-down', 'hostkey-failure'] }),
       act: false,
@@ -993,6 +1021,22 @@ describe('fold: foldMove and foldHold', () => {
       /FAILOVER FAILED — pc2 did not take over, standby failed its preflight, no gateway was touched/,
     );
     assert.equal(f.state.failover.attempts, 1);
+  });
+  test('a restart where nothing else could serve: the same side serves, said; failed, one attempt more', async () => {
+    const cfg = await config();
+    const st = onStandby({ check: ['unreachable', 'gateway-down'] });
+    const d: any = decideFailover(cfg, st, AUTO, NOW);
+    const steps = d.plan.steps.map((x: any) => out(x.op, true));
+    const ok = foldMove(cfg, st, d.plan, { ok: true, outcomes: steps }, NOW, at(5));
+    assert.equal(ok.state.serving, 'standby');
+    assert.equal(ok.alerts[0].kind, 'restart-done');
+    assert.match(tx(ok.alerts[0]), /pc2 GATEWAY-DOWN with no host to take over — restarted/);
+    const failed = out('start', false, { detail: 'no method started it' });
+    const no = foldMove(cfg, st, d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(5));
+    assert.equal(no.state.serving, 'standby');
+    assert.equal(no.state.failover.attempts, 1);
+    assert.equal(no.alerts[0].kind, 'restart-failed');
+    assert.equal(no.alerts[0].severity, 'critical');
   });
   test('back from a dead standby: the primary serves, the lost memory is alerted (#7)', async () => {
     const cfg = await config();
