@@ -183,8 +183,16 @@ export function adoptPlan(config: Config, serving: Role, req: Requester, s: Obse
  */
 export function restartPlan(config: Config, serving: Role, req: Requester, s: Observation, why: string): Plan {
   const S = label(config, serving);
+  const I = label(config, other(serving));
   const steps: Step[] = [
     { op: 'preflight', role: serving, onFail: 'abort', reason: `${S} must be able to start before it is touched` },
+    {
+      op: 'fence',
+      role: other(serving),
+      unreachable: 'stopped',
+      onFail: 'abort',
+      reason: `${I} does not answer: it counts as stopped once its serving permit is over (slept out here)`,
+    },
     {
       op: 'fence',
       role: serving,

@@ -190,7 +190,10 @@ export function decideFailover(
     return wait(`${I} is ${i.status}: hactl can neither judge nor start it (${i.detail})`, EXIT.UNKNOWN);
   }
   if (!isReachable(i.status) && s.status === 'gateway-down') {
-    // Only the gateway is down where it serves, and nothing could start elsewhere: start it again there.
+    // Only the gateway is down where it serves, and nothing could start elsewhere: start it again there,
+    // once the idle side's permit is over (acted on at once when the run can sleep out the rest).
+    const idleWait = permitWait(config, state, idle, i, here);
+    if (idleWait) return idleWait;
     const budget = retryBudget(config, state.failover, now, 'failover');
     if (budget) return budget;
     const why = `for ${failures} confirmed check(s) while ${I} is ${i.status}: starting it again`;

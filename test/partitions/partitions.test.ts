@@ -158,3 +158,67 @@ test('3. the witness is killed: no authority, no renewal: the primary stops befo
   assert.deepEqual(serving(hosts()), []);
   assert.deepEqual(overlaps(hosts()), []);
 });
+
+test('4. the primary fenced itself while the witness was away, the standby gone: the witness starts it again', async () => {
+  await healthy();
+  lab.net.isolate('standby'); // the idle host gone (its cable pulled): nothing could take over
+  lab.net.isolate('witness');
+  let g;
+  for (let i = 0; i < 15; i++) {
+    g = await lab.guard('primary');
+    if (g.code === 2) break;
+    await sleep(3000);
+  }
+  assert.equal(g!.code, 2, `the primary fenced itself: ${g!.stdout}${g!.stderr}`);
+  assert.deepEqual(serving(hosts()), []);
+  lab.net.rejoin('witness');
+  const t0 = Date.now();
+  // Both crons again: the primary's guard every 3 s, the witness's check and failover --auto.
+  let guarding = true;
+  const guardCodes: number[] = [];
+  const guardLoop = (async () => {
+    for (let i = 0; i < 40 && guarding; i++) {
+      guardCodes.push((await lab.guard('primary')).code);
+      await sleep(3000 - ((Date.now() - t0) % 3000));
+    }
+  })();
+  const runs: string[] = [];
+  try {
+    for (let i = 0; i < 40 && serving(hosts()).length === 0; i++) {
+      await lab.hactl(['check']);
+      const f = await lab.hactl(['failover', '--auto']);
+      runs.push(`${Date.now() - t0}:${f.code}:${f.stdout.trim().slice(0, 90)}`);
+      await sleep(1000);
+    }
+    // Served again, and its guard keeps it: two more witness cycles and guard runs with no stop.
+    const before = guardCodes.length;
+    for (let i = 0; i < 3; i++) {
+      await lab.hactl(['check']);
+      await sleep(3000);
+    }
+    assert.ok(
+      guardCodes.slice(before).every((c) => c === 0),
+      `guard after the restart: ${guardCodes}`,
+    );
+  } finally {
+    guarding = false;
+    await guardLoop;
+  }
+  assert.deepEqual(
+    serving(hosts()).map((w) => w.host),
+    ['primary'],
+    runs.join('\n'),
+  );
+  assert.deepEqual(overlaps(hosts()), []);
+  assert.equal(lab.state().serving, 'primary');
+  assert.ok(
+    lab.history().some((h) => h.command === 'failover' && h.kind === 'restart'),
+    runs.join('\n'),
+  );
+  assert.ok(
+    lab.sent().some((t) => /GATEWAY-DOWN with no host to take over — restarted/.test(t)),
+    lab.sent().join('\n'),
+  );
+  process.stdout.write(`# the witness back: the primary served again ${Date.now() - t0} ms later: ${runs.at(-1)}\n`);
+  assert.deepEqual(lab.net.leaks(), []);
+});

@@ -297,9 +297,44 @@ describe('plan: decideFailover', () => {
       st: state({ check: ['gateway-down', 'unreachable'] }),
       act: true,
       kind: 'restart',
-      ops: FAILOVER_OPS,
+      ops: ['preflight', 'fence', 'fence', 'settle', 'start', 'verify', 'record'],
       reason: /primary pc1 gateway-down for 1 confirmed check\(s\) while standby pc2 is unreachable: starting it again/,
-      check: (plan) => assert.ok(plan.steps.every((x: any) => x.op === 'record' || x.role === 'primary')),
+      // The standby counts as stopped once its permit is over (slept out), then the primary stops and starts.
+      check: (plan) =>
+        assert.deepEqual(
+          plan.steps.map((x: any) => `${x.op} ${x.role ?? x.serving}`),
+          [
+            'preflight primary',
+            'fence standby',
+            'fence primary',
+            'settle primary',
+            'start primary',
+            'verify primary',
+            'record primary',
+          ],
+        ),
+    },
+    {
+      name: 'auto, with a guard, a restart waits while the unreachable standby may hold a permit it cannot date',
+      cfg: { guard: {} },
+      st: {
+        ...state({ check: ['gateway-down', 'unreachable'] }),
+        permits: { standby: { token: 4, lease: 45, by: 'another-witness', at: 5 } },
+      },
+      here: { boot: 'w-boot', uptime: 10_000 },
+      act: false,
+      reason: /standby pc2 unreachable: waiting for its serving permit to run out/,
+    },
+    {
+      name: 'auto, with a guard, the standby permit datable: the restart acts now and sleeps out the rest',
+      cfg: { guard: {} },
+      st: {
+        ...state({ check: ['gateway-down', 'unreachable'] }),
+        permits: { standby: { token: 4, lease: 45, by: 'w-boot', at: 10_000 - 20 } },
+      },
+      here: { boot: 'w-boot', uptime: 10_000 },
+      act: true,
+      kind: 'restart',
     },
     {
       name: 'auto, serving from the standby, its gateway down, the primary unreachable: restart the standby',
