@@ -34,28 +34,36 @@ const env = (name: string) => ({ ...process.env, HACTL_CONFIG: cfg, XDG_CACHE_HO
 const perf = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', 'true'], { encoding: 'utf8' });
 const usePerf = perf.status === 0 && /task-clock/.test(perf.stderr);
 
-/** Milliseconds of CPU (or of wall, without perf) one run of argv takes; throws on an exit code not in ok. */
-function measure(argv: string[], e: NodeJS.ProcessEnv, ok = [0, 1, 3]): number {
+/** The page faults of the last perf run (a count: the same from run to run, whatever the machine's load). */
+const faults: Record<string, number[]> = {};
+
+/**
+ * Milliseconds of CPU (or of wall, without perf) one run of argv takes; throws on an exit code not in ok.
+ * stdout and stderr are pipes, as under cron (which mails what a run prints).
+ */
+function measure(argv: string[], e: NodeJS.ProcessEnv, ok = [0, 1, 3], name = ''): number {
   if (!usePerf) {
     let status: number | null = 0;
-    const ms = time(() => (status = spawnSync(argv[0]!, argv.slice(1), { env: e, stdio: 'ignore' }).status));
+    const ms = time(() => (status = spawnSync(argv[0]!, argv.slice(1), { env: e, stdio: 'pipe' }).status));
     if (!ok.includes(status!)) throw new Error(`${argv.join(' ')}: exit ${status}`);
     return ms;
   }
   const out = join(dir, 'perf.txt');
-  const r = spawnSync('perf', ['stat', '-x,', '-o', out, '-e', 'task-clock', '--', ...argv], {
+  const r = spawnSync('perf', ['stat', '-x,', '-o', out, '-e', 'task-clock,page-faults', '--', ...argv], {
     env: e,
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (!ok.includes(r.status!)) throw new Error(`${argv.join(' ')}: exit ${r.status}`);
-  const line = readFileSync(out, 'utf8')
-    .split('\n')
-    .find((l) => l.includes('task-clock'))!;
-  return Number(line.split(',')[0]);
+  const lines = readFileSync(out, 'utf8').split('\n');
+  const value = (what: string) => Number(lines.find((l) => l.includes(what))!.split(',')[0]);
+  (faults[name] ??= []).push(value('page-faults'));
+  return value('task-clock');
 }
 
 const node = process.execPath;
-const cases: Record<string, () => number> = { 'node -e 0': () => measure([node, '-e', '0'], process.env) };
+const cases: Record<string, () => number> = {
+  'node -e 0': () => measure([node, '-e', '0'], process.env, [0], 'node -e 0'),
+};
 const commands: string[][] = [
   ['status'],
   ['history'],
@@ -64,7 +72,10 @@ const commands: string[][] = [
   ['cron'],
 ];
 for (const [name, root] of Object.entries(builds))
-  for (const c of commands) cases[`${name}: ${c[0]}`] = () => measure([node, join(root, 'bin/hactl'), ...c], env(name));
+  for (const c of commands) {
+    const k = `${name}: ${c[0]}`;
+    cases[k] = () => measure([node, join(root, 'bin/hactl'), ...c], env(name), [0, 1, 3], k);
+  }
 
 const seen: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 const names = Object.keys(cases);
@@ -76,16 +87,20 @@ for (let i = 0; i < runs + 2; i++) {
   }
 }
 const load1 = loadavg();
-const base = stats(seen['node -e 0']!).median;
+const base = stats(seen['node -e 0']!);
+const baseFaults = usePerf ? stats(faults['node -e 0']!.slice(2)).median : NaN;
 const what = usePerf ? 'CPU ms (perf task-clock)' : 'wall ms (no perf here)';
-console.log(`${runs} runs each, interleaved; node ${process.version}; ${what}`);
+console.log(`${runs} runs each, interleaved; node ${process.version}; ${what}; stdout and stderr are pipes`);
 console.log(`load average (1 min) ${load0[0]!.toFixed(1)} at the start, ${load1[0]!.toFixed(1)} at the end`);
-console.log(`| case | median | range | / node -e 0 |`);
-console.log('|---|---|---|---|');
+// The minimum is the run the neighbours disturbed least (noise only adds); page faults do not vary with load.
+console.log(`| case | median | range | / node -e 0 (median) | / node -e 0 (min) | page faults | / node -e 0 |`);
+console.log('|---|---|---|---|---|---|---|');
 for (const n of names) {
   const s = stats(seen[n]!);
+  const f = usePerf ? stats(faults[n]!.slice(2)).median : NaN;
   console.log(
-    `| ${n} | ${s.median.toFixed(0)} | ${s.min.toFixed(0)}-${s.max.toFixed(0)} | ${(s.median / base).toFixed(2)}x |`,
+    `| ${n} | ${s.median.toFixed(0)} | ${s.min.toFixed(0)}-${s.max.toFixed(0)} | ${(s.median / base.median).toFixed(2)}x ` +
+      `| ${(s.min / base.min).toFixed(2)}x | ${f} | ${(f / baseFaults).toFixed(2)}x |`,
   );
 }
 rmSync(dir, { recursive: true, force: true });
