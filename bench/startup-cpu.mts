@@ -99,7 +99,8 @@ for (const n of names) {
   const s = stats(seen[n]!);
   const f = usePerf ? stats(faults[n]!.slice(2)).median : NaN;
   console.log(
-    `| ${n} | ${s.median.toFixed(0)} | ${s.min.toFixed(0)}-${s.max.toFixed(0)} | ${(s.median / base.median).toFixed(2)}x ` +
+    `| ${n} | ${s.median.toFixed(0)} | ${s.min.toFixed(0)}-${s.max.toFixed(0)} ` +
+      `| ${(s.median / base.median).toFixed(2)}x ` +
       `| ${(s.min / base.min).toFixed(2)}x | ${f} | ${(f / baseFaults).toFixed(2)}x |`,
   );
 }

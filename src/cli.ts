@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from './errors.js';
 import { failureOf } from './exit.js';
-import { beginInvocation, writeEnvelope } from './output.js';
+import { beginInvocation, ignoreClosedPipes, sink, writeEnvelope } from './output.js';
 import { addHelpFooters } from './help.js';
 import type { GlobalOptions } from './context.js';
 import { VERSION } from './version.js';
@@ -25,8 +25,8 @@ export function buildProgram(run: Runner): Command {
     .description('Keep an OpenClaw gateway alive across a primary, a standby and a witness.')
     .version(VERSION, '-V, --version')
     .configureOutput({
-      writeErr: (s) => process.stderr.write(s),
-      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => sink(2).write(s),
+      writeOut: (s) => sink(1).write(s),
     })
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
@@ -208,14 +208,6 @@ function commandOf(program: Command, argv: string[]): string {
  * written here and only here, once, with the final exit code: for every command, its errors and
  * commander's usage errors alike; --help and --version print their text.
  */
-/** A reader that went away (`hactl ... | head`) must not turn the run into a crash: its exit code stays. */
-function ignoreClosedPipes(): void {
-  for (const stream of [process.stdout, process.stderr])
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
-    });
-}
-
 export async function main(argv: string[]): Promise<void> {
   ignoreClosedPipes();
   let code: number = EXIT.OK;

@@ -6,6 +6,92 @@
 //   publishes it.
 // Every string passes through redact() so a secret never reaches output or logs.
 
+import { fstatSync, writeSync } from 'node:fs';
+
+/** Where hactl's words go: node's process.stdout and process.stderr, or a descriptor sink (below). */
+export interface Sink {
+  write(s: string | Uint8Array): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** A reader that went away (`hactl ... | head`) must not turn the run into a crash: its exit code stays. */
+const closedPipe = (e: NodeJS.ErrnoException): boolean => e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED';
+
+/**
+ * A pipe or a file (cron, a script, a test), written with fs.writeSync on the descriptor: node's
+ * process.stdout builds a stream on first use, and for a pipe that loads net and the streams (~150 page
+ * faults of a `status`, issue 25). Bytes, encoded once per write and written on from where a short write
+ * stopped. A reader gone (EPIPE) drops the rest, as node's stream did; a descriptor that someone else made
+ * non-blocking and that is full (EAGAIN) hands the rest, and all that follows, to node's stream, which
+ * waits for it.
+ */
+class FdSink implements Sink {
+  readonly isTTY = false;
+  private stream?: Sink;
+  private gone = false;
+  constructor(private readonly fd: 1 | 2) {}
+  write(s: string | Uint8Array): boolean {
+    if (this.gone) return true;
+    if (this.stream) return !!this.stream.write(s);
+    const buf = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+    let at = 0;
+    try {
+      while (at < buf.length) at += writeSync(this.fd, buf, at, buf.length - at);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EPIPE') return !(this.gone = true);
+      if (err.code !== 'EAGAIN') throw e;
+      this.stream = this.fd === 1 ? process.stdout : process.stderr;
+      this.stream.write(buf.subarray(at)); // bytes: a short write may have stopped inside a character
+    }
+    return true;
+  }
+}
+
+const sinks: Partial<Record<1 | 2, Sink>> = {};
+
+/**
+ * stdout (1) or stderr (2): a descriptor sink for a pipe, a socket or a file; node's own stream for a
+ * terminal or any other device (isTTY, and /dev/null, which node writes cheaply), or a descriptor that
+ * cannot be read.
+ */
+export function sink(fd: 1 | 2): Sink {
+  let s = sinks[fd];
+  if (s) return s;
+  try {
+    const st = fstatSync(fd);
+    if (st.isFIFO() || st.isSocket() || st.isFile()) s = new FdSink(fd);
+  } catch {
+    /* node's stream says what it can */
+  }
+  return (sinks[fd] = s ?? (fd === 1 ? process.stdout : process.stderr));
+}
+
+/**
+ * Node's process.stdout and process.stderr, whenever something first uses them (a terminal, node itself):
+ * a reader gone is ignored there too. They are made on first use, not here.
+ */
+export function ignoreClosedPipes(): void {
+  for (const name of ['stdout', 'stderr'] as const) {
+    const d = Object.getOwnPropertyDescriptor(process, name);
+    const guard = (s: NodeJS.WriteStream) =>
+      s.on('error', (e: NodeJS.ErrnoException) => {
+        if (!closedPipe(e)) throw e;
+      });
+    if (!d?.get || !d.configurable) {
+      guard(process[name]);
+      continue;
+    }
+    const made = d.get;
+    let stream: NodeJS.WriteStream | undefined;
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: d.enumerable,
+      get: () => (stream ??= guard(made.call(process) as NodeJS.WriteStream)),
+    });
+  }
+}
+
 export interface OutputOptions {
   json?: boolean;
   quiet?: boolean;
@@ -69,7 +155,7 @@ export function envelope(exitCode: number, error?: ErrorInfo): Record<string, un
 }
 
 /** Writes the envelope: the only JSON document on stdout. */
-export function writeEnvelope(exitCode: number, error?: ErrorInfo, stdout = process.stdout): void {
+export function writeEnvelope(exitCode: number, error?: ErrorInfo, stdout: Sink = sink(1)): void {
   stdout.write(redact(JSON.stringify(envelope(exitCode, error), null, 2)) + '\n');
 }
 
@@ -82,8 +168,8 @@ export class Reporter {
 
   constructor(
     opts: OutputOptions,
-    private readonly stdout = process.stdout,
-    private readonly stderr = process.stderr,
+    private readonly stdout: Sink = sink(1),
+    private readonly stderr: Sink = sink(2),
   ) {
     this.json = !!opts.json;
     this.debugOn = !!opts.debug;
@@ -134,6 +220,6 @@ export class TickReporter extends Reporter {
     super(opts);
   }
   override summary(line: string): void {
-    if (this.interactive) process.stderr.write(redact(`… ${this.tag}${line}`) + '\n');
+    if (this.interactive) sink(2).write(redact(`… ${this.tag}${line}`) + '\n');
   }
 }

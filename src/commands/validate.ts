@@ -8,7 +8,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import type { GlobalOptions } from '../context.js';
 import type { ValidateConfig } from '../config/types.js';
 import { InputMissingError, ConfigError } from '../errors.js';
-import { Reporter } from '../output.js';
+import { Reporter, sink } from '../output.js';
 // Imported with the command, not one by one after each other: this module is itself loaded only for
 // `validate`, and one module graph loads in one go (issue 12 #5: the warm run is mostly start-up).
 import { findConfigPath, loadConfig } from '../config/load.js';
@@ -57,7 +57,7 @@ export default async function validate(_p: Command, cmd: Command, args: unknown[
   if (out.json) out.summary(v.summary, v.json);
   else {
     // The problems are the output a person (or cron mail) needs: always printed, one per line.
-    for (const l of v.lines) process.stdout.write(l + '\n');
+    for (const l of v.lines) sink(1).write(l + '\n');
     out.summary(v.summary, null);
   }
   return v.exitCode;

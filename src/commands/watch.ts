@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { machineStamp } from '../guard/local.js';
 import { EXIT, UsageError } from '../errors.js';
-import { Reporter, redact } from '../output.js';
+import { Reporter, redact, sink } from '../output.js';
 import { loadState, runCommand, type GlobalOptions, type RunContext, type RunRecord } from '../context.js';
 import { sleep, systemClock, type Clock } from '../adapters/clock.js';
 import { parseDuration } from '../config/durations.js';
@@ -31,7 +31,7 @@ class ProbeReporter extends Reporter {
     super(opts);
   }
   override summary(line: string): void {
-    if (this.interactive) process.stderr.write(redact(`… ${this.tag}${line}`) + '\n');
+    if (this.interactive) sink(2).write(redact(`… ${this.tag}${line}`) + '\n');
   }
   override detail(msg: string): void {
     if (this.details) super.detail(msg);

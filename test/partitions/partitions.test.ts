@@ -159,7 +159,7 @@ test('3. the witness is killed: no authority, no renewal: the primary stops befo
   assert.deepEqual(overlaps(hosts()), []);
 });
 
-test('4. the primary fenced itself while the witness was away, the standby gone: the witness starts it again', async () => {
+test('4. the primary fenced itself while the witness was away, the standby gone: it is started again', async () => {
   await healthy();
   lab.net.isolate('standby'); // the idle host gone (its cable pulled): nothing could take over
   lab.net.isolate('witness');
