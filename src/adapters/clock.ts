@@ -10,15 +10,22 @@ export interface Clock {
   ms(): number;
 }
 
+/**
+ * Monotonic milliseconds (an arbitrary origin: for durations and deadlines only). process.hrtime, not
+ * performance.now(): the global `performance` loads node's perf_hooks (nine modules) on first use, in
+ * every run that takes a lock (issue 25).
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 export function systemClock(env: NodeJS.ProcessEnv = process.env): Clock {
   const fixed = env.HACTL_NOW;
-  if (!fixed) return { now: () => new Date(), ms: () => performance.now() };
+  if (!fixed) return { now: () => new Date(), ms: () => monotonicMs() };
   const d = new Date(fixed);
   if (Number.isNaN(d.getTime()))
     throw new UsageError(`HACTL_NOW=${fixed} is not a date (ISO 8601, e.g. 2026-11-22T14:00:00Z)`);
   // A fixed start that still moves forward, so durations inside one run stay real.
-  const t0 = performance.now();
-  return { now: () => new Date(d.getTime() + (performance.now() - t0)), ms: () => performance.now() };
+  const t0 = monotonicMs();
+  return { now: () => new Date(d.getTime() + (monotonicMs() - t0)), ms: () => monotonicMs() };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

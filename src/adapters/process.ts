@@ -5,6 +5,7 @@
 // and each stream has a cap: past it the process group is stopped and nothing more is read.
 import { spawn } from 'node:child_process';
 import { ByteCollector, LineSplitter, OutputCapError, PROCESS_OUTPUT_CAP } from './bytes.js';
+import { monotonicMs } from './clock.js';
 
 export interface ProcessJob {
   /** Seconds until the process group is stopped (SIGTERM, SIGKILL `killAfterMs` later). */
@@ -54,7 +55,7 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * OutputCapError when it printed more than the cap (it is stopped then, and the rest is not read).
  */
 export function runProcess(file: string, argv: readonly string[], job: ProcessJob): Promise<ProcessResult> {
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, {
       shell: false,
@@ -127,7 +128,7 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
       job.signal?.removeEventListener('abort', abort);
       if (over && !job.partial) return reject(new OutputCapError(cap, job.what ?? `${file} ${argv[0] ?? ''}`.trim()));
       lines?.end();
-      const ms = performance.now() - t0;
+      const ms = monotonicMs() - t0;
       resolve({ code, signal, stdout: out.text(), stderr: err.text(), ms, timedOut, ...(over ? { over } : {}) });
     });
   });

@@ -13,6 +13,7 @@ import { InterceptingCall, ListenerBuilder, status, type Interceptor } from '@gr
 import type { EtcdConfig } from '../config/types.js';
 import type { SharedRecord } from './store.js';
 import { keepaliveAnswered, leaseGranted, renewalTimes, type LeaseLife } from './plan.js';
+import { monotonicMs } from '../adapters/clock.js';
 
 export class NoQuorumError extends Error {}
 
@@ -194,7 +195,7 @@ export class EtcdCoordinator {
     const lease = this.client.lease(this.ttl, { autoKeepAlive: false });
     this.lease = lease;
     lease.on('lost', () => undefined); // the watchdog below decides, on our own clock
-    const sentAt = performance.now();
+    const sentAt = monotonicMs();
     const id = await within(lease.grant(), this.ms, 'etcd: lease grant');
     this.granted = true;
     this.life = leaseGranted(sentAt, this.ttl);
@@ -222,7 +223,7 @@ export class EtcdCoordinator {
   private watchdog(onLost: (why: string) => void): void {
     const tick = () => {
       if (!this.createRev) return;
-      const left = this.life.validUntil - performance.now();
+      const left = this.life.validUntil - monotonicMs();
       if (left <= 250) return onLost(`etcd: the leader lease was not renewed for ${this.ttl}s`);
       setTimeout(tick, Math.min(left - 200, 1000)).unref();
     };
@@ -239,13 +240,13 @@ export class EtcdCoordinator {
     const { everyMs, tryMs } = renewalTimes(this.ttl, this.ms);
     const round = async (): Promise<void> => {
       if (this.lease !== lease || this.closed) return;
-      const sentAt = performance.now();
+      const sentAt = monotonicMs();
       const ttl = await Promise.any(this.members.map((m) => keepaliveOn(m.lease, id, tryMs))).catch(() => undefined);
       if (ttl !== undefined) this.life = keepaliveAnswered(this.life, sentAt, ttl);
-      const next = ttl === undefined ? 50 : Math.max(0, sentAt + everyMs - performance.now());
+      const next = ttl === undefined ? 50 : Math.max(0, sentAt + everyMs - monotonicMs());
       setTimeout(() => void round(), next).unref();
     };
-    setTimeout(() => void round(), Math.max(0, grantSent + everyMs - performance.now())).unref();
+    setTimeout(() => void round(), Math.max(0, grantSent + everyMs - monotonicMs())).unref();
   }
 
   /** The shared records (name -> text and mod revision). */

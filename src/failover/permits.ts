@@ -2,7 +2,7 @@
 // section: revoke the stopped side's permit, wait out the permit of a side that does not answer,
 // grant the starting side its own right before it starts and check it before each start method.
 import type { Config, Role } from '../config/types.js';
-import { sleep } from '../adapters/clock.js';
+import { sleep, monotonicMs } from '../adapters/clock.js';
 import type { SshSession } from '../adapters/ssh.js';
 import type { Outcome } from '../core/model.js';
 import { label } from '../core/model.js';
@@ -80,7 +80,7 @@ export async function unconfirmed(
   if (!Number.isFinite(v.left))
     return { ok: false, role, unreachable: true, detail: `${base}; cannot tell when its permit ends: ${v.why}` };
   io.progress(`${label(config, role)} does not answer: waiting ${Math.ceil(v.left)} s: ${v.why}`);
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   let again = v;
   // /proc/uptime counts in 10 ms steps: a sleep of exactly `left` can read a hair short of the end.
   for (let i = 0; i < 3 && !again.ok && Number.isFinite(again.left); i++) {
@@ -88,7 +88,7 @@ export async function unconfirmed(
     again = startAllowed(recorded(f.grants[role]), f.here(), false);
   }
   if (!again.ok) return { ok: false, role, unreachable: true, detail: `${base}; ${again.why}` };
-  const waitMs = Math.round(performance.now() - t0);
+  const waitMs = Math.round(monotonicMs() - t0);
   return { ok: true, role, unreachable: true, detail: `${base}; waited ${Math.ceil(v.left)} s: ${again.why}`, waitMs };
 }
 

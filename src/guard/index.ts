@@ -21,8 +21,8 @@ import {
   fenceLead,
   permitLeft,
 } from '../fencing/rule.js';
-import { performance } from 'node:perf_hooks';
 import * as scripts from '../adapters/remote-scripts.js';
+import { monotonicMs } from '../adapters/clock.js';
 
 /** This host and its peer in the pair, from --host or guard.self; exit 78 when they cannot be told. */
 export function guardHosts(config: Config, host: string | undefined): { self: HostConfig; peer: HostConfig } {
@@ -53,8 +53,8 @@ export async function fenceLocal(
   t: Thresholds,
   clock: Clock,
 ): Promise<{ ok: boolean; detail: string }> {
-  const t0 = performance.now();
-  const spent = () => (performance.now() - t0) / 1000;
+  const t0 = monotonicMs();
+  const spent = () => (monotonicMs() - t0) / 1000;
   const room = () => FENCE_BUDGET - FENCE_FINAL - spent();
   const quick = { term: 0.5, kill: 0.25 };
   const shell = (cap: { term: number; kill: number }) => new LocalShell(self, cap);

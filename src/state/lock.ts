@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { EXIT, HactlError, LockedError } from '../errors.js';
 import { cleanTemps, ensureDir } from './files.js';
+import { monotonicMs } from '../adapters/clock.js';
 
 export interface Holder {
   pid: number;
@@ -202,12 +203,12 @@ export async function withFileLock<T>(
   const lock = `${file}.lock`;
   ensureDir(dirname(file));
   const command = `update ${basename(file)}`;
-  const until = performance.now() + waitMs;
+  const until = monotonicMs() + waitMs;
   let { fd, got } = take(lock, command);
   if (!got) {
     fd = open(lock);
     try {
-      got = await waitFlock(lock, fd, Math.max(0, until - performance.now()));
+      got = await waitFlock(lock, fd, Math.max(0, until - monotonicMs()));
     } catch (e) {
       closeSync(fd);
       throw e;

@@ -22,6 +22,7 @@ import type { checkBytes } from './check.js';
 import type { CompiledRules } from './rules.js';
 import { openCache, type DirCache, type Listing } from './cache.js';
 import { checkInParallel } from './pool.js';
+import { monotonicMs } from '../adapters/clock.js';
 
 export interface ValidateReport {
   files: number;
@@ -211,7 +212,7 @@ export async function validateTree(
   compiled: CompiledRules,
   opts: TreeOptions = {},
 ): Promise<ValidateReport> {
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const maxFileMB = opts.maxFileMB ?? DEFAULT_MAX_FILE_MB;
   const only = opts.only?.filter((f) => !compiled.ignore(f));
   const cache = opts.cacheDir ? openCache(opts.cacheDir, root, compiled, maxFileMB) : undefined;
@@ -236,7 +237,7 @@ export async function validateTree(
     invalid,
     problems,
     warnings,
-    ms: performance.now() - t0,
+    ms: monotonicMs() - t0,
   };
 }
 
