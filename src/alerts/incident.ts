@@ -67,18 +67,17 @@ export const ACTIONS: ReadonlySet<EventKind> = new Set<EventKind>([
 ]);
 /**
  * Never held, not even behind themselves: a failed action, an escalation, a return from a failed
- * standby, a restart where nothing else could serve (the retry budget bounds them, not reminders). A
- * flapping primary's second failover in one incident is held (said once), as the same kind already said.
+ * standby (the retry budget bounds them, not reminders). A flapping primary's second failover in one
+ * incident is held (said once), as the same kind already said; so is a restart's, done or failed (no
+ * budget bounds a restart: the cooldown spaces them, the incident's reminders say they go on).
  */
 export const NEVER_HELD: ReadonlySet<EventKind> = new Set<EventKind>([
   'failover-failed',
   'failback-failed',
   'return-failed',
-  'restart-failed',
   'fence-failed',
   'escalation',
   'return-done',
-  'restart-done',
 ]);
 /** Problems whose folds raise them once per cause: a different cause is news inside the incident. */
 const BY_CAUSE: ReadonlySet<EventKind> = new Set<EventKind>(['memory-problem', 'backup-problem']);

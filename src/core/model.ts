@@ -43,8 +43,7 @@ export interface ClusterState {
   version: 1;
   serving: Role;
   servingSince: string;
-  /** `rebuild`: the rebuild mark (rebuiltAt) the check was folded against, when there was one. */
-  lastCheck: { at: string; hosts: Observations; rebuild?: string } | null;
+  lastCheck: { at: string; hosts: Observations } | null;
   streaks: Record<Role, Streak>;
   failover: Attempts;
   level: Level;
@@ -104,9 +103,9 @@ export function rebuiltState(now: Date, from: string): ClusterState {
 export function awaitingConfirmation(state: ClusterState): boolean {
   if (!state.rebuiltAt) return false;
   const c = state.lastCheck;
-  // Made after the mark: folded against it (foldCheck), not dated after it. A witness clock stepped back
-  // dated every check before the rebuild, and held every automatic action for as long as the step.
-  return !c || c.rebuild !== state.rebuiltAt || !c.hosts[state.serving].confirmed;
+  // Only a check from before the mark (markUnfinished keeps it) is compared by time: the first check that
+  // confirms the serving side after a rebuild removes the mark (foldCheck), whatever the clocks say.
+  return !c || c.at < state.rebuiltAt || !c.hosts[state.serving].confirmed;
 }
 
 /**

@@ -160,10 +160,16 @@ export function foldCheck(config: Config, prior: ClusterState, obs: Observations
     streaks,
     failover,
     level: assessment.level,
-    // Taken against this rebuild mark (awaitingConfirmation): no clock decides that it came after it.
-    lastCheck: { at: now.toISOString(), hosts: obs, ...(state.rebuiltAt ? { rebuild: state.rebuiltAt } : {}) },
+    lastCheck: { at: now.toISOString(), hosts: obs },
   };
   delete next.incidents; // kept by hactl before one lifecycle: the outbox's ledger holds them now
+  // A rebuild this check confirms (its serving side read, confirmed) is over: the mark goes, so that no
+  // later comparison of times (a witness clock stepped back dated every check before it) holds automatic
+  // actions, and status stops warning about a rebuild long past. No new field: older hactl read this state.
+  if (next.rebuiltAt && obs[next.serving].confirmed) {
+    delete next.rebuiltAt;
+    delete next.rebuiltFrom;
+  }
   return { state: next, assessment, alerts };
 }
 
@@ -209,7 +215,18 @@ export function foldMove(
   const target = plan.steps.find((s) => s.op === 'record');
   const key = budgetKey(plan);
   let next = state;
-  if (recorded && target?.op === 'record') {
+  // A restart (the same side serves again) spends no attempt and resets no budget: only its time counts,
+  // for the cooldown. Failed restarts while the other host is down must not escalate the failover that
+  // host's return will need; and a gateway that verifies and then dies again is restarted once per
+  // cooldown, said once per incident (src/alerts/incident.ts), not reset into a budget that never ends.
+  const restart = plan.kind === 'restart';
+  if (restart) {
+    const lastResult = (res.ok ? 'restart ok' : `restart failed: ${res.failed?.detail ?? ''}`).slice(0, 500);
+    next = {
+      ...state,
+      failover: { ...budgetOf(state, 'failover'), lastAttemptAt: startedAt.toISOString(), lastResult },
+    };
+  } else if (recorded && target?.op === 'record') {
     const zero = { failures: 0, healthy: 0, reachable: 0 };
     const fresh: Attempts = {
       attempts: 0,
@@ -243,7 +260,7 @@ export function foldMove(
       rolledBack,
     };
   }
-  if (plan.kind !== 'fence-idle') {
+  if (plan.kind !== 'fence-idle' && !restart) {
     const prev = budgetOf(next, key);
     const lastResult = `failed: ${res.failed?.detail ?? ''}`.slice(0, 500);
     next = {

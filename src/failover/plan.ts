@@ -189,9 +189,11 @@ export function decideFailover(
   if (isConfigProblem(i.status)) {
     return wait(`${I} is ${i.status}: hactl can neither judge nor start it (${i.detail})`, EXIT.UNKNOWN);
   }
-  if (!isReachable(i.status) && s.status === 'gateway-down') {
+  if (!isReachable(i.status) && s.status === 'gateway-down' && config.guard) {
     // Only the gateway is down where it serves, and nothing could start elsewhere: start it again there,
-    // once the idle side's permit is over (acted on at once when the run can sleep out the rest).
+    // once the idle side's permit is over (acted on at once when the run can sleep out the rest). Only
+    // with a guard: without permits nothing says the side that does not answer is not serving (an
+    // unfinished move's launch there, cut from this witness), and a restart would make two pollers.
     const idleWait = permitWait(config, state, idle, i, here);
     if (idleWait) return idleWait;
     const budget = retryBudget(config, state.failover, now, 'failover');

@@ -70,15 +70,19 @@ function state(
   return s;
 }
 
-/**
- * A state rebuilt `ago` s before NOW after a corrupt state.json (bug #15). `since`: its last check was folded
- * against the rebuild (src/failover/fold.ts), else it is one from before the mark.
- */
-const rebuilt = (st: any, ago = 60, since = false) => {
-  const rebuiltAt = at(-ago).toISOString();
-  const lastCheck = st.lastCheck && since ? { ...st.lastCheck, rebuild: rebuiltAt } : st.lastCheck;
-  return { ...st, lastCheck, rebuiltAt, rebuiltFrom: '/var/lib/hactl/state.json.corrupt-x' };
-};
+/** This witness's stamp, and the idle side's latest grant long over by it (a restart or a start may go ahead). */
+const W_HERE = { boot: 'w-boot', uptime: 10_000 };
+const idleOver = (st: any, idle: 'primary' | 'standby') => ({
+  ...st,
+  permits: { ...(st.permits ?? {}), [idle]: { token: 4, lease: 45, by: 'w-boot', at: 10_000 - 100 } },
+});
+
+/** A state rebuilt `ago` s before NOW after a corrupt state.json (bug #15). */
+const rebuilt = (st: any, ago = 60) => ({
+  ...st,
+  rebuiltAt: at(-ago).toISOString(),
+  rebuiltFrom: '/var/lib/hactl/state.json.corrupt-x',
+});
 const REBUILT_HOLD = /state rebuilt at .*no automatic action until hactl check confirms which side serves/;
 
 interface PlanRow {
@@ -293,8 +297,10 @@ describe('plan: decideFailover', () => {
     {
       // Only the serving gateway is down, and nothing could start elsewhere: it starts again where it is
       // (its guard fenced it while the witness was away; test/unit/fencing-liveness.test.ts).
-      name: 'auto, the primary host answers, its gateway down, the standby unreachable: restart the primary',
-      st: state({ check: ['gateway-down', 'unreachable'] }),
+      name: 'auto, with a guard, the primary host answers, its gateway down, the standby unreachable: restart',
+      cfg: { guard: {} },
+      st: idleOver(state({ check: ['gateway-down', 'unreachable'] }), 'standby'),
+      here: W_HERE,
       act: true,
       kind: 'restart',
       ops: ['preflight', 'fence', 'fence', 'settle', 'start', 'verify', 'record'],
@@ -315,13 +321,21 @@ describe('plan: decideFailover', () => {
         ),
     },
     {
+      // Without permits nothing says the standby is not serving (an unfinished move's launch, cut from here).
+      name: 'auto, no guard, the primary gateway down, the standby unreachable: no restart, exit 2',
+      st: state({ check: ['gateway-down', 'unreachable'] }),
+      act: false,
+      exit: 2,
+      reason: /standby pc2 is unreachable too: not failing over/,
+    },
+    {
       name: 'auto, with a guard, a restart waits while the unreachable standby may hold a permit it cannot date',
       cfg: { guard: {} },
       st: {
         ...state({ check: ['gateway-down', 'unreachable'] }),
         permits: { standby: { token: 4, lease: 45, by: 'another-witness', at: 5 } },
       },
-      here: { boot: 'w-boot', uptime: 10_000 },
+      here: W_HERE,
       act: false,
       reason: /standby pc2 unreachable: waiting for its serving permit to run out/,
     },
@@ -332,24 +346,30 @@ describe('plan: decideFailover', () => {
         ...state({ check: ['gateway-down', 'unreachable'] }),
         permits: { standby: { token: 4, lease: 45, by: 'w-boot', at: 10_000 - 20 } },
       },
-      here: { boot: 'w-boot', uptime: 10_000 },
+      here: W_HERE,
       act: true,
       kind: 'restart',
     },
     {
       name: 'auto, serving from the standby, its gateway down, the primary unreachable: restart the standby',
-      st: onStandby({ check: ['unreachable', 'gateway-down'] }),
+      cfg: { guard: {} },
+      st: idleOver(onStandby({ check: ['unreachable', 'gateway-down'] }), 'primary'),
+      here: W_HERE,
       act: true,
       kind: 'restart',
       check: (plan) => assert.deepEqual(plan.steps.at(-1), { ...plan.steps.at(-1), serving: 'standby' }),
     },
     {
       name: 'auto, a restart in cooldown waits like any move',
-      cfg: { thresholds: { cooldown: 300 } },
-      st: state({
-        check: ['gateway-down', 'unreachable'],
-        failover: { attempts: 1, lastAttemptAt: at(-100).toISOString() },
-      }),
+      cfg: { guard: {}, thresholds: { cooldown: 300 } },
+      st: idleOver(
+        state({
+          check: ['gateway-down', 'unreachable'],
+          failover: { attempts: 1, lastAttemptAt: at(-100).toISOString() },
+        }),
+        'standby',
+      ),
+      here: W_HERE,
       act: false,
       reason: /cooldown/,
     },
@@ -416,21 +436,14 @@ describe('plan: decideFailover', () => {
     },
     {
       name: 'auto, state rebuilt, a check since but its failure not confirmed: nothing acts (#15)',
-      st: rebuilt(state({ check: ['gateway-down', 'gateway-down'], confirmed: false, checkAge: 10 }), 60, true),
+      st: rebuilt(state({ check: ['gateway-down', 'gateway-down'], confirmed: false, checkAge: 10 }), 60),
       act: false,
       exit: 1,
       reason: REBUILT_HOLD,
     },
     {
       name: 'auto, state rebuilt, a confirmed check since: the move goes ahead (#15)',
-      st: rebuilt(state({ check: ['unreachable', 'gateway-down'], checkAge: 10 }), 60, true),
-      act: true,
-      ops: FAILOVER_OPS,
-    },
-    {
-      // The witness's clock stepped back after the rebuild: the check is dated before it, and still confirms.
-      name: 'auto, state rebuilt, a confirmed check since but dated before the rebuild (clock stepped back): acts',
-      st: rebuilt(state({ check: ['unreachable', 'gateway-down'], checkAge: 100 }), 60, true),
+      st: rebuilt(state({ check: ['unreachable', 'gateway-down'], checkAge: 10 }), 60),
       act: true,
       ops: FAILOVER_OPS,
     },
@@ -642,7 +655,7 @@ describe('plan: decideFailback', () => {
     {
       name: 'auto, state rebuilt, a confirmed check since, primary back long enough: failback (#15)',
       cfg: { failback: { policy: 'auto' } },
-      st: rebuilt(onStandby({ check: BACK, reachable: 5, checkAge: 10 }), 60, true),
+      st: rebuilt(onStandby({ check: BACK, reachable: 5, checkAge: 10 }), 60),
       act: true,
       kind: 'failback',
     },
@@ -885,6 +898,18 @@ describe('fold: foldCheck after a rebuilt state (#15)', () => {
     assert.equal(d.plan.kind, 'fence-idle');
     assert.equal(d.plan.steps[0].role, 'standby');
   });
+  test('a confirming check ends the rebuild, whatever the clocks say (a witness clock stepped back)', async () => {
+    const cfg = await config();
+    // Rebuilt "in the future" by this clock: it was stepped back 12 minutes after the rebuild.
+    const ahead = rebuilt(initialState(at(-60)), -720);
+    const unconfirmed = foldCheck(cfg, ahead, { ...obs('gateway-down', 'healthy') }, NOW);
+    assert.equal(unconfirmed.state.rebuiltAt, undefined, 'the standby answered, confirmed: the mark goes');
+    const d: any = decideFailover(cfg, unconfirmed.state, AUTO, at(1));
+    assert.doesNotMatch(d.reason ?? '', /state rebuilt/);
+    const both = obs('gateway-down', 'gateway-down'); // neither answers: the primary, by rule, not confirmed yet
+    const notYet = foldCheck(cfg, ahead, { ...both, primary: { ...both.primary, confirmed: false } } as any, NOW);
+    assert.ok(notYet.state.rebuiltAt, 'nothing confirmed: the mark stays, and so does the hold');
+  });
   test('once confirmed, the serving side is no longer inferred (a recorded standby stays recorded)', async () => {
     const cfg = await config();
     const s = foldCheck(cfg, fresh(), obs('gateway-down', 'healthy'), NOW).state;
@@ -1057,21 +1082,36 @@ describe('fold: foldMove and foldHold', () => {
     );
     assert.equal(f.state.failover.attempts, 1);
   });
-  test('a restart where nothing else could serve: the same side serves, said; failed, one attempt more', async () => {
-    const cfg = await config();
-    const st = onStandby({ check: ['unreachable', 'gateway-down'] });
-    const d: any = decideFailover(cfg, st, AUTO, NOW);
+  test('a restart where nothing else could serve: the same side serves, said; it spends no attempt', async () => {
+    const cfg = await config({ guard: {} });
+    const escalated = { attempts: 3, lastAttemptAt: at(-900).toISOString(), escalatedAt: at(-900).toISOString() };
+    const st = { ...idleOver(onStandby({ check: ['unreachable', 'gateway-down'] }), 'primary'), failback: escalated };
+    const d: any = decideFailover(cfg, st, AUTO, NOW, undefined, W_HERE);
     const steps = d.plan.steps.map((x: any) => out(x.op, true));
     const ok = foldMove(cfg, st, d.plan, { ok: true, outcomes: steps }, NOW, at(5));
     assert.equal(ok.state.serving, 'standby');
+    assert.equal(ok.state.servingSince, st.servingSince, 'the standby has served since its failover, not since now');
+    assert.deepEqual(ok.state.failback, escalated, 'the failback budget is not the restart to reset');
+    assert.equal(ok.state.failover.lastAttemptAt, NOW.toISOString(), 'the cooldown counts from it');
     assert.equal(ok.alerts[0].kind, 'restart-done');
     assert.match(tx(ok.alerts[0]), /pc2 GATEWAY-DOWN with no host to take over — restarted/);
     const failed = out('start', false, { detail: 'no method started it' });
-    const no = foldMove(cfg, st, d.plan, { ok: false, outcomes: [failed], failed }, NOW, at(5));
-    assert.equal(no.state.serving, 'standby');
-    assert.equal(no.state.failover.attempts, 1);
-    assert.equal(no.alerts[0].kind, 'restart-failed');
-    assert.equal(no.alerts[0].severity, 'critical');
+    let s2: any = st;
+    for (let i = 0; i < 5; i++) {
+      const no = foldMove(cfg, s2, d.plan, { ok: false, outcomes: [failed], failed }, at(i * 600), at(i * 600 + 5));
+      assert.equal(no.alerts[0].kind, 'restart-failed');
+      assert.equal(no.alerts[0].severity, 'critical');
+      s2 = no.state;
+    }
+    assert.equal(s2.serving, 'standby');
+    assert.equal(s2.failover.attempts, 0, 'failed restarts escalate nothing');
+    assert.match(s2.failover.lastResult, /restart failed: no method started it/);
+    // The primary's host back, its gateway idle: the return to it goes ahead (not "gave up, a human must act").
+    const back = { ...s2, lastCheck: { at: at(3000).toISOString(), hosts: obs('gateway-down', 'gateway-down') } };
+    back.streaks = { ...s2.streaks, standby: { ...s2.streaks.standby, failures: 3 } };
+    const r: any = decideFailover(cfg, back, AUTO, at(3010), undefined, W_HERE);
+    assert.equal(r.act, true, JSON.stringify(r));
+    assert.equal(r.plan.kind, 'return');
   });
   test('back from a dead standby: the primary serves, the lost memory is alerted (#7)', async () => {
     const cfg = await config();
