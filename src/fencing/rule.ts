@@ -362,9 +362,9 @@ export function grantAllowed(grants: Grants | undefined, role: Role, here: Stamp
  * the write lands (src/guard/remote.ts grantScript, `onlyLive`). An extension never makes a permit
  * live: a host that holds a live one excludes the other side already (never two live), and the
  * extension, recorded before it is sent like any grant, is the latest grant any start of the other
- * side must then see over. Without it, a witness that rebooted (or was replaced) just after a
+ * side must then see over. Without it, a witness that rebooted just after a
  * failover could not date the dead side's grant for a full lease, and the new side's guard fenced it
- * in the meantime: the pair stopped serving with nothing left to start (test/unit/fencing-liveness).
+ * in the meantime (test/unit/fencing-liveness.test.ts).
  */
 export const renewAllowed = (idleOver: boolean, revokedNow: boolean): boolean => idleOver || revokedNow;
 

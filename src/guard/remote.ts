@@ -29,6 +29,8 @@ export function grantScript(token: number, lease: number, by: string, onlyLive =
   const t = Math.max(1, Math.floor(token));
   const field = (k: string, v: string) => `$(sed -n 's/.*"${k}":${v}.*/\\1/p' "$f" 2>/dev/null | head -n 1)`;
   const live = [
+    // Without awk the host cannot tell, and says so: an extension refused for that is not "holds none".
+    'command -v awk >/dev/null 2>&1 || { echo "awk not found: the extension cannot compare uptimes"; exit 1; }',
     `ob=${field('boot', '"\\([^"]*\\)"')}; ou=${field('uptime', '\\([0-9.][0-9.]*\\)')}`,
     `ol=${field('lease', '\\([0-9.][0-9.]*\\)')}`,
     `[ -n "$ob" ] && [ "$ob" = "$b" ] && awk -v u="$u" -v s="$ou" -v l="$ol" \\`,

@@ -106,9 +106,12 @@ describe('serving permits: liveness over random faults, witness reboots around a
           assert.equal(w.hosts[survivor].running, true, `${survivor} does not serve 370 s after the death\n${after}`);
           const last = w.log.filter((l) => Number(/^t=(\d+)/.exec(l)?.[1]) > w.t - 150).join('\n');
           assert.ok(!/gateway stopped by its guard/.test(last), `still stopping at the end\n${last}`);
-          // Without a pause: a witness that keeps its records and is back within the renewal window (or has
-          // another to lead meanwhile) never lets the survivor's guard stop it, once it serves.
-          if (d.replace || (o.witnesses === 1 && d.away > SOLE_AWAY)) return noViolation(w);
+          // Without a pause: a witness that keeps its records (or shares them in etcd) and is back within the
+          // renewal window (or has another to lead meanwhile) never lets the survivor's guard stop it, once it
+          // serves. Not a sole witness whose state.json is lost (replaced, no etcd): its empty state names the
+          // primary, and the move to the standby that already serves sleeps out the primary's permit, dated
+          // from first sight, while no check renews the standby (left open: see the closing note).
+          if ((d.replace && !o.etcd) || (o.witnesses === 1 && d.away > SOLE_AWAY)) return noViolation(w);
           const start = d.victim === 'idle' ? 0 : w.log.slice(from).findIndex((l) => l.includes(`started ${name}`));
           assert.ok(start >= 0, after);
           const later = w.log.slice(from + start).join('\n');

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXTEND_REFUSED, grantScript } from '../../dist/guard/remote.js';
@@ -67,6 +67,43 @@ test('an extension over no permit, an expired one, another boot, a future one: r
     } finally {
       rmSync(h.home, { recursive: true, force: true });
     }
+  }
+});
+
+test('an extension over a permit about to end, or with a fractional lease: it lands while it lives', () => {
+  for (const permit of [
+    { ...live(), uptime: uptime() - 42 },
+    { ...live(), lease: 45.5, uptime: uptime() - 45 },
+  ]) {
+    const h = host(permit);
+    try {
+      const r = run(h.home, true);
+      assert.equal(r.code, 0, r.out);
+      assert.equal(JSON.parse(readFileSync(h.file, 'utf8')).token, 9);
+    } finally {
+      rmSync(h.home, { recursive: true, force: true });
+    }
+  }
+});
+
+test('no awk on the host: the extension says so, and is not taken for a permit that is not live', () => {
+  const h = host(live());
+  // Every program the script runs but awk.
+  const bin = mkdtempSync(join(tmpdir(), 'hactl-noawk-'));
+  for (const p of ['mkdir', 'cat', 'cut', 'sed', 'head', 'mv'])
+    symlinkSync(spawnSync('sh', ['-c', `command -v ${p}`], { encoding: 'utf8' }).stdout.trim(), join(bin, p));
+  try {
+    const before = readFileSync(h.file, 'utf8');
+    const r = spawnSync('/bin/sh', ['-c', grantScript(9, 45, 'w1', true)], {
+      env: { PATH: bin, HOME: h.home },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /awk not found/);
+    assert.equal(readFileSync(h.file, 'utf8'), before, 'nothing written');
+  } finally {
+    rmSync(h.home, { recursive: true, force: true });
+    rmSync(bin, { recursive: true, force: true });
   }
 });
 
