@@ -39,7 +39,10 @@ class FdSink implements Sink {
       while (at < buf.length) at += writeSync(this.fd, buf, at, buf.length - at);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      if (err.code === 'EPIPE') return !(this.gone = true);
+      if (err.code === 'EPIPE') {
+        this.gone = true; // the reader went away: the rest of the run's words have nowhere to go
+        return true;
+      }
       if (err.code !== 'EAGAIN') throw e;
       this.stream = this.fd === 1 ? process.stdout : process.stderr;
       this.stream.write(buf.subarray(at)); // bytes: a short write may have stopped inside a character

@@ -24,3 +24,18 @@ for (const args of [['--help'], ['check', '--help'], ['validate', '/nonexistent/
     assert.equal(r.code, want, r.stderr);
     assert.doesNotMatch(r.stderr, /EPIPE|Unhandled|at .*\.js:\d+/);
   });
+
+// No stdout at all (`hactl ... >&-`, a cron line that closed it): node opens /dev/null on the closed
+// descriptor as it starts, src/output.ts leaves a device to node's stream; the exit code stays, no trace.
+test('hactl --help with stdout closed keeps its exit code and prints no trace', async () => {
+  const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+    const c = spawn('sh', ['-c', `exec "$0" "$1" --help >&-`, process.execPath, join(ROOT, 'bin/hactl')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (code) => done({ code, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /EBADF|Unhandled|at .*\.js:\d+/);
+});
