@@ -19,6 +19,9 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v setsid >/dev/null 2>&1 || need+=(util-linux)
 command -v script >/dev/null 2>&1 || need+=(bsdutils) # the pseudo-terminal of the by-hand test
+# hactl's in-process lock (native/flock.c) is built with the C compiler; test/unit/lock-native.test.ts
+# requires it here (a witness without one takes its locks with flock(1)).
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 # The postgres e2e starts two real clusters from Debian's binaries.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 # The partition tests and the demo start real etcd members (coordination.etcd); Debian ships 3.4.

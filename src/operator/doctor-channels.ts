@@ -1,7 +1,7 @@
 // hactl doctor, the alert channels and the metrics file (pure): each configured channel has its
 // secret (bot token, webhook URL, secretEnv) and answers a request that sends no message; the
-// metrics textfile is readable by node_exporter. Facts in (doctor.ts gathers them), one result
-// per check out, each problem with its fix.
+// metrics textfile is readable by node_exporter; how this build takes its locks. Facts in (doctor.ts
+// gathers them), one result per check out, each problem with its fix.
 import type { DoctorResult, DoctorLevel } from './doctor-checks.js';
 import { shq } from '../adapters/shell.js';
 
@@ -82,4 +82,16 @@ export function metricsFileResult(file: string, mode: number | null, dirs: DirMo
       `chmod 644 ${shq(file)} (hactl writes it 0644 from now on)`,
     );
   return r('pass', null, 'metrics', `metrics file ${file} is mode ${shown}`);
+}
+/** How this build takes its locks (src/state/lock.ts): both are the same flock, the second forks per lock. */
+export function lockResult(mechanism: 'flock(2) in process' | 'flock(1)'): DoctorResult {
+  return mechanism === 'flock(1)'
+    ? r(
+        'pass',
+        null,
+        'locks',
+        'locks are taken with flock(1), a fork each; built with a C compiler (cc), hactl takes them in process ' +
+          '(faster; the same locks): apt-get install gcc libc6-dev, then npm run build',
+      )
+    : r('pass', null, 'locks', 'locks are taken in process (flock(2), dist/native/flock.node)');
 }

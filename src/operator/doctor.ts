@@ -9,6 +9,7 @@ import type { Config, HostConfig } from '../config/types.js';
 import { Reporter } from '../output.js';
 import { systemClock, type Clock } from '../adapters/clock.js';
 import { shq } from '../adapters/shell.js';
+import { lockMechanism } from '../state/lock.js';
 import {
   commandResults,
   formatResult,
@@ -24,7 +25,7 @@ import {
   type DoctorResult,
   type FileFacts,
 } from './doctor-checks.js';
-import { channelResult, metricsFileResult, type ChannelFacts } from './doctor-channels.js';
+import { channelResult, lockResult, metricsFileResult, type ChannelFacts } from './doctor-channels.js';
 
 function facts(file: string): FileFacts | null {
   try {
@@ -184,6 +185,7 @@ export async function runDoctor(opts: GlobalOptions, clock: Clock = systemClock(
   const results: DoctorResult[] = [
     { level: 'pass', host: null, check: 'config', message: `${config.file} loads` },
     ...stateDirResults(config.stateDir, facts(config.stateDir), stateFiles(config.stateDir)),
+    lockResult(lockMechanism()),
   ];
   const tokenFile = config.alerts.telegram?.tokenFile;
   if (tokenFile) results.push(secretFileResult(tokenFile, facts(tokenFile)));

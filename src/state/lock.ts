@@ -4,18 +4,23 @@
 // - The kernel decides: one open file description holds the lock, every other is refused. No
 //   clock, no lease, no takeover: a holder killed with SIGKILL loses the lock when the kernel
 //   closes its files, and a live holder keeps it whatever any clock says (a VM resume, a step).
-// - Taken with util-linux flock(1) on a descriptor this process opened and passes to it as
-//   fd 3 (`flock -xn 3`): the lock belongs to the open file description, so it stays with this
-//   process after flock(1) exits, and goes when this process closes the fd or dies. Node opens
-//   files with O_CLOEXEC, so no other child (ssh, rsync) inherits it. Why flock(1) and not the
-//   fs-ext addon: docs/decisions.md.
+// - Taken on a descriptor this process opened: in process, with flock(2) through hactl's own small
+//   addon (native/flock.c, built with the system's C compiler into dist/native/flock.node) when it
+//   is there; else, and for every wait, by util-linux flock(1), passed the descriptor as fd 3
+//   (`flock -xn 3`). Either way the lock belongs to the open file description, so it stays with
+//   this process after flock(1) exits, and goes when this process closes the fd or dies. The same
+//   system call on the same kind of lock: the two ways (and older hactl, flock(1) only) exclude
+//   each other. Node opens files with O_CLOEXEC, so no other child (ssh, rsync) inherits it. Why
+//   not the fs-ext addon, and why in process: docs/decisions.md.
 // - The file stays in place (unlinking a lock file lets a late opener lock a removed inode).
 //   After taking the lock the holder writes its record (pid, host, command, since) into it, only
 //   to name the holder in the exit-75 message and in `hactl status`; the record decides nothing.
 import { createRequire } from 'node:module';
 import { closeSync, constants, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { constants as osConstants, hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageFile } from '../paths.js';
 import { EXIT, HactlError, LockedError } from '../errors.js';
 import { cleanTemps, ensureDir } from './files.js';
 import { monotonicMs } from '../adapters/clock.js';
@@ -41,6 +46,7 @@ const childProcess = (): typeof import('node:child_process') =>
 /** flock(1)'s exit status when the lock is held by another (`-E`); any other failure is an error. */
 const CONFLICT = 75;
 const FLOCK_HINT = 'hactl takes its locks with flock(1) from util-linux: install util-linux';
+const LOCK_HINT = 'the state directory must be on a file system with flock(2) locks (a local one)';
 
 function open(file: string): number {
   return openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
@@ -54,8 +60,40 @@ function verdict(file: string, status: number | null, error: Error | undefined, 
   throw new HactlError(`${file}: cannot take the lock with flock(1): ${why}`, EXIT.CONFIG, FLOCK_HINT);
 }
 
+/** The in-process flock(2): native/flock.c's tryLock(fd) gives 0 (ours) or the errno. */
+interface NativeFlock {
+  tryLock(fd: number): number;
+}
+
+/** The addon once loaded, null when it is not built or does not load on this machine (another arch). */
+let native: NativeFlock | null | undefined;
+
+function inProcess(): NativeFlock | null {
+  if (native !== undefined) return native;
+  try {
+    const m = { exports: {} as Partial<NativeFlock> };
+    process.dlopen(m, fileURLToPath(packageFile('dist/native/flock.node')));
+    native = typeof m.exports.tryLock === 'function' ? (m.exports as NativeFlock) : null;
+  } catch {
+    native = null;
+  }
+  return native;
+}
+
+/** How this build takes a lock without waiting (for doctor and the tests): in process, or by flock(1). */
+export const lockMechanism = (): 'flock(2) in process' | 'flock(1)' =>
+  inProcess() ? 'flock(2) in process' : 'flock(1)';
+
 /** One try, no wait. */
 function tryFlock(file: string, fd: number): boolean {
+  const n = inProcess();
+  if (n) {
+    const errno = n.tryLock(fd);
+    if (errno === 0) return true;
+    if (errno === osConstants.errno.EWOULDBLOCK) return false;
+    const name = Object.entries(osConstants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`;
+    throw new HactlError(`${file}: cannot take the lock: flock(2): ${name}`, EXIT.CONFIG, LOCK_HINT);
+  }
   const r = childProcess().spawnSync('flock', ['-x', '-n', '-E', String(CONFLICT), '3'], {
     stdio: ['ignore', 'ignore', 'pipe', fd],
     encoding: 'utf8',

@@ -282,3 +282,15 @@ describe('doctor: the metrics file (issue 24.4)', () => {
     assert.equal(metricsFileResult(f, null, dirs(null, 0o40700)).level, 'warn');
   });
 });
+
+describe('doctor: how locks are taken', () => {
+  test('in process, or by flock(1) with the way to the faster build (never a failure: the same lock)', async () => {
+    const { lockResult } = await import('../../dist/operator/doctor-channels.js');
+    const fast = lockResult('flock(2) in process');
+    assert.equal(fast.level, 'pass');
+    assert.match(fast.message, /in process/);
+    const slow = lockResult('flock(1)');
+    assert.equal(slow.level, 'pass');
+    assert.match(slow.message, /flock\(1\), a fork each.*apt-get install gcc/);
+  });
+});
