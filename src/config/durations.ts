@@ -6,7 +6,7 @@
 // (seconds, or minutes for a tier's interval), so nothing past the loader changes.
 // Pure: no I/O.
 
-import { secretAt } from './locate.js';
+import { secretAt } from './secret-path.js';
 export type Unit = 's' | 'm';
 
 /** Every duration key, by JSON pointer ('*' for any array index or map key); schema: "x-unit". */

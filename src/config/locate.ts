@@ -2,6 +2,7 @@
 // of an extra property, or the nearest existing parent; and the value found there. Pure.
 import { isMap, isPair, isScalar, type Document, type Node as YamlNode } from 'yaml';
 import type { AjvError } from '../validators.js';
+import { secretAt } from './secret-path.js';
 
 export function segments(instancePath: string): string[] {
   return instancePath
@@ -28,22 +29,6 @@ export function offsetOf(doc: Document, err: Located): number | undefined {
     if (up && 'range' in up && up.range) return up.range[0];
   }
   return undefined;
-}
-
-// Keys whose values are secrets or may carry one (a webhook URL holds its token in its path).
-const SECRET_KEY = /url|token|secret|pass|auth|cred|cookie|header|apikey|api_key|dsn|webhook/i;
-// A value that looks like a URL or a bot token, whatever key holds it (a URL typed under `format`).
-const SECRET_VALUE = /^[a-z][a-z0-9+.-]*:\/\/|^\d{6,}:[\w-]{20,}/i;
-
-/**
- * True when the value at this path must never be printed: its key names a secret-bearing
- * field (URLs, tokens, headers...), a parent is `headers` or `env`, or the value itself looks like a
- * URL or a token. Config errors go to stderr, cron logs, --json and the last-good alert.
- */
-export function secretAt(segs: string[], value: unknown): boolean {
-  // An `env` map (gateway.env, a start method's env) holds API keys under any name (OPENAI_KEY).
-  if (segs.some((s) => SECRET_KEY.test(s) || s === 'env')) return true;
-  return typeof value === 'string' && SECRET_VALUE.test(value.trim());
 }
 
 /**

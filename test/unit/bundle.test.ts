@@ -41,14 +41,18 @@ writeFileSync(
     '',
   ].join('\n'),
 );
-// Records what a run loads: the packages and files it requires, and node's own modules (moduleLoadList).
+// Records what a run loads: the packages and files it requires, node's own modules (moduleLoadList), and
+// whether the YAML library (bundled, so never required) was initialized: its first module registers
+// Symbol.for('yaml.alias') and its kin as it runs.
 const SPY = join(work, 'spy.cjs');
 writeFileSync(
   SPY,
   `const M = require('node:module'); const seen = []; const load = M._load;
 M._load = function (req, ...rest) { seen.push(req); return load.call(this, req, ...rest); };
+const symbols = []; const symbolFor = Symbol.for;
+Symbol.for = function (key) { if (/^yaml\\./.test(key)) symbols.push(key); return symbolFor.call(this, key); };
 process.on('exit', () => require('node:fs').writeFileSync(process.env.SPY_OUT,
-  JSON.stringify({ required: seen, builtins: process.moduleLoadList })));`,
+  JSON.stringify({ required: seen, builtins: process.moduleLoadList, yaml: symbols })));`,
 );
 
 /** Runs bin/hactl with the cache in `cache`; its exit code, output, and what it loaded when spied on. */
@@ -61,7 +65,7 @@ function hactl(args: string[], cache: string, spy = false) {
     env: { ...process.env, HACTL_CONFIG: cfg, XDG_CACHE_HOME: cache, SPY_OUT: out, HACTL_NOW: '2026-12-07T06:00:00Z' },
   });
   const loaded = spy
-    ? (JSON.parse(readFileSync(out, 'utf8')) as { required: string[]; builtins: string[] })
+    ? (JSON.parse(readFileSync(out, 'utf8')) as { required: string[]; builtins: string[]; yaml: string[] })
     : undefined;
   return { ...r, loaded };
 }
@@ -111,6 +115,8 @@ describe('the bundle', () => {
       // Nothing of ajv from node_modules: not its compiler, and not the precompiled validators' runtime
       // helpers (ajv-formats' date-time, ucs2length), which are inside the bundle (code-cached).
       assert.doesNotMatch(required, /ssh2|etcd3|grpc|telegram|validators|yaml|rsync|ajv/);
+      // Nor the bundled YAML library's start (config/durations.ts once reached it through locate.ts).
+      assert.deepEqual(spy.loaded!.yaml, []);
       // (net is there: stdout is a pipe here.) commander's child_process is required only when used.
       const builtins = spy.loaded!.builtins.filter((m) => /NativeModule (child_process|dgram|crypto)$/.test(m));
       assert.deepEqual(builtins, []);
@@ -127,6 +133,7 @@ describe('the bundle', () => {
       // which loads internal/crypto/*) would cost each run a few ms of CPU to load.
       const crypto = spy.loaded!.builtins.filter((m) => /NativeModule (internal\/)?crypto/.test(m));
       assert.deepEqual(crypto, [], args[0]);
+      assert.deepEqual(spy.loaded!.yaml, [], `${args[0]} started the YAML library`);
     }
   });
 
