@@ -10,6 +10,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { acquireLock, lockMechanism, withFileLock } from '../../dist/state/lock.js';
+import { observeStatus } from '../../dist/operator/status-observe.js';
 
 const DIST = new URL('../../dist/', import.meta.url).pathname;
 const made: string[] = [];
@@ -139,5 +140,44 @@ describe('the in-process lock and flock(1) are one lock', () => {
     assert.equal(m.exports.tryLock(fd), constants.errno.EBADF);
     assert.throws(() => m.exports.tryLock('3'), TypeError);
     assert.throws(() => m.exports.tryLock(-1), TypeError);
+  });
+});
+
+describe("status names the locks held now, by the kernel's word", () => {
+  const config = (stateDir: string) =>
+    ({ stateDir, pair: { primary: 'a', standby: 'b' }, memory: {}, backup: { tiers: [] } }) as never;
+  const locks = async (dir: string) =>
+    (await observeStatus(config(dir), new Date())).locks.map((l: { name: string; pid: number }) => [l.name, l.pid]);
+
+  test('held here and by a child: named; a holder killed with its record left, and a released one: not', async () => {
+    const dir = tmp();
+    const here = acquireLock(dir, 'cluster', 'hactl check');
+    const mod = join(DIST, 'state/lock.js');
+    const code = `L.acquireLock(${JSON.stringify(dir)}, 'backup-t1', 'x'); console.log('held'); process.stdin.resume();`;
+    const killed = await holder([
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      `const L = await import('${mod}');\n${code}`,
+    ]);
+    const other = await holder([
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      `const L = await import('${mod}');\n${code.replace('backup-t1', 'memory')}`,
+    ]);
+    assert.deepEqual(await locks(dir), [
+      ['backup-t1', killed.pid],
+      ['cluster', process.pid],
+      ['memory', other.pid],
+    ]);
+    killed.kill('SIGKILL'); // its record stays in backup-t1.lock; the kernel frees the lock
+    await closed(killed);
+    here.release();
+    assert.deepEqual(await locks(dir), [['memory', other.pid]]);
+    other.stdin!.end();
+    other.kill('SIGKILL');
+    await closed(other);
+    assert.deepEqual(await locks(dir), []);
   });
 });
