@@ -153,7 +153,8 @@ describe("status names the locks held now, by the kernel's word", () => {
     const dir = tmp();
     const here = acquireLock(dir, 'cluster', 'hactl check');
     const mod = join(DIST, 'state/lock.js');
-    const code = `L.acquireLock(${JSON.stringify(dir)}, 'backup-t1', 'x'); console.log('held'); process.stdin.resume();`;
+    const take = `L.acquireLock(${JSON.stringify(dir)}, 'backup-t1', 'x')`;
+    const code = `${take}; console.log('held'); process.stdin.resume();`;
     const killed = await holder([
       process.execPath,
       '--input-type=module',
