@@ -97,6 +97,11 @@ describe('the bundle', () => {
         assert.equal(t.includes(stub(other)), other !== c, `cmd-${c}.js and ./commands/${other}.js`);
     }
     for (const c of COMMANDS) assert.ok(!text('cli.js').includes(stub(c)), `cli.js holds ${c}`);
+    // The YAML library: in its own file for the config (read only when it is parsed), inside the file of a
+    // command that may validate memory files (check and failover sync the memory too).
+    const validating = ['validate', 'sync-memory', 'check', 'failover', 'failback'];
+    for (const c of COMMANDS) assert.equal(text(`cmd-${c}.js`).includes('yaml.alias'), validating.includes(c), c);
+    assert.ok(text('yaml.js').includes('yaml.alias'));
     // The rsync argv builder is inside (code-cached), not required from node_modules on every sync.
     for (const f of ['cli.js', 'cmd-sync-memory.js', 'cmd-failover.js'])
       assert.doesNotMatch(text(f), /require\("rsync"\)/, f);
