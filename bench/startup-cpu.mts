@@ -6,7 +6,7 @@
 //   node --import tsx bench/startup-cpu.mts [runs] [other-package-root]
 // Without perf (or without permission for it) it falls back to wall time, and says so.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stats, time } from './lib/measure.ts';
@@ -76,6 +76,17 @@ for (const [name, root] of Object.entries(builds))
     const k = `${name}: ${c[0]}`;
     cases[k] = () => measure([node, join(root, 'bin/hactl'), ...c], env(name), [0, 1, 3], k);
   }
+// `cron` reads the installed crontab with `crontab -l`, a fork and an exec, where cron is installed (a witness
+// with cron: what this case stands for, with a small C program in its place, /bin/true: an empty crontab).
+// The case above runs with this machine's PATH, which may have no crontab program: then nothing is forked.
+const withCron = join(dir, 'bin');
+mkdirSync(withCron);
+symlinkSync('/bin/true', join(withCron, 'crontab'));
+for (const [name, root] of Object.entries(builds)) {
+  const k = `${name}: cron, crontab on PATH`;
+  const e = { ...env(name), PATH: `${withCron}:${process.env.PATH}` };
+  cases[k] = () => measure([node, join(root, 'bin/hactl'), 'cron'], e, [0], k);
+}
 
 const seen: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 const names = Object.keys(cases);

@@ -27,11 +27,11 @@ const dir = mkdtempSync(join(tmpdir(), 'hactl-cron-'));
 const store = join(dir, 'crontab.store');
 const cfg = join(dir, 'hactl.yaml');
 
-function hactl(args: string[]) {
+function hactl(args: string[], path = `${join(dir, 'bin')}:${process.env.PATH}`) {
   const env = {
     ...process.env,
     HACTL_CONFIG: undefined,
-    PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+    PATH: path,
     CRONTAB_STORE: store,
   };
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/hactl'), '-c', cfg, ...args], { encoding: 'utf8', env });
@@ -127,6 +127,24 @@ describe('hactl cron', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no '# END hactl'/);
     assert.equal(readFileSync(store, 'utf8'), broken);
+  });
+
+  test('no crontab program on PATH: the lines are printed; --install says what to do and writes nothing', () => {
+    spawnSync('rm', ['-f', store]);
+    // Only things named crontab that are not programs: a file without x, a directory.
+    const path = [join(dir, 'nocron1'), join(dir, 'nocron2')];
+    spawnSync('mkdir', ['-p', path[0]!, join(path[1]!, 'crontab')]);
+    writeFileSync(join(path[0]!, 'crontab'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const printed = hactl(['cron'], path.join(':'));
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stdout, /^# BEGIN hactl/m);
+    const r = hactl(['cron', '--install'], path.join(':'));
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /crontab -l: cannot run: no crontab program on PATH.*\n.*apt-get install cron/);
+    assert.equal(existsSync(store), false);
+    // The same PATH with the stand-in after them: found, as execvp would.
+    const found = hactl(['cron', '--install'], `${path.join(':')}:${join(dir, 'bin')}:${process.env.PATH}`);
+    assert.equal(found.code, 0, found.stderr);
   });
 
   test('--systemd: units that systemd-analyze verify accepts, with a space and a % in the paths', () => {
