@@ -205,6 +205,7 @@ const builds = [
     build({
       ...common,
       entryPoints: { [`cmd-${c}`]: 'src/cli.ts' },
+      define: { ...common.define, 'globalThis.HACTL_ONLY_COMMAND': JSON.stringify(c) },
       outdir: out,
       plugins: [...common.plugins, onlyCommand(c)],
     }),

@@ -12,7 +12,10 @@ const DEADLINE = 15; // s: crontab is local and quick; a hung one must not hang 
 
 const NO_CRON = 'install cron (apt-get install cron) or use hactl cron --systemd DIR';
 
-/** Whether `name` is an executable file in a directory of $PATH as execvp finds it (empty: the working one; unset: its default). */
+/**
+ * Whether `name` is an executable file in a directory of $PATH, as execvp finds it (an empty entry: the
+ * working directory; no PATH: its default).
+ */
 export function onPath(name: string, path = process.env.PATH ?? '/usr/bin:/bin'): boolean {
   return path.split(':').some((dir) => {
     const file = join(dir || '.', name);
