@@ -17,19 +17,34 @@ const builds: Record<string, string> = { 'this build': ROOT };
 if (process.argv[3]) builds['other build'] = process.argv[3];
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-bench-cpu-'));
-const cfg = join(dir, 'hactl.yaml');
-writeFileSync(
-  cfg,
-  [
-    `stateDir: ${dir}/state`,
-    'pair: {primary: a, standby: b}',
-    'hosts:',
-    '  a: {address: 127.0.0.1, user: x, key: /nonexistent, knownHosts: /nonexistent}',
-    '  b: {address: 127.0.0.2, user: x, key: /nonexistent, knownHosts: /nonexistent}',
-  ].join('\n') + '\n',
-);
+/** Each build has a config and a state directory of its own: one build's runs never change what the other reads. */
+function configFor(name: string): string {
+  const file = join(dir, `hactl-${name.replace(/\W/g, '-')}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `stateDir: ${dir}/state-${name.replace(/\W/g, '-')}`,
+      'pair: {primary: a, standby: b}',
+      'hosts:',
+      '  a: {address: 127.0.0.1, user: x, key: /nonexistent, knownHosts: /nonexistent}',
+      '  b: {address: 127.0.0.2, user: x, key: /nonexistent, knownHosts: /nonexistent}',
+    ].join('\n') + '\n',
+  );
+  return file;
+}
 // Each build keeps its parsed config in a cache of its own (src/config/cache.ts), as a deployed one would.
-const env = (name: string) => ({ ...process.env, HACTL_CONFIG: cfg, XDG_CACHE_HOME: join(dir, `cache-${name}`) });
+const env = (name: string) => ({
+  ...process.env,
+  HACTL_CONFIG: configFor(name),
+  XDG_CACHE_HOME: join(dir, `cache-${name.replace(/\W/g, '-')}`),
+});
+/**
+ * With no alert channel in this config, each pause and resume leaves its alert in the outbox, which would grow
+ * with every run (up to 500 alerts), and each run reads and writes all of it: the bench empties it before each
+ * run, as a deployment whose channels deliver has it.
+ */
+const emptyOutbox = (name: string) =>
+  rmSync(join(dir, `state-${name.replace(/\W/g, '-')}`, 'outbox.json'), { force: true });
 
 const perf = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', 'true'], { encoding: 'utf8' });
 const usePerf = perf.status === 0 && /task-clock/.test(perf.stderr);
@@ -74,7 +89,11 @@ const commands: string[][] = [
 for (const [name, root] of Object.entries(builds))
   for (const c of commands) {
     const k = `${name}: ${c[0]}`;
-    cases[k] = () => measure([node, join(root, 'bin/hactl'), ...c], env(name), [0, 1, 3], k);
+    const e = env(name);
+    cases[k] = () => {
+      emptyOutbox(name);
+      return measure([node, join(root, 'bin/hactl'), ...c], e, [0, 1, 3], k);
+    };
   }
 // `cron` reads the installed crontab with `crontab -l`, a fork and an exec, where cron is installed (a witness
 // with cron: what this case stands for, with a small C program in its place, /bin/true: an empty crontab).
