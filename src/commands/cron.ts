@@ -159,9 +159,10 @@ export default async function cron(_p: Command, cmd: Command): Promise<number> {
     const { readCrontab } = await import('../adapters/crontab.js');
     remember = withRemembered(o, cmd, rememberedOptions(await readCrontab()));
   } else if (o.logrotate || o.systemd === undefined) {
-    // The printed lines and the logrotate snippet name the installed block's log directory too.
-    const { readCrontab } = await import('../adapters/crontab.js');
-    const kept = await readCrontab().then(rememberedOptions, () => ({}) as Record<string, string>);
+    // The printed lines and the logrotate snippet name the installed block's log directory too (read from
+    // cron's spool where it may be: adapters/crontab.ts peekCrontab).
+    const { peekCrontab } = await import('../adapters/crontab.js');
+    const kept = await peekCrontab().then(rememberedOptions, () => ({}) as Record<string, string>);
     withRemembered(o, cmd, kept);
   }
   if (o.envFile) checkEnvFile(resolve(o.envFile));
