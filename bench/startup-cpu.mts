@@ -95,14 +95,16 @@ for (const [name, root] of Object.entries(builds))
       return measure([node, join(root, 'bin/hactl'), ...c], e, [0, 1, 3], k);
     };
   }
-// `cron` reads the installed crontab with `crontab -l`, a fork and an exec, where cron is installed (a witness
-// with cron: what this case stands for, with a small C program in its place, /bin/true: an empty crontab).
-// The case above runs with this machine's PATH, which may have no crontab program: then nothing is forked.
+// `cron` reads the installed crontab for hactl's block. The case above runs with this machine's PATH: with no
+// crontab program nothing is forked, and with Debian's cron (as root) this build reads cron's spool file. The
+// next case puts another crontab program first on PATH (/bin/true, an empty crontab, a small C program like
+// a real one): `crontab -l` is forked and exec'd, as for a user other than root, or another cron.
 const withCron = join(dir, 'bin');
 mkdirSync(withCron);
 symlinkSync('/bin/true', join(withCron, 'crontab'));
+const crontabProgram = spawnSync('sh', ['-c', 'command -v crontab'], { encoding: 'utf8' }).stdout.trim();
 for (const [name, root] of Object.entries(builds)) {
-  const k = `${name}: cron, crontab on PATH`;
+  const k = `${name}: cron, crontab -l forked`;
   const e = { ...env(name), PATH: `${withCron}:${process.env.PATH}` };
   cases[k] = () => measure([node, join(root, 'bin/hactl'), 'cron'], e, [0], k);
 }
@@ -121,6 +123,7 @@ const base = stats(seen['node -e 0']!);
 const baseFaults = usePerf ? stats(faults['node -e 0']!.slice(2)).median : NaN;
 const what = usePerf ? 'CPU ms (perf task-clock)' : 'wall ms (no perf here)';
 console.log(`${runs} runs each, interleaved; node ${process.version}; ${what}; stdout and stderr are pipes`);
+console.log(`cron: this machine's crontab program: ${crontabProgram || 'none on PATH'}`);
 console.log(`load average (1 min) ${load0[0]!.toFixed(1)} at the start, ${load1[0]!.toFixed(1)} at the end`);
 // The minimum is the run the neighbours disturbed least (noise only adds); page faults do not vary with load.
 console.log(`| case | median | range | / node -e 0 (median) | / node -e 0 (min) | page faults | / node -e 0 |`);

@@ -3,7 +3,7 @@
 // SIGKILL. rsync and the witness's own scripts both come through here.
 // Output is kept as bytes and decoded once at the end (a character split across two reads stays whole),
 // and each stream has a cap: past it the process group is stopped and nothing more is read.
-import { spawn } from 'node:child_process';
+import { childProcess } from './child-process.js';
 import { ByteCollector, LineSplitter, OutputCapError, PROCESS_OUTPUT_CAP } from './bytes.js';
 import { monotonicMs } from './clock.js';
 
@@ -57,7 +57,7 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 export function runProcess(file: string, argv: readonly string[], job: ProcessJob): Promise<ProcessResult> {
   const t0 = monotonicMs();
   return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, {
+    const child = childProcess().spawn(file, argv, {
       shell: false,
       stdio: [job.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,

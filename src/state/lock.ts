@@ -15,7 +15,6 @@
 // - The file stays in place (unlinking a lock file lets a late opener lock a removed inode).
 //   After taking the lock the holder writes its record (pid, host, command, since) into it, only
 //   to name the holder in the exit-75 message and in `hactl status`; the record decides nothing.
-import { createRequire } from 'node:module';
 import { closeSync, constants, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { constants as osConstants, hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -24,6 +23,7 @@ import { packageFile } from '../paths.js';
 import { EXIT, HactlError, LockedError } from '../errors.js';
 import { cleanTemps, ensureDir } from './files.js';
 import { monotonicMs } from '../adapters/clock.js';
+import { childProcess } from '../adapters/child-process.js';
 
 export interface Holder {
   pid: number;
@@ -35,13 +35,6 @@ export interface Holder {
 export interface Lock {
   release(): void;
 }
-
-/**
- * node:child_process when a lock is first taken: `status` and `history` import this module for isHeld and
- * readHolder and take no lock, and need not load it (with net and dgram: ~3 ms of CPU, issue 25).
- */
-const childProcess = (): typeof import('node:child_process') =>
-  createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 /** flock(1)'s exit status when the lock is held by another (`-E`); any other failure is an error. */
 const CONFLICT = 75;

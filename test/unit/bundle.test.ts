@@ -56,13 +56,20 @@ process.on('exit', () => require('node:fs').writeFileSync(process.env.SPY_OUT,
 );
 
 /** Runs bin/hactl with the cache in `cache`; its exit code, output, and what it loaded when spied on. */
-function hactl(args: string[], cache: string, spy = false) {
+function hactl(args: string[], cache: string, spy = false, extra: NodeJS.ProcessEnv = {}) {
   const out = join(work, 'spy.json');
   rmSync(out, { force: true });
   const r = spawnSync(process.execPath, [...(spy ? ['-r', SPY] : []), join(ROOT, 'bin/hactl'), ...args], {
     encoding: 'utf8',
     // One fixed time (HACTL_NOW): runs compared with each other must not differ by a pause's "59m left".
-    env: { ...process.env, HACTL_CONFIG: cfg, XDG_CACHE_HOME: cache, SPY_OUT: out, HACTL_NOW: '2026-12-07T06:00:00Z' },
+    env: {
+      ...process.env,
+      HACTL_CONFIG: cfg,
+      XDG_CACHE_HOME: cache,
+      SPY_OUT: out,
+      HACTL_NOW: '2026-12-07T06:00:00Z',
+      ...extra,
+    },
   });
   const loaded = spy
     ? (JSON.parse(readFileSync(out, 'utf8')) as { required: string[]; builtins: string[]; yaml: string[] })
@@ -126,6 +133,16 @@ describe('the bundle', () => {
       const builtins = spy.loaded!.builtins.filter((m) => /NativeModule (child_process|dgram|crypto)$/.test(m));
       assert.deepEqual(builtins, []);
     }
+  });
+
+  test('cron with no crontab program to ask loads no child_process (issue 25)', () => {
+    const cache = join(work, 'cache-cron');
+    assert.equal(hactl(['status'], cache).status, 3); // parses and keeps the config
+    const spy = hactl(['cron'], cache, true, { PATH: join(work, 'no-such-dir') });
+    assert.equal(spy.status, 0, spy.stderr);
+    assert.match(spy.stdout, /^# BEGIN hactl/m);
+    const builtins = spy.loaded!.builtins.filter((m) => /NativeModule (child_process|net)$/.test(m));
+    assert.deepEqual(builtins, []);
   });
 
   test("pause and resume write state and queue an alert without node's crypto modules (issue 25)", () => {
