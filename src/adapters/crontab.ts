@@ -1,7 +1,7 @@
 // The user's crontab, through the system's own `crontab` program (it checks the
 // syntax, takes cron's locks and tells the daemon). Read with `crontab -l`;
 // written with `crontab FILE` from a 0600 file in a private temporary folder,
-// which needs no stdin pipe and so uses runProcess as it is.
+// which needs no stdin pipe. Both through runProcessSync: crontab is short and starts nothing of its own.
 import {
   accessSync,
   closeSync,
@@ -17,10 +17,12 @@ import {
 } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { runProcess } from './process.js';
+import { runProcessSync, type ProcessResult } from './process.js';
 import { ActionError } from '../errors.js';
 
 const DEADLINE = 15; // s: crontab is local and quick; a hung one must not hang hactl
+/** What `crontab` may print (a crontab is a few kB; cron itself refuses big ones). */
+const CRONTAB_CAP = 1 << 20;
 
 const NO_CRON = 'install cron (apt-get install cron) or use hactl cron --systemd DIR';
 
@@ -51,9 +53,12 @@ export async function readCrontab(): Promise<string> {
   // Without cron there is no crontab to read, and asking costs a fork of this process (about 500 page
   // faults, the most of a `hactl cron` that prints: issue 25).
   if (!onPath('crontab')) throw new ActionError('crontab -l: cannot run: no crontab program on PATH', NO_CRON);
-  const r = await runProcess('crontab', ['-l'], { deadline: DEADLINE }).catch((e: Error) => {
-    throw new ActionError(`crontab -l: cannot run: ${e.message}`, NO_CRON);
-  });
+  let r: ProcessResult;
+  try {
+    r = runProcessSync('crontab', ['-l'], { deadline: DEADLINE, cap: CRONTAB_CAP });
+  } catch (e) {
+    throw new ActionError(`crontab -l: cannot run: ${(e as Error).message}`, NO_CRON);
+  }
   if (r.code === 0) return r.stdout;
   // "no crontab for USER": nothing installed yet, an empty crontab.
   if (r.code === 1 && /no crontab for/i.test(r.stderr)) return '';
@@ -62,8 +67,6 @@ export async function readCrontab(): Promise<string> {
 
 /** Debian's cron keeps each user's crontab here: a directory only root and the group crontab may enter. */
 export const SPOOL = '/var/spool/cron/crontabs';
-/** A crontab read straight from the spool is at most this (a bigger one goes through `crontab -l`). */
-const SPOOL_CAP = 1 << 20;
 
 /**
  * The crontab, to read hactl's block in it (`hactl cron` printing, --logrotate), never to write it back:
@@ -82,7 +85,7 @@ export async function peekCrontab(spool = SPOOL, user = userInfo().username): Pr
       if (dir.isDirectory() && dir.gid === prog.st.gid) {
         fd = openSync(join(spool, user), constants.O_RDONLY | constants.O_NOFOLLOW);
         const st = fstatSync(fd);
-        if (st.isFile() && st.uid === userInfo().uid && st.size <= SPOOL_CAP) return readFileSync(fd, 'utf8');
+        if (st.isFile() && st.uid === userInfo().uid && st.size <= CRONTAB_CAP) return readFileSync(fd, 'utf8');
       }
     } catch (e) {
       // No file in a spool this user may enter: no crontab. Anything else (no access): ask crontab -l.
@@ -109,9 +112,12 @@ export async function writeCrontab(text: string): Promise<void> {
   try {
     const file = join(dir, 'crontab');
     writeFileSync(file, text, { mode: 0o600 });
-    const r = await runProcess('crontab', [file], { deadline: DEADLINE }).catch((e: Error) => {
-      throw new ActionError(`crontab: cannot run: ${e.message}`, 'install cron (apt-get install cron)');
-    });
+    let r: ProcessResult;
+    try {
+      r = runProcessSync('crontab', [file], { deadline: DEADLINE, cap: CRONTAB_CAP });
+    } catch (e) {
+      throw new ActionError(`crontab: cannot run: ${(e as Error).message}`, 'install cron (apt-get install cron)');
+    }
     if (r.code !== 0) {
       throw new ActionError(
         `crontab refused the new crontab (${r.timedOut ? 'timed out' : `exit ${r.code}`}): ${r.stderr.trim()}`,

@@ -133,3 +133,34 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
     });
   });
 }
+
+/**
+ * The same for a short local program that starts none of its own (crontab): spawnSync, which spares this
+ * process node's stream machinery for the child's pipes and an event loop turn per read (about 150 page faults
+ * of a `hactl cron`, issue 25). The deadline is spawnSync's timeout (a monotonic timer), then SIGKILL at once:
+ * there is no group to stop. Each stream's cap is spawnSync's maxBuffer: past it the program is killed and
+ * OutputCapError names the cap. Output is decoded once, at the end, like runProcess's.
+ */
+export function runProcessSync(
+  file: string,
+  argv: readonly string[],
+  job: Pick<ProcessJob, 'deadline' | 'env' | 'cwd' | 'cap' | 'what'>,
+): ProcessResult {
+  const t0 = monotonicMs();
+  const cap = job.cap ?? PROCESS_OUTPUT_CAP;
+  const r = childProcess().spawnSync(file, argv, {
+    shell: false,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: job.env,
+    cwd: job.cwd,
+    timeout: job.deadline * 1000,
+    killSignal: 'SIGKILL',
+    maxBuffer: cap,
+  });
+  const failed = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  if (failed === 'ENOBUFS') throw new OutputCapError(cap, job.what ?? `${file} ${argv[0] ?? ''}`.trim());
+  if (r.error && failed !== 'ETIMEDOUT') throw r.error;
+  const text = (b: Buffer | null) => (b ? b.toString('utf8') : '');
+  const ms = monotonicMs() - t0;
+  return { code: r.status, signal: r.signal, stdout: text(r.stdout), stderr: text(r.stderr), ms, timedOut: !!failed };
+}
