@@ -139,7 +139,9 @@ export type OnFail = 'abort' | 'continue' | 'rollback';
  * - sync-back: `unreachable: 'continue'` goes on when the source host does not answer
  *   (what it wrote is then alerted as not synced back).
  * - fence/stop: stop the gateway's process whatever its HTTP answer, then verify it is
- *   gone; `unreachable: 'stopped'` counts a host that does not answer as stopped.
+ *   gone; `unreachable: 'stopped'` counts a host that does not answer as stopped (under guards, once
+ *   its serving permit is over, slept out); `unreachable: 'left'` leaves such a host to its guard at
+ *   once: for a run that starts nothing (an adoption), after which no check renews its permit.
  * - start: `methods` are tried in order, the first that reports started and ready wins;
  *   `missed: 'stop-then-next'` stops a method that started but missed the deadline, and
  *   verifies it is gone, before the next one.
@@ -151,7 +153,7 @@ export type Step = { reason: string; onFail: OnFail } & (
   | { op: 'preflight'; role: Role }
   | { op: 'sync-last-chance'; from: Role; to: Role }
   | { op: 'sync-back'; from: Role; to: Role; unreachable: 'continue' | 'fail' }
-  | { op: 'fence' | 'stop'; role: Role; unreachable: 'stopped' | 'fail' }
+  | { op: 'fence' | 'stop'; role: Role; unreachable: 'stopped' | 'left' | 'fail' }
   | { op: 'settle'; seconds: number; role?: Role } // role: the side just stopped, watched until gone
   | { op: 'start'; role: Role; methods: string[]; missed: 'stop-then-next' }
   | { op: 'verify'; role: Role }

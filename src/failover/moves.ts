@@ -157,14 +157,20 @@ export function failbackPlan(config: Config, req: Requester, reason: string): Pl
   return { kind: 'failback', reason, steps, rollback, cause: 'by hand', by: req };
 }
 
-/** The idle side serves already while the serving side is down: stop the serving side, record the other. */
+/**
+ * The idle side serves already while the serving side is down: stop the serving side, record the other.
+ * Nothing starts, so nothing waits on the serving side's permit: a host that does not answer is left to its
+ * guard (it fences as its permit ends, which no check renews once the other side is recorded). Waiting it
+ * out here held the record, and with it every renewal of the side that does serve, until that side's own
+ * guard stopped it (a sole witness that lost its state.json just after a failover: fencing-liveness.test).
+ */
 export function adoptPlan(config: Config, serving: Role, req: Requester, s: Observation): Plan {
   const idle = other(serving);
   const steps: Step[] = [
     {
       op: 'fence',
       role: serving,
-      unreachable: 'stopped',
+      unreachable: 'left',
       onFail: 'abort',
       reason: `${label(config, serving)} ${s.status}`,
     },

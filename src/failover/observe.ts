@@ -104,9 +104,15 @@ export class Prober {
         // holds none: this authority keeps it, as the move's next check would have, when its gateway
         // answers and the serving one's does not. Left to lapse, its guard stopped the gateway the
         // next leader then recorded as serving.
-        if (d.keepTokens?.length && !d.idleOver && session && healthy && !(await this.servingHealthy)) {
+        if (!d.idleOver && session && healthy && !(await this.servingHealthy)) {
           const p = await remotePermit(this.config, session).catch(() => undefined);
-          if (p?.live && p.token !== null && d.keepTokens.includes(p.token)) return await this.renew(role, session);
+          if (p?.live && p.token !== null && d.keepTokens?.includes(p.token)) return await this.renew(role, session);
+          // The same for a live permit this witness has no record of at all (its state.json lost with no etcd
+          // to share it: a move it forgot), on the one gateway that serves: extended only, which never makes a
+          // permit live (src/fencing/rule.ts renewAllowed), so that its guard does not stop it before the
+          // failover adopts it (moves.ts adoptPlan). Recorded before it is sent: the serving side then gets
+          // no grant while it lasts.
+          if (p?.live) return await this.renew(role, session, true);
         }
         const revoke = !!session && !healthy && !d.keepIdle;
         if (revoke) await revokePermit(this.config, session);

@@ -208,11 +208,14 @@ export function decideFailover(
       EXIT.CRITICAL,
     );
   }
-  const partition = secondView(config, serving, s) ?? permitWait(config, state, serving, s, here);
+  // The idle side serves already (an earlier move this witness has no record of): adopting it starts
+  // nothing, so it waits on no permit (moves.ts adoptPlan).
+  const adopt = i.status === 'healthy';
+  const partition = secondView(config, serving, s) ?? (adopt ? undefined : permitWait(config, state, serving, s, here));
   if (partition) return partition;
   const budget = retryBudget(config, state.failover, now, 'failover');
   if (budget) return budget;
-  if (i.status === 'healthy') return { act: true, plan: adoptPlan(config, serving, req, s) };
+  if (adopt) return { act: true, plan: adoptPlan(config, serving, req, s) };
   if (serving === 'standby') return { act: true, plan: returnPlan(config, state, req, s) };
   return {
     act: true,

@@ -211,6 +211,10 @@ export class Runner {
       gw = await this.gateway(role);
     } catch (e) {
       if (isDown(e) && step.unreachable === 'stopped') return passes(`host does not answer (${e.kind})`);
+      if (isDown(e) && step.unreachable === 'left') {
+        const left = 'left to its guard, whose permit no check renews now';
+        return { ok: true, role, unreachable: true, detail: `not fenced: host does not answer (${e.kind}); ${left}` };
+      }
       throw e;
     }
     const revoked = this.fencing ? await revokeBefore(this.config, this.fencing, await this.session(role)) : '';

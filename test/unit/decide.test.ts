@@ -246,6 +246,34 @@ describe('plan: decideFailover', () => {
       act: true,
       kind: 'return',
       ops: ['fence', 'verify', 'record'],
+      check: (p) => assert.equal(stepOf(p, 'fence').unreachable, 'left'),
+    },
+    {
+      // A witness that lost its state.json just after a failover names the primary, which died: the standby
+      // serves under a permit from the forgotten move. Adopting it starts nothing, so it waits on no permit:
+      // held, it let the standby's guard stop the one gateway serving (fencing-liveness.test.ts).
+      name: 'auto, with a guard, the unreachable serving side holds a permit it cannot date: the adoption acts now',
+      cfg: { guard: {} },
+      st: {
+        ...state({ check: ['unreachable', 'healthy'] }),
+        permits: { primary: { token: 4, lease: 45, by: 'another-witness', at: 5 } },
+      },
+      here: W_HERE,
+      act: true,
+      kind: 'failover',
+      ops: ['fence', 'verify', 'record'],
+      check: (p) => assert.equal(stepOf(p, 'fence').unreachable, 'left'),
+    },
+    {
+      name: 'auto, with a guard, the same with the standby not serving: a failover, which waits for the permit',
+      cfg: { guard: {} },
+      st: {
+        ...state({ check: ['unreachable', 'gateway-down'] }),
+        permits: { primary: { token: 4, lease: 45, by: 'another-witness', at: 5 } },
+      },
+      here: W_HERE,
+      act: false,
+      reason: /primary pc1 unreachable: waiting for its serving permit to run out/,
     },
     {
       name: 'auto, primary host-key failure: never a reason (exit 3)',

@@ -138,3 +138,23 @@ test('a grant is bounded by connectTimeout, not commandTimeout', async () => {
   await secondView(cfg, session as any, 'standby', cfg.hosts.pc1);
   assert.match(seen[1]!.script, /curl -q -sS -m 4 /);
 });
+
+test(
+  "an adoption's fence of a host that does not answer, its permit live: left to its guard, no wait",
+  { timeout: 20_000 }, // a wait for the permit (45 s) would pass it
+  async () => {
+    const { runner, done, host } = await setup(0);
+    setTimeout(() => host.close(), 500); // the handshake then fails: the host does not answer
+    const adopt = plan('unreachable');
+    adopt.steps = [{ op: 'fence', role: 'primary', unreachable: 'left', onFail: 'abort', reason: 'r' }];
+    try {
+      const res = await runner.run(adopt as any);
+      assert.equal(res.ok, true, JSON.stringify(res.outcomes));
+      const [fence] = res.outcomes;
+      assert.match(fence.detail, /not fenced: host does not answer \(.*\); left to its guard/);
+      assert.equal(fence.unreachable, true);
+    } finally {
+      await done();
+    }
+  },
+);

@@ -3,11 +3,13 @@
 // healed: one gateway must serve. Then one host dies, with the leading witness rebooted or replaced, and
 // its clock stepped, at random times around the death: the survivor must serve in the end, and, when the
 // witness kept its records and was not away longer than the permit allows, without ever being stopped by
-// its own guard. It found three outages: a witness rebooted just after a failover (the extension,
+// its own guard. It found four outages: a witness rebooted just after a failover (the extension,
 // src/fencing/rule.ts renewAllowed), a serving gateway fenced while the other host was dead (the restart,
-// src/failover/moves.ts restartPlan), and a witness clock stepped back (the cooldown and the rebuild's
-// confirmation, which read wall-clock ages). The three named liveness cases in fencing-model.test.ts were
-// found by hand; this draws their neighbours.
+// src/failover/moves.ts restartPlan), a witness clock stepped back (the cooldown and the rebuild's
+// confirmation, which read wall-clock ages), and a sole witness that lost its state.json just after a
+// failover (the adoption waited on the dead side's permit, and no check renewed the side that served:
+// moves.ts adoptPlan, src/failover/observe.ts Prober.permit). The three named liveness cases in
+// fencing-model.test.ts were found by hand; this draws their neighbours.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -106,12 +108,11 @@ describe('serving permits: liveness over random faults, witness reboots around a
           assert.equal(w.hosts[survivor].running, true, `${survivor} does not serve 370 s after the death\n${after}`);
           const last = w.log.filter((l) => Number(/^t=(\d+)/.exec(l)?.[1]) > w.t - 150).join('\n');
           assert.ok(!/gateway stopped by its guard/.test(last), `still stopping at the end\n${last}`);
-          // Without a pause: a witness that keeps its records (or shares them in etcd) and is back within the
-          // renewal window (or has another to lead meanwhile) never lets the survivor's guard stop it, once it
-          // serves. Not a sole witness whose state.json is lost (replaced, no etcd): its empty state names the
-          // primary, and the move to the standby that already serves sleeps out the primary's permit, dated
-          // from first sight, while no check renews the standby (left open: see the closing note).
-          if ((d.replace && !o.etcd) || (o.witnesses === 1 && d.away > SOLE_AWAY)) return noViolation(w);
+          // Without a pause: a witness back within the renewal window (or with another to lead meanwhile)
+          // never lets the survivor's guard stop it, once it serves, whether it kept its records or lost them
+          // (replaced: a sole witness's empty state names the primary; the standby that serves is extended,
+          // then adopted).
+          if (o.witnesses === 1 && d.away > SOLE_AWAY) return noViolation(w);
           const start = d.victim === 'idle' ? 0 : w.log.slice(from).findIndex((l) => l.includes(`started ${name}`));
           assert.ok(start >= 0, after);
           const later = w.log.slice(from + start).join('\n');

@@ -334,8 +334,9 @@ export class World {
       const mine = grants[idle]?.token;
       const launch =
         keepIdle && it !== undefined && held.live && (held.token === it || (held.token > it && held.token === mine));
-      if (launch && !idleOver && this.rpc(w, ih) && ih.running && !servingAnswers) {
-        if (!grant(idle, ih)) return;
+      if (!idleOver && this.rpc(w, ih) && ih.running && !servingAnswers && held.live) {
+        // A live permit it has no record of (its state lost): extended only (observe.ts Prober.permit).
+        if (!grant(idle, ih, !launch)) return;
       }
       if (this.rpc(w, sh)) {
         if (!grant(serving, sh, !renewAllowed(idleOver, revokedNow))) return;
@@ -388,6 +389,8 @@ export class World {
           h!.running = false;
           h!.stopAt = null;
           changes[step.role] = { ...(grants[step.role] ?? { token: 0, lease: 0, by: '', at: 0 }), revoked: true };
+        } else if (step.unreachable === 'left') {
+          done = true; // left to its guard: the run starts nothing (an adoption)
         } else if (step.unreachable === 'stopped') {
           const v = startAllowed(recorded(grants[step.role]), this.stamp(w), false);
           if (!v.ok && Number.isFinite(v.left)) {

@@ -130,3 +130,28 @@ test('the idle grant not over: the serving host is extended over its live permit
   const over = await check({ keepIdle: false, idleOver: true, healthy });
   assert.deepEqual([...over.acts, ...over.extended], ['grant primary'], 'the idle grant over: a plain grant');
 });
+
+// A sole witness that lost its state.json just after a failover (no etcd to share it): its empty state names
+// the primary, which died, while the standby serves under the forgotten move's permit. Its check extends that
+// live permit, never grants one, until the failover adopts the standby (moves.ts adoptPlan); left to lapse,
+// the standby's guard stopped the one gateway serving (test/unit/fencing-liveness.test.ts found it).
+test('a live permit on record nowhere, on the one gateway that answers: extended, never granted', async () => {
+  const lost = await check({ keepIdle: false, idleOver: false, held: 5, healthy: { primary: false, standby: true } });
+  assert.deepEqual(lost.extended, ['extend standby']);
+  assert.deepEqual(lost.acts, [], 'no grant to either side');
+  assert.deepEqual(lost.revokes, []);
+  // Not when the serving side's gateway answers too (a second gateway: the failover fences one), nor when
+  // this witness's records say the idle side's grant is over, nor without a permit there to extend.
+  const both = await check({ keepIdle: false, idleOver: false, held: 5, healthy: { primary: true, standby: true } });
+  assert.deepEqual(
+    both.extended.filter((a) => a.endsWith('standby')),
+    [],
+  );
+  const over = await check({ keepIdle: false, idleOver: true, held: 5, healthy: { primary: false, standby: true } });
+  assert.deepEqual(
+    [...over.extended, ...over.acts].filter((a) => a.endsWith('standby')),
+    [],
+  );
+  const none = await check({ keepIdle: false, idleOver: false, healthy: { primary: false, standby: true } });
+  assert.deepEqual([...none.extended, ...none.acts], []);
+});
