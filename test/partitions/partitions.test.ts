@@ -4,7 +4,7 @@
 // serving is read from the stand-in gateways' logs of polling windows (test/lab/windows.ts).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PartitionLab } from '../lab/partition.ts';
 import { describeWindows, overlaps, pollWindows, serving } from '../lab/windows.ts';
@@ -220,5 +220,56 @@ test('4. the primary fenced itself while the witness was away, the standby gone:
     lab.sent().join('\n'),
   );
   process.stdout.write(`# the witness back: the primary served again ${Date.now() - t0} ms later: ${runs.at(-1)}\n`);
+  assert.deepEqual(lab.net.leaks(), []);
+});
+
+test('5. a sole witness replaced just after a failover (its state lost): the standby serves on, adopted', async () => {
+  await healthy();
+  await fencedThenMoved(() => lab.net.isolate('primary')); // the primary's host gone: the standby took over
+  // The witness machine replaced: the same config, an empty state directory. Its state names the primary.
+  rmSync(join(lab.dir, 'state'), { recursive: true, force: true });
+  const t0 = Date.now();
+  // The standby's own cron (guard every 3 s) and the witness's (check, failover --auto), for two leases.
+  let guarding = true;
+  const guardRuns: string[] = [];
+  const guardLoop = (async () => {
+    for (let i = 0; i < 40 && guarding; i++) {
+      const g = await lab.guard('standby');
+      guardRuns.push(`${Date.now() - t0}:${g.code}${g.code ? `:${g.stdout.trim().slice(0, 160)}` : ''}`);
+      await sleep(3000 - ((Date.now() - t0) % 3000));
+    }
+  })();
+  const runs: string[] = [];
+  try {
+    while (Date.now() - t0 < 60_000) {
+      const c = await lab.hactl(['check']);
+      const f = await lab.hactl(['failover', '--auto']);
+      runs.push(`${Date.now() - t0}: check ${c.code}, failover ${f.code}: ${f.stdout.trim().slice(0, 100)}`);
+      await sleep(1000);
+    }
+  } finally {
+    guarding = false;
+    await guardLoop;
+  }
+  const timeline = `guard: ${guardRuns.join(' ')}\nwitness:\n${runs.join('\n')}`;
+  assert.ok(guardRuns.length >= 10, timeline);
+  assert.ok(
+    guardRuns.every((g) => g.endsWith(':0')),
+    `the standby's guard stopped the one gateway serving\n${timeline}`,
+  );
+  assert.equal(lab.state().serving, 'standby', timeline);
+  assert.ok(
+    lab.history().some((h) => h.command === 'failover' && h.exitCode === 0 && /already serves/.test(h.summary)),
+    timeline,
+  );
+  // Its polling never stopped: one window since the failover, still open; never two.
+  const w = pollWindows(hosts()[1]!);
+  assert.equal(w.length, 1, describeWindows(w));
+  assert.deepEqual(
+    serving(hosts()).map((x) => x.host),
+    ['standby'],
+  );
+  assert.deepEqual(overlaps(hosts()), []);
+  process.stdout.write(`# after the replacement (ms): ${runs.slice(0, 3).join(' | ')}; guard ${guardRuns.join(' ')}\n`);
   assert.deepEqual(lab.net.leaks(), []);
 });
