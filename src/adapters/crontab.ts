@@ -83,7 +83,8 @@ export async function peekCrontab(spool = SPOOL, user = userInfo().username): Pr
     try {
       const dir = statSync(spool);
       if (dir.isDirectory() && dir.gid === prog.st.gid) {
-        fd = openSync(join(spool, user), constants.O_RDONLY | constants.O_NOFOLLOW);
+        // Not a link, and never a wait on a FIFO planted there (O_NONBLOCK; fstat then refuses it).
+        fd = openSync(join(spool, user), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
         const st = fstatSync(fd);
         if (st.isFile() && st.uid === userInfo().uid && st.size <= CRONTAB_CAP) return readFileSync(fd, 'utf8');
       }

@@ -138,8 +138,10 @@ export function runProcess(file: string, argv: readonly string[], job: ProcessJo
  * The same for a short local program that starts none of its own (crontab): spawnSync, which spares this
  * process node's stream machinery for the child's pipes and an event loop turn per read (about 150 page faults
  * of a `hactl cron`, issue 25). The deadline is spawnSync's timeout (a monotonic timer), then SIGKILL at once:
- * there is no group to stop. Each stream's cap is spawnSync's maxBuffer: past it the program is killed and
- * OutputCapError names the cap. Output is decoded once, at the end, like runProcess's.
+ * there is no group to stop, so a program that leaves a child holding its pipes is not for this helper (the
+ * wait would end at the deadline only). spawnSync's maxBuffer counts both streams together: it is twice the
+ * cap, and each stream is held to the cap after; past either, OutputCapError names the cap. Output is decoded
+ * once, at the end, like runProcess's.
  */
 export function runProcessSync(
   file: string,
@@ -153,12 +155,13 @@ export function runProcessSync(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: job.env,
     cwd: job.cwd,
-    timeout: job.deadline * 1000,
+    timeout: Math.max(1, Math.ceil(job.deadline * 1000)), // spawnSync takes whole milliseconds only
     killSignal: 'SIGKILL',
-    maxBuffer: cap,
+    maxBuffer: 2 * cap,
   });
   const failed = (r.error as NodeJS.ErrnoException | undefined)?.code;
-  if (failed === 'ENOBUFS') throw new OutputCapError(cap, job.what ?? `${file} ${argv[0] ?? ''}`.trim());
+  const over = failed === 'ENOBUFS' || (r.stdout?.length ?? 0) > cap || (r.stderr?.length ?? 0) > cap;
+  if (over) throw new OutputCapError(cap, job.what ?? `${file} ${argv[0] ?? ''}`.trim());
   if (r.error && failed !== 'ETIMEDOUT') throw r.error;
   const text = (b: Buffer | null) => (b ? b.toString('utf8') : '');
   const ms = monotonicMs() - t0;

@@ -159,18 +159,20 @@ export function failbackPlan(config: Config, req: Requester, reason: string): Pl
 
 /**
  * The idle side serves already while the serving side is down: stop the serving side, record the other.
- * Nothing starts, so nothing waits on the serving side's permit: a host that does not answer is left to its
- * guard (it fences as its permit ends, which no check renews once the other side is recorded). Waiting it
- * out here held the record, and with it every renewal of the side that does serve, until that side's own
- * guard stopped it (a sole witness that lost its state.json just after a failover: fencing-liveness.test).
+ * When the idle side holds a live permit (`holds`: the last check extended it), nothing starts and nothing
+ * waits on the serving side's permit: a host that does not answer is left to its guard (it fences as its
+ * permit ends, which no check renews once the other side is recorded). Waiting it out held the record, and
+ * with it every renewal of the side that does serve, until that side's own guard stopped it (a sole witness
+ * that lost its state.json just after a failover: fencing-liveness.test). Without one, the serving side
+ * counts as stopped once its permit is over, as in a failover.
  */
-export function adoptPlan(config: Config, serving: Role, req: Requester, s: Observation): Plan {
+export function adoptPlan(config: Config, serving: Role, req: Requester, s: Observation, holds = false): Plan {
   const idle = other(serving);
   const steps: Step[] = [
     {
       op: 'fence',
       role: serving,
-      unreachable: 'left',
+      unreachable: holds ? 'left' : 'stopped',
       onFail: 'abort',
       reason: `${label(config, serving)} ${s.status}`,
     },

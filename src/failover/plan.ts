@@ -208,14 +208,17 @@ export function decideFailover(
       EXIT.CRITICAL,
     );
   }
-  // The idle side serves already (an earlier move this witness has no record of): adopting it starts
-  // nothing, so it waits on no permit (moves.ts adoptPlan).
+  // The idle side serves already. Under a live permit, which the last check extended there (an earlier move
+  // this witness has no record of: observe.ts Prober.permit), adopting it starts nothing and waits on no
+  // permit (moves.ts adoptPlan). Without one (a gateway started by hand), the serving side may still serve
+  // under its own: the adoption waits for it, as a failover would.
   const adopt = i.status === 'healthy';
-  const partition = secondView(config, serving, s) ?? (adopt ? undefined : permitWait(config, state, serving, s, here));
+  const holds = adopt && !!i.permit && !i.permit.error;
+  const partition = secondView(config, serving, s) ?? (holds ? undefined : permitWait(config, state, serving, s, here));
   if (partition) return partition;
   const budget = retryBudget(config, state.failover, now, 'failover');
   if (budget) return budget;
-  if (adopt) return { act: true, plan: adoptPlan(config, serving, req, s) };
+  if (adopt) return { act: true, plan: adoptPlan(config, serving, req, s, holds) };
   if (serving === 'standby') return { act: true, plan: returnPlan(config, state, req, s) };
   return {
     act: true,

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { peekCrontab } from '../../dist/adapters/crontab.js';
 
@@ -32,7 +33,12 @@ after(() => {
 });
 
 /** The world of one case: the program's mode and group, the spool's group, the user's file in it. */
-function world(o: { mode?: number; progGid?: number; spoolGid?: number; file?: 'yes' | 'no' | 'link' | 'other' }) {
+function world(o: {
+  mode?: number;
+  progGid?: number;
+  spoolGid?: number;
+  file?: 'yes' | 'no' | 'link' | 'other' | 'fifo';
+}) {
   rmSync(ran, { force: true });
   writeFileSync(prog, `#!/bin/sh\necho ran >> ${ran}\necho "via crontab -l"\n`);
   chownSync(prog, 0, o.progGid ?? CRON_GID);
@@ -40,7 +46,9 @@ function world(o: { mode?: number; progGid?: number; spoolGid?: number; file?: '
   chownSync(spool, 0, o.spoolGid ?? CRON_GID);
   const mine = join(spool, me);
   rmSync(mine, { force: true });
-  if (o.file === 'link') {
+  if (o.file === 'fifo') {
+    execFileSync('mkfifo', ['-m', '600', mine]); // opened, it would wait for a writer forever
+  } else if (o.file === 'link') {
     writeFileSync(join(dir, 'elsewhere'), SPOOLED);
     symlinkSync(join(dir, 'elsewhere'), mine);
   } else if (o.file !== 'no') {
@@ -74,6 +82,18 @@ describe('peekCrontab: the spool when cron keeps it there, else crontab -l', { s
       assert.equal(await peekCrontab(spool, me), 'via crontab -l\n');
       assert.equal(existsSync(ran), true);
     });
+
+  test("the user's spool file is a FIFO: crontab -l is asked, with no wait on it", () => {
+    world({ file: 'fifo' });
+    // In a child with a deadline: an open that waited for a writer would block this process for good.
+    const mod = new URL('../../dist/adapters/crontab.js', import.meta.url).pathname;
+    const code = `const { peekCrontab } = await import(${JSON.stringify(mod)});
+      process.stdout.write(await peekCrontab(${JSON.stringify(spool)}, ${JSON.stringify(me)}));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.signal, null, 'it waited on the FIFO');
+    assert.equal(r.stdout, 'via crontab -l\n', r.stderr);
+    assert.equal(existsSync(ran), true);
+  });
 
   test('no spool directory at all: crontab -l is asked', async () => {
     world({});

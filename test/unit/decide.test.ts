@@ -246,23 +246,39 @@ describe('plan: decideFailover', () => {
       act: true,
       kind: 'return',
       ops: ['fence', 'verify', 'record'],
-      check: (p) => assert.equal(stepOf(p, 'fence').unreachable, 'left'),
+      check: (p) => assert.equal(stepOf(p, 'fence').unreachable, 'stopped', 'no live permit seen there'),
     },
     {
       // A witness that lost its state.json just after a failover names the primary, which died: the standby
-      // serves under a permit from the forgotten move. Adopting it starts nothing, so it waits on no permit:
-      // held, it let the standby's guard stop the one gateway serving (fencing-liveness.test.ts).
-      name: 'auto, with a guard, the unreachable serving side holds a permit it cannot date: the adoption acts now',
+      // serves under a permit from the forgotten move, which the check extended. Adopting it starts nothing,
+      // so it waits on no permit: held, it let the standby's guard stop the one gateway serving
+      // (fencing-liveness.test.ts).
+      name: 'auto, with a guard, the idle side serves under a live permit, the serving side undatable: adopt now',
       cfg: { guard: {} },
-      st: {
-        ...state({ check: ['unreachable', 'healthy'] }),
-        permits: { primary: { token: 4, lease: 45, by: 'another-witness', at: 5 } },
-      },
+      st: (() => {
+        const st = state({ check: ['unreachable', 'healthy'] });
+        st.lastCheck.hosts.standby.permit = { token: 5, lease: 45, by: 'this-witness', at: 100 };
+        return { ...st, permits: { primary: { token: 4, lease: 45, by: 'another-witness', at: 5 } } };
+      })(),
       here: W_HERE,
       act: true,
       kind: 'failover',
       ops: ['fence', 'verify', 'record'],
       check: (p) => assert.equal(stepOf(p, 'fence').unreachable, 'left'),
+    },
+    {
+      // Its gateway answers, but the check extended no permit there (refused: none live; a gateway started by
+      // hand): the primary may still serve under its own, so the adoption waits for it, as a failover does.
+      name: 'auto, with a guard, the idle side answers without a live permit: the adoption waits for the permit',
+      cfg: { guard: {} },
+      st: (() => {
+        const st = state({ check: ['unreachable', 'healthy'] });
+        st.lastCheck.hosts.standby.permit = { token: 5, lease: 45, by: 'this-witness', at: 100, error: 'not-live' };
+        return { ...st, permits: { primary: { token: 4, lease: 45, by: 'another-witness', at: 5 } } };
+      })(),
+      here: W_HERE,
+      act: false,
+      reason: /primary pc1 unreachable: waiting for its serving permit to run out/,
     },
     {
       name: 'auto, with a guard, the same with the standby not serving: a failover, which waits for the permit',

@@ -22,8 +22,8 @@ describe('runProcessSync: the promises of runProcess, without its streams', () =
     }
   });
 
-  test('a program that hangs is stopped at its deadline', () => {
-    const r = runProcessSync('sh', sh('echo started; exec sleep 30'), { deadline: 0.3 });
+  test('a program that hangs is stopped at its deadline (a fraction of a second too)', () => {
+    const r = runProcessSync('sh', sh('echo started; exec sleep 30'), { deadline: 0.3005 });
     assert.equal(r.timedOut, true);
     assert.equal(r.signal, 'SIGKILL');
     assert.equal(r.stdout, 'started\n');
@@ -35,8 +35,12 @@ describe('runProcessSync: the promises of runProcess, without its streams', () =
         () => runProcessSync('sh', sh(`head -c 5000 /dev/zero ${to}`), { deadline: 10, cap: 1024, what: 'crontab -l' }),
         (e: Error) => e instanceof OutputCapError && /output over 1 KiB cap from crontab -l/.test(e.message),
       );
-    // At the cap, not past it: fine.
-    assert.equal(runProcessSync('sh', sh('head -c 1024 /dev/zero'), { deadline: 10, cap: 1024 }).stdout.length, 1024);
+    // At the cap on each stream, both at once, not past it: fine (spawnSync's own limit counts them together).
+    const both = runProcessSync('sh', sh('head -c 1024 /dev/zero; head -c 1024 /dev/zero >&2'), {
+      deadline: 10,
+      cap: 1024,
+    });
+    assert.deepEqual([both.stdout.length, both.stderr.length], [1024, 1024]);
   });
 
   test('a program that is not there is an error (ENOENT), not an exit code', () => {
